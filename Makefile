@@ -1,0 +1,54 @@
+# carbonpeak: the two commands of the quick start are `make demo` and `make test`.
+# Both create .venv with Python 3.11+ and install what they need, so a fresh machine
+# (Python 3.11, git, make, the package registries) is enough.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+HASH   := $(shell sha1sum pyproject.toml | cut -c1-12)
+STAMP  := $(VENV)/.stamp-run-$(HASH)
+TSTAMP := $(VENV)/.stamp-test-$(HASH)
+
+.PHONY: demo test test-fast lint bench system-deps clean help
+
+help:
+	@echo "make demo   - install and run the main job on the bundled Guangdong demo data"
+	@echo "make test   - install with test extras and run the whole test suite"
+	@echo "make lint   - ruff"
+	@echo "make bench  - run the benchmarks in bench/ (by hand; prints tables)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	@rm -f $(VENV)/.stamp-run-*; touch $@
+
+$(TSTAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.stamp-*; touch $@ $(STAMP)
+
+# Debian packages the full suite and the PDF report need (Java for Spark, Chromium for browser
+# tests and PDF printing, CJK fonts).  Installed only when missing; see scripts/system-deps.sh.
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo: $(STAMP) system-deps
+	$(BIN)/carbonpeak demo
+
+test: $(TSTAMP) system-deps
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest
+
+test-fast: $(TSTAMP)
+	$(BIN)/python -m pytest -m "not slow and not spark and not browser and not service"
+
+lint: $(TSTAMP)
+	$(BIN)/ruff check src tests bench
+
+bench: $(STAMP)
+	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache carbonpeak.duckdb demo-output

@@ -1,0 +1,122 @@
+"""One way to print results: ``--format table|json|csv``.
+
+JSON is the machine contract (stable keys, documented in ``docs/``); CSV prints one table; the
+table format is for people (rich).  Use :data:`FormatOption` in every command that prints a
+result and call :func:`emit`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from enum import Enum, StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format: table, json or csv.")
+
+console = Console()
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        v = float(o)
+        return None if math.isnan(v) else v
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (datetime, date, pd.Timestamp)):
+        return o.isoformat()
+    if isinstance(o, Path):
+        return str(o)
+    if isinstance(o, pd.DataFrame):
+        return json.loads(o.to_json(orient="records", force_ascii=False))
+    if isinstance(o, Enum):
+        return o.value
+    if hasattr(o, "to_dict"):
+        return o.to_dict()
+    raise TypeError(f"cannot serialise {type(o).__name__}")
+
+
+def _clean(o: Any) -> Any:
+    if isinstance(o, float) and (math.isnan(o) or math.isinf(o)):
+        return None
+    if isinstance(o, Mapping):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    return o
+
+
+def to_json(data: Any) -> str:
+    """Serialise with stable key order, UTF-8 text and NaN as null."""
+    return json.dumps(_clean(data), ensure_ascii=False, indent=2, default=_default)
+
+
+def _fmt_cell(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if isinstance(v, (float, np.floating)):
+        av = abs(float(v))
+        if av >= 1000:
+            return f"{float(v):,.0f}"
+        if av >= 1:
+            return f"{float(v):,.2f}"
+        return f"{float(v):.4g}"
+    return str(v)
+
+
+def print_table(df: pd.DataFrame, title: str | None = None, *, out: Console | None = None) -> None:
+    """Print a DataFrame as a rich table (numbers right-aligned)."""
+    t = Table(title=title, show_lines=False, header_style="bold")
+    for c in df.columns:
+        numeric = pd.api.types.is_numeric_dtype(df[c])
+        t.add_column(str(c), justify="right" if numeric else "left", overflow="fold")
+    for row in df.itertuples(index=False, name=None):
+        t.add_row(*[_fmt_cell(v) for v in row])
+    (out or console).print(t)
+
+
+def emit(
+    fmt: Format,
+    *,
+    data: Any = None,
+    table: pd.DataFrame | Sequence[Mapping[str, Any]] | None = None,
+    title: str | None = None,
+    extra_tables: Sequence[tuple[str, pd.DataFrame]] = (),
+) -> None:
+    """Print a result.
+
+    ``data`` is what JSON prints (defaults to the table's records); ``table`` is what the
+    table and CSV formats print; ``extra_tables`` are more tables shown in table format only.
+    """
+    df = pd.DataFrame(table) if table is not None and not isinstance(table, pd.DataFrame) else table
+    if fmt == Format.json:
+        payload = data if data is not None else (df if df is not None else {})
+        sys.stdout.write(to_json(payload) + "\n")
+    elif fmt == Format.csv:
+        if df is None:
+            raise typer.BadParameter("this command has no tabular output; use --format json")
+        sys.stdout.write(df.to_csv(index=False))
+    else:
+        if df is not None:
+            print_table(df, title)
+        for t, extra in extra_tables:
+            print_table(extra, t)

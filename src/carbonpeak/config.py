@@ -1,0 +1,62 @@
+"""One settings object for the whole platform.
+
+Values come, in increasing priority, from the defaults below, an optional TOML file (path in
+``CARBONPEAK_CONFIG``, default ``./carbonpeak.toml`` if present) and environment variables
+``CARBONPEAK_*`` (e.g. ``CARBONPEAK_DB_PATH``).  Documented in ``docs/operations.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Platform settings (see ``docs/operations.md``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CARBONPEAK_", extra="ignore")
+
+    db_path: Path = Field(default=Path("carbonpeak.duckdb"), description="DuckDB file of the store")
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb", description="query engine for large aggregations (monitoring)"
+    )
+    spark_master: str = Field(default="local[2]", description="Spark master URL when engine=spark")
+    lake_path: Path | None = Field(
+        default=None, description="root of a Parquet data lake of readings (partitioned by date)"
+    )
+    gwp: Literal["AR4", "AR5", "AR6"] = Field(default="AR5", description="default GWP set")
+    electricity_method: Literal["calorific", "coal_substitution"] = Field(
+        default="calorific", description="standard-coal method for electricity (GB/T 2589-2020)"
+    )
+    reports_dir: Path = Field(default=Path("reports"), description="where reports are written")
+    service_url: str | None = Field(
+        default=None, description="URL of a running carbonpeak service the CLI should talk to"
+    )
+    secret_key: str | None = Field(default=None, description="token-signing key of the service")
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL for multi-process deployments (optional)"
+    )
+
+
+def _toml_values() -> dict[str, Any]:
+    path = Path(os.environ.get("CARBONPEAK_CONFIG", "carbonpeak.toml"))
+    if not path.exists():
+        return {}
+    with open(path, "rb") as fh:
+        doc = tomllib.load(fh)
+    return dict(doc.get("carbonpeak", doc))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process (TOML file first, environment on top)."""
+    toml = _toml_values()
+    env = Settings()
+    merged = {**toml, **{k: v for k, v in env.model_dump().items() if k in env.model_fields_set}}
+    return Settings(**merged) if toml else env

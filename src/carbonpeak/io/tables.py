@@ -1,0 +1,53 @@
+"""Read CSV, Excel (.xlsx) and Parquet files into string DataFrames with row numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from carbonpeak.errors import Problem, ValidationError
+
+#: Column added to every table read: the row number as a person sees it (CSV/Excel: header is
+#: row 1, first data row is row 2; Parquet: record number starting at 1).
+ROW_COL = "__row__"
+FILE_COL = "__file__"
+
+SUPPORTED = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
+
+
+def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
+    """Read a whole table as strings (CSV/Excel) or native types (Parquet).
+
+    Column names are stripped and lower-cased.  Raises :class:`ValidationError` if the file
+    cannot be read at all.
+    """
+    p = Path(path)
+    name = str(p)
+    if not p.exists():
+        raise ValidationError([Problem(name, None, None, "file not found")])
+    suffix = p.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt"):
+            df = pd.read_csv(p, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
+            offset = 2
+        elif suffix in (".xlsx", ".xlsm"):
+            df = pd.read_excel(p, sheet_name=sheet, dtype=str, keep_default_na=False)
+            offset = 2
+        elif suffix in (".parquet", ".pq") or p.is_dir():
+            df = pd.read_parquet(p)
+            offset = 1
+        else:
+            raise ValidationError(
+                [Problem(name, None, None, f"unsupported file type '{suffix}'; use {', '.join(SUPPORTED)}")]
+            )
+    except ValidationError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise ValidationError([Problem(name, None, None, f"not UTF-8 text: {exc}")]) from exc
+    except Exception as exc:
+        raise ValidationError([Problem(name, None, None, f"cannot read file: {exc}")]) from exc
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    df[ROW_COL] = range(offset, offset + len(df))
+    df[FILE_COL] = name
+    return df

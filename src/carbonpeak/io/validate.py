@@ -1,0 +1,222 @@
+"""Declarative, vectorised validation of tables: every bad cell is reported, nothing is kept.
+
+A :class:`TableSpec` lists :class:`Column` rules.  :func:`validate_table` checks a DataFrame
+from :func:`carbonpeak.io.tables.read_table` and returns a typed copy, or raises
+:class:`ValidationError` with one :class:`Problem` per bad cell (file, row, field, message).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from carbonpeak.errors import Problem, ValidationError
+from carbonpeak.io.tables import FILE_COL, ROW_COL
+
+Kind = Literal["str", "int", "float", "year", "timestamp", "bool"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column rule.
+
+    ``allowed`` is either a collection of valid values or a function returning a boolean
+    Series (vectorised) plus ``allowed_hint`` that explains what is valid.  ``check`` is a
+    free-form vectorised check on the typed column returning a boolean mask of *bad* rows
+    and the message for them.
+    """
+
+    name: str
+    kind: Kind = "str"
+    required: bool = True
+    allowed: Collection[str] | Callable[[pd.Series], pd.Series] | None = None
+    allowed_hint: str = ""
+    nonnegative: bool = False
+    min_value: float | None = None
+    max_value: float | None = None
+    default: object = None
+    check: Callable[[pd.Series], tuple[pd.Series, str]] | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """The columns of one kind of input table, and which of them make a row unique."""
+
+    name: str
+    columns: tuple[Column, ...]
+    unique: tuple[str, ...] = ()
+    allow_extra: bool = False
+    max_problems: int = 1000
+    extra_checks: tuple[Callable[[pd.DataFrame], list[tuple[int, str | None, str]]], ...] = field(default=())
+
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _problems_for(
+    mask: pd.Series, df: pd.DataFrame, col: str, msg: Callable[[object], str] | str
+) -> list[Problem]:
+    out: list[Problem] = []
+    if not mask.any():
+        return out
+    sub = df.loc[mask]
+    for row, file, val in zip(
+        sub[ROW_COL], sub[FILE_COL], sub[col] if col in sub else [None] * len(sub), strict=False
+    ):
+        out.append(Problem(str(file), int(row), col, msg(val) if callable(msg) else msg))
+    return out
+
+
+def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """Validate and type ``df`` against ``spec``; raise :class:`ValidationError` on any problem."""
+    if ROW_COL not in df.columns:
+        df = df.copy()
+        df[ROW_COL] = range(2, 2 + len(df))
+    if FILE_COL not in df.columns:
+        df = df.copy()
+        df[FILE_COL] = "<data>"
+    fname = str(df[FILE_COL].iloc[0]) if len(df) else "<data>"
+    problems: list[Problem] = []
+    cols = set(df.columns) - {ROW_COL, FILE_COL}
+    for c in spec.columns:
+        if c.required and c.name not in cols:
+            problems.append(Problem(fname, None, c.name, f"required column '{c.name}' is missing"))
+    if not spec.allow_extra:
+        known = set(spec.column_names())
+        for extra in sorted(cols - known):
+            problems.append(
+                Problem(fname, None, extra, f"unknown column; expected: {', '.join(spec.column_names())}")
+            )
+    if problems:
+        raise ValidationError(problems)
+    if len(df) == 0:
+        raise ValidationError([Problem(fname, None, None, "the file has no data rows")])
+
+    out = pd.DataFrame({ROW_COL: df[ROW_COL].to_numpy(), FILE_COL: df[FILE_COL].to_numpy()})
+    for c in spec.columns:
+        if c.name not in df.columns:
+            out[c.name] = c.default
+            continue
+        raw = df[c.name]
+        as_text = (
+            raw.astype(str).str.strip() if raw.dtype == object or str(raw.dtype).startswith("str") else raw
+        )
+        if c.kind == "str":
+            typed = raw.astype(str).str.strip()
+            typed = typed.where(~raw.isna(), "")
+            empty = typed == ""
+        elif c.kind in ("int", "year", "float"):
+            if pd.api.types.is_numeric_dtype(raw):
+                typed = raw.astype(float)
+                empty = typed.isna()
+                bad_type = pd.Series(False, index=raw.index)
+            else:
+                txt = as_text.replace({"nan": ""})
+                empty = txt == ""
+                typed = pd.to_numeric(txt.str.replace(",", "", regex=False), errors="coerce")
+                bad_type = typed.isna() & ~empty
+            typed = typed.where(
+                np.isfinite(typed.to_numpy(dtype=float, na_value=np.nan)) | typed.isna(), np.nan
+            )
+            problems += _problems_for(
+                bad_type,
+                df,
+                c.name,
+                lambda v, k=c.kind: f"not a {'number' if k == 'float' else 'whole number'}: '{v}'",
+            )
+            if c.kind in ("int", "year"):
+                frac = typed.notna() & (typed != np.floor(typed.fillna(0)))
+                problems += _problems_for(frac, df, c.name, lambda v: f"not a whole number: '{v}'")
+            if c.kind == "year":
+                outr = typed.notna() & ((typed < 1900) | (typed > 2100))
+                problems += _problems_for(outr, df, c.name, lambda v: f"year out of range 1900-2100: '{v}'")
+        elif c.kind == "timestamp":
+            if pd.api.types.is_datetime64_any_dtype(raw):
+                typed = raw
+                empty = typed.isna()
+            else:
+                txt = as_text
+                empty = txt == ""
+                typed = pd.to_datetime(txt, errors="coerce", utc=True, format="ISO8601")
+                problems += _problems_for(
+                    typed.isna() & ~empty, df, c.name, lambda v: f"not an ISO 8601 timestamp: '{v}'"
+                )
+        elif c.kind == "bool":
+            txt = as_text.str.lower()
+            empty = txt == ""
+            truthy = txt.isin(["true", "yes", "1", "y", "是"])
+            falsy = txt.isin(["false", "no", "0", "n", "否"])
+            problems += _problems_for(~(truthy | falsy) & ~empty, df, c.name, lambda v: f"not yes/no: '{v}'")
+            typed = truthy
+        else:  # pragma: no cover - guarded by Kind
+            raise ValueError(c.kind)
+        if c.required:
+            problems += _problems_for(empty, df, c.name, "must not be empty")
+        elif c.default is not None:
+            typed = typed.where(~empty, c.default)
+        nonempty = ~empty
+        if c.allowed is not None:
+            ok = c.allowed(typed) if callable(c.allowed) else typed.isin(list(c.allowed))
+            bad = nonempty & ~ok
+            hint = c.allowed_hint or (
+                "allowed: " + ", ".join(sorted(map(str, c.allowed)))[:300] if not callable(c.allowed) else ""
+            )
+            problems += _problems_for(
+                bad, df, c.name, lambda v, h=hint: f"unknown value '{v}'" + (f"; {h}" if h else "")
+            )
+        if c.nonnegative:
+            problems += _problems_for(
+                nonempty & (typed < 0), df, c.name, lambda v: f"must not be negative: '{v}'"
+            )
+        if c.min_value is not None:
+            problems += _problems_for(
+                nonempty & (typed < c.min_value),
+                df,
+                c.name,
+                lambda v, m=c.min_value: f"must be >= {m}: '{v}'",
+            )
+        if c.max_value is not None:
+            problems += _problems_for(
+                nonempty & (typed > c.max_value),
+                df,
+                c.name,
+                lambda v, m=c.max_value: f"must be <= {m}: '{v}'",
+            )
+        if c.check is not None:
+            bad, msg = c.check(typed)
+            problems += _problems_for(nonempty & bad, df, c.name, lambda v, m=msg: f"{m}: '{v}'")
+        if c.kind == "float":
+            typed = typed.astype(float)
+        elif c.kind in ("int", "year") and not problems and not typed.isna().any():
+            typed = typed.astype("int64")
+        out[c.name] = typed.to_numpy() if c.kind != "timestamp" else typed.values
+        if len(problems) >= spec.max_problems:
+            break
+    if not problems and spec.unique:
+        key = list(spec.unique)
+        dup = out.duplicated(subset=key, keep="first")
+        if dup.any():
+            firsts = out.drop_duplicates(subset=key, keep="first").set_index(key)[ROW_COL]
+            for _, r in out.loc[dup].iterrows():
+                k = tuple(r[c] for c in key)
+                first = firsts.loc[k] if len(key) > 1 else firsts.loc[k[0]]
+                first_row = int(first.iloc[0]) if isinstance(first, pd.Series) else int(first)
+                problems.append(
+                    Problem(
+                        fname,
+                        int(r[ROW_COL]),
+                        ",".join(key),
+                        f"duplicate of row {first_row} (same {', '.join(key)})",
+                    )
+                )
+    if not problems:
+        for chk in spec.extra_checks:
+            for row, fld, msg in chk(out):
+                problems.append(Problem(fname, row, fld, msg))
+    if problems:
+        raise ValidationError(problems)
+    return out
