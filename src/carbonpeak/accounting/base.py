@@ -10,9 +10,11 @@ applies a GWP set.  A *method* is a pure function::
 :data:`ACTIVITY_COLUMNS` (amounts already typed as float, units as given in the file).  It
 returns a frame with exactly :data:`RESULT_COLUMNS`: one row per (year, region, category,
 item, gas) with the mass of gas in tonnes (negative for removals), the scope of the row, the
-uncertainties of activity and factor (95 % half-width in percent, for Approach 1 and 2) and
-``explain``, a JSON text naming the rows and factors behind the figure (with their sources and
-whether a user override was used).  Methods never read files or print.
+uncertainties of activity and factor (95 % half-width in percent, for Approach 1 and 2),
+``factor_key`` (an id of the emission factor used, e.g. ``raw_coal|CO2|1.A.1``: rows sharing a
+key share one factor draw in the Monte Carlo, i.e. are fully correlated) and ``explain``, a
+JSON text naming the rows and factors behind the figure (with their sources and whether a user
+override was used).  Methods never read files or print.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ RESULT_COLUMNS = (
     "scope",
     "ad_uncertainty_pct",
     "ef_uncertainty_pct",
+    "factor_key",
     "explain",
 )
 
