@@ -57,14 +57,26 @@ class Store:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(self.path, read_only=read_only)
+        self._root = duckdb.connect(self.path, read_only=read_only)
+        self._local = threading.local()
+        # Write transactions are serialised by this lock (DuckDB allows one writer at a time
+        # anyway); reads run concurrently, each thread on its own cursor (MVCC snapshot).
         self._lock = threading.RLock()
         if not read_only:
             self.migrate()
 
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """This thread's connection (a cursor on the one database; DuckDB cursors are per-thread)."""
+        c = getattr(self._local, "con", None)
+        if c is None:
+            c = self._root if threading.current_thread() is threading.main_thread() else self._root.cursor()
+            self._local.con = c
+        return c
+
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
-        self.con.close()
+        self._root.close()
 
     def __enter__(self) -> Store:
         return self
@@ -144,6 +156,5 @@ class Store:
             return ImportResult(batch_id, kind, len(df), created=True)
 
     def query(self, sql: str, params: list[object] | None = None) -> pd.DataFrame:
-        """Run a read query and return a DataFrame."""
-        with self._lock:
-            return self.con.execute(sql, params or []).df()
+        """Run a read query and return a DataFrame (no lock: reads see a consistent snapshot)."""
+        return self.con.execute(sql, params or []).df()

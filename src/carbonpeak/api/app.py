@@ -1,0 +1,442 @@
+"""FastAPI application factory and endpoints."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
+
+from carbonpeak import __version__
+from carbonpeak.api.jobs import JobRunner
+from carbonpeak.api.ratelimit import RateLimiter
+from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
+from carbonpeak.io import TableSpec, read_table, validate_table
+from carbonpeak.io.validate import Column
+from carbonpeak.store import audit
+from carbonpeak.store.access import PROVINCE_ROLES, DataAccess, allowed
+from carbonpeak.store.duck import Store
+from carbonpeak.store.users import (
+    AuthError,
+    PermissionDenied,
+    Principal,
+    add_user,
+    authenticate,
+    create_session,
+    end_session,
+    list_users,
+    resolve_session,
+    set_disabled,
+)
+
+SESSION_COOKIE = "cp_session"
+
+#: What an enterprise may upload through the service (a readings or an output file).
+UPLOAD_SPECS: dict[str, TableSpec] = {
+    "readings": TableSpec(
+        "readings",
+        (Column("meter_id"), Column("ts", "timestamp"), Column("value", "float")),
+        unique=("meter_id", "ts"),
+    ),
+    "output": TableSpec(
+        "output",
+        (
+            Column("unit_id"),
+            Column("product"),
+            Column("period"),
+            Column("amount", "float", nonnegative=True),
+            Column("unit"),
+        ),
+        unique=("unit_id", "product", "period"),
+    ),
+}
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class LoginOut(BaseModel):
+    token: str
+    expires_at: str
+    user: dict[str, Any]
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=3, max_length=64)
+    password: str = Field(min_length=12, max_length=256)
+    role: str
+    city: str | None = None
+    enterprise_id: str | None = None
+    assigned: list[str] = Field(default_factory=list)
+
+
+class CreditIn(BaseModel):
+    enterprise_id: str = Field(min_length=1, max_length=64)
+    kind: str
+    detail: str = Field(min_length=1, max_length=2000)
+    period: str | None = None
+
+
+class CompileIn(BaseModel):
+    gwp: str = Field(default="AR5", pattern="^(AR4|AR5|AR6)$")
+    year: int | None = Field(default=None, ge=1990, le=2100)
+    region: str | None = Field(default=None, max_length=8)
+    uncertainty: str = Field(default="none", pattern="^(none|approach1|mc)$")
+    draws: int = Field(default=10_000, ge=100, le=1_000_000)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
+class AppState:
+    def __init__(
+        self, store: Store, *, session_ttl: timedelta, login_limit: int, login_window: float
+    ) -> None:
+        self.store = store
+        self.jobs = JobRunner(store)
+        self.limiter = RateLimiter(login_limit, login_window)
+        self.session_ttl = session_ttl
+
+
+def _state(request: Request) -> AppState:
+    return request.app.state.cp  # type: ignore[no-any-return]
+
+
+def current_principal(
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Principal:
+    token = None
+    if authorization and authorization.lower().startswith("bearer "):
+        token = authorization[7:].strip()
+    elif request.cookies.get(SESSION_COOKIE):
+        token = request.cookies[SESSION_COOKIE]
+    if not token:
+        raise AuthError("log in first (POST /api/auth/login)")
+    return resolve_session(_state(request).store, token)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def access(request: Request, p: PrincipalDep) -> DataAccess:
+    return DataAccess(_state(request).store, p)
+
+
+AccessDep = Annotated[DataAccess, Depends(access)]
+
+
+def _province(p: Principal) -> None:
+    if p.role not in PROVINCE_ROLES:
+        raise PermissionDenied("province roles only")
+
+
+def create_app(
+    store: Store | str | Path,
+    *,
+    session_ttl: timedelta = timedelta(hours=8),
+    login_limit: int = 5,
+    login_window: float = 60.0,
+) -> FastAPI:
+    """Build the service on ``store`` (a Store or a DuckDB path)."""
+    st = store if isinstance(store, Store) else Store(store)
+    app = FastAPI(
+        title="carbonpeak",
+        version=__version__,
+        description="Carbon-peak accounting, assessment, projection and monitoring service.",
+    )
+    app.state.cp = AppState(st, session_ttl=session_ttl, login_limit=login_limit, login_window=login_window)
+
+    # -- errors: every carbonpeak error becomes a clear 4xx -----------------------------------------
+    @app.exception_handler(ValidationError)
+    async def _validation(_: Request, exc: ValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content=exc.to_dict())
+
+    @app.exception_handler(AuthError)
+    async def _auth(_: Request, exc: AuthError) -> JSONResponse:
+        return JSONResponse(status_code=401, content={"error": "auth", "message": str(exc)})
+
+    @app.exception_handler(PermissionDenied)
+    async def _denied(_: Request, exc: PermissionDenied) -> JSONResponse:
+        return JSONResponse(status_code=403, content={"error": "forbidden", "message": str(exc)})
+
+    @app.exception_handler(KeyError)
+    async def _missing(_: Request, exc: KeyError) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"error": "not_found", "message": f"not found: {exc}"})
+
+    @app.exception_handler(CarbonpeakError)
+    async def _cp(_: Request, exc: CarbonpeakError) -> JSONResponse:
+        return JSONResponse(status_code=400, content={"error": "bad_request", "message": str(exc)})
+
+    @app.exception_handler(ValueError)
+    async def _value(_: Request, exc: ValueError) -> JSONResponse:
+        return JSONResponse(status_code=400, content={"error": "bad_request", "message": str(exc)})
+
+    # -- health and auth ---------------------------------------------------------------------------
+    @app.get("/api/health", tags=["service"])
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    @app.post("/api/auth/login", response_model=LoginOut, tags=["auth"])
+    def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
+        state = _state(request)
+        client = request.client.host if request.client else "?"
+        if not state.limiter.hit(f"{body.username}|{client}"):
+            raise HTTPException(status_code=429, detail="too many login attempts; wait a minute")
+        p = authenticate(state.store, body.username, body.password)
+        token, expires = create_session(state.store, p, state.session_ttl)
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            max_age=int(state.session_ttl.total_seconds()),
+        )
+        return LoginOut(token=token, expires_at=expires.isoformat(), user=p.to_dict())
+
+    @app.post("/api/auth/logout", tags=["auth"])
+    def logout(
+        request: Request,
+        p: PrincipalDep,
+        response: Response,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> dict[str, str]:
+        token = (authorization or "")[7:].strip() or request.cookies.get(SESSION_COOKIE, "")
+        end_session(_state(request).store, token)
+        response.delete_cookie(SESSION_COOKIE)
+        return {"status": "logged_out", "username": p.username}
+
+    @app.get("/api/me", tags=["auth"])
+    def me(p: PrincipalDep) -> dict[str, Any]:
+        return p.to_dict()
+
+    # -- users (admin) -----------------------------------------------------------------------------
+    @app.get("/api/users", tags=["users"])
+    def users(p: PrincipalDep, request: Request) -> list[dict[str, Any]]:
+        if p.role != "admin":
+            raise PermissionDenied("admin only")
+        return list_users(_state(request).store)
+
+    @app.post("/api/users", tags=["users"], status_code=201)
+    def create_user(body: UserIn, p: PrincipalDep, request: Request) -> dict[str, Any]:
+        if p.role != "admin":
+            raise PermissionDenied("admin only")
+        u = add_user(
+            _state(request).store,
+            body.username,
+            body.password,
+            body.role,
+            city=body.city,
+            enterprise_id=body.enterprise_id,
+            assigned=body.assigned,
+            actor=p.username,
+        )
+        return u.to_dict()
+
+    @app.post("/api/users/{username}/disable", tags=["users"])
+    def disable_user(username: str, p: PrincipalDep, request: Request) -> dict[str, str]:
+        if p.role != "admin":
+            raise PermissionDenied("admin only")
+        set_disabled(_state(request).store, username, True, actor=p.username)
+        return {"username": username, "status": "disabled"}
+
+    # -- reference data ----------------------------------------------------------------------------
+    @app.get("/api/factors", tags=["catalog"])
+    def factors(
+        p: PrincipalDep, item: str | None = None, parameter: str | None = None
+    ) -> list[dict[str, Any]]:
+        from carbonpeak.catalog.factors import FactorSet
+
+        rows = FactorSet.default().rows()
+        return [
+            r.to_dict()
+            for r in rows
+            if (item is None or r.item == item) and (parameter is None or r.parameter == parameter)
+        ]
+
+    @app.get("/api/targets", tags=["targets"])
+    def targets(p: PrincipalDep) -> Any:
+        from carbonpeak.catalog.loader import DATA_DIR, load_yaml
+
+        if not (DATA_DIR / "targets.yaml").exists():
+            raise KeyError("targets catalog")
+        return load_yaml("targets.yaml")
+
+    # -- inventory (province and city roles) ---------------------------------------------------------
+    @app.post("/api/inventory/compile", tags=["inventory"])
+    def inventory_compile(body: CompileIn, p: PrincipalDep, request: Request) -> dict[str, Any]:
+        """Compile the inventory of the stored activity data (or the bundled demo if none is stored).
+
+        Without uncertainty the answer comes at once; with uncertainty it is a background job.
+        City officers may only ask for their own city.
+        """
+        if p.role in ("enterprise", "verifier"):
+            raise PermissionDenied("inventories are for province and city roles")
+        region = body.region
+        if p.role == "city_officer":
+            if region not in (None, p.city):
+                raise PermissionDenied("a city officer sees only its own city")
+            region = p.city
+        state = _state(request)
+
+        def run(progress: Any) -> dict[str, Any]:
+            return _compile(state.store, body, region, progress)
+
+        if body.uncertainty == "none":
+            return run(lambda _f: None)
+        job_id = state.jobs.submit("inventory.compile", p.username, run)
+        return {"job_id": job_id, "status": "queued"}
+
+    # -- submissions (enterprise uploads; versioned) ---------------------------------------------------
+    @app.post("/api/submissions", tags=["submissions"], status_code=201)
+    async def submit(
+        dal: AccessDep,
+        kind: Annotated[str, Form()],
+        period: Annotated[str, Form(min_length=1, max_length=32)],
+        file: Annotated[UploadFile, File()],
+        enterprise_id: Annotated[str | None, Form()] = None,
+        city: Annotated[str | None, Form()] = None,
+    ) -> dict[str, Any]:
+        """Upload a readings or output file. Row-by-row validation errors come back as 422."""
+        if kind not in UPLOAD_SPECS:
+            raise CarbonpeakError(f"kind must be one of {', '.join(UPLOAD_SPECS)}")
+        ent = enterprise_id or dal.p.enterprise_id
+        if not ent:
+            raise CarbonpeakError("enterprise_id is required")
+        raw = await file.read()
+        df = _read_upload(file.filename or "upload.csv", raw)
+        rows = validate_table(df, UPLOAD_SPECS[kind])
+        return dal.submit(
+            submission_id=f"{ent}/{kind}/{period}", kind=kind, rows=rows, enterprise_id=ent, city=city
+        )
+
+    @app.get("/api/submissions", tags=["submissions"])
+    def submissions(dal: AccessDep, enterprise_id: str | None = None) -> list[dict[str, Any]]:
+        return dal.list_submissions(enterprise_id=enterprise_id).to_dict(orient="records")
+
+    @app.get("/api/submissions/{enterprise_id}/{kind}/{period}", tags=["submissions"])
+    def submission(
+        enterprise_id: str,
+        kind: str,
+        period: str,
+        dal: AccessDep,
+        version: Annotated[int | None, Query(ge=1)] = None,
+    ) -> dict[str, Any]:
+        return dal.get_submission(f"{enterprise_id}/{kind}/{period}", version)
+
+    @app.post(
+        "/api/submissions/{enterprise_id}/{kind}/{period}/versions/{version}/sign-off", tags=["submissions"]
+    )
+    def sign_off(enterprise_id: str, kind: str, period: str, version: int, dal: AccessDep) -> dict[str, Any]:
+        dal.sign_off(f"{enterprise_id}/{kind}/{period}", version)
+        return {"status": "signed_off"}
+
+    # -- credit records ------------------------------------------------------------------------------
+    @app.post("/api/credit", tags=["credit"], status_code=201)
+    def credit_add(body: CreditIn, dal: AccessDep) -> dict[str, str]:
+        event_id = dal.record_credit_event(
+            enterprise_id=body.enterprise_id, kind=body.kind, detail=body.detail, period=body.period
+        )
+        return {"event_id": event_id}
+
+    @app.get("/api/credit", tags=["credit"])
+    def credit(dal: AccessDep) -> list[dict[str, Any]]:
+        return dal.credit_records().to_dict(orient="records")
+
+    @app.get("/api/credit/export.csv", tags=["credit"], response_class=PlainTextResponse)
+    def credit_export(dal: AccessDep) -> PlainTextResponse:
+        _province(dal.p)
+        return PlainTextResponse(dal.credit_records().to_csv(index=False), media_type="text/csv")
+
+    # -- audit ---------------------------------------------------------------------------------------
+    @app.get("/api/audit", tags=["audit"])
+    def audit_list(
+        dal: AccessDep, limit: Annotated[int, Query(ge=1, le=10_000)] = 200
+    ) -> list[dict[str, Any]]:
+        return dal.audit_entries(limit).to_dict(orient="records")
+
+    @app.get("/api/audit/verify", tags=["audit"])
+    def audit_verify(p: PrincipalDep, request: Request) -> dict[str, Any]:
+        _province(p)
+        rep = audit.verify_chain(_state(request).store)
+        return {**rep.to_dict(), "head": audit.head(_state(request).store)}
+
+    # -- jobs ----------------------------------------------------------------------------------------
+    @app.get("/api/jobs/{job_id}", tags=["jobs"])
+    def job(job_id: str, p: PrincipalDep, request: Request) -> dict[str, Any]:
+        rec = _state(request).jobs.get(job_id)
+        if rec is None or (rec["owner"] != p.username and p.role not in PROVINCE_ROLES):
+            raise KeyError(job_id)
+        return rec
+
+    @app.on_event("shutdown")
+    def _shutdown() -> None:
+        app.state.cp.jobs.shutdown()
+
+    _ = allowed  # re-exported for tests of the scoping rule
+    return app
+
+
+def _read_upload(filename: str, raw: bytes) -> pd.DataFrame:
+    import tempfile
+
+    suffix = Path(filename).suffix.lower() or ".csv"
+    if suffix not in (".csv", ".xlsx", ".parquet"):
+        raise ValidationError([Problem(filename, None, None, "upload a .csv, .xlsx or .parquet file")])
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / Path(filename).name
+        path.write_bytes(raw)
+        df = read_table(path)
+    df["__file__"] = filename
+    return df
+
+
+def _compile(store: Store, body: CompileIn, region: str | None, progress: Any) -> dict[str, Any]:
+    from carbonpeak.accounting.engine import compile_inventory
+
+    activity = _stored_activity(store)
+    if activity is None:
+        from carbonpeak.demo import demo_files
+        from carbonpeak.model.activity import load_activity
+
+        activity = load_activity(demo_files("activity"))
+    if region:
+        activity = activity[activity["region"] == region]
+        if activity.empty:
+            raise KeyError(f"no activity data for region {region}")
+    progress(0.1)
+    inv = compile_inventory(activity, gwp=body.gwp)
+    progress(0.5)
+    out: dict[str, Any] = inv.summary(year=body.year, region=region)
+    if body.uncertainty != "none":
+        from carbonpeak.accounting import uncertainty as unc
+
+        res = inv.results
+        res = res[res["scope"] == "territorial"]
+        if body.year is not None:
+            res = res[res["year"] == body.year]
+        u = (
+            unc.approach1(res)
+            if body.uncertainty == "approach1"
+            else unc.monte_carlo(res, body.draws, body.seed)
+        )
+        out["uncertainty"] = u.to_dict()
+    progress(1.0)
+    return out
+
+
+def _stored_activity(store: Store) -> pd.DataFrame | None:
+    try:
+        df = store.query("SELECT * FROM activity")
+    except Exception:  # table not migrated (accounting not installed) or empty store
+        return None
+    if df.empty:
+        return None
+    return df.rename(columns={"source_row": "__row__", "source_file": "__file__"})
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,242 @@
+"""The data-access layer: every read and write of scoped data goes through here.
+
+Scoping is decided in ONE place, :func:`scope_predicate` (for queries) and :func:`allowed`
+(for single resources).  Endpoints never filter by role themselves; they call a method of
+:class:`DataAccess`, which is built for one :class:`Principal`.
+
+Rules (docs/security.md):
+
+=================  =========================================================================
+role               may read                                 may write
+=================  =========================================================================
+admin              everything                               everything, users
+province_analyst   everything                               credit records, assessments
+city_officer       its city's resources                     nothing enterprise-owned
+enterprise         its own enterprise's resources           its own submissions
+verifier           enterprises assigned to it               sign-off, alert review (assigned)
+=================  =========================================================================
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from carbonpeak.store import audit
+from carbonpeak.store.duck import Store, frame_digest
+from carbonpeak.store.users import PermissionDenied, Principal
+
+PROVINCE_ROLES = ("admin", "province_analyst")
+CREDIT_KINDS = ("missed_deadline", "confirmed_falsification", "repeated_limit_breach")
+
+
+def allowed(p: Principal, *, city: str | None, enterprise_id: str | None) -> bool:
+    """May ``p`` read a resource that belongs to ``city`` and/or ``enterprise_id``?"""
+    if p.role in PROVINCE_ROLES:
+        return True
+    if p.role == "city_officer":
+        return city is not None and city == p.city
+    if p.role == "enterprise":
+        return enterprise_id is not None and enterprise_id == p.enterprise_id
+    if p.role == "verifier":
+        return enterprise_id is not None and enterprise_id in p.assigned
+    return False
+
+
+def scope_predicate(
+    p: Principal, city_col: str = "city", enterprise_col: str = "enterprise_id"
+) -> tuple[str, list[Any]]:
+    """SQL predicate (and parameters) restricting a query to what ``p`` may read."""
+    if p.role in PROVINCE_ROLES:
+        return "TRUE", []
+    if p.role == "city_officer":
+        return f"{city_col} = ?", [p.city]
+    if p.role == "enterprise":
+        return f"{enterprise_col} = ?", [p.enterprise_id]
+    if p.role == "verifier":
+        if not p.assigned:
+            return "FALSE", []
+        marks = ", ".join("?" for _ in p.assigned)
+        return f"{enterprise_col} IN ({marks})", list(p.assigned)
+    return "FALSE", []
+
+
+def require(cond: bool, what: str) -> None:
+    if not cond:
+        raise PermissionDenied(what)
+
+
+class DataAccess:
+    """Scoped operations for one principal."""
+
+    def __init__(self, store: Store, principal: Principal) -> None:
+        self.store = store
+        self.p = principal
+
+    # -- submissions (versioned; nothing is ever overwritten) ----------------------------------
+    def submit(
+        self,
+        *,
+        submission_id: str,
+        kind: str,
+        rows: pd.DataFrame,
+        enterprise_id: str,
+        city: str | None,
+    ) -> dict[str, Any]:
+        """Store a batch as a new version of ``submission_id``; idempotent on identical content.
+
+        Returns ``{"submission_id", "version", "batch_id", "created"}``.  The batch, its version
+        row and its audit entry commit in one transaction, and the answer is given only after
+        the commit, so an acknowledged batch is durable.
+        """
+        require(
+            self.p.role == "admin" or (self.p.role == "enterprise" and enterprise_id == self.p.enterprise_id),
+            "only the enterprise itself (or an admin) may submit its data",
+        )
+        batch_id = f"{kind}:{frame_digest(rows)[:32]}"
+        payload = rows.drop(columns=[c for c in rows.columns if str(c).startswith("__")]).to_json(
+            orient="records", force_ascii=False, date_format="iso"
+        )
+        with self.store.transaction() as con:
+            same = con.execute(
+                "SELECT version FROM submissions WHERE submission_id = ? AND batch_id = ?",
+                [submission_id, batch_id],
+            ).fetchone()
+            if same is not None:
+                return {
+                    "submission_id": submission_id,
+                    "version": int(same[0]),
+                    "batch_id": batch_id,
+                    "created": False,
+                }
+            last = con.execute(
+                "SELECT max(version) FROM submissions WHERE submission_id = ?", [submission_id]
+            ).fetchone()
+            version = int(last[0] or 0) + 1 if last else 1
+            con.execute(
+                "INSERT INTO submissions (submission_id, version, enterprise_id, city, kind, batch_id, rows,"
+                " payload, submitted_by, submitted_at, status) VALUES (?,?,?,?,?,?,?,?,?,?, 'submitted')",
+                [
+                    submission_id,
+                    version,
+                    enterprise_id,
+                    city,
+                    kind,
+                    batch_id,
+                    len(rows),
+                    payload,
+                    self.p.username,
+                    datetime.now(UTC),
+                ],
+            )
+            audit.append(
+                self.store,
+                actor=self.p.username,
+                action="submission.create" if version == 1 else "submission.correct",
+                entity="submission",
+                entity_id=f"{submission_id}#v{version}",
+                payload={
+                    "batch_id": batch_id,
+                    "rows": len(rows),
+                    "kind": kind,
+                    "enterprise_id": enterprise_id,
+                },
+            )
+        return {"submission_id": submission_id, "version": version, "batch_id": batch_id, "created": True}
+
+    def list_submissions(self, *, enterprise_id: str | None = None) -> pd.DataFrame:
+        pred, params = scope_predicate(self.p)
+        sql = (
+            "SELECT submission_id, version, enterprise_id, city, kind, batch_id, rows, submitted_by,"
+            " CAST(submitted_at AS VARCHAR) AS submitted_at, status, signed_off_by FROM submissions WHERE "
+            + pred
+        )
+        if enterprise_id:
+            sql += " AND enterprise_id = ?"
+            params = [*params, enterprise_id]
+        return self.store.query(sql + " ORDER BY submission_id, version", params)
+
+    def get_submission(self, submission_id: str, version: int | None = None) -> dict[str, Any]:
+        sql = "SELECT * FROM submissions WHERE submission_id = ?"
+        params: list[Any] = [submission_id]
+        if version is not None:
+            sql += " AND version = ?"
+            params.append(version)
+        df = self.store.query(sql + " ORDER BY version DESC LIMIT 1", params)
+        if df.empty:
+            raise KeyError(submission_id)
+        rec = df.iloc[0].to_dict()
+        # Not found and not allowed look the same from outside: no probing of other scopes.
+        if not allowed(self.p, city=rec.get("city"), enterprise_id=rec.get("enterprise_id")):
+            raise KeyError(submission_id)
+        rec["submitted_at"] = str(rec["submitted_at"])
+        return rec
+
+    def sign_off(self, submission_id: str, version: int) -> None:
+        rec = self.get_submission(submission_id, version)
+        require(
+            self.p.role == "admin" or (self.p.role == "verifier" and rec["enterprise_id"] in self.p.assigned),
+            "only a verifier assigned to this enterprise may sign off",
+        )
+        with self.store.transaction() as con:
+            con.execute(
+                "UPDATE submissions SET status = 'signed_off', signed_off_by = ? WHERE submission_id = ? AND version = ?",
+                [self.p.username, submission_id, version],
+            )
+            audit.append(
+                self.store,
+                actor=self.p.username,
+                action="submission.sign_off",
+                entity="submission",
+                entity_id=f"{submission_id}#v{version}",
+                payload={},
+            )
+
+    # -- enterprise credit records (plan §三(四)) ------------------------------------------------
+    def record_credit_event(
+        self, *, enterprise_id: str, kind: str, detail: str, period: str | None = None
+    ) -> str:
+        require(
+            self.p.role in PROVINCE_ROLES or (self.p.role == "verifier" and enterprise_id in self.p.assigned),
+            "only the province or the assigned verifier may record credit events",
+        )
+        if kind not in CREDIT_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(CREDIT_KINDS)}")
+        event_id = uuid.uuid4().hex
+        with self.store.transaction() as con:
+            con.execute(
+                "INSERT INTO credit_events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [event_id, enterprise_id, kind, detail, period, self.p.username, datetime.now(UTC)],
+            )
+            audit.append(
+                self.store,
+                actor=self.p.username,
+                action="credit.record",
+                entity="enterprise",
+                entity_id=enterprise_id,
+                payload={"kind": kind, "detail": detail, "period": period},
+            )
+        return event_id
+
+    def credit_records(self) -> pd.DataFrame:
+        """Per-enterprise credit record (counts by kind and the events), scoped."""
+        pred, params = scope_predicate(self.p, city_col="NULL")
+        return self.store.query(
+            "SELECT enterprise_id, kind, detail, period, recorded_by, CAST(recorded_at AS VARCHAR) AS recorded_at"
+            f" FROM credit_events WHERE {pred} ORDER BY enterprise_id, recorded_at",
+            params,
+        )
+
+    # -- audit -----------------------------------------------------------------------------------
+    def audit_entries(self, limit: int = 200) -> pd.DataFrame:
+        require(
+            self.p.role in PROVINCE_ROLES or self.p.role == "verifier",
+            "audit log is for the province and verifiers",
+        )
+        return self.store.query(
+            "SELECT seq, ts, actor, action, entity, entity_id, payload, hash FROM audit_log ORDER BY seq DESC LIMIT ?",
+            [limit],
+        )
