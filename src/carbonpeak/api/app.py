@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -144,7 +146,14 @@ def create_app(
 ) -> FastAPI:
     """Build the service on ``store`` (a Store or a DuckDB path)."""
     st = store if isinstance(store, Store) else Store(store)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        _app.state.cp.jobs.shutdown()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="carbonpeak",
         version=__version__,
         description="Carbon-peak accounting, assessment, projection and monitoring service.",
@@ -372,10 +381,6 @@ def create_app(
         if rec is None or (rec["owner"] != p.username and p.role not in PROVINCE_ROLES):
             raise KeyError(job_id)
         return rec
-
-    @app.on_event("shutdown")
-    def _shutdown() -> None:
-        app.state.cp.jobs.shutdown()
 
     _ = allowed  # re-exported for tests of the scoping rule
     return app

@@ -193,7 +193,7 @@ def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             typed = typed.astype(float)
         elif c.kind in ("int", "year") and not problems and not typed.isna().any():
             typed = typed.astype("int64")
-        out[c.name] = typed.to_numpy() if c.kind != "timestamp" else typed.values
+        out[c.name] = typed.to_numpy() if c.kind != "timestamp" else typed.array
         if len(problems) >= spec.max_problems:
             break
     if not problems and spec.unique:

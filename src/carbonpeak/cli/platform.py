@@ -1,0 +1,134 @@
+"""Platform commands: ``serve``, ``users add|list|disable|bootstrap``, ``audit verify|log``."""
+
+from __future__ import annotations
+
+import getpass
+import secrets
+from pathlib import Path
+
+import typer
+
+from carbonpeak.cli.output import Format, FormatOption, emit
+from carbonpeak.config import get_settings
+from carbonpeak.errors import CarbonpeakError
+
+DbOption = typer.Option(
+    None, "--db", help="DuckDB file of the store (default: CARBONPEAK_DB_PATH or ./carbonpeak.duckdb)."
+)
+
+
+def _store(db: Path | None):  # noqa: ANN202 - Store imported lazily to keep CLI start-up fast
+    from carbonpeak.store import Store
+
+    return Store(db or get_settings().db_path)
+
+
+def register(app: typer.Typer) -> None:
+    users = typer.Typer(help="Manage users and roles (admin).", no_args_is_help=True)
+    audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+    app.add_typer(users, name="users")
+    app.add_typer(audit_app, name="audit")
+
+    @app.command("serve")
+    def serve(
+        host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+        port: int = typer.Option(8000, help="Port."),
+        db: Path | None = DbOption,
+    ) -> None:
+        """Run the web service and dashboard (FastAPI + uvicorn) on the store."""
+        import uvicorn
+
+        from carbonpeak.api import create_app
+
+        store = _store(db)
+        from carbonpeak.store.users import has_users
+
+        if not has_users(store):
+            typer.echo("No users yet: create the first admin with `carbonpeak users bootstrap`.", err=True)
+        uvicorn.run(create_app(store), host=host, port=port, log_level="info")
+
+    @users.command("add")
+    def users_add(
+        username: str,
+        role: str = typer.Option(..., help="admin, province_analyst, city_officer, enterprise or verifier."),
+        city: str | None = typer.Option(None, help="City code for a city_officer (GD-XX)."),
+        enterprise: str | None = typer.Option(None, help="Enterprise id for an enterprise user."),
+        assign: list[str] = typer.Option([], help="Enterprise ids assigned to a verifier (repeatable)."),
+        password_stdin: bool = typer.Option(
+            False, "--password-stdin", help="Read the password from standard input."
+        ),
+        db: Path | None = DbOption,
+    ) -> None:
+        """Add a user. The password is asked for (never a default); or given on stdin."""
+        from carbonpeak.store.users import add_user
+
+        pw = _read_password(password_stdin)
+        add_user(_store(db), username, pw, role, city=city, enterprise_id=enterprise, assigned=assign)
+        typer.echo(f"user '{username}' added as {role}")
+
+    @users.command("bootstrap")
+    def users_bootstrap(
+        username: str = typer.Option("admin", help="Name of the first admin."),
+        db: Path | None = DbOption,
+    ) -> None:
+        """Create the first admin with a random password printed once. Refused if any user exists."""
+        from carbonpeak.store.users import add_user, has_users
+
+        store = _store(db)
+        if has_users(store):
+            raise CarbonpeakError("users exist already; bootstrap only works on an empty store")
+        pw = secrets.token_urlsafe(18)
+        add_user(store, username, pw, "admin", actor="bootstrap")
+        typer.echo(f"admin '{username}' created. Password (shown once, change it): {pw}")
+
+    @users.command("list")
+    def users_list(db: Path | None = DbOption, fmt: Format = FormatOption) -> None:
+        """List users and their scopes."""
+        from carbonpeak.store.users import list_users
+
+        rows = list_users(_store(db))
+        emit(fmt, data=rows, table=rows, title="Users")
+
+    @users.command("disable")
+    def users_disable(username: str, db: Path | None = DbOption) -> None:
+        """Disable a user and end their sessions."""
+        from carbonpeak.store.users import set_disabled
+
+        set_disabled(_store(db), username, True)
+        typer.echo(f"user '{username}' disabled")
+
+    @audit_app.command("verify")
+    def audit_verify(db: Path | None = DbOption, fmt: Format = FormatOption) -> None:
+        """Recompute the hash chain; exit 1 if any entry was edited, deleted or reordered."""
+        from carbonpeak.store import audit
+
+        store = _store(db)
+        rep = audit.verify_chain(store)
+        data = {**rep.to_dict(), "head": audit.head(store)}
+        emit(fmt, data=data, table=[data], title="Audit chain")
+        if not rep.ok:
+            raise typer.Exit(1)
+
+    @audit_app.command("log")
+    def audit_log(
+        limit: int = typer.Option(50, help="How many of the newest entries."),
+        db: Path | None = DbOption,
+        fmt: Format = FormatOption,
+    ) -> None:
+        """Show the newest audit entries."""
+        df = _store(db).query(
+            "SELECT seq, ts, actor, action, entity, entity_id, payload FROM audit_log ORDER BY seq DESC LIMIT ?",
+            [limit],
+        )
+        emit(fmt, data=df, table=df, title="Audit log")
+
+
+def _read_password(from_stdin: bool) -> str:
+    import sys
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    pw = getpass.getpass("Password (12+ characters): ")
+    if pw != getpass.getpass("Again: "):
+        raise CarbonpeakError("the passwords differ")
+    return pw

@@ -1,0 +1,62 @@
+"""A service with one user per role and scope, on a temporary store."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from carbonpeak.api import create_app
+from carbonpeak.store import Store
+from carbonpeak.store.users import add_user
+
+PW = "correct horse battery"
+
+USERS = {
+    "admin": dict(role="admin"),
+    "analyst": dict(role="province_analyst"),
+    "gz_officer": dict(role="city_officer", city="GD-GZ"),
+    "sz_officer": dict(role="city_officer", city="GD-SZ"),
+    "ent_a": dict(role="enterprise", enterprise_id="ENT-A"),
+    "ent_b": dict(role="enterprise", enterprise_id="ENT-B"),
+    "verifier_a": dict(role="verifier", assigned=["ENT-A"]),
+}
+
+
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory):
+    """The users are created once (argon2 hashing is slow on purpose); each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "svc.duckdb"
+    store = Store(path)
+    for name, kw in USERS.items():
+        add_user(
+            store,
+            name,
+            PW,
+            kw["role"],
+            city=kw.get("city"),
+            enterprise_id=kw.get("enterprise_id"),
+            assigned=kw.get("assigned"),
+        )
+    store.con.execute("CHECKPOINT")
+    store.close()
+    return path
+
+
+@pytest.fixture
+def platform(tmp_path, _template_db):
+    shutil.copy(_template_db, tmp_path / "svc.duckdb")
+    store = Store(tmp_path / "svc.duckdb")
+    app = create_app(store, session_ttl=timedelta(minutes=5), login_limit=50)
+    with TestClient(app) as client:
+        yield client, store
+    store.close()
+
+
+def login(client: TestClient, username: str) -> dict[str, str]:
+    r = client.post("/api/auth/login", json={"username": username, "password": PW})
+    assert r.status_code == 200, r.text
+    client.cookies.clear()
+    return {"Authorization": f"Bearer {r.json()['token']}"}

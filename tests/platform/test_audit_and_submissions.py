@@ -1,0 +1,125 @@
+"""Versioned submissions, idempotent re-sends, row-level upload errors and the audit chain."""
+
+from __future__ import annotations
+
+from tests.platform.conftest import login
+from tests.platform.test_scoping import READINGS, upload
+
+from carbonpeak.store import audit
+from carbonpeak.store.users import add_user
+
+
+def test_resend_is_not_counted_twice_and_correction_is_a_new_version(platform):
+    client, store = platform
+    h = login(client, "ent_a")
+    r1 = upload(client, h, "ENT-A").json()
+    r2 = upload(client, h, "ENT-A").json()
+    assert r1["created"]
+    assert not r2["created"]
+    assert r2["version"] == 1
+    corrected = READINGS.replace(",12\n", ",13\n")
+    r3 = upload(client, h, "ENT-A", body=corrected).json()
+    assert r3["version"] == 2
+    n = store.query("SELECT count(*) n FROM submissions WHERE enterprise_id='ENT-A'")["n"][0]
+    assert n == 2  # the first version is kept
+    v1 = client.get("/api/submissions/ENT-A/readings/2025-01?version=1", headers=h).json()
+    assert '"value":12' in v1["payload"]
+
+
+def test_upload_errors_name_row_and_field(platform):
+    client, store = platform
+    h = login(client, "ent_a")
+    bad = "meter_id,ts,value\nM1,2025-01-01T00:00:00+08:00,abc\nM1,not-a-time,1\n"
+    r = upload(client, h, "ENT-A", body=bad)
+    assert r.status_code == 422
+    probs = r.json()["problems"]
+    assert {(p["row"], p["field"]) for p in probs} == {(2, "value"), (3, "ts")}
+    assert store.query("SELECT count(*) n FROM submissions")["n"][0] == 0
+
+
+def test_audit_chain_detects_tampering_behind_the_service(platform):
+    client, store = platform
+    h = login(client, "ent_a")
+    upload(client, h, "ENT-A")
+    upload(client, h, "ENT-A", body=READINGS.replace(",12\n", ",99\n"))
+    ha = login(client, "admin")
+    ok = client.get("/api/audit/verify", headers=ha).json()
+    assert ok["ok"]
+    assert ok["entries"] >= 9  # 7 users + 2 submissions
+    # edit a past entry directly in the database, as an insider with file access could
+    store.con.execute("UPDATE audit_log SET actor = 'someone_else' WHERE action = 'submission.create'")
+    bad = client.get("/api/audit/verify", headers=ha).json()
+    assert not bad["ok"]
+    assert bad["problem"] == "entry content does not match its hash"
+
+
+def test_audit_detects_deletion_and_reordering(store):
+    for i in range(5):
+        add_user(store, f"user{i}", "a long password!", "province_analyst")
+    assert audit.verify_chain(store).ok
+    store.con.execute("DELETE FROM audit_log WHERE seq = 3")
+    rep = audit.verify_chain(store)
+    assert not rep.ok
+    assert rep.first_bad_seq == 4
+
+
+def test_audit_detects_swapped_entries(store):
+    for i in range(3):
+        add_user(store, f"user{i}", "a long password!", "province_analyst")
+    # swap the content of entries 1 and 2 while keeping their seq numbers
+    rows = store.con.execute("SELECT seq, entity_id FROM audit_log ORDER BY seq").fetchall()
+    store.con.execute("UPDATE audit_log SET entity_id = ? WHERE seq = 1", [rows[1][1]])
+    store.con.execute("UPDATE audit_log SET entity_id = ? WHERE seq = 2", [rows[0][1]])
+    assert not audit.verify_chain(store).ok
+
+
+def test_login_rate_limited_and_wrong_password(tmp_path):
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.api import create_app
+    from carbonpeak.store import Store
+
+    s = Store(tmp_path / "x.duckdb")
+    add_user(s, "alice", "a long password!", "province_analyst")
+    with TestClient(create_app(s, session_ttl=timedelta(minutes=1), login_limit=3)) as c:
+        codes = [
+            c.post("/api/auth/login", json={"username": "alice", "password": "wrong"}).status_code
+            for _ in range(4)
+        ]
+    assert codes == [401, 401, 401, 429]
+
+
+def test_expired_session_is_refused(tmp_path):
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.api import create_app
+    from carbonpeak.store import Store
+
+    s = Store(tmp_path / "x.duckdb")
+    add_user(s, "alice", "a long password!", "province_analyst")
+    with TestClient(create_app(s, session_ttl=timedelta(seconds=-1))) as c:
+        tok = c.post("/api/auth/login", json={"username": "alice", "password": "a long password!"}).json()[
+            "token"
+        ]
+        c.cookies.clear()
+        r = c.get("/api/me", headers={"Authorization": f"Bearer {tok}"})
+    assert r.status_code == 401
+    assert "expired" in r.json()["message"]
+
+
+def test_disabled_user_cannot_log_in(platform):
+    client, _ = platform
+    ha = login(client, "admin")
+    assert client.post("/api/users/ent_b/disable", headers=ha).status_code == 200
+    r = client.post("/api/auth/login", json={"username": "ent_b", "password": "correct horse battery"})
+    assert r.status_code == 401
+
+
+def test_passwords_are_argon2_hashed(platform):
+    _, store = platform
+    hashes = store.query("SELECT password_hash FROM users")["password_hash"]
+    assert all(h.startswith("$argon2id$") for h in hashes)
