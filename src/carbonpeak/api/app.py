@@ -401,20 +401,12 @@ def _read_upload(filename: str, raw: bytes) -> pd.DataFrame:
 
 
 def _compile(store: Store, body: CompileIn, region: str | None, progress: Any) -> dict[str, Any]:
-    from carbonpeak.accounting.engine import compile_inventory
+    from carbonpeak.api.services import inventory
 
-    activity = _stored_activity(store)
-    if activity is None:
-        from carbonpeak.demo import demo_files
-        from carbonpeak.model.activity import load_activity
-
-        activity = load_activity(demo_files("activity"))
-    if region:
-        activity = activity[activity["region"] == region]
-        if activity.empty:
-            raise KeyError(f"no activity data for region {region}")
     progress(0.1)
-    inv = compile_inventory(activity, gwp=body.gwp)
+    inv = inventory(store, body.gwp)
+    if region and region not in set(inv.results["region"]):
+        raise KeyError(f"no activity data for region {region}")
     progress(0.5)
     out: dict[str, Any] = inv.summary(year=body.year, region=region)
     if body.uncertainty != "none":
@@ -422,6 +414,8 @@ def _compile(store: Store, body: CompileIn, region: str | None, progress: Any) -
 
         res = inv.results
         res = res[res["scope"] == "territorial"]
+        if region:
+            res = res[res["region"] == region]
         if body.year is not None:
             res = res[res["year"] == body.year]
         u = (
@@ -432,16 +426,3 @@ def _compile(store: Store, body: CompileIn, region: str | None, progress: Any) -
         out["uncertainty"] = u.to_dict()
     progress(1.0)
     return out
-
-
-def _stored_activity(store: Store) -> pd.DataFrame | None:
-    try:
-        df = store.query("SELECT * FROM activity")
-    except Exception:  # table not migrated (accounting not installed) or empty store
-        return None
-    if df.empty:
-        return None
-    return df.rename(columns={"source_row": "__row__", "source_file": "__file__"})
-
-
-__all__ = ["create_app"]

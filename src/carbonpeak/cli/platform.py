@@ -38,14 +38,14 @@ def register(app: typer.Typer) -> None:
         """Run the web service and dashboard (FastAPI + uvicorn) on the store."""
         import uvicorn
 
-        from carbonpeak.api import create_app
+        from carbonpeak.web import create_site
 
         store = _store(db)
         from carbonpeak.store.users import has_users
 
         if not has_users(store):
             typer.echo("No users yet: create the first admin with `carbonpeak users bootstrap`.", err=True)
-        uvicorn.run(create_app(store), host=host, port=port, log_level="info")
+        uvicorn.run(create_site(store), host=host, port=port, log_level="info")
 
     @users.command("add")
     def users_add(

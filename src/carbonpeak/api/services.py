@@ -1,0 +1,46 @@
+"""Service-side helpers shared by the API and the dashboard (no HTTP here)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pandas as pd
+
+from carbonpeak.store.duck import Store
+
+_cache: dict[tuple[str, str, int], Any] = {}
+_cache_lock = threading.Lock()
+
+
+def activity_source(store: Store) -> tuple[str, pd.DataFrame]:
+    """The activity data the service works on: what is stored, else the bundled demo."""
+    try:
+        df = store.query("SELECT * FROM activity")
+    except Exception:  # accounting tables not migrated: nothing stored
+        df = pd.DataFrame()
+    if not df.empty:
+        return "stored", df.rename(columns={"source_row": "__row__", "source_file": "__file__"})
+    from carbonpeak.demo import demo_files
+    from carbonpeak.model.activity import load_activity
+
+    return "demo", load_activity(demo_files("activity"))
+
+
+def _batches(store: Store) -> int:
+    return int(store.con.execute("SELECT count(*) FROM batches").fetchone()[0])  # type: ignore[index]
+
+
+def inventory(store: Store, gwp: str = "AR5") -> Any:
+    """The compiled inventory of :func:`activity_source`, cached until a new batch is stored."""
+    key = (store.path, gwp, _batches(store))
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+    from carbonpeak.accounting.engine import compile_inventory
+
+    _, activity = activity_source(store)
+    inv = compile_inventory(activity, gwp=gwp)
+    with _cache_lock:
+        _cache[key] = inv
+    return inv

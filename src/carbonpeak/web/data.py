@@ -1,0 +1,197 @@
+"""What the dashboard pages show, computed from the engines (no HTML here).
+
+Each function returns plain data for a template; where an engine is not installed or has no
+data yet, the value is ``None`` and the page says so (a clean seam, never a fake figure).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from carbonpeak.i18n import t
+from carbonpeak.store.access import DataAccess, scope_predicate
+from carbonpeak.store.duck import Store
+
+log = logging.getLogger(__name__)
+
+SECTOR_ORDER = ("energy", "ippu", "agriculture", "lulucf", "waste")
+SECTOR_NAMES = {
+    "energy": ("能源活动", "Energy"),
+    "ippu": ("工业生产过程", "Industrial processes"),
+    "agriculture": ("农业", "Agriculture"),
+    "lulucf": ("土地利用变化和林业", "LULUCF"),
+    "waste": ("废弃物处理", "Waste"),
+}
+
+
+def _sector_of(codes: pd.Series) -> pd.Series:
+    """IPCC 2006 code → sector, from the category catalog (first digit as the fallback)."""
+    try:
+        from carbonpeak.catalog.loader import load_csv
+
+        cats = load_csv("categories.csv")
+        m = dict(zip(cats["code"], cats["sector"], strict=True))
+    except Exception:  # catalog not there yet
+        m = {}
+    first = codes.str.split(".").str[0].map({"1": "energy", "2": "ippu", "3": "agriculture", "4": "waste"})
+    mapped = codes.map(m)
+    return mapped.fillna(first).fillna("other")
+
+
+def province_overview(store: Store, lang: str, region: str | None = None) -> dict[str, Any]:
+    ctx: dict[str, Any] = {"inventory": None, "charts": {}, "targets": None, "outlook": None, "paths": None}
+    try:
+        from carbonpeak.api.services import inventory
+
+        inv = inventory(store)
+    except Exception as exc:  # engine missing or no data: the page says so
+        log.warning("inventory unavailable: %s", exc)
+        return ctx
+    res = inv.results
+    res = res[res["scope"] == "territorial"]
+    res = res[res["region"] == (region or "GD")]
+    if res.empty:
+        return ctx
+    res = res.assign(sector=_sector_of(res["category"].astype(str)))
+    by = res.groupby(["year", "sector"], as_index=False)["co2e_t"].sum()
+    years = sorted(by["year"].unique().tolist())
+    latest = max(years)
+    lat = by[by["year"] == latest]
+    ctx["inventory"] = {
+        "latest_year": int(latest),
+        "total_excl": float(lat[lat["sector"] != "lulucf"]["co2e_t"].sum()),
+        "sink": float(-lat[lat["co2e_t"] < 0]["co2e_t"].sum()),
+    }
+    idx = 0 if lang == "zh" else 1
+    traces = []
+    for s in [*SECTOR_ORDER, "other"]:
+        sub = by[by["sector"] == s]
+        if sub.empty:
+            continue
+        traces.append(
+            {
+                "type": "bar",
+                "name": SECTOR_NAMES.get(s, (s, s))[idx],
+                "x": [int(y) for y in sub["year"]],
+                "y": [round(float(v) / 1e4, 1) for v in sub["co2e_t"]],
+            }
+        )
+    ctx["charts"]["chart-sectors"] = {
+        "data": traces,
+        "layout": {
+            "barmode": "relative",
+            "margin": {"t": 10},
+            "yaxis": {"title": "10⁴ tCO2e"},
+            "legend": {"orientation": "h"},
+        },
+    }
+    if region is None:
+        extra = _targets_and_outlook(store, lang)
+        ctx["charts"].update(extra.pop("extra_charts", {}))
+        ctx.update(extra)
+    return ctx
+
+
+def _targets_and_outlook(store: Store, lang: str) -> dict[str, Any]:
+    """Seams to the targets (issue 3) and projection (issue 4) engines."""
+    out: dict[str, Any] = {}
+    try:
+        from carbonpeak.web.integrations import outlook, target_lights, target_paths
+
+        out["targets"] = target_lights(store, lang)
+        out["outlook"], fan = outlook()
+        paths = target_paths(store, lang)
+        out["paths"] = paths
+        charts: dict[str, Any] = {}
+        if fan:
+            charts["chart-fan"] = fan
+        if paths:
+            charts["chart-paths"] = paths
+        out["extra_charts"] = charts
+    except ImportError:
+        pass
+    except Exception as exc:
+        log.warning("targets/outlook unavailable: %s", exc)
+    return out
+
+
+def city_tiles(store: Store, lang: str) -> list[dict[str, Any]]:
+    from carbonpeak.catalog.regions import GROUP_NAMES, TIER_NAMES, load_regions
+
+    idx = 0 if lang == "zh" else 1
+    emissions: dict[str, float] = {}
+    try:
+        from carbonpeak.api.services import inventory
+
+        res = inventory(store).results
+        res = res[(res["scope"] == "territorial")]
+        latest = res.groupby("region")["year"].max()
+        for code, y in latest.items():
+            sub = res[(res["region"] == code) & (res["year"] == y)]
+            emissions[str(code)] = float(sub["co2e_t"].sum())
+    except Exception as exc:
+        log.warning("inventory unavailable: %s", exc)
+    status: dict[str, str] = {}
+    try:
+        from carbonpeak.web.integrations import city_status
+
+        status = city_status(store)
+    except ImportError:
+        pass
+    except Exception as exc:
+        log.warning("city status unavailable: %s", exc)
+    rows = []
+    for code, r in load_regions().items():
+        if r.level != "city":
+            continue
+        rows.append(
+            {
+                "code": code,
+                "name": r.name(lang),
+                "group_name": GROUP_NAMES.get(r.group, (r.group, r.group))[idx],
+                "tier_name": TIER_NAMES.get(r.tier, (r.tier, r.tier))[idx],
+                "emissions": emissions.get(code),
+                "status": status.get(code, "no_data"),
+            }
+        )
+    return rows
+
+
+def monitoring_overview(dal: DataAccess) -> dict[str, Any]:
+    """Alerts, PUE ranking and budgets, scoped to the principal (seam to issue 5's engine)."""
+    ctx: dict[str, Any] = {
+        "alerts": None,
+        "pue": None,
+        "budgets": None,
+        "alert_cols": [],
+        "pue_cols": [],
+        "budget_cols": [],
+    }
+    try:
+        from carbonpeak.web.integrations import monitoring_tables
+
+        ctx.update(monitoring_tables(dal, scope_predicate))
+    except ImportError:
+        pass
+    except Exception as exc:
+        log.warning("monitoring unavailable: %s", exc)
+    return ctx
+
+
+def enterprise_overview(dal: DataAccess) -> dict[str, Any]:
+    ctx: dict[str, Any] = {"budget": None, "alerts": None, "charts": {}}
+    try:
+        from carbonpeak.web.integrations import enterprise_panels
+
+        ctx.update(enterprise_panels(dal))
+    except ImportError:
+        pass
+    except Exception as exc:
+        log.warning("enterprise panels unavailable: %s", exc)
+    return ctx
+
+
+__all__ = ["city_tiles", "enterprise_overview", "monitoring_overview", "province_overview", "t"]

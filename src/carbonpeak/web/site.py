@@ -1,0 +1,190 @@
+"""Dashboard routes."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from carbonpeak.api.app import SESSION_COOKIE, create_app
+from carbonpeak.errors import CarbonpeakError
+from carbonpeak.i18n import LANGS, t
+from carbonpeak.store.access import PROVINCE_ROLES, DataAccess
+from carbonpeak.store.duck import Store
+from carbonpeak.store.users import AuthError, Principal, end_session, resolve_session
+from carbonpeak.web import data
+
+HERE = Path(__file__).parent
+LANG_COOKIE = "cp_lang"
+
+_env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+
+
+def _plotly_js() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def create_site(store: Store | str | Path, **kw: Any) -> FastAPI:
+    """The API plus the dashboard, on one store."""
+    app = create_app(store, **kw)
+    mount_dashboard(app)
+    return app
+
+
+def mount_dashboard(app: FastAPI) -> None:
+    app.mount("/static/app", StaticFiles(directory=HERE / "static"), name="static")
+
+    def store_of(request: Request) -> Store:
+        return request.app.state.cp.store  # type: ignore[no-any-return]
+
+    def lang_of(request: Request) -> str:
+        q = request.query_params.get("lang")
+        if q in LANGS:
+            return q
+        c = request.cookies.get(LANG_COOKIE)
+        return c if c in LANGS else "zh"
+
+    def principal_of(request: Request) -> Principal | None:
+        tok = request.cookies.get(SESSION_COOKIE)
+        if not tok:
+            return None
+        try:
+            return resolve_session(store_of(request), tok)
+        except AuthError:
+            return None
+
+    def render(
+        request: Request, template: str, title_key: str, user: Principal | None, **ctx: Any
+    ) -> HTMLResponse:
+        lang = lang_of(request)
+        html = _env.get_template(template).render(
+            lang=lang, t=lambda k, **kw: t(k, lang, **kw), title=t(title_key, lang), user=user, **ctx
+        )
+        resp = HTMLResponse(html)
+        if request.query_params.get("lang") in LANGS:
+            resp.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=365 * 86400)
+        return resp
+
+    def page(request: Request, roles: tuple[str, ...] | None = None) -> Principal | Response:
+        user = principal_of(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        if roles is not None and user.role not in roles:
+            return render(request, "error.html", "app.title", user, message="403")
+        return user
+
+    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(_plotly_js(), media_type="application/javascript")
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> FileResponse:
+        p = (HERE / "static" / name).resolve()
+        if p.parent != (HERE / "static").resolve() or not p.exists():
+            raise KeyError(name)
+        return FileResponse(p)
+
+    @app.get("/", include_in_schema=False)
+    def home(request: Request) -> Response:
+        user = principal_of(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        return RedirectResponse("/enterprise" if user.role == "enterprise" else "/province", status_code=303)
+
+    @app.get("/login", include_in_schema=False)
+    def login_page(request: Request) -> Response:
+        return render(request, "login.html", "login.title", None)
+
+    @app.get("/logout", include_in_schema=False)
+    def logout_page(request: Request) -> Response:
+        tok = request.cookies.get(SESSION_COOKIE)
+        if tok:
+            end_session(store_of(request), tok)
+        resp = RedirectResponse("/login", status_code=303)
+        resp.delete_cookie(SESSION_COOKIE)
+        return resp
+
+    @app.get("/province", include_in_schema=False)
+    def province(request: Request) -> Response:
+        user = page(request, ("admin", "province_analyst", "city_officer", "verifier"))
+        if isinstance(user, Response):
+            return user
+        lang = lang_of(request)
+        region = user.city if user.role == "city_officer" else None
+        ctx = data.province_overview(store_of(request), lang, region=region)
+        return render(request, "province.html", "nav.province", user, **ctx)
+
+    @app.get("/cities", include_in_schema=False)
+    def cities(request: Request) -> Response:
+        user = page(request, ("admin", "province_analyst", "city_officer"))
+        if isinstance(user, Response):
+            return user
+        rows = data.city_tiles(store_of(request), lang_of(request))
+        if user.role == "city_officer":
+            rows = [r for r in rows if r["code"] == user.city]
+        return render(request, "cities.html", "cities.title", user, cities=rows)
+
+    @app.get("/cities/{code}", include_in_schema=False)
+    def city(request: Request, code: str) -> Response:
+        user = page(request, ("admin", "province_analyst", "city_officer"))
+        if isinstance(user, Response):
+            return user
+        if user.role == "city_officer" and code != user.city:
+            return render(request, "error.html", "app.title", user, message="403")
+        lang = lang_of(request)
+        tiles = {r["code"]: r for r in data.city_tiles(store_of(request), lang)}
+        if code not in tiles:
+            return render(request, "error.html", "app.title", user, message=f"unknown city {code}")
+        ctx = data.province_overview(store_of(request), lang, region=code)
+        page_ = render(request, "city.html", "cities.title", user, city=tiles[code], charts=ctx["charts"])
+        return page_
+
+    @app.get("/monitoring", include_in_schema=False)
+    def monitoring(request: Request) -> Response:
+        user = page(request)
+        if isinstance(user, Response):
+            return user
+        ctx = data.monitoring_overview(DataAccess(store_of(request), user))
+        return render(request, "monitoring.html", "monitoring.title", user, **ctx)
+
+    @app.get("/enterprise", include_in_schema=False)
+    def enterprise(request: Request) -> Response:
+        user = page(request, ("admin", "enterprise"))
+        if isinstance(user, Response):
+            return user
+        lang = lang_of(request)
+        dal = DataAccess(store_of(request), user)
+        subs = dal.list_submissions().to_dict(orient="records")
+        ctx = data.enterprise_overview(dal)
+        msgs = {k: t(f"enterprise.{k}", lang) for k in ("ok", "same", "errors")}
+        return render(
+            request,
+            "enterprise.html",
+            "enterprise.title",
+            user,
+            submissions=subs,
+            msgs=msgs,
+            default_period=date.today().strftime("%Y-%m"),
+            **ctx,
+        )
+
+    @app.get("/audit", include_in_schema=False)
+    def audit_page(request: Request) -> Response:
+        user = page(request, (*PROVINCE_ROLES, "verifier"))
+        if isinstance(user, Response):
+            return user
+        from carbonpeak.store import audit
+
+        dal = DataAccess(store_of(request), user)
+        entries = dal.audit_entries(200).to_dict(orient="records")
+        chain = audit.verify_chain(store_of(request))
+        return render(request, "audit.html", "audit.title", user, entries=entries, chain=chain)
+
+    _ = CarbonpeakError  # pages reuse the API's error handlers
