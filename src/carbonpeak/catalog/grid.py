@@ -1,0 +1,117 @@
+"""Grid CO2 emission factors for purchased and imported electricity.
+
+The factors live in ``data/factors/grid.csv`` (or any user factor file) as ordinary factor
+rows: item ``grid_<grid>`` (``grid_national``, ``grid_south``, ``grid_guangdong``, ...), unit
+``tCO2/MWh``, one row per year (``year_from = year_to``).  The *series* is encoded in the
+parameter name:
+
+=========  ==============  ==================================================================
+series     parameter       what it is
+=========  ==============  ==================================================================
+mee_nbs    ``ef_co2``      MEE + NBS statistical 电力平均二氧化碳排放因子 (national, regional,
+                           provincial; published for 2021 and 2022 so far)
+ets        ``ef_co2_ets``  MEE enterprise/ETS reporting national grid factor (0.5810, 0.5703)
+=========  ==============  ==================================================================
+
+:func:`grid_factor` returns the factor of the asked year; when that year is not published it
+uses the nearest earlier year (or, before the first year, the first year) and says so in the
+returned value's ``note``.  Override files win over the defaults as for every factor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from carbonpeak.catalog.factors import FactorSet, FactorValue
+from carbonpeak.errors import CatalogError
+
+SERIES = ("mee_nbs", "ets")
+SERIES_PARAMETER = {"mee_nbs": "ef_co2", "ets": "ef_co2_ets"}
+GRID_PREFIX = "grid_"
+UNIT = "tCO2/MWh"
+
+_default_set: FactorSet | None = None
+
+
+def _factors(factors: FactorSet | None) -> FactorSet:
+    global _default_set
+    if factors is not None:
+        return factors
+    if _default_set is None:
+        _default_set = FactorSet.default()
+    return _default_set
+
+
+def _parameter(series: str) -> str:
+    try:
+        return SERIES_PARAMETER[series]
+    except KeyError:
+        raise CatalogError(f"unknown grid-factor series '{series}'; choose one of {', '.join(SERIES)}") from None
+
+
+def available_grids(factors: FactorSet | None = None) -> list[str]:
+    """Grid names (without the ``grid_`` prefix) that have a factor in any series."""
+    params = set(SERIES_PARAMETER.values())
+    return sorted(
+        {
+            fv.item[len(GRID_PREFIX) :]
+            for fv in _factors(factors).rows()
+            if fv.item.startswith(GRID_PREFIX) and fv.parameter in params
+        }
+    )
+
+
+def grid_years(grid: str = "national", series: str = "mee_nbs", factors: FactorSet | None = None) -> list[int]:
+    """The years for which ``grid`` has a factor in ``series`` (any layer)."""
+    param = _parameter(series)
+    item = GRID_PREFIX + grid
+    years: set[int] = set()
+    for fv in _factors(factors).rows():
+        if fv.item == item and fv.parameter == param:
+            if fv.year_from is not None:
+                years.add(fv.year_from)
+            if fv.year_to is not None:
+                years.add(fv.year_to)
+    return sorted(years)
+
+
+def grid_factor(
+    year: int,
+    grid: str = "national",
+    series: str = "mee_nbs",
+    factors: FactorSet | None = None,
+) -> FactorValue:
+    """The CO2 factor (tCO2/MWh) of ``grid`` for ``year`` in ``series``.
+
+    If ``year`` is not published, the nearest earlier published year is used (before the first
+    published year, the first one) and the returned value's ``note`` starts with
+    ``"year Y not published; using Y0"``.  Raises :class:`CatalogError` for an unknown grid or
+    series.
+    """
+    fs = _factors(factors)
+    param = _parameter(series)
+    item = GRID_PREFIX + grid
+    # a row whose range covers the year (open-ended override rows included)
+    direct = fs.lookup(item, param, year=year)
+    if direct is None:
+        direct = fs.lookup(item, param, year=year, gas="CO2")
+    if direct is not None:
+        return direct
+    years = grid_years(grid, series, fs)
+    if not years:
+        if grid in available_grids(fs):
+            raise CatalogError(
+                f"grid '{grid}' has no factor in series '{series}'; "
+                f"series with data: {', '.join(s for s in SERIES if grid_years(grid, s, fs))}"
+            )
+        raise CatalogError(
+            f"unknown grid '{grid}' (no factor rows for item '{item}'); available: "
+            f"{', '.join(available_grids(fs))}; bring your own with --factors FILE (docs/factors.md)"
+        )
+    earlier = [y for y in years if y <= year]
+    used = earlier[-1] if earlier else years[0]
+    fv = fs.lookup(item, param, year=used) or fs.lookup(item, param, year=used, gas="CO2")
+    if fv is None:  # pragma: no cover - years come from the same rows
+        raise CatalogError(f"no factor for grid '{grid}' in {used}")
+    msg = f"year {year} not published; using {used}"
+    return replace(fv, note=f"{msg}. {fv.note}" if fv.note else msg)
