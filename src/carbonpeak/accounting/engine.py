@@ -91,7 +91,9 @@ def compile_inventory(
         for cat, row, file in zip(sub["category"], sub["__row__"], sub["__file__"], strict=True):
             problems.append(
                 Problem(
-                    str(file), int(row), "category",
+                    str(file),
+                    int(row),
+                    "category",
                     f"no method computes category {cat} (methods exist for {', '.join(known) or 'none'})",
                 )
             )
@@ -276,7 +278,13 @@ class Inventory:
             for text in r.loc[hit, "explain"].unique():
                 for f in _factors_in(json.loads(text)):
                     if f.get("overridden"):
-                        k = (f.get("origin"), f.get("item"), f.get("parameter"), f.get("gas"), f.get("category"))
+                        k = (
+                            f.get("origin"),
+                            f.get("item"),
+                            f.get("parameter"),
+                            f.get("gas"),
+                            f.get("category"),
+                        )
                         seen.setdefault(k, f)
         return {"files": list(self.factor_files), "used": list(seen.values())}
 
@@ -302,14 +310,28 @@ class Inventory:
         for r in rows.itertuples(index=False):
             ex = json.loads(r.explain) if r.explain else {}
             for f in _factors_in(ex):
-                k = (f.get("origin"), f.get("item"), f.get("parameter"), f.get("gas"), f.get("category"),
-                     f.get("region"), f.get("year_from"))
+                k = (
+                    f.get("origin"),
+                    f.get("item"),
+                    f.get("parameter"),
+                    f.get("gas"),
+                    f.get("category"),
+                    f.get("region"),
+                    f.get("year_from"),
+                )
                 factors.setdefault(k, f)
             out_rows.append(
                 {
-                    "year": int(r.year), "region": r.region, "category": r.category, "item": r.item,
-                    "gas": r.gas, "scope": r.scope, "mass_t": float(r.mass_t), "co2e_t": float(r.co2e_t),
-                    "factor_key": r.factor_key, "explain": ex,
+                    "year": int(r.year),
+                    "region": r.region,
+                    "category": r.category,
+                    "item": r.item,
+                    "gas": r.gas,
+                    "scope": r.scope,
+                    "mass_t": float(r.mass_t),
+                    "co2e_t": float(r.co2e_t),
+                    "factor_key": r.factor_key,
+                    "explain": ex,
                 }
             )
         terr = rows[rows["scope"] == "territorial"]
@@ -325,7 +347,8 @@ class Inventory:
             "total_co2e_t": float(terr["co2e_t"].sum()),
             "mass_t_by_gas": {str(k): float(v) for k, v in terr.groupby("gas")["mass_t"].sum().items()},
             "memo_co2e_t": {
-                str(k): float(v) for k, v in rows[rows["scope"] != "territorial"].groupby("scope")["co2e_t"].sum().items()
+                str(k): float(v)
+                for k, v in rows[rows["scope"] != "territorial"].groupby("scope")["co2e_t"].sum().items()
             },
             "overridden": any(f.get("overridden") for f in factors.values()),
             "factors": list(factors.values()),

@@ -81,7 +81,11 @@ def resolve(
     factors give NaN and, if ``required``, a :class:`Problem` per row naming file and row.
     """
     n = len(rows)
-    items = rows["item"] if item is None else (pd.Series(item, index=rows.index) if isinstance(item, str) else item)
+    items = (
+        rows["item"]
+        if item is None
+        else (pd.Series(item, index=rows.index) if isinstance(item, str) else item)
+    )
     cats = (
         rows["category"]
         if category is None
@@ -121,13 +125,20 @@ def resolve(
         if missing.any() or unit_errors:
             sub = rows.loc[missing]
             for it, cat, reg, yr, row, file in zip(
-                items[missing], cats[missing], sub["region"], sub["year"], sub["__row__"], sub["__file__"],
+                items[missing],
+                cats[missing],
+                sub["region"],
+                sub["year"],
+                sub["__row__"],
+                sub["__file__"],
                 strict=True,
             ):
                 g = f" gas {gas}" if gas else ""
                 problems.append(
                     Problem(
-                        str(file), int(row), field,
+                        str(file),
+                        int(row),
+                        field,
                         f"no factor '{parameter}'{g} for '{it}' (category {cat}, region {reg}, year {yr}); "
                         "add one with --factors FILE",
                     )

@@ -61,15 +61,15 @@ OUTPUT_COLUMNS = (
     FILE_COL,
 )
 
-#: Unit dimensions named in ``categories.csv`` ``unit_dims`` → a pint dimensionality text.
+#: Unit dimensions named in ``categories.csv`` ``unit_dims`` → a unit of that dimension.
 _DIMS = {
-    "mass": "[mass]",
-    "volume": "[length] ** 3",
-    "energy": "[length] ** 2 * [mass] / [time] ** 2",
-    "area": "[length] ** 2",
-    "count": "[count]",
-    "population": "[population]",
-    "money": "[currency]",
+    "mass": "t",
+    "volume": "m**3",
+    "energy": "GJ",
+    "area": "m**2",
+    "count": "head",
+    "population": "person",
+    "money": "yuan",
 }
 
 VALIDATED_ATTR = "carbonpeak_activity_validated"
@@ -102,9 +102,7 @@ def _unit_ok(units: pd.Series) -> tuple[pd.Series, str]:
     return units.map(bad).astype(bool), "unknown unit"
 
 
-def activity_spec(
-    items: Collection[str] | None = None, regions: Collection[str] | None = None
-) -> TableSpec:
+def activity_spec(items: Collection[str] | None = None, regions: Collection[str] | None = None) -> TableSpec:
     """The :class:`TableSpec` of activity tables (items/regions injectable for tests)."""
     cats = get_categories()
     item_ids = frozenset(items) if items is not None else _item_ids()
@@ -150,7 +148,9 @@ def _row_checks(df: pd.DataFrame) -> list[Problem]:
     neg = df["amount"].to_numpy(dtype=float) < 0
     if neg.any():
         sub = df.loc[neg]
-        for cat, row, file, amt in zip(sub["category"], sub[ROW_COL], sub[FILE_COL], sub["amount"], strict=True):
+        for cat, row, file, amt in zip(
+            sub["category"], sub[ROW_COL], sub[FILE_COL], sub["amount"], strict=True
+        ):
             if not any(is_prefix(p, cat) for p in NEGATIVE_ALLOWED):
                 problems.append(
                     Problem(
@@ -167,8 +167,8 @@ def _row_checks(df: pd.DataFrame) -> list[Problem]:
         dims = cats[cat].unit_dims if cat in cats else ()
         if not dims:
             continue
-        have = str(parse_unit(unit).dimensionality)
-        if not any(have == _DIMS.get(d, d) for d in dims):
+        have = parse_unit(unit).dimensionality
+        if not any(d in _DIMS and have == parse_unit(_DIMS[d]).dimensionality for d in dims):
             bad_pairs[(cat, unit)] = (
                 f"unit '{unit}' ({have}) does not fit category {cat}; expected {' or '.join(dims)}"
             )

@@ -1,0 +1,559 @@
+"""Energy (IPCC 2006 sector 1): fuel combustion, fugitive emissions, reference approach and
+net imported electricity.  Formulas and sources: ``docs/methods/energy.md``.
+
+* ``1.A`` sectoral approach (IPCC 2006 Vol 2 Ch 2 Eq 2.1; provincial guideline 2011 Ch 1):
+  ``E = AD × NCV`` (skipped when AD is already an energy, e.g. GJ or tce),
+  ``CO2 = E × CC × OF × 44/12``, ``CH4, N2O = E × EF``.  Biogenic CO2 (share
+  ``biogenic_fraction``, 1 for items of kind ``biomass``) goes to ``memo_biomass_co2``; every gas of
+  the memo categories 1.A.3.a.i / 1.A.3.d.i (international bunkers) and 1.A.5.c goes to
+  ``memo_international_bunkers``.  Electricity and heat are secondary energy: consuming them is
+  not combustion, and a 1.A row with them is rejected (power-plant fuel is counted in 1.A.1, net
+  imported electricity under ``M.ELEC``).
+* ``1.B`` fugitive: ``emission = AD × EF`` per gas, a volume EF (m³ of gas per t) times the gas
+  density (IPCC 2006 Vol 2 Ch 4 Eq 4.1.3-4.1.8).
+* ``M.REF.*`` reference approach (IPCC 2006 Vol 2 Ch 6 Eq 6.1-6.3): apparent consumption =
+  production + imports − exports − international bunkers − stock change, less non-energy use;
+  ``CO2 = Σ ± AD × NCV × CC × OF × 44/12`` → ``memo_reference_approach``.
+* ``M.ELEC*`` net imported electricity × grid factor → ``memo_imported_electricity``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from carbonpeak.accounting.base import MethodContext, register
+from carbonpeak.accounting.resolve import Resolved, resolve
+from carbonpeak.catalog.categories import get_categories
+from carbonpeak.catalog.units import parse_unit, ureg
+from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
+
+#: Mass ratio CO2/C (molar masses 44.01/12.011, rounded as in IPCC 2006 Vol 2 Eq 2.1 / 6.1).
+CO2_PER_C = 44.0 / 12.0
+
+#: Items that are secondary energy carriers, not fuels burnt in the inventory year.
+NON_COMBUSTION_ITEMS = ("electricity", "heat")
+
+#: Sign of each reference-approach flow in apparent consumption (IPCC 2006 Vol 2 Eq 6.1-6.2).
+REFERENCE_FLOWS = {
+    "M.REF.PROD": 1.0,
+    "M.REF.IMP": 1.0,
+    "M.REF.EXP": -1.0,
+    "M.REF.BUNK": -1.0,
+    "M.REF.STOCK": -1.0,
+    "M.REF.NEU": -1.0,
+}
+
+#: Grid of each electricity memo category (``M.ELEC`` itself uses option ``import_grid``).
+ELECTRICITY_GRIDS = {"M.ELEC.SOUTH": "south", "M.ELEC.NATIONAL": "national", "M.ELEC.GUANGDONG": "guangdong"}
+DEFAULT_IMPORT_GRID = "south"
+
+_ENERGY_DIM = ureg.GJ.dimensionality
+
+
+@lru_cache(maxsize=1024)
+def _to_gj(unit: str) -> float | None:
+    """GJ per unit when ``unit`` is an energy, else None."""
+    q = parse_unit(unit)
+    if q.dimensionality != _ENERGY_DIM:
+        return None
+    return float(q.to("GJ").magnitude)
+
+
+@lru_cache(maxsize=4096)
+def _product_to(unit_a: str, unit_b: str, target: str) -> float:
+    """Multiplier of ``amount[unit_a] × value[unit_b]`` expressed in ``target``."""
+    return float((parse_unit(unit_a) * parse_unit(unit_b)).to(target).magnitude)
+
+
+def _is_biomass(items: pd.Series) -> dict[str, bool]:
+    from carbonpeak.catalog.items import get_items
+
+    cat = get_items()
+    return {i: (cat[i].kind == "biomass" if i in cat else False) for i in items.unique()}
+
+
+def _rows_problem(rows: pd.DataFrame, mask: np.ndarray, field: str, msg: Any) -> list[Problem]:
+    sub = rows.loc[mask].rename(columns={"__file__": "file_", "__row__": "row_"})
+    out = []
+    for rec in sub.itertuples(index=False):
+        text = msg(rec) if callable(msg) else msg
+        out.append(Problem(str(rec.file_), int(rec.row_), field, text))
+    return out
+
+
+def _combo_json(parts: Sequence[Resolved | None]) -> tuple[np.ndarray, list[str]]:
+    """Per-row index into a list of JSON arrays of the factors used (one per distinct combo)."""
+    used = [p for p in parts if p is not None]
+    if not used:
+        return np.zeros(0, dtype=int), ["[]"]
+    frame = pd.DataFrame({f"g{i}": p.group for i, p in enumerate(used)})
+    combo = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
+    firsts = frame.drop_duplicates(keep="first")
+    texts: list[str] = []
+    for gs in firsts.itertuples(index=False, name=None):
+        fvs = [used[i].factors[int(g)] for i, g in enumerate(gs)]
+        texts.append(json.dumps([f.to_dict() for f in fvs if f is not None], ensure_ascii=False, default=str))
+    return combo, texts
+
+
+def _explain(
+    method: str,
+    formula: str,
+    rows: pd.DataFrame,
+    factor_parts: Sequence[Resolved | None],
+    numbers: dict[str, np.ndarray] | None = None,
+) -> list[str]:
+    """Explain JSON per row, built by string assembly (factor JSON computed once per combo)."""
+    combo, texts = _combo_json(factor_parts)
+    head = json.dumps({"method": method, "formula": formula}, ensure_ascii=False)[:-1]
+    files = {f: json.dumps(f, ensure_ascii=False) for f in rows["__file__"].unique()}
+    units = {u: json.dumps(u, ensure_ascii=False) for u in rows["unit"].unique()}
+    num_items = list((numbers or {}).items())
+    out: list[str] = []
+    fl = rows["__file__"].to_numpy()
+    rw = rows["__row__"].to_numpy()
+    am = rows["amount"].to_numpy(dtype=float)
+    un = rows["unit"].to_numpy()
+    for i in range(len(rows)):
+        extra = "".join(f', "{k}": {float(v[i])!r}' for k, v in num_items)
+        fac = texts[combo[i]] if len(combo) else "[]"
+        out.append(
+            f'{head}, "activity": {{"file": {files[fl[i]]}, "row": {int(rw[i])}, "amount": {float(am[i])!r}, '
+            f'"unit": {units[un[i]]}}}{extra}, "factors": {fac}}}'
+        )
+    return out
+
+
+def _quad(*us: np.ndarray) -> np.ndarray:
+    """Combined relative uncertainty of a product (IPCC 2006 Vol 1 Ch 3 Eq 3.1); NaN if none known."""
+    stack = np.vstack(us)
+    known = ~np.isnan(stack)
+    sq = np.where(known, stack, 0.0) ** 2
+    out = np.sqrt(sq.sum(axis=0))
+    return np.where(known.any(axis=0), out, np.nan)
+
+
+def _fk_category(cats: Sequence[Resolved | None], n: int) -> np.ndarray:
+    """The most specific factor category among the factors of each row ('*' if none)."""
+    best = np.full(n, "*", dtype=object)
+    blen = np.zeros(n, dtype=int)
+    for r in cats:
+        if r is None:
+            continue
+        fc = np.array([(f.category if f is not None else "") for f in r.factors], dtype=object)[r.group]
+        fl = np.array([len(c) for c in fc], dtype=int) if n else np.zeros(0, dtype=int)
+        take = fl > blen
+        best = np.where(take, fc, best)
+        blen = np.maximum(blen, fl)
+    return best
+
+
+def _energy_gj(
+    rows: pd.DataFrame, ctx: MethodContext, category: str | None
+) -> tuple[np.ndarray, Resolved | None, list[Problem]]:
+    """Energy content of each row in GJ (NCV applied where the amount is not an energy)."""
+    units = rows["unit"]
+    gj = units.map({u: _to_gj(u) for u in units.unique()})
+    is_energy = gj.notna().to_numpy()
+    amount = rows["amount"].to_numpy(dtype=float)
+    energy = np.where(is_energy, amount * gj.fillna(0).to_numpy(dtype=float), np.nan)
+    problems: list[Problem] = []
+    ncv: Resolved | None = None
+    if (~is_energy).any():
+        phys = rows.loc[~is_energy]
+        ncv = resolve(ctx.factors, phys, "ncv", unit=None, category=category)
+        problems += ncv.problems
+        ncv_units = np.array([f.unit if f is not None else "" for f in ncv.factors], dtype=object)[ncv.group]
+        mult = np.empty(len(phys))
+        bad = np.zeros(len(phys), dtype=bool)
+        for i, (au, nu) in enumerate(zip(phys["unit"].to_numpy(), ncv_units, strict=True)):
+            if not nu:
+                mult[i] = np.nan
+                continue
+            try:
+                mult[i] = _product_to(au, nu, "GJ")
+            except Exception:
+                mult[i] = np.nan
+                bad[i] = True
+        if bad.any():
+            problems += _rows_problem(
+                phys.reset_index(drop=True),
+                bad,
+                "unit",
+                lambda r: (
+                    f"unit '{r.unit}' does not fit the net calorific value of {r.item}; "
+                    "give the amount in the unit of its NCV (e.g. t, 10^4 Nm3) or in energy (GJ, tce)"
+                ),
+            )
+        energy[~is_energy] = phys["amount"].to_numpy(dtype=float) * ncv.values * mult
+        full = np.full(len(rows), -1, dtype=int)
+        full[~is_energy] = ncv.group
+        ncv_all = Resolved(
+            values=np.where(~is_energy, 0.0, np.nan), group=full, factors=ncv.factors, problems=[]
+        )
+        ncv = _with_none(ncv_all)
+    return energy, ncv, problems
+
+
+def _with_none(r: Resolved) -> Resolved:
+    """Map group -1 (factor not used) to a trailing ``None`` factor."""
+    factors = [*r.factors, None]
+    group = np.where(r.group < 0, len(factors) - 1, r.group)
+    return Resolved(values=r.values, group=group, factors=factors, problems=r.problems)
+
+
+def _result(
+    rows: pd.DataFrame,
+    gas: str,
+    mass: np.ndarray,
+    scope: np.ndarray | str,
+    ef_u: np.ndarray,
+    factor_key: np.ndarray | list[str],
+    explain: list[str],
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "year": rows["year"].to_numpy(),
+            "region": rows["region"].to_numpy(),
+            "category": rows["category"].to_numpy(),
+            "item": rows["item"].to_numpy(),
+            "gas": gas,
+            "mass_t": mass,
+            "scope": scope,
+            "ad_uncertainty_pct": rows["uncertainty_pct"].to_numpy(dtype=float),
+            "ef_uncertainty_pct": ef_u,
+            "factor_key": factor_key,
+            "explain": explain,
+        }
+    )
+
+
+def _key(items: np.ndarray, gas: str, fk_cat: np.ndarray, prefix: str = "") -> list[str]:
+    return [f"{prefix}{i}|{gas}|{c}" for i, c in zip(items, fk_cat, strict=True)]
+
+
+@register("fuel_combustion", ("1.A",), "Fuel combustion, sectoral approach (IPCC 2006 Vol 2 Ch 2-3)")
+def fuel_combustion(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
+    """Fuel combustion by category × fuel: CO2 from carbon content, CH4 and N2O per TJ."""
+    rows = activity.reset_index(drop=True)
+    problems: list[Problem] = []
+    nc = rows["item"].isin(NON_COMBUSTION_ITEMS).to_numpy()
+    if nc.any():
+        problems += _rows_problem(
+            rows,
+            nc,
+            "item",
+            lambda r: (
+                f"'{r.item}' in {r.category} is not fuel combustion: power and heat plants' fuels are "
+                "reported in 1.A.1, net imported electricity under M.ELEC (see docs/methods/energy.md)"
+            ),
+        )
+        raise ValidationError(problems)
+    energy, ncv, p = _energy_gj(rows, ctx, None)
+    problems += p
+    fs = ctx.factors
+    cc = resolve(fs, rows, "carbon_content", unit="t/GJ")
+    of = resolve(fs, rows, "oxidation", unit="1")
+    ch4 = resolve(fs, rows, "ef", gas="CH4", unit="t/GJ")
+    n2o = resolve(fs, rows, "ef", gas="N2O", unit="t/GJ")
+    bio = resolve(fs, rows, "biogenic_fraction", unit="1", required=False)
+    problems += cc.problems + of.problems + ch4.problems + n2o.problems
+    if problems:
+        raise ValidationError(problems)
+    kind_bio = rows["item"].map(_is_biomass(rows["item"])).to_numpy(dtype=bool)
+    bio_share = np.where(np.isnan(bio.values), np.where(kind_bio, 1.0, 0.0), bio.values)
+    cats = get_categories()
+    memo_cat = (
+        rows["category"]
+        .map({c: cats[c].sector == "memo" for c in rows["category"].unique()})
+        .to_numpy(dtype=bool)
+    )
+    base_scope = np.where(memo_cat, "memo_international_bunkers", "territorial")
+    co2 = energy * cc.values * of.values * CO2_PER_C
+    items = rows["item"].to_numpy()
+    u_ncv = ncv.uncertainty if ncv is not None else np.full(len(rows), np.nan)
+    out: list[pd.DataFrame] = []
+    formula_co2 = "CO2 = E × CC × OF × 44/12, E = amount × NCV (IPCC 2006 Vol 2 Eq 2.1)"
+    bio_used = bio if (~np.isnan(bio.values)).any() else None
+    fk_co2 = _fk_category([ncv, cc, of, bio_used], len(rows))
+    ex_co2 = _explain(
+        "fuel_combustion",
+        formula_co2,
+        rows,
+        [ncv, cc, of, bio_used],
+        {"energy_GJ": energy, "biogenic_fraction": bio_share},
+    )
+    u_co2 = _quad(u_ncv, cc.uncertainty, of.uncertainty)
+    fossil = bio_share < 1.0
+    biog = bio_share > 0.0
+    if fossil.any():
+        m = fossil
+        out.append(
+            _result(
+                rows[m],
+                "CO2",
+                (co2 * (1 - bio_share))[m],
+                base_scope[m],
+                u_co2[m],
+                np.array(_key(items, "CO2", fk_co2), dtype=object)[m],
+                list(np.array(ex_co2, dtype=object)[m]),
+            )
+        )
+    if biog.any():
+        m = biog
+        out.append(
+            _result(
+                rows[m],
+                "CO2",
+                (co2 * bio_share)[m],
+                "memo_biomass_co2",
+                u_co2[m],
+                np.array(_key(items, "CO2", fk_co2, "bio:"), dtype=object)[m],
+                list(np.array(ex_co2, dtype=object)[m]),
+            )
+        )
+    for gas, ef in (("CH4", ch4), ("N2O", n2o)):
+        fk = _fk_category([ncv, ef], len(rows))
+        ex = _explain(
+            "fuel_combustion",
+            f"{gas} = E × EF (IPCC 2006 Vol 2 Eq 2.1)",
+            rows,
+            [ncv, ef],
+            {"energy_GJ": energy},
+        )
+        out.append(
+            _result(
+                rows,
+                gas,
+                energy * ef.values,
+                base_scope,
+                _quad(u_ncv, ef.uncertainty),
+                _key(items, gas, fk),
+                ex,
+            )
+        )
+    return pd.concat(out, ignore_index=True)
+
+
+@register("fugitive", ("1.B",), "Fugitive emissions from fuels (IPCC 2006 Vol 2 Ch 4, Tier 1)")
+def fugitive(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
+    """Fugitive CH4/CO2/N2O: amount × EF (× gas density when the EF is a volume per unit)."""
+    rows = activity.reset_index(drop=True)
+    problems: list[Problem] = []
+    out: list[pd.DataFrame] = []
+    found = np.zeros(len(rows), dtype=bool)
+    for gas in ("CH4", "CO2", "N2O"):
+        ef = resolve(ctx.factors, rows, "ef", gas=gas, unit=None, required=False)
+        # only factors given for a 1.B category are fugitive factors (blank-category 'ef' rows are
+        # combustion factors per TJ)
+        fug_ok = np.array([f is not None and f.category.startswith("1.B") for f in ef.factors], dtype=bool)
+        has = fug_ok[ef.group] if len(rows) else np.zeros(0, dtype=bool)
+        if not has.any():
+            continue
+        found |= has
+        sub = rows[has].reset_index(drop=True)
+        efs = Resolved(ef.values[has], ef.group[has], ef.factors, [])
+        ef_units = np.array([f.unit if f is not None else "" for f in efs.factors], dtype=object)[efs.group]
+        dens: Resolved | None = None
+        need_density = np.zeros(len(sub), dtype=bool)
+        mult = np.empty(len(sub))
+        bad = np.zeros(len(sub), dtype=bool)
+        for i, (au, eu) in enumerate(zip(sub["unit"].to_numpy(), ef_units, strict=True)):
+            q = parse_unit(au) * parse_unit(eu)
+            if q.dimensionality == ureg.t.dimensionality:
+                mult[i] = float(q.to("t").magnitude)
+            elif q.dimensionality == ureg.m.dimensionality**3:
+                mult[i] = float(q.to("m**3").magnitude)
+                need_density[i] = True
+            else:
+                mult[i] = np.nan
+                bad[i] = True
+        if bad.any():
+            problems += _rows_problem(
+                sub,
+                bad,
+                "unit",
+                lambda r, g=gas: (
+                    f"unit '{r.unit}' does not fit the {g} emission factor of {r.item} in {r.category}"
+                ),
+            )
+            continue
+        dens_vals = np.ones(len(sub))
+        if need_density.any():
+            dens = resolve(ctx.factors, sub, "density", item=gas, category="", unit="t/m**3", required=False)
+            missing = need_density & np.isnan(dens.values)
+            if missing.any():
+                problems += _rows_problem(
+                    sub, missing, "item", f"no factor 'density' for {gas}; add one with --factors FILE"
+                )
+            dens_vals = np.where(need_density, dens.values, 1.0)
+        mass = sub["amount"].to_numpy(dtype=float) * efs.values * mult * dens_vals
+        parts: list[Resolved | None] = [efs] + ([dens] if dens is not None else [])
+        ex = _explain(
+            "fugitive", f"{gas} = amount × EF × density (IPCC 2006 Vol 2 Ch 4 Eq 4.1.3-4.1.8)", sub, parts
+        )
+        fk = _fk_category([efs], len(sub))
+        u = _quad(efs.uncertainty, dens.uncertainty if dens is not None else np.full(len(sub), np.nan))
+        out.append(
+            _result(sub, gas, mass, "territorial", u, _key(sub["item"].to_numpy(), gas, fk, "fug:"), ex)
+        )
+    if (~found).any():
+        problems += _rows_problem(
+            rows,
+            ~found,
+            "item",
+            lambda r: (
+                f"no fugitive emission factor 'ef' for '{r.item}' in {r.category}; add one with --factors FILE"
+            ),
+        )
+    if problems:
+        raise ValidationError(problems)
+    return pd.concat(out, ignore_index=True)
+
+
+@register(
+    "reference_approach", ("M.REF",), "Reference approach from apparent consumption (IPCC 2006 Vol 2 Ch 6)"
+)
+def reference_approach(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
+    """CO2 from apparent consumption of fossil fuels, reported beside the sectoral approach."""
+    rows = activity.reset_index(drop=True)
+    problems: list[Problem] = []
+    unknown = ~rows["category"].isin(list(REFERENCE_FLOWS)).to_numpy()
+    if unknown.any():
+        problems += _rows_problem(
+            rows, unknown, "category", f"reference-approach flows are {', '.join(REFERENCE_FLOWS)}"
+        )
+    bad_item = rows["item"].isin(NON_COMBUSTION_ITEMS).to_numpy() | rows["item"].map(
+        _is_biomass(rows["item"])
+    ).to_numpy(dtype=bool)
+    if bad_item.any():
+        problems += _rows_problem(
+            rows,
+            bad_item,
+            "item",
+            lambda r: f"the reference approach covers fossil fuels only, not '{r.item}'",
+        )
+    if problems:
+        raise ValidationError(problems)
+    energy, ncv, p = _energy_gj(rows, ctx, "1.A")
+    problems += p
+    cc = resolve(ctx.factors, rows, "carbon_content", unit="t/GJ", category="1.A")
+    of = resolve(ctx.factors, rows, "oxidation", unit="1", category="1.A")
+    problems += cc.problems + of.problems
+    if problems:
+        raise ValidationError(problems)
+    sign = rows["category"].map(REFERENCE_FLOWS).to_numpy(dtype=float)
+    co2 = sign * energy * cc.values * of.values * CO2_PER_C
+    u_ncv = ncv.uncertainty if ncv is not None else np.full(len(rows), np.nan)
+    fk = _fk_category([ncv, cc, of], len(rows))
+    ex = _explain(
+        "reference_approach",
+        "CO2 = sign × amount × NCV × CC × OF × 44/12; sign + for production/imports, − for exports/bunkers/"
+        "stock increase/non-energy use (IPCC 2006 Vol 2 Eq 6.1-6.3)",
+        rows,
+        [ncv, cc, of],
+        {"energy_GJ": energy, "sign": sign},
+    )
+    return _result(
+        rows,
+        "CO2",
+        co2,
+        "memo_reference_approach",
+        _quad(u_ncv, cc.uncertainty, of.uncertainty),
+        _key(rows["item"].to_numpy(), "CO2", fk, "ref:"),
+        ex,
+    )
+
+
+def _grid_factor(year: int, grid: str, series: str) -> Any:
+    from carbonpeak.catalog import grid as grid_mod  # provided by the catalog
+
+    return grid_mod.grid_factor(year, grid=grid, series=series)
+
+
+@register("imported_electricity", ("M.ELEC",), "Net imported electricity × grid factor (memo)")
+def imported_electricity(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
+    """Indirect CO2 of net imported electricity (negative amount = net export)."""
+    rows = activity.reset_index(drop=True)
+    problems: list[Problem] = []
+    not_elec = (rows["item"] != "electricity").to_numpy()
+    if not_elec.any():
+        problems += _rows_problem(rows, not_elec, "item", "M.ELEC rows must have item 'electricity'")
+    units = rows["unit"]
+    mwh = units.map({u: (_to_gj(u) or np.nan) / 3.6 for u in units.unique()}).to_numpy(dtype=float)
+    bad_unit = np.isnan(mwh)
+    if bad_unit.any():
+        problems += _rows_problem(
+            rows, bad_unit, "unit", lambda r: f"electricity must be an energy, not '{r.unit}'"
+        )
+    if problems:
+        raise ValidationError(problems)
+    default_grid = str(ctx.options.get("import_grid", DEFAULT_IMPORT_GRID))
+    series = str(ctx.options.get("grid_series", "mee_nbs"))
+    grids = rows["category"].map(lambda c: ELECTRICITY_GRIDS.get(c, default_grid)).to_numpy()
+    # a user factor (item electricity, parameter grid_ef, category M.ELEC...) wins over the catalog series
+    user = resolve(ctx.factors, rows, "grid_ef", unit="t/MWh", required=False)
+    cache: dict[tuple[int, str], Any] = {}
+    ef = np.empty(len(rows))
+    fvs: list[Any] = []
+    for i, (y, g, uv) in enumerate(zip(rows["year"].to_numpy(), grids, user.values, strict=True)):
+        if not np.isnan(uv):
+            ef[i] = uv
+            fvs.append(user.factor_of(i))
+            continue
+        k = (int(y), str(g))
+        if k not in cache:
+            try:
+                cache[k] = _grid_factor(k[0], k[1], series)
+            except (CarbonpeakError, ImportError) as exc:
+                cache[k] = exc
+        fv = cache[k]
+        if isinstance(fv, Exception):
+            problems.append(
+                Problem(
+                    str(rows["__file__"].iloc[i]),
+                    int(rows["__row__"].iloc[i]),
+                    "year",
+                    f"no grid emission factor for {g} grid in {k[0]}: {fv}",
+                )
+            )
+            ef[i] = np.nan
+            fvs.append(None)
+            continue
+        ef[i] = fv.to("t/MWh")
+        fvs.append(fv)
+    if problems:
+        raise ValidationError(problems)
+    mwh_amt = rows["amount"].to_numpy(dtype=float) * mwh
+    explain = []
+    for i in range(len(rows)):
+        explain.append(
+            json.dumps(
+                {
+                    "method": "imported_electricity",
+                    "formula": "CO2 = net imported electricity (MWh) × grid emission factor (tCO2/MWh)",
+                    "activity": {
+                        "file": rows["__file__"].iloc[i],
+                        "row": int(rows["__row__"].iloc[i]),
+                        "amount": float(rows["amount"].iloc[i]),
+                        "unit": rows["unit"].iloc[i],
+                        "MWh": mwh_amt[i],
+                    },
+                    "grid": grids[i],
+                    "factors": [fvs[i].to_dict()] if fvs[i] is not None else [],
+                },
+                ensure_ascii=False,
+                default=str,
+            )
+        )
+    u = np.array(
+        [np.nan if f is None or f.uncertainty_pct is None else f.uncertainty_pct for f in fvs], dtype=float
+    )
+    fk = [f"grid|CO2|{g}|{y}" for g, y in zip(grids, rows["year"].to_numpy(), strict=True)]
+    return _result(rows, "CO2", mwh_amt * ef, "memo_imported_electricity", u, fk, explain)
