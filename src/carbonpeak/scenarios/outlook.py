@@ -1,0 +1,58 @@
+"""Peak outlook for the annual assessment report (data only; the report draws the charts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from carbonpeak.scenarios.model import prepare
+from carbonpeak.scenarios.montecarlo import run_montecarlo, summarise
+from carbonpeak.scenarios.runs import run_scenario
+from carbonpeak.scenarios.scenario import load_scenario
+from carbonpeak.scenarios.sensitivity import sobol
+
+TOP_LEVERS = 5
+SOBOL_N = 256
+
+
+def peak_outlook(scenario: str = "plan", draws: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Peak outlook of a scenario (packaged name or YAML path).
+
+    Returns ``scenario``, ``peak_year`` and ``peak_co2_t`` (deterministic run at nominal
+    values), ``p_peak_before_2030`` (share of Monte Carlo draws peaking in or before 2030 within
+    the horizon), ``p_not_peaked``, ``peak_year_distribution`` (year → probability),
+    ``fan`` (list of {year, p05, p50, p95} in tCO2), ``top_levers`` (list of {lever,
+    sobol_total, rank}: the plan levers — the ``*_delivery`` factors — with the largest total
+    Sobol index on the peak CO2 value, top five), ``top_drivers`` (the same for the non-policy
+    factors: GDP, demand, capacity factors…) and ``targets``
+    (each plan target with its probability of being met), plus ``draws``, ``seed``, ``years``.
+    """
+    sc = load_scenario(scenario)
+    inp = prepare(sc)
+    det = run_scenario(sc)
+    _, res, _ = run_montecarlo(sc, draws, seed, inputs=inp)
+    mc = summarise(sc, inp, res, draws=draws, seed=seed)
+    si = sobol(sc, n=SOBOL_N, seed=seed, output="peak_co2", inputs=inp)
+    levers = [lv for lv in si["levers"] if lv["lever"].endswith("_delivery")]
+    drivers = [lv for lv in si["levers"] if not lv["lever"].endswith("_delivery")]
+    return {
+        "scenario": sc.name,
+        "peak_year": det["peak_year"],
+        "peak_co2_t": det["peak_co2_t"],
+        "peaked": det["peaked"],
+        "p_peak_before_2030": mc["p_peak_before_2030"],
+        "p_not_peaked": mc["p_not_peaked"],
+        "peak_year_distribution": mc["peak_year_distribution"],
+        "fan": mc["fan"],
+        "top_levers": [
+            {"lever": lv["lever"], "sobol_total": lv["sobol_total"], "rank": i, "meaning": lv["meaning"]}
+            for i, lv in enumerate(levers[:TOP_LEVERS], start=1)
+        ],
+        "top_drivers": [
+            {"driver": lv["lever"], "sobol_total": lv["sobol_total"], "rank": i, "meaning": lv["meaning"]}
+            for i, lv in enumerate(drivers[:TOP_LEVERS], start=1)
+        ],
+        "targets": mc["targets"],
+        "draws": draws,
+        "seed": seed,
+        "years": mc["years"],
+    }
