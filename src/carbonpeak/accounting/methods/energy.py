@@ -471,10 +471,10 @@ def reference_approach(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFra
     )
 
 
-def _grid_factor(year: int, grid: str, series: str) -> Any:
+def _grid_factor(year: int, grid: str, series: str, factors: Any) -> Any:
     from carbonpeak.catalog import grid as grid_mod  # provided by the catalog
 
-    return grid_mod.grid_factor(year, grid=grid, series=series)
+    return grid_mod.grid_factor(year, grid=grid, series=series, factors=factors)
 
 
 @register("imported_electricity", ("M.ELEC",), "Net imported electricity × grid factor (memo)")
@@ -510,7 +510,7 @@ def imported_electricity(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
         k = (int(y), str(g))
         if k not in cache:
             try:
-                cache[k] = _grid_factor(k[0], k[1], series)
+                cache[k] = _grid_factor(k[0], k[1], series, ctx.factors)
             except (CarbonpeakError, ImportError) as exc:
                 cache[k] = exc
         fv = cache[k]

@@ -1,0 +1,252 @@
+"""``carbonpeak inventory``: compile, explain and import greenhouse-gas inventories.
+
+Commands:
+
+* ``compile FILE...`` — activity files → inventory summary (JSON keys in docs/inventory.md),
+  optionally with the uncertainty of the total (IPCC Approach 1 or Monte Carlo);
+* ``explain FILE... --category C --year Y`` — the rows and factors behind one figure, with any
+  user override shown;
+* ``import FILE... --db PATH`` — store activity data in the DuckDB store (all-or-nothing,
+  idempotent);
+* ``categories`` — the IPCC 2006 category tree.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from carbonpeak.cli.output import Format, FormatOption, emit
+
+_err = Console(stderr=True)
+
+
+class GwpSet(StrEnum):
+    AR4 = "AR4"
+    AR5 = "AR5"
+    AR6 = "AR6"
+
+
+class UncertaintyMode(StrEnum):
+    none = "none"
+    approach1 = "approach1"
+    mc = "mc"
+
+
+FilesArg = typer.Argument(..., exists=False, help="Activity files (CSV, Excel, Parquet).")
+FactorsOpt = typer.Option(
+    [], "--factors", help="Factor file overriding the defaults item by item (repeatable)."
+)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=_err,
+        transient=True,
+    )
+
+
+def _default_gwp() -> str:
+    from carbonpeak.config import get_settings
+
+    return get_settings().gwp
+
+
+def _compile(files: list[Path], factors: list[Path], gwp: str, progress: Progress) -> Any:
+    from carbonpeak.accounting.engine import compile_inventory
+    from carbonpeak.catalog.factors import FactorSet
+    from carbonpeak.model.activity import load_activity
+
+    t = progress.add_task("reading and validating activity data", total=3)
+    act = load_activity(files)
+    progress.update(t, advance=1, description="loading factors")
+    fs = FactorSet.default(overrides=factors)
+    progress.update(t, advance=1, description=f"compiling {len(act):,} activity rows")
+    inv = compile_inventory(act, fs, gwp=gwp)
+    progress.update(t, advance=1)
+    return inv
+
+
+def _summary_tables(summary: dict[str, Any]) -> tuple[pd.DataFrame, list[tuple[str, pd.DataFrame]]]:
+    from carbonpeak.catalog.categories import get_categories
+
+    cats = get_categories()
+    rows = [
+        {"category": c, "name": cats[c].name_en if c in cats else "", "co2e_t": v}
+        for c, v in summary["by_category"].items()
+        if c not in cats or cats[c].level <= 3
+    ]
+    totals = pd.DataFrame(
+        [
+            {"figure": "total_co2e_t", "value": summary["total_co2e_t"]},
+            {"figure": "total_excluding_lulucf_co2e_t", "value": summary["total_excluding_lulucf_co2e_t"]},
+            {"figure": "removals_co2e_t", "value": summary["removals_co2e_t"]},
+            {"figure": "consumption_based_co2e_t", "value": summary["consumption_based_co2e_t"]},
+        ]
+        + [{"figure": f"memo.{k}", "value": v} for k, v in summary["memo"].items() if k != "reference_check"]
+        + [
+            {"figure": f"uncertainty.{k}", "value": v}
+            for k, v in (summary.get("uncertainty") or {}).items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)
+        ]
+    )
+    gases = pd.DataFrame([{"gas": g, "mass_t": m} for g, m in summary["by_gas"].items()])
+    return pd.DataFrame(rows), [("Totals and memo items", totals), ("Mass by gas (t)", gases)]
+
+
+def compile_cmd(
+    files: list[Path] = FilesArg,
+    gwp: GwpSet | None = typer.Option(None, "--gwp", help="GWP set (default: settings, AR5)."),
+    uncertainty: UncertaintyMode = typer.Option(
+        UncertaintyMode.none, "--uncertainty", help="Uncertainty of the total."
+    ),
+    draws: int = typer.Option(100_000, "--draws", min=100, help="Monte Carlo draws."),
+    seed: int = typer.Option(0, "--seed", help="Monte Carlo seed."),
+    factors: list[Path] = FactorsOpt,
+    year: int | None = typer.Option(None, "--year", help="Only this year."),
+    region: str | None = typer.Option(None, "--region", help="Only this region (GD, GD-GZ, ...)."),
+    fmt: Format = FormatOption,
+) -> None:
+    """Compile an inventory from activity files and print its summary."""
+    gwp_set = gwp.value if gwp is not None else _default_gwp()
+    with _progress() as progress:
+        inv = _compile(files, factors, gwp_set, progress)
+        summary = inv.summary(year=year, region=region)
+        if uncertainty != UncertaintyMode.none:
+            from carbonpeak.accounting import uncertainty as unc
+
+            t = progress.add_task(f"uncertainty ({uncertainty.value})", total=1)
+            sel = inv.select(year, region)
+            terr = sel[sel["scope"] == "territorial"]
+            if uncertainty == UncertaintyMode.approach1:
+                res = unc.approach1(terr)
+            else:
+                res = unc.monte_carlo(terr, draws=draws, seed=seed)
+            summary["uncertainty"] = res.to_dict()
+            progress.update(t, advance=1)
+    if fmt == Format.csv:
+        sel = inv.select(year, region).drop(columns=["explain"])
+        emit(fmt, table=sel)
+        return
+    table, extra = _summary_tables(summary)
+    title = (
+        f"Inventory ({summary['gwp']}; years {', '.join(map(str, summary['years']))}; regions "
+        + f"{', '.join(summary['regions'])}) tCO2e"
+    )
+    emit(fmt, data=summary, table=table, title=title, extra_tables=extra)
+
+
+def explain_cmd(
+    files: list[Path] = FilesArg,
+    category: str = typer.Option(..., "--category", help="IPCC 2006 code (sub-categories included)."),
+    year: int | None = typer.Option(None, "--year"),
+    region: str | None = typer.Option(None, "--region"),
+    gas: str | None = typer.Option(None, "--gas"),
+    item: str | None = typer.Option(None, "--item"),
+    gwp: GwpSet | None = typer.Option(None, "--gwp"),
+    factors: list[Path] = FactorsOpt,
+    fmt: Format = FormatOption,
+) -> None:
+    """Show the activity rows and factors behind one figure (user overrides flagged)."""
+    gwp_set = gwp.value if gwp is not None else _default_gwp()
+    with _progress() as progress:
+        inv = _compile(files, factors, gwp_set, progress)
+    ex = inv.explain(category, year=year, region=region, gas=gas, item=item)
+    rows = pd.DataFrame(
+        [
+            {k: r[k] for k in ("year", "region", "category", "item", "gas", "scope", "mass_t", "co2e_t")}
+            | {
+                "file": (r["explain"].get("activity") or {}).get("file"),
+                "row": (r["explain"].get("activity") or {}).get("row"),
+            }
+            for r in ex["rows"]
+        ]
+    )
+    facs = pd.DataFrame(
+        [
+            {
+                k: f.get(k)
+                for k in (
+                    "item",
+                    "parameter",
+                    "gas",
+                    "category",
+                    "value",
+                    "unit",
+                    "source",
+                    "status",
+                    "overridden",
+                    "origin",
+                )
+            }
+            for f in ex["factors"]
+        ]
+    )
+    title = f"{category} {ex['name_en'] or ''}: {ex['total_co2e_t']:,.2f} tCO2e ({ex['gwp']})" + (
+        " — USER FACTOR OVERRIDE USED" if ex["overridden"] else ""
+    )
+    emit(fmt, data=ex, table=rows, title=title, extra_tables=[("Factors", facs)] if len(facs) else [])
+
+
+def import_cmd(
+    files: list[Path] = FilesArg,
+    db: Path | None = typer.Option(None, "--db", help="DuckDB file (default: settings db_path)."),
+    submitter: str = typer.Option("cli", "--submitter", help="Who submits the data."),
+    fmt: Format = FormatOption,
+) -> None:
+    """Validate activity files and store them as one batch (all-or-nothing, idempotent)."""
+    from carbonpeak.config import get_settings
+    from carbonpeak.model.activity import load_activity
+    from carbonpeak.store import Store
+
+    act = load_activity(files)
+    path = db if db is not None else get_settings().db_path
+    with Store(path) as store:
+        res = store.import_frame(
+            "activity", act, kind="activity", source=", ".join(str(f) for f in files), submitter=submitter
+        )
+    data = {"batch_id": res.batch_id, "rows": res.rows, "created": res.created, "db": str(path)}
+    emit(fmt, data=data, table=[data], title="Activity import" + ("" if res.created else " (already stored)"))
+
+
+def categories_cmd(
+    sector: str | None = typer.Option(
+        None, "--sector", help="energy, ippu, agriculture, lulucf, waste, memo"
+    ),
+    fmt: Format = FormatOption,
+) -> None:
+    """List the IPCC 2006 category tree (and carbonpeak's memo codes)."""
+    from carbonpeak.catalog.categories import get_categories
+
+    rows = [
+        {
+            "code": c.code,
+            "parent": c.parent,
+            "sector": c.sector,
+            "name_en": c.name_en,
+            "name_zh": c.name_zh,
+            "unit_dims": "|".join(c.unit_dims),
+        }
+        for c in get_categories().values()
+        if sector is None or c.sector == sector
+    ]
+    emit(fmt, data=rows, table=rows, title="IPCC 2006 categories")
+
+
+def register(app: typer.Typer) -> None:
+    inv = typer.Typer(help="Greenhouse-gas inventory: compile, explain, import.", no_args_is_help=True)
+    inv.command("compile")(compile_cmd)
+    inv.command("explain")(explain_cmd)
+    inv.command("import")(import_cmd)
+    inv.command("categories")(categories_cmd)
+    app.add_typer(inv, name="inventory")
