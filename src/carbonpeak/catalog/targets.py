@@ -165,3 +165,32 @@ def _load(name: str) -> TargetCatalog:
 def load_target_sentences() -> list[dict[str, Any]]:
     """The plan-sentence map: ``[{text, targets: [...]} | {text, non_target: reason}]``."""
     return list((load_yaml("target_sentences.yaml") or {}).get("sentences") or [])
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name_zh: str
+    name_en: str
+    unit: str
+    kind: str
+    computed: bool = False
+    formula: str = ""
+
+    def name(self, lang: str = "en") -> str:
+        return self.name_zh if lang == "zh" else self.name_en
+
+
+@lru_cache(maxsize=1)
+def load_indicators() -> dict[str, Indicator]:
+    """Indicators of ``data/indicators.yaml`` keyed by id."""
+    doc = load_yaml("indicators.yaml") or {}
+    out: dict[str, Indicator] = {}
+    for iid, f in (doc.get("indicators") or {}).items():
+        if not {"name_zh", "name_en", "unit", "kind"} <= set(f):
+            raise CatalogError(f"indicators.yaml: {iid} needs name_zh, name_en, unit and kind")
+        out[iid] = Indicator(
+            iid, f["name_zh"], f["name_en"], str(f["unit"]), f["kind"], bool(f.get("computed", False)),
+            str(f.get("formula", "")),
+        )
+    return out
