@@ -22,7 +22,8 @@ JobFn = Callable[[Callable[[float], None]], Any]
 class JobRunner:
     def __init__(self, store: Store, workers: int = 1) -> None:
         self.store = store
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="carbonpeak-job")
+        self.workers = workers
+        self.pool: ThreadPoolExecutor | None = None  # started on first use, again after a shutdown
 
     def submit(self, kind: str, owner: str, fn: JobFn) -> str:
         job_id = uuid.uuid4().hex
@@ -31,6 +32,8 @@ class JobRunner:
                 "INSERT INTO jobs (job_id, kind, status, progress, owner, created_at) VALUES (?, ?, 'queued', 0, ?, ?)",
                 [job_id, kind, owner, datetime.now(UTC)],
             )
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="carbonpeak-job")
         self.pool.submit(self._run, job_id, fn)
         return job_id
 
@@ -71,4 +74,6 @@ class JobRunner:
         return rec
 
     def shutdown(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
