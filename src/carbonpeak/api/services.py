@@ -31,16 +31,33 @@ def _batches(store: Store) -> int:
     return int(store.con.execute("SELECT count(*) FROM batches").fetchone()[0])  # type: ignore[index]
 
 
-def inventory(store: Store, gwp: str = "AR5") -> Any:
-    """The compiled inventory of :func:`activity_source`, cached until a new batch is stored."""
-    key = (store.path, gwp, _batches(store))
-    with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-    from carbonpeak.accounting.engine import compile_inventory
+def _demo_signature() -> int:
+    from carbonpeak.demo import demo_files
 
-    _, activity = activity_source(store)
-    inv = compile_inventory(activity, gwp=gwp)
+    return hash(tuple((f.name, f.stat().st_mtime_ns) for f in demo_files("activity")))
+
+
+def inventory(store: Store, gwp: str = "AR5") -> Any:
+    """The compiled inventory of :func:`activity_source`, cached until the data change.
+
+    A failure is cached too (and raised again), so a page does not recompile bad data on
+    every request; a new stored batch or a changed demo file clears it.
+    """
+    key = (store.path, gwp, _batches(store) * 1_000_003 + _demo_signature())
     with _cache_lock:
-        _cache[key] = inv
-    return inv
+        hit = _cache.get(key)
+    if hit is None:
+        try:
+            from carbonpeak.accounting.engine import compile_inventory
+
+            _, activity = activity_source(store)
+            hit = compile_inventory(activity, gwp=gwp)
+        except Exception as exc:
+            hit = exc
+        with _cache_lock:
+            if len(_cache) > 16:
+                _cache.clear()
+            _cache[key] = hit
+    if isinstance(hit, Exception):
+        raise hit
+    return hit
