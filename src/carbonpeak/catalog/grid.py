@@ -46,7 +46,9 @@ def _parameter(series: str) -> str:
     try:
         return SERIES_PARAMETER[series]
     except KeyError:
-        raise CatalogError(f"unknown grid-factor series '{series}'; choose one of {', '.join(SERIES)}") from None
+        raise CatalogError(
+            f"unknown grid-factor series '{series}'; choose one of {', '.join(SERIES)}"
+        ) from None
 
 
 def available_grids(factors: FactorSet | None = None) -> list[str]:
@@ -61,7 +63,9 @@ def available_grids(factors: FactorSet | None = None) -> list[str]:
     )
 
 
-def grid_years(grid: str = "national", series: str = "mee_nbs", factors: FactorSet | None = None) -> list[int]:
+def grid_years(
+    grid: str = "national", series: str = "mee_nbs", factors: FactorSet | None = None
+) -> list[int]:
     """The years for which ``grid`` has a factor in ``series`` (any layer)."""
     param = _parameter(series)
     item = GRID_PREFIX + grid
