@@ -18,10 +18,12 @@ from carbonpeak.errors import CarbonpeakError
 COMMAND_MODULES = (
     "factors",
     "inventory",
+    "sinks",
     "targets",
     "scenario",
     "monitor",
     "platform",
+    "remote",
     "demo",
 )
 

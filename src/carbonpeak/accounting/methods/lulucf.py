@@ -10,8 +10,8 @@ One method for all of 3.B; each row is handled according to the *kind* of its it
 * land conversions — biomass stock change on conversion (Eq 2.15-2.16, Tier 1):
   ΔC = A × (C_after − C_before).
 * coastal wetlands — soil C accumulation (2013 Wetlands Supplement Ch 4 Eq 4.7, Table 4.12):
-  ΔC = A × EF; mangrove biomass stock difference on area change:
-  ΔC = ΔA/Δt × AGB × (1 + R) × CF.
+  ΔC = A × EF; mangrove biomass: growth A × G × (1 + R) × CF when a growth rate is given, and the
+  mature stock lost when the area shrinks, ΔA/Δt × AGB × (1 + R) × CF.
 
 CO2 = −ΔC × 44/12: removals are negative masses of CO2, scope ``territorial``.
 """
@@ -251,26 +251,48 @@ def _wetlands(df: pd.DataFrame, ctx: MethodContext, acc: _Acc, problems: list[Pr
             acc.add(yr, reg, cat, it, -dc * C_TO_CO2, recs=[rec], fvs=[ef], ad_unc=_u(rec), key=f"{it}|CO2|{cat}",
                     part={"part": "wetland_soil", "formula": "CO2 = -A x soil C accumulation x 44/12",
                           "delta_c": dc, "factors": {"soil_c_accumulation": ef}})
-        # biomass stock difference on area change, for ecosystems that have biomass factors
+        # biomass (mangrove only: IPCC 2013 Wetlands Supplement Ch 4 counts no seagrass or marsh biomass).
+        # Gain-loss: growth on the standing area when a growth rate is given (factor agb_growth), and the
+        # loss of the mature stock (agb) when the area shrinks.  An area increase earns growth, not the
+        # mature stock at once (IPCC 2006 Vol 4 Eq 2.16: biomass immediately after establishment is ~0).
+        for rec in rows:
+            yr = int(rec["year"])
+            growth = ctx.factors.lookup(it, "agb_growth", category=cat, region=reg, year=yr)
+            if growth is None:
+                continue
+            try:
+                r = factor(ctx, it, "r", category=cat, region=reg, year=yr)
+                cf = factor(ctx, it, "cf", category=cat, region=reg, year=yr)
+            except CarbonpeakError as exc:
+                problems.append(problem(rec, "item", str(exc)))
+                continue
+            dc = rec["value"] * growth.to("t/ha/yr") * (1.0 + r.to("1")) * cf.to("1")
+            acc.add(yr, reg, cat, it, -dc * C_TO_CO2, recs=[rec], fvs=[growth, r, cf], ad_unc=_u(rec),
+                    key=f"{it}|CO2|{cat}|growth",
+                    part={"part": "wetland_biomass_growth",
+                          "formula": "CO2 = -A x AGB growth x (1+R) x CF x 44/12",
+                          "delta_c": dc, "factors": {"agb_growth": growth, "r": r, "cf": cf}})
         for a, b in itertools.pairwise(rows):
             y1, y2 = int(a["year"]), int(b["year"])
+            if b["value"] >= a["value"]:
+                continue
             agb = ctx.factors.lookup(it, "agb", category=cat, region=reg, year=y2)
             if agb is None:
-                break  # seagrass, salt marsh: biomass not counted (IPCC 2013 Wetlands Supplement Ch 4)
+                continue  # seagrass, salt marsh: biomass not counted
             try:
                 r = factor(ctx, it, "r", category=cat, region=reg, year=y2)
                 cf = factor(ctx, it, "cf", category=cat, region=reg, year=y2)
             except CarbonpeakError as exc:
                 problems.append(problem(b, "item", str(exc)))
-                break
+                continue
             c_per_ha = agb.to("t/ha") * (1.0 + r.to("1")) * cf.to("1")
-            dc = (b["value"] - a["value"]) * c_per_ha / (y2 - y1)
+            loss = (a["value"] - b["value"]) * c_per_ha / (y2 - y1)
             for y in range(y1 + 1, y2 + 1):
-                acc.add(y, reg, cat, it, -dc * C_TO_CO2, recs=[a, b], fvs=[agb, r, cf], ad_unc=float("nan"),
-                        key=f"{it}|CO2|{cat}|biomass",
-                        part={"part": "wetland_biomass",
-                              "formula": "CO2 = -(A_t2 - A_t1)/(t2 - t1) x AGB x (1+R) x CF x 44/12",
-                              "t1": y1, "t2": y2, "delta_c_per_year": dc,
+                acc.add(y, reg, cat, it, loss * C_TO_CO2, recs=[a, b], fvs=[agb, r, cf], ad_unc=float("nan"),
+                        key=f"{it}|CO2|{cat}|loss",
+                        part={"part": "wetland_biomass_loss",
+                              "formula": "CO2 = (A_t1 - A_t2)/(t2 - t1) x AGB x (1+R) x CF x 44/12 (area lost)",
+                              "t1": y1, "t2": y2, "loss_c_per_year": loss,
                               "factors": {"agb": agb, "r": r, "cf": cf}})
 
 
