@@ -460,6 +460,108 @@ def build_clinker(ceads: pd.DataFrame, fs: FactorSet) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+FOREST_CATEGORY = "3.B.1.a"
+
+#: Guangdong standing forest volume (森林蓄积量), 10^8 m3, year-end (shared/reference/guangdong.md §4).
+#: Only two years on the same (13th-FYP) survey basis inside 2015–2019 are used; the
+#: stock-difference method spreads the change evenly over 2016–2019.
+FOREST_STOCK: tuple[tuple[int, float, str], ...] = (
+    (
+        2015,
+        5.02,
+        "Guangdong forestry statistics as reported at the start of the 13th FYP (2015: 5.02亿m3, coverage 56.92 %),"
+        " http://www.hwsss.com/yule/2021020914185.html (shared/reference/guangdong.md §4)",
+    ),
+    (
+        2019,
+        5.79,
+        "Guangdong Forestry Administration via CNR 2020-06-04 (end 2019: 5.79亿m3, coverage 58.61 %),"
+        " http://leiyang99.cn/news/show-23348.html (shared/reference/guangdong.md §4)",
+    ),
+)
+
+
+def build_forest() -> pd.DataFrame:
+    """Standing volume for the stock-difference method, all of it as forest type ``mixed_forest``."""
+    rows = [
+        {
+            "year": year,
+            "region": "GD",
+            "category": FOREST_CATEGORY,
+            "item": "mixed_forest",
+            "amount": volume,
+            "unit": "10^8 m3",
+            "uncertainty_pct": 5.0,
+            "source": source,
+            "note": (
+                f"estimate — reported provincial total standing volume {volume:g}亿m3 assigned entirely to forest"
+                " type mixed_forest (no species split was found); stock-difference gives the mean 2016–2019 sink"
+            ),
+        }
+        for year, volume, source in FOREST_STOCK
+    ]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+RICE_CSV = ROOT / "scripts" / "data" / "gd_rice.csv"
+RICE_CATEGORY = "3.C.7"
+#: late/early sown-area ratio of 2024 (稻谷 2,752.6万亩 − 早稻 1,304.5万亩 = 1,448.1万亩), see gd_rice.csv.
+LATE_EARLY_RATIO = 1448.1 / 1304.5
+LATE_EARLY_SOURCE = (
+    "NBS Guangdong Survey Team, 2024 grain output release, repost http://m.a899.cn/html/41a899173.html"
+)
+
+
+def build_rice(rice_csv: Path) -> pd.DataFrame:
+    """Early rice (sourced 2017–2019, 2015–2016 held at 2017) and late rice (early × 2024 ratio)."""
+    r = pd.read_csv(rice_csv, comment="#").set_index("year")
+    first = int(r.index.min())
+    rows = []
+    for year in YEARS:
+        if year in r.index:
+            kha, status, source = (
+                float(r.loc[year, "early_rice_kha"]),
+                str(r.loc[year, "status"]),
+                r.loc[year, "source"],
+            )
+            note = f"{status} — early-rice sown area {kha:g} thousand ha as published" + (
+                " (2017 = 2018 area + the published 2018 decrease)" if status == "derived" else ""
+            )
+        else:
+            kha, source = float(r.loc[first, "early_rice_kha"]), r.loc[first, "source"]
+            note = f"estimate — no {year} figure found; held at the {first} area {kha:g} thousand ha"
+        rows.append(
+            {
+                "year": year,
+                "region": "GD",
+                "category": RICE_CATEGORY,
+                "item": "rice_early",
+                "amount": kha * 1000.0,
+                "unit": "ha",
+                "uncertainty_pct": 5.0 if year in r.index else 15.0,
+                "source": source,
+                "note": note,
+            }
+        )
+        rows.append(
+            {
+                "year": year,
+                "region": "GD",
+                "category": RICE_CATEGORY,
+                "item": "rice_late",
+                "amount": round(kha * 1000.0 * LATE_EARLY_RATIO, 0),
+                "unit": "ha",
+                "uncertainty_pct": 15.0,
+                "source": f"{source}; ratio: {LATE_EARLY_SOURCE}",
+                "note": (
+                    f"estimate — late rice = early rice {kha:g} kha × {LATE_EARLY_RATIO:.5f}, the 2024 late/early"
+                    " ratio (稻谷 2,752.6 − 早稻 1,304.5 = 1,448.1万亩; single-season rice counted as late)"
+                ),
+            }
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="folder with the CEADs CSVs")
@@ -474,6 +576,8 @@ def main(argv: list[str] | None = None) -> int:
         OUT_ACTIVITY / "gd_energy.csv": energy,
         OUT_ACTIVITY / "gd_ippu_cement.csv": build_clinker(ceads, fs),
         OUT_ACTIVITY / "gd_electricity_import.csv": build_electricity_import(POWER_CSV),
+        OUT_ACTIVITY / "gd_lulucf_forest.csv": build_forest(),
+        OUT_ACTIVITY / "gd_agriculture_rice.csv": build_rice(RICE_CSV),
     }
     for year, df in build_city_energy(energy, ceads, args.shared).items():
         outputs[OUT_CITIES / f"energy_cities_{year}.csv"] = df

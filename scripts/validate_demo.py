@@ -35,7 +35,7 @@ from build_demo_data import (  # noqa: E402
     read_ceads_province,
 )
 
-from carbonpeak.accounting.engine import compile_inventory  # noqa: E402
+from carbonpeak.accounting.engine import Inventory, compile_inventory  # noqa: E402
 from carbonpeak.demo import demo_files  # noqa: E402
 from carbonpeak.errors import CatalogError  # noqa: E402
 from carbonpeak.model.activity import load_activity  # noqa: E402
@@ -106,8 +106,8 @@ def ceads_by_group(shared: Path) -> pd.DataFrame:
     return out
 
 
-def comparison(shared: Path = DEFAULT_SHARED) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(comparison table, activity frame).  Table rows: year × group with ours, CEADs, gap %."""
+def comparison(shared: Path = DEFAULT_SHARED) -> tuple[pd.DataFrame, pd.DataFrame, Inventory]:
+    """(comparison table, activity, inventory).  Table rows: year × group with ours, CEADs, gap %."""
     act = load_activity(demo_files("activity"))
     inv = compile_inventory(act)
     ours = fuel_combustion_co2(inv.results)
@@ -118,7 +118,33 @@ def comparison(shared: Path = DEFAULT_SHARED) -> tuple[pd.DataFrame, pd.DataFram
             o = float(ours.loc[y].sum()) if g == "total" else float(ours.loc[y, g])
             c = float(ceads.loc[y, list(GROUPS)].sum()) if g == "total" else float(ceads.loc[y, g])
             rows.append({"year": y, "group": g, "ours_mt": o, "ceads_mt": c, "gap_pct": 100.0 * (o - c) / c})
-    return pd.DataFrame(rows), act
+    return pd.DataFrame(rows), act, inv
+
+
+def totals_table(inv: Inventory, shared: Path = DEFAULT_SHARED) -> pd.DataFrame:
+    """Whole demo inventory (GD) per year beside CEADs' scope-1 total (CO2 of energy + cement)."""
+    ceads = ceads_by_group(shared)
+    rows = []
+    for y in YEARS:
+        sm = inv.summary(y, "GD")
+        co2 = inv.select(y, "GD")
+        co2 = co2[(co2["scope"] == "territorial") & (co2["gas"] == "CO2")]
+        sector = co2["category"].astype(str).str[0]
+        ours_co2 = float(co2.loc[sector.isin(["1", "2"]), "mass_t"].sum()) / 1e6
+        c = float(ceads.loc[y, "scope1_total"])
+        rows.append(
+            {
+                "year": y,
+                "co2_energy_ippu_mt": ours_co2,
+                "ceads_scope1_mt": c,
+                "gap_pct": 100.0 * (ours_co2 - c) / c,
+                "non_co2_mt_co2e": (sm["total_excluding_lulucf_co2e_t"] - ours_co2 * 1e6) / 1e6,
+                "total_excl_lulucf_mt_co2e": sm["total_excluding_lulucf_co2e_t"] / 1e6,
+                "lulucf_mt_co2e": sm["lulucf_co2e_t"] / 1e6,
+                "memo_imported_electricity_mt": sm["memo"]["imported_electricity_co2_t"] / 1e6,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def physical_checks(act: pd.DataFrame) -> pd.DataFrame:
@@ -192,22 +218,24 @@ def total_energy_check(act: pd.DataFrame) -> dict[str, object]:
     }
 
 
-def markdown(table: pd.DataFrame, checks: pd.DataFrame, shared: Path = DEFAULT_SHARED) -> str:
-    ceads = ceads_by_group(shared)
+def markdown(table: pd.DataFrame, checks: pd.DataFrame, totals: pd.DataFrame) -> str:
     lines = [BEGIN, "", "### Fuel-combustion CO2 (IPCC 1.A, territorial, region GD), Mt CO2", ""]
     lines.append("| year | group | carbonpeak | CEADs | gap % |")
     lines.append("|---|---|---:|---:|---:|")
     for r in table.itertuples(index=False):
         lines.append(f"| {r.year} | {r.group} | {r.ours_mt:.2f} | {r.ceads_mt:.2f} | {r.gap_pct:+.2f} |")
-    lines += [
-        "",
-        "CEADs totals beside it (not part of 1.A): cement process CO2 and CEADs' scope-1 total, Mt.",
-        "",
-    ]
-    lines.append("| year | CEADs process (cement) | CEADs scope-1 total |")
-    lines.append("|---|---:|---:|")
-    for y in YEARS:
-        lines.append(f"| {y} | {ceads.loc[y, 'process']:.2f} | {ceads.loc[y, 'scope1_total']:.2f} |")
+    lines += ["", "### The whole demo inventory (region GD) beside CEADs' scope-1 total, Mt", ""]
+    lines.append(
+        "| year | CO2 of energy + IPPU | CEADs scope-1 CO2 | gap % | CH4 + N2O (CO2e, AR5) "
+        "| total excl. LULUCF (CO2e) | LULUCF (CO2e) | memo: imported electricity CO2 |"
+    )
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in totals.itertuples(index=False):
+        lines.append(
+            f"| {r.year} | {r.co2_energy_ippu_mt:.2f} | {r.ceads_scope1_mt:.2f} | {r.gap_pct:+.2f} "
+            f"| {r.non_co2_mt_co2e:.2f} | {r.total_excl_lulucf_mt_co2e:.2f} | {r.lulucf_mt_co2e:.2f} "
+            f"| {r.memo_imported_electricity_mt:.2f} |"
+        )
     lines += ["", "### Back-calculated physical quantities vs published Guangdong figures", ""]
     lines.append("| year | quantity | demo data | published | gap % | source |")
     lines.append("|---|---|---:|---:|---:|---|")
@@ -224,8 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
     ap.add_argument("--write", action="store_true", help="update the generated block of docs/validation.md")
     args = ap.parse_args(argv)
-    table, act = comparison(args.shared)
-    md = markdown(table, physical_checks(act), args.shared)
+    table, act, inv = comparison(args.shared)
+    md = markdown(table, physical_checks(act), totals_table(inv, args.shared))
     print(md)
     if args.write:
         text = DOC.read_text(encoding="utf-8")
