@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import threading
+import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -60,3 +64,28 @@ def login(client: TestClient, username: str) -> dict[str, str]:
     assert r.status_code == 200, r.text
     client.cookies.clear()
     return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+@contextmanager
+def serve_in_thread(store: Store, **kw):
+    """Run the whole site (API + dashboard) with uvicorn on a free loopback port; yield its URL."""
+    import uvicorn
+
+    from carbonpeak.web import create_site
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(
+        uvicorn.Config(create_site(store, **kw), host="127.0.0.1", port=port, log_level="warning")
+    )
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    deadline = time.monotonic() + 30
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        th.join(timeout=10)

@@ -123,3 +123,22 @@ def test_passwords_are_argon2_hashed(platform):
     _, store = platform
     hashes = store.query("SELECT password_hash FROM users")["password_hash"]
     assert all(h.startswith("$argon2id$") for h in hashes)
+
+
+def test_activity_import_through_the_service_is_audited_and_idempotent(platform, tmp_path):
+    client, store = platform
+    good = "year,region,category,item,amount,unit,source\n2020,GD,1.A.1.a,natural_gas,1000,10^4 Nm3,test\n"
+    h = login(client, "analyst")
+    files = [("files", ("act.csv", good.encode(), "text/csv"))]
+    r1 = client.post("/api/activity", headers=h, files=files)
+    assert r1.status_code == 201, r1.text
+    assert r1.json()["created"]
+    r2 = client.post("/api/activity", headers=h, files=files)
+    assert not r2.json()["created"]
+    assert store.query("SELECT count(*) n FROM activity")["n"][0] == 1
+    assert store.query("SELECT count(*) n FROM audit_log WHERE action = 'activity.import'")["n"][0] == 1
+    bad = good.replace("1000", "-5").replace("natural_gas", "unobtainium")
+    r3 = client.post("/api/activity", headers=h, files=[("files", ("bad.csv", bad.encode(), "text/csv"))])
+    assert r3.status_code == 422
+    assert all(p["file"] == "bad.csv" and p["row"] == 2 for p in r3.json()["problems"])
+    assert client.post("/api/activity", headers=login(client, "ent_a"), files=files).status_code == 403

@@ -7,12 +7,10 @@ and saves screenshots under ``test-artifacts/screenshots/`` for a person to look
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
+from tests.platform.conftest import serve_in_thread
 
 from carbonpeak.store import Store
 from carbonpeak.store.users import add_user
@@ -42,10 +40,6 @@ ALL_NAV = {"province", "cities", "monitoring", "enterprise", "audit"}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
-    from carbonpeak.web import create_site
-
     db = tmp_path_factory.mktemp("web") / "web.duckdb"
     store = Store(db)
     for name, kw in ROLES.items():
@@ -58,18 +52,8 @@ def server(tmp_path_factory):
             enterprise_id=kw.get("enterprise_id"),
             assigned=kw.get("assigned"),
         )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_site(store), host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    th.join(timeout=10)
+    with serve_in_thread(store) as url:
+        yield url
     store.close()
 
 

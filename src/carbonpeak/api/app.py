@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -300,6 +300,48 @@ def create_app(
         job_id = state.jobs.submit("inventory.compile", p.username, run)
         return {"job_id": job_id, "status": "queued"}
 
+    @app.post("/api/activity", tags=["inventory"], status_code=201)
+    async def activity_import(
+        p: PrincipalDep,
+        request: Request,
+        files: Annotated[list[UploadFile], File()],
+    ) -> dict[str, Any]:
+        """Import activity-data files (province roles): validated together, stored as one batch.
+
+        This is how operators load data while the service owns the store (docs/operations.md).
+        """
+        _province(p)
+        from carbonpeak.model.activity import load_activity
+
+        store = _state(request).store
+        with _uploaded(files) as paths:
+            try:
+                act = load_activity(paths)
+            except ValidationError as exc:  # name the files as the user sent them
+                names_by_path = {str(q): q.name for q in paths}
+                raise ValidationError(
+                    [
+                        Problem(names_by_path.get(x.file, Path(x.file).name), x.row, x.field, x.message)
+                        for x in exc.problems
+                    ]
+                ) from None
+        names = ", ".join(f.filename or "upload" for f in files)
+
+        def _audit(_con: Any, batch_id: str) -> None:
+            audit.append(
+                store,
+                actor=p.username,
+                action="activity.import",
+                entity="batch",
+                entity_id=batch_id,
+                payload={"files": names, "rows": len(act)},
+            )
+
+        res = store.import_frame(
+            "activity", act, kind="activity", source=names, submitter=p.username, within=_audit
+        )
+        return {"batch_id": res.batch_id, "rows": res.rows, "created": res.created}
+
     # -- submissions (enterprise uploads; versioned) ---------------------------------------------------
     @app.post("/api/submissions", tags=["submissions"], status_code=201)
     async def submit(
@@ -384,6 +426,25 @@ def create_app(
 
     _ = allowed  # re-exported for tests of the scoping rule
     return app
+
+
+@contextmanager
+def _uploaded(files: list[UploadFile]) -> Iterator[list[Path]]:
+    """Uploaded files written to a temporary folder under their own names (for error messages)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        paths = []
+        for i, f in enumerate(files):
+            name = Path(f.filename or f"upload{i}.csv").name
+            suffix = Path(name).suffix.lower()
+            if suffix not in (".csv", ".xlsx", ".parquet"):
+                raise ValidationError([Problem(name, None, None, "upload a .csv, .xlsx or .parquet file")])
+            path = Path(d) / f"{i:03d}" / name
+            path.parent.mkdir()
+            path.write_bytes(f.file.read())
+            paths.append(path)
+        yield paths
 
 
 def _read_upload(filename: str, raw: bytes) -> pd.DataFrame:

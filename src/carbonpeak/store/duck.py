@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -128,12 +128,14 @@ class Store:
         source: str,
         submitter: str = "cli",
         digest_columns: list[str] | None = None,
+        within: Callable[[duckdb.DuckDBPyConnection, str], None] | None = None,
     ) -> ImportResult:
         """Append ``df`` to ``table`` as one batch, all-or-nothing and idempotent.
 
         ``df`` may carry ``__row__``/``__file__`` (from :func:`carbonpeak.io.read_table`); they
         are stored as ``source_row``/``source_file``.  Columns of ``df`` must exist in
-        ``table``; the table must have a ``batch_id`` column.
+        ``table``; the table must have a ``batch_id`` column.  ``within(con, batch_id)`` runs
+        inside the same transaction (e.g. to append the audit entry), only for a new batch.
         """
         batch_id = f"{kind}:{frame_digest(df, digest_columns)[:32]}"
         with self._lock:
@@ -153,6 +155,8 @@ class Store:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     [batch_id, kind, source, submitter, len(df), datetime.now(UTC)],
                 )
+                if within is not None:
+                    within(con, batch_id)
             return ImportResult(batch_id, kind, len(df), created=True)
 
     def query(self, sql: str, params: list[object] | None = None) -> pd.DataFrame:
