@@ -34,6 +34,7 @@ PARAMETER_DIMENSIONS: dict[str, tuple[str, ...]] = {
     "standard_coal_coef_substitution": ("kgce/kWh",),
     "ef_co2": ("tCO2/MWh",),
     "ef_co2_ets": ("tCO2/MWh",),
+    "ef_co2_om": ("tCO2/MWh",),
 }
 
 #: For ``ef`` of fuels (items of kind fossil_*/biomass/waste): mass of gas per energy.
