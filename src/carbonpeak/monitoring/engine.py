@@ -1,0 +1,77 @@
+"""The two query engines of the monitoring pipeline, both reached through Ibis.
+
+* ``duckdb`` (default): embedded, in-process; can share the connection of the
+  :class:`~carbonpeak.store.Store` so that stored readings are read without copying.
+* ``spark``: Apache Spark through PySpark, ``local[2]`` by default or any master URL
+  (``spark://host:7077``, ``yarn``, ``k8s://…``) from ``CARBONPEAK_SPARK_MASTER``.
+
+One Spark session per process is reused (:func:`spark_session`), because starting one costs
+seconds.  The session time zone is UTC: the pipeline works in epoch seconds and applies the
+China Standard Time offset itself, so both engines cut days at the same instant.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import ibis
+
+from carbonpeak.errors import CarbonpeakError
+
+ENGINES = ("duckdb", "spark")
+
+_SPARK_LOCK = threading.Lock()
+_SPARK: Any = None
+
+DEFAULT_SPARK_CONF: dict[str, str] = {
+    "spark.sql.shuffle.partitions": "4",
+    "spark.ui.enabled": "false",
+    "spark.driver.memory": "2g",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
+def spark_session(master: str = "local[2]", conf: dict[str, str] | None = None) -> Any:
+    """The process-wide Spark session (created on first use with :data:`DEFAULT_SPARK_CONF`)."""
+    global _SPARK
+    with _SPARK_LOCK:
+        if _SPARK is not None:
+            return _SPARK
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as exc:
+            raise CarbonpeakError(
+                "the Spark engine needs pyspark: pip install 'carbonpeak[spark]' (and a Java runtime)"
+            ) from exc
+        b = SparkSession.builder.master(master).appName("carbonpeak-monitoring")
+        for k, v in {**DEFAULT_SPARK_CONF, **(conf or {})}.items():
+            b = b.config(k, v)
+        _SPARK = b.getOrCreate()
+        _SPARK.sparkContext.setLogLevel("ERROR")
+        return _SPARK
+
+
+def connect(engine: str = "duckdb", *, duckdb_con: Any = None, spark_master: str = "local[2]") -> Any:
+    """An Ibis backend for ``engine``.  ``duckdb_con`` reuses an existing DuckDB connection."""
+    if engine == "duckdb":
+        if duckdb_con is not None:
+            return ibis.duckdb.from_connection(duckdb_con)
+        return ibis.duckdb.connect()
+    if engine == "spark":
+        return ibis.pyspark.connect(spark_session(spark_master))
+    raise CarbonpeakError(f"unknown engine '{engine}'; use one of {', '.join(ENGINES)}")
+
+
+def read_lake(con: Any, path: str | Path) -> Any:
+    """The readings of a Parquet lake (``<path>/date=YYYY-MM-DD/*.parquet``) as an Ibis table."""
+    p = Path(path)
+    if not p.exists():
+        raise CarbonpeakError(f"data lake not found: {p}")
+    if con.name == "duckdb":
+        src = str(p / "**" / "*.parquet") if p.is_dir() else str(p)
+        return con.read_parquet(src, hive_partitioning=p.is_dir())
+    return con.read_parquet(str(p))

@@ -1,0 +1,218 @@
+"""Data-quality checks on the meter-day table: gaps, flat lines, impossible values, counter
+resets and rollovers, duplicates, robust spikes and sub-meters that do not add up.
+
+Each finding is grouped into runs of consecutive days per meter, so that a frozen meter gives
+one alert ("flat for 3 days, 2025-03-01 to 2025-03-03"), not one per day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from carbonpeak.catalog.units import conversion_factor
+from carbonpeak.monitoring.alerts import Alert, day_runs
+from carbonpeak.monitoring.catalog import MonitoringCatalog
+from carbonpeak.monitoring.pipeline import PipelineResult, day_date, day_number
+
+SRC_QUALITY = (
+    "national online-monitoring data-quality requirements (completeness >= 90 %, consistency <= 5 %), "
+    "summary at m.sanyawang.net/helpdoc/2019/1127/633.html; range, sudden-change and correlation checks "
+    "after DBJ/T13-158-2012"
+)
+
+
+def _loc(units: pd.DataFrame, unit_id: str, meter_id: str | None = None) -> tuple[str, str | None]:
+    if unit_id in units.index:
+        u = units.loc[unit_id]
+        s = f"unit {unit_id} ({u['name']}, {u['city']})"
+        city = str(u["city"])
+    else:
+        s, city = f"unit {unit_id}", None
+    if meter_id:
+        s += f", meter {meter_id}"
+    return s, city
+
+
+def _span(a: int, b: int) -> str:
+    da, db = day_date(a), day_date(b)
+    return f"on {da}" if a == b else f"from {da} to {db} ({b - a + 1} days)"
+
+
+def _runs_alerts(
+    rows: pd.DataFrame,
+    kind: str,
+    severity: str,
+    units: pd.DataFrame,
+    describe: Callable[..., str],
+    value_col: str,
+    threshold: float | None,
+    value_unit: str,
+    source: str,
+    worst: str = "max",
+) -> list[Alert]:
+    out: list[Alert] = []
+    if rows.empty:
+        return out
+    rows = rows.sort_values(["meter_id", "day"])
+    for mid, g in rows.groupby("meter_id", sort=True):
+        g = g.reset_index(drop=True)
+        uid = str(g["unit_id"].iloc[0])
+        loc, city = _loc(units, uid, str(mid))
+        for a, b, pos in day_runs(g["day"]):
+            sub = g.iloc[pos]
+            v = float(sub[value_col].max() if worst == "max" else sub[value_col].min())
+            out.append(
+                Alert(kind, severity, uid, str(mid), day_date(a), day_date(b), v, threshold, value_unit,
+                      describe(sub, a, b, v), loc, source, city)
+            )
+    return out
+
+
+def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
+    md = res.meter_day
+    units = res.units.set_index("unit_id", drop=False)
+    meters = res.meters
+    alerts: list[Alert] = []
+    cmin = float(cat.t("completeness_min"))
+    flat_min = int(cat.t("flat_min_readings"))
+
+    # gaps: every registered meter × every day of the window -----------------------------
+    d0, d1 = day_number(res.date_from), day_number(res.date_to)
+    ndays = d1 - d0 + 1
+    mids = meters["meter_id"].astype(str).tolist()
+    idx = {m: i for i, m in enumerate(mids)}
+    comp = np.zeros((len(mids), ndays))
+    if len(md):
+        mi = md["meter_id"].map(idx).to_numpy()
+        di = md["day"].to_numpy() - d0
+        ok = ~pd.isna(mi)
+        comp[mi[ok].astype(int), di[ok]] = md["completeness"].to_numpy()[ok]
+    bad = comp < cmin
+    src_gap = f"completeness = received / expected readings >= {cmin:g}: {cat.source('completeness_min')}"
+    mcity = meters.set_index("meter_id")["unit_id"].astype(str).to_dict()
+    for i in np.flatnonzero(bad.any(axis=1)):
+        mid = mids[i]
+        uid = mcity[mid]
+        loc, city = _loc(units, uid, mid)
+        days = pd.Series(np.flatnonzero(bad[i]) + d0)
+        for a, b, _pos in day_runs(days):
+            c = comp[i, a - d0 : b - d0 + 1]
+            observed = (
+                f"no readings {_span(a, b)}"
+                if float(c.max()) == 0
+                else f"completeness {c.mean():.0%} (lowest {c.min():.0%}) {_span(a, b)}"
+            )
+            alerts.append(
+                Alert("gap", "warning", uid, mid, day_date(a), day_date(b), float(c.mean()), cmin, "1",
+                      observed, loc, src_gap, city)
+            )
+
+    if md.empty:
+        return alerts
+    base = md[["meter_id", "unit_id", "day", "n", "energy", "vmin", "vmax", "unit", "completeness"]].copy()
+    kind = md["meter_id"].map(meters.set_index("meter_id")["kind"])
+
+    # flat lines ---------------------------------------------------------------------------
+    med_energy = md.groupby("meter_id")["energy"].transform("median")
+    flat_iv = (kind == "interval") & (md["vmin"] == md["vmax"]) & (md["vmax"] > 0) & (md["n"] >= flat_min)
+    flat_cu = (kind == "cumulative") & (md["energy"] == 0) & (md["n"] >= flat_min) & (med_energy > 0)
+    flat = base[flat_iv | flat_cu]
+    alerts += _runs_alerts(
+        flat, "flat_line", "error", units,
+        lambda s, a, b, v: f"{int(s['n'].sum())} readings all equal to {v:g} {s['unit'].iloc[0]} (or the counter did not advance) {_span(a, b)}",
+        "vmax", None, str(md["unit"].iloc[0]) if len(md) else "",
+        f"flat line = at least {flat_min} readings in a day with one value: {cat.source('flat_min_readings')}",
+    )  # fmt: skip
+
+    simple = (
+        ("n_negative", "negative_value", "error", "negative readings"),
+        ("n_impossible", "impossible_value", "error", "readings above the meter's max_interval_value"),
+        ("n_resets", "counter_reset", "warning", "counter resets (the cumulative value fell)"),
+        ("n_rollovers", "counter_rollover", "info", "counter rollovers (wrapped at its maximum)"),
+    )
+    for col, k, sev, what in simple:
+        rows = base.assign(cnt=md[col])[md[col] > 0]
+        alerts += _runs_alerts(
+            rows, k, sev, units,
+            lambda s, a, b, v, what=what: f"{int(s['cnt'].sum())} {what} {_span(a, b)}",
+            "cnt", 0.0, "readings", SRC_QUALITY,
+        )  # fmt: skip
+
+    # duplicates: more readings than slots between the first and last timestamp ----------
+    slots = (md["last_epoch"] - md["first_epoch"]) // (md["interval_minutes"] * 60) + 1
+    dup = base.assign(extra=md["n"] - slots)[(md["n"] > slots) & (kind == "interval")]
+    alerts += _runs_alerts(
+        dup, "duplicate_readings", "warning", units,
+        lambda s, a, b, v: f"{int(s['extra'].sum())} readings more than time slots {_span(a, b)}",
+        "extra", 0.0, "readings", SRC_QUALITY,
+    )  # fmt: skip
+
+    # spikes: robust z of daily energy and of the daily largest interval, per meter -------
+    zthr = float(cat.t("spike_robust_z"))
+    good = md[md["completeness"] >= cmin]
+    z_e = _robust_z(good, "energy")
+    z_m = _robust_z(good, "vmax")
+    z = np.maximum(z_e, z_m)  # upward only: low days (weekends, holidays) are not spikes
+    sp = base.loc[good.index].assign(z=z)
+    sp = sp[sp["z"] > zthr]
+    alerts += _runs_alerts(
+        sp, "spike", "warning", units,
+        lambda s, a, b, v: f"daily energy {s['energy'].max():.4g} {s['unit'].iloc[0]} / largest interval {s['vmax'].max():.4g}, robust z = {v:.1f} {_span(a, b)}",
+        "z", zthr, "robust z",
+        f"robust z = 0.6745·(x − median)/MAD over the meter's days (Iglewicz & Hoaglin 1993); limit {zthr:g}: {cat.source('spike_robust_z')}",
+    )  # fmt: skip
+
+    alerts += _submeter_alerts(res, cat, units)
+    return alerts
+
+
+def _robust_z(df: pd.DataFrame, col: str) -> np.ndarray:
+    if df.empty:
+        return np.zeros(0)
+    g = df.groupby("meter_id")[col]
+    med = g.transform("median")
+    mad = (df[col] - med).abs().groupby(df["meter_id"]).transform("median")
+    z = 0.6745 * (df[col] - med) / mad.where(mad > 0)
+    return z.fillna(0.0).to_numpy()
+
+
+def _submeter_alerts(res: PipelineResult, cat: MonitoringCatalog, units: pd.DataFrame) -> list[Alert]:
+    md = res.meter_day
+    tol = float(cat.t("submeter_tolerance"))
+    cmin = float(cat.t("completeness_min"))
+    meters = res.meters.set_index("meter_id")
+    kids = md[md["parent_meter_id"].fillna("") != ""]
+    if kids.empty:
+        return []
+    kids = kids.copy()
+    punit = kids["parent_meter_id"].map(meters["unit"])
+    kids["conv"] = [conversion_factor(a, b) for a, b in zip(kids["unit"], punit, strict=True)]
+    kids["e_parent_unit"] = kids["energy"] * kids["conv"]
+    kids["ok"] = kids["completeness"] >= cmin
+    s = kids.groupby(["parent_meter_id", "day"], as_index=False).agg(
+        children=("e_parent_unit", "sum"), n_children=("meter_id", "nunique"), all_ok=("ok", "all")
+    )
+    nk = res.meters[res.meters["parent_meter_id"].fillna("") != ""].groupby("parent_meter_id")["meter_id"].nunique()
+    p = md[["meter_id", "unit_id", "day", "energy", "unit", "completeness"]].rename(columns={"meter_id": "parent_meter_id"})
+    j = s.merge(p, on=["parent_meter_id", "day"], how="inner")
+    j = j[j["all_ok"] & (j["completeness"] >= cmin) & (j["energy"] > 0)]
+    j = j[j["n_children"] == j["parent_meter_id"].map(nk)]
+    j["ratio"] = j["children"] / j["energy"]
+    breakdown = j["parent_meter_id"].map(nk) >= 2
+    badm = (j["ratio"] > 1 + tol) | (breakdown & (j["ratio"] < 1 - tol))
+    rows = j[badm].rename(columns={"parent_meter_id": "meter_id"})
+    return _runs_alerts(
+        rows, "submeter_mismatch", "warning", units,
+        lambda s, a, b, v: f"sub-meters add up to {s['ratio'].min():.0%}–{s['ratio'].max():.0%} of the parent meter {_span(a, b)}",
+        "ratio", 1 + tol, "sum of sub-meters / parent",
+        f"sub-meters must not exceed their parent by more than {tol:.0%}; a breakdown of 2 or more sub-meters must "
+        f"not fall short by more than {tol:.0%}: {cat.source('submeter_tolerance')}",
+    )  # fmt: skip
+
+
+def window_days(date_from: dt.date, date_to: dt.date) -> int:
+    return (date_to - date_from).days + 1
