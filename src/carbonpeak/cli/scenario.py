@@ -1,0 +1,286 @@
+"""``carbonpeak scenario …`` (peak projection) and ``carbonpeak decompose`` (LMDI-I).
+
+Scenario commands take a packaged scenario name (``baseline``, ``plan``, ``enhanced``) or a
+YAML file that may ``inherits:`` one of them.  JSON keys are documented in
+``docs/methods/scenarios.md`` and ``docs/methods/lmdi.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+
+from carbonpeak.cli.output import Format, FormatOption, emit
+from carbonpeak.errors import CatalogError, Problem, UnitError, ValidationError
+
+
+def _load(ref: str) -> Any:
+    from carbonpeak.scenarios.scenario import load_scenario
+
+    return load_scenario(ref)
+
+
+def _mt(v: float | None) -> float | None:
+    return None if v is None else v / 1e6
+
+
+def _run_table(run: dict[str, Any]) -> pd.DataFrame:
+    years = run["years"]
+    pe = run["primary_energy_tce"]
+    return pd.DataFrame({
+        "year": years,
+        "co2_mt": [run["trajectory"][y] / 1e6 for y in years],
+        "power_mt": [run["co2_by_sector_t"]["power"][y] / 1e6 for y in years],
+        "land_sink_mt": [run["land_sink_t"][y] / 1e6 for y in years],
+        "primary_energy_mtce": [sum(pe[f][y] for f in pe) / 1e6 for y in years],
+        "nonfossil_share_pct": [run["nonfossil_share"][y] * 100 for y in years],
+        "energy_intensity_tce_per_10k_yuan": [run["energy_intensity_tce_per_10k_yuan"][y] for y in years],
+        "co2_intensity_t_per_10k_yuan": [run["co2_intensity_t_per_10k_yuan"][y] for y in years],
+    })
+
+
+def _targets_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"target": r["id"], "year": r["year"], "op": r["op"], "target_value": r["target"], "value": r["value"],
+         "met": r["met"], "p_met": r["p_met"]}
+        for r in rows
+    ])
+
+
+def _units_meta(path: Path) -> dict[str, Any]:
+    from carbonpeak.catalog.loader import load_yaml
+
+    meta = path.with_name(path.stem + ".meta.yaml")
+    return dict(load_yaml(meta)) if meta.exists() else {}
+
+
+def _effect_unit(meta: dict[str, Any], factors: list[str], file: str) -> str:
+    """The unit of V = Π factors, checked against the declared value unit when the sidecar gives one."""
+    from carbonpeak.catalog.units import parse_unit
+
+    fmeta = meta.get("factors") or {}
+    if not fmeta:
+        return ""
+    missing = [f for f in factors if f not in fmeta]
+    if missing:
+        raise ValidationError([Problem(file, None, f, "no unit in the .meta.yaml sidecar") for f in missing])
+    try:
+        q = parse_unit("1")
+        for f in factors:
+            q = q * parse_unit(str(fmeta[f]["unit"]))
+        value_unit = str((meta.get("value") or {}).get("unit", ""))
+        if value_unit:
+            q.to(value_unit)  # raises on a dimension mismatch
+            return value_unit
+        return f"{q.units:~}"
+    except UnitError as exc:
+        raise ValidationError([Problem(file, None, None, str(exc))]) from exc
+    except Exception as exc:  # pint DimensionalityError
+        raise ValidationError([Problem(file, None, None,
+                                       f"product of the factor units is not {value_unit}: {exc}")]) from exc
+
+
+def _scale_to(meta: dict[str, Any], factors: list[str]) -> float:
+    """Factor that turns Π(raw factor values) into the declared value unit."""
+    from carbonpeak.catalog.units import parse_unit
+
+    fmeta = meta.get("factors") or {}
+    value_unit = str((meta.get("value") or {}).get("unit", ""))
+    if not fmeta or not value_unit:
+        return 1.0
+    q = parse_unit("1")
+    for f in factors:
+        q = q * parse_unit(str(fmeta[f]["unit"]))
+    return float(q.to(value_unit).magnitude)
+
+
+def register(app: typer.Typer) -> None:
+    sc = typer.Typer(help="Peak projection: scenarios, Monte Carlo, Sobol sensitivity, IAMC exchange.",
+                     no_args_is_help=True)
+    app.add_typer(sc, name="scenario")
+
+    @sc.command("list")
+    def list_(fmt: Format = FormatOption) -> None:
+        """Packaged scenarios and what they inherit."""
+        from carbonpeak.scenarios.scenario import available_scenarios
+
+        rows = []
+        for name in available_scenarios():
+            s = _load(name)
+            rows.append({"scenario": s.name, "inherits": s.parent or "", "parameters": len(s.params),
+                         "description": s.description})
+        emit(fmt, table=pd.DataFrame(rows), title="Scenarios")
+
+    @sc.command("show")
+    def show(scenario: str = typer.Argument(..., help="Scenario name or YAML file."),
+             fmt: Format = FormatOption) -> None:
+        """Every resolved parameter with its unit, source, status and the file that defines it."""
+        s = _load(scenario)
+        rows = []
+        for p in s.params.values():
+            val = p.value if p.values is None else ", ".join(f"{y}: {v:g}" for y, v in p.values.items())
+            rows.append({"parameter": p.name, "value": str(val), "unit": p.unit, "status": p.status,
+                         "defined_in": Path(p.defined_in).stem, "source": p.source or p.note})
+        emit(fmt, data={"scenario": s.name, "chain": s.chain, "parameters": [p.to_dict() for p in s.params.values()],
+                        "uncertainty": {k: vars(u) for k, u in s.uncertainty.items()}},
+             table=pd.DataFrame(rows), title=f"Scenario {s.name} ({' → '.join(s.chain)})")
+
+    @sc.command("run")
+    def run(scenario: str = typer.Argument(..., help="Scenario name or YAML file."),
+            end: int = typer.Option(None, "--end", help="Last year (default: the scenario's horizon)."),
+            fmt: Format = FormatOption) -> None:
+        """Deterministic run: trajectory, peak year and value, indicators and the plan targets."""
+        from carbonpeak.scenarios.runs import run_scenario
+
+        s = _load(scenario)
+        r = run_scenario(s, end=end)
+        status = "peaked" if r["peaked"] else "not peaked within the horizon"
+        emit(fmt, data=r, table=_run_table(r),
+             title=f"{r['scenario']}: peak {r['peak_year']} at {r['peak_co2_t'] / 1e6:,.1f} Mt CO2 ({status})",
+             extra_tables=[("Plan targets", _targets_table(r["targets"]))])
+
+    @sc.command("compare")
+    def compare(scenarios: list[str] = typer.Argument(..., help="Two or more scenario names or files."),
+                fmt: Format = FormatOption) -> None:
+        """CO2 trajectories and peaks of several scenarios side by side."""
+        from carbonpeak.scenarios.runs import run_scenario
+
+        runs = [run_scenario(_load(x)) for x in scenarios]
+        years = runs[0]["years"]
+        table = pd.DataFrame({"year": years})
+        for r in runs:
+            table[f"{r['scenario']}_mt"] = [r["trajectory"].get(y, math.nan) / 1e6 for y in years]
+        summary = pd.DataFrame([{"scenario": r["scenario"], "peak_year": r["peak_year"],
+                                 "peak_co2_mt": r["peak_co2_t"] / 1e6, "peaked": r["peaked"],
+                                 "peak_before_2030": r["peak_before_2030"],
+                                 "nonfossil_2030_pct": r["nonfossil_share"].get(2030, math.nan) * 100}
+                                for r in runs])
+        data = {"scenarios": {r["scenario"]: {k: r[k] for k in ("peak_year", "peak_co2_t", "peaked",
+                                                                 "peak_before_2030", "trajectory",
+                                                                 "nonfossil_share", "targets")}
+                              for r in runs}}
+        emit(fmt, data=data, table=table, title="CO2, Mt", extra_tables=[("Peaks", summary)])
+
+    @sc.command("montecarlo")
+    def montecarlo(scenario: str = typer.Argument(..., help="Scenario name or YAML file."),
+                   draws: int = typer.Option(2000, "--draws", min=1, help="Number of draws."),
+                   seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same result)."),
+                   fmt: Format = FormatOption) -> None:
+        """Peak-year distribution, P(peak before 2030), P(each target met) and the fan chart data."""
+        from carbonpeak.scenarios.montecarlo import montecarlo as mc
+
+        r = mc(_load(scenario), draws=draws, seed=seed)
+        fan = pd.DataFrame(r["fan"])
+        for c in ("p05", "p50", "p95"):
+            fan[c] = fan[c] / 1e6
+        fan = fan.rename(columns={"p05": "p05_mt", "p50": "p50_mt", "p95": "p95_mt"})
+        dist = pd.DataFrame([{"peak_year": y, "probability": p} for y, p in r["peak_year_distribution"].items()])
+        emit(fmt, data=r, table=fan,
+             title=(f"{r['scenario']}: P(peak ≤ 2030) = {r['p_peak_before_2030']:.1%}, not peaked by "
+                    f"{r['years'][-1]}: {r['p_not_peaked']:.1%} ({draws} draws, seed {seed})"),
+             extra_tables=[("Peak year", dist), ("Plan targets", _targets_table(r["targets"]))])
+
+    @sc.command("sobol")
+    def sobol_cmd(scenario: str = typer.Argument(..., help="Scenario name or YAML file."),
+                  n: int = typer.Option(512, "--n", min=2, help="Saltelli base sample (power of 2)."),
+                  seed: int = typer.Option(0, "--seed"),
+                  output: str = typer.Option("peak_co2", "--output", help="peak_co2 | peak_year | co2_2030"),
+                  fmt: Format = FormatOption) -> None:
+        """Sobol indices ranking the levers by how much they move the peak."""
+        from carbonpeak.scenarios.sensitivity import OUTPUTS, sobol
+
+        if output not in OUTPUTS:
+            raise typer.BadParameter(f"--output must be one of {', '.join(OUTPUTS)}")
+        r = sobol(_load(scenario), n=n, seed=seed, output=output)
+        emit(fmt, data=r, table=pd.DataFrame(r["levers"]).drop(columns=["meaning"]),
+             title=f"Sobol indices of {output} ({r['runs']} runs)")
+
+    @sc.command("factors")
+    def factors_cmd(scenario: str = typer.Argument("plan"), fmt: Format = FormatOption) -> None:
+        """The uncertain factors (levers and drivers) with their distributions."""
+        from carbonpeak.scenarios.montecarlo import factor_table
+
+        emit(fmt, table=pd.DataFrame(factor_table(_load(scenario))), title="Uncertain factors")
+
+    @sc.command("export")
+    def export(scenarios: list[str] = typer.Argument(None, help="Scenarios (default: all packaged)."),
+               iamc: Path = typer.Option(..., "--iamc", help="Output CSV in IAMC long format."),
+               fmt: Format = FormatOption) -> None:
+        """Write deterministic runs in the IAMC long format (opens in pyam)."""
+        from carbonpeak.scenarios.iamc import runs_to_iamc, summarise_iamc
+        from carbonpeak.scenarios.runs import run_scenario
+        from carbonpeak.scenarios.scenario import available_scenarios
+
+        names = scenarios or available_scenarios()
+        df = runs_to_iamc(run_scenario(_load(x)) for x in names)
+        iamc.parent.mkdir(parents=True, exist_ok=True)
+        df.to_csv(iamc, index=False)
+        s = summarise_iamc(df)
+        emit(fmt, data={"file": str(iamc), "rows": len(df), "scenarios": s.to_dict(orient="records")},
+             table=s, title=f"Wrote {len(df)} rows to {iamc}")
+
+    @sc.command("import-iamc")
+    def import_iamc(file: Path = typer.Argument(..., help="IAMC CSV/Excel (long or wide)."),
+                    variable: str = typer.Option("Emissions|CO2", "--variable"),
+                    fmt: Format = FormatOption) -> None:
+        """Validate an IAMC file and show each scenario's peak of ``--variable``."""
+        from carbonpeak.io import read_table
+        from carbonpeak.scenarios.iamc import read_iamc, summarise_iamc
+
+        long = read_iamc(read_table(file), str(file))
+        s = summarise_iamc(long, variable)
+        if s.empty:
+            raise CatalogError(f"{file}: no rows for variable '{variable}'")
+        emit(fmt, data={"file": str(file), "rows": len(long), "scenarios": s.to_dict(orient="records")},
+             table=s, title=f"{file}: {len(long)} rows")
+
+    @app.command("decompose")
+    def decompose_cmd(
+        file: Path = typer.Argument(..., help="CSV/Excel: year, optional sector, one column per factor."),
+        year_from: int = typer.Option(..., "--from", help="First year."),
+        year_to: int = typer.Option(..., "--to", help="Second year."),
+        method: str = typer.Option("additive", "--method", help="additive | multiplicative"),
+        chained: bool = typer.Option(False, "--chained", help="Sum (or multiply) year-to-year steps."),
+        sector: str = typer.Option("sector", "--sector-column", help="Name of the sector column, if any."),
+        fmt: Format = FormatOption,
+    ) -> None:
+        """LMDI-I decomposition of any multiplicative identity (effects, total change, residual)."""
+        from carbonpeak.io import read_table
+        from carbonpeak.scenarios.lmdi import METHODS, decompose, factor_columns
+
+        if method not in METHODS:
+            raise typer.BadParameter(f"--method must be one of {', '.join(METHODS)}")
+        df = read_table(file)
+        factors = factor_columns(df, sector)
+        meta = _units_meta(file)
+        unit = _effect_unit(meta, factors, str(file))
+        d = decompose(df, factors, year_from, year_to, method=method, chained=chained, sector=sector)
+        scale = _scale_to(meta, factors)
+        out = d.to_dict()
+        if method == "additive" and scale != 1.0:
+            out["effects"] = {k: v * scale for k, v in out["effects"].items()}
+            out["total"] *= scale
+            out["residual"] *= scale
+            if "by_sector" in out:
+                out["by_sector"] = {s: {k: v * scale for k, v in e.items()} for s, e in out["by_sector"].items()}
+            for st in out.get("steps", []):
+                st["effects"] = {k: v * scale for k, v in st["effects"].items()}
+        out["v_from"] *= scale
+        out["v_to"] *= scale
+        out["unit"] = unit if method == "additive" else "1"
+        out["file"] = str(file)
+        table = d.table()
+        if method == "additive" and scale != 1.0:
+            table["effect"] = table["effect"] * scale
+        if unit and method == "additive":
+            table["unit"] = unit
+        title = (f"LMDI-I {method}{' chained' if chained else ''} {year_from}→{year_to}: "
+                 f"{out['v_from']:,.4g} → {out['v_to']:,.4g} {unit}")
+        extra = []
+        if d.by_sector:
+            extra.append(("By sector", pd.DataFrame(out["by_sector"]).T.reset_index(names="sector")))
+        emit(fmt, data=out, table=table, title=title, extra_tables=extra)

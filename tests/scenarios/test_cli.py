@@ -1,0 +1,90 @@
+"""CLI: scenario commands and decompose, through carbonpeak.cli.main."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from carbonpeak.cli import main
+
+DEMO = Path(__file__).resolve().parents[2] / "src/carbonpeak/demo/data/decomposition"
+
+
+def _json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_run_json_contract(capsys):
+    r = _json(capsys, ["scenario", "run", "plan", "--format", "json"])
+    assert {"peak_year", "peak_co2_t", "trajectory"} <= set(r)
+    assert r["trajectory"][str(r["peak_year"])] == pytest.approx(r["peak_co2_t"])
+
+
+def test_run_user_file_inherits(tmp_path, capsys):
+    f = tmp_path / "slow_wind.yaml"
+    f.write_text(
+        "name: slow_wind\ninherits: plan\nparameters:\n"
+        "  power.wind_offshore.capacity: {unit: GW, values: {2020: 1.0, 2030: 10.0}, note: test}\n",
+        encoding="utf-8")
+    slow = _json(capsys, ["scenario", "run", str(f), "--format", "json"])
+    plan = _json(capsys, ["scenario", "run", "plan", "--format", "json"])
+    assert slow["chain"] == ["slow_wind", "plan", "baseline"]
+    assert slow["trajectory"]["2030"] > plan["trajectory"]["2030"]
+
+
+def test_compare_and_csv(capsys):
+    r = _json(capsys, ["scenario", "compare", "baseline", "plan", "--format", "json"])
+    assert set(r["scenarios"]) == {"baseline", "plan"}
+    assert main(["scenario", "compare", "baseline", "plan", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith("year,baseline_mt,plan_mt")
+
+
+def test_montecarlo_seeded(capsys):
+    a = _json(capsys, ["scenario", "montecarlo", "plan", "--draws", "300", "--seed", "5", "--format", "json"])
+    b = _json(capsys, ["scenario", "montecarlo", "plan", "--draws", "300", "--seed", "5", "--format", "json"])
+    assert a["p_peak_before_2030"] == b["p_peak_before_2030"]
+    assert 0.0 <= a["p_peak_before_2030"] <= 1.0
+
+
+def test_sobol_small(capsys):
+    r = _json(capsys, ["scenario", "sobol", "plan", "--n", "64", "--format", "json"])
+    assert r["levers"][0]["rank"] == 1
+
+
+def test_export_import_iamc(tmp_path, capsys):
+    out = tmp_path / "runs.csv"
+    e = _json(capsys, ["scenario", "export", "plan", "baseline", "--iamc", str(out), "--format", "json"])
+    assert out.exists()
+    i = _json(capsys, ["scenario", "import-iamc", str(out), "--format", "json"])
+    assert i["rows"] == e["rows"]
+    assert {s["scenario"] for s in i["scenarios"]} == {"plan", "baseline"}
+
+
+def test_bad_scenario_file_exit_2(tmp_path, capsys):
+    f = tmp_path / "bad.yaml"
+    f.write_text("name: bad\ninherits: plan\nparameters:\n  power.solar.capacity: {values: {2030: 9}}\n",
+                 encoding="utf-8")
+    assert main(["scenario", "run", str(f)]) == 2
+    assert "unit" in capsys.readouterr().err
+
+
+def test_decompose_kaya_residual_zero(capsys):
+    r = _json(capsys, ["decompose", str(DEMO / "guangdong_kaya.csv"), "--from", "2015", "--to", "2019",
+                       "--format", "json"])
+    assert r["unit"] == "MtCO2"
+    assert r["v_from"] == pytest.approx(515.08, abs=0.01)
+    assert abs(r["residual"]) < 1e-9
+    assert sum(r["effects"].values()) == pytest.approx(r["total"])
+
+
+def test_decompose_sectors_multiplicative_chained(capsys):
+    r = _json(capsys, ["decompose", str(DEMO / "guangdong_sectors.csv"), "--from", "2015", "--to", "2019",
+                       "--method", "multiplicative", "--chained", "--format", "json"])
+    prod = 1.0
+    for v in r["effects"].values():
+        prod *= v
+    assert prod == pytest.approx(r["total"])
+    assert len(r["steps"]) == 4
