@@ -80,3 +80,15 @@ def test_user_file_adds_a_grid_and_overrides(tmp_path: Path):
     assert grid_factor(2023, "south", factors=fs).value == 0.3
     assert grid_factor(2022, "south", factors=fs).value == 0.3869  # default still used for 2022
     assert "guangdong" in available_grids(fs)
+
+
+def test_catalog_grid_without_value_says_how_to_add_it():
+    with pytest.raises(CatalogError, match="--factors"):
+        grid_factor(2022, "guangdong")
+
+
+def test_om_factors_are_not_a_series():
+    """2016 baseline OM release: 南方 2014 OM 0.8306; never returned by grid_factor."""
+    fs = FactorSet.default()
+    assert fs.get("grid_south", "ef_co2_om", year=2014).value == 0.8306
+    assert grid_factor(2014, "south").value != 0.8306

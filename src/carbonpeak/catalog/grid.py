@@ -20,9 +20,8 @@ returned value's ``note``.  Override files win over the defaults as for every fa
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from carbonpeak.catalog.factors import FactorSet, FactorValue
+from carbonpeak.catalog.yearly import factor_years, nearest_year_factor
 from carbonpeak.errors import CatalogError
 
 SERIES = ("mee_nbs", "ets")
@@ -67,16 +66,7 @@ def grid_years(
     grid: str = "national", series: str = "mee_nbs", factors: FactorSet | None = None
 ) -> list[int]:
     """The years for which ``grid`` has a factor in ``series`` (any layer)."""
-    param = _parameter(series)
-    item = GRID_PREFIX + grid
-    years: set[int] = set()
-    for fv in _factors(factors).rows():
-        if fv.item == item and fv.parameter == param:
-            if fv.year_from is not None:
-                years.add(fv.year_from)
-            if fv.year_to is not None:
-                years.add(fv.year_to)
-    return sorted(years)
+    return factor_years(_factors(factors), GRID_PREFIX + grid, _parameter(series))
 
 
 def grid_factor(
@@ -95,27 +85,24 @@ def grid_factor(
     fs = _factors(factors)
     param = _parameter(series)
     item = GRID_PREFIX + grid
-    # a row whose range covers the year (open-ended override rows included)
-    direct = fs.lookup(item, param, year=year)
-    if direct is None:
-        direct = fs.lookup(item, param, year=year, gas="CO2")
-    if direct is not None:
-        return direct
-    years = grid_years(grid, series, fs)
-    if not years:
-        if grid in available_grids(fs):
-            raise CatalogError(
-                f"grid '{grid}' has no factor in series '{series}'; "
-                f"series with data: {', '.join(s for s in SERIES if grid_years(grid, s, fs))}"
-            )
+    fv = nearest_year_factor(fs, item, param, year)
+    if fv is None:
+        fv = nearest_year_factor(fs, item, param, year, gas="CO2")
+    if fv is not None:
+        return fv
+    if grid in available_grids(fs):
         raise CatalogError(
-            f"unknown grid '{grid}' (no factor rows for item '{item}'); available: "
-            f"{', '.join(available_grids(fs))}; bring your own with --factors FILE (docs/factors.md)"
+            f"grid '{grid}' has no factor in series '{series}'; "
+            f"series with data: {', '.join(s for s in SERIES if grid_years(grid, s, fs))}"
         )
-    earlier = [y for y in years if y <= year]
-    used = earlier[-1] if earlier else years[0]
-    fv = fs.lookup(item, param, year=used) or fs.lookup(item, param, year=used, gas="CO2")
-    if fv is None:  # pragma: no cover - years come from the same rows
-        raise CatalogError(f"no factor for grid '{grid}' in {used}")
-    msg = f"year {year} not published; using {used}"
-    return replace(fv, note=f"{msg}. {fv.note}" if fv.note else msg)
+    from carbonpeak.catalog.items import get_items
+
+    if item in get_items():
+        raise CatalogError(
+            f"grid '{grid}' is a catalog item but has no published factor in the catalog; "
+            f"bring one with --factors FILE (docs/factors.md); grids with factors: {', '.join(available_grids(fs))}"
+        )
+    raise CatalogError(
+        f"unknown grid '{grid}' (no factor rows for item '{item}'); available: "
+        f"{', '.join(available_grids(fs))}; bring your own with --factors FILE (docs/factors.md)"
+    )
