@@ -18,6 +18,7 @@ from carbonpeak.errors import CarbonpeakError
 COMMAND_MODULES = (
     "factors",
     "inventory",
+    "analysis",
     "sinks",
     "targets",
     "scenario",
