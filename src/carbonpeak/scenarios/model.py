@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -121,6 +122,7 @@ PARAMETERS: dict[str, str] = {
     "fuel.oil.ef": "tCO2/tce",
     "fuel.gas.ef": "tCO2/tce",
     KWH_TCE_CALORIFIC_PARAM: "kgce/kWh",
+    "energy.fossil_other": "Mtce",
     "power.losses": "1",
     "power.other_demand": "TWh",
     **{f"power.{s}.capacity": "GW" for s in POWER_SOURCES},
@@ -152,6 +154,7 @@ class Inputs:
     series: dict[str, np.ndarray] = field(default_factory=dict)
     text: dict[str, str] = field(default_factory=dict)
     base: dict[str, float] = field(default_factory=dict)  # value at BASE_YEAR of each series
+    provenance: dict[str, str] = field(default_factory=dict)
 
 
 def interp_anchors(anchors: Mapping[int, float], years: np.ndarray) -> np.ndarray:
@@ -161,8 +164,40 @@ def interp_anchors(anchors: Mapping[int, float], years: np.ndarray) -> np.ndarra
     return np.interp(years.astype(float), xs, ys)
 
 
-def prepare(scenario: Scenario, start: int | None = None, end: int | None = None) -> Inputs:
-    """Convert a scenario's parameters to model units over the horizon (raises if any is missing)."""
+#: Catalog items whose carbon content and oxidation give the model's fuel-group factors.
+CATALOG_FUELS = {"coal": "raw_coal", "oil": "crude_oil", "gas": "natural_gas"}
+
+
+def catalog_fuel_factors() -> dict[str, tuple[float, str]]:
+    """tCO2/tce per fuel group from the catalog factor set (carbon content × oxidation × 44/12).
+
+    Returns ``{}`` for the groups the catalog lacks (the scenario's own ``fuel.*.ef`` is then used).
+    """
+    from carbonpeak.catalog.factors import FactorSet
+
+    out: dict[str, tuple[float, str]] = {}
+    try:
+        fs = FactorSet.default()
+    except Exception:  # a broken factor file must not stop projections; the scenario values apply
+        return out
+    for group, item in CATALOG_FUELS.items():
+        try:
+            cc = fs.get(item, "carbon_content")
+            ox = fs.get(item, "oxidation")
+        except CatalogError:
+            continue
+        ef = cc.to("tC/tce") * ox.to("1") * 44.0 / 12.0
+        out[group] = (ef, f"catalog {item}: carbon_content ({cc.source}) × oxidation ({ox.source}) × 44/12")
+    return out
+
+
+def prepare(scenario: Scenario, start: int | None = None, end: int | None = None,
+            use_catalog_factors: bool = True) -> Inputs:
+    """Convert a scenario's parameters to model units over the horizon (raises if any is missing).
+
+    With ``use_catalog_factors`` the CO2 factors of coal, oil and gas come from the catalog factor
+    set where it has them (``inputs.provenance`` says which were used).
+    """
     start = BASE_YEAR if start is None else start
     end = scenario.end if end is None else end
     if start != BASE_YEAR:
@@ -186,6 +221,15 @@ def prepare(scenario: Scenario, start: int | None = None, end: int | None = None
             inp.scalars[name] = v
             inp.series[name] = np.full(years.shape, v)
             inp.base[name] = v
+    for fu in FOSSILS:
+        p = scenario.params[f"fuel.{fu}.ef"]
+        inp.provenance[f"fuel.{fu}.ef"] = f"scenario {Path(p.defined_in).stem}: {p.source}"
+    if use_catalog_factors:
+        for fu, (ef, src) in catalog_fuel_factors().items():
+            inp.scalars[f"fuel.{fu}.ef"] = ef
+            inp.series[f"fuel.{fu}.ef"] = np.full(years.shape, ef)
+            inp.base[f"fuel.{fu}.ef"] = ef
+            inp.provenance[f"fuel.{fu}.ef"] = src
     return inp
 
 
@@ -277,6 +321,7 @@ def simulate(inp: Inputs, factors: Mapping[str, np.ndarray | float] | None = Non
     kwh_tce = sc[KWH_TCE_CALORIFIC_PARAM] / 1000.0  # tce per kWh → ×1e9 for TWh
     co2: dict[str, np.ndarray] = {}
     final = {fu: np.zeros((n, len(years))) for fu in (*FOSSILS, "electricity")}
+    petrochem_act = np.ones((n, len(years)))
     elec_twh = np.zeros((n, len(years)))
 
     # --- end-use sectors -----------------------------------------------------------------------
@@ -293,6 +338,7 @@ def simulate(inp: Inputs, factors: Mapping[str, np.ndarray | float] | None = Non
             raise CatalogError(f"{s}.driver must be 'gdp' or 'population', not '{driver}'")
         if s == "industry.petrochem":
             act = 1.0 + (act - 1.0) * f["petrochem_output_scale"]
+            petrochem_act = act
         d = f[_DELIVERY_OF_SECTOR[s]] if s in _DELIVERY_OF_SECTOR else np.ones((n, 1))
         fos0 = {fu: inp.base[f"{s}.{fu}"] * 1e6 for fu in FOSSILS}  # tce
         el0_tce = inp.base[f"{s}.electricity"] * 1e9 * kwh_tce
@@ -372,7 +418,7 @@ def simulate(inp: Inputs, factors: Mapping[str, np.ndarray | float] | None = Non
     nonfossil_twh = gen["nuclear"] + gen["hydro"] + gen["biomass"] + vre_used + gen["imports"] * clean
     energy = {
         "coal": final["coal"] + coal_fuel,
-        "oil": final["oil"],
+        "oil": final["oil"] + sc["energy.fossil_other"] * 1e6 * petrochem_act,
         "gas": final["gas"] + gas_fuel,
         "imported_fossil_electricity": gen["imports"] * (1.0 - clean) * subst,
         "nonfossil": nonfossil_twh * subst,
