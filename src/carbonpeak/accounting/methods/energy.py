@@ -71,11 +71,22 @@ def _product_to(unit_a: str, unit_b: str, target: str) -> float:
     return float((parse_unit(unit_a) * parse_unit(unit_b)).to(target).magnitude)
 
 
-def _is_biomass(items: pd.Series) -> dict[str, bool]:
+def _kinds(items: pd.Series) -> dict[str, str]:
     from carbonpeak.catalog.items import get_items
 
     cat = get_items()
-    return {i: (cat[i].kind == "biomass" if i in cat else False) for i in items.unique()}
+    return {i: (cat[i].kind if i in cat else "") for i in items.unique()}
+
+
+def _is_biomass(items: pd.Series) -> dict[str, bool]:
+    return {i: k == "biomass" for i, k in _kinds(items).items()}
+
+
+def _not_combustion(items: pd.Series) -> np.ndarray:
+    """Secondary energy (electricity, heat) and grid items: consuming them is not combustion."""
+    kinds = _kinds(items)
+    bad = {i: (i in NON_COMBUSTION_ITEMS or kinds[i] in ("secondary", "grid")) for i in kinds}
+    return items.map(bad).to_numpy(dtype=bool)
 
 
 def _rows_problem(rows: pd.DataFrame, mask: np.ndarray, field: str, msg: Any) -> list[Problem]:
@@ -243,7 +254,7 @@ def fuel_combustion(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
     """Fuel combustion by category × fuel: CO2 from carbon content, CH4 and N2O per TJ."""
     rows = activity.reset_index(drop=True)
     problems: list[Problem] = []
-    nc = rows["item"].isin(NON_COMBUSTION_ITEMS).to_numpy()
+    nc = _not_combustion(rows["item"])
     if nc.any():
         problems += _rows_problem(
             rows,
@@ -429,7 +440,7 @@ def reference_approach(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFra
         problems += _rows_problem(
             rows, unknown, "category", f"reference-approach flows are {', '.join(REFERENCE_FLOWS)}"
         )
-    bad_item = rows["item"].isin(NON_COMBUSTION_ITEMS).to_numpy() | rows["item"].map(
+    bad_item = _not_combustion(rows["item"]) | rows["item"].map(
         _is_biomass(rows["item"])
     ).to_numpy(dtype=bool)
     if bad_item.any():
