@@ -43,8 +43,18 @@ def fv(
     year_to: int | None = None,
 ) -> FactorValue:
     return FactorValue(
-        item=item, parameter=parameter, value=value, unit=unit, source=SRC, status="synthetic", gas=gas,
-        category=category, uncertainty_pct=unc, origin=origin, year_from=year_from, year_to=year_to,
+        item=item,
+        parameter=parameter,
+        value=value,
+        unit=unit,
+        source=SRC,
+        status="synthetic",
+        gas=gas,
+        category=category,
+        uncertainty_pct=unc,
+        origin=origin,
+        year_from=year_from,
+        year_to=year_to,
     )
 
 

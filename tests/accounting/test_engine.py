@@ -7,13 +7,13 @@ import math
 
 import pandas as pd
 import pytest
+from tests.accounting.engine_fixtures import activity, factor_set, fv
 
 from carbonpeak.accounting.base import RESULT_COLUMNS, SCOPES
 from carbonpeak.accounting.engine import Inventory, compile_inventory
 from carbonpeak.catalog.factors import FactorSet
 from carbonpeak.catalog.gwp import gwp_values
 from carbonpeak.errors import ValidationError
-from tests.accounting.engine_fixtures import activity, factor_set, fv
 
 
 def co2(inv: Inventory, scope: str = "territorial") -> float:
@@ -79,8 +79,14 @@ def test_packaged_catalog_raw_coal_matches_guideline() -> None:
     from carbonpeak.model.activity import validate_activity
 
     df = pd.DataFrame(
-        {"year": ["2020"], "region": ["GD"], "category": ["1.A.2.a"], "item": ["raw_coal"], "amount": ["1"],
-         "unit": ["万吨"]}
+        {
+            "year": ["2020"],
+            "region": ["GD"],
+            "category": ["1.A.2.a"],
+            "item": ["raw_coal"],
+            "amount": ["1"],
+            "unit": ["万吨"],
+        }
     )
     inv = compile_inventory(validate_activity(df))
     assert co2(inv) / 10_000 == pytest.approx(1.9003, abs=5e-5)
@@ -117,7 +123,9 @@ def inv_parameters(inv: Inventory) -> set[str]:
 def test_gas_volume_units() -> None:
     """Natural gas in 10^4 Nm3 × NCV in GJ/10^4 Nm3; 亿立方米 = 10^4 × 10^4 m3."""
     a = compile_inventory(activity([(2020, "GD", "1.A.4.b", "natural_gas", 1, "亿立方米")]), factor_set())
-    b = compile_inventory(activity([(2020, "GD", "1.A.4.b", "natural_gas", 10_000, "10^4 Nm3")]), factor_set())
+    b = compile_inventory(
+        activity([(2020, "GD", "1.A.4.b", "natural_gas", 10_000, "10^4 Nm3")]), factor_set()
+    )
     assert co2(a) == pytest.approx(co2(b), rel=1e-12)
     assert co2(b) == pytest.approx(10_000 * 389.31e-3 * 15.3 * 0.99 * 44 / 12, rel=1e-12)
 
@@ -134,7 +142,9 @@ def test_biomass_co2_is_memo_but_ch4_n2o_count() -> None:
 def test_international_bunkers_are_memo() -> None:
     """IPCC 2006 Vol 2 Ch 3 §3.5.1/§3.6.1: international aviation and navigation are memo items."""
     inv = compile_inventory(
-        activity([(2020, "GD", "1.A.3.a.i", "kerosene", 10, "t"), (2020, "GD", "1.A.3.d.i", "fuel_oil", 10, "t")]),
+        activity(
+            [(2020, "GD", "1.A.3.a.i", "kerosene", 10, "t"), (2020, "GD", "1.A.3.d.i", "fuel_oil", 10, "t")]
+        ),
         factor_set(),
     )
     s = inv.summary()
@@ -176,8 +186,14 @@ def test_imported_electricity_catalog_grid_factor() -> None:
     from carbonpeak.model.activity import validate_activity
 
     df = pd.DataFrame(
-        {"year": ["2022"], "region": ["GD"], "category": ["M.ELEC.SOUTH"], "item": ["electricity"],
-         "amount": ["1000"], "unit": ["MWh"]}
+        {
+            "year": ["2022"],
+            "region": ["GD"],
+            "category": ["M.ELEC.SOUTH"],
+            "item": ["electricity"],
+            "amount": ["1000"],
+            "unit": ["MWh"],
+        }
     )
     inv = compile_inventory(validate_activity(df))
     ef = grid_factor(2022, "south").to("t/MWh")
@@ -236,7 +252,9 @@ def test_missing_factor_names_row() -> None:
 
 def test_results_contract() -> None:
     inv = compile_inventory(
-        activity([(2020, "GD", "1.A.2.a", "raw_coal", 1, "t"), (2021, "GD-GZ", "1.A.3.b", "diesel_oil", 2, "t")]),
+        activity(
+            [(2020, "GD", "1.A.2.a", "raw_coal", 1, "t"), (2021, "GD-GZ", "1.A.3.b", "diesel_oil", 2, "t")]
+        ),
         factor_set(),
     )
     assert list(inv.results.columns) == [*RESULT_COLUMNS, "co2e_t"]
@@ -246,8 +264,18 @@ def test_results_contract() -> None:
         assert ex["activity"]["file"] == "act.csv"
         assert all("source" in f and "status" in f for f in ex["factors"])
     s = inv.summary()
-    for k in ("total_co2e_t", "total_excluding_lulucf_co2e_t", "by_category", "by_gas", "memo", "years",
-              "regions", "gwp", "factor_overrides", "consumption_based_co2e_t"):
+    for k in (
+        "total_co2e_t",
+        "total_excluding_lulucf_co2e_t",
+        "by_category",
+        "by_gas",
+        "memo",
+        "years",
+        "regions",
+        "gwp",
+        "factor_overrides",
+        "consumption_based_co2e_t",
+    ):
         assert k in s
     assert s["years"] == [2020, 2021]
     assert s["by_category"]["1"] == pytest.approx(s["total_co2e_t"])
@@ -264,14 +292,18 @@ def test_explain_shows_override() -> None:
     assert co2(inv) == pytest.approx(1000 * 20.908e-3 * 25.0 * 0.94 * 44 / 12)
     ex = inv.explain("1.A.2", year=2020, gas="CO2")
     assert ex["overridden"] is True
-    cc = [f for f in ex["factors"] if f["parameter"] == "carbon_content"][0]
-    assert cc["origin"] == "my_factors.csv" and cc["overridden"] is True
+    cc = next(f for f in ex["factors"] if f["parameter"] == "carbon_content")
+    assert cc["origin"] == "my_factors.csv"
+    assert cc["overridden"] is True
     assert ex["rows"][0]["explain"]["activity"]["row"] == 2
     used = inv.summary()["factor_overrides"]["used"]
     assert [u["parameter"] for u in used] == ["carbon_content"]
-    assert compile_inventory(activity([(2020, "GD", "1.A.2.a", "raw_coal", 1, "t")]), factor_set()).explain(
-        "1.A", 2020
-    )["overridden"] is False
+    assert (
+        compile_inventory(activity([(2020, "GD", "1.A.2.a", "raw_coal", 1, "t")]), factor_set()).explain(
+            "1.A", 2020
+        )["overridden"]
+        is False
+    )
 
 
 def test_region_specific_and_year_bounded_factors() -> None:

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.accounting.engine_fixtures import activity, factor_set
 
 from carbonpeak.accounting.engine import compile_inventory
 from carbonpeak.catalog.gwp import gwp_values
-from tests.accounting.engine_fixtures import activity, factor_set
 
 CATS = ["1.A.1.a", "1.A.2.a", "1.A.2.f", "1.A.3.b", "1.A.4.b", "1.A.3.a.i", "1.B.1.a.i.1", "M.REF.IMP"]
 FUELS = {
@@ -50,7 +50,11 @@ SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=[Health
 
 
 def _by(inv_results: pd.DataFrame) -> pd.Series:
-    return inv_results.groupby(["year", "region", "category", "item", "gas", "scope"])["mass_t"].sum().sort_index()
+    return (
+        inv_results.groupby(["year", "region", "category", "item", "gas", "scope"])["mass_t"]
+        .sum()
+        .sort_index()
+    )
 
 
 @SETTINGS

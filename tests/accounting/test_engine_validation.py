@@ -55,12 +55,20 @@ def test_bad_cell(tmp_path: Path, line: str, field: str, needle: str) -> None:
     got = problems(tmp_path, GOOD + line + "\n")
     assert len(got) == 1, got
     row, fld, msg = got[0]
-    assert row == 4 and fld == field and needle in msg
+    assert row == 4
+    assert fld == field
+    assert needle in msg
 
 
 def test_negative_allowed_for_stock_change_and_net_imports(tmp_path: Path) -> None:
     df = load_activity(
-        [write(tmp_path, "a.csv", "2020,GD,M.REF.STOCK,raw_coal,-5,t,,,\n2020,GD,M.ELEC,electricity,-3,MWh,,,\n")]
+        [
+            write(
+                tmp_path,
+                "a.csv",
+                "2020,GD,M.REF.STOCK,raw_coal,-5,t,,,\n2020,GD,M.ELEC,electricity,-3,MWh,,,\n",
+            )
+        ]
     )
     assert list(df["amount"]) == [-5.0, -3.0]
 
@@ -91,8 +99,14 @@ def test_all_problems_of_all_files_reported(tmp_path: Path) -> None:
 
 def test_excel_and_parquet(tmp_path: Path) -> None:
     df = pd.DataFrame(
-        {"year": [2020], "region": ["GD"], "category": ["1.A.2.a"], "item": ["raw_coal"], "amount": [1.5],
-         "unit": ["t"]}
+        {
+            "year": [2020],
+            "region": ["GD"],
+            "category": ["1.A.2.a"],
+            "item": ["raw_coal"],
+            "amount": [1.5],
+            "unit": ["t"],
+        }
     )
     df.to_parquet(tmp_path / "a.parquet")
     df.assign(year=[2021]).to_excel(tmp_path / "b.xlsx", index=False)
