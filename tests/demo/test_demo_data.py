@@ -9,6 +9,7 @@ for them are in ``docs/validation.md``.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
 from pathlib import Path
@@ -16,6 +17,8 @@ from types import ModuleType
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from carbonpeak.accounting.engine import compile_inventory
 from carbonpeak.demo import demo_files
@@ -48,6 +51,7 @@ METHOD_WORDS = (
 )
 
 
+@functools.cache
 def _load_script(name: str) -> ModuleType:
     path = REPO / "scripts" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(name, path)
@@ -141,3 +145,35 @@ def test_fuel_combustion_co2_matches_ceads():
     assert len(table) == 5 * 4
     worst = table.loc[table["gap_pct"].abs().idxmax()]
     assert table["gap_pct"].abs().max() <= TOLERANCE_PCT, worst.to_dict()
+
+
+# --- properties of the city downscaling (synthetic city tables, no shared/ needed) -------------
+
+
+@st.composite
+def _city_tables(draw: st.DrawFn) -> pd.DataFrame:
+    """A CEADs-like city table: every city reports 2014 and a random subset of 2015–2019."""
+    build = _load_script("build_demo_data")
+    rows = []
+    for city in build.CITIES:
+        rows.append({"city_zh": city, "year": 2014, "mt_co2": draw(st.floats(0.5, 150.0))})
+        for y in build.YEARS:
+            if draw(st.booleans()):
+                rows.append({"city_zh": city, "year": y, "mt_co2": draw(st.floats(0.5, 150.0))})
+    return pd.DataFrame(rows)
+
+
+@settings(max_examples=40, deadline=None)
+@given(table=_city_tables())
+def test_city_shares_are_a_partition(tmp_path_factory, table: pd.DataFrame):
+    """Whatever years are missing, each year's shares are positive and sum to 1, and a reported
+    year keeps its reported value (interpolation only fills gaps)."""
+    build = _load_script("build_demo_data")
+    d = tmp_path_factory.mktemp("cities")
+    table.to_csv(d / "ceads_guangdong_cities_co2_1997_2019.csv", index=False)
+    shares, basis = build.city_shares(d, build.YEARS)
+    assert (shares > 0).all().all()
+    assert shares.sum(axis=0).to_numpy() == pytest.approx([1.0] * len(build.YEARS))
+    reported = table[table["year"].isin(build.YEARS)]
+    for city, year in zip(reported["city_zh"], reported["year"], strict=True):
+        assert basis.loc[city, year].endswith("reported")
