@@ -121,6 +121,26 @@ def comparison(shared: Path = DEFAULT_SHARED) -> tuple[pd.DataFrame, pd.DataFram
     return pd.DataFrame(rows), act, inv
 
 
+SENSITIVITY_OF = ROOT / "scripts" / "data" / "sensitivity_oxidation_ipcc.csv"
+
+
+def sensitivity_table(act: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
+    """1.A CO2 of the same activity with IPCC 2006's oxidation factor 1 (``--factors`` override)."""
+    from carbonpeak.catalog.factors import FactorSet
+
+    inv = compile_inventory(act, FactorSet.default(overrides=[SENSITIVITY_OF]))
+    alt = fuel_combustion_co2(inv.results)
+    rows = []
+    for y in YEARS:
+        for g in (*GROUPS, "total"):
+            b = base[(base["year"] == y) & (base["group"] == g)]["ours_mt"].iloc[0]
+            a = float(alt.loc[y].sum()) if g == "total" else float(alt.loc[y, g])
+            rows.append(
+                {"year": y, "group": g, "guideline_mt": b, "of1_mt": a, "diff_pct": 100.0 * (a - b) / b}
+            )
+    return pd.DataFrame(rows)
+
+
 def totals_table(inv: Inventory, shared: Path = DEFAULT_SHARED) -> pd.DataFrame:
     """Whole demo inventory (GD) per year beside CEADs' scope-1 total (CO2 of energy + cement)."""
     ceads = ceads_by_group(shared)
@@ -218,7 +238,9 @@ def total_energy_check(act: pd.DataFrame) -> dict[str, object]:
     }
 
 
-def markdown(table: pd.DataFrame, checks: pd.DataFrame, totals: pd.DataFrame) -> str:
+def markdown(
+    table: pd.DataFrame, checks: pd.DataFrame, totals: pd.DataFrame, sens: pd.DataFrame | None = None
+) -> str:
     lines = [BEGIN, "", "### Fuel-combustion CO2 (IPCC 1.A, territorial, region GD), Mt CO2", ""]
     lines.append("| year | group | carbonpeak | CEADs | gap % |")
     lines.append("|---|---|---:|---:|---:|")
@@ -236,6 +258,22 @@ def markdown(table: pd.DataFrame, checks: pd.DataFrame, totals: pd.DataFrame) ->
             f"| {r.non_co2_mt_co2e:.2f} | {r.total_excl_lulucf_mt_co2e:.2f} | {r.lulucf_mt_co2e:.2f} "
             f"| {r.memo_imported_electricity_mt:.2f} |"
         )
+    if sens is not None:
+        lines += [
+            "",
+            "### Sensitivity: the same activity with the IPCC 2006 default oxidation factor (1), Mt CO2",
+            "",
+            "Compiled with `--factors scripts/data/sensitivity_oxidation_ipcc.csv` (OF = 1 for the 17 fuels,"
+            " IPCC 2006 Vol 2 Ch 1 §1.4.2.1) instead of the provincial guideline's 0.93–0.99.",
+            "",
+            "| year | group | guideline OF | OF = 1 | difference % |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for r in sens.itertuples(index=False):
+            if r.year in (YEARS[0], YEARS[-1]):
+                lines.append(
+                    f"| {r.year} | {r.group} | {r.guideline_mt:.2f} | {r.of1_mt:.2f} | {r.diff_pct:+.2f} |"
+                )
     lines += ["", "### Back-calculated physical quantities vs published Guangdong figures", ""]
     lines.append("| year | quantity | demo data | published | gap % | source |")
     lines.append("|---|---|---:|---:|---:|---|")
@@ -253,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="update the generated block of docs/validation.md")
     args = ap.parse_args(argv)
     table, act, inv = comparison(args.shared)
-    md = markdown(table, physical_checks(act), totals_table(inv, args.shared))
+    md = markdown(table, physical_checks(act), totals_table(inv, args.shared), sensitivity_table(act, table))
     print(md)
     if args.write:
         text = DOC.read_text(encoding="utf-8")
