@@ -54,7 +54,9 @@ def test_sentence_map_consistent_with_catalog():
             t = cat.get(tid)
             assert t.sentence == s["text"], tid
             mapped.add(tid)
-    assert mapped == set(cat.targets), set(cat.targets) - mapped
+    in_plan = {k for k, t in cat.targets.items() if t.in_plan}
+    assert mapped == in_plan, in_plan - mapped
+    assert all(cat.get(k).value_source for k in set(cat.targets) - in_plan)
 
 
 def test_issue_named_targets_present():

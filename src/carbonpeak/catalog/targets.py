@@ -58,6 +58,7 @@ class Target:
     target_low: float | None = None
     target_high: float | None = None
     assigned_by: str = ""
+    in_plan: bool = True
     value_source: str = ""
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -117,6 +118,8 @@ def _target(raw: dict[str, Any], where: str) -> Target:
             parse_unit(str(raw["unit"]))
         except UnitError as exc:
             raise CatalogError(f"{where}: target {tid}: {exc}") from None
+    if raw.get("in_plan", True) and not str(raw["sentence"]).strip():
+        raise CatalogError(f"{where}: target {tid}: a plan target needs its source sentence")
     if raw["comparator"] == "between" and ("target_low" not in raw or "target_high" not in raw):
         raise CatalogError(f"{where}: target {tid}: 'between' needs target_low and target_high")
     if raw["kind"] in ("change", "rate") and not raw.get("baseline"):
@@ -139,7 +142,7 @@ def _target(raw: dict[str, Any], where: str) -> Target:
         sentence=str(raw["sentence"]).strip(), status=raw["status"], baseline=baseline,
         start_year=raw.get("start_year"), tolerance=raw.get("tolerance"),
         target_low=raw.get("target_low"), target_high=raw.get("target_high"),
-        assigned_by=str(raw.get("assigned_by", "")), value_source=str(raw.get("value_source", "")).strip(),
+        assigned_by=str(raw.get("assigned_by", "")), in_plan=bool(raw.get("in_plan", True)), value_source=str(raw.get("value_source", "")).strip(),
         note=str(raw.get("note", "")).strip(),
         extra={k: v for k, v in raw.items() if k not in known},
     )

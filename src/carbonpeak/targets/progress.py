@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from carbonpeak.catalog.targets import Target
@@ -68,6 +68,8 @@ class Progress:
     required_rate: float | None
     rate_unit: str
     reason: str
+    reason_code: str = ""
+    reason_args: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,11 +111,36 @@ def _latest(series: Mapping[int, float], year: int, max_age: int) -> tuple[int, 
     return y, float(series[y])
 
 
-def _none(t: Target, year: int, reason: str, unit: str, value: float | None = None,
+#: English text of each reason code (the report translates the codes through its message catalog).
+REASONS = {
+    "no_value": "no value of {indicator} for {first}-{last}",
+    "period_not_started": "the period starts in {baseline_year}; latest value is for {value_year}",
+    "no_baseline": "no baseline value of {indicator} in {baseline_year}",
+    "no_baseline_path": "no baseline value of {indicator} in {baseline_year} to build the path",
+    "before_baseline": "latest value ({value_year}) is before the baseline year {baseline_year}",
+    "met": "target condition holds",
+    "missed": "target year {target_year} reached without meeting the target",
+    "rate": "average annual rate so far against the required rate",
+    "no_path_unmet": "no interim path; the requirement is not met yet",
+    "no_path_met": "requirement met",
+    "on_path": "at or ahead of the path",
+    "behind_at_risk": "behind the path by {shortfall:.4g} {unit} (within {band:.0%} of the planned change)",
+    "behind_off_track": "behind the path by {shortfall:.4g} {unit}",
+    "peak_observed": "observed peak year {peak_year:.0f}",
+    "peak_projection": "projection '{scenario}': P(peak before {target_year}) = {p:.0%}",
+    "peak_none": "no observed peak and no projection of the peak (run the scenarios)",
+}
+
+
+def _why(code: str, **args: Any) -> dict[str, Any]:
+    return {"reason": REASONS[code].format(**args), "reason_code": code, "reason_args": args}
+
+
+def _none(t: Target, year: int, why: dict[str, Any], unit: str, value: float | None = None,
           value_year: int | None = None, baseline: float | None = None, baseline_year: int | None = None) -> Progress:
     return Progress(t.id, year, "no_data", value, value_year, t.target_value, t.target_year, unit, t.comparator,
                     baseline, baseline_year, None, None if value is None else t.target_value - value, None, None, None,
-                    "", reason)
+                    "", **why)
 
 
 def assess_target(
@@ -136,7 +163,7 @@ def assess_target(
         return _assess_peak(t, series, year, rules, outlook)
     latest = _latest(series, year, rules.max_data_age)
     if latest is None:
-        return _none(t, year, f"no value of {t.indicator} for {year - rules.max_data_age}-{year}", unit)
+        return _none(t, year, _why("no_value", indicator=t.indicator, first=year - rules.max_data_age, last=year), unit)
     yv, raw = latest
     # --- value in the target's unit, baseline ----------------------------------------------------
     b_year: int | None
@@ -145,10 +172,10 @@ def assess_target(
         assert t.baseline is not None
         b_year = t.baseline.year
         if yv <= b_year:
-            return _none(t, year, f"the period starts in {b_year}; latest value is for {yv}", unit)
+            return _none(t, year, _why("period_not_started", baseline_year=b_year, value_year=yv), unit)
         level0 = t.baseline.value if t.baseline.value is not None else series.get(b_year)
         if level0 is None or level0 == 0 or math.isnan(level0):
-            return _none(t, year, f"no baseline value of {t.indicator} in {b_year}", unit)
+            return _none(t, year, _why("no_baseline", indicator=t.indicator, baseline_year=b_year), unit)
         ratio = raw / level0
         if t.kind == "change":
             v = (ratio - 1) * 100
@@ -176,23 +203,23 @@ def assess_target(
     early_ok = t.kind not in ("change", "rate") and t.comparator != "about"
     if met and (reached or early_ok):
         return Progress(t.id, year, "achieved", path=None, gap_to_path=None,
-                        reason="target condition holds", **common)  # type: ignore[arg-type]
+                        **_why("met"), **common)  # type: ignore[arg-type]
     if reached:
         return Progress(t.id, year, "off_track", path=None, gap_to_path=None,
-                        reason=f"target year {t.target_year} reached without meeting the target", **common)  # type: ignore[arg-type]
+                        **_why("missed", target_year=t.target_year), **common)  # type: ignore[arg-type]
     if t.kind == "rate":
         st = "on_track" if met else ("at_risk" if v >= t.target_value * (1 - rules.at_risk_band) else "off_track")
         return Progress(t.id, year, st, path=t.target_value, gap_to_path=t.target_value - v,
-                        reason="average annual rate so far against the required rate", **common)  # type: ignore[arg-type]
+                        **_why("rate"), **common)  # type: ignore[arg-type]
     if B is None or b_year is None or t.trajectory == "none":
         if B is None and t.trajectory != "none":
-            return _none(t, year, f"no baseline value of {t.indicator} in {b_year} to build the path",
+            return _none(t, year, _why("no_baseline_path", indicator=t.indicator, baseline_year=b_year),
                          unit, v, yv)
         return Progress(t.id, year, "on_track" if met else "at_risk", path=None, gap_to_path=None,
-                        reason="no interim path; the requirement is not met yet" if not met else "requirement met",
+                        **_why("no_path_met" if met else "no_path_unmet"),
                         **common)  # type: ignore[arg-type]
     if yv < b_year:
-        return _none(t, year, f"latest value ({yv}) is before the baseline year {b_year}", unit, v, yv, B, b_year)
+        return _none(t, year, _why("before_baseline", value_year=yv, baseline_year=b_year), unit, v, yv, B, b_year)
     P = path_value(t, B, b_year, yv)
     assert P is not None
     if t.comparator == "at_most":
@@ -204,12 +231,12 @@ def assess_target(
     shortfall = d * (P - v)
     span = abs((t.target_low if t.comparator == "between" and t.target_low is not None else t.target_value) - B)
     if shortfall <= tolerance + _EPS:
-        st, why = "on_track", "at or ahead of the path"
+        st, why = "on_track", _why("on_path")
     elif shortfall <= rules.at_risk_band * span + _EPS:
-        st, why = "at_risk", f"behind the path by {shortfall:.4g} {unit} (within {rules.at_risk_band:.0%} of the planned change)"
+        st, why = "at_risk", _why("behind_at_risk", shortfall=shortfall, unit=unit, band=rules.at_risk_band)
     else:
-        st, why = "off_track", f"behind the path by {shortfall:.4g} {unit}"
-    return Progress(t.id, year, st, path=P, gap_to_path=P - v, reason=why, **common)  # type: ignore[arg-type]
+        st, why = "off_track", _why("behind_off_track", shortfall=shortfall, unit=unit)
+    return Progress(t.id, year, st, path=P, gap_to_path=P - v, **why, **common)  # type: ignore[arg-type]
 
 
 def _gap(t: Target, v: float) -> float:
@@ -252,13 +279,13 @@ def _assess_peak(t: Target, series: Mapping[int, float], year: int, rules: Rules
         y_peak = observed[1]
         st = "achieved" if y_peak <= t.target_value else "off_track"
         return Progress(t.id, year, st, value=y_peak, gap=t.target_value - y_peak,
-                        reason=f"observed peak year {y_peak:.0f}", **base)  # type: ignore[arg-type]
+                        **_why("peak_observed", peak_year=y_peak), **base)  # type: ignore[arg-type]
     if outlook and outlook.get("p_peak_before_2030") is not None and t.id == "peak_before_2030":
         p = float(outlook["p_peak_before_2030"])
         py = outlook.get("peak_year")
         st = "on_track" if p >= rules.peak_on_track else ("at_risk" if p >= rules.peak_at_risk else "off_track")
         return Progress(t.id, year, st, value=None if py is None else float(py),
                         gap=None if py is None else t.target_value - float(py),
-                        reason=f"projection '{outlook.get('scenario', '?')}': P(peak before {t.target_year}) = {p:.0%}",
+                        **_why("peak_projection", scenario=str(outlook.get("scenario", "?")), target_year=t.target_year, p=p),
                         **base)  # type: ignore[arg-type]
-    return _none(t, year, "no projection of the peak (run the scenarios) and no observed peak", t.unit)
+    return _none(t, year, _why("peak_none"), t.unit)

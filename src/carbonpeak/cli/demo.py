@@ -1,0 +1,89 @@
+"""``carbonpeak demo``: the main job on the bundled Guangdong data.
+
+Demo activity data → inventory → computed indicators + demo observations → peak outlook (scenarios)
+→ annual assessment → report (HTML + PDF in zh and en, JSON) in ``demo-output/``.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import typer
+
+from carbonpeak.cli.output import Format, FormatOption, emit, print_table
+
+DEFAULT_YEAR = 2023
+
+
+def demo_cmd(
+    year: int = typer.Option(DEFAULT_YEAR, "--year", help="Assessment year"),
+    out: Path = typer.Option(Path("demo-output"), "--out", help="Output folder"),
+    lang: str = typer.Option("both", "--lang", help="zh, en or both"),
+    draws: int = typer.Option(1000, "--draws", help="Monte Carlo draws of the peak outlook"),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the peak outlook"),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Print the PDF with headless Chromium"),
+    fmt: Format = FormatOption,
+) -> None:
+    """Run the whole chain on the bundled Guangdong demo data and write the annual assessment report."""
+    import pandas as pd
+
+    from carbonpeak.cli.targets import load_chain
+    from carbonpeak.demo import demo_files
+    from carbonpeak.reports.assessment import write_report
+    from carbonpeak.reports.pdf import find_chromium, html_to_pdf
+    from carbonpeak.targets.assess import assess
+
+    t0 = time.perf_counter()
+    langs = ["zh", "en"] if lang == "both" else [lang]
+    activity = demo_files("activity") + demo_files("activity_cities")
+    observations = demo_files("observations")
+    ch = load_chain(activity=activity, observations=observations, db=None, base_year=2020, outlook=True,
+                    scenario="plan", draws=draws, seed=seed)
+    a = assess(year, ch.indicators, inventory_results=ch.inventory.results if ch.inventory else None,
+               outlook=ch.outlook)
+    files = []
+    for la in langs:
+        rf = write_report(a, out, lang=la, inventory_results=ch.inventory.results if ch.inventory else None,
+                          outlook=ch.outlook, pdf=False, demo=True, gwp=ch.inventory.gwp if ch.inventory else "AR5")
+        files.append(rf)
+    pdfs: list[Path] = []
+    pdf_note = ""
+    if pdf:
+        if find_chromium() is None:
+            pdf_note = "Chromium not found: PDF not written (run `make system-deps`)"
+        else:
+            with ThreadPoolExecutor(max_workers=len(files)) as ex:
+                pdfs = list(ex.map(lambda rf: html_to_pdf(rf.html, rf.html.with_suffix(".pdf")), files))
+    elapsed = time.perf_counter() - t0
+    paths = [str(f.html) for f in files] + [str(p) for p in pdfs] + [str(files[0].json)]
+    data = {"year": year, "summary": a["summary"], "headline": a["headline"], "report_files": paths,
+            "outlook_error": ch.outlook_error, "seconds": round(elapsed, 1)}
+    if fmt != Format.table:
+        emit(fmt, data=data, table=[{"file": p} for p in paths])
+        return
+    h = a["headline"]
+    rows = []
+    for k in ("co2_emissions", "co2_intensity", "energy_intensity", "nonfossil_share", "wind_solar_capacity"):
+        v = h[k]
+        rows.append({"indicator": k, "value": v["value"], "unit": v["unit"], "year": v["year"], "status": v["status"]})
+    print_table(pd.DataFrame(rows), f"Guangdong demo: headline (assessment {year})")
+    if "peak_outlook" in h:
+        o = h["peak_outlook"]
+        typer.echo(f"Peak outlook ({o['scenario']}, {o['draws']} draws, seed {o['seed']}): median peak year "
+                   f"{o['peak_year']}, P(peak before 2030) = {o['p_peak_before_2030']:.0%}")
+    elif ch.outlook_error:
+        typer.echo(ch.outlook_error)
+    typer.echo("Targets: " + ", ".join(f"{k} {v}" for k, v in a["summary"].items()))
+    missed = a["cities"].get("missed") or []
+    typer.echo("Cities that missed targets (通报批评): " + (", ".join(missed) if missed else "none"))
+    if pdf_note:
+        typer.echo(pdf_note)
+    typer.echo(f"Report written in {elapsed:.1f} s:")
+    for p in paths:
+        typer.echo(f"  {Path(p).resolve()}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo_cmd)

@@ -1,0 +1,223 @@
+"""The annual assessment report: HTML (Jinja2) with SVG charts, JSON, and PDF via headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+from carbonpeak import __version__
+from carbonpeak.catalog.categories import sector_of
+from carbonpeak.catalog.regions import load_regions
+from carbonpeak.catalog.targets import load_indicators, load_targets
+from carbonpeak.reports import charts
+from carbonpeak.reports.i18n import Messages
+from carbonpeak.reports.pdf import find_chromium, html_to_pdf
+from carbonpeak.targets.progress import STATUSES, path_value
+
+TEMPLATES = Path(__file__).with_name("templates")
+SECTIONS = ("headline", "targets", "trajectories", "cities", "inventory", "outlook", "gaps", "sources")
+
+
+@dataclass
+class ReportFiles:
+    html: Path
+    json: Path
+    pdf: Path | None
+    pdf_error: str | None = None
+
+
+def fmt(v: Any, digits: int = 4) -> str:
+    if v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v))):
+        return "–"
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, (int, float)):
+        x = float(v)
+        ax = abs(x)
+        if ax >= 1000:
+            return f"{x:,.0f}"
+        if ax >= 100:
+            return f"{x:,.1f}"
+        if ax >= 1:
+            return f"{x:.2f}"
+        return f"{x:.{digits}g}" if x else "0"
+    return str(v)
+
+
+def _goal(t: Messages) -> Any:
+    def goal(d: Mapping[str, Any]) -> str:
+        if d["comparator"] == "between":
+            g = f"{fmt(d['target_low'])}–{fmt(d['target_high'])}"
+        elif d["kind"] == "yes_no":
+            g = t("bool.yes")
+        else:
+            g = f"{t('cmp.' + d['comparator'])} {fmt(d['target'])}"
+            if d["comparator"] == "about":
+                g += f" ±{fmt(d['tolerance'])}"
+        unit = "" if d["unit"] in ("1", "year") else f" {d['unit']}"
+        base = f" vs {d['baseline_year']}" if d["kind"] in ("change", "rate") and d.get("baseline_year") else ""
+        return f"{g}{unit}{base} ({d['target_year']})"
+    return goal
+
+
+def _trajectory_charts(a: Mapping[str, Any], t: Messages, lang: str) -> list[dict[str, Any]]:
+    cat = load_targets()
+    by_id = {d["id"]: d for d in a["targets"]}
+    out = []
+    labels = {"path": t("traj.path"), "observed": t("traj.observed"), "target": t("traj.target")}
+    for tid, tr in a["trajectories"].items():
+        tg = cat.get(tid)
+        d = by_id.get(tid, {})
+        s = {int(p["year"]): float(p["value"]) for p in tr["series"]}
+        observed = sorted(s.items())
+        path: list[tuple[int, float]] = []
+        target_pt: tuple[int, float] | None = None
+        b_year = tg.baseline.year if tg.baseline else None
+        if tg.kind == "change" and b_year is not None:
+            level0 = tg.baseline.value if tg.baseline and tg.baseline.value is not None else s.get(b_year)
+            if level0:
+                path = [(y, level0 * (1 + (path_value(tg, 0.0, b_year, y) or 0) / 100))
+                        for y in range(b_year, tg.target_year + 1)]
+                target_pt = (tg.target_year, level0 * (1 + tg.target_value / 100))
+        else:
+            B = d.get("baseline")
+            if B is None and tg.baseline is not None:
+                B = tg.baseline.value if tg.baseline.value is not None else s.get(tg.baseline.year)
+            if B is not None and b_year is not None:
+                path = [(y, path_value(tg, float(B), b_year, y) or 0.0) for y in range(b_year, tg.target_year + 1)]
+            target_pt = (tg.target_year, tg.target_value)
+        title = f"{tg.name(lang)}"
+        svg = charts.trajectory_chart(title, tr["unit"], observed, path, target_pt, labels)
+        out.append({"id": tid, "svg": svg, "has_data": bool(observed)})
+    return out
+
+
+def _inventory(results: pd.DataFrame | None, region: str, gwp: str) -> dict[str, Any]:
+    if results is None or len(results) == 0:
+        return {"years": [], "rows": {}, "total": [], "gwp": gwp}
+    r = results[(results["scope"] == "territorial") & (results["region"] == region)]
+    if len(r) == 0:
+        return {"years": [], "rows": {}, "total": [], "gwp": gwp}
+    sec = r["category"].map({c: sector_of(c) for c in r["category"].unique()})
+    tab = r.assign(sector=sec).groupby(["sector", "year"])["co2e_t"].sum().unstack("year").fillna(0.0) / 1e4
+    order = [s for s in ("energy", "ippu", "agriculture", "lulucf", "waste") if s in tab.index]
+    tab = tab.loc[order]
+    years = [int(y) for y in tab.columns]
+    return {"years": years, "rows": {s: [float(v) for v in tab.loc[s]] for s in order},
+            "total": [float(v) for v in tab.sum(axis=0)], "gwp": gwp}
+
+
+def render_html(assessment: Mapping[str, Any], *, lang: str = "zh", inventory_results: pd.DataFrame | None = None,
+                outlook: Mapping[str, Any] | None = None, demo: bool = False, gwp: str = "AR5") -> str:
+    """The report as one self-contained HTML page."""
+    t = Messages(lang)
+    a = assessment
+    regions = load_regions()
+    inv = _inventory(inventory_results, a["region"], gwp)
+    ch: dict[str, Any] = {"trajectories": _trajectory_charts(a, t, lang)}
+    if inv["years"]:
+        ch["inventory"] = charts.stacked_sector_chart(
+            inv["years"], {t("sector." + s): v for s, v in inv["rows"].items() if any(x > 0 for x in v)},
+            t("unit.10kt") + " CO2e", "")
+    if outlook and outlook.get("fan"):
+        hist = [(int(p["year"]), float(p["value"])) for p in a.get("emissions_series", [])]
+        ch["fan"] = charts.fan_chart(outlook["fan"], t("outlook.fan"), t("unit.10kt") + " CO2", hist)
+    decs = a["cities"].get("decompositions") or []
+    city_rows = []
+    if decs:
+        base = {r["region"]: r for r in decs[0]["cities"]}
+        for code, r in base.items():
+            city_rows.append({
+                "name": regions[code].name(lang) if code in regions else code, "tier": r.get("tier", ""),
+                "base_intensity": r.get("base_intensity"),
+                "reductions": [next((c["reduction_pct"] for c in d["cities"] if c["region"] == code), None) for d in decs],
+            })
+        opt = next((d for d in decs if d["method"] == "optimise"), decs[0])
+        rows = sorted(opt["cities"], key=lambda c: -c["reduction_pct"])
+        colours = {"leading": "#0969da", "growing": "#1a7f37", "lagging": "#bf8700"}
+        ch["city"] = charts.city_bar_chart(
+            [regions[c["region"]].name(lang) if c["region"] in regions else c["region"] for c in rows],
+            [c["reduction_pct"] for c in rows], [colours.get(c.get("tier", ""), "#57606a") for c in rows],
+            t("city.method." + opt["method"]), t("col.reduction") + " %")
+    levers = list((outlook or {}).get("top_levers") or [])
+    inds = load_indicators()
+
+    def reason(d: Mapping[str, Any]) -> str:
+        code = d.get("reason_code")
+        if not code:
+            return str(d.get("reason", ""))
+        args = dict(d.get("reason_args") or {})
+        if args.get("indicator") in inds:
+            args["indicator"] = inds[args["indicator"]].name(lang)
+        try:
+            return t("reason." + code, **args)
+        except (KeyError, ValueError, IndexError):
+            return str(d.get("reason", ""))
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=jinja2.select_autoescape(["html", "j2"]),
+                             undefined=jinja2.StrictUndefined)
+    tpl = env.get_template("assessment.html.j2")
+    return tpl.render(
+        a=a, t=t, lang=lang, fmt=fmt, goal=_goal(t), statuses=STATUSES, charts=ch, inventory=inv,
+        city_rows=city_rows, levers=levers, demo=demo, version=__version__,
+        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), font_stack=charts.FONT_STACK,
+        reason=reason, region_name=lambda c: regions[c].name(lang) if c in regions else c,
+    )
+
+
+def write_report(
+    assessment: Mapping[str, Any],
+    out_dir: str | Path,
+    *,
+    lang: str = "zh",
+    inventory_results: pd.DataFrame | None = None,
+    outlook: Mapping[str, Any] | None = None,
+    pdf: bool = True,
+    demo: bool = False,
+    gwp: str = "AR5",
+) -> ReportFiles:
+    """Write ``assessment-<year>-<lang>.html``, ``.json`` and (with Chromium) ``.pdf`` into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"assessment-{assessment['year']}-{lang}"
+    html = out / f"{stem}.html"
+    html.write_text(render_html(assessment, lang=lang, inventory_results=inventory_results, outlook=outlook,
+                                demo=demo, gwp=gwp), encoding="utf-8")
+    js = out / f"assessment-{assessment['year']}.json"
+    js.write_text(to_json(assessment), encoding="utf-8")
+    pdf_path: Path | None = None
+    err = None
+    if pdf:
+        if find_chromium() is None:
+            err = "Chromium not found (run `make system-deps`); PDF not written"
+        else:
+            pdf_path = html_to_pdf(html, out / f"{stem}.pdf")
+    return ReportFiles(html, js, pdf_path, err)
+
+
+def _clean(o: Any) -> Any:
+    if isinstance(o, float) and (math.isnan(o) or math.isinf(o)):
+        return None
+    if isinstance(o, Mapping):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    if hasattr(o, "item") and not isinstance(o, (str, bytes)):
+        try:
+            return _clean(o.item())
+        except (ValueError, AttributeError):
+            return o
+    return o
+
+
+def to_json(assessment: Mapping[str, Any]) -> str:
+    """The assessment as JSON (NaN → null, UTF-8 text)."""
+    return json.dumps(_clean(assessment), ensure_ascii=False, indent=2, default=str)
