@@ -184,3 +184,14 @@ def raise_if(problems: list[Problem]) -> None:
 
 def catalog_problem(rec: dict[str, Any], exc: CarbonpeakError) -> Problem:
     return problem(rec, "item", str(exc))
+
+
+def latest_share_set(shares: dict[str, FactorValue], override_files: Sequence[str]) -> dict[str, FactorValue]:
+    """Keep the shares of one layer only: the latest override file that gives any of them, else the
+    defaults.  A user who gives a livestock's manure-system shares (or a waste composition) replaces
+    the whole default set instead of adding to it."""
+    origins = {fv.origin for fv in shares.values()}
+    for origin in reversed(list(override_files)):
+        if origin in origins:
+            return {k: fv for k, fv in shares.items() if fv.origin == origin}
+    return {k: fv for k, fv in shares.items() if not fv.overridden} or shares

@@ -29,6 +29,7 @@ from carbonpeak.accounting.methods._aw_common import (
     combined_uncertainty,
     convert_amounts,
     factor,
+    latest_share_set,
     prepare,
     problem,
     raise_if,
@@ -114,7 +115,8 @@ def manure_management(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFram
     """Manure management CH4 and direct N2O (IPCC 2006 Vol 4 Ch 10 Eq 10.22 and 10.25).
 
     System shares are factor rows ``ms_share.<system>`` of the livestock item (see the docs);
-    shares may add to less than 1 (the rest on pasture or burned), never to more.
+    shares may add to less than 1, never to more.  The latest factor file giving any share of a
+    livestock replaces the whole default set.
     """
     df, problems = _heads(activity, ("livestock",), "manure management (3.A.2)")
     raise_if(problems)
@@ -135,6 +137,7 @@ def manure_management(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFram
             fv = ctx.factors.lookup(it, f"ms_share.{s}", category=cat, region=reg, year=yr)
             if fv is not None:
                 shares[s] = fv
+        shares = latest_share_set(shares, ctx.factors.override_files)
         if not shares:
             problems.append(problem(rec, "item", f"no manure-management-system shares (factor 'ms_share.<system>') "
                                     f"for '{it}'; add them with --factors FILE"))

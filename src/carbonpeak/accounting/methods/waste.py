@@ -32,6 +32,7 @@ from carbonpeak.accounting.methods._aw_common import (
     combined_uncertainty,
     convert_amounts,
     factor,
+    latest_share_set,
     mean_uncertainty,
     prepare,
     problem,
@@ -59,9 +60,10 @@ def _composition(ctx: MethodContext, cat: str, region: str, year: int) -> dict[s
     out: dict[str, FactorValue] = {}
     for c in _components():
         fv = ctx.factors.lookup(c, "msw_share", category=cat, region=region, year=year)
-        if fv is not None and fv.value != 0:
+        if fv is not None:
             out[c] = fv
-    return out
+    out = latest_share_set(out, ctx.factors.override_files)
+    return {c: fv for c, fv in out.items() if fv.value != 0}
 
 
 def _split_bulk(ctx: MethodContext, rec: dict[str, Any], problems: list[Problem]) -> dict[str, tuple[float, FactorValue]]:
