@@ -31,9 +31,9 @@ def test_published_values():
 
 def test_missing_year_uses_nearest_earlier_and_says_so():
     fv = grid_factor(2024, "south")
-    assert fv.value == 0.3869
-    assert fv.year_from == 2022
-    assert fv.note.startswith("year 2024 not published; using 2022")
+    assert fv.value == 0.4042
+    assert fv.year_from == 2023
+    assert fv.note.startswith("year 2024 not published; using 2023")
 
 
 def test_before_first_year_uses_first_year():
@@ -56,9 +56,6 @@ def test_unknown_grid_or_series():
         grid_factor(2022, "atlantis")
     with pytest.raises(CatalogError, match="series"):
         grid_factor(2022, "national", series="eu")
-    # a grid id that exists but has no value: no silent zero
-    with pytest.raises(CatalogError):
-        grid_factor(2022, "guangdong")
     assert "south" in available_grids()
     assert "national" in available_grids()
     assert SERIES == ("mee_nbs", "ets")
@@ -73,18 +70,28 @@ def test_user_file_adds_a_grid_and_overrides(tmp_path: Path):
         encoding="utf-8",
     )
     fs = FactorSet.default(overrides=[f])
-    gd = grid_factor(2023, "guangdong", factors=fs)
+    gd = grid_factor(2022, "guangdong", factors=fs)
     assert gd.value == 0.4
     assert gd.overridden
-    assert "using 2022" in gd.note
+    assert grid_factor(2023, "guangdong", factors=fs).value == 0.4419  # the default's own 2023 row
     assert grid_factor(2023, "south", factors=fs).value == 0.3
     assert grid_factor(2022, "south", factors=fs).value == 0.3869  # default still used for 2022
     assert "guangdong" in available_grids(fs)
 
 
-def test_catalog_grid_without_value_says_how_to_add_it():
+def test_catalog_grid_without_value_says_how_to_add_it(tmp_path: Path):
+    """A grid item whose rows were all removed (here: a factor set without grid rows)."""
+    fs = FactorSet([[r for r in FactorSet.default().rows() if r.item != "grid_guangdong"]])
     with pytest.raises(CatalogError, match="--factors"):
-        grid_factor(2022, "guangdong")
+        grid_factor(2022, "guangdong", factors=fs)
+
+
+def test_guangdong_2023():
+    """MEE & NBS 公告2025年第47号 annex table 3 (transcription, unverified): 广东 0.4419; earlier years fall back."""
+    fv = grid_factor(2023, "guangdong")
+    assert fv.value == 0.4419
+    assert fv.status == "unverified"
+    assert grid_factor(2020, "guangdong").note.startswith("year 2020 not published; using 2023")
 
 
 def test_om_factors_are_not_a_series():
