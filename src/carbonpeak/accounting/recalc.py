@@ -139,7 +139,7 @@ def row_reasons(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     """Row-level comparison (key year × region × category × item × gas) with a reason each."""
     p = _territorial(previous, "previous")
     c = _territorial(current, "current")
-    j = p.join(c, how="outer", lsuffix="_prev", rsuffix="_cur")
+    j = p.merge(c, how="outer", left_index=True, right_index=True, suffixes=("_prev", "_cur"))
     reasons: list[str] = []
     for r in j.itertuples(index=False):
         pv, cv = r.co2e_t_prev, r.co2e_t_cur
