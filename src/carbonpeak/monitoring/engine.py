@@ -58,9 +58,11 @@ def spark_session(master: str = "local[2]", conf: dict[str, str] | None = None) 
 def connect(engine: str = "duckdb", *, duckdb_con: Any = None, spark_master: str = "local[2]") -> Any:
     """An Ibis backend for ``engine``.  ``duckdb_con`` reuses an existing DuckDB connection."""
     if engine == "duckdb":
-        if duckdb_con is not None:
-            return ibis.duckdb.from_connection(duckdb_con)
-        return ibis.duckdb.connect()
+        # a cursor of the store's connection: same database, own session settings (UTC, so that
+        # TIMESTAMPTZ → epoch never depends on the machine's time zone)
+        con = ibis.duckdb.from_connection(duckdb_con.cursor()) if duckdb_con is not None else ibis.duckdb.connect()
+        con.raw_sql("SET TimeZone = 'UTC'")
+        return con
     if engine == "spark":
         return ibis.pyspark.connect(spark_session(spark_master))
     raise CarbonpeakError(f"unknown engine '{engine}'; use one of {', '.join(ENGINES)}")
