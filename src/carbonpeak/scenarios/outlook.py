@@ -11,7 +11,8 @@ from carbonpeak.scenarios.scenario import load_scenario
 from carbonpeak.scenarios.sensitivity import sobol
 
 TOP_LEVERS = 5
-SOBOL_N = 256
+SOBOL_N = 512
+SOBOL_OUTPUT = "peak_year"
 
 
 def peak_outlook(scenario: str = "plan", draws: int = 2000, seed: int = 0) -> dict[str, Any]:
@@ -22,7 +23,7 @@ def peak_outlook(scenario: str = "plan", draws: int = 2000, seed: int = 0) -> di
     the horizon), ``p_not_peaked``, ``peak_year_distribution`` (year → probability),
     ``fan`` (list of {year, p05, p50, p95} in tCO2), ``top_levers`` (list of {lever,
     sobol_total, rank}: the plan levers — the ``*_delivery`` factors — with the largest total
-    Sobol index on the peak CO2 value, top five), ``top_drivers`` (the same for the non-policy
+    Sobol index on the peak year, top five), ``top_drivers`` (the same for the non-policy
     factors: GDP, demand, capacity factors…) and ``targets``
     (each plan target with its probability of being met), plus ``draws``, ``seed``, ``years``.
     """
@@ -31,7 +32,7 @@ def peak_outlook(scenario: str = "plan", draws: int = 2000, seed: int = 0) -> di
     det = run_scenario(sc)
     _, res, _ = run_montecarlo(sc, draws, seed, inputs=inp)
     mc = summarise(sc, inp, res, draws=draws, seed=seed)
-    si = sobol(sc, n=SOBOL_N, seed=seed, output="peak_co2", inputs=inp)
+    si = sobol(sc, n=SOBOL_N, seed=seed, output=SOBOL_OUTPUT, inputs=inp)
     levers = [lv for lv in si["levers"] if lv["lever"].endswith("_delivery")]
     drivers = [lv for lv in si["levers"] if not lv["lever"].endswith("_delivery")]
     return {
@@ -44,7 +45,8 @@ def peak_outlook(scenario: str = "plan", draws: int = 2000, seed: int = 0) -> di
         "peak_year_distribution": mc["peak_year_distribution"],
         "fan": mc["fan"],
         "top_levers": [
-            {"lever": lv["lever"], "sobol_total": lv["sobol_total"], "rank": i, "meaning": lv["meaning"]}
+            {"lever": lv["lever"], "sobol_total": lv["sobol_total"], "sobol_total_conf": lv["sobol_total_conf"],
+             "rank": i, "meaning": lv["meaning"]}
             for i, lv in enumerate(levers[:TOP_LEVERS], start=1)
         ],
         "top_drivers": [
@@ -52,6 +54,7 @@ def peak_outlook(scenario: str = "plan", draws: int = 2000, seed: int = 0) -> di
             for i, lv in enumerate(drivers[:TOP_LEVERS], start=1)
         ],
         "targets": mc["targets"],
+        "sobol_output": SOBOL_OUTPUT,
         "draws": draws,
         "seed": seed,
         "years": mc["years"],
