@@ -140,3 +140,21 @@ def test_grid_command():
     data = json.loads(run("factors", "grid", "2020", "--grid", "south", "-f", "json"))
     assert data["value"] == 0.4326
     assert "not published" in data["note"]
+
+
+def test_check_yaml_file_with_optional_keys_missing(tmp_path: Path):
+    """YAML rows may omit optional keys (year_from, category, ...): they read as blank."""
+    p = tmp_path / "city.yaml"
+    p.write_text(
+        "factors:\n"
+        "  - {item: natural_gas, parameter: ncv, value: 36.0, unit: MJ/m3, source: city gas 2023, status: verified}\n"
+        "  - {item: grid_guangdong, parameter: ef_co2, value: 0.45, unit: tCO2/MWh, year_from: 2022,"
+        " year_to: 2022, source: test, status: synthetic}\n",
+        encoding="utf-8",
+    )
+    rows = check_factor_file(p)
+    assert [r.year_from for r in rows] == [None, 2022]
+    from carbonpeak.catalog.factor_tools import load_factor_set
+
+    fs = load_factor_set([p])
+    assert fs.get("natural_gas", "ncv").to("GJ/(10^4 Nm3)") == pytest.approx(360.0)

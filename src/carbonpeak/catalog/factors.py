@@ -138,7 +138,7 @@ def read_factor_table(path: Path | str, origin: str | None = None) -> list[Facto
         rows = doc.get("factors", doc) if isinstance(doc, dict) else doc
         if not isinstance(rows, list):
             raise ValidationError([Problem(str(p), None, None, "expected a list under 'factors:'")])
-        df = pd.DataFrame([{k: "" if v is None else str(v) for k, v in r.items()} for r in rows])
+        df = pd.DataFrame([{k: "" if v is None else str(v) for k, v in r.items()} for r in rows]).fillna("")
         first_row = 1
     else:
         try:
