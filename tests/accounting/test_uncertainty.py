@@ -238,3 +238,19 @@ def test_missing_column_is_a_validation_error():
 
     with pytest.raises(ValidationError):
         approach1(pd.DataFrame({"category": ["1.A"], "co2e_t": [1.0]}))
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_results_do_not_depend_on_row_order(rnd):
+    rows = [
+        (f"1.A.{i % 3}", f"i{i}", g, 10.0 + i, 5.0, 30.0 + 20 * (g != "CO2"), f"k{i % 4}|{g}")
+        for i in range(12)
+        for g in ("CO2", "CH4")
+    ]
+    df = frame(rows)
+    shuffled = df.sample(frac=1.0, random_state=rnd.randint(0, 10_000)).reset_index(drop=True)
+    assert (
+        monte_carlo(df, draws=2000, seed=5).to_dict() == monte_carlo(shuffled, draws=2000, seed=5).to_dict()
+    )
+    assert approach1(df).uncertainty_pct == pytest.approx(approach1(shuffled).uncertainty_pct, rel=1e-12)

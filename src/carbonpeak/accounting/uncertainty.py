@@ -162,7 +162,11 @@ def _prepare(
         raise ValidationError(
             [Problem("results", int(i), "uncertainty_pct", "must be >= 0") for i in df.index[negative][:20]]
         )
-    df = df.sort_values("category", kind="stable").reset_index(drop=True)
+    # a canonical order: the result does not depend on the order of the rows
+    order_cols = [c for c in ("category", "year", "region", "item", "gas", "factor_key") if c in df.columns]
+    df = df.assign(**{f"_o{i}": df[c].astype(str) for i, c in enumerate(order_cols)})
+    df = df.sort_values([f"_o{i}" for i in range(len(order_cols))], kind="stable")
+    df = df.drop(columns=[f"_o{i}" for i in range(len(order_cols))]).reset_index(drop=True)
     n = len(df)
     x = df["co2e_t"].to_numpy(dtype=float)
     key_cols = [c for c in ("year", "region", "category", "item") if c in df.columns]
