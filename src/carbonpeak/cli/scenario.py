@@ -145,11 +145,12 @@ def register(app: typer.Typer) -> None:
 
     @sc.command("compare")
     def compare(scenarios: list[str] = typer.Argument(..., help="Two or more scenario names or files."),
+                end: int = typer.Option(None, "--end", help="Last year (default: each scenario's horizon)."),
                 fmt: Format = FormatOption) -> None:
         """CO2 trajectories and peaks of several scenarios side by side."""
         from carbonpeak.scenarios.runs import run_scenario
 
-        runs = [run_scenario(_load(x)) for x in scenarios]
+        runs = [run_scenario(_load(x), end=end) for x in scenarios]
         years = runs[0]["years"]
         table = pd.DataFrame({"year": years})
         for r in runs:
@@ -169,11 +170,12 @@ def register(app: typer.Typer) -> None:
     def montecarlo(scenario: str = typer.Argument(..., help="Scenario name or YAML file."),
                    draws: int = typer.Option(2000, "--draws", min=1, help="Number of draws."),
                    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same result)."),
+                   end: int = typer.Option(None, "--end", help="Last year (default: the scenario's horizon)."),
                    fmt: Format = FormatOption) -> None:
         """Peak-year distribution, P(peak before 2030), P(each target met) and the fan chart data."""
         from carbonpeak.scenarios.montecarlo import montecarlo as mc
 
-        r = mc(_load(scenario), draws=draws, seed=seed)
+        r = mc(_load(scenario), draws=draws, seed=seed, end=end)
         fan = pd.DataFrame(r["fan"])
         for c in ("p05", "p50", "p95"):
             fan[c] = fan[c] / 1e6
