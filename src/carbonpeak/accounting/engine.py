@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -126,33 +127,59 @@ def compile_inventory(
     return Inventory(results=res, gwp=gwp.upper(), factor_files=fs.override_files, options=ctx.options)
 
 
-def _sectors(categories: pd.Series) -> pd.Series:
-    cats = get_categories()
-    return categories.map({c: cats[c].sector for c in categories.unique()})
-
-
 @dataclass
 class Inventory:
-    """A compiled inventory: ``results`` has :data:`RESULT_COLUMNS` plus ``co2e_t``."""
+    """A compiled inventory: ``results`` has :data:`RESULT_COLUMNS` plus ``co2e_t``.
+
+    Treat ``results`` as read-only: the query methods cache a compact categorical copy of it.
+    """
 
     results: pd.DataFrame
     gwp: str = DEFAULT_GWP
     factor_files: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
 
+    @cached_property
+    def _lean(self) -> pd.DataFrame:
+        """Key columns as categoricals (fast masks and group-bys), plus sector; no explain text."""
+        r = self.results
+        cats = get_categories()
+        category = pd.Categorical(r["category"].to_numpy(dtype=object))
+        sector_of = {c: cats[c].sector if c in cats else "" for c in category.categories}
+        return pd.DataFrame(
+            {
+                "year": r["year"].to_numpy(),
+                "region": pd.Categorical(r["region"].to_numpy(dtype=object)),
+                "category": category,
+                "item": pd.Categorical(r["item"].to_numpy(dtype=object)),
+                "gas": pd.Categorical(r["gas"].to_numpy(dtype=object)),
+                "scope": pd.Categorical(r["scope"].to_numpy(dtype=object)),
+                "sector": pd.Categorical(category.map(sector_of).to_numpy(dtype=object)),
+                "mass_t": r["mass_t"].to_numpy(dtype=float),
+                "co2e_t": r["co2e_t"].to_numpy(dtype=float),
+            }
+        )
+
+    def _mask(self, year: int | None = None, region: str | None = None) -> np.ndarray:
+        lean = self._lean
+        m = np.ones(len(lean), dtype=bool)
+        if year is not None:
+            m &= lean["year"].to_numpy() == int(year)
+        if region is not None:
+            m &= (lean["region"] == region).to_numpy()
+        return m
+
     # -- selection ---------------------------------------------------------------------------
     def select(self, year: int | None = None, region: str | None = None) -> pd.DataFrame:
-        r = self.results
-        if year is not None:
-            r = r[r["year"] == int(year)]
-        if region is not None:
-            r = r[r["region"] == region]
-        return r
+        """Result rows of one year and/or region (all columns)."""
+        if year is None and region is None:
+            return self.results
+        return self.results[self._mask(year, region)]
 
     @property
     def territorial(self) -> pd.DataFrame:
         """Rows counted in the totals (what uncertainty and key-category analysis work on)."""
-        return self.results[self.results["scope"] == "territorial"]
+        return self.results[(self._lean["scope"] == "territorial").to_numpy()]
 
     def totals(
         self,
@@ -162,45 +189,56 @@ class Inventory:
     ) -> pd.DataFrame:
         """co2e_t (and mass_t when grouped by gas) summed by the given columns.
 
-        ``by`` may name result columns and ``sector``.
+        ``by`` may name ``year``, ``region``, ``category``, ``item``, ``gas``, ``scope``, ``sector``.
         """
-        r = self.results[self.results["scope"] == scope]
-        if not include_lulucf or "sector" in by:
-            r = r.assign(sector=_sectors(r["category"]))
-            if not include_lulucf:
-                r = r[r["sector"] != "lulucf"]
+        lean = self._lean
+        m = (lean["scope"] == scope).to_numpy().copy()
+        if not include_lulucf:
+            m &= (lean["sector"] != "lulucf").to_numpy()
+        r = lean[m]
         by = list(by)
         cols = ["co2e_t"] + (["mass_t"] if "gas" in by else [])
         if not by:
             return pd.DataFrame({c: [float(r[c].sum())] for c in cols})
-        return r.groupby(by, sort=True, as_index=False)[cols].sum()
+        out = r.groupby(by, sort=True, as_index=False, observed=True)[cols].sum()
+        for c in by:
+            if isinstance(out[c].dtype, pd.CategoricalDtype):
+                out[c] = out[c].astype(object)
+        return out
 
     # -- the JSON contract -------------------------------------------------------------------
     def summary(self, year: int | None = None, region: str | None = None) -> dict[str, Any]:
         """The inventory summary (keys documented in docs/inventory.md)."""
-        sel = self.select(year, region)
-        terr = sel[sel["scope"] == "territorial"]
-        sectors = _sectors(terr["category"]) if len(terr) else pd.Series([], dtype=object)
+        sel = self._lean[self._mask(year, region)]
+        scope = sel["scope"]
+        terr = sel[(scope == "territorial").to_numpy()]
         total = float(terr["co2e_t"].sum())
-        lulucf_mask = (sectors == "lulucf").to_numpy()
-        lulucf = float(terr.loc[lulucf_mask, "co2e_t"].sum())
-        removals = float(terr.loc[lulucf_mask & (terr["co2e_t"] < 0).to_numpy(), "co2e_t"].sum())
-        by_cat_leaf = terr.groupby("category")["co2e_t"].sum()
+        lulucf_mask = (terr["sector"] == "lulucf").to_numpy()
+        lulucf = float(terr["co2e_t"].to_numpy()[lulucf_mask].sum())
+        removals = float(terr["co2e_t"].to_numpy()[lulucf_mask & (terr["co2e_t"].to_numpy() < 0)].sum())
+        by_cat_leaf = terr.groupby("category", observed=True)["co2e_t"].sum()
         by_category: dict[str, float] = {}
         for code, v in by_cat_leaf.items():
             for a in ancestors(str(code)):
                 by_category[a] = by_category.get(a, 0.0) + float(v)
         order = {c: i for i, c in enumerate(get_categories())}
         by_category = dict(sorted(by_category.items(), key=lambda kv: order.get(kv[0], 1 << 30)))
-        by_sector = {str(k): float(v) for k, v in terr.groupby(sectors.to_numpy())["co2e_t"].sum().items()}
-        by_gas = {str(k): float(v) for k, v in terr.groupby("gas")["mass_t"].sum().items()}
-        by_gas_co2e = {str(k): float(v) for k, v in terr.groupby("gas")["co2e_t"].sum().items()}
 
-        def scope_sum(scope: str, col: str = "mass_t", gas: str | None = "CO2") -> float:
-            m = sel["scope"] == scope
-            if gas is not None:
-                m &= sel["gas"] == gas
-            return float(sel.loc[m, col].sum())
+        def grouped(frame: pd.DataFrame, key: str, col: str) -> dict[str, float]:
+            return {str(k): float(v) for k, v in frame.groupby(key, observed=True)[col].sum().items()}
+
+        by_sector = grouped(terr, "sector", "co2e_t")
+        by_gas = grouped(terr, "gas", "mass_t")
+        by_gas_co2e = grouped(terr, "gas", "co2e_t")
+        scope_gas = sel.groupby(["scope", "gas"], observed=True)[["mass_t", "co2e_t"]].sum()
+
+        def scope_sum(sc: str, col: str = "mass_t", gas: str | None = "CO2") -> float:
+            if sc not in scope_gas.index.get_level_values(0):
+                return 0.0
+            part = scope_gas.loc[sc]
+            if gas is None:
+                return float(part[col].sum())
+            return float(part[col].get(gas, 0.0))
 
         elec = scope_sum("memo_imported_electricity", "co2e_t", None)
         ref_check = self.reference_check(year, region)
@@ -220,7 +258,7 @@ class Inventory:
         }
         return {
             "gwp": self.gwp,
-            "years": sorted(int(y) for y in sel["year"].unique()),
+            "years": sorted(int(y) for y in np.unique(sel["year"].to_numpy())),
             "regions": sorted(str(r) for r in sel["region"].unique()),
             "total_co2e_t": total,
             "total_excluding_lulucf_co2e_t": total - lulucf,
@@ -232,7 +270,9 @@ class Inventory:
             "by_gas": by_gas,
             "by_gas_co2e_t": by_gas_co2e,
             "memo": memo,
-            "factor_overrides": self.factor_overrides(sel),
+            "factor_overrides": self.factor_overrides(
+                None if year is None and region is None else self.select(year, region)
+            ),
             "rows": len(sel),
         }
 
@@ -242,17 +282,16 @@ class Inventory:
         IPCC 2006 Vol 2 Ch 6 §6.8: sectoral = fuel-combustion CO2 (1.A, territorial, without
         biomass and bunkers); differences beyond ±5 % are flagged for explanation.
         """
-        sel = self.select(year, region)
-        ref = sel[(sel["scope"] == "memo_reference_approach") & (sel["gas"] == "CO2")]
+        sel = self._lean[self._mask(year, region)]
+        co2 = sel[(sel["gas"] == "CO2").to_numpy()]
+        ref = co2[(co2["scope"] == "memo_reference_approach").to_numpy()]
         if ref.empty:
             return []
-        ref_by = ref.groupby(["year", "region"])["mass_t"].sum()
-        comb = sel[
-            (sel["scope"] == "territorial")
-            & (sel["gas"] == "CO2")
-            & ((sel["category"] == "1.A") | sel["category"].str.startswith("1.A."))
-        ]
-        sect_by = comb.groupby(["year", "region"])["mass_t"].sum()
+        ref_by = ref.groupby(["year", "region"], observed=True)["mass_t"].sum()
+        cat = co2["category"]
+        in_1a = cat.map({c: is_prefix("1.A", str(c)) for c in cat.cat.categories}).to_numpy(dtype=bool)
+        comb = co2[(co2["scope"] == "territorial").to_numpy() & in_1a]
+        sect_by = comb.groupby(["year", "region"], observed=True)["mass_t"].sum()
         out: list[dict[str, Any]] = []
         for (y, reg), rv in ref_by.items():
             sv = float(sect_by.get((y, reg), 0.0))
@@ -273,7 +312,7 @@ class Inventory:
         """User-override factors used by ``rows`` (default: all results), one entry per factor."""
         r = self.results if rows is None else rows
         seen: dict[tuple[Any, ...], dict[str, Any]] = {}
-        if len(r):
+        if len(r) and self.factor_files:  # without override files no factor can be overridden
             hit = r["explain"].str.contains('"overridden": true', regex=False)
             for text in r.loc[hit, "explain"].unique():
                 for f in _factors_in(json.loads(text)):
@@ -297,13 +336,16 @@ class Inventory:
         item: str | None = None,
     ) -> dict[str, Any]:
         """The rows and factors behind the figure of ``category`` (and its sub-categories)."""
-        sel = self.select(year, region)
-        m = (sel["category"] == category) | sel["category"].str.startswith(category + ".")
+        lean = self._lean
+        cat = lean["category"]
+        m = self._mask(year, region) & cat.map(
+            {c: is_prefix(category, str(c)) for c in cat.cat.categories}
+        ).to_numpy(dtype=bool)
         if gas:
-            m &= sel["gas"] == gas
+            m &= (lean["gas"] == gas).to_numpy()
         if item:
-            m &= sel["item"] == item
-        rows = sel[m]
+            m &= (lean["item"] == item).to_numpy()
+        rows = self.results[m]
         cats = get_categories()
         factors: dict[tuple[Any, ...], dict[str, Any]] = {}
         out_rows: list[dict[str, Any]] = []
@@ -357,15 +399,19 @@ class Inventory:
 
     def sinks(self, year: int | None = None, region: str | None = None) -> pd.DataFrame:
         """Removals on their own: territorial LULUCF rows with negative mass."""
-        sel = self.select(year, region)
-        terr = sel[sel["scope"] == "territorial"]
-        if terr.empty:
-            return terr[["year", "region", "category", "item", "gas", "mass_t", "co2e_t"]]
-        lul = terr[(_sectors(terr["category"]) == "lulucf").to_numpy() & (terr["mass_t"] < 0).to_numpy()]
+        lean = self._lean
+        m = (
+            self._mask(year, region)
+            & (lean["scope"] == "territorial").to_numpy()
+            & (lean["sector"] == "lulucf").to_numpy()
+            & (lean["mass_t"].to_numpy() < 0)
+        )
+        cols = ["year", "region", "category", "item", "gas", "mass_t", "co2e_t"]
+        lul = self.results.loc[m, cols]
         return (
-            lul.groupby(["year", "region", "category", "item", "gas"], as_index=False)[["mass_t", "co2e_t"]]
+            lul.groupby(cols[:5], as_index=False)[["mass_t", "co2e_t"]]
             .sum()
-            .sort_values(["year", "region", "category", "item", "gas"])
+            .sort_values(cols[:5])
             .reset_index(drop=True)
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,11 @@ from carbonpeak.errors import CarbonpeakError, Problem
 _DEPS: weakref.WeakKeyDictionary[FactorSet, tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+@lru_cache(maxsize=1024)
+def _conv(from_unit: str, to_unit: str) -> float:
+    return conversion_factor(from_unit, to_unit)
 
 
 def _deps(fs: FactorSet) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]:
@@ -114,7 +120,7 @@ def resolve(
             vals.append(fv.value)
             continue
         try:
-            vals.append(fv.value * conversion_factor(fv.unit, unit))
+            vals.append(fv.value * _conv(fv.unit, unit))
         except CarbonpeakError as exc:
             unit_errors[gi] = f"factor '{parameter}' of {it} has unit '{fv.unit}', expected {unit}: {exc}"
             vals.append(np.nan)

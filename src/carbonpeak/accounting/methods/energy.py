@@ -30,6 +30,7 @@ import pandas as pd
 from carbonpeak.accounting.base import MethodContext, register
 from carbonpeak.accounting.resolve import Resolved, resolve
 from carbonpeak.catalog.categories import get_categories
+from carbonpeak.catalog.factors import FactorValue
 from carbonpeak.catalog.units import parse_unit, ureg
 from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
 
@@ -98,6 +99,11 @@ def _rows_problem(rows: pd.DataFrame, mask: np.ndarray, field: str, msg: Any) ->
     return out
 
 
+def _compact(fv: FactorValue) -> dict[str, Any]:
+    """A factor's explain record without the empty fields."""
+    return {k: v for k, v in fv.to_dict().items() if v is not None}
+
+
 def _combo_json(parts: Sequence[Resolved | None]) -> tuple[np.ndarray, list[str]]:
     """Per-row index into a list of JSON arrays of the factors used (one per distinct combo)."""
     used = [p for p in parts if p is not None]
@@ -109,36 +115,50 @@ def _combo_json(parts: Sequence[Resolved | None]) -> tuple[np.ndarray, list[str]
     texts: list[str] = []
     for gs in firsts.itertuples(index=False, name=None):
         fvs = [used[i].factors[int(g)] for i, g in enumerate(gs)]
-        texts.append(json.dumps([f.to_dict() for f in fvs if f is not None], ensure_ascii=False, default=str))
+        texts.append(json.dumps([_compact(f) for f in fvs if f is not None], ensure_ascii=False, default=str))
     return combo, texts
+
+
+def _activity_parts(rows: pd.DataFrame, numbers: dict[str, np.ndarray] | None = None) -> list[str]:
+    """The ``"activity": {...}`` JSON fragment of each row (shared by the gases of that row)."""
+    files = {f: json.dumps(f, ensure_ascii=False) for f in rows["__file__"].unique()}
+    units = {u: json.dumps(u, ensure_ascii=False) for u in rows["unit"].unique()}
+    keys = list(numbers or {})
+    cols: list[list[Any]] = [
+        [files[f] for f in rows["__file__"].to_numpy()],
+        [int(r) for r in rows["__row__"].to_numpy()],
+        rows["amount"].to_numpy(dtype=float).tolist(),
+        [units[u] for u in rows["unit"].to_numpy()],
+    ] + [np.asarray((numbers or {})[k], dtype=float).tolist() for k in keys]
+    tmpl = (
+        '"activity": {"file": %s, "row": %d, "amount": %r, "unit": %s'
+        + "".join(f', "{k}": %r' for k in keys)
+        + "}"
+    )
+    return [tmpl % t for t in zip(*cols, strict=True)]
 
 
 def _explain(
     method: str,
     formula: str,
-    rows: pd.DataFrame,
+    activity_parts: list[str],
     factor_parts: Sequence[Resolved | None],
-    numbers: dict[str, np.ndarray] | None = None,
-) -> list[str]:
-    """Explain JSON per row, built by string assembly (factor JSON computed once per combo)."""
+    mask: np.ndarray | None = None,
+) -> pd.Series:
+    """Explain JSON per row: method and formula, the activity row, the factors used.
+
+    The factor JSON is serialised once per distinct combination of factors, the activity
+    fragment once per activity row, so building it is a few string joins per row.
+    """
     combo, texts = _combo_json(factor_parts)
-    head = json.dumps({"method": method, "formula": formula}, ensure_ascii=False)[:-1]
-    files = {f: json.dumps(f, ensure_ascii=False) for f in rows["__file__"].unique()}
-    units = {u: json.dumps(u, ensure_ascii=False) for u in rows["unit"].unique()}
-    num_items = list((numbers or {}).items())
-    out: list[str] = []
-    fl = rows["__file__"].to_numpy()
-    rw = rows["__row__"].to_numpy()
-    am = rows["amount"].to_numpy(dtype=float)
-    un = rows["unit"].to_numpy()
-    for i in range(len(rows)):
-        extra = "".join(f', "{k}": {float(v[i])!r}' for k, v in num_items)
-        fac = texts[combo[i]] if len(combo) else "[]"
-        out.append(
-            f'{head}, "activity": {{"file": {files[fl[i]]}, "row": {int(rw[i])}, "amount": {float(am[i])!r}, '
-            f'"unit": {units[un[i]]}}}{extra}, "factors": {fac}}}'
-        )
-    return out
+    head = json.dumps({"method": method, "formula": formula}, ensure_ascii=False)[:-1] + ", "
+    idx = np.arange(len(activity_parts)) if mask is None else np.flatnonzero(mask)
+    if len(combo) == 0:
+        out = [head + activity_parts[i] + ', "factors": []}' for i in idx]
+    else:
+        tails = [', "factors": ' + t + "}" for t in texts]
+        out = [head + activity_parts[i] + tails[combo[i]] for i in idx]
+    return pd.Series(out, dtype=object)
 
 
 def _quad(*us: np.ndarray) -> np.ndarray:
@@ -225,22 +245,29 @@ def _result(
     mass: np.ndarray,
     scope: np.ndarray | str,
     ef_u: np.ndarray,
-    factor_key: np.ndarray | list[str],
-    explain: list[str],
+    factor_key: Sequence[str] | np.ndarray,
+    explain: pd.Series | list[str],
 ) -> pd.DataFrame:
+    n = len(rows)
+
+    def obj(v: Any) -> pd.Series:
+        if isinstance(v, str):
+            return pd.Series(np.full(n, v, dtype=object), dtype=object)
+        return pd.Series(np.asarray(v, dtype=object), dtype=object)
+
     return pd.DataFrame(
         {
             "year": rows["year"].to_numpy(),
-            "region": rows["region"].to_numpy(),
-            "category": rows["category"].to_numpy(),
-            "item": rows["item"].to_numpy(),
-            "gas": gas,
-            "mass_t": mass,
-            "scope": scope,
+            "region": obj(rows["region"].to_numpy()),
+            "category": obj(rows["category"].to_numpy()),
+            "item": obj(rows["item"].to_numpy()),
+            "gas": obj(gas),
+            "mass_t": np.asarray(mass, dtype=float),
+            "scope": obj(scope),
             "ad_uncertainty_pct": rows["uncertainty_pct"].to_numpy(dtype=float),
-            "ef_uncertainty_pct": ef_u,
-            "factor_key": factor_key,
-            "explain": explain,
+            "ef_uncertainty_pct": np.asarray(ef_u, dtype=float),
+            "factor_key": obj(factor_key),
+            "explain": obj(explain.to_numpy() if isinstance(explain, pd.Series) else explain),
         }
     )
 
@@ -293,16 +320,11 @@ def fuel_combustion(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
     formula_co2 = "CO2 = E × CC × OF × 44/12, E = amount × NCV (IPCC 2006 Vol 2 Eq 2.1)"
     bio_used = bio if (~np.isnan(bio.values)).any() else None
     fk_co2 = _fk_category([ncv, cc, of, bio_used], len(rows))
-    ex_co2 = _explain(
-        "fuel_combustion",
-        formula_co2,
-        rows,
-        [ncv, cc, of, bio_used],
-        {"energy_GJ": energy, "biogenic_fraction": bio_share},
-    )
+    parts = _activity_parts(rows, {"energy_GJ": energy, "biogenic_fraction": bio_share})
     u_co2 = _quad(u_ncv, cc.uncertainty, of.uncertainty)
     fossil = bio_share < 1.0
     biog = bio_share > 0.0
+    co2_factors = [ncv, cc, of, bio_used]
     if fossil.any():
         m = fossil
         out.append(
@@ -313,7 +335,7 @@ def fuel_combustion(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
                 base_scope[m],
                 u_co2[m],
                 np.array(_key(items, "CO2", fk_co2), dtype=object)[m],
-                list(np.array(ex_co2, dtype=object)[m]),
+                _explain("fuel_combustion", formula_co2, parts, co2_factors, m),
             )
         )
     if biog.any():
@@ -326,18 +348,12 @@ def fuel_combustion(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
                 "memo_biomass_co2",
                 u_co2[m],
                 np.array(_key(items, "CO2", fk_co2, "bio:"), dtype=object)[m],
-                list(np.array(ex_co2, dtype=object)[m]),
+                _explain("fuel_combustion", formula_co2, parts, co2_factors, m),
             )
         )
     for gas, ef in (("CH4", ch4), ("N2O", n2o)):
         fk = _fk_category([ncv, ef], len(rows))
-        ex = _explain(
-            "fuel_combustion",
-            f"{gas} = E × EF (IPCC 2006 Vol 2 Eq 2.1)",
-            rows,
-            [ncv, ef],
-            {"energy_GJ": energy},
-        )
+        ex = _explain("fuel_combustion", f"{gas} = E × EF (IPCC 2006 Vol 2 Eq 2.1)", parts, [ncv, ef])
         out.append(
             _result(
                 rows,
@@ -405,9 +421,12 @@ def fugitive(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
                 )
             dens_vals = np.where(need_density, dens.values, 1.0)
         mass = sub["amount"].to_numpy(dtype=float) * efs.values * mult * dens_vals
-        parts: list[Resolved | None] = [efs] + ([dens] if dens is not None else [])
+        fparts: list[Resolved | None] = [efs] + ([dens] if dens is not None else [])
         ex = _explain(
-            "fugitive", f"{gas} = amount × EF × density (IPCC 2006 Vol 2 Ch 4 Eq 4.1.3-4.1.8)", sub, parts
+            "fugitive",
+            f"{gas} = amount × EF × density (IPCC 2006 Vol 2 Ch 4 Eq 4.1.3-4.1.8)",
+            _activity_parts(sub),
+            fparts,
         )
         fk = _fk_category([efs], len(sub))
         u = _quad(efs.uncertainty, dens.uncertainty if dens is not None else np.full(len(sub), np.nan))
@@ -440,9 +459,9 @@ def reference_approach(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFra
         problems += _rows_problem(
             rows, unknown, "category", f"reference-approach flows are {', '.join(REFERENCE_FLOWS)}"
         )
-    bad_item = _not_combustion(rows["item"]) | rows["item"].map(
-        _is_biomass(rows["item"])
-    ).to_numpy(dtype=bool)
+    bad_item = _not_combustion(rows["item"]) | rows["item"].map(_is_biomass(rows["item"])).to_numpy(
+        dtype=bool
+    )
     if bad_item.any():
         problems += _rows_problem(
             rows,
@@ -467,9 +486,8 @@ def reference_approach(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFra
         "reference_approach",
         "CO2 = sign × amount × NCV × CC × OF × 44/12; sign + for production/imports, − for exports/bunkers/"
         "stock increase/non-energy use (IPCC 2006 Vol 2 Eq 6.1-6.3)",
-        rows,
+        _activity_parts(rows, {"energy_GJ": energy, "sign": sign}),
         [ncv, cc, of],
-        {"energy_GJ": energy, "sign": sign},
     )
     return _result(
         rows,
