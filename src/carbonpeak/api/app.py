@@ -85,6 +85,10 @@ class CreditIn(BaseModel):
     period: str | None = None
 
 
+class ReviewIn(BaseModel):
+    comment: str = Field(min_length=1, max_length=2000)
+
+
 class CompileIn(BaseModel):
     gwp: str = Field(default="AR5", pattern="^(AR4|AR5|AR6)$")
     year: int | None = Field(default=None, ge=1990, le=2100)
@@ -386,6 +390,30 @@ def create_app(
         dal.sign_off(f"{enterprise_id}/{kind}/{period}", version)
         return {"status": "signed_off"}
 
+    # -- monitoring (issue 5) ------------------------------------------------------------------------
+    @app.get("/api/monitoring/units", tags=["monitoring"])
+    def mon_units(dal: AccessDep) -> list[dict[str, Any]]:
+        return _records(dal.monitoring_units())
+
+    @app.get("/api/monitoring/alerts", tags=["monitoring"])
+    def mon_alerts(
+        dal: AccessDep,
+        status: Annotated[str | None, Query(pattern="^(open|reviewed)$")] = "open",
+        kind: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> list[dict[str, Any]]:
+        return _records(dal.monitoring_alerts(status=status, kind=kind))
+
+    @app.post("/api/monitoring/alerts/{alert_id}/review", tags=["monitoring"])
+    def mon_review(alert_id: str, body: ReviewIn, dal: AccessDep) -> dict[str, Any]:
+        rec = dal.review_alert(alert_id, body.comment)
+        return {"alert_id": alert_id, "status": rec["status"], "reviewed_by": rec["reviewed_by"]}
+
+    @app.get("/api/monitoring/pue", tags=["monitoring"])
+    def mon_pue(
+        dal: AccessDep, grain: Annotated[str, Query(pattern="^(day|month|year)$")] = "month"
+    ) -> list[dict[str, Any]]:
+        return _records(dal.pue(grain))
+
     # -- credit records ------------------------------------------------------------------------------
     @app.post("/api/credit", tags=["credit"], status_code=201)
     def credit_add(body: CreditIn, dal: AccessDep) -> dict[str, str]:
@@ -426,6 +454,13 @@ def create_app(
 
     _ = allowed  # re-exported for tests of the scoping rule
     return app
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-safe records (dates and timestamps as ISO text, NaN as null)."""
+    import json
+
+    return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))  # type: ignore[no-any-return]
 
 
 @contextmanager

@@ -230,6 +230,55 @@ class DataAccess:
             params,
         )
 
+    # -- monitoring (issue 5): units are scoped by city and by owner (uscc = enterprise id) ------------
+    def monitoring_units(self) -> pd.DataFrame:
+        pred, params = scope_predicate(self.p, city_col="city", enterprise_col="uscc")
+        return self.store.query(
+            f"SELECT unit_id, name, uscc, industry_code, city, kind, hub_node FROM mon_units_current WHERE {pred} "
+            "ORDER BY unit_id",
+            params,
+        )
+
+    def monitoring_alerts(self, *, status: str | None = "open", kind: str | None = None) -> pd.DataFrame:
+        pred, params = scope_predicate(self.p, city_col="u.city", enterprise_col="u.uscc")
+        sql = (
+            "SELECT a.alert_id, a.kind, a.severity, a.unit_id, a.meter_id, u.city, a.period_start, a.period_end,"
+            " a.observed, a.location, a.why, a.rule_source, a.status, a.review_comment, a.reviewed_by "
+            f"FROM mon_alerts a JOIN mon_units_current u USING (unit_id) WHERE {pred}"
+        )
+        if status:
+            sql += " AND a.status = ?"
+            params = [*params, status]
+        if kind:
+            sql += " AND a.kind = ?"
+            params = [*params, kind]
+        return self.store.query(sql + " ORDER BY a.severity DESC, a.kind, a.unit_id", params)
+
+    def review_alert(self, alert_id: str, comment: str) -> dict[str, Any]:
+        """Mark an alert reviewed: the province, or a verifier assigned to the unit's owner."""
+        row = self.store.con.execute(
+            "SELECT u.city, u.uscc FROM mon_alerts a JOIN mon_units_current u USING (unit_id) WHERE a.alert_id = ?",
+            [alert_id],
+        ).fetchone()
+        if row is None or not allowed(self.p, city=row[0], enterprise_id=row[1]):
+            raise KeyError(alert_id)
+        require(
+            self.p.role in PROVINCE_ROLES or (self.p.role == "verifier" and row[1] in self.p.assigned),
+            "only the province or a verifier assigned to this enterprise may review its alerts",
+        )
+        from carbonpeak.monitoring.storage import review_alert
+
+        return review_alert(self.store, alert_id, comment=comment, reviewer=self.p.username)
+
+    def pue(self, grain: str = "month") -> pd.DataFrame:
+        pred, params = scope_predicate(self.p, city_col="u.city", enterprise_col="u.uscc")
+        return self.store.query(
+            "SELECT p.unit_id, u.name, u.city, p.grain, p.period, p.pue, p.limit_value, p.over_limit, p.grade "
+            f"FROM mon_pue p JOIN mon_units_current u USING (unit_id) WHERE p.grain = ? AND {pred} "
+            "ORDER BY p.period, p.pue DESC",
+            [grain, *params],
+        )
+
     # -- audit -----------------------------------------------------------------------------------
     def audit_entries(self, limit: int = 200) -> pd.DataFrame:
         require(

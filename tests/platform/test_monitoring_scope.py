@@ -1,0 +1,119 @@
+"""Monitoring data through the API, scoped: each role sees only its units' alerts and PUE.
+
+Uses the seeded SYNTHETIC generator of issue 5 (a few dozen units, 35 days), ingests and runs
+the pipeline once per module, then asks as each role.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.platform.conftest import PW
+
+from carbonpeak.store import Store
+from carbonpeak.store.users import add_user
+from carbonpeak.web import create_site
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def mon(tmp_path_factory):
+    from carbonpeak.monitoring.runner import run_monitoring
+    from carbonpeak.monitoring.storage import ingest_path
+    from carbonpeak.monitoring.synthetic import generate
+
+    d = tmp_path_factory.mktemp("mon")
+    generate(d / "gen", units=40, days=35, seed=7)
+    store = Store(d / "mon.duckdb")
+    for kind in ("units", "meters", "output", "budgets", "reported"):
+        ingest_path(store, d / "gen" / "registry" / f"{kind}.csv")
+    ingest_path(store, d / "gen" / "readings")
+    run_monitoring(store, dt.date(2025, 1, 1), dt.date(2025, 2, 4))
+    units = store.query("SELECT unit_id, uscc, city FROM mon_units_current")
+    alerted = store.query("SELECT DISTINCT a.unit_id FROM mon_alerts a")["unit_id"]
+    target = units[units["unit_id"].isin(alerted)].iloc[0]
+    other = units[(units["city"] != target["city"]) & (units["uscc"] != target["uscc"])].iloc[0]
+    add_user(store, "analyst", PW, "province_analyst")
+    add_user(store, "officer", PW, "city_officer", city=target["city"])
+    add_user(store, "ent", PW, "enterprise", enterprise_id=target["uscc"])
+    add_user(store, "other_ent", PW, "enterprise", enterprise_id=other["uscc"])
+    add_user(store, "verifier", PW, "verifier", assigned=[target["uscc"]])
+    store.con.execute("CHECKPOINT")
+    store.close()
+    yield d / "mon.duckdb", target, units
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def client(mon, tmp_path):
+    db, target, units = mon
+    shutil.copy(db, tmp_path / "m.duckdb")
+    store = Store(tmp_path / "m.duckdb")
+    with TestClient(create_site(store, session_ttl=timedelta(minutes=5), login_limit=100)) as c:
+        yield c, target, units
+    store.close()
+
+
+def _h(c, user):
+    tok = c.post("/api/auth/login", json={"username": user, "password": PW}).json()["token"]
+    c.cookies.clear()
+    return {"Authorization": f"Bearer {tok}"}
+
+
+def test_alerts_scoped_by_role(client):
+    c, target, units = client
+    city_of = dict(zip(units["unit_id"], units["city"], strict=True))
+    uscc_of = dict(zip(units["unit_id"], units["uscc"], strict=True))
+    everything = c.get("/api/monitoring/alerts", headers=_h(c, "analyst")).json()
+    assert len(everything) > 0
+    officer = c.get("/api/monitoring/alerts", headers=_h(c, "officer")).json()
+    assert officer
+    assert {city_of[a["unit_id"]] for a in officer} == {target["city"]}
+    ent = c.get("/api/monitoring/alerts", headers=_h(c, "ent")).json()
+    assert ent
+    assert {uscc_of[a["unit_id"]] for a in ent} == {target["uscc"]}
+    other = c.get("/api/monitoring/alerts", headers=_h(c, "other_ent")).json()
+    assert target["unit_id"] not in {a["unit_id"] for a in other}
+    assert len(officer) < len(everything)
+
+
+def test_review_by_assigned_verifier_only(client):
+    c, _, _ = client
+    alert = c.get("/api/monitoring/alerts", headers=_h(c, "ent")).json()[0]
+    url = f"/api/monitoring/alerts/{alert['alert_id']}/review"
+    body = {"comment": "checked the meter on site; reading confirmed"}
+    assert c.post(url, headers=_h(c, "other_ent"), json=body).status_code == 404
+    assert c.post(url, headers=_h(c, "ent"), json=body).status_code == 403
+    assert c.post(url, headers=_h(c, "officer"), json=body).status_code == 403
+    r = c.post(url, headers=_h(c, "verifier"), json=body)
+    assert r.status_code == 200
+    assert r.json()["status"] == "reviewed"
+    reviewed = c.get("/api/monitoring/alerts?status=reviewed", headers=_h(c, "analyst")).json()
+    assert alert["alert_id"] in {a["alert_id"] for a in reviewed}
+    trail = c.get("/api/audit", headers=_h(c, "analyst")).json()
+    assert any(e["entity_id"] == alert["alert_id"] for e in trail)
+
+
+def test_pue_and_units_scoped(client):
+    c, target, _ = client
+    units = c.get("/api/monitoring/units", headers=_h(c, "ent")).json()
+    assert {u["uscc"] for u in units} == {target["uscc"]}
+    pue_all = c.get("/api/monitoring/pue", headers=_h(c, "analyst")).json()
+    assert pue_all
+    pue_other = c.get("/api/monitoring/pue", headers=_h(c, "other_ent")).json()
+    assert all(p["unit_id"] != target["unit_id"] for p in pue_other)
+
+
+def test_dashboard_monitoring_page_scoped(client):
+    c, target, _ = client
+    _h(c, "officer")
+    c.post("/api/auth/login", json={"username": "officer", "password": PW})
+    html = c.get("/monitoring").text
+    assert target["city"] in html
+    other_cities = {"GD-GZ", "GD-SZ", "GD-ZH"} - {target["city"]}
+    assert not any(f"<td>{oc}</td>" in html for oc in other_cities)
