@@ -245,6 +245,7 @@ class Result:
     final_energy_tce: dict[str, np.ndarray]  # final energy by fuel (electricity calorific)
     generation_mwh: dict[str, np.ndarray]
     capacity_gw: dict[str, np.ndarray]
+    forest_stock_m3: np.ndarray
     curtailment_mwh: np.ndarray
     gdp_yuan: np.ndarray
     population: np.ndarray
@@ -451,6 +452,7 @@ def simulate(inp: Inputs, factors: Mapping[str, np.ndarray | float] | None = Non
         final_energy_tce=final,
         generation_mwh={k: v * 1e6 for k, v in gen.items()},
         capacity_gw={**cap, "storage": storage},
+        forest_stock_m3=stock,
         curtailment_mwh=curtail * 1e6,
         gdp_yuan=gdp * ones,
         population=pop * ones,

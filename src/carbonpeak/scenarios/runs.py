@@ -49,10 +49,14 @@ def indicator(res: Result, inp: Inputs, name: str, year: int) -> np.ndarray:
             res.capacity_gw["solar"][:, j]
     if name == "imports_capacity":
         return res.capacity_gw["imports"][:, j]
+    if name == "gas_power_capacity_added":
+        return res.capacity_gw["gas"][:, j] - res.capacity_gw["gas"][:, 0]
+    if name == "forest_stock":
+        return res.forest_stock_m3[:, j] / 1e8
     raise KeyError(name)
 
 
-_CATALOG_UNIT = {"%": 0.01, "万kW": 0.01, "year": 1.0, "1": 1.0}
+_CATALOG_UNIT = {"%": 0.01, "万kW": 0.01, "year": 1.0, "1": 1.0, "亿m3": 1.0}
 _OPS = {"at_least": ">=", "at_most": "<=", "about": "about"}
 
 
@@ -60,6 +64,7 @@ def resolve_checks(scenario: Scenario, catalog: Mapping[str, Mapping[str, Any]] 
                    ) -> list[dict[str, Any]]:
     """The scenario's target checks, with value and comparator from the target catalog when present."""
     cat = load_target_catalog() if catalog is None else catalog
+    tol = about_tolerances()
     out = []
     for c in scenario.checks:
         c = dict(c)
@@ -70,10 +75,28 @@ def resolve_checks(scenario: Scenario, catalog: Mapping[str, Mapping[str, Any]] 
             if tv is not None and scale is not None:
                 c["year"], c["value"] = tv[0], tv[1] * scale
                 c["op"] = _OPS.get(str(t.get("comparator")), c.get("op"))
-                c["tolerance"] = 0.01 if c["op"] == "about" else 0.0
+                if c["op"] == "about":
+                    share = str(t.get("unit")) == "%"
+                    c["tolerance"] = tol["share"] * 0.01 if share else tol["level_rel"] * abs(c["value"])
                 c["source"] = f"target catalog '{c['id']}'"
                 c["status"] = t.get("status", c.get("status"))
         out.append(c)
+    return out
+
+
+def about_tolerances() -> dict[str, float]:
+    """Tolerances of "about" targets from the target catalog's ``defaults`` (share in pp, level relative)."""
+    from carbonpeak.catalog.loader import load_yaml
+    from carbonpeak.errors import CatalogError
+
+    out = {"share": 1.0, "level_rel": 0.05}
+    try:
+        d = (load_yaml("targets.yaml") or {}).get("defaults", {}).get("about_tolerance", {})
+    except (CatalogError, AttributeError):
+        return out
+    for k in out:
+        if isinstance(d.get(k), (int, float)):
+            out[k] = float(d[k])
     return out
 
 
