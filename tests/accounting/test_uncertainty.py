@@ -254,3 +254,22 @@ def test_results_do_not_depend_on_row_order(rnd):
         monte_carlo(df, draws=2000, seed=5).to_dict() == monte_carlo(shuffled, draws=2000, seed=5).to_dict()
     )
     assert approach1(df).uncertainty_pct == pytest.approx(approach1(shuffled).uncertainty_pct, rel=1e-12)
+
+
+def test_mixed_signs_sharing_a_factor_match_naive_simulation():
+    """Gains and losses of one land category that share a factor key (sink and source rows)."""
+    rows = [
+        ("3.B.1.a", "growth", "CO2", -1000.0, 10.0, 30.0, "forest|C"),
+        ("3.B.1.a", "harvest", "CO2", 600.0, 20.0, 30.0, "forest|C"),
+        ("3.B.1.a", "fire", "CO2", 100.0, 40.0, 30.0, "forest|C"),
+        ("1.A.1", "coal", "CO2", 2000.0, 5.0, 7.0, "coal"),
+    ]
+    df = frame(rows)
+    mc = monte_carlo(df, draws=60000, seed=4)
+    ref = naive_mc(df, 60000, 5)
+    lo, hi = np.percentile(ref, [2.5, 97.5])
+    assert mc.lower_95_co2e_t == pytest.approx(lo, rel=0.01)
+    assert mc.upper_95_co2e_t == pytest.approx(hi, rel=0.01)
+    cat = mc.by_category.set_index("category").loc["3.B.1.a"]
+    ref_cat = naive_mc(df[df["category"] == "3.B.1.a"].reset_index(drop=True), 60000, 6)
+    assert cat["lower_95_co2e_t"] == pytest.approx(np.percentile(ref_cat, 2.5), rel=0.03)

@@ -351,7 +351,7 @@ class _MCPlan:
 
 
 def _mc_plan(p: _Prepared) -> _MCPlan:
-    """Aggregate rows into (factor key × category) groups and compress the Gaussian activity part.
+    """Aggregate rows into (factor key × category × sign) groups and compress the Gaussian activity part.
 
     The activity part of group ``g`` is ``S_g = Σ_k x_k·M_a(k)``.  For normal activity keys
     ``M_a = 1 + s_a·z_a`` and ``S`` is exactly multivariate normal with covariance
@@ -366,11 +366,13 @@ def _mc_plan(p: _Prepared) -> _MCPlan:
 
     n_a = len(p.u_a)
     # groups: (category, factor key), sorted by category
-    gkey = p.c_idx.astype(np.int64) * (len(p.u_f) + 1) + p.f_idx
+    # groups are single-signed (a removal and an emission sharing a factor are kept apart), so
+    # that the truncation at zero of a group sum is well defined
+    gkey = (p.c_idx.astype(np.int64) * (len(p.u_f) + 1) + p.f_idx) * 2 + (p.x < 0)
     g_uniques, g_idx = np.unique(gkey, return_inverse=True)
     n_g = len(g_uniques)
-    g_c = (g_uniques // (len(p.u_f) + 1)).astype(np.int64)
-    g_f = (g_uniques % (len(p.u_f) + 1)).astype(np.int64)
+    g_c = (g_uniques // 2 // (len(p.u_f) + 1)).astype(np.int64)
+    g_f = (g_uniques // 2 % (len(p.u_f) + 1)).astype(np.int64)
     g_mean = np.bincount(g_idx, weights=p.x, minlength=n_g)
     c_ind = sp.csr_matrix(
         (np.ones(n_g, dtype=np.float32), (g_c, np.arange(n_g))), shape=(len(p.categories), n_g)
