@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from carbonpeak.accounting.base import RESULT_COLUMNS, MethodContext
 from carbonpeak.accounting.methods import ippu
@@ -181,3 +183,32 @@ def test_engine_compiles_ippu_rows():
     res = inv.results.set_index("item")
     assert res.loc["clinker", "co2e_t"] == pytest.approx(520.2)
     assert res.loc["sf6_bank", "co2e_t"] == pytest.approx(0.026 * 23500)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            ("2.A.1", "clinker", ippu.cement),
+            ("2.A.2", "lime", ippu.lime),
+            ("2.A.3", "glass", ippu.glass),
+            ("2.A.4.b", "soda_ash", ippu.carbonates),
+            ("2.C.1", "crude_steel_eaf", ippu.iron_steel),
+            ("2.B.8.b", "ethylene_naphtha", ippu.petrochemicals),
+            ("2.B.9.a", "hcfc22", ippu.hfc23),
+            ("2.G.1.b", "sf6_bank", ippu.sf6_electrical),
+        ]
+    ),
+    st.floats(0.0, 1e7),
+    st.floats(0.1, 10.0),
+)
+def test_linear_in_amount_and_unit_invariant(case, amount, k):
+    """Every Tier 1/2 formula is linear in the activity and independent of the mass unit used."""
+    cat, item, method = case
+    base = method(act([(2020, "GD", cat, item, amount, "t")]), CTX).set_index("gas")["mass_t"]
+    scaled = method(act([(2020, "GD", cat, item, amount * k / 1e4, "10^4 t")]), CTX).set_index("gas")[
+        "mass_t"
+    ]
+    assert list(scaled.index) == list(base.index)
+    for gas in base.index:
+        assert scaled[gas] == pytest.approx(base[gas] * k, rel=1e-9, abs=1e-9)
