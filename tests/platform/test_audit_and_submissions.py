@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from tests.platform.conftest import login
 from tests.platform.test_scoping import READINGS, upload
 
@@ -142,3 +143,35 @@ def test_activity_import_through_the_service_is_audited_and_idempotent(platform,
     assert r3.status_code == 422
     assert all(p["file"] == "bad.csv" and p["row"] == 2 for p in r3.json()["problems"])
     assert client.post("/api/activity", headers=login(client, "ent_a"), files=files).status_code == 403
+
+
+@pytest.mark.slow
+def test_assessment_and_report_job(platform, tmp_path, monkeypatch):
+    """The demo assessment through the API, and the report written by a background job."""
+    import time
+
+    from carbonpeak.config import get_settings
+
+    monkeypatch.setenv("CARBONPEAK_REPORTS_DIR", str(tmp_path / "reports"))
+    get_settings.cache_clear()
+    client, _ = platform
+    h = login(client, "analyst")
+    a = client.get("/api/assessment", headers=h)
+    assert a.status_code == 200, a.text
+    ids = {t["id"]: t for t in a.json()["targets"]}
+    assert "peak_before_2030" in ids
+    assert {"id", "status", "value", "target", "gap"} <= set(ids["peak_before_2030"])
+    assert client.get("/api/assessment", headers=login(client, "ent_a")).status_code == 403
+    job = client.post("/api/reports/assessment", headers=h, json={"lang": "en", "pdf": False}).json()
+    for _ in range(600):
+        st = client.get(f"/api/jobs/{job['job_id']}", headers=h).json()
+        if st["status"] in ("done", "failed"):
+            break
+        time.sleep(0.2)
+    assert st["status"] == "done", st.get("error")
+    html = next(f for f in st["result"]["files"] if f.endswith(".html"))
+    r = client.get(f"/api/reports/{html}", headers=h)
+    assert r.status_code == 200
+    assert "<html" in r.text.lower()
+    assert client.get("/api/reports/..%2F..%2Fetc%2Fpasswd", headers=h).status_code == 404
+    get_settings.cache_clear()

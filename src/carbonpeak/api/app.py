@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
@@ -10,15 +11,17 @@ from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from carbonpeak import __version__
 from carbonpeak.api.jobs import JobRunner
 from carbonpeak.api.ratelimit import RateLimiter
+from carbonpeak.config import get_settings
 from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
 from carbonpeak.io import TableSpec, read_table, validate_table
 from carbonpeak.io.validate import Column
+from carbonpeak.jsonutil import to_json
 from carbonpeak.store import audit
 from carbonpeak.store.access import PROVINCE_ROLES, DataAccess, allowed
 from carbonpeak.store.duck import Store
@@ -83,6 +86,12 @@ class CreditIn(BaseModel):
     kind: str
     detail: str = Field(min_length=1, max_length=2000)
     period: str | None = None
+
+
+class ReportIn(BaseModel):
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    lang: str = Field(default="zh", pattern="^(zh|en)$")
+    pdf: bool = True
 
 
 class ReviewIn(BaseModel):
@@ -389,6 +398,62 @@ def create_app(
     def sign_off(enterprise_id: str, kind: str, period: str, version: int, dal: AccessDep) -> dict[str, Any]:
         dal.sign_off(f"{enterprise_id}/{kind}/{period}", version)
         return {"status": "signed_off"}
+
+    # -- annual assessment and its report (issue 3) --------------------------------------------------
+    @app.get("/api/assessment", tags=["targets"])
+    def assessment_json(
+        p: PrincipalDep, request: Request, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+    ) -> Any:
+        """The annual assessment (stable keys: targets[].id, status, value, target, gap ...)."""
+        if p.role in ("enterprise",):
+            raise PermissionDenied("the assessment is for government roles and verifiers")
+        from carbonpeak.api.services import assessment
+
+        return json.loads(to_json(assessment(_state(request).store, year), indent=None))
+
+    @app.post("/api/reports/assessment", tags=["reports"], status_code=202)
+    def report_job(body: ReportIn, p: PrincipalDep, request: Request) -> dict[str, Any]:
+        """Write the annual assessment report (HTML, PDF, JSON) as a background job."""
+        _province(p)
+        state = _state(request)
+        out_dir = Path(get_settings().reports_dir)
+
+        def run(progress: Any) -> dict[str, Any]:
+            from carbonpeak.api.services import assessment, inventory, outlook
+            from carbonpeak.reports.assessment import write_report
+
+            a = assessment(state.store, body.year)
+            progress(0.4)
+            inv = inventory(state.store)
+            try:
+                out = outlook()
+            except Exception:  # the report has a peak-outlook section only when a projection exists
+                out = None
+            rf = write_report(
+                a,
+                out_dir,
+                lang=body.lang,
+                inventory_results=inv.results,
+                outlook=out,
+                pdf=body.pdf,
+                gwp=inv.gwp,
+            )
+            progress(1.0)
+            return {"files": [x.name for x in (rf.html, rf.json, rf.pdf) if x is not None]}
+
+        job_id = state.jobs.submit("report.assessment", p.username, run)
+        return {"job_id": job_id, "status": "queued"}
+
+    @app.get("/api/reports/{name}", tags=["reports"])
+    def report_file(name: str, p: PrincipalDep) -> FileResponse:
+        """Download a written report file (by the name a report job returned)."""
+        if p.role in ("enterprise",):
+            raise PermissionDenied("reports are for government roles and verifiers")
+        root = Path(get_settings().reports_dir).resolve()
+        path = (root / name).resolve()
+        if path.parent != root or not path.is_file():
+            raise KeyError(name)
+        return FileResponse(path)
 
     # -- monitoring (issue 5) ------------------------------------------------------------------------
     @app.get("/api/monitoring/units", tags=["monitoring"])

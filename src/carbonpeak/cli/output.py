@@ -7,13 +7,10 @@ result and call :func:`emit`.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
-from enum import Enum, StrEnum
-from pathlib import Path
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -21,6 +18,8 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from carbonpeak.jsonutil import to_json
 
 
 class Format(StrEnum):
@@ -33,41 +32,7 @@ FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format:
 
 console = Console()
 
-
-def _default(o: Any) -> Any:
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        v = float(o)
-        return None if math.isnan(v) else v
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (datetime, date, pd.Timestamp)):
-        return o.isoformat()
-    if isinstance(o, Path):
-        return str(o)
-    if isinstance(o, pd.DataFrame):
-        return json.loads(o.to_json(orient="records", force_ascii=False))
-    if isinstance(o, Enum):
-        return o.value
-    if hasattr(o, "to_dict"):
-        return o.to_dict()
-    raise TypeError(f"cannot serialise {type(o).__name__}")
-
-
-def _clean(o: Any) -> Any:
-    if isinstance(o, float) and (math.isnan(o) or math.isinf(o)):
-        return None
-    if isinstance(o, Mapping):
-        return {str(k): _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    return o
-
-
-def to_json(data: Any) -> str:
-    """Serialise with stable key order, UTF-8 text and NaN as null."""
-    return json.dumps(_clean(data), ensure_ascii=False, indent=2, default=_default)
+__all__ = ["Format", "FormatOption", "console", "emit", "print_table", "to_json"]
 
 
 def _fmt_cell(v: Any) -> str:
