@@ -6,15 +6,18 @@ only numbers in the AFOLU and waste code are the molar-mass ratios below.
 
 from __future__ import annotations
 
+import json
 import math
+import weakref
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from carbonpeak.accounting.base import RESULT_COLUMNS, MethodContext, empty_result
-from carbonpeak.catalog.factors import FactorValue
+from carbonpeak.catalog.factors import FactorSet, FactorValue
 from carbonpeak.catalog.items import get_items
 from carbonpeak.catalog.units import conversion_factor
 from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
@@ -23,6 +26,25 @@ from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
 C_TO_CO2 = 44.0 / 12.0  # t CO2 per t C
 C_TO_CH4 = 16.0 / 12.0  # t CH4 per t C
 N2O_N_TO_N2O = 44.0 / 28.0  # t N2O per t N2O-N
+
+
+@lru_cache(maxsize=4096)
+def conv(from_unit: str, to_unit: str) -> float:
+    """Cached :func:`conversion_factor` (the registry call is the hot spot of per-row methods)."""
+    return conversion_factor(from_unit, to_unit)
+
+
+def to(fv: FactorValue, unit: str) -> float:
+    """``fv.to(unit)`` through the cache."""
+    return fv.value * conv(fv.unit, unit)
+
+
+def splice_json(head: dict[str, Any], **pre_serialised: str) -> str:
+    """An explain text: ``head`` serialised, with already-serialised JSON values added under their keys
+    (used to serialise the factors of a long time series once instead of once per year)."""
+    text = json.dumps(head, ensure_ascii=False, default=str)
+    extra = ", ".join(f"{json.dumps(k)}: {v}" for k, v in pre_serialised.items())
+    return text[:-1] + (", " if len(head) else "") + extra + "}" if extra else text
 
 
 def problem(row: Any, field: str, message: str) -> Problem:
@@ -103,7 +125,7 @@ def convert_amounts(df: pd.DataFrame, target: str, what: str) -> tuple[np.ndarra
     for u in pd.unique(units):
         mask = units == u
         try:
-            f = conversion_factor(str(u), target)
+            f = conv(str(u), target)
         except CarbonpeakError:
             for rec in rows_with_file(df[mask]):
                 problems.append(problem(rec, "unit", f"unit '{u}' cannot be converted to {target} ({what})"))
@@ -114,10 +136,24 @@ def convert_amounts(df: pd.DataFrame, target: str, what: str) -> tuple[np.ndarra
 
 def unit_dimension_is(unit: str, target: str) -> bool:
     try:
-        conversion_factor(unit, target)
+        conv(unit, target)
         return True
     except CarbonpeakError:
         return False
+
+
+_YEAR_BOUND: weakref.WeakKeyDictionary[FactorSet, frozenset[tuple[str, str]]] = weakref.WeakKeyDictionary()
+
+
+def _year_bound(fs: FactorSet) -> frozenset[tuple[str, str]]:
+    """(item, parameter) pairs that have a row restricted to some years, in any layer."""
+    got = _YEAR_BOUND.get(fs)
+    if got is None:
+        got = frozenset(
+            (fv.item, fv.parameter) for fv in fs.rows() if fv.year_from is not None or fv.year_to is not None
+        )
+        _YEAR_BOUND[fs] = got
+    return got
 
 
 def factor(
@@ -130,7 +166,20 @@ def factor(
     year: int | None,
     gas: str = "",
 ) -> FactorValue:
+    """``ctx.factor`` with the year dropped from the lookup when no row of (item, parameter) is
+    year-bound (same answer; the factor set's cache then serves every year of a series)."""
+    if year is not None and (item, parameter) not in _year_bound(ctx.factors):
+        year = None
     return ctx.factor(item, parameter, category=category, gas=gas, region=region, year=year)
+
+
+def lookup(
+    ctx: MethodContext, item: str, parameter: str, *, category: str, region: str, year: int | None, gas: str = ""
+) -> FactorValue | None:
+    """Like :func:`factor` but ``None`` when nothing matches."""
+    if year is not None and (item, parameter) not in _year_bound(ctx.factors):
+        year = None
+    return ctx.factors.lookup(item, parameter, category=category, gas=gas, region=region, year=year)
 
 
 def combined_uncertainty(fvs: Iterable[FactorValue | None]) -> float:

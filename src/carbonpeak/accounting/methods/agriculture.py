@@ -30,10 +30,12 @@ from carbonpeak.accounting.methods._aw_common import (
     convert_amounts,
     factor,
     latest_share_set,
+    lookup,
     prepare,
     problem,
     raise_if,
     rows_with_file,
+    to,
     to_result,
 )
 from carbonpeak.catalog.factors import FactorValue
@@ -93,7 +95,7 @@ def enteric_fermentation(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
         cat, reg, yr = rec["category"], rec["region"], int(rec["year"])
         try:
             ef = factor(ctx, rec["item"], "ef", category=cat, region=reg, year=yr, gas="CH4")
-            ef_t = ef.to("t/head/yr")
+            ef_t = to(ef, "t/head/yr")
         except CarbonpeakError as exc:
             problems.append(problem(rec, "item", str(exc)))
             continue
@@ -126,15 +128,15 @@ def manure_management(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFram
         cat, reg, yr, it = rec["category"], rec["region"], int(rec["year"]), rec["item"]
         try:
             ef = factor(ctx, it, "ef", category=cat, region=reg, year=yr, gas="CH4")
-            ch4 = rec["value"] * ef.to("t/head/yr")
+            ch4 = rec["value"] * to(ef, "t/head/yr")
             nex = factor(ctx, it, "nex", category=cat, region=reg, year=yr)
-            nex_t = nex.to("t/head/yr")
+            nex_t = to(nex, "t/head/yr")
         except CarbonpeakError as exc:
             problems.append(problem(rec, "item", str(exc)))
             continue
         shares: dict[str, FactorValue] = {}
         for s in systems:
-            fv = ctx.factors.lookup(it, f"ms_share.{s}", category=cat, region=reg, year=yr)
+            fv = lookup(ctx, it, f"ms_share.{s}", category=cat, region=reg, year=yr)
             if fv is not None:
                 shares[s] = fv
         shares = latest_share_set(shares, ctx.factors.override_files)
@@ -142,7 +144,7 @@ def manure_management(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFram
             problems.append(problem(rec, "item", f"no manure-management-system shares (factor 'ms_share.<system>') "
                                     f"for '{it}'; add them with --factors FILE"))
             continue
-        total_share = sum(fv.to("1") for fv in shares.values())
+        total_share = sum(to(fv, "1") for fv in shares.values())
         if total_share > 1.0 + 1e-6 or any(fv.value < 0 for fv in shares.values()):
             problems.append(problem(rec, "item", f"manure-system shares of '{it}' add to {total_share:.4f} "
                                     "(must be between 0 and 1)"))
@@ -159,9 +161,9 @@ def manure_management(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFram
             except CarbonpeakError as exc:
                 problems.append(problem(rec, "item", str(exc)))
                 continue
-            n_sys = rec["value"] * nex_t * sh.to("1")
+            n_sys = rec["value"] * nex_t * to(sh, "1")
             n_managed += n_sys
-            n2o_n += n_sys * ef3.to("kg/kg")
+            n2o_n += n_sys * to(ef3, "kg/kg")
             used.append(ef3)
             parts[s] = {"share": sh, "ef3": ef3, "n_t": n_sys}
         out.append(
@@ -206,7 +208,7 @@ def managed_soils_n2o(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFram
             if direct:
                 ef1 = factor(ctx, it, "ef_direct", category=cat, region=reg, year=yr, gas="N2O")
                 out.append(
-                    _row(rec, cat, "N2O", n * ef1.to("kg/kg") * N2O_N_TO_N2O, [ef1], f"{it}|N2O|{cat}",
+                    _row(rec, cat, "N2O", n * to(ef1, "kg/kg") * N2O_N_TO_N2O, [ef1], f"{it}|N2O|{cat}",
                          method="managed_soils_n2o", formula="N2O [t] = F_N [t N] x EF1 x 44/28 (Eq 11.1)",
                          factors={"ef1": ef1})
                 )
@@ -218,8 +220,8 @@ def managed_soils_n2o(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFram
         except CarbonpeakError as exc:
             problems.append(problem(rec, "item", str(exc)))
             continue
-        atd = n * fg.to("1") * ef4.to("kg/kg")
-        leach = n * fl.to("1") * ef5.to("kg/kg")
+        atd = n * to(fg, "1") * to(ef4, "kg/kg")
+        leach = n * to(fl, "1") * to(ef5, "kg/kg")
         key = (yr, reg, icat, it)
         if key in indirect:
             acc = indirect[key]
@@ -278,7 +280,7 @@ def rice_cultivation(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame
         try:
             if method == "guideline":
                 ef = factor(ctx, it, "ef_season", category=cat, region=reg, year=yr, gas="CH4")
-                mass = rec["value"] * ef.to("t/ha")
+                mass = rec["value"] * to(ef, "t/ha")
                 out.append(_row(rec, cat, "CH4", mass, [ef], f"{it}|CH4|{cat}", method="rice_cultivation",
                                 formula="CH4 [t] = A [ha] x EF_season [t/ha]", factors={"ef_season": ef}))
             else:
@@ -288,9 +290,9 @@ def rice_cultivation(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame
                 sfp = factor(ctx, it, "sf_p", category=cat, region=reg, year=yr)
                 roa = factor(ctx, it, "oa_rate", category=cat, region=reg, year=yr)
                 cfoa = factor(ctx, it, "cfoa", category=cat, region=reg, year=yr)
-                sfo = (1.0 + roa.to("t/ha") * cfoa.to("1")) ** _SFO_EXPONENT
-                ef_daily = efc.to("t/ha/d") * sfw.to("1") * sfp.to("1") * sfo
-                mass = rec["value"] * ef_daily * days.to("d")
+                sfo = (1.0 + to(roa, "t/ha") * to(cfoa, "1")) ** _SFO_EXPONENT
+                ef_daily = to(efc, "t/ha/d") * to(sfw, "1") * to(sfp, "1") * sfo
+                mass = rec["value"] * ef_daily * to(days, "d")
                 out.append(_row(rec, cat, "CH4", mass, [efc, sfw, sfp, days], f"{it}|CH4|{cat}|ipcc",
                                 method="rice_cultivation (IPCC scaling factors)",
                                 formula="CH4 [t] = A x t x EFc x SFw x SFp x (1 + ROA x CFOA)^0.59 (Eq 5.1-5.3)",

@@ -31,17 +31,19 @@ from carbonpeak.accounting.methods._aw_common import (
     activity_refs,
     check_rows,
     combined_uncertainty,
+    conv,
     factor,
+    lookup,
     prepare,
     problem,
     raise_if,
     rows_with_file,
+    to,
     to_result,
     unit_dimension_is,
 )
 from carbonpeak.catalog.factors import FactorValue
 from carbonpeak.catalog.items import get_items
-from carbonpeak.catalog.units import conversion_factor
 from carbonpeak.errors import CarbonpeakError, Problem
 
 KINDS = ("forest_type", "wood_harvest", "land_conversion", "coastal_wetland")
@@ -74,7 +76,7 @@ def _biomass_chain(ctx: MethodContext, ftype: str, cat: str, reg: str, yr: int) 
     bef = factor(ctx, ftype, "bef", category=cat, region=reg, year=yr)
     r = factor(ctx, ftype, "r", category=cat, region=reg, year=yr)
     cf = factor(ctx, ftype, "cf", category=cat, region=reg, year=yr)
-    c_per_m3 = svd.to("t/m3") * bef.to("1") * (1.0 + r.to("1")) * cf.to("1")
+    c_per_m3 = to(svd, "t/m3") * to(bef, "1") * (1.0 + to(r, "1")) * to(cf, "1")
     return c_per_m3, [svd, bef, r, cf]
 
 
@@ -137,10 +139,10 @@ def _forest(df: pd.DataFrame, ctx: MethodContext, acc: _Acc, problems: list[Prob
         unit = str(rec["unit"])
         if kind == "forest_type":
             if unit_dimension_is(unit, "m3"):
-                rec["value"] = rec["amount"] * conversion_factor(unit, "m3")
+                rec["value"] = rec["amount"] * conv(unit, "m3")
                 stock[(rec["region"], rec["category"], rec["item"])].append(rec)
             elif unit_dimension_is(unit, "ha"):
-                rec["value"] = rec["amount"] * conversion_factor(unit, "ha")
+                rec["value"] = rec["amount"] * conv(unit, "ha")
                 gainloss.append((rec, "gain", rec["item"]))
             else:
                 problems.append(problem(rec, "unit", f"unit '{unit}' of forest type '{rec['item']}' must be a volume "
@@ -149,7 +151,7 @@ def _forest(df: pd.DataFrame, ctx: MethodContext, acc: _Acc, problems: list[Prob
             if not unit_dimension_is(unit, "m3"):
                 problems.append(problem(rec, "unit", f"wood removals '{rec['item']}' must be a volume (m3), not '{unit}'"))
                 continue
-            rec["value"] = rec["amount"] * conversion_factor(unit, "m3")
+            rec["value"] = rec["amount"] * conv(unit, "m3")
             gainloss.append((rec, "loss", str(items[rec["item"]].extra.get("forest_type", ""))))
     covered: dict[tuple[str, int, str], dict[str, Any]] = {}
     for (reg, cat, ftype), rows in stock.items():
@@ -190,7 +192,7 @@ def _forest(df: pd.DataFrame, ctx: MethodContext, acc: _Acc, problems: list[Prob
             c_per_m3, fvs = _biomass_chain(ctx, ftype, cat, reg, yr)
             if mode == "gain":
                 inc = factor(ctx, ftype, "volume_increment", category=cat, region=reg, year=yr)
-                dc = rec["value"] * inc.to("m3/ha/yr") * c_per_m3
+                dc = rec["value"] * to(inc, "m3/ha/yr") * c_per_m3
                 fvs = [inc, *fvs]
                 acc.add(yr, reg, cat, rec["item"], -dc * C_TO_CO2, recs=[rec], fvs=fvs, ad_unc=_u(rec),
                         key=f"{ftype}|CO2|{cat}|gain",
@@ -213,16 +215,16 @@ def _conversions(df: pd.DataFrame, ctx: MethodContext, acc: _Acc, problems: list
         if not unit_dimension_is(unit, "ha"):
             problems.append(problem(rec, "unit", f"land conversion '{rec['item']}' must be an area, not '{unit}'"))
             continue
-        area = rec["amount"] * conversion_factor(unit, "ha")
+        area = rec["amount"] * conv(unit, "ha")
         it, reg, cat, yr = rec["item"], rec["region"], rec["category"], int(rec["year"])
-        frm, to = str(items[it].extra.get("from_land")), str(items[it].extra.get("to_land"))
+        frm, dest = str(items[it].extra.get("from_land")), str(items[it].extra.get("to_land"))
         try:
             before = factor(ctx, frm, "biomass_c_stock", category=cat, region=reg, year=yr)
-            after = factor(ctx, to, "biomass_c_stock", category=cat, region=reg, year=yr)
+            after = factor(ctx, dest, "biomass_c_stock", category=cat, region=reg, year=yr)
         except CarbonpeakError as exc:
             problems.append(problem(rec, "item", str(exc)))
             continue
-        dc = area * (after.to("t/ha") - before.to("t/ha"))
+        dc = area * (to(after, "t/ha") - to(before, "t/ha"))
         acc.add(yr, reg, cat, it, -dc * C_TO_CO2, recs=[rec], fvs=[before, after], ad_unc=_u(rec),
                 key=f"{it}|CO2|{cat}",
                 part={"part": "land_conversion", "formula": "CO2 = -A x (C_after - C_before) x 44/12",
@@ -236,7 +238,7 @@ def _wetlands(df: pd.DataFrame, ctx: MethodContext, acc: _Acc, problems: list[Pr
         if not unit_dimension_is(unit, "ha"):
             problems.append(problem(rec, "unit", f"coastal wetland '{rec['item']}' must be an area, not '{unit}'"))
             continue
-        rec["value"] = rec["amount"] * conversion_factor(unit, "ha")
+        rec["value"] = rec["amount"] * conv(unit, "ha")
         series[(rec["region"], rec["category"], rec["item"])].append(rec)
     for (reg, cat, it), rows in series.items():
         rows.sort(key=lambda r: int(r["year"]))
@@ -247,7 +249,7 @@ def _wetlands(df: pd.DataFrame, ctx: MethodContext, acc: _Acc, problems: list[Pr
             except CarbonpeakError as exc:
                 problems.append(problem(rec, "item", str(exc)))
                 continue
-            dc = rec["value"] * ef.to("t/ha/yr")
+            dc = rec["value"] * to(ef, "t/ha/yr")
             acc.add(yr, reg, cat, it, -dc * C_TO_CO2, recs=[rec], fvs=[ef], ad_unc=_u(rec), key=f"{it}|CO2|{cat}",
                     part={"part": "wetland_soil", "formula": "CO2 = -A x soil C accumulation x 44/12",
                           "delta_c": dc, "factors": {"soil_c_accumulation": ef}})
@@ -257,7 +259,7 @@ def _wetlands(df: pd.DataFrame, ctx: MethodContext, acc: _Acc, problems: list[Pr
         # mature stock at once (IPCC 2006 Vol 4 Eq 2.16: biomass immediately after establishment is ~0).
         for rec in rows:
             yr = int(rec["year"])
-            growth = ctx.factors.lookup(it, "agb_growth", category=cat, region=reg, year=yr)
+            growth = lookup(ctx, it, "agb_growth", category=cat, region=reg, year=yr)
             if growth is None:
                 continue
             try:
@@ -266,7 +268,7 @@ def _wetlands(df: pd.DataFrame, ctx: MethodContext, acc: _Acc, problems: list[Pr
             except CarbonpeakError as exc:
                 problems.append(problem(rec, "item", str(exc)))
                 continue
-            dc = rec["value"] * growth.to("t/ha/yr") * (1.0 + r.to("1")) * cf.to("1")
+            dc = rec["value"] * to(growth, "t/ha/yr") * (1.0 + to(r, "1")) * to(cf, "1")
             acc.add(yr, reg, cat, it, -dc * C_TO_CO2, recs=[rec], fvs=[growth, r, cf], ad_unc=_u(rec),
                     key=f"{it}|CO2|{cat}|growth",
                     part={"part": "wetland_biomass_growth",
@@ -276,7 +278,7 @@ def _wetlands(df: pd.DataFrame, ctx: MethodContext, acc: _Acc, problems: list[Pr
             y1, y2 = int(a["year"]), int(b["year"])
             if b["value"] >= a["value"]:
                 continue
-            agb = ctx.factors.lookup(it, "agb", category=cat, region=reg, year=y2)
+            agb = lookup(ctx, it, "agb", category=cat, region=reg, year=y2)
             if agb is None:
                 continue  # seagrass, salt marsh: biomass not counted
             try:
@@ -285,7 +287,7 @@ def _wetlands(df: pd.DataFrame, ctx: MethodContext, acc: _Acc, problems: list[Pr
             except CarbonpeakError as exc:
                 problems.append(problem(b, "item", str(exc)))
                 continue
-            c_per_ha = agb.to("t/ha") * (1.0 + r.to("1")) * cf.to("1")
+            c_per_ha = to(agb, "t/ha") * (1.0 + to(r, "1")) * to(cf, "1")
             loss = (a["value"] - b["value"]) * c_per_ha / (y2 - y1)
             for y in range(y1 + 1, y2 + 1):
                 acc.add(y, reg, cat, it, loss * C_TO_CO2, recs=[a, b], fvs=[agb, r, cf], ad_unc=float("nan"),

@@ -33,11 +33,14 @@ from carbonpeak.accounting.methods._aw_common import (
     convert_amounts,
     factor,
     latest_share_set,
+    lookup,
     mean_uncertainty,
     prepare,
     problem,
     raise_if,
     rows_with_file,
+    splice_json,
+    to,
     to_result,
 )
 from carbonpeak.catalog.factors import FactorValue
@@ -59,7 +62,7 @@ def _components() -> list[str]:
 def _composition(ctx: MethodContext, cat: str, region: str, year: int) -> dict[str, FactorValue]:
     out: dict[str, FactorValue] = {}
     for c in _components():
-        fv = ctx.factors.lookup(c, "msw_share", category=cat, region=region, year=year)
+        fv = lookup(ctx, c, "msw_share", category=cat, region=region, year=year)
         if fv is not None:
             out[c] = fv
     out = latest_share_set(out, ctx.factors.override_files)
@@ -70,12 +73,12 @@ def _split_bulk(ctx: MethodContext, rec: dict[str, Any], problems: list[Problem]
     """Mass of each component in a row of mixed MSW: {component: (t, share factor)}."""
     cat, reg, yr = rec["category"], rec["region"], int(rec["year"])
     comp = _composition(ctx, cat, reg, yr)
-    total = sum(fv.to("1") for fv in comp.values())
+    total = sum(to(fv, "1") for fv in comp.values())
     if not comp or total > 1.0 + 1e-6 or any(fv.value < 0 for fv in comp.values()):
         problems.append(problem(rec, "item", f"the MSW composition ('msw_share' of the components) for {reg} {yr} adds "
                                 f"to {total:.4f}; it must be between 0 and 1 (add or fix it with --factors FILE)"))
         return {}
-    return {c: (rec["value"] * fv.to("1"), fv) for c, fv in comp.items()}
+    return {c: (rec["value"] * to(fv, "1"), fv) for c, fv in comp.items()}
 
 
 def _gap_problems(recs: list[dict[str, Any]], what: str) -> list[Problem]:
@@ -145,7 +148,7 @@ def solid_waste_disposal(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
                     phase_index[key] = len(deposits)
                     deposits.append(np.zeros(nyear))
                 idx = phase_index[key]
-                deposits[idx][yr - y0] += w * doc.to("1") * docf.to("1") * mcf.to("1")
+                deposits[idx][yr - y0] += w * to(doc, "1") * to(docf, "1") * to(mcf, "1")
                 if len(phase_fvs[idx]) == 0:
                     phase_fvs[idx] = [doc, docf, mcf] + ([share_fv] if share_fv is not None else [])
     raise_if(problems)
@@ -163,8 +166,8 @@ def solid_waste_disposal(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
             rec0 = by_series[(reg, cat, it)][0]
             problems.append(problem(rec0, "item", str(exc)))
             continue
-        ks[idx] = kf.to("1/yr")
-        delays[idx] = dl.to("1")
+        ks[idx] = to(kf, "1/yr")
+        delays[idx] = to(dl, "1")
         phase_fvs[idx].append(kf)
     raise_if(problems)
     if (delays < 0).any() or (delays > 6).any():
@@ -190,6 +193,9 @@ def solid_waste_disposal(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
         for fv in fvs_of[(reg, cat, it)]:
             seen.setdefault((fv.item, fv.parameter, fv.category, fv.region, fv.year_from, fv.origin), fv)
         ad_unc = mean_uncertainty(r.get("uncertainty_pct") for r in hist)
+        # the factors of the series are serialised once, not once per year
+        series_factors = explain_json(f={f"{fv.item}.{fv.parameter}": fv for fv in seen.values()})[6:-1]
+        cumulative = np.cumsum([by_year[y]["value"] if y in by_year else 0.0 for y in range(a, b + 1)])
         for yr in range(a, b + 1):
             try:
                 f = factor(ctx, SWDS, "f", category=cat, region=reg, year=yr)
@@ -197,28 +203,29 @@ def solid_waste_disposal(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
             except CarbonpeakError as exc:
                 problems.append(problem(by_year.get(yr, hist[0]), "item", str(exc)))
                 break
-            ch4_gen = float(ddoc[yr - y0]) * f.to("1") * C_TO_CH4
+            ch4_gen = float(ddoc[yr - y0]) * to(f, "1") * C_TO_CH4
             total_gen[(reg, cat, yr)] += ch4_gen
             ox_of[(reg, cat, yr)] = ox
             this = by_year.get(yr)
+            head = {
+                "method": "solid_waste_disposal (IPCC first-order decay)",
+                "formula": "CH4 = DDOCm_decomp x F x 16/12 x (1 - OX); DDOCm_d = W x DOC x DOCf x MCF; "
+                           "decay exp(-k) per year after a delay (IPCC 2006 Vol 5 Ch 3 Eq 3.1-3.6)",
+                "activity": activity_refs([this]) if this else [],
+                "history": {"first_year": a, "last_year": b, "rows": len(hist),
+                            "deposited_t_to_date": float(cumulative[yr - a]), "file": str(hist[0].get("__file__"))},
+                "ddocm_decomposed_t": float(ddoc[yr - y0]),
+                "ch4_generated_t": ch4_gen,
+                "site_factors": {"f": f.to_dict(), "ox": ox.to_dict()},
+            }
             out.append(
                 {
                     "year": yr, "region": reg, "category": cat, "item": it, "gas": "CH4",
-                    "mass_t": ch4_gen * (1.0 - ox.to("1")), "scope": "territorial",
+                    "mass_t": ch4_gen * (1.0 - to(ox, "1")), "scope": "territorial",
                     "ad_uncertainty_pct": ad_unc,
                     "ef_uncertainty_pct": combined_uncertainty([*seen.values(), f]),
                     "factor_key": f"{it}|CH4|{cat}",
-                    "explain": explain_json(
-                        method="solid_waste_disposal (IPCC first-order decay)",
-                        formula="CH4 = DDOCm_decomp x F x 16/12 x (1 - OX); DDOCm_d = W x DOC x DOCf x MCF; "
-                                "decay exp(-k) per year after a delay (IPCC 2006 Vol 5 Ch 3 Eq 3.1-3.6)",
-                        activity=activity_refs([this]) if this else [],
-                        history={"first_year": a, "last_year": b, "rows": len(hist),
-                                 "deposited_t_to_date": float(sum(r["value"] for r in hist if int(r["year"]) <= yr)),
-                                 "file": str(hist[0].get("__file__"))},
-                        ddocm_decomposed_t=float(ddoc[yr - y0]), ch4_generated_t=ch4_gen,
-                        factors={f"{fv.item}.{fv.parameter}": fv for fv in [*seen.values(), f, ox]},
-                    ),
+                    "explain": splice_json(head, factors=series_factors),
                 }
             )
     for rec in recovery:
@@ -235,7 +242,7 @@ def solid_waste_disposal(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
         out.append(
             {
                 "year": yr, "region": reg, "category": cat, "item": LANDFILL_RECOVERY, "gas": "CH4",
-                "mass_t": -rec["value"] * (1.0 - ox.to("1")), "scope": "territorial",
+                "mass_t": -rec["value"] * (1.0 - to(ox, "1")), "scope": "territorial",
                 "ad_uncertainty_pct": mean_uncertainty([rec.get("uncertainty_pct")]),
                 "ef_uncertainty_pct": combined_uncertainty([ox]),
                 "factor_key": f"{LANDFILL_RECOVERY}|CH4|{cat}",
@@ -265,7 +272,7 @@ def _simple_rows(ctx: MethodContext, df: pd.DataFrame, kinds: tuple[str, ...], w
             except CarbonpeakError as exc:
                 problems.append(problem(rec, "item", str(exc)))
                 continue
-            out.append(_out(rec, cat, gas, rec["value"] * ef.to("t/t"), "territorial", [ef],
+            out.append(_out(rec, cat, gas, rec["value"] * to(ef, "t/t"), "territorial", [ef],
                             f"{owner or rec['item']}|{gas}|{cat}", method=method,
                             formula=f"{gas} [t] = M [t wet] x EF", factors={"ef": ef}))
     raise_if(problems)
@@ -314,9 +321,9 @@ def waste_incineration(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFra
                 dm = factor(ctx, comp, "dm", category=cat, region=reg, year=yr)
                 cf = factor(ctx, comp, "cf", category=cat, region=reg, year=yr)
                 fcf = factor(ctx, comp, "fcf", category=cat, region=reg, year=yr)
-                c = w * dm.to("1") * cf.to("1") * of.to("1")
-                fossil_c += c * fcf.to("1")
-                bio_c += c * (1.0 - fcf.to("1"))
+                c = w * to(dm, "1") * to(cf, "1") * to(of, "1")
+                fossil_c += c * to(fcf, "1")
+                bio_c += c * (1.0 - to(fcf, "1"))
                 used += [dm, cf, fcf]
                 detail[comp] = {"t": w, "share": share, "dm": dm, "cf": cf, "fcf": fcf}
             ch4 = factor(ctx, INCINERATION, "ef", category=cat, region=reg, year=yr, gas="CH4")
@@ -330,10 +337,10 @@ def waste_incineration(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFra
                         method="waste_incineration", formula=formula, components=detail, factors={"of": of}))
         out.append(_out(rec, cat, "CO2", bio_c * C_TO_CO2, "memo_biomass_co2", seen, f"{it}|CO2bio|{cat}",
                         method="waste_incineration", formula=formula, components=detail, factors={"of": of}))
-        out.append(_out(rec, cat, "CH4", rec["value"] * ch4.to("t/t"), "territorial", [ch4],
+        out.append(_out(rec, cat, "CH4", rec["value"] * to(ch4, "t/t"), "territorial", [ch4],
                         f"{INCINERATION}|CH4|{cat}", method="waste_incineration",
                         formula="CH4 = SW x EF (Eq 5.4)", factors={"ef": ch4}))
-        out.append(_out(rec, cat, "N2O", rec["value"] * n2o.to("t/t"), "territorial", [n2o],
+        out.append(_out(rec, cat, "N2O", rec["value"] * to(n2o, "t/t"), "territorial", [n2o],
                         f"{INCINERATION}|N2O|{cat}", method="waste_incineration",
                         formula="N2O = SW x EF (Eq 5.5)", factors={"ef": n2o}))
     raise_if(problems)
@@ -372,7 +379,7 @@ def wastewater(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
             if kind in ("wastewater_bod", "wastewater_cod"):
                 bo = factor(ctx, it, "bo", category=cat, region=reg, year=yr, gas="CH4")
                 mcf = factor(ctx, it, "mcf", category=cat, region=reg, year=yr)
-                ch4 = rec["value"] * bo.to("kg/kg") * mcf.to("1")
+                ch4 = rec["value"] * to(bo, "kg/kg") * to(mcf, "1")
                 ch4_total[(reg, cat, yr)] += ch4
                 out.append(_out(rec, cat, "CH4", ch4, "territorial", [bo, mcf], f"{it}|CH4|{cat}",
                                 method="wastewater", formula="CH4 = TOW x B0 x MCF (Eq 6.1-6.2, 6.4-6.5)",
@@ -384,14 +391,14 @@ def wastewater(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
                     fnpr = factor(ctx, it, "f_npr", category=cat, region=reg, year=yr)
                     fnc = factor(ctx, it, "f_non_con", category=cat, region=reg, year=yr)
                     fic = factor(ctx, it, "f_ind_com", category=cat, region=reg, year=yr)
-                    n = rec["value"] * prot.to("t/person/yr") * fnpr.to("1") * fnc.to("1") * fic.to("1")
+                    n = rec["value"] * to(prot, "t/person/yr") * to(fnpr, "1") * to(fnc, "1") * to(fic, "1")
                     fvs: list[FactorValue] = [prot, fnpr, fnc, fic, ef]
                     formula = "N2O = P x Protein x F_NPR x F_NON-CON x F_IND-COM x EF x 44/28 (Eq 6.7-6.8)"
                 else:
                     n = rec["value"]
                     fvs = [ef]
                     formula = "N2O = N_effluent x EF x 44/28 (Eq 6.7)"
-                out.append(_out(rec, cat, "N2O", n * ef.to("kg/kg") * N2O_N_TO_N2O, "territorial", fvs,
+                out.append(_out(rec, cat, "N2O", n * to(ef, "kg/kg") * N2O_N_TO_N2O, "territorial", fvs,
                                 f"{it}|N2O|{cat}", method="wastewater", formula=formula,
                                 factors={f.parameter: f for f in fvs}, n_effluent_t=n))
             else:
