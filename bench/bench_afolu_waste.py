@@ -26,7 +26,11 @@ import pandas as pd
 from carbonpeak.accounting.base import MethodContext
 from carbonpeak.accounting.engine import compile_inventory
 from carbonpeak.accounting.fod import fod_decomposed
-from carbonpeak.accounting.methods.agriculture import enteric_fermentation, managed_soils_n2o, manure_management
+from carbonpeak.accounting.methods.agriculture import (
+    enteric_fermentation,
+    managed_soils_n2o,
+    manure_management,
+)
 from carbonpeak.accounting.methods.lulucf import land_use
 from carbonpeak.accounting.methods.waste import solid_waste_disposal
 from carbonpeak.catalog.factors import FactorSet
