@@ -505,7 +505,8 @@ def monte_carlo(
     n_c = len(p.categories)
     total = float(p.x.sum())
     cat_tot = np.bincount(p.c_idx, weights=p.x, minlength=n_c) if len(p.x) else np.zeros(0)
-    cat_draws = np.zeros((n_c, draws), dtype=np.float64)
+    cat_draws = np.zeros((n_c, draws), dtype=np.float32)  # per category (float32: half the memory)
+    tot_draws = np.zeros(draws, dtype=np.float64)
     if len(p.x):
         plan = _mc_plan(p)
         sizes = _chunk_sizes(draws, plan, n_c, memory_budget)
@@ -533,18 +534,20 @@ def monte_carlo(
                 np.minimum(s, ceil, out=s)
             mf = _multipliers_t(rng, m, plan.f_a, plan.f_b, plan.f_nnorm)
             s *= mf[plan.g_fpos]
-            cat_draws[:, start : start + m] = plan.c_ind @ s
+            chunk = plan.c_ind @ s
+            cat_draws[:, start : start + m] = chunk
+            tot_draws[start : start + m] = chunk.sum(axis=0, dtype=np.float64)
             start += m
-    else:
-        cat_draws[:] = 0.0
-    tot_draws = cat_draws.sum(axis=0)
     lo, hi = np.percentile(tot_draws, [2.5, 97.5])
     var_t = float(np.var(tot_draws))
     rows = []
     if n_c:
         c_lo, c_hi = np.percentile(cat_draws, [2.5, 97.5], axis=1)
         tc = tot_draws - tot_draws.mean()
-        cov = (cat_draws - cat_draws.mean(axis=1, keepdims=True)) @ tc / draws
+        cov = np.empty(n_c)
+        for c in range(n_c):  # one float64 row at a time (memory)
+            xc = cat_draws[c].astype(np.float64)
+            cov[c] = float(np.dot(xc - xc.mean(), tc)) / draws
         for c in range(n_c):
             t = float(cat_tot[c])
             rows.append(
