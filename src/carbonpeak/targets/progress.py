@@ -10,7 +10,7 @@ Status rules (docs/methods/targets.md §3):
 * before the target year: compare with the path P(y) between baseline and target (linear for levels,
   shares, counts and cumulative amounts; constant annual rate for ``change`` targets on
   intensities).  Shortfall s = d·(P(y) − value) with d = +1 for at_least/between, −1 for at_most and
-  the direction of travel for about.  s ≤ tolerance → ``on_track``; s ≤ at_risk_band·|T − B| →
+  the direction of travel for about.  s ≤ tolerance → ``on_track``; s ≤ tolerance + at_risk_band·|T − B| →
   ``at_risk``; otherwise ``off_track``.  Targets without a path (trajectory none) that are not yet
   met are ``at_risk`` before the target year.
 * ``peak`` targets read a projection: P(peak before the target year) ≥ 0.66 → on_track, ≥ 0.33 →
@@ -232,7 +232,7 @@ def assess_target(
     span = abs((t.target_low if t.comparator == "between" and t.target_low is not None else t.target_value) - B)
     if shortfall <= tolerance + _EPS:
         st, why = "on_track", _why("on_path")
-    elif shortfall <= rules.at_risk_band * span + _EPS:
+    elif shortfall <= tolerance + rules.at_risk_band * span + _EPS:
         st, why = "at_risk", _why("behind_at_risk", shortfall=shortfall, unit=unit, band=rules.at_risk_band)
     else:
         st, why = "off_track", _why("behind_off_track", shortfall=shortfall, unit=unit)
