@@ -7,13 +7,13 @@ import shutil
 import subprocess
 
 import pytest
+from tests.targets.test_indicators_assess import _obs, _results
 
 from carbonpeak.reports.assessment import SECTIONS, render_html, write_report
 from carbonpeak.reports.i18n import LANGS, Messages, load_messages
 from carbonpeak.reports.pdf import find_chromium
 from carbonpeak.targets.assess import assess
 from carbonpeak.targets.indicators import compute_indicators
-from tests.targets.test_indicators_assess import _obs, _results
 
 OUTLOOK = {"scenario": "plan", "peak_year": 2029, "peak_co2_t": 6e8, "p_peak_before_2030": 0.55, "draws": 10, "seed": 0,
            "fan": [{"year": y, "p05": 5e8, "p50": 5.5e8, "p95": 6e8} for y in range(2020, 2036)],

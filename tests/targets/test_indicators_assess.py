@@ -10,7 +10,12 @@ import pytest
 from carbonpeak.catalog.regions import cities
 from carbonpeak.model.observation import validate_observations
 from carbonpeak.targets.assess import assess
-from carbonpeak.targets.indicators import combine_status, compute_indicators, constant_gdp, emissions_from_inventory
+from carbonpeak.targets.indicators import (
+    combine_status,
+    compute_indicators,
+    constant_gdp,
+    emissions_from_inventory,
+)
 
 
 def _results():
