@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -159,10 +161,15 @@ def test_unknown_factor_rejected(plan_inputs):
         simulate(plan_inputs, {"no_such_lever": 1.0})
 
 
+@functools.lru_cache(maxsize=2)
+def _inputs(name: str):
+    return prepare(load_scenario(name))
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.floats(0.0, 1.0), st.floats(0.0, 0.5))
 def test_more_wind_solar_never_raises_emissions(d, extra):
-    inp = prepare(load_scenario("plan"))
+    inp = _inputs("plan")
     lo = simulate(inp, {"wind_solar_delivery": d}).total_co2_t
     hi = simulate(inp, {"wind_solar_delivery": d + extra}).total_co2_t
     assert (hi <= lo + 1e-6).all()
@@ -171,7 +178,7 @@ def test_more_wind_solar_never_raises_emissions(d, extra):
 @settings(max_examples=25, deadline=None)
 @given(st.floats(-0.02, 0.02))
 def test_faster_growth_raises_emissions(shift):
-    inp = prepare(load_scenario("plan"))
+    inp = _inputs("plan")
     a = simulate(inp, {"gdp_growth_shift": shift}).total_co2_t
     b = simulate(inp, {"gdp_growth_shift": shift + 0.005}).total_co2_t
     assert (b[:, -1] >= a[:, -1]).all()
@@ -234,3 +241,22 @@ def test_sobol_ranks_drivers(plan):
     # forests do not change gross CO2: its total index is ~0
     forest = next(lv for lv in r["levers"] if lv["lever"] == "forest_sink_delivery")
     assert abs(forest["sobol_total"]) < 1e-6
+
+
+def test_history_thermal_generation_close_to_reported():
+    """Baseline thermal generation 2021-2024 vs NBS above-designated-size thermal output
+    4,628.8 / 4,440.7 / 4,943.1 / 4,917.4亿kWh (shared/reference/guangdong.md §2b, energyandcleanair/
+    china_co2 power_generation_by_province_and_source.csv): within 6 %."""
+    r = run_scenario(load_scenario("baseline"))
+    g = r["generation_mwh"]
+    for y, reported in {2021: 4628.8, 2022: 4440.7, 2023: 4943.1, 2024: 4917.4}.items():
+        model = (g["coal"][y] + g["gas"][y] + g["biomass"][y]) / 1e5  # MWh → 亿kWh
+        assert model == pytest.approx(reported, rel=0.06)
+
+
+def test_history_electricity_demand_matches_reported():
+    """Supply = reported 全社会用电量 6,926 / 7,867 / 7,870 / 8,502 / 9,121亿kWh 2020-2024 (guangdong.md §2b)."""
+    r = run_scenario(load_scenario("baseline"))
+    for y, reported in {2020: 6926, 2021: 7867, 2022: 7870, 2023: 8502, 2024: 9121}.items():
+        supply = sum(v[y] for v in r["generation_mwh"].values()) / 1e5
+        assert supply == pytest.approx(reported, rel=0.01)
