@@ -39,6 +39,10 @@ def test_keycategories_json(tmp_path: Path):
     assert cats["2.A.1"]["co2e_t"] == 1200000 * 0.510 * 1.02
     assert cats["2.A.1"]["key_level"] is True
     assert doc["summary"]["categories"] == 3
+    tu = doc["trend_uncertainty"]
+    assert tu["base_year"] == 2015
+    assert tu["trend_pct"] > 0
+    assert tu["trend_uncertainty_pct_points"] > 0
 
 
 def test_recalc_json_with_factor_override(tmp_path: Path):

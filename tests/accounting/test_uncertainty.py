@@ -273,3 +273,36 @@ def test_mixed_signs_sharing_a_factor_match_naive_simulation():
     cat = mc.by_category.set_index("category").loc["3.B.1.a"]
     ref_cat = naive_mc(df[df["category"] == "3.B.1.a"].reset_index(drop=True), 60000, 6)
     assert cat["lower_95_co2e_t"] == pytest.approx(np.percentile(ref_cat, 2.5), rel=0.03)
+
+
+def test_trend_uncertainty_table32_columns():
+    """IPCC 2006 Vol 1 Ch 3 Table 3.2 columns I-M, hand-computed.
+
+    Base C: A 100, B 50 (ΣC 150); year t D: A 120, B 40 (ΣD 160); trend = 6.6667 %.
+    I_A = (1.2 + 160 − 1 − 150)/151·100 − 6.6667 = 0.088300; I_B = |9.9/150.5·100 − 6.6667| = 0.088594
+    J_A = 120/150 = 0.8; J_B = 40/150 = 0.26667
+    K = I·F: 0.88300, 4.4297; L = J·E·√2: 5.65685, 0.75425
+    trend uncertainty = sqrt(0.883² + 5.65685² + 4.4297² + 0.75425²) = 7.2781 percentage points
+    """
+    from carbonpeak.accounting.uncertainty import approach1_trend
+
+    base = frame(
+        [("1.A.1", "a", "CO2", 100.0, 5.0, 10.0, "ka"), ("2.A.1", "b", "CO2", 50.0, 2.0, 50.0, "kb")]
+    ).assign(year=2005)
+    cur = frame([("1.A.1", "a", "CO2", 120.0, 5.0, 10.0, "ka"), ("2.A.1", "b", "CO2", 40.0, 2.0, 50.0, "kb")])
+    r = approach1_trend(pd.concat([base, cur], ignore_index=True), 2005, 2020)
+    t = r.table.set_index("category")
+    assert r.trend_pct == pytest.approx(100 * 10 / 150)
+    i_a = (1.2 + 160 - 1 - 150) / 151 * 100 - 100 * 10 / 150
+    i_b = abs((0.4 + 160 - 0.5 - 150) / 150.5 * 100 - 100 * 10 / 150)
+    assert t.loc["1.A.1", "sensitivity_a"] == pytest.approx(i_a)
+    assert t.loc["2.A.1", "sensitivity_a"] == pytest.approx(i_b)
+    assert t.loc["1.A.1", "sensitivity_b"] == pytest.approx(0.8)
+    expected = math.sqrt(
+        (i_a * 10) ** 2 + (0.8 * 5 * math.sqrt(2)) ** 2 + (i_b * 50) ** 2 + (40 / 150 * 2 * math.sqrt(2)) ** 2
+    )
+    assert r.trend_uncertainty_pct_points == pytest.approx(expected)
+    assert r.trend_uncertainty_pct_points == pytest.approx(7.2781, abs=1e-3)
+    # the level part equals Approach 1 (Eq 3.1/3.2) of year t
+    assert r.level_uncertainty_pct == pytest.approx(approach1(cur).uncertainty_pct)
+    assert r.to_dict()["by_category"][0]["category"] == "1.A.1"

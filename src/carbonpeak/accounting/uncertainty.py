@@ -572,3 +572,134 @@ def monte_carlo(
         year=p.year,
         defaults_used=p.defaults_used,
     )
+
+
+# --------------------------------------------------------------------------------------
+# Approach 1: uncertainty of the trend (IPCC 2006 Vol 1 Ch 3 Table 3.2, columns I-M)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrendUncertainty:
+    """Approach 1 uncertainty of the trend between a base year and a year (Table 3.2)."""
+
+    base_year: int
+    year: int
+    base_total_co2e_t: float
+    total_co2e_t: float
+    trend_pct: float  # (ΣD − ΣC)/ΣC × 100
+    trend_uncertainty_pct_points: float  # sqrt(Σ M), percentage points of the trend
+    level_uncertainty_pct: float  # sqrt(Σ (G·D)²)/|ΣD| (Eq 3.2)
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "base_year": self.base_year,
+            "year": self.year,
+            "base_total_co2e_t": _f(self.base_total_co2e_t),
+            "total_co2e_t": _f(self.total_co2e_t),
+            "trend_pct": _f(self.trend_pct),
+            "trend_uncertainty_pct_points": _f(self.trend_uncertainty_pct_points),
+            "level_uncertainty_pct": _f(self.level_uncertainty_pct),
+            "by_category": [
+                {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+                for r in self.table.to_dict("records")
+            ],
+        }
+
+
+def approach1_trend(
+    results: pd.DataFrame,
+    base_year: int,
+    year: int,
+    *,
+    region: str | None = None,
+    defaults: UncertaintyDefaults | None = None,
+) -> TrendUncertainty:
+    """Approach 1 uncertainty of the level of ``year`` and of the trend since ``base_year``.
+
+    By category × gas, in the layout of IPCC 2006 Vol 1 Ch 3 Table 3.2: C base-year and D
+    year-t emissions; E activity and F factor uncertainty of year t (Eq 3.2 over the rows, the
+    rows of one factor key summed first); G = sqrt(E² + F²) (Eq 3.1); H contribution to
+    variance = (G·D)²/(ΣD)²; I type A sensitivity = the change of the trend (percentage points)
+    when the category rises 1 % in both years; J type B sensitivity = |D|/|ΣC| (1 % rise in year t
+    only); K = I·F (factor errors fully correlated between the years); L = J·E·√2 (activity
+    errors independent); M = K² + L².  Trend uncertainty = sqrt(Σ M).
+    """
+    missing = [c for c in (*_REQUIRED, "year", "gas") if c not in results.columns]
+    if missing:
+        raise ValidationError([Problem("results", None, c, "required column is missing") for c in missing])
+    df = results
+    if "scope" in df.columns:
+        df = df[df["scope"] == "territorial"]
+    if region is not None and "region" in df.columns:
+        df = df[df["region"].astype(str) == region]
+    years = pd.to_numeric(df["year"], errors="coerce")
+    base = df[years == base_year]
+    cur = df[years == year]
+    if base.empty or cur.empty:
+        raise ValidationError(
+            [
+                Problem(
+                    "results", None, "year", f"no territorial results for {base_year if base.empty else year}"
+                )
+            ]
+        )
+    cur = fill_uncertainty_defaults(cur, defaults)
+    cur = cur.assign(co2e_t=pd.to_numeric(cur["co2e_t"], errors="coerce").astype(float))
+    fk = cur["factor_key"] if "factor_key" in cur.columns else pd.Series([None] * len(cur), index=cur.index)
+    cur = cur.assign(
+        _fk=fk.where(fk.notna(), pd.Series([f"\x00{i}" for i in range(len(cur))], index=cur.index))
+    )
+    keys = ["category", "gas"]
+    c_sum = base.assign(co2e_t=pd.to_numeric(base["co2e_t"], errors="coerce")).groupby(keys)["co2e_t"].sum()
+    d_sum = cur.groupby(keys)["co2e_t"].sum()
+    ad_var = (
+        cur.assign(v=(cur["ad_uncertainty_pct"] * cur["co2e_t"]) ** 2).groupby(keys)["v"].sum()
+    )  # rows of one category × gas are different activities
+    ef_by_key = cur.groupby([*keys, "_fk"]).agg(e=("co2e_t", "sum"), u=("ef_uncertainty_pct", "max"))
+    ef_var = ((ef_by_key["u"] * ef_by_key["e"]) ** 2).groupby(level=[0, 1]).sum()
+    idx = c_sum.index.union(d_sum.index)
+    t = pd.DataFrame(index=idx)
+    t["base_co2e_t"] = c_sum.reindex(idx, fill_value=0.0)
+    t["co2e_t"] = d_sum.reindex(idx, fill_value=0.0)
+    dabs = t["co2e_t"].abs().where(t["co2e_t"] != 0, np.nan)
+    t["ad_uncertainty_pct"] = np.sqrt(ad_var.reindex(idx, fill_value=0.0)) / dabs
+    t["ef_uncertainty_pct"] = np.sqrt(ef_var.reindex(idx, fill_value=0.0)) / dabs
+    t[["ad_uncertainty_pct", "ef_uncertainty_pct"]] = t[["ad_uncertainty_pct", "ef_uncertainty_pct"]].fillna(
+        0.0
+    )
+    t["combined_uncertainty_pct"] = np.sqrt(t["ad_uncertainty_pct"] ** 2 + t["ef_uncertainty_pct"] ** 2)
+    sum_c = float(t["base_co2e_t"].sum())
+    sum_d = float(t["co2e_t"].sum())
+    if sum_c == 0:
+        raise ValidationError([Problem("results", None, "base_year", "base-year total is zero: no trend")])
+    t["contribution_to_variance"] = (
+        (t["combined_uncertainty_pct"] * t["co2e_t"]) ** 2 / sum_d**2 if sum_d else np.nan
+    )
+    trend = (sum_d - sum_c) / sum_c * 100.0
+    t["sensitivity_a"] = (
+        (0.01 * t["co2e_t"] + sum_d - (0.01 * t["base_co2e_t"] + sum_c))
+        / (0.01 * t["base_co2e_t"] + sum_c)
+        * 100.0
+        - trend
+    ).abs()
+    t["sensitivity_b"] = (t["co2e_t"] / sum_c).abs()
+    t["trend_u_from_ef"] = t["sensitivity_a"] * t["ef_uncertainty_pct"]
+    t["trend_u_from_ad"] = t["sensitivity_b"] * t["ad_uncertainty_pct"] * math.sqrt(2.0)
+    t["trend_variance"] = t["trend_u_from_ef"] ** 2 + t["trend_u_from_ad"] ** 2
+    level_u = (
+        math.sqrt(float(((t["combined_uncertainty_pct"] * t["co2e_t"]) ** 2).sum())) / abs(sum_d)
+        if sum_d
+        else math.nan
+    )
+    return TrendUncertainty(
+        base_year=int(base_year),
+        year=int(year),
+        base_total_co2e_t=sum_c,
+        total_co2e_t=sum_d,
+        trend_pct=trend,
+        trend_uncertainty_pct_points=math.sqrt(float(t["trend_variance"].sum())),
+        level_uncertainty_pct=level_u,
+        table=t.reset_index(),
+    )

@@ -103,6 +103,27 @@ def keycategories_cmd(
         "summary": summary(table),
         "categories": table,
     }
+    extra: list[tuple[str, pd.DataFrame]] = []
+    if base_year is not None:
+        from carbonpeak.accounting.uncertainty import approach1_trend
+
+        tu = approach1_trend(res, base_year, year, region=reg)
+        data["trend_uncertainty"] = tu.to_dict()
+        extra.append(
+            (
+                "Approach 1 uncertainty (IPCC 2006 Vol 1 Ch 3 Table 3.2)",
+                pd.DataFrame(
+                    [
+                        {"figure": f"level uncertainty {year} (%)", "value": tu.level_uncertainty_pct},
+                        {"figure": f"trend {base_year}-{year} (%)", "value": tu.trend_pct},
+                        {
+                            "figure": "trend uncertainty (percentage points)",
+                            "value": tu.trend_uncertainty_pct_points,
+                        },
+                    ]
+                ),
+            )
+        )
     shown = table
     if fmt == Format.table:
         cols = ["category", "gas", "co2e_t", "level", "level_cumulative", "trend_contribution"]
@@ -113,7 +134,7 @@ def keycategories_cmd(
         + f", {reg or 'all regions'}"
         f", {inv.gwp}: {int(table['key'].sum())} of {len(table)}"
     )
-    emit(fmt, data=data, table=shown, title=title)
+    emit(fmt, data=data, table=shown, title=title, extra_tables=extra)
 
 
 def recalc_cmd(
