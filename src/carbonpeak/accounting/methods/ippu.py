@@ -522,7 +522,8 @@ def iron_steel(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
     """Tier 1 by route (CO2 = M × EF_route; CH4 from sinter) and carbonate fluxes (Eq 2.14)."""
     rows, problems = _rows(activity)
     out = _Out(problems=problems)
-    allowed = (*STEEL_ITEMS, "limestone", "dolomite")
+    fluxes = ("limestone", "dolomite", "magnesite", "siderite")
+    allowed = (*STEEL_ITEMS, *fluxes)
     for r in rows:
         if r.item in STEEL_ITEMS:
             for gas, unit in (("CO2", "tCO2/t"), ("CH4", "t/t")):
@@ -551,7 +552,7 @@ def iron_steel(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
                     "Tier 1",
                     "ippu_iron_steel",
                 )
-        elif r.item in ("limestone", "dolomite"):
+        elif r.item in fluxes:
             _carbonate(r, ctx, out, "ippu_iron_steel")
         else:
             _unknown(r, allowed, out, "iron and steel production")
