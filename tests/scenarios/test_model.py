@@ -260,3 +260,31 @@ def test_history_electricity_demand_matches_reported():
     for y, reported in {2020: 6926, 2021: 7867, 2022: 7870, 2023: 8502, 2024: 9121}.items():
         supply = sum(v[y] for v in r["generation_mwh"].values()) / 1e5
         assert supply == pytest.approx(reported, rel=0.01)
+
+
+def test_plateau_tolerance_moves_peak_earlier():
+    years = np.arange(2020, 2026)
+    total = np.array([[100.0, 110.0, 110.5, 110.8, 109.0, 108.0]])
+    assert peak_stats(total, years)["peak_year"][0] == 2023
+    assert peak_stats(total, years, plateau=0.01)["peak_year"][0] == 2021
+    with pytest.raises(ValueError):
+        peak_stats(total, years, plateau=-0.1)
+
+
+def test_latin_hypercube_sampling(plan):
+    lhs = sample_factors(plan, 1000, seed=4, sampling="lhs")
+    again = sample_factors(plan, 1000, seed=4, sampling="lhs")
+    assert all(np.array_equal(lhs[k], again[k]) for k in lhs)
+    u = plan.uncertainty["wind_solar_delivery"]
+    x = lhs["wind_solar_delivery"]
+    assert x.min() >= u.low
+    assert x.max() <= u.high
+    # stratified: every tenth of the probability mass holds exactly a tenth of the draws
+    from scipy import stats
+
+    q = stats.triang.cdf(x, (u.mode - u.low) / (u.high - u.low), loc=u.low, scale=u.high - u.low)
+    counts = np.histogram(q, bins=10, range=(0, 1))[0]
+    assert (counts == 100).all()
+    g = lhs["gdp_growth_shift"]
+    assert g.mean() == pytest.approx(0.0, abs=0.001)
+    assert g.std() == pytest.approx(plan.uncertainty["gdp_growth_shift"].sd, rel=0.05)

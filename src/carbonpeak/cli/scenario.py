@@ -171,11 +171,17 @@ def register(app: typer.Typer) -> None:
                    draws: int = typer.Option(2000, "--draws", min=1, help="Number of draws."),
                    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same result)."),
                    end: int = typer.Option(None, "--end", help="Last year (default: the scenario's horizon)."),
+                   sampling: str = typer.Option("random", "--sampling", help="random | lhs (Latin hypercube)"),
+                   plateau: float = typer.Option(0.0, "--plateau", min=0.0,
+                                                 help="Peak tolerance ε: peaked in y if later years ≤ E_y·(1+ε)."),
                    fmt: Format = FormatOption) -> None:
         """Peak-year distribution, P(peak before 2030), P(each target met) and the fan chart data."""
+        from carbonpeak.scenarios.montecarlo import SAMPLINGS
         from carbonpeak.scenarios.montecarlo import montecarlo as mc
 
-        r = mc(_load(scenario), draws=draws, seed=seed, end=end)
+        if sampling not in SAMPLINGS:
+            raise typer.BadParameter(f"--sampling must be one of {', '.join(SAMPLINGS)}")
+        r = mc(_load(scenario), draws=draws, seed=seed, end=end, sampling=sampling, plateau=plateau)
         fan = pd.DataFrame(r["fan"])
         for c in ("p05", "p50", "p95"):
             fan[c] = fan[c] / 1e6

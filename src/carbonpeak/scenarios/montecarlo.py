@@ -19,17 +19,47 @@ from carbonpeak.scenarios.scenario import Scenario, Uncertain
 QUANTILES = (0.05, 0.5, 0.95)
 
 
-def sample_factors(scenario: Scenario, draws: int, seed: int) -> dict[str, np.ndarray]:
-    """Draw every uncertain factor (sorted by name, so the stream does not depend on file order)."""
+SAMPLINGS = ("random", "lhs")
+
+
+def sample_factors(scenario: Scenario, draws: int, seed: int, sampling: str = "random",
+                   ) -> dict[str, np.ndarray]:
+    """Draw every uncertain factor (sorted by name, so the stream does not depend on file order).
+
+    ``sampling="random"``: independent draws from ``numpy.random.default_rng(seed)``;
+    ``"lhs"``: a Latin hypercube (``scipy.stats.qmc.LatinHypercube``, seeded) mapped through each
+    distribution's inverse CDF, which covers the ranges more evenly for the same number of draws.
+    """
     if draws < 1:
         raise ValueError("draws must be >= 1")
-    rng = np.random.default_rng(seed)
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"sampling must be one of {SAMPLINGS}")
     out: dict[str, np.ndarray] = {k: np.full(draws, v) for k, v in nominal_factors(scenario).items()}
-    for name in sorted(scenario.uncertainty):
-        if name not in FACTORS:
-            continue
+    names = [n for n in sorted(scenario.uncertainty) if n in FACTORS]
+    if sampling == "lhs":
+        from scipy.stats import qmc
+
+        u = qmc.LatinHypercube(d=max(len(names), 1), seed=seed).random(draws)
+        for j, name in enumerate(names):
+            out[name] = _ppf(scenario.uncertainty[name], u[:, j])
+        return out
+    rng = np.random.default_rng(seed)
+    for name in names:
         out[name] = _draw(scenario.uncertainty[name], rng, draws)
     return out
+
+
+def _ppf(u: Uncertain, q: np.ndarray) -> np.ndarray:
+    from scipy import stats
+
+    if u.dist == "normal":
+        return u.mean + u.sd * stats.norm.ppf(q) if u.sd > 0 else np.full(q.shape, u.mean)
+    if u.dist == "uniform":
+        return u.low + q * (u.high - u.low)
+    if u.dist == "triangular":
+        c = (u.mode - u.low) / (u.high - u.low)
+        return stats.triang.ppf(q, c, loc=u.low, scale=u.high - u.low)
+    return np.full(q.shape, u.value)
 
 
 def _draw(u: Uncertain, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -44,16 +74,17 @@ def _draw(u: Uncertain, rng: np.random.Generator, n: int) -> np.ndarray:
 
 def run_montecarlo(
     scenario: Scenario, draws: int = 2000, seed: int = 0, end: int | None = None,
-    inputs: Inputs | None = None,
+    inputs: Inputs | None = None, sampling: str = "random",
 ) -> tuple[Inputs, Result, dict[str, np.ndarray]]:
     """Sample and simulate; returns the inputs, the (draws, years) result and the factor draws."""
     inp = inputs if inputs is not None else prepare(scenario, end=end)
-    fac = sample_factors(scenario, draws, seed)
+    fac = sample_factors(scenario, draws, seed, sampling)
     return inp, simulate(inp, fac), fac
 
 
 def summarise(scenario: Scenario, inp: Inputs, res: Result, *, draws: int, seed: int,
-              deadline: int = PEAK_DEADLINE) -> dict[str, Any]:
+              deadline: int = PEAK_DEADLINE, plateau: float = 0.0, sampling: str = "random",
+              ) -> dict[str, Any]:
     """JSON-ready summary of a Monte Carlo run.
 
     Keys: ``scenario, draws, seed, years, p_peak_before_2030, p_not_peaked`` (max in the last
@@ -64,7 +95,7 @@ def summarise(scenario: Scenario, inp: Inputs, res: Result, *, draws: int, seed:
     """
     years = res.years
     total = res.total_co2_t
-    pk = peak_stats(total, years, deadline)
+    pk = peak_stats(total, years, deadline, plateau)
     yrs, counts = np.unique(pk["peak_year"], return_counts=True)
     dist = {int(y): float(c) / draws for y, c in zip(yrs, counts, strict=True)}
     q = np.quantile(total, QUANTILES, axis=0)
@@ -74,6 +105,8 @@ def summarise(scenario: Scenario, inp: Inputs, res: Result, *, draws: int, seed:
         "scenario": scenario.name,
         "draws": int(draws),
         "seed": int(seed),
+        "sampling": sampling,
+        "plateau": float(plateau),
         "years": [int(y) for y in years],
         "p_peak_before_2030": float(pk["before_deadline"].mean()),
         "p_not_peaked": float(1.0 - pk["peaked"].mean()),
@@ -93,10 +126,10 @@ def summarise(scenario: Scenario, inp: Inputs, res: Result, *, draws: int, seed:
 
 
 def montecarlo(scenario: Scenario, draws: int = 2000, seed: int = 0, end: int | None = None,
-               ) -> dict[str, Any]:
+               sampling: str = "random", plateau: float = 0.0) -> dict[str, Any]:
     """Run and summarise (see :func:`summarise`)."""
-    inp, res, _ = run_montecarlo(scenario, draws, seed, end)
-    return summarise(scenario, inp, res, draws=draws, seed=seed)
+    inp, res, _ = run_montecarlo(scenario, draws, seed, end, sampling=sampling)
+    return summarise(scenario, inp, res, draws=draws, seed=seed, plateau=plateau, sampling=sampling)
 
 
 def factor_table(scenario: Scenario) -> list[Mapping[str, Any]]:

@@ -20,9 +20,20 @@ from carbonpeak.scenarios.scenario import Scenario, load_target_catalog, target_
 PEAK_DEADLINE = 2030
 
 
-def peak_stats(total: np.ndarray, years: np.ndarray, deadline: int = PEAK_DEADLINE) -> dict[str, np.ndarray]:
-    """Per draw: peak year, peak value, ``peaked`` (max not in the last year), before-deadline flag."""
-    idx = np.argmax(total, axis=1)
+def peak_stats(total: np.ndarray, years: np.ndarray, deadline: int = PEAK_DEADLINE,
+               plateau: float = 0.0) -> dict[str, np.ndarray]:
+    """Per draw: peak year, peak value, ``peaked`` (peak not in the last year), before-deadline flag.
+
+    The peak year is the first year y with E_t ≤ E_y · (1 + plateau) for every later t; with
+    ``plateau = 0`` that is the year of the maximum (the first one if tied).
+    """
+    if plateau < 0:
+        raise ValueError("plateau must be >= 0")
+    later_max = np.full(total.shape, -np.inf)
+    if total.shape[1] > 1:
+        later_max[:, :-1] = np.maximum.accumulate(total[:, ::-1], axis=1)[:, ::-1][:, 1:]
+    ok = later_max <= total * (1.0 + plateau) + 1e-9 * np.abs(total)
+    idx = np.argmax(ok, axis=1)
     peak_year = years[idx]
     peaked = idx < (len(years) - 1)
     return {
