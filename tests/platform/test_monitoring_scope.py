@@ -117,3 +117,62 @@ def test_dashboard_monitoring_page_scoped(client):
     assert target["city"] in html
     other_cities = {"GD-GZ", "GD-SZ", "GD-ZH"} - {target["city"]}
     assert not any(f"<td>{oc}</td>" in html for oc in other_cities)
+
+
+def _wait(c, h, job_id):
+    import time
+
+    for _ in range(900):
+        st = c.get(f"/api/jobs/{job_id}", headers=h).json()
+        if st["status"] in ("done", "failed"):
+            return st
+        time.sleep(0.2)
+    raise AssertionError("job did not finish")
+
+
+def test_enterprise_ingests_own_readings_only(client):
+    c, target, _ = client
+    h = _h(c, "ent")
+    meters = c.get("/api/monitoring/units", headers=h).json()
+    assert meters
+    own_meter = c.app.state.cp.store.query(
+        "SELECT meter_id FROM mon_meters_current WHERE unit_id = ? LIMIT 1", [target["unit_id"]]
+    )["meter_id"][0]
+    other_meter = c.app.state.cp.store.query(
+        "SELECT m.meter_id FROM mon_meters_current m JOIN mon_units_current u USING (unit_id) WHERE u.uscc <> ? LIMIT 1",
+        [target["uscc"]],
+    )["meter_id"][0]
+    good = f"meter_id,ts,value\n{own_meter},2025-03-01T00:00:00+08:00,1.5\n".encode()
+    r = c.post("/api/monitoring/ingest", headers=h, files=[("files", ("r.csv", good, "text/csv"))])
+    assert r.status_code == 202, r.text
+    st = _wait(c, h, r.json()["job_id"])
+    assert st["status"] == "done", st["error"]
+    assert st["result"][0]["kind"] == "readings"
+    foreign = f"meter_id,ts,value\n{other_meter},2025-03-01T00:00:00+08:00,1.5\n".encode()
+    r = c.post("/api/monitoring/ingest", headers=h, files=[("files", ("f.csv", foreign, "text/csv"))])
+    assert r.status_code == 403
+    units_csv = b"unit_id,name\nX,Y\n"
+    r = c.post("/api/monitoring/ingest", headers=h, files=[("files", ("units.csv", units_csv, "text/csv"))])
+    assert r.status_code in (403, 422)
+    assert (
+        c.post(
+            "/api/monitoring/ingest", headers=_h(c, "officer"), files=[("files", ("r.csv", good, "text/csv"))]
+        ).status_code
+        == 403
+    )
+
+
+def test_projection_run_and_montecarlo_job(client):
+    c, _, _ = client
+    h = _h(c, "analyst")
+    assert "plan" in c.get("/api/projections/scenarios", headers=h).json()
+    run = c.post("/api/projections/run", headers=h, json={"scenario": "plan"}).json()
+    assert {"peak_year", "peak_co2_t", "trajectory"} <= set(run)
+    assert c.post("/api/projections/run", headers=h, json={"scenario": "../../etc/passwd"}).status_code == 422
+    assert c.post("/api/projections/run", headers=_h(c, "ent"), json={"scenario": "plan"}).status_code == 403
+    job = c.post(
+        "/api/projections/montecarlo", headers=h, json={"scenario": "plan", "draws": 200, "seed": 1}
+    ).json()
+    st = _wait(c, h, job["job_id"])
+    assert st["status"] == "done", st["error"]
+    assert 0 <= st["result"]["p_peak_before_2030"] <= 1

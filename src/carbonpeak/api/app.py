@@ -88,6 +88,15 @@ class CreditIn(BaseModel):
     period: str | None = None
 
 
+class ScenarioIn(BaseModel):
+    scenario: str = Field(default="plan", pattern="^[a-z0-9_-]{1,64}$")
+
+
+class MonteCarloIn(ScenarioIn):
+    draws: int = Field(default=2000, ge=10, le=100_000)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
 class ReportIn(BaseModel):
     year: int | None = Field(default=None, ge=2000, le=2100)
     lang: str = Field(default="zh", pattern="^(zh|en)$")
@@ -143,6 +152,70 @@ def access(request: Request, p: PrincipalDep) -> DataAccess:
 
 
 AccessDep = Annotated[DataAccess, Depends(access)]
+
+
+def _government(p: Principal) -> None:
+    if p.role not in (*PROVINCE_ROLES, "city_officer"):
+        raise PermissionDenied("projections are for province and city roles")
+
+
+def _packaged_scenario(name: str) -> str:
+    from carbonpeak.scenarios.scenario import available_scenarios
+
+    if name not in available_scenarios():
+        raise KeyError(f"scenario {name}")
+    return name
+
+
+_KIND_ORDER = ("units", "meters", "output", "budgets", "reported", "readings")
+
+
+def _ingest_plan(store: Store, p: Principal, paths: list[Path]) -> list[tuple[Path, str]]:
+    """Detect each file's kind, check the principal may send it, order registry before readings."""
+    import duckdb
+
+    from carbonpeak.monitoring.registry import detect_kind
+
+    plan = []
+    for path in paths:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            cols = (
+                duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{path.as_posix()}')")
+                .df()["column_name"]
+                .tolist()
+            )
+        else:
+            cols = [c for c in read_table(path).columns if not str(c).startswith("__")]
+        kind = detect_kind(cols, path.name)
+        if p.role == "enterprise":
+            if kind != "readings":
+                raise PermissionDenied(
+                    f"{path.name}: an enterprise may send readings only (registry data come from the province)"
+                )
+            _check_own_meters(store, p, path)
+        plan.append((path, kind))
+    return sorted(plan, key=lambda pk: _KIND_ORDER.index(pk[1]) if pk[1] in _KIND_ORDER else 99)
+
+
+def _check_own_meters(store: Store, p: Principal, path: Path) -> None:
+    import duckdb
+
+    src = f"read_parquet('{path.as_posix()}')" if path.suffix.lower() in (".parquet", ".pq") else None
+    if src is not None:
+        ids = duckdb.sql(f"SELECT DISTINCT CAST(meter_id AS VARCHAR) AS m FROM {src}").df()["m"].tolist()
+    else:
+        ids = read_table(path)["meter_id"].astype(str).str.strip().unique().tolist()
+    own = set(
+        store.query(
+            "SELECT m.meter_id FROM mon_meters_current m JOIN mon_units_current u USING (unit_id) WHERE u.uscc = ?",
+            [p.enterprise_id],
+        )["meter_id"]
+    )
+    foreign = sorted(set(ids) - own)
+    if foreign:
+        raise PermissionDenied(
+            f"{path.name}: meters not registered to your enterprise: {', '.join(foreign[:10])}"
+        )
 
 
 def _province(p: Principal) -> None:
@@ -455,7 +528,83 @@ def create_app(
             raise KeyError(name)
         return FileResponse(path)
 
+    # -- projections (issue 4) ------------------------------------------------------------------------
+    @app.get("/api/projections/scenarios", tags=["projections"])
+    def scenarios(p: PrincipalDep) -> list[str]:
+        from carbonpeak.scenarios.scenario import available_scenarios
+
+        return available_scenarios()
+
+    @app.post("/api/projections/run", tags=["projections"])
+    def projection_run(body: ScenarioIn, p: PrincipalDep) -> Any:
+        """One deterministic run of a packaged scenario (peak year and value, trajectory, ...)."""
+        _government(p)
+        from carbonpeak.scenarios.runs import run_scenario
+        from carbonpeak.scenarios.scenario import load_scenario
+
+        return json.loads(
+            to_json(run_scenario(load_scenario(_packaged_scenario(body.scenario))), indent=None)
+        )
+
+    @app.post("/api/projections/montecarlo", tags=["projections"], status_code=202)
+    def projection_mc(body: MonteCarloIn, p: PrincipalDep, request: Request) -> dict[str, Any]:
+        """Monte Carlo of a packaged scenario as a background job (P(peak before 2030), fan, ...)."""
+        _government(p)
+        name = _packaged_scenario(body.scenario)
+
+        def run(progress: Any) -> Any:
+            from carbonpeak.scenarios.montecarlo import run_montecarlo, summarise
+            from carbonpeak.scenarios.scenario import load_scenario
+
+            sc = load_scenario(name)
+            inp, res, _ = run_montecarlo(sc, body.draws, body.seed)
+            progress(0.8)
+            return json.loads(to_json(summarise(sc, inp, res, draws=body.draws, seed=body.seed), indent=None))
+
+        return {
+            "job_id": _state(request).jobs.submit("projection.montecarlo", p.username, run),
+            "status": "queued",
+        }
+
     # -- monitoring (issue 5) ------------------------------------------------------------------------
+    @app.post("/api/monitoring/ingest", tags=["monitoring"], status_code=202)
+    async def mon_ingest(
+        p: PrincipalDep, request: Request, files: Annotated[list[UploadFile], File()]
+    ) -> dict[str, Any]:
+        """Ingest registry files (units, meters, output, budgets, reported) and readings as a background job.
+
+        Province roles may send anything; an enterprise may send readings of its own meters only.
+        Each file is one all-or-nothing, idempotent batch; files are applied registry first.
+        """
+        import shutil
+        import tempfile
+
+        if p.role not in (*PROVINCE_ROLES, "enterprise"):
+            raise PermissionDenied("monitoring data are sent by the province or by the enterprise itself")
+        state = _state(request)
+        tmp = Path(tempfile.mkdtemp(prefix="cp-ingest-"))
+        try:
+            paths = _save_uploads(files, tmp)
+            plan = _ingest_plan(state.store, p, paths)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+        def run(progress: Any) -> Any:
+            from carbonpeak.monitoring.storage import ingest_path
+
+            try:
+                out = []
+                for i, (path, kind) in enumerate(plan):
+                    out.append(ingest_path(state.store, path, kind=kind, submitter=p.username).to_dict())
+                    out[-1]["file"] = path.name
+                    progress((i + 1) / len(plan))
+                return out
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+        return {"job_id": state.jobs.submit("monitoring.ingest", p.username, run), "status": "queued"}
+
     @app.get("/api/monitoring/units", tags=["monitoring"])
     def mon_units(dal: AccessDep) -> list[dict[str, Any]]:
         return _records(dal.monitoring_units())
@@ -528,23 +677,27 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))  # type: ignore[no-any-return]
 
 
+def _save_uploads(files: list[UploadFile], folder: Path) -> list[Path]:
+    """Write uploaded files into ``folder`` under their own names (so errors name them)."""
+    paths = []
+    for i, f in enumerate(files):
+        name = Path(f.filename or f"upload{i}.csv").name
+        if Path(name).suffix.lower() not in (".csv", ".xlsx", ".parquet"):
+            raise ValidationError([Problem(name, None, None, "upload a .csv, .xlsx or .parquet file")])
+        path = folder / f"{i:03d}" / name
+        path.parent.mkdir(parents=True)
+        path.write_bytes(f.file.read())
+        paths.append(path)
+    return paths
+
+
 @contextmanager
 def _uploaded(files: list[UploadFile]) -> Iterator[list[Path]]:
-    """Uploaded files written to a temporary folder under their own names (for error messages)."""
+    """Uploaded files in a temporary folder that is removed afterwards."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
-        paths = []
-        for i, f in enumerate(files):
-            name = Path(f.filename or f"upload{i}.csv").name
-            suffix = Path(name).suffix.lower()
-            if suffix not in (".csv", ".xlsx", ".parquet"):
-                raise ValidationError([Problem(name, None, None, "upload a .csv, .xlsx or .parquet file")])
-            path = Path(d) / f"{i:03d}" / name
-            path.parent.mkdir()
-            path.write_bytes(f.file.read())
-            paths.append(path)
-        yield paths
+        yield _save_uploads(files, Path(d))
 
 
 def _read_upload(filename: str, raw: bytes) -> pd.DataFrame:
