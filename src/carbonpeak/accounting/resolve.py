@@ -98,19 +98,33 @@ def resolve(
         else (pd.Series(category, index=rows.index) if isinstance(category, str) else category)
     )
     by_region, by_year = _deps(fs)
-    key = pd.DataFrame({"item": items.to_numpy(), "category": cats.to_numpy()})
-    uniq_items = set(key["item"].unique())
+    item_codes, item_uniq = pd.factorize(np.asarray(items.to_numpy(), dtype=object))
+    uniq_items = set(item_uniq)
     needs_region = any((i, parameter, gas) in by_region for i in uniq_items)
     needs_year = any((i, parameter, gas) in by_year for i in uniq_items)
-    key["region"] = rows["region"].to_numpy() if needs_region else ""
-    key["year"] = rows["year"].to_numpy() if needs_year else -1
-    group = key.groupby(["item", "category", "region", "year"], sort=False).ngroup().to_numpy()
-    firsts = key.drop_duplicates(keep="first")
-    # ngroup numbers groups in order of first appearance when sort=False
+    parts = [item_codes, pd.factorize(np.asarray(cats.to_numpy(), dtype=object))[0]]
+    if needs_region:
+        parts.append(pd.factorize(np.asarray(rows["region"].to_numpy(), dtype=object))[0])
+    if needs_year:
+        parts.append(pd.factorize(rows["year"].to_numpy())[0])
+    combined = np.zeros(n, dtype=np.int64)
+    for codes in parts:
+        combined = combined * (int(codes.max()) + 1 if n else 1) + codes
+    # groups numbered in order of first appearance; ``first_idx`` is a row of each group
+    group, uniq = pd.factorize(combined)
+    first_idx = np.zeros(len(uniq), dtype=np.int64)
+    first_idx[group[::-1]] = np.arange(n - 1, -1, -1)
+    it_arr = np.asarray(items.to_numpy(), dtype=object)[first_idx]
+    cat_arr = np.asarray(cats.to_numpy(), dtype=object)[first_idx]
+    reg_arr = (
+        np.asarray(rows["region"].to_numpy(), dtype=object)[first_idx] if needs_region else [""] * len(uniq)
+    )
+    yr_arr = rows["year"].to_numpy()[first_idx] if needs_year else [-1] * len(uniq)
+    firsts = list(zip(it_arr, cat_arr, reg_arr, yr_arr, strict=True))
     factors: list[FactorValue | None] = []
     vals: list[float] = []
     unit_errors: dict[int, str] = {}
-    for gi, (it, cat, reg, yr) in enumerate(firsts.itertuples(index=False, name=None)):
+    for gi, (it, cat, reg, yr) in enumerate(firsts):
         fv = fs.lookup(it, parameter, category=cat, gas=gas, region=reg, year=None if yr == -1 else int(yr))
         factors.append(fv)
         if fv is None:

@@ -109,20 +109,25 @@ def _combo_json(parts: Sequence[Resolved | None]) -> tuple[np.ndarray, list[str]
     used = [p for p in parts if p is not None]
     if not used:
         return np.zeros(0, dtype=int), ["[]"]
-    frame = pd.DataFrame({f"g{i}": p.group for i, p in enumerate(used)})
-    combo = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
-    firsts = frame.drop_duplicates(keep="first")
+    n = len(used[0].group)
+    combined = np.zeros(n, dtype=np.int64)
+    for p in used:
+        combined = combined * (len(p.factors) + 1) + p.group
+    combo, uniq = pd.factorize(combined)
+    first_idx = np.zeros(len(uniq), dtype=np.int64)
+    first_idx[combo[::-1]] = np.arange(n - 1, -1, -1)
     texts: list[str] = []
-    for gs in firsts.itertuples(index=False, name=None):
-        fvs = [used[i].factors[int(g)] for i, g in enumerate(gs)]
-        texts.append(json.dumps([_compact(f) for f in fvs if f is not None], ensure_ascii=False, default=str))
+    for i in first_idx:
+        fvs = [p.factors[int(p.group[i])] for p in used]
+        # ASCII JSON keeps every explain string 1 byte per character (no widening by CJK text)
+        texts.append(json.dumps([_compact(f) for f in fvs if f is not None], ensure_ascii=True, default=str))
     return combo, texts
 
 
 def _activity_parts(rows: pd.DataFrame, numbers: dict[str, np.ndarray] | None = None) -> list[str]:
     """The ``"activity": {...}`` JSON fragment of each row (shared by the gases of that row)."""
-    files = {f: json.dumps(f, ensure_ascii=False) for f in rows["__file__"].unique()}
-    units = {u: json.dumps(u, ensure_ascii=False) for u in rows["unit"].unique()}
+    files = {f: json.dumps(f, ensure_ascii=True) for f in rows["__file__"].unique()}
+    units = {u: json.dumps(u, ensure_ascii=True) for u in rows["unit"].unique()}
     keys = list(numbers or {})
     cols: list[list[Any]] = [
         [files[f] for f in rows["__file__"].to_numpy()],
@@ -151,7 +156,7 @@ def _explain(
     fragment once per activity row, so building it is a few string joins per row.
     """
     combo, texts = _combo_json(factor_parts)
-    head = json.dumps({"method": method, "formula": formula}, ensure_ascii=False)[:-1] + ", "
+    head = json.dumps({"method": method, "formula": formula}, ensure_ascii=True)[:-1] + ", "
     idx = np.arange(len(activity_parts)) if mask is None else np.flatnonzero(mask)
     if len(combo) == 0:
         out = [head + activity_parts[i] + ', "factors": []}' for i in idx]
@@ -177,10 +182,11 @@ def _fk_category(cats: Sequence[Resolved | None], n: int) -> np.ndarray:
     for r in cats:
         if r is None:
             continue
-        fc = np.array([(f.category if f is not None else "") for f in r.factors], dtype=object)[r.group]
-        fl = np.array([len(c) for c in fc], dtype=int) if n else np.zeros(0, dtype=int)
+        names = np.array([(f.category if f is not None else "") for f in r.factors], dtype=object)
+        lens = np.array([len(c) for c in names], dtype=int)
+        fl = lens[r.group]
         take = fl > blen
-        best = np.where(take, fc, best)
+        best = np.where(take, names[r.group], best)
         blen = np.maximum(blen, fl)
     return best
 
@@ -272,8 +278,15 @@ def _result(
     )
 
 
-def _key(items: np.ndarray, gas: str, fk_cat: np.ndarray, prefix: str = "") -> list[str]:
-    return [f"{prefix}{i}|{gas}|{c}" for i, c in zip(items, fk_cat, strict=True)]
+def _key(items: np.ndarray, gas: str, fk_cat: np.ndarray, prefix: str = "") -> np.ndarray:
+    """``<prefix><item>|<gas>|<factor category>`` per row (built once per distinct pair)."""
+    codes_i, ui = pd.factorize(np.asarray(items, dtype=object))
+    codes_c, uc = pd.factorize(np.asarray(fk_cat, dtype=object))
+    combo, uniq = pd.factorize(codes_i.astype(np.int64) * (len(uc) + 1) + codes_c)
+    texts = np.array(
+        [f"{prefix}{ui[u // (len(uc) + 1)]}|{gas}|{uc[u % (len(uc) + 1)]}" for u in uniq], dtype=object
+    )
+    return texts[combo] if len(combo) else np.zeros(0, dtype=object)
 
 
 @register("fuel_combustion", ("1.A",), "Fuel combustion, sectoral approach (IPCC 2006 Vol 2 Ch 2-3)")
@@ -320,7 +333,7 @@ def fuel_combustion(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
     formula_co2 = "CO2 = E × CC × OF × 44/12, E = amount × NCV (IPCC 2006 Vol 2 Eq 2.1)"
     bio_used = bio if (~np.isnan(bio.values)).any() else None
     fk_co2 = _fk_category([ncv, cc, of, bio_used], len(rows))
-    parts = _activity_parts(rows, {"energy_GJ": energy, "biogenic_fraction": bio_share})
+    parts = _activity_parts(rows, {"energy_GJ": energy})
     u_co2 = _quad(u_ncv, cc.uncertainty, of.uncertainty)
     fossil = bio_share < 1.0
     biog = bio_share > 0.0
@@ -334,7 +347,7 @@ def fuel_combustion(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
                 (co2 * (1 - bio_share))[m],
                 base_scope[m],
                 u_co2[m],
-                np.array(_key(items, "CO2", fk_co2), dtype=object)[m],
+                _key(items, "CO2", fk_co2)[m],
                 _explain("fuel_combustion", formula_co2, parts, co2_factors, m),
             )
         )
@@ -347,7 +360,7 @@ def fuel_combustion(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
                 (co2 * bio_share)[m],
                 "memo_biomass_co2",
                 u_co2[m],
-                np.array(_key(items, "CO2", fk_co2, "bio:"), dtype=object)[m],
+                _key(items, "CO2", fk_co2, "bio:")[m],
                 _explain("fuel_combustion", formula_co2, parts, co2_factors, m),
             )
         )
