@@ -306,3 +306,26 @@ def test_trend_uncertainty_table32_columns():
     # the level part equals Approach 1 (Eq 3.1/3.2) of year t
     assert r.level_uncertainty_pct == pytest.approx(approach1(cur).uncertainty_pct)
     assert r.to_dict()["by_category"][0]["category"] == "1.A.1"
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),  # activity (item) id: rows of one item share the activity draw
+            st.sampled_from(["CO2", "CH4", "N2O"]),
+            st.floats(1.0, 1e5),
+            st.floats(0.5, 15.0),
+            st.floats(0.5, 15.0),
+            st.integers(0, 3),
+        ),
+        min_size=2,
+        max_size=30,
+        unique_by=lambda t: (t[0], t[1]),
+    )
+)
+def test_mc_matches_approach1_with_shared_activity_and_factor_keys(rows):
+    df = frame([("1.A.1", f"i{a}", g, e, ad, ef, f"f{k}|{g}") for a, g, e, ad, ef, k in rows])
+    a1 = approach1(df)
+    mc = monte_carlo(df, draws=40000, seed=9)
+    assert mc.uncertainty_pct == pytest.approx(a1.uncertainty_pct, rel=0.05, abs=0.02)
