@@ -194,7 +194,12 @@ def _rows(activity: pd.DataFrame) -> tuple[list[_Row], list[Problem]]:
     df = activity.reset_index(drop=True)
     files = df["__file__"] if "__file__" in df.columns else pd.Series(["<data>"] * len(df))
     rownos = df["__row__"] if "__row__" in df.columns else pd.Series(np.arange(2, 2 + len(df)))
-    unc = df["uncertainty_pct"] if "uncertainty_pct" in df.columns else pd.Series([np.nan] * len(df))
+    unc = (
+        pd.to_numeric(df["uncertainty_pct"], errors="coerce").astype(float)
+        if "uncertainty_pct" in df.columns
+        else pd.Series([np.nan] * len(df))
+    ).to_numpy()
+    amounts = pd.to_numeric(df["amount"], errors="coerce").astype(float).to_numpy()
     factors: dict[str, float | None] = {}
     for i in range(len(df)):
         unit = str(df["unit"].iloc[i])
@@ -207,7 +212,7 @@ def _rows(activity: pd.DataFrame) -> tuple[list[_Row], list[Problem]]:
             except CarbonpeakError:
                 factors[unit] = None
         f = factors[unit]
-        amount = float(df["amount"].iloc[i])
+        amount = float(amounts[i])
         if f is None:
             problems.append(
                 Problem(file, rown, "unit", f"unit '{unit}' is not a mass; IPPU activity is in t")
@@ -216,7 +221,7 @@ def _rows(activity: pd.DataFrame) -> tuple[list[_Row], list[Problem]]:
         if not math.isfinite(amount) or amount < 0:
             problems.append(Problem(file, rown, "amount", f"must be a non-negative number: '{amount}'"))
             continue
-        u = pd.to_numeric(pd.Series([unc.iloc[i]]), errors="coerce").iloc[0]
+        u = unc[i]
         rows.append(
             _Row(
                 year=int(df["year"].iloc[i]),
@@ -224,7 +229,7 @@ def _rows(activity: pd.DataFrame) -> tuple[list[_Row], list[Problem]]:
                 category=str(df["category"].iloc[i]),
                 item=str(df["item"].iloc[i]),
                 amount_t=amount * f,
-                uncertainty_pct=float(u) if pd.notna(u) else math.nan,
+                uncertainty_pct=float(u),
                 file=file,
                 row=rown,
                 amount=amount,
