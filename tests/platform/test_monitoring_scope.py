@@ -176,3 +176,84 @@ def test_projection_run_and_montecarlo_job(client):
     st = _wait(c, h, job["job_id"])
     assert st["status"] == "done", st["error"]
     assert 0 <= st["result"]["p_peak_before_2030"] <= 1
+
+
+FALSIFICATION_KINDS = (
+    "reported_vs_metered",
+    "flat_line",
+    "submeter_mismatch",
+    "negative_value",
+    "spike",
+    "counter_reset",
+)
+
+
+def test_confirmed_falsification_feeds_credit_record(client):
+    c, _, _ = client
+    store = c.app.state.cp.store
+    row = store.query(
+        "SELECT a.alert_id, a.kind, u.uscc FROM mon_alerts a JOIN mon_units_current u USING (unit_id) "
+        f"WHERE a.kind IN ({', '.join(repr(k) for k in FALSIFICATION_KINDS)}) LIMIT 1"
+    ).iloc[0]
+    store.con.execute("UPDATE users SET assigned = ? WHERE username = 'verifier'", [row["uscc"]])
+    hv = _h(c, "verifier")
+    url = f"/api/monitoring/alerts/{row['alert_id']}/review"
+    r = c.post(
+        url, headers=hv, json={"comment": "metered data show 30 % more", "outcome": "confirmed_falsification"}
+    )
+    assert r.status_code == 200, r.text
+    rec = c.get("/api/credit", headers=_h(c, "analyst")).json()
+    assert any(e["enterprise_id"] == row["uscc"] and e["kind"] == "confirmed_falsification" for e in rec)
+    # a PUE or budget alert cannot be "confirmed as falsification"
+    other = store.query("SELECT alert_id FROM mon_alerts WHERE kind = 'pue_over_limit' LIMIT 1")["alert_id"][
+        0
+    ]
+    r = c.post(
+        f"/api/monitoring/alerts/{other}/review",
+        headers=_h(c, "analyst"),
+        json={"comment": "x", "outcome": "confirmed_falsification"},
+    )
+    assert r.status_code == 400
+
+
+def test_missed_deadlines_recorded_once(client):
+    c, target, units = client
+    h = _h(c, "analyst")
+    good = b"meter_id,ts,value\nM1,2025-03-01T00:00:00+08:00,10\n"
+    he = _h(c, "ent")
+    assert (
+        c.post(
+            "/api/submissions",
+            headers=he,
+            data={"kind": "readings", "period": "2025-03"},
+            files={"file": ("r.csv", good, "text/csv")},
+        ).status_code
+        == 201
+    )
+    body = {"kind": "readings", "period": "2025-03", "due": "2099-04-15"}
+    r1 = c.post("/api/credit/check-deadlines", headers=h, json=body).json()
+    assert target["uscc"] not in r1["missed"]
+    assert r1["count"] == units["uscc"].nunique() - 1
+    c.post("/api/credit/check-deadlines", headers=h, json=body)
+    rec = c.get("/api/credit", headers=h).json()
+    assert sum(1 for e in rec if e["kind"] == "missed_deadline") == r1["count"]
+    assert c.post("/api/credit/check-deadlines", headers=he, json=body).status_code == 403
+
+
+def test_repeated_limit_breaches_are_derived(client):
+    c, _, _ = client
+    store = c.app.state.cp.store
+    uscc = store.query(
+        "SELECT u.uscc FROM mon_alerts a JOIN mon_units_current u USING (unit_id) "
+        "WHERE a.kind IN ('pue_over_limit', 'product_over_limit') GROUP BY u.uscc ORDER BY count(*) DESC LIMIT 1"
+    )["uscc"][0]
+    n = int(
+        store.query(
+            "SELECT count(*) n FROM mon_alerts a JOIN mon_units_current u USING (unit_id) "
+            "WHERE u.uscc = ? AND a.kind IN ('pue_over_limit', 'product_over_limit', 'budget_over')",
+            [uscc],
+        )["n"][0]
+    )
+    rec = c.get("/api/credit", headers=_h(c, "analyst")).json()
+    derived = [e for e in rec if e["enterprise_id"] == uscc and e["kind"] == "repeated_limit_breach"]
+    assert (len(derived) >= 1) == (n >= 2)

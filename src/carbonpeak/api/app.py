@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -105,6 +105,13 @@ class ReportIn(BaseModel):
 
 class ReviewIn(BaseModel):
     comment: str = Field(min_length=1, max_length=2000)
+    outcome: str = Field(default="noted", pattern="^(noted|dismissed|confirmed_falsification)$")
+
+
+class DeadlineIn(BaseModel):
+    kind: str = Field(pattern="^(readings|output)$")
+    period: str = Field(min_length=1, max_length=32)
+    due: date
 
 
 class CompileIn(BaseModel):
@@ -619,7 +626,7 @@ def create_app(
 
     @app.post("/api/monitoring/alerts/{alert_id}/review", tags=["monitoring"])
     def mon_review(alert_id: str, body: ReviewIn, dal: AccessDep) -> dict[str, Any]:
-        rec = dal.review_alert(alert_id, body.comment)
+        rec = dal.review_alert(alert_id, body.comment, body.outcome)
         return {"alert_id": alert_id, "status": rec["status"], "reviewed_by": rec["reviewed_by"]}
 
     @app.get("/api/monitoring/pue", tags=["monitoring"])
@@ -635,6 +642,13 @@ def create_app(
             enterprise_id=body.enterprise_id, kind=body.kind, detail=body.detail, period=body.period
         )
         return {"event_id": event_id}
+
+    @app.post("/api/credit/check-deadlines", tags=["credit"])
+    def credit_deadlines(body: DeadlineIn, dal: AccessDep) -> dict[str, Any]:
+        """Record a missed deadline for each registered enterprise without a submission by the due date."""
+        due = datetime.combine(body.due, time(23, 59, 59), tzinfo=UTC)
+        missed = dal.check_deadlines(kind=body.kind, period=body.period, due=due)
+        return {"missed": missed, "count": len(missed)}
 
     @app.get("/api/credit", tags=["credit"])
     def credit(dal: AccessDep) -> list[dict[str, Any]]:

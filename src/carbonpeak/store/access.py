@@ -31,6 +31,7 @@ from carbonpeak.store.users import PermissionDenied, Principal
 
 PROVINCE_ROLES = ("admin", "province_analyst")
 CREDIT_KINDS = ("missed_deadline", "confirmed_falsification", "repeated_limit_breach")
+REVIEW_OUTCOMES = ("noted", "dismissed", "confirmed_falsification")
 
 
 def allowed(p: Principal, *, city: str | None, enterprise_id: str | None) -> bool:
@@ -222,13 +223,71 @@ class DataAccess:
         return event_id
 
     def credit_records(self) -> pd.DataFrame:
-        """Per-enterprise credit record (counts by kind and the events), scoped."""
+        """Per-enterprise credit record, scoped: the recorded events plus the repeated limit breaches
+        derived from monitoring alerts (rule in ``catalog/data/credit_rules.yaml``)."""
         pred, params = scope_predicate(self.p, city_col="NULL")
-        return self.store.query(
+        recorded = self.store.query(
             "SELECT enterprise_id, kind, detail, period, recorded_by, CAST(recorded_at AS VARCHAR) AS recorded_at"
-            f" FROM credit_events WHERE {pred} ORDER BY enterprise_id, recorded_at",
+            f" FROM credit_events WHERE {pred}",
             params,
         )
+        derived = self._repeated_breaches()
+        out = pd.concat([recorded, derived], ignore_index=True) if len(derived) else recorded
+        return out.sort_values(["enterprise_id", "kind", "period"], na_position="last").reset_index(drop=True)
+
+    def _repeated_breaches(self) -> pd.DataFrame:
+        from carbonpeak.catalog.loader import load_yaml
+
+        rule = load_yaml("credit_rules.yaml")["repeated_limit_breach"]
+        kinds = list(rule["alert_kinds"])
+        pred, params = scope_predicate(self.p, city_col="NULL", enterprise_col="u.uscc")
+        try:
+            return self.store.query(
+                "SELECT u.uscc AS enterprise_id, 'repeated_limit_breach' AS kind, "
+                "string_agg(a.kind || ' ' || a.unit_id || ' ' || CAST(a.period_start AS VARCHAR), '; ') AS detail, "
+                "CAST(year(a.period_start) AS VARCHAR) AS period, 'rule:credit_rules.yaml' AS recorded_by, "
+                "CAST(max(a.period_end) AS VARCHAR) AS recorded_at "
+                "FROM mon_alerts a JOIN mon_units_current u USING (unit_id) "
+                f"WHERE a.kind IN ({', '.join('?' for _ in kinds)}) AND {pred} "
+                "GROUP BY u.uscc, year(a.period_start) HAVING count(*) >= ?",
+                [*kinds, *params, int(rule["min_count_per_year"])],
+            )
+        except Exception:  # monitoring tables absent
+            return pd.DataFrame()
+
+    def check_deadlines(self, *, kind: str, period: str, due: datetime) -> list[str]:
+        """Record ``missed_deadline`` for every registered enterprise (owner of a monitored unit) with
+        no ``kind`` submission for ``period`` by ``due``.  Idempotent: one event per enterprise,
+        kind and period."""
+        require(self.p.role in PROVINCE_ROLES, "only the province checks reporting deadlines")
+        ents = self.store.query("SELECT DISTINCT uscc FROM mon_units_current ORDER BY uscc")["uscc"].tolist()
+        on_time = set(
+            self.store.query(
+                "SELECT DISTINCT enterprise_id FROM submissions WHERE kind = ? AND submission_id LIKE ? "
+                "AND submitted_at <= ?",
+                [kind, f"%/{kind}/{period}", due],
+            )["enterprise_id"]
+        )
+        missed = [e for e in ents if e not in on_time]
+        with self.store.transaction() as con:
+            for e in missed:
+                event_id = f"deadline:{e}:{kind}:{period}"
+                if con.execute("SELECT 1 FROM credit_events WHERE event_id = ?", [event_id]).fetchone():
+                    continue
+                detail = f"no {kind} submission for {period} by {due.date().isoformat()}"
+                con.execute(
+                    "INSERT INTO credit_events VALUES (?, ?, 'missed_deadline', ?, ?, ?, ?)",
+                    [event_id, e, detail, period, self.p.username, datetime.now(UTC)],
+                )
+                audit.append(
+                    self.store,
+                    actor=self.p.username,
+                    action="credit.record",
+                    entity="enterprise",
+                    entity_id=e,
+                    payload={"kind": "missed_deadline", "detail": detail, "period": period},
+                )
+        return missed
 
     # -- monitoring (issue 5): units are scoped by city and by owner (uscc = enterprise id) ------------
     def monitoring_units(self) -> pd.DataFrame:
@@ -254,8 +313,13 @@ class DataAccess:
             params = [*params, kind]
         return self.store.query(sql + " ORDER BY a.severity DESC, a.kind, a.unit_id", params)
 
-    def review_alert(self, alert_id: str, comment: str) -> dict[str, Any]:
-        """Mark an alert reviewed: the province, or a verifier assigned to the unit's owner."""
+    def review_alert(self, alert_id: str, comment: str, outcome: str = "noted") -> dict[str, Any]:
+        """Mark an alert reviewed: the province, or a verifier assigned to the unit's owner.
+
+        ``outcome`` is ``noted``, ``dismissed`` or ``confirmed_falsification``; a confirmed
+        falsification goes into the enterprise's credit record."""
+        if outcome not in REVIEW_OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(REVIEW_OUTCOMES)}")
         row = self.store.con.execute(
             "SELECT u.city, u.uscc FROM mon_alerts a JOIN mon_units_current u USING (unit_id) WHERE a.alert_id = ?",
             [alert_id],
@@ -266,9 +330,25 @@ class DataAccess:
             self.p.role in PROVINCE_ROLES or (self.p.role == "verifier" and row[1] in self.p.assigned),
             "only the province or a verifier assigned to this enterprise may review its alerts",
         )
+        from carbonpeak.catalog.loader import load_yaml
         from carbonpeak.monitoring.storage import review_alert
 
-        return review_alert(self.store, alert_id, comment=comment, reviewer=self.p.username)
+        if outcome == "confirmed_falsification":
+            kinds = load_yaml("credit_rules.yaml")["confirmed_falsification"]["alert_kinds"]
+            kind = self.store.con.execute(
+                "SELECT kind FROM mon_alerts WHERE alert_id = ?", [alert_id]
+            ).fetchone()[0]  # type: ignore[index]
+            if kind not in kinds:
+                raise ValueError(f"an alert of kind '{kind}' cannot be confirmed as falsification")
+        rec = review_alert(self.store, alert_id, comment=f"[{outcome}] {comment}", reviewer=self.p.username)
+        if outcome == "confirmed_falsification":
+            self.record_credit_event(
+                enterprise_id=row[1],
+                kind="confirmed_falsification",
+                detail=f"alert {alert_id}: {comment}",
+                period=str(rec.get("period_start")),
+            )
+        return rec
 
     def pue(self, grain: str = "month") -> pd.DataFrame:
         pred, params = scope_predicate(self.p, city_col="u.city", enterprise_col="u.uscc")
