@@ -72,11 +72,13 @@ def main() -> None:
     plan = _mc_plan(p)
 
     times = []
+    cpu = []
     out = None
     for _ in range(args.repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = monte_carlo(sel, draws=args.draws, seed=args.seed)
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
     tracemalloc.start()
     monte_carlo(sel, draws=args.draws, seed=args.seed)
     _, peak = tracemalloc.get_traced_memory()
@@ -95,7 +97,7 @@ def main() -> None:
         ("categories", len(p.categories)),
         ("activity keys", f"{len(p.u_a):,}"),
         ("factor keys", f"{len(p.u_f):,}"),
-        ("(factor key × category) groups", f"{len(plan.g_mean):,}"),
+        ("(factor key × category × sign) groups", f"{len(plan.g_mean):,}"),
         ("Gaussian draws per sample (after aggregation)", f"{plan.q_t.shape[1]:,}"),
         ("lognormal activity keys", f"{len(plan.e_a):,}"),
         ("draws", f"{args.draws:,}"),
@@ -103,6 +105,8 @@ def main() -> None:
             "Monte Carlo seconds (best / median of runs)",
             f"{min(times):.2f} / {sorted(times)[len(times) // 2]:.2f}",
         ),
+        ("Monte Carlo CPU seconds (best)", f"{min(cpu):.2f}"),
+        ("load average at the end (1/5/15 min)", " / ".join(f"{x:.1f}" for x in os.getloadavg())),
         ("Monte Carlo peak memory (tracemalloc)", f"{peak / 1024**2:.0f} MiB"),
         ("Approach 1 seconds", f"{t_a1:.3f}"),
         ("total tCO2e", f"{out.total_co2e_t:,.0f}"),
