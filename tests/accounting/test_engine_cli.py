@@ -121,3 +121,14 @@ def test_categories_lists_tree() -> None:
     codes = {c["code"] for c in d}
     assert {"3.B.1.a", "3.B.4.a.i"} <= codes
     assert "3.A.1" not in codes
+
+
+def test_import_grid_option(act_file: Path) -> None:
+    """M.ELEC uses the China Southern Grid factor unless --import-grid says otherwise."""
+    from carbonpeak.catalog.grid import grid_factor
+
+    south = run_json(["inventory", "compile", str(act_file), "-f", "json"])
+    nat = run_json(["inventory", "compile", str(act_file), "-f", "json", "--import-grid", "national"])
+    mwh = 10 * 1e8 / 1e3
+    assert south["memo"]["imported_electricity_co2_t"] == pytest.approx(mwh * grid_factor(2020, "south").value)
+    assert nat["memo"]["imported_electricity_co2_t"] == pytest.approx(mwh * grid_factor(2020, "national").value)

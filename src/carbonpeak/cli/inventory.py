@@ -62,7 +62,16 @@ def _default_gwp() -> str:
     return get_settings().gwp
 
 
-def _compile(files: list[Path], factors: list[Path], gwp: str, progress: Progress) -> Any:
+GridOpt = typer.Option(
+    None,
+    "--import-grid",
+    help="Grid factor for plain M.ELEC rows: south (default), national, ... (catalog grids).",
+)
+
+
+def _compile(
+    files: list[Path], factors: list[Path], gwp: str, progress: Progress, import_grid: str | None = None
+) -> Any:
     from carbonpeak.accounting.engine import compile_inventory
     from carbonpeak.catalog.factors import FactorSet
     from carbonpeak.model.activity import load_activity
@@ -72,7 +81,7 @@ def _compile(files: list[Path], factors: list[Path], gwp: str, progress: Progres
     progress.update(t, advance=1, description="loading factors")
     fs = FactorSet.default(overrides=factors)
     progress.update(t, advance=1, description=f"compiling {len(act):,} activity rows")
-    inv = compile_inventory(act, fs, gwp=gwp)
+    inv = compile_inventory(act, fs, gwp=gwp, options={"import_grid": import_grid} if import_grid else None)
     progress.update(t, advance=1)
     return inv
 
@@ -115,12 +124,13 @@ def compile_cmd(
     factors: list[Path] = FactorsOpt,
     year: int | None = typer.Option(None, "--year", help="Only this year."),
     region: str | None = typer.Option(None, "--region", help="Only this region (GD, GD-GZ, ...)."),
+    import_grid: str | None = GridOpt,
     fmt: Format = FormatOption,
 ) -> None:
     """Compile an inventory from activity files and print its summary."""
     gwp_set = gwp.value if gwp is not None else _default_gwp()
     with _progress() as progress:
-        inv = _compile(files, factors, gwp_set, progress)
+        inv = _compile(files, factors, gwp_set, progress, import_grid)
         summary = inv.summary(year=year, region=region)
         if uncertainty != UncertaintyMode.none:
             from carbonpeak.accounting import uncertainty as unc
@@ -155,12 +165,13 @@ def explain_cmd(
     item: str | None = typer.Option(None, "--item"),
     gwp: GwpSet | None = typer.Option(None, "--gwp"),
     factors: list[Path] = FactorsOpt,
+    import_grid: str | None = GridOpt,
     fmt: Format = FormatOption,
 ) -> None:
     """Show the activity rows and factors behind one figure (user overrides flagged)."""
     gwp_set = gwp.value if gwp is not None else _default_gwp()
     with _progress() as progress:
-        inv = _compile(files, factors, gwp_set, progress)
+        inv = _compile(files, factors, gwp_set, progress, import_grid)
     ex = inv.explain(category, year=year, region=region, gas=gas, item=item)
     rows = pd.DataFrame(
         [
