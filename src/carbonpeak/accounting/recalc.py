@@ -71,7 +71,7 @@ def _signatures(explain: Any) -> tuple[str, str]:
         return "", ""
     acts: list[tuple[Any, ...]] = []
     facs: list[tuple[Any, ...]] = []
-    act = doc.get("activity") if isinstance(doc, dict) else None
+    act = [doc.get("activity"), doc.get("activity_more")] if isinstance(doc, dict) else None
     for d in _walk(act):
         if "amount" in d:
             acts.append((str(d.get("item", "")), _num(d.get("amount")), str(d.get("unit", ""))))
@@ -215,7 +215,7 @@ def implied_ef_outliers(results: pd.DataFrame, tolerance_pct: float = 50.0) -> p
             doc = json.loads(explain) if isinstance(explain, str) and explain else {}
         except ValueError:
             continue
-        act = doc.get("activity") if isinstance(doc, dict) else None
+        act = [doc.get("activity"), doc.get("activity_more")] if isinstance(doc, dict) else None
         amounts = [d for d in _walk(act) if "amount" in d]
         if len(amounts) != 1:
             continue

@@ -142,11 +142,20 @@ class _Out:
                     formula=formula,
                     gas=gas,
                     mass_t=float(mass_t),
-                    activity=[a.where() for a in acts],
+                    **_activity_parts([a.where() for a in acts]),
                     factors=factors,
                 ),
             }
         )
+
+
+def _activity_parts(refs: list[dict[str, Any]]) -> dict[str, Any]:
+    """``activity``: the main activity row (a dict, as every method writes it); ``activity_more``:
+    the other rows folded into the same figure (clinker trade, HFC-23 destroyed, SF6 balance)."""
+    out: dict[str, Any] = {"activity": refs[0]}
+    if len(refs) > 1:
+        out["activity_more"] = refs[1:]
+    return out
 
 
 def _product_uncertainty(factors: dict[str, FactorValue], principal: str) -> float:
@@ -717,7 +726,7 @@ def sf6_electrical(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
                         ),
                         gas="SF6",
                         mass_t=float(net),
-                        activity=[{**r.where(), "sign": SF6_BALANCE_SIGNS[r.item]} for r in bal],
+                        **_activity_parts([{**r.where(), "sign": SF6_BALANCE_SIGNS[r.item]} for r in bal]),
                         factors={},
                     ),
                 }
