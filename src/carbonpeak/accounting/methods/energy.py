@@ -100,8 +100,15 @@ def _rows_problem(rows: pd.DataFrame, mask: np.ndarray, field: str, msg: Any) ->
 
 
 def _compact(fv: FactorValue) -> dict[str, Any]:
-    """A factor's explain record without the empty fields."""
-    return {k: v for k, v in fv.to_dict().items() if v is not None}
+    """A factor's explain record: value, unit, scope, source, status and provenance.
+
+    Empty fields are left out, and so is the free-text ``note`` (``carbonpeak factors show``
+    prints it); ``origin`` (the override file) is given when the factor was overridden.
+    """
+    d = {k: v for k, v in fv.to_dict().items() if v is not None and k != "note"}
+    if not fv.overridden:
+        d.pop("origin", None)
+    return d
 
 
 def _combo_json(parts: Sequence[Resolved | None]) -> tuple[np.ndarray, list[str]]:
@@ -162,7 +169,7 @@ def _explain(
         out = [head + activity_parts[i] + ', "factors": []}' for i in idx]
     else:
         tails = [', "factors": ' + t + "}" for t in texts]
-        out = [head + activity_parts[i] + tails[combo[i]] for i in idx]
+        out = [f"{head}{activity_parts[i]}{tails[combo[i]]}" for i in idx]
     return pd.Series(out, dtype=object)
 
 
