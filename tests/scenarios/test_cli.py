@@ -88,3 +88,18 @@ def test_decompose_sectors_multiplicative_chained(capsys):
         prod *= v
     assert prod == pytest.approx(r["total"])
     assert len(r["steps"]) == 4
+
+
+def test_kaya_of_projection_decomposes(tmp_path, capsys):
+    out = tmp_path / "plan_kaya.csv"
+    k = _json(capsys, ["scenario", "kaya", "plan", "--out", str(out), "--format", "json"])
+    run = _json(capsys, ["scenario", "run", "plan", "--format", "json"])
+    assert (tmp_path / "plan_kaya.meta.yaml").exists()
+    row = k["rows"][0]
+    prod = 1.0
+    for f in ("population", "gdp_per_capita", "energy_intensity", "fossil_share", "co2_per_fossil_energy"):
+        prod *= row[f]
+    assert prod * 1e-3 == pytest.approx(run["trajectory"]["2020"], rel=1e-9)  # kgce/yuan → tce
+    d = _json(capsys, ["decompose", str(out), "--from", "2020", "--to", "2030", "--format", "json"])
+    assert d["unit"] == "MtCO2"
+    assert d["total"] == pytest.approx((run["trajectory"]["2030"] - run["trajectory"]["2020"]) / 1e6, rel=1e-9)

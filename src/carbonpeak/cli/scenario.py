@@ -214,6 +214,29 @@ def register(app: typer.Typer) -> None:
 
         emit(fmt, table=pd.DataFrame(factor_table(_load(scenario))), title="Uncertain factors")
 
+    @sc.command("kaya")
+    def kaya(scenario: str = typer.Argument(..., help="Scenario name or YAML file."),
+             out: Path = typer.Option(None, "--out", help="Write the identity CSV (+ .meta.yaml units) here."),
+             fmt: Format = FormatOption) -> None:
+        """The Kaya identity of a projection, for ``carbonpeak decompose``."""
+        import yaml
+
+        from carbonpeak.scenarios.runs import KAYA_UNITS, kaya_table, run_scenario
+
+        r = run_scenario(_load(scenario))
+        df = pd.DataFrame(kaya_table(r))
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            df.to_csv(out, index=False)
+            meta = {"title": f"Kaya identity of scenario {r['scenario']}",
+                    "value": {"name": "gross CO2 (energy + process)", "unit": "MtCO2"},
+                    "factors": {k: {"unit": u} for k, u in KAYA_UNITS.items()}}
+            out.with_name(out.stem + ".meta.yaml").write_text(
+                yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        emit(fmt, data={"scenario": r["scenario"], "units": KAYA_UNITS, "rows": df.to_dict(orient="records"),
+                        "file": str(out) if out else None},
+             table=df.drop(columns=["source"]), title=f"Kaya identity, scenario {r['scenario']}")
+
     @sc.command("export")
     def export(scenarios: list[str] = typer.Argument(None, help="Scenarios (default: all packaged)."),
                iamc: Path = typer.Option(..., "--iamc", help="Output CSV in IAMC long format."),

@@ -194,3 +194,38 @@ def result_dict(scenario: Scenario, inp: Inputs, res: Result) -> dict[str, Any]:
         "population": _series(years, res.population),
         "targets": evaluate_checks(res, inp, resolve_checks(scenario), pk),
     }
+
+
+#: Units of the columns of :func:`kaya_table` (the ``.meta.yaml`` sidecar ``carbonpeak decompose`` reads).
+KAYA_UNITS = {
+    "population": "person",
+    "gdp_per_capita": "yuan/person",
+    "energy_intensity": "kgce/yuan",
+    "fossil_share": "1",
+    "co2_per_fossil_energy": "tCO2/tce",
+}
+
+
+def kaya_table(run: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The Kaya identity of a run, one row per year, ready for LMDI (``carbonpeak decompose``).
+
+    CO2 = population × GDP/population × primary energy/GDP × fossil energy/primary energy ×
+    CO2/fossil energy, with gross CO2 (energy + process) and primary energy by the
+    coal-substitution method; units in :data:`KAYA_UNITS` (GDP at 2020 prices).
+    """
+    rows = []
+    pe = run["primary_energy_tce"]
+    for y in run["years"]:
+        total = sum(pe[f][y] for f in pe)
+        fossil = total - pe["nonfossil"][y]
+        rows.append({
+            "year": int(y),
+            "population": run["population"][y],
+            "gdp_per_capita": run["gdp_yuan"][y] / run["population"][y],
+            "energy_intensity": total * 1000.0 / run["gdp_yuan"][y],
+            "fossil_share": fossil / total,
+            "co2_per_fossil_energy": run["trajectory"][y] / fossil,
+            "status": "synthetic",
+            "source": f"carbonpeak scenario '{run['scenario']}' (model projection, not an observation)",
+        })
+    return rows
