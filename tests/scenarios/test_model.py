@@ -288,3 +288,12 @@ def test_latin_hypercube_sampling(plan):
     g = lhs["gdp_growth_shift"]
     assert g.mean() == pytest.approx(0.0, abs=0.001)
     assert g.std() == pytest.approx(plan.uncertainty["gdp_growth_shift"].sd, rel=0.05)
+
+
+def test_scalar_parameter_given_as_path_is_an_error(tmp_path):
+    f = tmp_path / "s.yaml"
+    f.write_text("inherits: plan\nparameters:\n"
+                 "  industry.steel.elasticity: {unit: '1', values: {2020: 0.4, 2030: 0.2}, note: x}\n",
+                 encoding="utf-8")
+    with pytest.raises(CatalogError, match="one 'value'"):
+        prepare(load_scenario(f))

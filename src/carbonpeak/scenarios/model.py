@@ -145,6 +145,14 @@ PARAMETERS: dict[str, str] = {
 }
 
 
+def _is_scalar_param(name: str) -> bool:
+    """Parameters the model uses as one number (a base-year level or a constant), not a path."""
+    if name in (KWH_TCE_CALORIFIC_PARAM, "energy.fossil_other", "industry.cement.process_co2",
+                "land.co2_per_m3", "macro.gdp", "macro.population") or name.startswith(("fuel.", "nonco2.")):
+        return not name.endswith(".growth")
+    return name.endswith((".elasticity", ".electric_efficiency"))
+
+
 @dataclass
 class Inputs:
     """Scenario parameters converted to model units: scalars, text, or arrays over ``years``."""
@@ -212,6 +220,8 @@ def prepare(scenario: Scenario, start: int | None = None, end: int | None = None
         if unit == "text":
             inp.text[name] = str(p.value)
             continue
+        if p.values is not None and _is_scalar_param(name):
+            raise CatalogError(f"{p.defined_in}: parameter '{name}' takes one 'value', not year 'values'")
         if p.values is not None:
             anchors = {y: convert(v, p.unit, unit) for y, v in p.values.items()}
             inp.series[name] = interp_anchors(anchors, years)
