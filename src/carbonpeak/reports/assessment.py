@@ -17,6 +17,7 @@ from carbonpeak import __version__
 from carbonpeak.catalog.categories import sector_of
 from carbonpeak.catalog.regions import load_regions
 from carbonpeak.catalog.targets import load_indicators, load_targets
+from carbonpeak.errors import CarbonpeakError
 from carbonpeak.reports import charts
 from carbonpeak.reports.i18n import Messages
 from carbonpeak.reports.pdf import find_chromium, html_to_pdf
@@ -52,17 +53,30 @@ def fmt(v: Any, digits: int = 4) -> str:
     return str(v)
 
 
+def _unit(t: Messages) -> Any:
+    def unit(u: str) -> str:
+        try:
+            return t("u." + u)
+        except CarbonpeakError:
+            return u
+    return unit
+
+
 def _goal(t: Messages) -> Any:
+    unit_of = _unit(t)
+
     def goal(d: Mapping[str, Any]) -> str:
         if d["comparator"] == "between":
             g = f"{fmt(d['target_low'])}–{fmt(d['target_high'])}"
         elif d["kind"] == "yes_no":
             g = t("bool.yes")
+        elif d["unit"] == "year":
+            g = f"{t('cmp.' + d['comparator'])} {d['target']:.0f}"
         else:
             g = f"{t('cmp.' + d['comparator'])} {fmt(d['target'])}"
             if d["comparator"] == "about":
                 g += f" ±{fmt(d['tolerance'])}"
-        unit = "" if d["unit"] in ("1", "year") else f" {d['unit']}"
+        unit = "" if d["unit"] in ("1", "year") else f" {unit_of(d['unit'])}"
         base = f" vs {d['baseline_year']}" if d["kind"] in ("change", "rate") and d.get("baseline_year") else ""
         return f"{g}{unit}{base} ({d['target_year']})"
     return goal
@@ -95,7 +109,7 @@ def _trajectory_charts(a: Mapping[str, Any], t: Messages, lang: str) -> list[dic
                 path = [(y, path_value(tg, float(B), b_year, y) or 0.0) for y in range(b_year, tg.target_year + 1)]
             target_pt = (tg.target_year, tg.target_value)
         title = f"{tg.name(lang)}"
-        svg = charts.trajectory_chart(title, tr["unit"], observed, path, target_pt, labels)
+        svg = charts.trajectory_chart(title, _unit(t)(tr["unit"]), observed, path, target_pt, labels)
         out.append({"id": tid, "svg": svg, "has_data": bool(observed)})
     return out
 
@@ -141,12 +155,12 @@ def render_html(assessment: Mapping[str, Any], *, lang: str = "zh", inventory_re
                 "reductions": [next((c["reduction_pct"] for c in d["cities"] if c["region"] == code), None) for d in decs],
             })
         opt = next((d for d in decs if d["method"] == "optimise"), decs[0])
-        rows = sorted(opt["cities"], key=lambda c: -c["reduction_pct"])
-        colours = {"leading": "#0969da", "growing": "#1a7f37", "lagging": "#bf8700"}
+        order = [c["region"] for c in sorted(opt["cities"], key=lambda c: -c["reduction_pct"])]
+        series = {t("city.method." + d["method"]): [next(c["reduction_pct"] for c in d["cities"] if c["region"] == code)
+                                                   for code in order] for d in decs}
         ch["city"] = charts.city_bar_chart(
-            [regions[c["region"]].name(lang) if c["region"] in regions else c["region"] for c in rows],
-            [c["reduction_pct"] for c in rows], [colours.get(c.get("tier", ""), "#57606a") for c in rows],
-            t("city.method." + opt["method"]), t("col.reduction") + " %")
+            [regions[c].name(lang) if c in regions else c for c in order], series, t("city.chart"),
+            t("col.reduction") + " %")
     levers = list((outlook or {}).get("top_levers") or [])
     inds = load_indicators()
 
@@ -169,7 +183,8 @@ def render_html(assessment: Mapping[str, Any], *, lang: str = "zh", inventory_re
         a=a, t=t, lang=lang, fmt=fmt, goal=_goal(t), statuses=STATUSES, charts=ch, inventory=inv,
         city_rows=city_rows, levers=levers, demo=demo, version=__version__,
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), font_stack=charts.FONT_STACK,
-        reason=reason, region_name=lambda c: regions[c].name(lang) if c in regions else c,
+        reason=reason, unit=_unit(t),
+        rate_unit=lambda ru: "%/yr" if ru == "%/yr" else (_unit(t)(ru[:-3]) + "/yr" if ru.endswith("/yr") else ru), region_name=lambda c: regions[c].name(lang) if c in regions else c,
     )
 
 

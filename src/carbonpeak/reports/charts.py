@@ -111,18 +111,28 @@ def fan_chart(fan: Sequence[dict[str, float]], title: str, ylabel: str, history:
     if history:
         ax.plot([h[0] for h in history], [h[1] for h in history], "o-", color="#24292f", ms=3, lw=1.2)
     ax.axvline(2030, color="#cf222e", lw=0.8, ls=":")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title(title, fontsize=10, loc="left")
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", color="#d0d7de", lw=0.6)
     return _svg(fig)
 
 
-def city_bar_chart(names: Sequence[str], values: Sequence[float], colours: Sequence[str], title: str, xlabel: str) -> str:
+def city_bar_chart(names: Sequence[str], series: dict[str, Sequence[float]], title: str, xlabel: str) -> str:
+    """Grouped horizontal bars: one bar per method for each city."""
     _setup()
-    fig, ax = plt.subplots(figsize=(5.6, 0.22 * len(names) + 0.8))
-    ax.barh(list(range(len(names)))[::-1], values, color=list(colours), height=0.7)
-    ax.set_yticks(list(range(len(names)))[::-1], names, fontsize=8)
+    n, k = len(names), max(len(series), 1)
+    fig, ax = plt.subplots(figsize=(5.6, 0.16 * n * k / 1.4 + 1.0))
+    h = 0.8 / k
+    palette = ["#bf8700", "#0969da", "#1a7f37"]
+    for j, (label, vals) in enumerate(series.items()):
+        ys = [n - 1 - i + (k - 1 - 2 * j) * h / 2 for i in range(n)]
+        ax.barh(ys, list(vals), height=h, label=label, color=palette[j % len(palette)])
+    ax.set_yticks([n - 1 - i for i in range(n)], list(names), fontsize=7.5)
     ax.set_title(title, fontsize=10, loc="left")
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", color="#d0d7de", lw=0.6)
+    top = max((max(v) for v in series.values() if len(v)), default=1.0)
+    ax.set_xlim(0, top * 1.55 if top > 0 else 1.0)
+    ax.legend(frameon=True, framealpha=0.95, edgecolor="#d0d7de", fontsize=7.5, loc="lower right")
     return _svg(fig)

@@ -139,6 +139,21 @@ def assess(
     }
 
 
+CITY_GAPS = {
+    "unknown_target": "unknown provincial target '{target}'",
+    "not_change": "target '{target}' is not a change target; cannot decompose",
+    "no_base_year": "no year with both city emissions (inventory) and city GDP: no decomposition",
+    "cities_missing": "cities without emissions and GDP in {year}: {cities}",
+    "method_failed": "{method}: {error}",
+    "base_proxy": "city base year {year} used for the {baseline_year} baseline of the provincial target "
+                  "(latest year with city emissions and GDP)",
+}
+
+
+def _gap(code: str, **args: Any) -> dict[str, Any]:
+    return {"code": code, "args": args, "text": CITY_GAPS[code].format(**args)}
+
+
 def _cities(ind: pd.DataFrame, results: pd.DataFrame | None, regions: dict, cat: TargetCatalog, year: int,
             base_year: int, city_target: str, city_base_year: int | None, rules: Rules) -> dict[str, Any]:
     cities = [r for r in regions.values() if r.level == "city"]
@@ -147,11 +162,11 @@ def _cities(ind: pd.DataFrame, results: pd.DataFrame | None, regions: dict, cat:
     out: dict[str, Any] = {"dual_control": table.to_dict(orient="records"), "decompositions": [],
                            "ranking": [], "missed": [], "warnings": [], "gaps": []}
     if city_target not in cat.targets:
-        out["gaps"].append(f"unknown provincial target '{city_target}'")
+        out["gaps"].append(_gap("unknown_target", target=city_target))
         return out
     t = cat.targets[city_target]
     if t.kind != "change":
-        out["gaps"].append(f"target '{city_target}' is not a change target; cannot decompose")
+        out["gaps"].append(_gap("not_change", target=city_target))
         return out
     # base year: the requested one, else the latest year ≤ the target's baseline year with city emissions+GDP
     emis = ind[(ind["indicator"] == "co2_emissions") & (ind["region"].isin([c.code for c in cities]))]
@@ -162,13 +177,13 @@ def _cities(ind: pd.DataFrame, results: pd.DataFrame | None, regions: dict, cat:
         cands = [y for y in both if y <= (t.baseline.year if t.baseline else year)]
         by = max(cands) if cands else None
     if by is None:
-        out["gaps"].append("no year with both city emissions (inventory) and city GDP: no decomposition")
+        out["gaps"].append(_gap("no_base_year"))
         return out
     coal = coal_share_of_co2(results, COAL_ITEMS) if results is not None and len(results) else None
     base = city_base(ind, cities, by, coal)
     missing = sorted(set(c.code for c in cities) - set(base["region"] if len(base) else []))
     if missing:
-        out["gaps"].append(f"cities without emissions and GDP in {by}: {', '.join(missing)}")
+        out["gaps"].append(_gap("cities_missing", year=by, cities=", ".join(missing)))
     if len(base) < 2:
         return out
     dec_params = cat.decomposition
@@ -180,7 +195,7 @@ def _cities(ind: pd.DataFrame, results: pd.DataFrame | None, regions: dict, cat:
                           tier_preference=dec_params.get("tier_preference"),
                           tier_bounds=dec_params.get("tier_bounds"))
         except DecompositionError as exc:
-            out["gaps"].append(f"{method}: {exc}")
+            out["gaps"].append(_gap("method_failed", method=method, error=str(exc)))
             continue
         dd = d.to_dict()
         dd["base_year"] = by
@@ -189,6 +204,7 @@ def _cities(ind: pd.DataFrame, results: pd.DataFrame | None, regions: dict, cat:
     out["decompositions"] = [dd for _, dd in decs]
     out["base_year"] = by
     out["target"] = t.id
+    out["target_name_zh"], out["target_name_en"], out["target_status"] = t.name_zh, t.name_en, t.status
     if decs:
         d0 = next((d for d, _ in decs if d.method == "optimise"), decs[0][0])
         ranked = assess_cities(ind, d0, t, by, year, rules)
@@ -197,6 +213,5 @@ def _cities(ind: pd.DataFrame, results: pd.DataFrame | None, regions: dict, cat:
         out["missed"] = [r["region"] for r in out["ranking"] if r["missed"]]
         out["warnings"] = [r["region"] for r in out["ranking"] if r["status"] == "off_track" and not r["missed"]]
         if by != (t.baseline.year if t.baseline else by):
-            out["gaps"].append(f"city base year {by} used for the {t.baseline.year if t.baseline else '?'} baseline "
-                               "of the provincial target (latest year with city emissions and GDP)")
+            out["gaps"].append(_gap("base_proxy", year=by, baseline_year=t.baseline.year if t.baseline else "?"))
     return out

@@ -202,11 +202,15 @@ def decompose(
         def f(mu: float) -> float:
             return float((w * np.clip(p + mu, lo, hi)).sum() - need)
 
-        span = float(np.max(hi - lo) + np.max(np.abs(p)) + 1.0)
-        if abs(f(0.0)) < 1e-15 * max(1.0, abs(need)):
-            mu = 0.0
+        # f is non-decreasing in mu; at a every city sits on its lower bound, at b on its upper bound
+        a, b = float(np.min(lo - p)), float(np.max(hi - p))
+        fa, fb = f(a), f(b)
+        if fa >= 0:
+            mu = a
+        elif fb <= 0:
+            mu = b
         else:
-            mu = brentq(f, -span, span, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
+            mu = brentq(f, a, b, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
         r = np.clip(p + mu, lo, hi)
         # remove the last rounding residue on a free (unclipped) city so that the sum is exact
         free = (r > lo + 1e-15) & (r < hi - 1e-15)
