@@ -354,3 +354,12 @@ def test_unknown_gwp_set() -> None:
 
     with pytest.raises(CatalogError):
         compile_inventory(activity([(2020, "GD", "1.A.2.a", "raw_coal", 1, "t")]), factor_set(), gwp="SAR2")
+
+
+def test_unit_not_fitting_ncv_names_row() -> None:
+    """Natural gas in tonnes cannot use an NCV per 10^4 Nm3: the row and field are named."""
+    with pytest.raises(ValidationError) as e:
+        compile_inventory(activity([(2020, "GD", "1.A.2.a", "natural_gas", 5, "t")]), factor_set())
+    p = e.value.problems[0]
+    assert (p.file, p.row, p.field) == ("act.csv", 2, "unit")
+    assert "net calorific value" in p.message

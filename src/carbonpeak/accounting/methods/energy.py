@@ -214,17 +214,24 @@ def _energy_gj(
         ncv = resolve(ctx.factors, phys, "ncv", unit=None, category=category)
         problems += ncv.problems
         ncv_units = np.array([f.unit if f is not None else "" for f in ncv.factors], dtype=object)[ncv.group]
-        mult = np.empty(len(phys))
-        bad = np.zeros(len(phys), dtype=bool)
-        for i, (au, nu) in enumerate(zip(phys["unit"].to_numpy(), ncv_units, strict=True)):
+        # one unit conversion per distinct (activity unit, NCV unit) pair
+        u_codes, u_uniq = pd.factorize(np.asarray(phys["unit"].to_numpy(), dtype=object))
+        n_codes, n_uniq = pd.factorize(np.asarray(ncv_units, dtype=object))
+        pair, pairs = pd.factorize(u_codes.astype(np.int64) * (len(n_uniq) + 1) + n_codes)
+        pm = np.empty(len(pairs))
+        pbad = np.zeros(len(pairs), dtype=bool)
+        for j, code in enumerate(pairs):
+            au, nu = u_uniq[code // (len(n_uniq) + 1)], n_uniq[code % (len(n_uniq) + 1)]
             if not nu:
-                mult[i] = np.nan
+                pm[j] = np.nan
                 continue
             try:
-                mult[i] = _product_to(au, nu, "GJ")
-            except Exception:
-                mult[i] = np.nan
-                bad[i] = True
+                pm[j] = _product_to(au, nu, "GJ")
+            except Exception:  # a pint dimensionality error: mass activity, volume NCV, ...
+                pm[j] = np.nan
+                pbad[j] = True
+        mult = pm[pair]
+        bad = pbad[pair]
         if bad.any():
             problems += _rows_problem(
                 phys.reset_index(drop=True),
