@@ -114,7 +114,8 @@ def check_rows(
 def rows_with_file(df: pd.DataFrame) -> list[dict[str, Any]]:
     """Records including the dunder columns (itertuples renames them)."""
     cols = list(df.columns)
-    return [dict(zip(cols, vals, strict=True)) for vals in df.itertuples(index=False, name=None)]
+    values = [df[c].tolist() for c in cols]
+    return [dict(zip(cols, vals, strict=True)) for vals in zip(*values, strict=True)] if cols else []
 
 
 def convert_amounts(df: pd.DataFrame, target: str, what: str) -> tuple[np.ndarray, list[Problem]]:
@@ -142,18 +143,38 @@ def unit_dimension_is(unit: str, target: str) -> bool:
         return False
 
 
-_YEAR_BOUND: weakref.WeakKeyDictionary[FactorSet, frozenset[tuple[str, str]]] = weakref.WeakKeyDictionary()
+_MEMO: weakref.WeakKeyDictionary[
+    FactorSet, tuple[frozenset[tuple[str, str]], dict[tuple[Any, ...], FactorValue | None]]
+] = weakref.WeakKeyDictionary()
 
 
-def _year_bound(fs: FactorSet) -> frozenset[tuple[str, str]]:
-    """(item, parameter) pairs that have a row restricted to some years, in any layer."""
-    got = _YEAR_BOUND.get(fs)
+def _memo(fs: FactorSet) -> tuple[frozenset[tuple[str, str]], dict[tuple[Any, ...], FactorValue | None]]:
+    """(the (item, parameter) pairs with a year-bound row in any layer, the lookup memo) of a factor set."""
+    got = _MEMO.get(fs)
     if got is None:
-        got = frozenset(
+        year_bound = frozenset(
             (fv.item, fv.parameter) for fv in fs.rows() if fv.year_from is not None or fv.year_to is not None
         )
-        _YEAR_BOUND[fs] = got
+        got = (year_bound, {})
+        _MEMO[fs] = got
     return got
+
+
+def lookup(
+    ctx: MethodContext, item: str, parameter: str, *, category: str, region: str, year: int | None, gas: str = ""
+) -> FactorValue | None:
+    """``ctx.factors.lookup`` with the year dropped when no row of (item, parameter) is year-bound
+    (same answer), memoised per factor set: methods ask for the same factor once per row and year."""
+    fs = ctx.factors
+    year_bound, memo = _memo(fs)
+    if year is not None and (item, parameter) not in year_bound:
+        year = None
+    key = (item, parameter, category, gas, region, year)
+    try:
+        return memo[key]
+    except KeyError:
+        fv = memo[key] = fs.lookup(item, parameter, category=category, gas=gas, region=region, year=year)
+        return fv
 
 
 def factor(
@@ -166,20 +187,11 @@ def factor(
     year: int | None,
     gas: str = "",
 ) -> FactorValue:
-    """``ctx.factor`` with the year dropped from the lookup when no row of (item, parameter) is
-    year-bound (same answer; the factor set's cache then serves every year of a series)."""
-    if year is not None and (item, parameter) not in _year_bound(ctx.factors):
-        year = None
-    return ctx.factor(item, parameter, category=category, gas=gas, region=region, year=year)
-
-
-def lookup(
-    ctx: MethodContext, item: str, parameter: str, *, category: str, region: str, year: int | None, gas: str = ""
-) -> FactorValue | None:
-    """Like :func:`factor` but ``None`` when nothing matches."""
-    if year is not None and (item, parameter) not in _year_bound(ctx.factors):
-        year = None
-    return ctx.factors.lookup(item, parameter, category=category, gas=gas, region=region, year=year)
+    """Like :func:`lookup` but raises :class:`CatalogError` (via ``FactorSet.get``) when nothing matches."""
+    fv = lookup(ctx, item, parameter, category=category, region=region, year=year, gas=gas)
+    if fv is None:
+        return ctx.factor(item, parameter, category=category, gas=gas, region=region, year=year)
+    return fv
 
 
 def combined_uncertainty(fvs: Iterable[FactorValue | None]) -> float:
@@ -216,11 +228,9 @@ def activity_refs(recs: Sequence[dict[str, Any]], limit: int = 50) -> list[dict[
 def to_result(records: list[dict[str, Any]]) -> pd.DataFrame:
     if not records:
         return empty_result()
-    out = pd.DataFrame.from_records(records)
-    for c in RESULT_COLUMNS:
-        if c not in out.columns:
-            out[c] = np.nan
-    out = out[list(RESULT_COLUMNS)]
+    cols: dict[str, Any] = {c: [r.get(c, np.nan) for r in records] for c in RESULT_COLUMNS}
+    cols["explain"] = pd.Series(cols["explain"], dtype=object)  # long JSON texts: no arrow copy
+    out = pd.DataFrame(cols)
     out["year"] = out["year"].astype("int64")
     out["mass_t"] = out["mass_t"].astype(float)
     return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -55,8 +56,9 @@ WASTEWATER_RECOVERY = "wastewater_ch4_recovered"
 _TOL = 1e-9
 
 
-def _components() -> list[str]:
-    return sorted(k for k, v in get_items().items() if v.group == "msw_component")
+@lru_cache(maxsize=1)
+def _components() -> tuple[str, ...]:
+    return tuple(sorted(k for k, v in get_items().items() if v.group == "msw_component"))
 
 
 def _composition(ctx: MethodContext, cat: str, region: str, year: int) -> dict[str, FactorValue]:
@@ -79,6 +81,21 @@ def _split_bulk(ctx: MethodContext, rec: dict[str, Any], problems: list[Problem]
                                 f"to {total:.4f}; it must be between 0 and 1 (add or fix it with --factors FILE)"))
         return {}
     return {c: (rec["value"] * to(fv, "1"), fv) for c, fv in comp.items()}
+
+
+_SITE_JSON: dict[tuple[FactorValue, FactorValue], str] = {}
+
+
+def _site_json(f: FactorValue, ox: FactorValue) -> str:
+    """The F and OX factors of a site category as JSON, serialised once per pair of factor rows."""
+    key = (f, ox)  # frozen dataclasses: hashed by value
+    text = _SITE_JSON.get(key)
+    if text is None:
+        text = explain_json(f=f, ox=ox)
+        if len(_SITE_JSON) > 10_000:
+            _SITE_JSON.clear()
+        _SITE_JSON[key] = text
+    return text
 
 
 def _gap_problems(recs: list[dict[str, Any]], what: str) -> list[Problem]:
@@ -216,7 +233,6 @@ def solid_waste_disposal(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
                             "deposited_t_to_date": float(cumulative[yr - a]), "file": str(hist[0].get("__file__"))},
                 "ddocm_decomposed_t": float(ddoc[yr - y0]),
                 "ch4_generated_t": ch4_gen,
-                "site_factors": {"f": f.to_dict(), "ox": ox.to_dict()},
             }
             out.append(
                 {
@@ -225,7 +241,7 @@ def solid_waste_disposal(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
                     "ad_uncertainty_pct": ad_unc,
                     "ef_uncertainty_pct": combined_uncertainty([*seen.values(), f]),
                     "factor_key": f"{it}|CH4|{cat}",
-                    "explain": splice_json(head, factors=series_factors),
+                    "explain": splice_json(head, factors=series_factors, site_factors=_site_json(f, ox)),
                 }
             )
     for rec in recovery:
