@@ -150,7 +150,7 @@ def _is_scalar_param(name: str) -> bool:
     if name in (KWH_TCE_CALORIFIC_PARAM, "energy.fossil_other", "industry.cement.process_co2",
                 "land.co2_per_m3", "macro.gdp", "macro.population") or name.startswith(("fuel.", "nonco2.")):
         return not name.endswith(".growth")
-    return name.endswith((".elasticity", ".electric_efficiency"))
+    return name.endswith((".elasticity", ".electric_efficiency", ".coal", ".oil", ".gas", ".electricity"))
 
 
 @dataclass
