@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import io
 import re
+import warnings
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -55,7 +56,11 @@ def _setup() -> None:
 
 def _svg(fig: Any) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    with warnings.catch_warnings():
+        # glyphs absent from the CJK font (e.g. superscript 8) only affect text metrics here: the SVG keeps
+        # the text and the browser draws it with its own font fallback
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.savefig(buf, format="svg", bbox_inches="tight")
     plt.close(fig)
     s = buf.getvalue()
     s = s[s.index("<svg"):]
