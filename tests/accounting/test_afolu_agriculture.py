@@ -67,7 +67,9 @@ def test_manure_n2o_eq_10_25_with_system_shares() -> None:
              ov("dairy_cattle", "ms_share.mms_dry_lot", 0.3, "1", category="3.A.2"),
              ov("dairy_cattle", "ms_share.mms_pasture", 0.2, "1", category="3.A.2")])
     res = manure_management(act([(2020, "GD", "3.A.2", "dairy_cattle", 1000.0, "head")]), c)
-    assert mass(res, gas="N2O") == pytest.approx(1000 * 60 * (0.5 * 0.005 + 0.3 * 0.02) / 1000 * 44 / 28)
+    assert mass(res, gas="N2O", category="3.A.2") == pytest.approx(1000 * 60 * (0.5 * 0.005 + 0.3 * 0.02) / 1000 * 44 / 28)
+    # indirect (3.C.6, Eq 10.26-10.27): volatilised N = 60 t x (0.5 x 0.30 + 0.3 x 0.20) (Table 10.22), x EF4 0.01
+    assert mass(res, gas="N2O", category="3.C.6") == pytest.approx(60 * (0.5 * 0.30 + 0.3 * 0.20) * 0.01 * 44 / 28)
     assert mass(res, gas="CH4") == pytest.approx(1000 * 16 / 1000)  # Table 10.14 Asia temperate 16 kg/head
     ex = json.loads(res.loc[res.gas == "N2O", "explain"].iloc[0])
     assert set(ex["systems"]) == {"mms_solid_storage", "mms_dry_lot"}
@@ -82,10 +84,14 @@ def test_manure_shares_above_one_rejected() -> None:
 
 def test_user_shares_replace_the_default_set() -> None:
     """The default (all solid storage) is replaced, not topped up, by a user file giving any share."""
-    c = ctx([ov("swine", "ms_share.mms_dry_lot", 1.0, "1", category="3.A.2"),
+    c = ctx([ov("swine", "ms_share.mms_pit_storage", 1.0, "1", category="3.A.2"),
              ov("swine", "nex", 10.0, "kg/head/yr", category="3.A.2")])
     res = manure_management(act([(2020, "GD", "3.A.2", "swine", 1000.0, "head")]), c)
-    assert mass(res, gas="N2O") == pytest.approx(1000 * 10 * 0.02 / 1000 * 44 / 28)
+    assert mass(res, gas="N2O", category="3.A.2") == pytest.approx(1000 * 10 * 0.002 / 1000 * 44 / 28)
+    # a system without a FracGasMS default (swine on a dry lot) is an error naming the missing factor
+    c2 = ctx([ov("swine", "ms_share.mms_dry_lot", 1.0, "1", category="3.A.2")])
+    with pytest.raises(ValidationError, match=r"frac_gas_ms\.mms_dry_lot"):
+        manure_management(act([(2020, "GD", "3.A.2", "swine", 1000.0, "head")]), c2)
 
 
 def test_soils_direct_and_indirect_eq_11_1_11_9_11_10() -> None:

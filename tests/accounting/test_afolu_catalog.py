@@ -38,7 +38,7 @@ def _has(item: str, parameter: str, category: str, gas: str = "") -> bool:
 def _needs(it: str, kind: str, group: str) -> list[tuple[str, str, str]]:
     """(parameter, category, gas) that an activity item of this kind needs by default."""
     if kind == "livestock":
-        need = [("ef", "3.A.2", "CH4"), ("nex", "3.A.2", "")]
+        need = [("ef", "3.A.2", "CH4"), ("nex", "3.A.2", ""), ("ef4", "3.C.6", "N2O")]
         return need if it == "poultry" else [("ef", "3.A.1", "CH4"), *need]
     if kind == "manure_system":
         return [] if it in ("mms_pasture", "mms_burned_fuel") else [("ef3", "3.A.2", "N2O")]
@@ -108,3 +108,15 @@ def test_row_order_does_not_change_the_inventory(perm: list[int]) -> None:
     base = compile_inventory(act(MIXED), factors()).totals(by=("year", "category", "gas"))
     shuffled = compile_inventory(act([MIXED[i] for i in perm]), factors()).totals(by=("year", "category", "gas"))
     pd.testing.assert_frame_equal(base.reset_index(drop=True), shuffled.reset_index(drop=True), rtol=1e-12)
+
+
+def test_default_manure_shares_have_their_system_factors() -> None:
+    """Every (livestock, system) of the default shares has EF3 (3.A.2) and FracGasMS (3.C.6)."""
+    rows = read_factor_table(DATA_DIR / "factors" / "agriculture.csv")
+    pairs = [(fv.item, fv.parameter.split(".", 1)[1]) for fv in rows if fv.parameter.startswith("ms_share.")]
+    assert pairs
+    missing = [
+        (it, s) for it, s in pairs
+        if not (_has(s, "ef3", "3.A.2", "N2O") and _has(it, f"frac_gas_ms.{s}", "3.C.6"))
+    ]
+    assert missing == []

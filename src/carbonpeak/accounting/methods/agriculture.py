@@ -4,7 +4,8 @@ Methods (formulas and sources in ``docs/methods/afolu-waste.md``):
 
 * ``enteric_fermentation`` (3.A.1): CH4 = N × EF (IPCC 2006 Vol 4 Ch 10 Eq 10.19, Tier 1).
 * ``manure_management`` (3.A.2): CH4 = N × EF (Eq 10.22, Tier 1); direct N2O =
-  N × Nex × Σ_S (MS_S × EF3_S) × 44/28 (Eq 10.25).  Pasture and burned-for-fuel shares carry no
+  N × Nex × Σ_S (MS_S × EF3_S) × 44/28 (Eq 10.25); indirect N2O (3.C.6 rows) =
+  N × Nex × Σ_S (MS_S × FracGasMS_S) × EF4 × 44/28 (Eq 10.26-10.27).  Pasture and burned-for-fuel shares carry no
   3.A.2 N2O (they belong to 3.C.4 and 1.A).
 * ``managed_soils_n2o`` (3.C.4, 3.C.5): direct N2O = F × EF1 × 44/28 (Ch 11 Eq 11.1, EF by input),
   indirect N2O = F × (Frac_GAS × EF4 + Frac_LEACH × EF5) × 44/28 (Eq 11.9, 11.10), returned as
@@ -45,6 +46,9 @@ from carbonpeak.errors import CarbonpeakError, Problem
 #: Manure systems whose N2O is reported elsewhere (IPCC 2006 Vol 4 §10.5.2): pasture deposits in
 #: 3.C.4 (F_PRP), dung burned for fuel in 1.A.
 _NOT_IN_3A2 = ("mms_pasture", "mms_burned_fuel")
+
+#: Indirect N2O of manure management is reported under its own code (IPCC 2006 Vol 1 Table 8.2).
+_MANURE_INDIRECT = "3.C.6"
 
 #: Exponent of the organic-amendment scaling factor, IPCC 2006 Vol 4 Ch 5 Eq 5.3 (a fitted
 #: constant of the equation itself, not a default value).
@@ -112,9 +116,11 @@ def _manure_systems() -> list[str]:
     return sorted(k for k, v in get_items().items() if v.kind == "manure_system")
 
 
-@register("manure_management", ("3.A.2",), "Manure management CH4 (Tier 1) and direct N2O (Eq 10.25)")
+@register("manure_management", ("3.A.2",), "Manure management CH4 (Tier 1), direct N2O (Eq 10.25), indirect N2O (3.C.6)")
 def manure_management(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
-    """Manure management CH4 and direct N2O (IPCC 2006 Vol 4 Ch 10 Eq 10.22 and 10.25).
+    """Manure management CH4 and direct N2O (IPCC 2006 Vol 4 Ch 10 Eq 10.22 and 10.25), and the indirect
+    N2O of the N volatilised from the systems (Eq 10.26-10.27), returned as 3.C.6 rows.  Leaching
+    losses (Eq 10.28-10.29) are not estimated: IPCC 2006 gives no default FracLeachMS.
 
     System shares are factor rows ``ms_share.<system>`` of the livestock item (see the docs);
     shares may add to less than 1, never to more.  The latest factor file giving any share of a
@@ -151,21 +157,32 @@ def manure_management(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFram
             continue
         n_managed = 0.0
         n2o_n = 0.0
+        n_volatilised = 0.0
         used: list[FactorValue | None] = [nex]
+        used_ind: list[FactorValue | None] = [nex]
         parts: dict[str, Any] = {}
+        icat = _MANURE_INDIRECT
         for s, sh in shares.items():
             if s in _NOT_IN_3A2 or sh.value == 0:
                 continue
             try:
                 ef3 = factor(ctx, s, "ef3", category=cat, region=reg, year=yr, gas="N2O")
+                fgas = factor(ctx, it, f"frac_gas_ms.{s}", category=icat, region=reg, year=yr)
             except CarbonpeakError as exc:
                 problems.append(problem(rec, "item", str(exc)))
                 continue
             n_sys = rec["value"] * nex_t * to(sh, "1")
             n_managed += n_sys
             n2o_n += n_sys * to(ef3, "kg/kg")
+            n_volatilised += n_sys * to(fgas, "1")
             used.append(ef3)
-            parts[s] = {"share": sh, "ef3": ef3, "n_t": n_sys}
+            used_ind.append(fgas)
+            parts[s] = {"share": sh, "ef3": ef3, "frac_gas_ms": fgas, "n_t": n_sys}
+        try:
+            ef4 = factor(ctx, it, "ef4", category=icat, region=reg, year=yr, gas="N2O")
+        except CarbonpeakError as exc:
+            problems.append(problem(rec, "item", str(exc)))
+            continue
         out.append(
             _row(rec, cat, "CH4", ch4, [ef], f"{it}|CH4|{cat}", method="manure_management",
                  formula="CH4 [t] = N [head] x EF [t/head/yr]", factors={"ef": ef})
@@ -174,6 +191,12 @@ def manure_management(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFram
             _row(rec, cat, "N2O", n2o_n * N2O_N_TO_N2O, used, f"{it}|N2O|{cat}", method="manure_management",
                  formula="N2O [t] = N [head] x Nex [t N/head/yr] x sum_S(MS_S x EF3_S) x 44/28",
                  factors={"nex": nex}, systems=parts, managed_n_t=n_managed)
+        )
+        out.append(
+            _row(rec, icat, "N2O", n_volatilised * to(ef4, "kg/kg") * N2O_N_TO_N2O, [*used_ind, ef4],
+                 f"{it}|N2O|{icat}", method="manure_management (indirect, volatilisation)",
+                 formula="N2O [t] = N x Nex x sum_S(MS_S x FracGasMS_S) x EF4 x 44/28 (Eq 10.26-10.27)",
+                 factors={"nex": nex, "ef4": ef4}, systems=parts, volatilised_n_t=n_volatilised)
         )
     raise_if(problems)
     return to_result(out)
