@@ -28,6 +28,17 @@ from carbonpeak.catalog.regions import cities
 from carbonpeak.model.activity import validate_activity
 
 DEMO = Path(__file__).resolve().parents[1] / "src" / "carbonpeak" / "demo" / "data" / "activity"
+EXTRA = (
+    ("3.A.1", "buffalo", "head", 20_000.0),
+    ("3.A.2", "poultry", "head", 5.0e6),
+    ("3.C.4", "manure_n_applied", "t", 2_000.0),
+    ("3.B.4.a.i", "mangrove", "ha", 500.0),
+    ("4.A.3", "msw_bulk", "t", 5.0e5),
+    ("4.B", "composting", "t", 1.0e4),
+    ("4.C.1", "msw_bulk", "t", 3.0e5),
+    ("4.D.1", "domestic_bod_septic", "t", 2_000.0),
+    ("4.D.2", "industrial_cod_anaerobic_reactor", "t", 1_000.0),
+)
 
 
 def build(rows_per_region_year: int, years: range, seed: int = 0) -> pd.DataFrame:
@@ -58,6 +69,11 @@ def build(rows_per_region_year: int, years: range, seed: int = 0) -> pd.DataFram
             for (c, i, u), a in med.items():
                 scale[len(template)] = float(a) / 21.0
                 template.append((c, i, u))
+    # sectors without demo rows: one row of each kind per city and year (item ids and units as the
+    # afolu/waste methods expect them; amounts are city-sized round numbers)
+    for c, i, u, a in EXTRA:
+        scale[len(template)] = a
+        template.append((c, i, u))
     combos = [(c, f, unit[f]) for c in comb_cats for f in fuels]
     rng.shuffle(combos)
     template += combos[: max(0, rows_per_region_year - len(template))]
