@@ -29,12 +29,9 @@ USERS = {
 }
 
 
-@pytest.fixture(scope="session")
-def _template_db(tmp_path_factory):
-    """The users are created once (argon2 hashing is slow on purpose); each test gets a copy."""
-    path = tmp_path_factory.mktemp("template") / "svc.duckdb"
-    store = Store(path)
-    for name, kw in USERS.items():
+def seed_users(store: Store, users: dict[str, dict]) -> None:
+    """Create each user of ``users`` (name -> role, city, enterprise_id, assigned) with password PW."""
+    for name, kw in users.items():
         add_user(
             store,
             name,
@@ -44,6 +41,14 @@ def _template_db(tmp_path_factory):
             enterprise_id=kw.get("enterprise_id"),
             assigned=kw.get("assigned"),
         )
+
+
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory):
+    """The users are created once (argon2 hashing is slow on purpose); each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "svc.duckdb"
+    store = Store(path)
+    seed_users(store, USERS)
     store.con.execute("CHECKPOINT")
     store.close()
     return path

@@ -10,10 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.platform.conftest import serve_in_thread
+from tests.platform.conftest import seed_users, serve_in_thread
 
 from carbonpeak.store import Store
-from carbonpeak.store.users import add_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.service]
 
@@ -42,16 +41,7 @@ ALL_NAV = {"province", "cities", "monitoring", "enterprise", "audit"}
 def server(tmp_path_factory):
     db = tmp_path_factory.mktemp("web") / "web.duckdb"
     store = Store(db)
-    for name, kw in ROLES.items():
-        add_user(
-            store,
-            name,
-            PW,
-            kw["role"],
-            city=kw.get("city"),
-            enterprise_id=kw.get("enterprise_id"),
-            assigned=kw.get("assigned"),
-        )
+    seed_users(store, ROLES)
     with serve_in_thread(store) as url:
         yield url
     store.close()
