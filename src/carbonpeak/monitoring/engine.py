@@ -30,7 +30,7 @@ DEFAULT_SPARK_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.driver.memory": "2g",
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.execution.arrow.pyspark.enabled": "false",  # pandas 3 ChunkedArray columns are not accepted
     "spark.ui.showConsoleProgress": "false",
 }
 

@@ -2,8 +2,8 @@
 
 Stage 1 (on the engine, row level — the only stage that touches every reading):
 
-* timestamps become epoch seconds; the day is cut at midnight China Standard Time
-  (UTC+8, no daylight saving), ``day = (epoch + 28800) // 86400``;
+* the day is cut at midnight China Standard Time (UTC+8, no daylight saving):
+  ``day = date(ts + 8 h)`` with the engine session in UTC;
 * **interval** meters: each reading is the energy of the interval that *starts* at ``ts``;
   negative readings and readings above the meter's ``max_interval_value`` are counted and left
   out of the energy;
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as idt
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -52,8 +53,8 @@ METER_DAY_COLUMNS = (
     "n_impossible",
     "n_resets",
     "n_rollovers",
-    "first_epoch",
-    "last_epoch",
+    "first_us",
+    "last_us",
 )
 
 
@@ -75,25 +76,68 @@ def _meter_table(meters: pd.DataFrame) -> pd.DataFrame:
     return m
 
 
-def meter_day_expr(
-    readings: ir.Table, meters: ir.Table, *, day_from: int | None = None, day_to: int | None = None
-) -> ir.Table:
-    """Stage 1 as an Ibis expression: readings ⋈ meters → one row per meter and day.
+@ibis.udf.scalar.builtin(name="epoch_us")
+def _duckdb_epoch_us(ts: idt.Timestamp(timezone="UTC")) -> idt.int64:  # type: ignore[valid-type, empty-body]
+    """DuckDB: microseconds since 1970-01-01 UTC of a TIMESTAMPTZ (no time-zone cast per row)."""
 
-    ``readings`` needs ``meter_id``, ``ts`` (timestamp) and ``value``; ``meters`` needs
-    ``meter_id``, ``kind``, ``rollover`` and ``max_interval_value``.  Days outside
-    ``[day_from, day_to]`` are dropped after the window (so the first interval of ``day_from``
-    of a cumulative meter still sees the reading before it, if that reading is in ``readings``).
+
+@ibis.udf.scalar.builtin(name="unix_micros")
+def _spark_epoch_us(ts: idt.Timestamp(timezone="UTC")) -> idt.int64:  # type: ignore[valid-type, empty-body]
+    """Spark SQL: microseconds since 1970-01-01 UTC of a TIMESTAMP."""
+
+
+def epoch_us(ts: ir.TimestampValue, backend: str) -> ir.IntegerValue:
+    """Microseconds since the epoch, by the engine's own function.
+
+    Ibis' portable ``epoch_seconds`` casts a time-zone-aware timestamp to a naive one first,
+    which DuckDB does through ICU row by row (several times slower than the aggregation
+    itself); both engines have a direct function, so the pipeline names it per engine here —
+    the only engine-specific line of the pipeline.
     """
-    r = readings.select("meter_id", "ts", "value")
-    r = r.mutate(epoch=r.ts.epoch_seconds().cast("int64"), value=r.value.cast("float64"))
+    return (_spark_epoch_us if backend == "pyspark" else _duckdb_epoch_us)(ts)
+
+
+def meter_day_exprs(
+    readings: ir.Table,
+    meters: ir.Table,
+    *,
+    day_from: int | None = None,
+    day_to: int | None = None,
+    backend: str = "duckdb",
+) -> list[ir.Table]:
+    """Stage 1 as Ibis expressions: readings ⋈ meters → one row per meter and day.
+
+    Two expressions, one for interval meters (a plain aggregate) and one for cumulative meters
+    (a window per meter, then the aggregate); each scans the readings once and joins only the
+    meters of its kind, so the window never sorts interval readings.  ``readings`` needs
+    ``meter_id``, ``ts`` (timestamp) and ``value``; ``meters`` needs ``meter_id``, ``kind``,
+    ``rollover`` and ``max_interval_value``.  Days outside ``[day_from, day_to]`` are dropped after
+    the window (so the first interval of ``day_from`` of a cumulative meter still sees the
+    reading before it, if that reading is in ``readings``).
+    """
     big = ibis.literal(1e300)
-    m = meters.select("meter_id", "kind", "rollover", "max_interval_value")
-    j = r.join(m, "meter_id")
+    cols = list(METER_DAY_COLUMNS)
+
+    def base(kind: str) -> ir.Table:
+        r = readings.select("meter_id", "ts", "value")
+        r = r.mutate(us=epoch_us(r.ts, backend), value=r.value.cast("float64"))
+        m = meters.filter(meters.kind == kind).select("meter_id", "rollover", "max_interval_value")
+        return r.join(m, "meter_id")
+
+    def cst_day(us: ir.IntegerValue) -> ir.IntegerValue:
+        # China Standard Time is UTC+8 all year: day number = (µs since epoch + 8 h) // 1 day
+        return (us + CST_OFFSET_S * 1_000_000) // (DAY_S * 1_000_000)
+
+    def window(t: ir.Table) -> ir.Table:
+        if day_from is not None:
+            t = t.filter(t.day >= day_from)
+        if day_to is not None:
+            t = t.filter(t.day <= day_to)
+        return t
 
     # interval meters -------------------------------------------------------------------
-    iv = j.filter(j.kind == "interval")
-    iv = iv.mutate(day=(iv.epoch + CST_OFFSET_S) // DAY_S)
+    iv = base("interval")
+    iv = iv.mutate(day=cst_day(iv.us))
     neg = iv.value < 0
     imp = iv.value > iv.max_interval_value.fill_null(big)
     good = ~neg & ~imp
@@ -104,14 +148,16 @@ def meter_day_expr(
         vmax=iv.value.max(),
         n_negative=neg.cast("int64").sum(),
         n_impossible=imp.cast("int64").sum(),
-        first_epoch=iv.epoch.min(),
-        last_epoch=iv.epoch.max(),
+        first_us=iv.us.min(),
+        last_us=iv.us.max(),
     )
+    zero = ibis.literal(0).cast("int64")
+    a = window(a.mutate(n_resets=zero, n_rollovers=zero).select(*cols))
 
     # cumulative meters: one window per meter ordered by time --------------------------
-    cv = j.filter(j.kind == "cumulative")
-    w = ibis.window(group_by=cv.meter_id, order_by=cv.epoch)
-    cv = cv.mutate(prev=cv.value.lag().over(w), prev_epoch=cv.epoch.lag().over(w))
+    cv = base("cumulative")
+    w = ibis.window(group_by=cv.meter_id, order_by=cv.us)
+    cv = cv.mutate(prev=cv.value.lag().over(w), prev_us=cv.us.lag().over(w))
     cv = cv.filter(cv.prev.notnull())
     d = cv.value - cv.prev
     ro = cv.rollover
@@ -119,7 +165,7 @@ def meter_day_expr(
     is_reset = (d < 0) & ~is_roll
     e = ibis.cases((is_roll, ro - cv.prev + cv.value), (is_reset, cv.value), else_=d)
     cv = cv.mutate(
-        day=(cv.prev_epoch + CST_OFFSET_S) // DAY_S,
+        day=cst_day(cv.prev_us),
         e=e,
         is_roll=is_roll,
         is_reset=is_reset,
@@ -136,18 +182,10 @@ def meter_day_expr(
         n_impossible=cv.is_imp.cast("int64").sum(),
         n_resets=cv.is_reset.cast("int64").sum(),
         n_rollovers=cv.is_roll.cast("int64").sum(),
-        first_epoch=cv.prev_epoch.min(),
-        last_epoch=cv.prev_epoch.max(),
+        first_us=cv.prev_us.min(),
+        last_us=cv.prev_us.max(),
     )
-    zero = ibis.literal(0).cast("int64")
-    a = a.mutate(n_resets=zero, n_rollovers=zero)
-    cols = list(METER_DAY_COLUMNS)
-    out = a.select(*cols).union(b.select(*cols))
-    if day_from is not None:
-        out = out.filter(out.day >= day_from)
-    if day_to is not None:
-        out = out.filter(out.day <= day_to)
-    return out
+    return [a, window(b.select(*cols))]
 
 
 def restrict_readings(readings: ir.Table, date_from: dt.date, date_to: dt.date) -> ir.Table:
@@ -160,8 +198,9 @@ def restrict_readings(readings: ir.Table, date_from: dt.date, date_to: dt.date) 
         readings = readings.filter(
             dcol >= ibis.literal(date_from - dt.timedelta(days=2)), dcol <= ibis.literal(date_to + dt.timedelta(days=2))
         )
-    ep = readings.ts.epoch_seconds()
-    return readings.filter((ep >= lo_s) & (ep < hi_s))
+    lo_ts = dt.datetime.fromtimestamp(lo_s, tz=dt.UTC)
+    hi_ts = dt.datetime.fromtimestamp(hi_s, tz=dt.UTC)
+    return readings.filter((readings.ts >= ibis.literal(lo_ts)) & (readings.ts < ibis.literal(hi_ts)))
 
 
 def compute_meter_day(
@@ -175,14 +214,21 @@ def compute_meter_day(
     mt = ibis.memtable(_meter_table(meters))
     if date_from is not None and date_to is not None:
         readings = restrict_readings(readings, date_from, date_to)
-    expr = meter_day_expr(
+    exprs = meter_day_exprs(
         readings,
         mt,
         day_from=day_number(date_from) if date_from else None,
         day_to=day_number(date_to) if date_to else None,
+        backend=con.name,
     )
-    df = con.to_pandas(expr)
-    for c in ("day", "n", "n_negative", "n_impossible", "n_resets", "n_rollovers", "first_epoch", "last_epoch"):
+    kinds = set(meters["kind"])
+    parts = [con.to_pandas(e) for e, k in zip(exprs, ("interval", "cumulative"), strict=True) if k in kinds]
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(METER_DAY_COLUMNS))
+    df["day"] = pd.to_numeric(df["day"]).astype("int64")
+    for c in ("first_us", "last_us"):
+        df[c.replace("_us", "_epoch")] = pd.to_numeric(df[c]).fillna(0).astype("int64") // 1_000_000
+    df = df.drop(columns=["first_us", "last_us"])
+    for c in ("n", "n_negative", "n_impossible", "n_resets", "n_rollovers", "first_epoch", "last_epoch"):
         df[c] = pd.to_numeric(df[c]).fillna(0).astype("int64")
     for c in ("energy", "vmin", "vmax"):
         df[c] = pd.to_numeric(df[c]).astype("float64")

@@ -26,10 +26,13 @@ SRC_QUALITY = (
 
 
 def _loc(units: pd.DataFrame, unit_id: str, meter_id: str | None = None) -> tuple[str, str | None]:
-    if unit_id in units.index:
-        u = units.loc[unit_id]
-        s = f"unit {unit_id} ({u['name']}, {u['city']})"
-        city = str(u["city"])
+    m = units.attrs.get("_locmap")
+    if m is None:
+        m = {str(u): (str(n), str(c)) for u, n, c in zip(units["unit_id"], units["name"], units["city"], strict=True)}
+        units.attrs["_locmap"] = m
+    if unit_id in m:
+        name, city = m[unit_id]
+        s = f"unit {unit_id} ({name}, {city})"
     else:
         s, city = f"unit {unit_id}", None
     if meter_id:
@@ -190,7 +193,8 @@ def _submeter_alerts(res: PipelineResult, cat: MonitoringCatalog, units: pd.Data
         return []
     kids = kids.copy()
     punit = kids["parent_meter_id"].map(meters["unit"])
-    kids["conv"] = [conversion_factor(a, b) for a, b in zip(kids["unit"], punit, strict=True)]
+    pairs = {(a, b): conversion_factor(a, b) for a, b in set(zip(kids["unit"], punit, strict=True))}
+    kids["conv"] = [pairs[(a, b)] for a, b in zip(kids["unit"], punit, strict=True)]
     kids["e_parent_unit"] = kids["energy"] * kids["conv"]
     kids["ok"] = kids["completeness"] >= cmin
     s = kids.groupby(["parent_meter_id", "day"], as_index=False).agg(

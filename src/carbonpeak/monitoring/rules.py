@@ -56,31 +56,36 @@ def pue_table(res: PipelineResult, cat: MonitoringCatalog) -> pd.DataFrame:
     if dcs.empty or res.meter_day.empty:
         return pd.DataFrame(columns=cols)
     md = res.meter_day[(res.meter_day["energy_type"] == "electricity") & res.meter_day["unit_id"].isin(dcs["unit_id"])]
-    top = md[md["parent_meter_id"].fillna("") == ""].groupby(["unit_id", "date"])["kwh"].sum().rename("total_kwh")
-    it = md[md["point"] == "it"].groupby(["unit_id", "date"])["kwh"].sum().rename("it_kwh")
+    top = md[md["parent_meter_id"].fillna("") == ""].groupby(["unit_id", "day"])["kwh"].sum().rename("total_kwh")
+    it = md[md["point"] == "it"].groupby(["unit_id", "day"])["kwh"].sum().rename("it_kwh")
     d = pd.concat([top, it], axis=1, join="inner").reset_index()
     d = d[d["it_kwh"] > 0]
     if d.empty:
         return pd.DataFrame(columns=cols)
-    ts = pd.to_datetime(d["date"])
-    d["day_p"] = ts.dt.strftime("%Y-%m-%d")
-    d["month_p"] = ts.dt.strftime("%Y-%m")
-    d["year_p"] = ts.dt.strftime("%Y")
+    days64 = d["day"].to_numpy().astype("datetime64[D]")
+    d["day_p"] = days64.astype(str)
+    d["month_p"] = days64.astype("datetime64[M]").astype(str)
+    d["year_p"] = days64.astype("datetime64[Y]").astype(str)
     hub = dcs.set_index("unit_id")["hub_node"].astype(bool)
     frames = []
     for grain in ("day", "month", "year"):
         g = d.groupby(["unit_id", f"{grain}_p"], as_index=False).agg(
-            period_start=("date", "min"), period_end=("date", "max"), days=("date", "nunique"),
+            d0=("day", "min"), d1=("day", "max"), days=("day", "nunique"),
             total_kwh=("total_kwh", "sum"), it_kwh=("it_kwh", "sum"),
         )  # fmt: skip
         g = g.rename(columns={f"{grain}_p": "period"})
         g["grain"] = grain
         frames.append(g)
     out = pd.concat(frames, ignore_index=True)
+    out["period_start"] = out["d0"].to_numpy().astype("datetime64[D]").astype(object)
+    out["period_end"] = out["d1"].to_numpy().astype("datetime64[D]").astype(object)
     out["pue"] = out["total_kwh"] / out["it_kwh"]
-    out["limit_value"] = [float(_pue_limit(cat, bool(hub.get(u, False)))["limit"]) for u in out["unit_id"]]
+    limits = {True: float(_pue_limit(cat, True)["limit"]), False: float(_pue_limit(cat, False)["limit"])}
+    out["limit_value"] = out["unit_id"].map(hub).fillna(False).astype(bool).map(limits)
     out["over_limit"] = out["pue"] > out["limit_value"]
-    out["grade"] = [_grade(cat, p) for p in out["pue"]]
+    edges = [float(g["max_pue"]) for g in cat.pue_grades]
+    labels = np.array([str(g["grade"]) for g in cat.pue_grades] + ["below grade 3"], dtype=object)
+    out["grade"] = labels[np.searchsorted(edges, out["pue"].to_numpy(), side="left")]
     return out[cols].reset_index(drop=True)
 
 
@@ -91,7 +96,8 @@ def pue_alerts(pue: pd.DataFrame, res: PipelineResult, cat: MonitoringCatalog) -
         return alerts
     g3 = cat.pue_grades[-1]
     g3src = f"GB 40879-2021 grade 3 (limit value) PUE <= {g3['max_pue']}: {g3['source']} [{g3['status']}]"
-    for (uid, grain), g in pue.groupby(["unit_id", "grain"]):
+    flagged = pue[pue["over_limit"] | (pue["grade"] == "below grade 3")]
+    for (uid, grain), g in flagged.groupby(["unit_id", "grain"]):
         hub = bool(units.loc[uid, "hub_node"]) if uid in units.index else False
         lim = _pue_limit(cat, hub)
         src = f"PUE limit {lim['limit']} ({lim['applies_to']}): {lim['source']} [{lim['status']}]"
@@ -128,40 +134,70 @@ def pue_alerts(pue: pd.DataFrame, res: PipelineResult, cat: MonitoringCatalog) -
 
 
 # -- products ---------------------------------------------------------------------------------
-def _unit_energy(res: PipelineResult, unit_id: str, product: str, start: dt.date, end: dt.date) -> tuple[float, float, int, str]:
-    """(kgce, kWh of electricity, days with data, basis text) of a unit (or its product line) over a period."""
-    md = res.meter_day
-    m = md[(md["unit_id"] == unit_id) & (md["date"] >= start) & (md["date"] <= end)]
-    line = m[(m["point"] == "product_line") & (m["product"] == product)]
-    if not line.empty:
-        sel, basis = line, f"product-line meters of {product}"
-    else:
-        sel, basis = m[m["parent_meter_id"].fillna("") == ""], "whole unit (top-level meters)"
-    elec = m[(m["energy_type"] == "electricity") & (m["parent_meter_id"].fillna("") == "")]["kwh"].sum()
-    return float(sel["tce"].sum()) * 1000.0, float(sel["kwh"].sum()), int(m["date"].nunique()), basis + f"|{elec}"
+class _RangeSum:
+    """Sums of daily values over [d0, d1] per key, by cumulative sums and binary search."""
+
+    def __init__(self, df: pd.DataFrame, keys: list[str], values: list[str]) -> None:
+        self.values = values
+        self.idx: dict[tuple, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+        if df.empty:
+            return
+        for k, g in df.sort_values("day").groupby(keys, sort=False):
+            days = g["day"].to_numpy()
+            cums = {v: np.concatenate([[0.0], np.cumsum(g[v].to_numpy(dtype=float))]) for v in values}
+            self.idx[k if isinstance(k, tuple) else (k,)] = (days, cums)
+
+    def get(self, key: tuple, d0: int, d1: int) -> tuple[dict[str, float], int]:
+        if key not in self.idx:
+            return dict.fromkeys(self.values, 0.0), 0
+        days, cums = self.idx[key]
+        i0, i1 = np.searchsorted(days, d0, "left"), np.searchsorted(days, d1, "right")
+        return {v: float(c[i1] - c[i0]) for v, c in cums.items()}, int(i1 - i0)
 
 
-def _surcharge(cat: MonitoringCatalog, product: str, year: int, sec: float, limit: float | None) -> tuple[float, str]:
-    s = cat.surcharges
-    s = s[(s["product"].isin([product, "*"]))]
-    s = s[(s["year_from"].isna() | (s["year_from"] <= year)) & (s["year_to"].isna() | (s["year_to"] >= year))]
+def _dn(d: dt.date) -> int:
+    return (d - dt.date(1970, 1, 1)).days
+
+
+def _limits_index(cat: MonitoringCatalog) -> dict[str, dict[str, dict]]:
+    """product → level → row (plain dicts: the loops below must not pay pandas overhead per row)."""
+    out: dict[str, dict[str, dict]] = {}
+    for r in cat.product_limits.to_dict("records"):
+        out.setdefault(r["product"], {})[r["level"]] = r
+    return out
+
+
+def _num(v: object) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA else float(v)  # type: ignore[arg-type]
+
+
+def _surcharge(rules: list[dict], product: str, year: int, sec: float, limit: float | None) -> tuple[float, str]:
+    valid = [
+        r for r in rules
+        if r["product"] in (product, "*")
+        and (_num(r["year_from"]) is None or _num(r["year_from"]) <= year)  # type: ignore[operator]
+        and (_num(r["year_to"]) is None or _num(r["year_to"]) >= year)  # type: ignore[operator]
+    ]  # fmt: skip
     for prod in (product, "*"):
-        rows = s[s["product"] == prod]
-        for r in rows.itertuples(index=False):
-            if r.band_metric == "ratio_to_limit":
+        rows = [r for r in valid if r["product"] == prod]
+        for r in rows:
+            if r["band_metric"] == "ratio_to_limit":
                 if limit is None or limit <= 0:
                     continue
                 x = sec / limit
             else:
                 x = sec
-            lo = -math.inf if pd.isna(r.band_low) else float(r.band_low)
-            hi = math.inf if pd.isna(r.band_high) else float(r.band_high)
+            lo = _num(r["band_low"])
+            hi = _num(r["band_high"])
+            lo = -math.inf if lo is None else lo
+            hi = math.inf if hi is None else hi
             if lo < x <= hi:
-                rate = float(r.surcharge_yuan_per_kwh)
-                if not pd.isna(r.step_size) and float(r.step_size) > 0:
-                    rate += math.floor((x - lo) / float(r.step_size)) * float(r.step_yuan)
-                return rate, f"{r.rule_id}: {r.doc}; {r.source} [{r.status}]"
-        if not rows.empty and prod == product:
+                rate = float(r["surcharge_yuan_per_kwh"])
+                step = _num(r["step_size"])
+                if step:
+                    rate += math.floor((x - lo) / step) * float(r["step_yuan"])
+                return rate, f"{r['rule_id']}: {r['doc']}; {r['source']} [{r['status']}]"
+        if rows and prod == product:
             # product-specific rules exist for this year but none applies: no generic surcharge either
             return 0.0, ""
     return 0.0, ""
@@ -172,20 +208,37 @@ def product_table(res: PipelineResult, output: pd.DataFrame, cat: MonitoringCata
     cols = ["unit_id", "product", "period_start", "period_end", "quantity", "output_unit", "energy_kgce",
             "electricity_kwh", "sec", "sec_unit", "basis", "coverage", "grade1", "grade2", "grade3", "benchmark",
             "base", "grade", "ndrc_class", "surcharge_yuan_per_kwh", "surcharge_yuan", "surcharge_rule", "standard"]  # fmt: skip
-    rows = []
-    lim = cat.product_limits
+    rows: list[dict] = []
+    lim = _limits_index(cat)
+    sur = cat.surcharges.to_dict("records")
+    md = res.meter_day
+    top = md[md["parent_meter_id"].fillna("") == ""]
+    unit_days = _RangeSum(
+        top.assign(ekwh=top["kwh"]).groupby(["unit_id", "day"], as_index=False)[["tce", "kwh", "ekwh"]].sum(),
+        ["unit_id"], ["tce", "kwh", "ekwh"],
+    )  # fmt: skip
+    pl_md = md[md["point"] == "product_line"]
+    line_days = _RangeSum(
+        pl_md.groupby(["unit_id", "product", "day"], as_index=False)[["tce", "kwh"]].sum(), ["unit_id", "product"], ["tce", "kwh"]
+    )
     for r in output.itertuples(index=False):
         start, end = r.period_start, r.period_end
         if start < res.date_from or end > res.date_to:
             continue
-        pl = lim[lim["product"] == r.product]
-        if pl.empty:
+        pl = lim.get(r.product)
+        if not pl:
             continue
-        levels = dict(zip(pl["level"], pl["value"], strict=True))
-        lunit = str(pl["unit"].iloc[0])
-        basis_kind = str(pl["basis"].iloc[0])
-        kgce, kwh, ndays, basis = _unit_energy(res, r.unit_id, r.product, start, end)
-        basis, _, elec = basis.partition("|")
+        levels = {k: float(v["value"]) for k, v in pl.items()}
+        first = next(iter(pl.values()))
+        lunit, basis_kind = str(first["unit"]), str(first["basis"])
+        d0, d1 = _dn(start), _dn(end)
+        tot, ndays = unit_days.get((r.unit_id,), d0, d1)
+        line, nline = line_days.get((r.unit_id, r.product), d0, d1)
+        if nline:
+            kgce, kwh, basis = line["tce"] * 1000.0, line["kwh"], f"product-line meters of {r.product}"
+        else:
+            kgce, kwh, basis = tot["tce"] * 1000.0, tot["kwh"], "whole unit (top-level meters)"
+        elec = tot["ekwh"]
         period_days = (end - start).days + 1
         energy = kwh if basis_kind == "electricity" else kgce
         if r.quantity <= 0:
@@ -196,7 +249,7 @@ def product_table(res: PipelineResult, output: pd.DataFrame, cat: MonitoringCata
         ndrc = ""
         if "benchmark" in levels and "base" in levels:
             ndrc = "benchmark" if sec <= levels["benchmark"] else ("between" if sec <= levels["base"] else "below base")
-        rate, rule = _surcharge(cat, r.product, start.year, sec, levels.get("grade3"))
+        rate, rule = _surcharge(sur, r.product, start.year, sec, levels.get("grade3"))
         rows.append(
             {
                 "unit_id": r.unit_id, "product": r.product, "period_start": start, "period_end": end,
@@ -205,7 +258,7 @@ def product_table(res: PipelineResult, output: pd.DataFrame, cat: MonitoringCata
                 **{k: levels.get(k) for k in ("grade1", "grade2", "grade3", "benchmark", "base")},
                 "grade": grade, "ndrc_class": ndrc, "surcharge_yuan_per_kwh": rate,
                 "surcharge_yuan": rate * float(elec), "surcharge_rule": rule,
-                "standard": "; ".join(sorted(set(pl["standard"]))),
+                "standard": "; ".join(sorted({v["standard"] for v in pl.values()})),
             }
         )  # fmt: skip
     return pd.DataFrame(rows, columns=cols)
@@ -213,14 +266,15 @@ def product_table(res: PipelineResult, output: pd.DataFrame, cat: MonitoringCata
 
 def product_alerts(prod: pd.DataFrame, res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
     units = res.units.set_index("unit_id", drop=False)
-    lim = cat.product_limits
+    lim = _limits_index(cat)
     out: list[Alert] = []
     jump = float(cat.t("intensity_jump_ratio"))
     for r in prod.itertuples(index=False):
         loc, city = _loc(units, r.unit_id)
-        pl = lim[lim["product"] == r.product].set_index("level")
+        pl = lim[r.product]
         if r.grade == "over limit":
-            src = f"{pl.loc['grade3', 'standard']} {pl.loc['grade3', 'clause']}: {pl.loc['grade3', 'source']} [{pl.loc['grade3', 'status']}]"
+            g3 = pl["grade3"]
+            src = f"{g3['standard']} {g3['clause']}: {g3['source']} [{g3['status']}]"
             extra = (
                 f"; surcharge {r.surcharge_yuan_per_kwh:.3f} yuan/kWh × {r.electricity_kwh:,.0f} kWh = {r.surcharge_yuan:,.0f} yuan ({r.surcharge_rule})"
                 if r.surcharge_yuan_per_kwh
@@ -232,7 +286,8 @@ def product_alerts(prod: pd.DataFrame, res: PipelineResult, cat: MonitoringCatal
                       loc, src, city, r.product)
             )
         if r.ndrc_class == "below base":
-            src = f"{pl.loc['base', 'standard']} ({pl.loc['base', 'clause']}): {pl.loc['base', 'source']} [{pl.loc['base', 'status']}]"
+            bs = pl["base"]
+            src = f"{bs['standard']} ({bs['clause']}): {bs['source']} [{bs['status']}]"
             out.append(
                 Alert("product_below_base", "warning", r.unit_id, None, r.period_start, r.period_end, float(r.sec),
                       float(r.base), r.sec_unit, f"{r.product}: {r.sec:.4g} {r.sec_unit} is worse than the base level {r.base:g} "
@@ -335,13 +390,15 @@ def reported_table(res: PipelineResult, reported: pd.DataFrame) -> pd.DataFrame:
     if reported.empty or res.unit_day.empty:
         return pd.DataFrame(columns=cols)
     ud = res.unit_day
+    daily = ud.assign(day=[_dn(d) for d in ud["date"]]).groupby(["unit_id", "day"], as_index=False)["tce"].sum()
+    rs = _RangeSum(daily, ["unit_id"], ["tce"])
     rows = []
     for r in reported.itertuples(index=False):
         if r.period_start < res.date_from or r.period_end > res.date_to:
             continue
-        m = ud[(ud["unit_id"] == r.unit_id) & (ud["date"] >= r.period_start) & (ud["date"] <= r.period_end)]
-        met = float(m["tce"].sum())
-        cov = m["date"].nunique() / ((r.period_end - r.period_start).days + 1)
+        v, nd = rs.get((r.unit_id,), _dn(r.period_start), _dn(r.period_end))
+        met = v["tce"]
+        cov = nd / ((r.period_end - r.period_start).days + 1)
         rows.append({"unit_id": r.unit_id, "period_start": r.period_start, "period_end": r.period_end,
                      "reported_tce": r.energy_tce, "metered_tce": met,
                      "deviation": (r.energy_tce - met) / met if met > 0 else np.nan, "coverage": cov})  # fmt: skip
