@@ -85,3 +85,36 @@ def test_demo_runs(tmp_path, capsys):
     assert (out / "assessment-2023-zh.html").exists()
     assert (out / "assessment-2023-en.html").exists()
     assert data["headline"]["co2_emissions"]["year"] == 2019
+
+
+def test_store_observations_and_tier_override(capsys, tmp_path, small_activity):
+    db = tmp_path / "s.duckdb"
+    obs = [str(f) for f in demo_files("observations")]
+    assert main(["observations", "import", *obs, "--db", str(db), "--format", "json"]) == 0
+    capsys.readouterr()
+    rows = _json(capsys, ["dualcontrol", "--year", "2023", "--db", str(db), "--format", "json"])
+    gd = next(r for r in rows if r["region"] == "GD")
+    assert gd["co2_emissions_10kt"] is None  # no activity in the store: no inventory, no emissions
+    tiers = tmp_path / "tiers.csv"
+    tiers.write_text("code,tier\nGD-ZJ,leading\n", encoding="utf-8")
+    base = ["--db", str(db), "--tiers", str(tiers), "--format", "json"]
+    for f in small_activity:
+        base += ["--activity", str(f)]
+    d = _json(capsys, ["decompose-target", "co2_intensity_14fyp_national", "--method", "optimise", *base])
+    zj = next(c for c in d["decompositions"][0]["cities"] if c["region"] == "GD-ZJ")
+    assert zj["tier"] == "leading"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,tier\nGD-ZJ,fast\n", encoding="utf-8")
+    assert main(["decompose-target", "--tiers", str(bad), "--db", str(db)]) == 2
+
+
+def test_assess_lists_activity_sources(capsys, small_activity):
+    args = ["assess", "--year", "2019", "--no-outlook", "--format", "json"]
+    for f in small_activity:
+        args += ["--activity", str(f)]
+    for f in demo_files("observations"):
+        args += ["--observations", str(f)]
+    a = _json(capsys, args)
+    kinds = {s["kind"] for s in a["sources"]}
+    assert kinds == {"activity", "observations"}
+    assert any(s["kind"] == "activity" and s["status"] == "estimate" for s in a["sources"])

@@ -42,7 +42,7 @@ def demo_cmd(
     ch = load_chain(activity=activity, observations=observations, db=None, base_year=2020, outlook=True,
                     scenario="plan", draws=draws, seed=seed)
     a = assess(year, ch.indicators, inventory_results=ch.inventory.results if ch.inventory else None,
-               outlook=ch.outlook)
+               outlook=ch.outlook, activity_sources=ch.activity)
     files = []
     for la in langs:
         rf = write_report(a, out, lang=la, inventory_results=ch.inventory.results if ch.inventory else None,

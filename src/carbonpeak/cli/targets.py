@@ -35,6 +35,7 @@ class Chain:
     inventory: Any  # accounting.engine.Inventory | None
     outlook: dict[str, Any] | None
     outlook_error: str | None = None
+    activity: pd.DataFrame | None = None
 
 
 def _store_frame(db: Path | None, table: str, key: list[str]) -> pd.DataFrame | None:
@@ -100,7 +101,7 @@ def load_chain(
             err = f"peak outlook unavailable: {exc}"
         else:
             out = peak_outlook(scenario, draws=draws, seed=seed)
-    return Chain(ind, inv, out, err)
+    return Chain(ind, inv, out, err, act)
 
 
 def _targets_table(cat: Any, lang: str = "en") -> pd.DataFrame:
@@ -214,7 +215,7 @@ def assess_cmd(
     ch = load_chain(activity=activity, observations=observations, db=db, base_year=base_year, outlook=outlook,
                     scenario=scenario, draws=draws, seed=seed)
     a = assess(year, ch.indicators, inventory_results=ch.inventory.results if ch.inventory else None,
-               outlook=ch.outlook, base_year=base_year, tier_overrides=_tiers(tiers))
+               outlook=ch.outlook, base_year=base_year, tier_overrides=_tiers(tiers), activity_sources=ch.activity)
     files = []
     if out is not None:
         from carbonpeak.reports.assessment import write_report

@@ -50,10 +50,13 @@ def assess(
     tier_overrides: Mapping[str, str] | None = None,
     city_target: str = "co2_intensity_14fyp_gd",
     city_base_year: int | None = None,
+    activity_sources: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Assess every target of the catalog for ``region`` in ``year``.
 
     A target whose year has passed is assessed at its target year (its final result).
+    ``activity_sources`` (columns ``source, note``: the activity table) adds the inventory's sources
+    to ``sources``; a note starting with a status word (``estimate — …``) gives the row's status.
     """
     cat = catalog or load_targets()
     rules = Rules.from_defaults(cat.defaults)
@@ -121,6 +124,14 @@ def assess(
                      "series": [{"year": y, "value": v} for y, v in sorted(s.items())]}
     sources = (indicators[(~indicators["computed"].astype(bool)) & (indicators["year"] <= year)]
                .groupby(["source", "status"], dropna=False).size().reset_index(name="rows"))
+    sources["kind"] = "observations"
+    if activity_sources is not None and len(activity_sources):
+        act = activity_sources.copy()
+        act["status"] = act["note"].fillna("").astype(str).str.extract(
+            r"^\s*(verified|derived|consistent|unverified|estimate|synthetic)\b", expand=False).fillna("")
+        act_src = act.groupby(["source", "status"], dropna=False).size().reset_index(name="rows")
+        act_src["kind"] = "activity"
+        sources = pd.concat([act_src, sources], ignore_index=True)
     return {
         "year": year, "region": region, "base_year": base_year,
         "plan": cat.plan,
