@@ -363,3 +363,20 @@ def test_unit_not_fitting_ncv_names_row() -> None:
     p = e.value.problems[0]
     assert (p.file, p.row, p.field) == ("act.csv", 2, "unit")
     assert "net calorific value" in p.message
+
+
+def test_summary_warns_about_province_plus_cities_and_reference_gap() -> None:
+    inv = compile_inventory(
+        activity(
+            [
+                (2020, "GD", "1.A.2.a", "raw_coal", 100, "t"),
+                (2020, "GD-GZ", "1.A.2.a", "raw_coal", 10, "t"),
+                (2020, "GD", "M.REF.IMP", "raw_coal", 200, "t"),
+            ]
+        ),
+        factor_set(),
+    )
+    w = inv.summary()["warnings"]
+    assert any("double count" in x for x in w)
+    assert any("reference approach differs" in x and "GD 2020" in x for x in w)
+    assert inv.summary(region="GD-GZ")["warnings"] == []

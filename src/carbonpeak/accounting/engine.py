@@ -256,10 +256,25 @@ class Inventory:
             ),
             "reference_check": ref_check,
         }
+        regions = sorted(str(r) for r in sel["region"].unique())
+        warnings: list[str] = []
+        if "GD" in regions and any(r.startswith("GD-") for r in regions):
+            warnings.append(
+                "the selection holds the province GD and its cities: totals add both (double count); "
+                "use --region to select one"
+            )
+        for chk in memo["reference_check"]:
+            if chk["flag"]:
+                warnings.append(
+                    f"reference approach differs from the sectoral approach by "
+                    f"{'n/a' if chk['difference_pct'] is None else format(chk['difference_pct'], '.1f') + ' %'} "
+                    f"in {chk['region']} {chk['year']} (IPCC 2006 Vol 2 Ch 6: explain differences > 5 %)"
+                )
         return {
             "gwp": self.gwp,
             "years": sorted(int(y) for y in np.unique(sel["year"].to_numpy())),
-            "regions": sorted(str(r) for r in sel["region"].unique()),
+            "regions": regions,
+            "warnings": warnings,
             "total_co2e_t": total,
             "total_excluding_lulucf_co2e_t": total - lulucf,
             "lulucf_co2e_t": lulucf,
