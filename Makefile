@@ -37,9 +37,12 @@ system-deps:
 demo: $(STAMP) system-deps
 	$(BIN)/carbonpeak demo
 
+# The whole suite, spread over 2 workers (tests of one module stay on one worker, so module
+# fixtures such as the browser or a Spark session start once); slow, Spark, browser and
+# service tests included.  Every test has a 15-minute ceiling so a hang fails instead of stalling.
 test: $(TSTAMP) system-deps
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadscope --timeout 900 --durations 25
 
 test-fast: $(TSTAMP)
 	$(BIN)/python -m pytest -m "not slow and not spark and not browser and not service"
@@ -47,7 +50,7 @@ test-fast: $(TSTAMP)
 lint: $(TSTAMP)
 	$(BIN)/ruff check src tests bench
 
-bench: $(STAMP)
+bench: $(TSTAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
