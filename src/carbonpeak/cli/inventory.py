@@ -154,6 +154,9 @@ def compile_cmd(
         + f"{', '.join(summary['regions'])}) tCO2e"
     )
     emit(fmt, data=summary, table=table, title=title, extra_tables=extra)
+    if fmt == Format.table:
+        for w in summary.get("warnings", []):
+            _err.print(f"[yellow]warning:[/] {w}", markup=True, highlight=False)
 
 
 def explain_cmd(
