@@ -118,3 +118,17 @@ def test_assess_lists_activity_sources(capsys, small_activity):
     kinds = {s["kind"] for s in a["sources"]}
     assert kinds == {"activity", "observations"}
     assert any(s["kind"] == "activity" and s["status"] == "estimate" for s in a["sources"])
+
+
+def test_assess_save_is_idempotent(capsys, tmp_path):
+    db = tmp_path / "a.duckdb"
+    args = ["assess", "--year", "2023", "--no-outlook", "--db", str(db), "--save", "--format", "json"]
+    for f in demo_files("observations"):
+        args += ["--observations", str(f)]
+    a1 = _json(capsys, args)
+    a2 = _json(capsys, args)
+    assert a1["assessment_id"] == a2["assessment_id"]
+    from carbonpeak.store import Store
+
+    with Store(db) as s:
+        assert s.con.execute("select count(*) from assessments").fetchone()[0] == 1

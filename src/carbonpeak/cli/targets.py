@@ -173,6 +173,24 @@ def observations_indicators(fmt: Format = FormatOption) -> None:
     emit(fmt, data=rows, table=rows, title="Indicators")
 
 
+def save_assessment(a: dict[str, Any], db: Path | None) -> str:
+    """Store the assessment JSON once per content (id = year + digest); return its id."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    from carbonpeak.config import get_settings
+    from carbonpeak.reports.assessment import to_json
+    from carbonpeak.store import Store
+
+    payload = to_json({k: v for k, v in a.items() if k != "report_files"})
+    aid = f"{a['year']}:{hashlib.sha256(payload.encode()).hexdigest()[:32]}"
+    with Store(db if db is not None else get_settings().db_path) as store, store.transaction() as con:
+        con.execute("INSERT INTO assessments SELECT ?, ?, ?, ? WHERE NOT EXISTS "
+                    "(SELECT 1 FROM assessments WHERE assessment_id = ?)",
+                    [aid, int(a["year"]), datetime.now(UTC), payload, aid])
+    return aid
+
+
 def _tiers(path: Path | None) -> dict[str, str] | None:
     if path is None:
         return None
@@ -204,6 +222,7 @@ def assess_cmd(
     draws: int = typer.Option(1000, "--draws", help="Monte Carlo draws of the peak outlook"),
     seed: int = typer.Option(0, "--seed", help="Random seed of the peak outlook"),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Print the PDF with headless Chromium"),
+    save: bool = typer.Option(False, "--save", help="Keep the assessment JSON in the store (table assessments)"),
     fmt: Format = FormatOption,
 ) -> None:
     """Assess every target in YEAR; with --out write the annual assessment report (HTML + PDF + JSON)."""
@@ -227,6 +246,8 @@ def assess_cmd(
             if rf.pdf_error:
                 typer.echo(rf.pdf_error, err=True)
         a["report_files"] = sorted(set(files))
+    if save:
+        a["assessment_id"] = save_assessment(a, db)
     emit(fmt, data=a, table=_summary_table(a, langs[0]), title=f"Assessment {year}: {a['summary']}")
     if fmt == Format.table and files:
         typer.echo("report: " + ", ".join(sorted(set(files))))
