@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/bench_platform.py [--clients 50] [--seconds 30] [--ingest-share 0.2]
 
+--think T gives each client a random pause (exponential, mean T seconds) between requests, like
+people using the dashboard; 0 is a closed loop (every client fires its next request at once).
 Starts `carbonpeak serve` in a subprocess on 127.0.0.1 with a fresh store, logs in one analyst
 and one enterprise, then runs N concurrent clients (asyncio + httpx) for a fixed time: each
 request is an ingest (a 96-row readings batch, enterprise) with probability --ingest-share,
@@ -83,6 +85,12 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--ingest-share", type=float, default=0.2)
+    ap.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean think time between a client's requests, s (0 = closed loop, no pause)",
+    )
     a = ap.parse_args()
     from carbonpeak.store import Store
     from carbonpeak.store.users import add_user

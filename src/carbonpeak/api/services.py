@@ -116,3 +116,34 @@ def assessment(store: Store, year: int | None = None) -> dict[str, Any]:
         with _cache_lock:
             _cache[key] = hit
     return hit  # type: ignore[no-any-return]
+
+
+def data_version(store: Store) -> int:
+    """A number that changes whenever stored data or the demo files change (for caches)."""
+    v = _batches(store) * 1_000_003 + _demo_signature()
+    try:
+        row = store.con.execute(
+            "SELECT count(*), coalesce(max(epoch_ms(reviewed_at)), 0) FROM mon_alerts WHERE status <> 'open'"
+        ).fetchone()
+        runs = store.con.execute("SELECT count(*) FROM mon_runs").fetchone()
+        v = hash((v, row, runs))
+    except Exception:  # monitoring tables absent
+        pass
+    return v
+
+
+_view_cache: dict[tuple[Any, ...], Any] = {}
+
+
+def cached_view(store: Store, key: tuple[Any, ...], build: Any) -> Any:
+    """``build()`` once per ``key`` and data version (dashboard views are read far more than data change)."""
+    full = (store.path, data_version(store), *key)
+    with _cache_lock:
+        if full in _view_cache:
+            return _view_cache[full]
+    value = build()
+    with _cache_lock:
+        if len(_view_cache) > 256:
+            _view_cache.clear()
+        _view_cache[full] = value
+    return value

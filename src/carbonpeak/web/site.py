@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from carbonpeak.api.app import SESSION_COOKIE, create_app
+from carbonpeak.api.services import cached_view
 from carbonpeak.errors import CarbonpeakError
 from carbonpeak.i18n import LANGS, t
 from carbonpeak.store.access import PROVINCE_ROLES, DataAccess
@@ -118,7 +119,10 @@ def mount_dashboard(app: FastAPI) -> None:
             return user
         lang = lang_of(request)
         region = user.city if user.role == "city_officer" else None
-        ctx = data.province_overview(store_of(request), lang, region=region)
+        st = store_of(request)
+        ctx = cached_view(
+            st, ("province", lang, region), lambda: data.province_overview(st, lang, region=region)
+        )
         return render(request, "province.html", "nav.province", user, **ctx)
 
     @app.get("/cities", include_in_schema=False)
@@ -126,7 +130,8 @@ def mount_dashboard(app: FastAPI) -> None:
         user = page(request, ("admin", "province_analyst", "city_officer"))
         if isinstance(user, Response):
             return user
-        rows = data.city_tiles(store_of(request), lang_of(request))
+        st, lang = store_of(request), lang_of(request)
+        rows = cached_view(st, ("cities", lang), lambda: data.city_tiles(st, lang))
         if user.role == "city_officer":
             rows = [r for r in rows if r["code"] == user.city]
         return render(request, "cities.html", "cities.title", user, cities=rows)
@@ -151,7 +156,9 @@ def mount_dashboard(app: FastAPI) -> None:
         user = page(request)
         if isinstance(user, Response):
             return user
-        ctx = data.monitoring_overview(DataAccess(store_of(request), user))
+        st = store_of(request)
+        scope = (user.role, user.city, user.enterprise_id, user.assigned)
+        ctx = cached_view(st, ("monitoring", scope), lambda: data.monitoring_overview(DataAccess(st, user)))
         return render(request, "monitoring.html", "monitoring.title", user, **ctx)
 
     @app.get("/enterprise", include_in_schema=False)
