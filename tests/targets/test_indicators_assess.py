@@ -129,4 +129,7 @@ def test_assessment_json_keys_and_statuses():
         assert d["check"]["implied_provincial_reduction_pct"] == pytest.approx(20.5)
     assert len(a["cities"]["ranking"]) == 21
     assert a["cities"]["missed"] == []
+    # the 13th-FYP target year has passed: if it was missed, its area is named
+    missed = by["co2_intensity_13fyp_gd"]["status"] == "off_track"
+    assert ("overall" in a["accountability"]["areas_missed"]) == missed
     json.dumps(a, default=str)  # serialisable

@@ -92,6 +92,13 @@ def assess(
                          "computed": bool(ind.computed) if ind else False, "reason": p.reason,
                          "reason_code": p.reason_code, "reason_args": p.reason_args})
     counts = Counter(d["status"] for d in targets_out)
+    missed_targets = [d for d in targets_out if d["status"] == "off_track" and d["assessed_year"] >= d["target_year"]]
+    accountability = {
+        "areas_missed": sorted({d["area"] for d in missed_targets}),
+        "targets_missed": [d["id"] for d in missed_targets],
+        "areas_off_track": sorted({d["area"] for d in targets_out if d["status"] == "off_track"} -
+                                  {d["area"] for d in missed_targets}),
+    }
     # headline -----------------------------------------------------------------------------------
     headline: dict[str, Any] = {}
     for ind_id in HEADLINE:
@@ -139,6 +146,7 @@ def assess(
         "headline": headline,
         "targets": targets_out,
         "cities": cities_section,
+        "accountability": accountability,
         "trajectories": traj,
         "emissions_series": [{"year": y, "value": v}
                              for y, v in sorted(series(indicators, "co2_emissions", region).items())],
