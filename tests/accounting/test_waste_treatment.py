@@ -77,6 +77,10 @@ def test_wastewater_pathway_category_and_overrecovery_rejected() -> None:
     with pytest.raises(ValidationError) as e:
         wastewater(act([(2020, "GD", "4.D.2", "domestic_bod_septic", 1.0, "t")]), ctx())
     assert e.value.problems[0].field == "category"
+    with pytest.raises(ValidationError) as e:
+        wastewater(act([(2020, "GD", "4.D.1", "domestic_bod_septic", 1.0, "ha"),
+                        (2020, "GD", "4.D.1", "population_wastewater", 1.0, "t")]), ctx())
+    assert sorted((p.row, p.field) for p in e.value.problems) == [(2, "unit"), (3, "unit")]
     with pytest.raises(ValidationError, match="exceeds"):
         wastewater(act([(2020, "GD", "4.D.1", "domestic_bod_aerobic_plant", 1000.0, "t"),
                         (2020, "GD", "4.D.1", "wastewater_ch4_recovered", 1.0, "t")]), ctx())

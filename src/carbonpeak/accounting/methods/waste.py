@@ -374,6 +374,15 @@ def wastewater(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
                                          if v.kind in ("wastewater_bod", "wastewater_cod", "wastewater_n")
                                          or i == WASTEWATER_RECOVERY])
     raise_if(problems)
+    pop = (df["item"] == "population_wastewater").to_numpy()
+    values = np.full(len(df), np.nan)
+    for mask, target in ((pop, "person"), (~pop, "t")):
+        if mask.any():
+            v, p2 = convert_amounts(df[mask], target, "wastewater")
+            values[mask] = v
+            problems += p2
+    raise_if(problems)
+    df["value"] = values
     recs = rows_with_file(df)
     out: list[dict[str, Any]] = []
     ch4_total: dict[tuple[str, str, int], float] = defaultdict(float)
@@ -385,12 +394,6 @@ def wastewater(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
         if want and not (cat == want or cat.startswith(want + ".")):
             problems.append(problem(rec, "category", f"'{it}' belongs under {want}, not {cat}"))
             continue
-        unit_target = "person" if it == "population_wastewater" else "t"
-        val, p2 = convert_amounts(pd.DataFrame([rec]), unit_target, f"wastewater '{it}'")
-        if p2:
-            problems += p2
-            continue
-        rec["value"] = float(val[0])
         try:
             if kind in ("wastewater_bod", "wastewater_cod"):
                 bo = factor(ctx, it, "bo", category=cat, region=reg, year=yr, gas="CH4")
