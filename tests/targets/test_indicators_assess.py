@@ -133,3 +133,15 @@ def test_assessment_json_keys_and_statuses():
     missed = by["co2_intensity_13fyp_gd"]["status"] == "off_track"
     assert ("overall" in a["accountability"]["areas_missed"]) == missed
     json.dumps(a, default=str)  # serialisable
+
+
+def test_missed_target_names_its_area():
+    res = _results()
+    res.loc[(res["year"] == 2020) & (res["gas"] == "CO2") & (res["scope"] == "territorial")
+            & (res["category"] != "3.B.1.a"), "mass_t"] *= 1.5
+    res["co2e_t"] = res["mass_t"] * res["gas"].map({"CO2": 1.0, "CH4": 28.0})
+    a = assess(2023, compute_indicators(_obs(), res), inventory_results=res)
+    by = {d["id"]: d for d in a["targets"]}
+    assert by["co2_intensity_13fyp_gd"]["status"] == "off_track"
+    assert "co2_intensity_13fyp_gd" in a["accountability"]["targets_missed"]
+    assert "overall" in a["accountability"]["areas_missed"]
