@@ -145,3 +145,15 @@ def test_missed_target_names_its_area():
     assert by["co2_intensity_13fyp_gd"]["status"] == "off_track"
     assert "co2_intensity_13fyp_gd" in a["accountability"]["targets_missed"]
     assert "overall" in a["accountability"]["areas_missed"]
+
+
+def test_emissions_carry_the_status_of_their_activity_data():
+    from carbonpeak.targets.indicators import activity_status
+
+    act = pd.DataFrame({"year": [2015, 2015, 2019], "region": ["GD", "GD", "GD"],
+                        "note": ["estimate — back-calculated", "verified", ""]})
+    st = activity_status(act)
+    assert st == {(2015, "GD"): "estimate"}
+    e = emissions_from_inventory(_results(), statuses=st).set_index(["indicator", "region", "year"])["status"]
+    assert e[("co2_emissions", "GD", 2015)] == "estimate"
+    assert e[("co2_emissions", "GD", 2019)] == "derived"

@@ -92,7 +92,7 @@ def load_chain(
         from carbonpeak.config import get_settings
 
         inv = compile_inventory(act, gwp=gwp or get_settings().gwp)
-    ind = compute_indicators(obs, inv.results if inv is not None else None, base_year=base_year)
+    ind = compute_indicators(obs, inv.results if inv is not None else None, base_year=base_year, activity=act)
     out, err = None, None
     if outlook:
         try:

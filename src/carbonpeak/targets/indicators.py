@@ -37,7 +37,22 @@ def _row(ind: str, region: str, year: int, value: float, source: str, status: st
             "computed": True, "inputs": inputs}
 
 
-def emissions_from_inventory(results: pd.DataFrame, *, include_imported_electricity: bool = False) -> pd.DataFrame:
+_STATUS_WORD = r"^\s*(verified|derived|consistent|unverified|estimate|synthetic)\b"
+
+
+def activity_status(activity: pd.DataFrame | None) -> dict[tuple[int, str], str]:
+    """(year, region) → status of the activity data behind the inventory: the weakest status word
+    that starts a row's ``note`` (``estimate — …``); rows without one do not lower it."""
+    if activity is None or len(activity) == 0 or "note" not in activity.columns:
+        return {}
+    words = activity["note"].fillna("").astype(str).str.extract(_STATUS_WORD, expand=False)
+    df = pd.DataFrame({"year": activity["year"].astype(int), "region": activity["region"].astype(str), "w": words})
+    df = df.dropna(subset=["w"])
+    return {(int(y), str(r)): combine_status(g["w"]) for (y, r), g in df.groupby(["year", "region"])}
+
+
+def emissions_from_inventory(results: pd.DataFrame, *, include_imported_electricity: bool = False,
+                             statuses: dict[tuple[int, str], str] | None = None) -> pd.DataFrame:
     """``co2_emissions`` and ``ghg_emissions`` (万t) per year and region from inventory results.
 
     CO2: gas CO2, territorial scope, every sector except LULUCF (energy + IPPU + the CO2 of
@@ -59,11 +74,13 @@ def emissions_from_inventory(results: pd.DataFrame, *, include_imported_electric
     co2 = r[co2_mask].groupby(["year", "region"])["mass_t"].sum()
     ghg = r[terr].groupby(["year", "region"])["co2e_t"].sum()
     for (y, reg), v in co2.items():
-        rows.append(_row("co2_emissions", str(reg), int(y), convert(float(v), "t", "万t"), src, "derived",
+        rows.append(_row("co2_emissions", str(reg), int(y), convert(float(v), "t", "万t"), src,
+                         (statuses or {}).get((int(y), str(reg)), "derived"),
                          "inventory CO2 (territorial" + (" + imported electricity" if include_imported_electricity else "")
                          + ", excl. LULUCF)"))
     for (y, reg), v in ghg.items():
-        rows.append(_row("ghg_emissions", str(reg), int(y), convert(float(v), "t", "万t"), src, "derived",
+        rows.append(_row("ghg_emissions", str(reg), int(y), convert(float(v), "t", "万t"), src,
+                         (statuses or {}).get((int(y), str(reg)), "derived"),
                          "inventory CO2e (territorial, excl. LULUCF)"))
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
@@ -139,13 +156,15 @@ def compute_indicators(
     *,
     base_year: int = 2020,
     include_imported_electricity: bool = False,
+    activity: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Observations plus every indicator carbonpeak can compute from them and the inventory.
 
     Computed: ``co2_emissions``, ``ghg_emissions`` (inventory), ``gdp_constant`` (``base_year``
     prices), ``gdp_per_capita``, ``co2_intensity``, ``energy_intensity``,
     ``nonfossil_energy_consumption`` (coal-substitution method), ``nonfossil_share``,
-    ``wind_solar_capacity``.
+    ``wind_solar_capacity``.  ``activity`` (the activity table) gives the emissions the status of
+    their activity data (:func:`activity_status`).
     """
     obs = observations.copy()
     for c in COLUMNS:
@@ -154,7 +173,8 @@ def compute_indicators(
     obs["computed"] = False
     obs["inputs"] = ""
     obs = obs[list(COLUMNS)]
-    parts = [obs, emissions_from_inventory(inventory_results, include_imported_electricity=include_imported_electricity)
+    parts = [obs, emissions_from_inventory(inventory_results, include_imported_electricity=include_imported_electricity,
+                                           statuses=activity_status(activity))
              if inventory_results is not None else pd.DataFrame(columns=list(COLUMNS))]
     parts.append(constant_gdp(obs, base_year))
     cur = pd.concat([p for p in parts if len(p)], ignore_index=True)
