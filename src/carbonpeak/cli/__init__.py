@@ -65,7 +65,8 @@ for _name in COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn carbonpeak errors into a clean message and exit 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        # with standalone_mode=False, click returns the exit code of ctx.exit()/typer.Exit(n)
+        rv = app(args=argv, standalone_mode=False)
     except CarbonpeakError as exc:
         from rich.console import Console
 
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         raise
-    return 0
+    return rv if isinstance(rv, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

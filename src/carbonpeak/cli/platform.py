@@ -63,7 +63,8 @@ def register(app: typer.Typer) -> None:
         from carbonpeak.store.users import add_user
 
         pw = _read_password(password_stdin)
-        add_user(_store(db), username, pw, role, city=city, enterprise_id=enterprise, assigned=assign)
+        with _store(db) as store:
+            add_user(store, username, pw, role, city=city, enterprise_id=enterprise, assigned=assign)
         typer.echo(f"user '{username}' added as {role}")
 
     @users.command("bootstrap")
@@ -74,11 +75,11 @@ def register(app: typer.Typer) -> None:
         """Create the first admin with a random password printed once. Refused if any user exists."""
         from carbonpeak.store.users import add_user, has_users
 
-        store = _store(db)
-        if has_users(store):
-            raise CarbonpeakError("users exist already; bootstrap only works on an empty store")
-        pw = secrets.token_urlsafe(18)
-        add_user(store, username, pw, "admin", actor="bootstrap")
+        with _store(db) as store:
+            if has_users(store):
+                raise CarbonpeakError("users exist already; bootstrap only works on an empty store")
+            pw = secrets.token_urlsafe(18)
+            add_user(store, username, pw, "admin", actor="bootstrap")
         typer.echo(f"admin '{username}' created. Password (shown once, change it): {pw}")
 
     @users.command("list")
@@ -86,7 +87,8 @@ def register(app: typer.Typer) -> None:
         """List users and their scopes."""
         from carbonpeak.store.users import list_users
 
-        rows = list_users(_store(db))
+        with _store(db) as store:
+            rows = list_users(store)
         emit(fmt, data=rows, table=rows, title="Users")
 
     @users.command("disable")
@@ -94,7 +96,8 @@ def register(app: typer.Typer) -> None:
         """Disable a user and end their sessions."""
         from carbonpeak.store.users import set_disabled
 
-        set_disabled(_store(db), username, True)
+        with _store(db) as store:
+            set_disabled(store, username, True)
         typer.echo(f"user '{username}' disabled")
 
     @audit_app.command("verify")
@@ -102,9 +105,9 @@ def register(app: typer.Typer) -> None:
         """Recompute the hash chain; exit 1 if any entry was edited, deleted or reordered."""
         from carbonpeak.store import audit
 
-        store = _store(db)
-        rep = audit.verify_chain(store)
-        data = {**rep.to_dict(), "head": audit.head(store)}
+        with _store(db) as store:
+            rep = audit.verify_chain(store)
+            data = {**rep.to_dict(), "head": audit.head(store)}
         emit(fmt, data=data, table=[data], title="Audit chain")
         if not rep.ok:
             raise typer.Exit(1)
@@ -116,10 +119,11 @@ def register(app: typer.Typer) -> None:
         fmt: Format = FormatOption,
     ) -> None:
         """Show the newest audit entries."""
-        df = _store(db).query(
-            "SELECT seq, ts, actor, action, entity, entity_id, payload FROM audit_log ORDER BY seq DESC LIMIT ?",
-            [limit],
-        )
+        with _store(db) as store:
+            df = store.query(
+                "SELECT seq, ts, actor, action, entity, entity_id, payload FROM audit_log ORDER BY seq DESC LIMIT ?",
+                [limit],
+            )
         emit(fmt, data=df, table=df, title="Audit log")
 
 
