@@ -1,0 +1,260 @@
+"""Write docs/api.md from the service's OpenAPI document.
+
+The endpoint list (method, path, parameters, body, status codes, description) comes from
+``create_site(Store(':memory:')).openapi()``.  Two things OpenAPI does not carry are kept here by
+hand, read from ``src/carbonpeak/api/app.py`` and ``src/carbonpeak/store/access.py``: who may call
+each endpoint (:data:`WHO`) and what it returns in words (:data:`RETURNS`).  An endpoint missing
+from either table is printed with "?" and the script warns, so a new endpoint is not silently
+undocumented.
+
+    .venv/bin/python scripts/gen_api_docs.py            # rewrite docs/api.md
+    .venv/bin/python scripts/gen_api_docs.py --check    # exit 1 if docs/api.md is out of date
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "api.md"
+
+ANY = "any logged-in user"
+PROV = "admin, province_analyst"
+GOV = "admin, province_analyst, city_officer"
+
+WHO: dict[str, str] = {
+    "GET /api/health": "anyone (no login)",
+    "POST /api/auth/login": "anyone (rate-limited per user name and address)",
+    "POST /api/auth/logout": ANY,
+    "GET /api/me": ANY,
+    "GET /api/users": "admin",
+    "POST /api/users": "admin",
+    "POST /api/users/{username}/disable": "admin",
+    "GET /api/factors": ANY,
+    "GET /api/targets": ANY,
+    "POST /api/inventory/compile": f"{GOV} (a city officer only for its own city)",
+    "POST /api/activity": PROV,
+    "POST /api/submissions": "admin (any enterprise_id); enterprise (its own)",
+    "GET /api/submissions": "scoped: province roles all, city officer its city, enterprise its own, verifier assigned",
+    "GET /api/submissions/{enterprise_id}/{kind}/{period}": "scoped as GET /api/submissions",
+    "POST /api/submissions/{enterprise_id}/{kind}/{period}/versions/{version}/sign-off": (
+        "admin; verifier (assigned enterprises)"
+    ),
+    "GET /api/assessment": f"{GOV}, verifier",
+    "POST /api/reports/assessment": PROV,
+    "GET /api/reports/{name}": f"{GOV}, verifier",
+    "GET /api/projections/scenarios": ANY,
+    "POST /api/projections/run": GOV,
+    "POST /api/projections/montecarlo": GOV,
+    "POST /api/monitoring/ingest": f"{PROV} (any file); enterprise (readings of its own meters only)",
+    "GET /api/monitoring/units": "scoped: province roles all, city officer its city, enterprise its own, verifier assigned",
+    "GET /api/monitoring/alerts": "scoped as GET /api/monitoring/units",
+    "POST /api/monitoring/alerts/{alert_id}/review": f"{PROV}; verifier (assigned enterprises)",
+    "GET /api/monitoring/pue": "scoped as GET /api/monitoring/units",
+    "POST /api/credit": f"{PROV}; verifier (assigned enterprises)",
+    "GET /api/credit": "scoped as GET /api/monitoring/units",
+    "POST /api/credit/check-deadlines": PROV,
+    "GET /api/credit/export.csv": PROV,
+    "GET /api/audit": f"{PROV}, verifier",
+    "GET /api/audit/verify": PROV,
+    "GET /api/jobs/{job_id}": f"the user who started the job; {PROV}",
+}
+
+RETURNS: dict[str, str] = {
+    "GET /api/health": '`{"status": "ok", "version"}`',
+    "POST /api/auth/login": "`{token, expires_at, user}` and a session cookie",
+    "POST /api/auth/logout": '`{"status": "logged_out", "username"}`; ends the session',
+    "GET /api/me": "the caller: username, role, city, enterprise_id, assigned",
+    "GET /api/users": "list of users with role and scope",
+    "POST /api/users": "201, the new user (password hashed with argon2, never returned)",
+    "POST /api/users/{username}/disable": '`{"username", "status": "disabled"}`; ends their sessions',
+    "GET /api/factors": "the default factor rows (item, parameter, value, unit, source, status, ...)",
+    "GET /api/targets": "the plan's target catalog (`catalog/data/targets.yaml`) as JSON",
+    "POST /api/inventory/compile": (
+        "the inventory summary (keys in [inventory.md](inventory.md)); with `uncertainty` "
+        "`approach1`/`mc` it starts a job and answers `{job_id, status: queued}`"
+    ),
+    "POST /api/activity": "201, `{batch_id, rows, created}` (`created` false when the same batch was stored before)",
+    "POST /api/submissions": "201, the stored version (a correction becomes a new version)",
+    "GET /api/submissions": "list of submissions (latest versions) in scope",
+    "GET /api/submissions/{enterprise_id}/{kind}/{period}": "one submission, the latest or `?version=N`",
+    "POST /api/submissions/{enterprise_id}/{kind}/{period}/versions/{version}/sign-off": '`{"status": "signed_off"}`',
+    "GET /api/assessment": "the annual assessment JSON (`targets[].id, status, value, target, gap`, cities, ...)",
+    "POST /api/reports/assessment": "202, `{job_id, status}`; the job's result names the files",
+    "GET /api/reports/{name}": "the report file (HTML, PDF or JSON)",
+    "GET /api/projections/scenarios": "names of the packaged scenarios",
+    "POST /api/projections/run": "one deterministic run: trajectory, peak year and value, indicators",
+    "POST /api/projections/montecarlo": "202, `{job_id, status}`; the job's result has P(peak before 2030), fan",
+    "POST /api/monitoring/ingest": "202, `{job_id, status}`; the job's result lists each file's batch",
+    "GET /api/monitoring/units": "registered units in scope",
+    "GET /api/monitoring/alerts": "alerts in scope (default `status=open`)",
+    "POST /api/monitoring/alerts/{alert_id}/review": "`{alert_id, status, reviewed_by}`",
+    "GET /api/monitoring/pue": "PUE per data centre and period (`grain` day, month or year)",
+    "POST /api/credit": "201, `{event_id}`",
+    "GET /api/credit": "credit records in scope (events and derived repeated breaches)",
+    "POST /api/credit/check-deadlines": "`{missed: [enterprise ids], count}`; records a missed deadline for each",
+    "GET /api/credit/export.csv": "the credit records as CSV",
+    "GET /api/audit": "newest audit entries (`?limit=`, default 200)",
+    "GET /api/audit/verify": "`{ok, entries, first_bad_seq, problem, head}`",
+    "GET /api/jobs/{job_id}": "the job: status, progress, result or error",
+}
+
+INTRO = """\
+# The carbonpeak web service (HTTP API)
+
+<!-- generated by scripts/gen_api_docs.py from the OpenAPI document; edit the script, not this file -->
+
+`carbonpeak serve` starts one FastAPI process on the store (DuckDB by default, see
+[operations.md](operations.md)). It serves the JSON API under `/api/`, its OpenAPI document at
+`/openapi.json` (interactive pages at `/docs`), and the dashboard pages (`/province`, `/cities`,
+`/monitoring`, `/enterprise`, `/audit`). This file lists the API; roles and scoping rules are in
+[security.md](security.md).
+
+## Authentication
+
+1. Create the first admin once: `carbonpeak users bootstrap` (prints a random password once), then
+   more users with `carbonpeak users add NAME --role ROLE [--city GD-XX | --enterprise ID]`.
+2. `POST /api/auth/login` with `{"username": ..., "password": ...}` returns
+   `{"token", "expires_at", "user"}` and sets a session cookie. Sessions expire (8 hours by
+   default); login is rate-limited (5 attempts a minute).
+3. Send the token as `Authorization: Bearer <token>` on every other call, or rely on the cookie
+   (the dashboard does).
+
+```sh
+TOKEN=$(curl -s -X POST localhost:8000/api/auth/login -H 'content-type: application/json' \\
+        -d '{"username":"admin","password":"..."}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+curl -s localhost:8000/api/me -H "Authorization: Bearer $TOKEN"
+```
+
+`carbonpeak remote login URL USER` does the same from the command line and keeps the token for
+the other `carbonpeak remote` commands.
+
+Roles: `admin`, `province_analyst` (the two "province roles"), `city_officer` (one city),
+`enterprise` (its own units), `verifier` (the enterprises assigned to it). Scoping is applied in
+one place, `carbonpeak.store.access`; "scoped" below means each role sees only its share.
+
+## Errors
+
+| status | body | when |
+|---|---|---|
+| 400 | `{"error": "bad_request", "message"}` | a request the engine cannot run (bad parameter value) |
+| 401 | `{"error": "auth", "message"}` | no token or cookie, expired or ended session, wrong password |
+| 403 | `{"error": "forbidden", "message"}` | the role or scope does not allow it |
+| 404 | `{"error": "not_found", "message"}` | unknown job, report, scenario, submission, ... |
+| 422 | `{"error": "validation", "message", "problems": [{"file", "row", "field", "message"}]}` | bad input data: every bad cell of every uploaded file, nothing stored; FastAPI's own request-shape errors are also 422 (`{"detail": [...]}`) |
+| 429 | `{"detail": "too many login attempts; wait a minute"}` | login rate limit |
+
+## Jobs
+
+Long work (uncertainty of an inventory, a Monte Carlo projection, a report, a monitoring ingest)
+does not run inside the request. The endpoint answers `202 Accepted` with `{"job_id", "status":
+"queued"}`; poll `GET /api/jobs/{job_id}` until `status` is `done` (then `result` holds the
+answer) or `failed` (then `error` says why). Jobs run in the service process, which is also the
+only process that writes the DuckDB file.
+
+"""
+
+
+def _params(spec: dict[str, Any], op: dict[str, Any]) -> str:
+    out = []
+    for p in op.get("parameters", []):
+        if p["name"] == "authorization":
+            continue
+        where = {"query": "?", "path": "", "header": "header "}.get(p["in"], p["in"] + " ")
+        if p["in"] == "path":
+            continue
+        out.append(f"`{where}{p['name']}`")
+    body = op.get("requestBody")
+    if body:
+        content = body.get("content", {})
+        kind = "multipart files" if "multipart/form-data" in content else "JSON body"
+        schema = next(iter(content.values()), {}).get("schema", {})
+        ref = schema.get("$ref", "").rsplit("/", 1)[-1]
+        if kind == "multipart files" and ref:
+            fields = spec.get("components", {}).get("schemas", {}).get(ref, {}).get("properties", {})
+            out.append(f"{kind} ({', '.join(f'`{f}`' for f in fields)})")
+        else:
+            out.append(f"{kind}{(' ' + ref) if ref else ''}")
+    return ", ".join(out)
+
+
+def _schema_fields(spec: dict[str, Any], name: str) -> str:
+    sch = spec.get("components", {}).get("schemas", {}).get(name, {})
+    props = sch.get("properties", {})
+    req = set(sch.get("required", []))
+    parts = []
+    for k, v in props.items():
+        t = v.get("type") or "/".join(x.get("type", "?") for x in v.get("anyOf", []))
+        extra = ""
+        if "default" in v:
+            extra = f" = {v['default']!r}"
+        elif "pattern" in v:
+            extra = f" ~ {v['pattern']}"
+        parts.append(f"`{k}`{'' if k in req else '?'}: {t}{extra}")
+    return "; ".join(parts)
+
+
+def render(spec: dict[str, Any]) -> tuple[str, list[str]]:
+    missing: list[str] = []
+    by_tag: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            tag = (op.get("tags") or ["other"])[0]
+            by_tag.setdefault(tag, []).append((method.upper(), path, op))
+    lines = [INTRO, "## Endpoints", ""]
+    lines.append(" · ".join(f"[{t}](#{t})" for t in by_tag))
+    lines.append("")
+    bodies: set[str] = set()
+    for tag, eps in by_tag.items():
+        lines += [f"### {tag}", "", "| method | path | who may call | parameters | returns |", "|---|---|---|---|---|"]
+        for method, path, op in eps:
+            key = f"{method} {path}"
+            who = WHO.get(key)
+            ret = RETURNS.get(key)
+            if who is None or ret is None:
+                missing.append(key)
+            codes = ", ".join(c for c in op.get("responses", {}) if c != "422")
+            desc = (op.get("description") or "").strip().split("\n\n")[0].replace("\n", " ")
+            ret_text = (ret or "?") + (f" — {desc}" if desc and not ret else "")
+            cells = [method, f"`{path}`", who or "?", _params(spec, op), f"{ret_text} ({codes})"]
+            lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            ref = body.get("schema", {}).get("$ref", "")
+            if ref:
+                bodies.add(ref.rsplit("/", 1)[-1])
+        lines.append("")
+    if bodies:
+        lines += ["## Request bodies", "", "`?` marks an optional field; `~` the pattern a string must match.", ""]
+        for name in sorted(bodies):
+            lines.append(f"- **{name}**: {_schema_fields(spec, name)}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n", missing
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--check", action="store_true", help="exit 1 if docs/api.md is out of date")
+    args = ap.parse_args()
+    from carbonpeak.store import Store
+    from carbonpeak.web import create_site
+
+    spec = create_site(Store(":memory:")).openapi()
+    text, missing = render(spec)
+    for key in missing:
+        print(f"warning: {key} has no entry in WHO/RETURNS of scripts/gen_api_docs.py", file=sys.stderr)
+    if args.check:
+        current = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
+        if current != text:
+            print("docs/api.md is out of date: run .venv/bin/python scripts/gen_api_docs.py", file=sys.stderr)
+            return 1
+        return 0
+    OUT.write_text(text, encoding="utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
