@@ -61,6 +61,11 @@ def synth(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def reg_of():
+    return registry_of
+
+
 def registry_of(path: Path) -> dict[str, pd.DataFrame]:
     from carbonpeak.io import read_table
     from carbonpeak.monitoring.registry import validate_kind

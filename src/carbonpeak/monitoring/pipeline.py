@@ -283,8 +283,9 @@ def finish(
     """Stage 2: coefficients, unit totals and the result object."""
     mcols = ["meter_id", "unit_id", "energy_type", "point", "unit", "interval_minutes", "parent_meter_id", "product"]
     md = md.merge(meters[mcols], on="meter_id", how="inner")
-    md["date"] = pd.to_datetime(md["day"].to_numpy(), unit="D").date
-    md["year"] = (pd.to_datetime(md["day"].to_numpy(), unit="D").year).astype("int64")
+    days64 = md["day"].to_numpy().astype("datetime64[D]")
+    md["date"] = days64.astype(object)
+    md["year"] = days64.astype("datetime64[Y]").astype("int64") + 1970
     md["expected"] = (1440 // md["interval_minutes"]).astype("int64")
     md["completeness"] = md["n"] / md["expected"]
     years = sorted({d.year for d in (date_from, date_to)} | set(md["year"].unique().tolist()))
@@ -296,10 +297,10 @@ def finish(
     md["kwh"] = md["energy"] * md["kwh_per_unit"]
     md = md.drop(columns=["tce_per_unit", "co2_t_per_unit", "kwh_per_unit"])
     top = md[md["parent_meter_id"].fillna("") == ""]
-    ud = top.groupby(["unit_id", "date", "energy_type"], as_index=False).agg(
+    ud = top.groupby(["unit_id", "day", "energy_type"], as_index=False, sort=True).agg(
         tce=("tce", "sum"), co2_t=("co2_t", "sum"), electricity_kwh=("kwh", "sum")
     )
-    ud = ud.sort_values(["unit_id", "date", "energy_type"]).reset_index(drop=True)
+    ud.insert(1, "date", ud["day"].to_numpy().astype("datetime64[D]").astype(object))
     info = {
         "intervals": int(md["n"].sum()),
         "meter_days": len(md),

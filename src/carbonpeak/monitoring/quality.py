@@ -191,14 +191,14 @@ def _submeter_alerts(res: PipelineResult, cat: MonitoringCatalog, units: pd.Data
     kids = md[md["parent_meter_id"].fillna("") != ""]
     if kids.empty:
         return []
-    kids = kids.copy()
-    punit = kids["parent_meter_id"].map(meters["unit"])
-    pairs = {(a, b): conversion_factor(a, b) for a, b in set(zip(kids["unit"], punit, strict=True))}
-    kids["conv"] = [pairs[(a, b)] for a, b in zip(kids["unit"], punit, strict=True)]
+    km = res.meters[res.meters["parent_meter_id"].fillna("") != ""]
+    pairs = {(a, b): conversion_factor(a, b) for a, b in set(zip(km["unit"], km["parent_meter_id"].map(meters["unit"]), strict=True))}
+    conv = {m: pairs[(a, meters.at[p, "unit"])] for m, a, p in zip(km["meter_id"], km["unit"], km["parent_meter_id"], strict=True)}
+    kids = kids.assign(conv=kids["meter_id"].map(conv))
     kids["e_parent_unit"] = kids["energy"] * kids["conv"]
     kids["ok"] = kids["completeness"] >= cmin
     s = kids.groupby(["parent_meter_id", "day"], as_index=False).agg(
-        children=("e_parent_unit", "sum"), n_children=("meter_id", "nunique"), all_ok=("ok", "all")
+        children=("e_parent_unit", "sum"), n_children=("meter_id", "size"), all_ok=("ok", "all")
     )
     nk = res.meters[res.meters["parent_meter_id"].fillna("") != ""].groupby("parent_meter_id")["meter_id"].nunique()
     p = md[["meter_id", "unit_id", "day", "energy", "unit", "completeness"]].rename(columns={"meter_id": "parent_meter_id"})

@@ -321,7 +321,7 @@ def budget_table(res: PipelineResult, budgets: pd.DataFrame) -> pd.DataFrame:
     ud = res.unit_day
     if ud.empty:
         return pd.DataFrame(columns=cols)
-    ud = ud.assign(year=pd.to_datetime(ud["date"]).dt.year)
+    ud = ud.assign(year=ud["day"].to_numpy().astype("datetime64[D]").astype("datetime64[Y]").astype("int64") + 1970)
     g = ud.groupby(["unit_id", "year"], as_index=False)["tce"].sum().rename(columns={"tce": "to_date_tce"})
     rows = []
     for r in g.itertuples(index=False):
@@ -343,6 +343,7 @@ def budget_alerts(bt: pd.DataFrame, res: PipelineResult, cat: MonitoringCatalog,
     units = res.units.set_index("unit_id", drop=False)
     levels = sorted(warn_levels or [float(x) for x in cat.t("budget_warn_levels")])
     nat, prov = float(cat.t("key_unit_national_tce")), float(cat.t("key_unit_provincial_tce"))
+    reg_level = dict(zip(res.units["unit_id"], res.units["registered_level"].fillna("none"), strict=True))
     out: list[Alert] = []
     for r in bt.itertuples(index=False):
         loc, city = _loc(units, r.unit_id)
@@ -366,9 +367,9 @@ def budget_alerts(bt: pd.DataFrame, res: PipelineResult, cat: MonitoringCatalog,
                           "forecast = tce in the window / days × days in the year (carbonpeak method, see docs/methods/monitoring.md)",
                           city)
                 )
-        if r.days < 28 or r.unit_id not in units.index:
+        if r.days < 28 or r.unit_id not in reg_level:
             continue
-        level = str(units.loc[r.unit_id, "registered_level"] or "none")
+        level = str(reg_level[r.unit_id] or "none")
         if r.forecast_tce >= nat and level != "national":
             out.append(
                 Alert("inclusion_national", "warning", r.unit_id, None, ps, pe, float(r.forecast_tce), nat, "tce/a",
@@ -390,7 +391,7 @@ def reported_table(res: PipelineResult, reported: pd.DataFrame) -> pd.DataFrame:
     if reported.empty or res.unit_day.empty:
         return pd.DataFrame(columns=cols)
     ud = res.unit_day
-    daily = ud.assign(day=[_dn(d) for d in ud["date"]]).groupby(["unit_id", "day"], as_index=False)["tce"].sum()
+    daily = ud.groupby(["unit_id", "day"], as_index=False)["tce"].sum()
     rs = _RangeSum(daily, ["unit_id"], ["tce"])
     rows = []
     for r in reported.itertuples(index=False):

@@ -272,7 +272,8 @@ def reading_history(store: Store, meter_id: str, ts: str | dt.datetime) -> pd.Da
 def save_run(store: Store, run_id: str, *, res: Any, rules: Any, source: str, params: dict[str, Any]) -> None:
     """Store the run, its unit-day totals and PUE table (replacing the window), and upsert its alerts."""
     now = dt.datetime.now(dt.UTC)
-    ud = res.unit_day.assign(run_id=run_id)[["unit_id", "date", "energy_type", "tce", "co2_t", "electricity_kwh", "run_id"]]
+    ud = res.unit_day.assign(run_id=run_id, date=res.unit_day["day"].to_numpy().astype("datetime64[D]"))
+    ud = ud[["unit_id", "date", "energy_type", "tce", "co2_t", "electricity_kwh", "run_id"]]
     pue = rules.pue.assign(run_id=run_id)
     al = rules.alerts.copy()
     al["first_run"] = run_id
