@@ -175,3 +175,35 @@ def test_cli_end_to_end(tmp_path, capsys, monkeypatch):
     assert main(["monitor", "totals", "--by", "city", "--db", db, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)
     assert main(["monitor", "run", "--from", "2025-02-01", "--to", "2025-01-01", "--db", db]) == 2
+
+
+def test_rollups_and_coal_substitution(factors, cat):
+    from carbonpeak.monitoring.catalog import catalog_coefficients
+
+    d0 = dt.date(2025, 1, 30)
+    days = [d0 + dt.timedelta(days=i) for i in range(4)]
+    meters = pd.DataFrame([_meter("Z-S", "Z", "electricity", "site", "kWh"), _meter("W-S", "W", "electricity", "site", "MWh")])
+    md = _md([(m, d, e) for d in days for m, e in (("Z-S", 1000.0), ("W-S", 2.0))])
+    units = _units(("Z", "other", False, "none"), ("W", "other", False, "none"))
+    units.loc[1, "city"] = "GD-SZ"
+    sub = catalog_coefficients(factors, electricity_method="coal_substitution",
+                               grid_fn=lambda year, grid="national": factors.get("electricity", "grid_ef_test"))  # fmt: skip
+    res = finish(md, meters, units, sub, date_from=days[0], date_to=days[-1], engine="duckdb")
+    # fixture coal-substitution coefficient 0.300 kgce/kWh; W's meter is in MWh
+    assert res.unit_day["tce"].sum() == pytest.approx(4 * (1000 + 2000) * 0.300e-3)
+    city = res.rollup("city").set_index("city")["tce"]
+    assert city["GD-SZ"] == pytest.approx(4 * 2000 * 0.300e-3)
+    month = res.rollup("month").set_index("month")["tce"]
+    assert list(month.index) == ["2025-01", "2025-02"]
+    assert month.sum() == pytest.approx(res.unit_day["tce"].sum())
+
+
+def test_threshold_override(cat):
+    from carbonpeak.errors import CatalogError
+    from carbonpeak.monitoring.catalog import load_catalog
+
+    c = load_catalog({"completeness_min": 0.95})
+    assert c.t("completeness_min") == 0.95
+    assert "user override" in c.source("completeness_min")
+    with pytest.raises(CatalogError):
+        load_catalog({"nope": 1})

@@ -32,7 +32,6 @@ from typing import Any
 import ibis
 import ibis.expr.datatypes as idt
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
 
 from carbonpeak.errors import CarbonpeakError
@@ -327,12 +326,3 @@ def run_pipeline(
         raise CarbonpeakError(f"--to ({date_to}) is before --from ({date_from})")
     md = compute_meter_day(con, readings, meters, date_from, date_to)
     return finish(md, meters, units, coef_fn, date_from=date_from, date_to=date_to, engine=engine or con.name)
-
-
-def robust_z(x: np.ndarray) -> np.ndarray:
-    """0.6745·(x − median)/MAD (Iglewicz & Hoaglin 1993); zeros where MAD is 0."""
-    med = np.median(x)
-    mad = np.median(np.abs(x - med))
-    if mad == 0 or not np.isfinite(mad):
-        return np.zeros_like(x, dtype=float)
-    return 0.6745 * (x - med) / mad

@@ -7,7 +7,6 @@ one alert ("flat for 3 days, 2025-03-01 to 2025-03-03"), not one per day.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 import numpy as np
@@ -216,7 +215,3 @@ def _submeter_alerts(res: PipelineResult, cat: MonitoringCatalog, units: pd.Data
         f"sub-meters must not exceed their parent by more than {tol:.0%}; a breakdown of 2 or more sub-meters must "
         f"not fall short by more than {tol:.0%}: {cat.source('submeter_tolerance')}",
     )  # fmt: skip
-
-
-def window_days(date_from: dt.date, date_to: dt.date) -> int:
-    return (date_to - date_from).days + 1
