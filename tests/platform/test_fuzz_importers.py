@@ -142,29 +142,40 @@ def test_observation_import_never_crashes(tmp_path_factory, text):
     assert (df is not None and len(df) >= 1) or problems
 
 
-@SETTINGS
-@given(text=table(READINGS))
-def test_readings_upload_never_500(tmp_path_factory, text):
-    """Through the service: 201 or a 4xx with problems; the submissions table never half-written."""
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
     from fastapi.testclient import TestClient
 
     from carbonpeak.api import create_app
     from carbonpeak.store.users import add_user
 
-    tmp = tmp_path_factory.mktemp("r")
-    store = Store(tmp / "s.duckdb")
+    store = Store(tmp_path_factory.mktemp("r") / "s.duckdb")
     add_user(store, "ent", "correct horse battery", "enterprise", enterprise_id="E1")
     with TestClient(create_app(store)) as c:
         tok = c.post("/api/auth/login", json={"username": "ent", "password": "correct horse battery"}).json()[
             "token"
         ]
-        r = c.post(
-            "/api/submissions",
-            headers={"Authorization": f"Bearer {tok}"},
-            data={"kind": "readings", "period": "p1"},
-            files={"file": ("r.csv", text.encode(), "text/csv")},
-        )
-    assert r.status_code in (201, 422), r.text
-    n = store.query("SELECT count(*) n FROM submissions")["n"][0]
-    assert n == (1 if r.status_code == 201 else 0)
+        c.cookies.clear()
+        yield c, store, {"Authorization": f"Bearer {tok}"}
     store.close()
+
+
+@SETTINGS
+@given(text=table(READINGS), period=st.integers(0, 10**9))
+def test_readings_upload_never_500(service, text, period):
+    """Through the service: 201 or a 4xx with problems; the submissions table never half-written."""
+    c, store, h = service
+    before = store.query("SELECT count(*) n FROM submissions")["n"][0]
+    r = c.post(
+        "/api/submissions",
+        headers=h,
+        data={"kind": "readings", "period": f"p{period}"},
+        files={"file": ("r.csv", text.encode(), "text/csv")},
+    )
+    assert r.status_code in (201, 422), r.text
+    after = store.query("SELECT count(*) n FROM submissions")["n"][0]
+    if r.status_code == 422:
+        assert r.json()["problems"]
+        assert after == before
+    else:
+        assert after == before + (1 if r.json()["created"] else 0)
