@@ -74,10 +74,13 @@ EXAMPLES: dict[str, str] = {
     "scenario kaya": "carbonpeak scenario kaya plan --out plan_kaya.csv",
     "scenario export": "carbonpeak scenario export baseline plan --iamc scenarios.csv",
     "scenario import-iamc": "carbonpeak scenario import-iamc scenarios.csv --variable 'Emissions|CO2'",
-    "monitor ingest": "carbonpeak monitor ingest synth/units.csv synth/meters.csv synth/readings",
+    "monitor ingest": (
+        "carbonpeak monitor ingest synth/registry/units.csv synth/registry/meters.csv "
+        "synth/registry/output.csv synth/registry/budgets.csv synth/registry/reported.csv synth/readings"
+    ),
     "monitor run": "carbonpeak monitor run --from 2025-01-01 --to 2025-01-31",
     "monitor alerts": "carbonpeak monitor alerts --kind pue_over_limit --status open",
-    "monitor review": "carbonpeak monitor review 42 --comment 'meter replaced on 2025-01-12' --reviewer verifier1",
+    "monitor review": "carbonpeak monitor review 03a8a63ae6c4129f --comment 'meter replaced on 2025-01-12' --reviewer verifier1",
     "monitor pue": "carbonpeak monitor pue --grain month",
     "monitor totals": "carbonpeak monitor totals --by industry -f csv",
     "monitor generate": "carbonpeak monitor generate --out synth --units 20 --days 31",
