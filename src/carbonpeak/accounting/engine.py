@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from carbonpeak.accounting.base import GASES, RESULT_COLUMNS, SCOPES, MethodContext, registry
+from carbonpeak.accounting.deferred import Collector, collecting
 from carbonpeak.catalog.categories import ancestors, get_categories, is_prefix
 from carbonpeak.catalog.factors import FactorSet
 from carbonpeak.catalog.gwp import DEFAULT_GWP, gwp_values
@@ -99,22 +99,36 @@ def compile_inventory(
                 )
             )
     outs: list[pd.DataFrame] = []
+    deferred_used: list[bool] = []
     by_method: dict[str, list[str]] = {}
     for c, m in cat_method.items():
         if m is not None:
             by_method.setdefault(m, []).append(c)
-    for name, cats in by_method.items():
-        sub = act[act["category"].isin(cats)]
-        try:
-            out = methods[name].fn(sub.reset_index(drop=True), ctx)
-        except ValidationError as exc:
-            problems.extend(exc.problems)
-            continue
-        outs.append(_check_output(name, out))
+    with collecting() as sink:
+        for name, cats in by_method.items():
+            sub = act[act["category"].isin(cats)]
+            before = sink.total
+            try:
+                out = methods[name].fn(sub.reset_index(drop=True), ctx)
+            except ValidationError as exc:
+                problems.extend(exc.problems)
+                continue
+            out = _check_output(name, out)
+            if len(out):
+                outs.append(out)
+                deferred_used.append(sink.total > before)
     if problems:
         raise ValidationError(problems)
-    outs = [o for o in outs if len(o)]
     res = pd.concat(outs, ignore_index=True) if outs else pd.DataFrame({c: [] for c in RESULT_COLUMNS})
+    # rows whose explain text is deferred hold an int id in ``explain`` (see accounting.deferred)
+    explain_ids = np.full(len(res), -1, dtype=np.int64)
+    off = 0
+    for out, used in zip(outs, deferred_used, strict=True):
+        if used:
+            col = out["explain"].to_numpy(dtype=object)
+            is_id = np.fromiter((type(x) is int for x in col), dtype=bool, count=len(col))
+            explain_ids[off : off + len(out)][is_id] = col[is_id].astype(np.int64)
+        off += len(out)
     res["year"] = res["year"].astype("int64")
     res["mass_t"] = res["mass_t"].astype(float)
     for c in ("ad_uncertainty_pct", "ef_uncertainty_pct"):
@@ -124,25 +138,75 @@ def compile_inventory(
         missing = sorted(res.loc[factor_of_gas.isna(), "gas"].unique())
         raise CarbonpeakError(f"GWP set {gwp} has no value for {missing}")
     res["co2e_t"] = res["mass_t"].to_numpy() * factor_of_gas.to_numpy(dtype=float)
-    return Inventory(results=res, gwp=gwp.upper(), factor_files=fs.override_files, options=ctx.options)
+    inv = Inventory(results=res, gwp=gwp.upper(), factor_files=fs.override_files, options=ctx.options)
+    if (explain_ids >= 0).any():
+        inv._deferred = (explain_ids, sink)
+    return inv
 
 
-@dataclass
 class Inventory:
     """A compiled inventory: ``results`` has :data:`RESULT_COLUMNS` plus ``co2e_t``.
 
     Treat ``results`` as read-only: the query methods cache a compact categorical copy of it.
+    The ``explain`` texts of a compiled inventory are rendered on the first read of ``results``
+    (see :mod:`carbonpeak.accounting.deferred`); totals, summaries and ``explain()`` do not need
+    them all.
     """
 
-    results: pd.DataFrame
-    gwp: str = DEFAULT_GWP
-    factor_files: list[str] = field(default_factory=list)
-    options: dict[str, Any] = field(default_factory=dict)
+    def __init__(
+        self,
+        results: pd.DataFrame,
+        gwp: str = DEFAULT_GWP,
+        factor_files: list[str] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        self._frame = results
+        self._deferred: tuple[np.ndarray, Collector] | None = None
+        self.gwp = gwp
+        self.factor_files = list(factor_files) if factor_files is not None else []
+        self.options = dict(options) if options is not None else {}
+
+    def __repr__(self) -> str:
+        return f"Inventory(rows={len(self._frame)}, gwp={self.gwp!r}, factor_files={self.factor_files!r})"
+
+    @property
+    def results(self) -> pd.DataFrame:
+        """All result rows (:data:`RESULT_COLUMNS` plus ``co2e_t``), explain texts included."""
+        if self._deferred is not None:
+            ids, sink = self._deferred
+            texts = self._frame["explain"].to_numpy(dtype=object).copy()
+            hit = np.flatnonzero(ids >= 0)
+            rendered = sink.render(ids[hit])
+            texts[hit] = np.array(rendered, dtype=object) if rendered else texts[hit]
+            frame = self._frame.copy(deep=False)
+            frame["explain"] = pd.Series(texts, index=frame.index, dtype=object)
+            self._frame = frame
+            self._deferred = None
+        return self._frame
+
+    @results.setter
+    def results(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+        self._deferred = None
+        self.__dict__.pop("_lean", None)
+
+    def _explain_texts(self, mask: np.ndarray) -> list[str]:
+        """The explain texts of the rows selected by ``mask``, rendering only those."""
+        col = self._frame["explain"].to_numpy(dtype=object)[mask]
+        if self._deferred is None:
+            return list(col)
+        ids, sink = self._deferred
+        sel = ids[mask]
+        out = list(col)
+        hit = np.flatnonzero(sel >= 0)
+        for p, t in zip(hit.tolist(), sink.render(sel[hit]), strict=True):
+            out[p] = t
+        return out
 
     @cached_property
     def _lean(self) -> pd.DataFrame:
         """Key columns as categoricals (fast masks and group-bys), plus sector; no explain text."""
-        r = self.results
+        r = self._frame
         cats = get_categories()
         category = pd.Categorical(r["category"].to_numpy(dtype=object))
         sector_of = {c: cats[c].sector if c in cats else "" for c in category.categories}
@@ -286,7 +350,9 @@ class Inventory:
             "by_gas_co2e_t": by_gas_co2e,
             "memo": memo,
             "factor_overrides": self.factor_overrides(
-                None if year is None and region is None else self.select(year, region)
+                None
+                if (year is None and region is None) or not self.factor_files
+                else self.select(year, region)
             ),
             "rows": len(sel),
         }
@@ -325,9 +391,10 @@ class Inventory:
 
     def factor_overrides(self, rows: pd.DataFrame | None = None) -> dict[str, Any]:
         """User-override factors used by ``rows`` (default: all results), one entry per factor."""
-        r = self.results if rows is None else rows
         seen: dict[tuple[Any, ...], dict[str, Any]] = {}
-        if len(r) and self.factor_files:  # without override files no factor can be overridden
+        # without override files no factor can be overridden (and no explain text is needed)
+        r = (self.results if rows is None else rows) if self.factor_files else self._frame.iloc[:0]
+        if len(r) and self.factor_files:
             hit = r["explain"].str.contains('"overridden": true', regex=False)
             for text in r.loc[hit, "explain"].unique():
                 for f in _factors_in(json.loads(text)):
@@ -360,12 +427,13 @@ class Inventory:
             m &= (lean["gas"] == gas).to_numpy()
         if item:
             m &= (lean["item"] == item).to_numpy()
-        rows = self.results[m]
+        rows = self._frame[m]
+        texts = self._explain_texts(m)
         cats = get_categories()
         factors: dict[tuple[Any, ...], dict[str, Any]] = {}
         out_rows: list[dict[str, Any]] = []
-        for r in rows.itertuples(index=False):
-            ex = json.loads(r.explain) if r.explain else {}
+        for r, text in zip(rows.itertuples(index=False), texts, strict=True):
+            ex = json.loads(text) if text else {}
             for f in _factors_in(ex):
                 k = (
                     f.get("origin"),
@@ -422,7 +490,7 @@ class Inventory:
             & (lean["mass_t"].to_numpy() < 0)
         )
         cols = ["year", "region", "category", "item", "gas", "mass_t", "co2e_t"]
-        lul = self.results.loc[m, cols]
+        lul = self._frame.loc[m, cols]
         return (
             lul.groupby(cols[:5], as_index=False)[["mass_t", "co2e_t"]]
             .sum()

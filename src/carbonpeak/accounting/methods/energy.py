@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from carbonpeak.accounting.base import MethodContext, register
+from carbonpeak.accounting.deferred import defer
 from carbonpeak.accounting.resolve import Resolved, resolve
 from carbonpeak.catalog.categories import get_categories
 from carbonpeak.catalog.factors import FactorValue
@@ -131,46 +132,76 @@ def _combo_json(parts: Sequence[Resolved | None]) -> tuple[np.ndarray, list[str]
     return combo, texts
 
 
-def _activity_parts(rows: pd.DataFrame, numbers: dict[str, np.ndarray] | None = None) -> list[str]:
-    """The ``"activity": {...}`` JSON fragment of each row (shared by the gases of that row)."""
-    files = {f: json.dumps(f, ensure_ascii=True) for f in rows["__file__"].unique()}
-    units = {u: json.dumps(u, ensure_ascii=True) for u in rows["unit"].unique()}
-    keys = list(numbers or {})
-    cols: list[list[Any]] = [
-        [files[f] for f in rows["__file__"].to_numpy()],
-        [int(r) for r in rows["__row__"].to_numpy()],
-        rows["amount"].to_numpy(dtype=float).tolist(),
-        [units[u] for u in rows["unit"].to_numpy()],
-    ] + [np.asarray((numbers or {})[k], dtype=float).tolist() for k in keys]
-    tmpl = (
-        '"activity": {"file": %s, "row": %d, "amount": %r, "unit": %s'
-        + "".join(f', "{k}": %r' for k in keys)
-        + "}"
-    )
-    return [tmpl % t for t in zip(*cols, strict=True)]
+class _Parts:
+    """The ``"activity": {...}`` JSON fragment of each row (shared by the gases of that row).
+
+    Built on first use (the engine defers explain texts until someone reads them).
+    """
+
+    def __init__(self, rows: pd.DataFrame, numbers: dict[str, np.ndarray] | None = None) -> None:
+        self.n = len(rows)
+        self._files = rows["__file__"].to_numpy()
+        self._rows = rows["__row__"].to_numpy()
+        self._amount = rows["amount"].to_numpy(dtype=float)
+        self._units = rows["unit"].to_numpy()
+        self._numbers = {k: np.asarray(v, dtype=float) for k, v in (numbers or {}).items()}
+        self._texts: list[str] | None = None
+
+    def texts(self) -> list[str]:
+        if self._texts is None:
+            files = {f: json.dumps(f, ensure_ascii=True) for f in pd.unique(self._files)}
+            units = {u: json.dumps(u, ensure_ascii=True) for u in pd.unique(self._units)}
+            keys = list(self._numbers)
+            cols: list[list[Any]] = [
+                [files[f] for f in self._files],
+                [int(r) for r in self._rows],
+                self._amount.tolist(),
+                [units[u] for u in self._units],
+            ] + [self._numbers[k].tolist() for k in keys]
+            tmpl = (
+                '"activity": {"file": %s, "row": %d, "amount": %r, "unit": %s'
+                + "".join(f', "{k}": %r' for k in keys)
+                + "}"
+            )
+            self._texts = [tmpl % t for t in zip(*cols, strict=True)]
+        return self._texts
+
+
+def _activity_parts(rows: pd.DataFrame, numbers: dict[str, np.ndarray] | None = None) -> _Parts:
+    return _Parts(rows, numbers)
 
 
 def _explain(
     method: str,
     formula: str,
-    activity_parts: list[str],
+    activity_parts: _Parts,
     factor_parts: Sequence[Resolved | None],
     mask: np.ndarray | None = None,
-) -> pd.Series:
+) -> pd.Series | np.ndarray:
     """Explain JSON per row: method and formula, the activity row, the factors used.
 
     The factor JSON is serialised once per distinct combination of factors, the activity
-    fragment once per activity row, so building it is a few string joins per row.
+    fragment once per activity row, so building it is a few string joins per row.  Inside
+    ``compile_inventory`` the texts are deferred (:mod:`carbonpeak.accounting.deferred`) and
+    this returns their ids instead.
     """
-    combo, texts = _combo_json(factor_parts)
-    head = json.dumps({"method": method, "formula": formula}, ensure_ascii=True)[:-1] + ", "
-    idx = np.arange(len(activity_parts)) if mask is None else np.flatnonzero(mask)
-    if len(combo) == 0:
-        out = [head + activity_parts[i] + ', "factors": []}' for i in idx]
-    else:
+    idx = np.arange(activity_parts.n) if mask is None else np.flatnonzero(mask)
+    factor_parts = list(factor_parts)
+
+    def render(local: np.ndarray) -> list[str]:
+        combo, texts = _combo_json(factor_parts)
+        head = json.dumps({"method": method, "formula": formula}, ensure_ascii=True)[:-1] + ", "
+        parts = activity_parts.texts()
+        sel = idx[local].tolist()
+        if len(combo) == 0:
+            return [head + parts[i] + ', "factors": []}' for i in sel]
         tails = [', "factors": ' + t + "}" for t in texts]
-        out = [f"{head}{activity_parts[i]}{tails[combo[i]]}" for i in idx]
-    return pd.Series(out, dtype=object)
+        return [f"{head}{parts[i]}{tails[combo[i]]}" for i in sel]
+
+    ids = defer(len(idx), render)
+    if ids is not None:
+        return ids
+    return pd.Series(render(np.arange(len(idx))), dtype=object)
 
 
 def _quad(*us: np.ndarray) -> np.ndarray:
@@ -266,7 +297,7 @@ def _result(
     scope: np.ndarray | str,
     ef_u: np.ndarray,
     factor_key: Sequence[str] | np.ndarray,
-    explain: pd.Series | list[str],
+    explain: pd.Series | list[str] | np.ndarray,
 ) -> pd.DataFrame:
     n = len(rows)
 
