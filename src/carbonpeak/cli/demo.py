@@ -39,14 +39,35 @@ def demo_cmd(
     langs = ["zh", "en"] if lang == "both" else [lang]
     activity = demo_files("activity") + demo_files("activity_cities")
     observations = demo_files("observations")
-    ch = load_chain(activity=activity, observations=observations, db=None, base_year=2020, outlook=True,
-                    scenario="plan", draws=draws, seed=seed)
-    a = assess(year, ch.indicators, inventory_results=ch.inventory.results if ch.inventory else None,
-               outlook=ch.outlook, activity_sources=ch.activity)
+    ch = load_chain(
+        activity=activity,
+        observations=observations,
+        db=None,
+        base_year=2020,
+        outlook=True,
+        scenario="plan",
+        draws=draws,
+        seed=seed,
+    )
+    a = assess(
+        year,
+        ch.indicators,
+        inventory_results=ch.inventory.results if ch.inventory else None,
+        outlook=ch.outlook,
+        activity_sources=ch.activity,
+    )
     files = []
     for la in langs:
-        rf = write_report(a, out, lang=la, inventory_results=ch.inventory.results if ch.inventory else None,
-                          outlook=ch.outlook, pdf=False, demo=True, gwp=ch.inventory.gwp if ch.inventory else "AR5")
+        rf = write_report(
+            a,
+            out,
+            lang=la,
+            inventory_results=ch.inventory.results if ch.inventory else None,
+            outlook=ch.outlook,
+            pdf=False,
+            demo=True,
+            gwp=ch.inventory.gwp if ch.inventory else "AR5",
+        )
         files.append(rf)
     pdfs: list[Path] = []
     pdf_note = ""
@@ -58,21 +79,33 @@ def demo_cmd(
                 pdfs = list(ex.map(lambda rf: html_to_pdf(rf.html, rf.html.with_suffix(".pdf")), files))
     elapsed = time.perf_counter() - t0
     paths = [str(f.html) for f in files] + [str(p) for p in pdfs] + [str(files[0].json)]
-    data = {"year": year, "summary": a["summary"], "headline": a["headline"], "report_files": paths,
-            "outlook_error": ch.outlook_error, "seconds": round(elapsed, 1)}
+    data = {
+        "year": year,
+        "summary": a["summary"],
+        "headline": a["headline"],
+        "report_files": paths,
+        "outlook_error": ch.outlook_error,
+        "seconds": round(elapsed, 1),
+    }
     if fmt != Format.table:
         emit(fmt, data=data, table=[{"file": p} for p in paths])
         return
+    if ch.inventory is not None:
+        _print_inventory_summary(ch.inventory)
     h = a["headline"]
     rows = []
     for k in ("co2_emissions", "co2_intensity", "energy_intensity", "nonfossil_share", "wind_solar_capacity"):
         v = h[k]
-        rows.append({"indicator": k, "value": v["value"], "unit": v["unit"], "year": v["year"], "status": v["status"]})
+        rows.append(
+            {"indicator": k, "value": v["value"], "unit": v["unit"], "year": v["year"], "status": v["status"]}
+        )
     print_table(pd.DataFrame(rows), f"Guangdong demo: headline (assessment {year})")
     if "peak_outlook" in h:
         o = h["peak_outlook"]
-        typer.echo(f"Peak outlook ({o['scenario']}, {o['draws']} draws, seed {o['seed']}): median peak year "
-                   f"{o['peak_year']}, P(peak before 2030) = {o['p_peak_before_2030']:.0%}")
+        typer.echo(
+            f"Peak outlook ({o['scenario']}, {o['draws']} draws, seed {o['seed']}): median peak year "
+            f"{o['peak_year']}, P(peak before 2030) = {o['p_peak_before_2030']:.0%}"
+        )
     elif ch.outlook_error:
         typer.echo(ch.outlook_error)
     typer.echo("Targets: " + ", ".join(f"{k} {v}" for k, v in a["summary"].items()))
@@ -83,6 +116,34 @@ def demo_cmd(
     typer.echo(f"Report written in {elapsed:.1f} s:")
     for p in paths:
         typer.echo(f"  {Path(p).resolve()}")
+
+
+def _print_inventory_summary(inv: object) -> None:
+    """The province's inventory of the latest year: by sector, totals and memo items (issue 2 §5)."""
+    import pandas as pd
+
+    res = inv.results  # type: ignore[attr-defined]
+    year = int(res.loc[(res["region"] == "GD") & (res["scope"] == "territorial"), "year"].max())
+    s = inv.summary(year=year, region="GD")  # type: ignore[attr-defined]
+    names = {
+        "energy": "1 Energy",
+        "ippu": "2 IPPU",
+        "agriculture": "3 Agriculture",
+        "lulucf": "3 LULUCF",
+        "waste": "4 Waste",
+    }
+    by_sector = sorted(s["by_sector"].items(), key=lambda kv: names.get(kv[0], kv[0]))
+    rows = [{"sector": names.get(k, k), "MtCO2e": v / 1e6} for k, v in by_sector]
+    rows += [
+        {"sector": "Total excluding LULUCF", "MtCO2e": s["total_excluding_lulucf_co2e_t"] / 1e6},
+        {"sector": "Total including LULUCF", "MtCO2e": s["total_co2e_t"] / 1e6},
+        {
+            "sector": "memo: net imported electricity (CO2)",
+            "MtCO2e": s["memo"]["imported_electricity_co2_t"] / 1e6,
+        },
+        {"sector": "Consumption-based total", "MtCO2e": s["consumption_based_co2e_t"] / 1e6},
+    ]
+    print_table(pd.DataFrame(rows), f"Guangdong demo inventory {year} ({s['gwp']}), MtCO2e")
 
 
 def register(app: typer.Typer) -> None:
