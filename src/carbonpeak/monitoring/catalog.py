@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +93,15 @@ def limit_unit_factor(cat: MonitoringCatalog, limit_unit: str, output_unit: str)
 
     Handles ``kgoe`` (not in the unit registry) via the catalog's oil-equivalent factor.
     """
+    return _limit_unit_factor(cat.kgce_per_kgoe, limit_unit, output_unit)
+
+
+@lru_cache(maxsize=256)
+def _limit_unit_factor(kgce_per_kgoe: float, limit_unit: str, output_unit: str) -> float:
     num, _, den = limit_unit.partition("/")
     scale = 1.0
     if num.strip() == "kgoe":
-        scale = 1.0 / cat.kgce_per_kgoe
+        scale = 1.0 / kgce_per_kgoe
         num = "kgce"
     base_num = "kWh" if num.strip() == "kWh" else "kgce"
     return scale * conversion_factor(f"{base_num}/({output_unit})", f"{num.strip()}/({den.strip()})")

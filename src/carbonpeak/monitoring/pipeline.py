@@ -193,9 +193,11 @@ def restrict_readings(readings: ir.Table, date_from: dt.date, date_to: dt.date) 
     hi = dt.datetime.combine(date_to + dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC)
     lo_s, hi_s = int(lo.timestamp()) - CST_OFFSET_S, int(hi.timestamp()) - CST_OFFSET_S
     if "date" in readings.columns:
+        # a lake partitioned by CST date: pruning the partitions is enough (days outside the window
+        # are dropped after the aggregation), and it saves a comparison per row
         dcol = readings["date"].cast("date")
-        readings = readings.filter(
-            dcol >= ibis.literal(date_from - dt.timedelta(days=2)), dcol <= ibis.literal(date_to + dt.timedelta(days=2))
+        return readings.filter(
+            dcol >= ibis.literal(date_from - dt.timedelta(days=1)), dcol <= ibis.literal(date_to + dt.timedelta(days=1))
         )
     lo_ts = dt.datetime.fromtimestamp(lo_s, tz=dt.UTC)
     hi_ts = dt.datetime.fromtimestamp(hi_s, tz=dt.UTC)

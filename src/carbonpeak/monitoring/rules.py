@@ -51,7 +51,7 @@ def _grade(cat: MonitoringCatalog, pue: float) -> str:
 def pue_table(res: PipelineResult, cat: MonitoringCatalog) -> pd.DataFrame:
     """PUE of every data centre by day, month and year (total electricity / IT electricity)."""
     cols = ["unit_id", "grain", "period", "period_start", "period_end", "days", "total_kwh", "it_kwh", "pue",
-            "limit_value", "over_limit", "grade"]  # fmt: skip
+            "limit_value", "over_limit", "grade", "d0"]  # fmt: skip
     dcs = res.units[res.units["kind"] == "data_centre"]
     if dcs.empty or res.meter_day.empty:
         return pd.DataFrame(columns=cols)
@@ -106,15 +106,13 @@ def pue_alerts(pue: pd.DataFrame, res: PipelineResult, cat: MonitoringCatalog) -
         if grain == "day":
             if over.empty:
                 continue
-            dn = pd.Series([(d - dt.date(1970, 1, 1)).days for d in over["period_start"]]).sort_values()
-            over = over.iloc[dn.index.to_numpy()].reset_index(drop=True)
-            for a, b, pos in day_runs(dn.reset_index(drop=True)):
-                s = over.iloc[pos]
-                v = float(s["pue"].max())
+            over = over.sort_values("d0").reset_index(drop=True)
+            for a, b, pos in day_runs(over["d0"]):
+                pmax = float(over["pue"].to_numpy()[pos].max())
                 alerts.append(
-                    Alert("pue_over_limit", "info", str(uid), None, day_date(a), day_date(b), v, float(lim["limit"]),
-                          "PUE", f"daily PUE above {lim['limit']} on {len(s)} day(s) from {day_date(a)} to {day_date(b)} "
-                          f"(highest {v:.3f})", loc, src, city)
+                    Alert("pue_over_limit", "info", str(uid), None, day_date(a), day_date(b), pmax, float(lim["limit"]),
+                          "PUE", f"daily PUE above {lim['limit']} on {len(pos)} day(s) from {day_date(a)} to {day_date(b)} "
+                          f"(highest {pmax:.3f})", loc, src, city)
                 )
             continue
         for r in over.itertuples(index=False):
@@ -294,22 +292,19 @@ def product_alerts(prod: pd.DataFrame, res: PipelineResult, cat: MonitoringCatal
                       f"(benchmark {r.benchmark:g})", loc, src, city, r.product)
             )
     # energy-per-output jumps against the unit's median period
-    for (uid, p), g in prod.groupby(["unit_id", "product"]):
-        if len(g) < 3:
-            continue
-        med = float(g["sec"].median())
-        if med <= 0:
-            continue
-        loc, city = _loc(units, str(uid))
-        for r in g.itertuples(index=False):
-            ratio = r.sec / med
-            if ratio > jump or ratio < 1 / jump:
-                out.append(
-                    Alert("intensity_jump", "warning", str(uid), None, r.period_start, r.period_end, float(ratio), jump,
-                          "× median", f"{p}: {r.sec:.4g} {r.sec_unit} is {ratio:.2f}× the unit's median period ({med:.4g})",
-                          loc, f"energy per output vs the unit's median period, limit ×{jump:g} or ÷{jump:g}: {cat.source('intensity_jump_ratio')}",
-                          city, str(p))
-                )
+    if not prod.empty:
+        g = prod.groupby(["unit_id", "product"])["sec"]
+        med = g.transform("median")
+        ratio = prod["sec"] / med
+        flagged = prod[(g.transform("size") >= 3) & (med > 0) & ((ratio > jump) | (ratio < 1 / jump))]
+        src = f"energy per output vs the unit's median period, limit ×{jump:g} or ÷{jump:g}: {cat.source('intensity_jump_ratio')}"
+        for r, rt, m in zip(flagged.itertuples(index=False), ratio[flagged.index], med[flagged.index], strict=True):
+            loc, city = _loc(units, str(r.unit_id))
+            out.append(
+                Alert("intensity_jump", "warning", str(r.unit_id), None, r.period_start, r.period_end, float(rt), jump,
+                      "× median", f"{r.product}: {r.sec:.4g} {r.sec_unit} is {rt:.2f}× the unit's median period ({m:.4g})",
+                      loc, src, city, str(r.product))
+            )
     return out
 
 
