@@ -5,8 +5,13 @@ Run by hand: ``.venv/bin/python bench/bench_inventory.py [--rows-per-region-year
 The activity data are SYNTHETIC (random amounts, fixed seed), shaped like a full city inventory:
 every fuel-combustion category × combustible fuel of the catalog (truncated to the target row
 count), reference-approach flows per fuel, net imported electricity, and the non-energy rows of
-the bundled demo data (cement, rice, forest, ...) copied to every city and year.  Only the
-compile step is timed separately from validation (the engine goal is compile < 1 s).
+the bundled demo data (cement, rice, forest, ...) copied to every city and year.
+
+Validation, compile, the first read of ``results`` (which renders the deferred ``explain``
+texts) and ``summary()`` are timed separately, each in wall and CPU time (``time.process_time``), with the load average, since the
+machine may be shared.  The goal of issue 2 §6 ("compile < 1 s") is measured on
+``compile_inventory`` of already validated rows: validation is its own step (``load_activity``
+does it when reading files) and is reported on its own line, as is validate + compile.
 """
 
 from __future__ import annotations
@@ -99,8 +104,10 @@ def build(rows_per_region_year: int, years: range, seed: int = 0) -> pd.DataFram
 
 
 def per_method(act: pd.DataFrame, fs: FactorSet) -> list[tuple[str, int, float]]:
-    """Time each registered method on its own rows (best of 2)."""
+    """Time each registered method on its own rows (best of 2), with explain texts deferred
+    as inside ``compile_inventory``."""
     from carbonpeak.accounting.base import MethodContext, registry
+    from carbonpeak.accounting.deferred import collecting
     from carbonpeak.accounting.engine import _method_for
 
     methods = registry()
@@ -111,9 +118,10 @@ def per_method(act: pd.DataFrame, fs: FactorSet) -> list[tuple[str, int, float]]
         sub = act[act["category"].isin([c for c, m in owner.items() if m == name])].reset_index(drop=True)
         best = float("inf")
         for _ in range(2):
-            t0 = time.perf_counter()
-            methods[name].fn(sub, ctx)
-            best = min(best, time.perf_counter() - t0)
+            with collecting():
+                t0 = time.perf_counter()
+                methods[name].fn(sub, ctx)
+                best = min(best, time.perf_counter() - t0)
         out.append((name, len(sub), best))
     return out
 
@@ -126,9 +134,10 @@ def main() -> None:
     args = ap.parse_args()
     raw = build(args.rows_per_region_year, range(2014, 2014 + args.years))
     fs = FactorSet.default()
-    t0 = time.perf_counter()
+    validate_activity(raw.head(100))  # warm catalog caches (items, regions, units)
+    t0, c0 = time.perf_counter(), time.process_time()
     act = validate_activity(raw)
-    t_val = time.perf_counter() - t0
+    t_val, c_val = time.perf_counter() - t0, time.process_time() - c0
     # warm caches (method registry, unit parser, factor lookups) on one city's data
     compile_inventory(act[act["region"] == act["region"].iloc[0]], fs)
     times, cpu = [], []
@@ -137,9 +146,12 @@ def main() -> None:
         inv = compile_inventory(act, fs)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     s = inv.summary()
-    t_sum = time.perf_counter() - t0
+    t_sum, c_sum = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
+    n_explain = int(inv.results["explain"].str.len().sum())
+    t_res, c_res = time.perf_counter() - t0, time.process_time() - c0
     best = min(times)
     sectors = sorted({get_categories()[c].sector for c in act["category"].unique()})
     rows = [
@@ -154,13 +166,18 @@ def main() -> None:
         ),
         ("sectors covered", ", ".join(sectors)),
         ("result rows", f"{len(inv.results):,}"),
-        ("validate_activity", f"{t_val:.3f} s"),
+        ("validate_activity (wall / CPU)", f"{t_val:.3f} s / {c_val:.3f} s"),
         (f"compile_inventory (best of {args.repeat})", f"{best:.3f} s"),
         ("compile_inventory (all runs)", ", ".join(f"{x:.3f}" for x in times) + " s"),
         ("compile_inventory CPU time", ", ".join(f"{x:.3f}" for x in cpu) + " s"),
         ("load average (1/5/15 min)", " ".join(f"{x:.2f}" for x in os.getloadavg())),
         ("rows/s (compile)", f"{len(act) / best:,.0f}"),
-        ("summary()", f"{t_sum:.3f} s"),
+        ("summary() (wall / CPU)", f"{t_sum:.3f} s / {c_sum:.3f} s"),
+        (
+            "first read of results (explain texts)",
+            f"{t_res:.3f} s / {c_res:.3f} s CPU ({n_explain / 1e6:,.0f} M characters)",
+        ),
+        ("validate + compile (best)", f"{t_val + best:.3f} s"),
         ("total_co2e_t (synthetic)", f"{s['total_co2e_t']:,.0f}"),
         ("goal compile < 1 s", "met" if best < 1.0 else "NOT met"),
     ]

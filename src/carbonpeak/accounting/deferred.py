@@ -16,8 +16,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+from carbonpeak.accounting.base import explain_json
 
 Renderer = Callable[[np.ndarray], list[str]]
 
@@ -39,9 +42,12 @@ class Collector:
             return out
         starts = np.asarray(self.starts, dtype=np.int64)
         chunk = np.searchsorted(starts, ids, side="right") - 1
-        for c in np.unique(chunk):
-            pos = np.flatnonzero(chunk == c)
-            texts = self.renderers[int(c)](ids[pos] - starts[c])
+        order = np.argsort(chunk, kind="stable")
+        uniq, first = np.unique(chunk[order], return_index=True)
+        bounds = [*first.tolist(), len(order)]
+        for j, c in enumerate(uniq.tolist()):
+            pos = order[bounds[j] : bounds[j + 1]]
+            texts = self.renderers[c](ids[pos] - starts[c])
             for p, t in zip(pos.tolist(), texts, strict=True):
                 out[p] = t
         return out
@@ -76,3 +82,19 @@ def defer(n: int, render: Renderer) -> np.ndarray | None:
     c.renderers.append(render)
     c.total += n
     return np.arange(start, start + n, dtype=np.int64)
+
+
+def explain_later(**parts: Any) -> str | int:
+    """:func:`~carbonpeak.accounting.base.explain_json`, deferred inside ``compile_inventory``.
+
+    Returns the JSON text, or (while the engine collects) the id of a one-row renderer that
+    serialises ``parts`` when the text is read.  ``parts`` must not be changed afterwards.
+    """
+    c = _SINK.get()
+    if c is None:
+        return explain_json(**parts)
+    c.starts.append(c.total)
+    c.sizes.append(1)
+    c.renderers.append(lambda _local: [explain_json(**parts)])
+    c.total += 1
+    return c.total - 1

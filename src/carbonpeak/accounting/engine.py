@@ -104,9 +104,12 @@ def compile_inventory(
     for c, m in cat_method.items():
         if m is not None:
             by_method.setdefault(m, []).append(c)
+    # one factorisation of the category column, then an integer mask per method
+    cat_codes, cat_uniq = pd.factorize(np.asarray(act["category"].to_numpy(), dtype=object))
+    code_of = {c: i for i, c in enumerate(cat_uniq)}
     with collecting() as sink:
         for name, cats in by_method.items():
-            sub = act[act["category"].isin(cats)]
+            sub = act[np.isin(cat_codes, [code_of[c] for c in cats])]
             before = sink.total
             try:
                 out = methods[name].fn(sub.reset_index(drop=True), ctx)

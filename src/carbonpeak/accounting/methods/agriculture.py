@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbonpeak.accounting.base import MethodContext, explain_json, register
+from carbonpeak.accounting.base import MethodContext, register
+from carbonpeak.accounting.deferred import explain_later
 from carbonpeak.accounting.methods._aw_common import (
     N2O_N_TO_N2O,
     activity_refs,
@@ -76,7 +77,7 @@ def _row(rec: dict[str, Any], category: str, gas: str, mass_t: float, fvs: list[
         "ad_uncertainty_pct": _uncert(rec),
         "ef_uncertainty_pct": combined_uncertainty(fvs),
         "factor_key": key,
-        "explain": explain_json(activity=activity_refs([rec]), **explain),
+        "explain": explain_later(activity=activity_refs([rec]), **explain),
     }
 
 
@@ -271,7 +272,7 @@ def managed_soils_n2o(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFram
                 if any(np.isfinite(_uncert(r)) for r in acc["recs"]) else float("nan"),
                 "ef_uncertainty_pct": unc,
                 "factor_key": f"{it}|N2O|{icat}",
-                "explain": explain_json(
+                "explain": explain_later(
                     method="managed_soils_n2o",
                     formula="N2O [t] = F_N x (Frac_GAS x EF4 + Frac_LEACH x EF5) x 44/28 (Eq 11.9, 11.10)",
                     activity=activity_refs(acc["recs"]),

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from carbonpeak.accounting.base import MethodContext, register
-from carbonpeak.accounting.deferred import defer
-from carbonpeak.accounting.resolve import Resolved, resolve
+from carbonpeak.accounting.deferred import defer, explain_later
+from carbonpeak.accounting.resolve import Resolved, _conv, resolve
 from carbonpeak.catalog.categories import get_categories
 from carbonpeak.catalog.factors import FactorValue
 from carbonpeak.catalog.units import parse_unit, ureg
@@ -73,6 +73,20 @@ def _product_to(unit_a: str, unit_b: str, target: str) -> float:
     return float((parse_unit(unit_a) * parse_unit(unit_b)).to(target).magnitude)
 
 
+def _vmap(values: pd.Series, table: dict[Any, Any], dtype: Any) -> np.ndarray:
+    """``values.map(table).to_numpy(dtype)`` via one lookup per distinct value (missing → NaN)."""
+    codes, uniq = pd.factorize(np.asarray(values.to_numpy(), dtype=object))
+    mapped = np.array([table.get(u, np.nan) for u in uniq], dtype=dtype)
+    return mapped[codes] if len(codes) else np.zeros(0, dtype=dtype)
+
+
+def _objects(activity: pd.DataFrame) -> pd.DataFrame:
+    """The method's rows with text columns as numpy object arrays (converted once, not per use)."""
+    rows = activity.reset_index(drop=True)
+    conv = {c: object for c in ("region", "category", "item", "unit", "__file__") if c in rows.columns}
+    return rows.astype(conv) if conv else rows
+
+
 def _kinds(items: pd.Series) -> dict[str, str]:
     from carbonpeak.catalog.items import get_items
 
@@ -88,7 +102,7 @@ def _not_combustion(items: pd.Series) -> np.ndarray:
     """Secondary energy (electricity, heat) and grid items: consuming them is not combustion."""
     kinds = _kinds(items)
     bad = {i: (i in NON_COMBUSTION_ITEMS or kinds[i] in ("secondary", "grid")) for i in kinds}
-    return items.map(bad).to_numpy(dtype=bool)
+    return _vmap(items, bad, bool)
 
 
 def _rows_problem(rows: pd.DataFrame, mask: np.ndarray, field: str, msg: Any) -> list[Problem]:
@@ -234,10 +248,10 @@ def _energy_gj(
 ) -> tuple[np.ndarray, Resolved | None, list[Problem]]:
     """Energy content of each row in GJ (NCV applied where the amount is not an energy)."""
     units = rows["unit"]
-    gj = units.map({u: _to_gj(u) for u in units.unique()})
-    is_energy = gj.notna().to_numpy()
+    gj = _vmap(units, {u: (np.nan if (g := _to_gj(u)) is None else g) for u in units.unique()}, float)
+    is_energy = ~np.isnan(gj)
     amount = rows["amount"].to_numpy(dtype=float)
-    energy = np.where(is_energy, amount * gj.fillna(0).to_numpy(dtype=float), np.nan)
+    energy = np.where(is_energy, amount * np.where(is_energy, gj, 0.0), np.nan)
     problems: list[Problem] = []
     ncv: Resolved | None = None
     if (~is_energy).any():
@@ -337,7 +351,7 @@ def _key(items: np.ndarray, gas: str, fk_cat: np.ndarray, prefix: str = "") -> n
 @register("fuel_combustion", ("1.A",), "Fuel combustion, sectoral approach (IPCC 2006 Vol 2 Ch 2-3)")
 def fuel_combustion(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
     """Fuel combustion by category × fuel: CO2 from carbon content, CH4 and N2O per TJ."""
-    rows = activity.reset_index(drop=True)
+    rows = _objects(activity)
     problems: list[Problem] = []
     nc = _not_combustion(rows["item"])
     if nc.any():
@@ -362,14 +376,10 @@ def fuel_combustion(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
     problems += cc.problems + of.problems + ch4.problems + n2o.problems
     if problems:
         raise ValidationError(problems)
-    kind_bio = rows["item"].map(_is_biomass(rows["item"])).to_numpy(dtype=bool)
+    kind_bio = _vmap(rows["item"], _is_biomass(rows["item"]), bool)
     bio_share = np.where(np.isnan(bio.values), np.where(kind_bio, 1.0, 0.0), bio.values)
     cats = get_categories()
-    memo_cat = (
-        rows["category"]
-        .map({c: cats[c].sector == "memo" for c in rows["category"].unique()})
-        .to_numpy(dtype=bool)
-    )
+    memo_cat = _vmap(rows["category"], {c: cats[c].sector == "memo" for c in rows["category"].unique()}, bool)
     base_scope = np.where(memo_cat, "memo_international_bunkers", "territorial")
     co2 = energy * cc.values * of.values * CO2_PER_C
     items = rows["item"].to_numpy()
@@ -429,7 +439,7 @@ def fuel_combustion(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
 @register("fugitive", ("1.B",), "Fugitive emissions from fuels (IPCC 2006 Vol 2 Ch 4, Tier 1)")
 def fugitive(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
     """Fugitive CH4/CO2/N2O: amount × EF (× gas density when the EF is a volume per unit)."""
-    rows = activity.reset_index(drop=True)
+    rows = _objects(activity)
     problems: list[Problem] = []
     out: list[pd.DataFrame] = []
     found = np.zeros(len(rows), dtype=bool)
@@ -510,16 +520,14 @@ def fugitive(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
 )
 def reference_approach(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
     """CO2 from apparent consumption of fossil fuels, reported beside the sectoral approach."""
-    rows = activity.reset_index(drop=True)
+    rows = _objects(activity)
     problems: list[Problem] = []
     unknown = ~rows["category"].isin(list(REFERENCE_FLOWS)).to_numpy()
     if unknown.any():
         problems += _rows_problem(
             rows, unknown, "category", f"reference-approach flows are {', '.join(REFERENCE_FLOWS)}"
         )
-    bad_item = _not_combustion(rows["item"]) | rows["item"].map(_is_biomass(rows["item"])).to_numpy(
-        dtype=bool
-    )
+    bad_item = _not_combustion(rows["item"]) | _vmap(rows["item"], _is_biomass(rows["item"]), bool)
     if bad_item.any():
         problems += _rows_problem(
             rows,
@@ -536,7 +544,7 @@ def reference_approach(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFra
     problems += cc.problems + of.problems
     if problems:
         raise ValidationError(problems)
-    sign = rows["category"].map(REFERENCE_FLOWS).to_numpy(dtype=float)
+    sign = _vmap(rows["category"], REFERENCE_FLOWS, float)
     co2 = sign * energy * cc.values * of.values * CO2_PER_C
     u_ncv = ncv.uncertainty if ncv is not None else np.full(len(rows), np.nan)
     fk = _fk_category([ncv, cc, of], len(rows))
@@ -613,32 +621,29 @@ def imported_electricity(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
             ef[i] = np.nan
             fvs.append(None)
             continue
-        ef[i] = fv.to("t/MWh")
+        ef[i] = fv.value * _conv(fv.unit, "t/MWh")  # = fv.to("t/MWh"), cached
         fvs.append(fv)
     if problems:
         raise ValidationError(problems)
     mwh_amt = rows["amount"].to_numpy(dtype=float) * mwh
-    explain = []
-    for i in range(len(rows)):
-        explain.append(
-            json.dumps(
-                {
-                    "method": "imported_electricity",
-                    "formula": "CO2 = net imported electricity (MWh) × grid emission factor (tCO2/MWh)",
-                    "activity": {
-                        "file": rows["__file__"].iloc[i],
-                        "row": int(rows["__row__"].iloc[i]),
-                        "amount": float(rows["amount"].iloc[i]),
-                        "unit": rows["unit"].iloc[i],
-                        "MWh": mwh_amt[i],
-                    },
-                    "grid": grids[i],
-                    "factors": [fvs[i].to_dict()] if fvs[i] is not None else [],
-                },
-                ensure_ascii=False,
-                default=str,
-            )
+    files, rownos = rows["__file__"].tolist(), rows["__row__"].tolist()
+    amounts, units_l = rows["amount"].to_numpy(dtype=float).tolist(), rows["unit"].tolist()
+    explain = [
+        explain_later(
+            method="imported_electricity",
+            formula="CO2 = net imported electricity (MWh) × grid emission factor (tCO2/MWh)",
+            activity={
+                "file": files[i],
+                "row": int(rownos[i]),
+                "amount": amounts[i],
+                "unit": units_l[i],
+                "MWh": mwh_amt[i],
+            },
+            grid=grids[i],
+            factors=[fvs[i]] if fvs[i] is not None else [],
         )
+        for i in range(len(rows))
+    ]
     u = np.array(
         [np.nan if f is None or f.uncertainty_pct is None else f.uncertainty_pct for f in fvs], dtype=float
     )

@@ -42,9 +42,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbonpeak.accounting.base import RESULT_COLUMNS, MethodContext, empty_result, explain_json, register
+from carbonpeak.accounting.base import RESULT_COLUMNS, MethodContext, empty_result, register
+from carbonpeak.accounting.deferred import explain_later
+from carbonpeak.accounting.resolve import _conv
 from carbonpeak.catalog.factors import FactorValue
-from carbonpeak.catalog.units import conversion_factor
 from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
 
 CARBONATES = ("limestone", "dolomite", "magnesite", "siderite", "soda_ash")
@@ -136,7 +137,7 @@ class _Out:
                 "ad_uncertainty_pct": ad_u,
                 "ef_uncertainty_pct": _product_uncertainty(factors, principal),
                 "factor_key": _factor_key(factors, principal, gas),
-                "explain": explain_json(
+                "explain": explain_later(
                     method=method,
                     tier=tier,
                     formula=formula,
@@ -210,14 +211,18 @@ def _rows(activity: pd.DataFrame) -> tuple[list[_Row], list[Problem]]:
     ).to_numpy()
     amounts = pd.to_numeric(df["amount"], errors="coerce").astype(float).to_numpy()
     factors: dict[str, float | None] = {}
+    # plain Python lists: one conversion per column instead of an .iloc per cell
+    units_l, files_l, rownos_l = df["unit"].tolist(), files.tolist(), rownos.tolist()
+    years_l, regions_l = df["year"].tolist(), df["region"].tolist()
+    cats_l, items_l = df["category"].tolist(), df["item"].tolist()
     for i in range(len(df)):
-        unit = str(df["unit"].iloc[i])
-        file = str(files.iloc[i])
-        rn = rownos.iloc[i]
+        unit = str(units_l[i])
+        file = str(files_l[i])
+        rn = rownos_l[i]
         rown = int(rn) if rn is not None and not (isinstance(rn, float) and math.isnan(rn)) else None
         if unit not in factors:
             try:
-                factors[unit] = conversion_factor(unit, "t")
+                factors[unit] = _conv(unit, "t")
             except CarbonpeakError:
                 factors[unit] = None
         f = factors[unit]
@@ -233,10 +238,10 @@ def _rows(activity: pd.DataFrame) -> tuple[list[_Row], list[Problem]]:
         u = unc[i]
         rows.append(
             _Row(
-                year=int(df["year"].iloc[i]),
-                region=str(df["region"].iloc[i]),
-                category=str(df["category"].iloc[i]),
-                item=str(df["item"].iloc[i]),
+                year=int(years_l[i]),
+                region=str(regions_l[i]),
+                category=str(cats_l[i]),
+                item=str(items_l[i]),
                 amount_t=amount * f,
                 uncertainty_pct=float(u),
                 file=file,
@@ -263,7 +268,7 @@ def _factor(
         return None
     if unit:
         try:
-            conversion_factor(fv.unit, unit)
+            _conv(fv.unit, unit)
         except CarbonpeakError:
             out.problems.append(
                 r.problem("item", f"factor '{parameter}' of '{item}' is in '{fv.unit}', expected '{unit}'")
@@ -273,7 +278,7 @@ def _factor(
 
 
 def _val(fv: FactorValue, unit: str) -> float:
-    return fv.to(unit)
+    return fv.value * _conv(fv.unit, unit)  # = fv.to(unit), through the conversion cache
 
 
 def _unknown(r: _Row, allowed: Iterable[str], out: _Out, what: str) -> None:
@@ -717,7 +722,7 @@ def sf6_electrical(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
                     "ad_uncertainty_pct": ad_u,
                     "ef_uncertainty_pct": 0.0,  # a mass balance has no factor
                     "factor_key": None,
-                    "explain": explain_json(
+                    "explain": explain_later(
                         method="ippu_sf6_electrical",
                         tier="mass balance",
                         formula=(

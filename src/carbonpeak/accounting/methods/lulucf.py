@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbonpeak.accounting.base import MethodContext, explain_json, register
+from carbonpeak.accounting.base import MethodContext, register
+from carbonpeak.accounting.deferred import explain_later
 from carbonpeak.accounting.methods._aw_common import (
     C_TO_CO2,
     activity_refs,
@@ -122,7 +123,7 @@ class _Acc:
                     # parts of one row are added; RSS over their factors is an upper bound
                     "ef_uncertainty_pct": combined_uncertainty(seen.values()),
                     "factor_key": a["key"],
-                    "explain": explain_json(method="land_use", activity=activity_refs(a["recs"]),
+                    "explain": explain_later(method="land_use", activity=activity_refs(a["recs"]),
                                             parts=a["parts"]),
                 }
             )

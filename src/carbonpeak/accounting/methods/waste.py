@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from carbonpeak.accounting.base import MethodContext, explain_json, register
+from carbonpeak.accounting.deferred import explain_later
 from carbonpeak.accounting.fod import fod_decomposed
 from carbonpeak.accounting.methods._aw_common import (
     C_TO_CH4,
@@ -262,7 +263,7 @@ def solid_waste_disposal(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
                 "ad_uncertainty_pct": mean_uncertainty([rec.get("uncertainty_pct")]),
                 "ef_uncertainty_pct": combined_uncertainty([ox]),
                 "factor_key": f"{LANDFILL_RECOVERY}|CH4|{cat}",
-                "explain": explain_json(method="solid_waste_disposal (recovery)",
+                "explain": explain_later(method="solid_waste_disposal (recovery)",
                                         formula="CH4 = -R x (1 - OX) (IPCC 2006 Vol 5 Ch 3 Eq 3.1)",
                                         activity=activity_refs([rec]), factors={"ox": ox}),
             }
@@ -302,7 +303,7 @@ def _out(rec: dict[str, Any], cat: str, gas: str, mass: float, scope: str, fvs: 
         "mass_t": float(mass), "scope": scope,
         "ad_uncertainty_pct": mean_uncertainty([rec.get("uncertainty_pct")]),
         "ef_uncertainty_pct": combined_uncertainty(fvs), "factor_key": key,
-        "explain": explain_json(activity=activity_refs([rec]), **explain),
+        "explain": explain_later(activity=activity_refs([rec]), **explain),
     }
 
 
