@@ -37,9 +37,9 @@ class Collector:
     def render(self, ids: np.ndarray) -> list[str]:
         """The texts of the given deferred ids (any order)."""
         ids = np.asarray(ids, dtype=np.int64)
-        out: list[str] = [""] * len(ids)
+        out = np.empty(len(ids), dtype=object)
         if not len(ids):
-            return out
+            return []
         starts = np.asarray(self.starts, dtype=np.int64)
         chunk = np.searchsorted(starts, ids, side="right") - 1
         order = np.argsort(chunk, kind="stable")
@@ -48,9 +48,13 @@ class Collector:
         for j, c in enumerate(uniq.tolist()):
             pos = order[bounds[j] : bounds[j + 1]]
             texts = self.renderers[c](ids[pos] - starts[c])
-            for p, t in zip(pos.tolist(), texts, strict=True):
-                out[p] = t
-        return out
+            if len(texts) != len(pos):
+                raise RuntimeError(f"explain renderer {c} returned {len(texts)} texts for {len(pos)} rows")
+            if len(pos) == 1:
+                out[pos[0]] = texts[0]
+            else:
+                out[pos] = np.array(texts, dtype=object)
+        return out.tolist()
 
 
 _SINK: ContextVar[Collector | None] = ContextVar("carbonpeak_explain_sink", default=None)

@@ -129,8 +129,11 @@ def compile_inventory(
     for out, used in zip(outs, deferred_used, strict=True):
         if used:
             col = out["explain"].to_numpy(dtype=object)
-            is_id = np.fromiter((type(x) is int for x in col), dtype=bool, count=len(col))
-            explain_ids[off : off + len(out)][is_id] = col[is_id].astype(np.int64)
+            if pd.api.types.infer_dtype(col, skipna=False) == "integer":  # all deferred (C-level scan)
+                explain_ids[off : off + len(out)] = col.astype(np.int64)
+            else:
+                is_id = np.fromiter((type(x) is int for x in col), dtype=bool, count=len(col))
+                explain_ids[off : off + len(out)][is_id] = col[is_id].astype(np.int64)
         off += len(out)
     res["year"] = res["year"].astype("int64")
     res["mass_t"] = res["mass_t"].astype(float)

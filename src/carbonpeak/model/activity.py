@@ -99,7 +99,12 @@ def _unit_ok(units: pd.Series) -> tuple[pd.Series, str]:
             bad[u] = False
         except CarbonpeakError:
             bad[u] = True
-    return units.map(bad).astype(bool), "unknown unit"
+    codes, uniq = pd.factorize(units)  # one lookup per distinct unit (not a hash per row)
+    if (codes < 0).any():  # missing units: keep the plain map
+        return units.map(bad).astype(bool), "unknown unit"
+    flags = np.array([bad.get(u, True) for u in uniq], dtype=bool)
+    out = flags[codes] if len(codes) else np.zeros(0, dtype=bool)
+    return pd.Series(out, index=units.index, dtype=bool), "unknown unit"
 
 
 def activity_spec(items: Collection[str] | None = None, regions: Collection[str] | None = None) -> TableSpec:
@@ -197,6 +202,14 @@ def _duplicate_problems(df: pd.DataFrame) -> list[Problem]:
     return problems
 
 
+def _as_object(s: pd.Series) -> pd.Series:
+    """``s.astype(object)``, built from the distinct values (few) instead of cell by cell."""
+    codes, uniq = pd.factorize(s)
+    if len(codes) == 0 or (codes < 0).any():
+        return s.astype(object)
+    return pd.Series(np.asarray(uniq, dtype=object)[codes], index=s.index, dtype=object)
+
+
 def _finish(frames: list[pd.DataFrame], problems: list[Problem]) -> pd.DataFrame:
     if frames:
         df = pd.concat(frames, ignore_index=True)
@@ -209,7 +222,7 @@ def _finish(frames: list[pd.DataFrame], problems: list[Problem]) -> pd.DataFrame
     df["amount"] = df["amount"].astype(float)
     df["uncertainty_pct"] = df["uncertainty_pct"].astype(float)
     for c in ("region", "category", "item", "unit", "source", "note", FILE_COL):
-        df[c] = df[c].astype(object)
+        df[c] = _as_object(df[c])
     df[ROW_COL] = df[ROW_COL].astype("int64")
     df.attrs[VALIDATED_ATTR] = True
     return df
