@@ -175,3 +175,28 @@ def test_assessment_and_report_job(platform, tmp_path, monkeypatch):
     assert "<html" in r.text.lower()
     assert client.get("/api/reports/..%2F..%2Fetc%2Fpasswd", headers=h).status_code == 404
     get_settings.cache_clear()
+
+
+def test_stored_activity_is_compiled_and_a_correction_replaces_it(platform):
+    """The service compiles the stored activity (newest batch per key), not the demo data."""
+    client, store = platform
+    h = login(client, "analyst")
+    v1 = "year,region,category,item,amount,unit,source\n2020,GD,1.A.1.a,natural_gas,1000,10^4 Nm3,test\n"
+    v2 = v1.replace(",1000,", ",2000,")
+    assert (
+        client.post(
+            "/api/activity", headers=h, files=[("files", ("a.csv", v1.encode(), "text/csv"))]
+        ).status_code
+        == 201
+    )
+    t1 = client.post("/api/inventory/compile", headers=h, json={"year": 2020, "region": "GD"}).json()
+    assert t1["total_co2e_t"] > 0
+    assert (
+        client.post(
+            "/api/activity", headers=h, files=[("files", ("a2.csv", v2.encode(), "text/csv"))]
+        ).status_code
+        == 201
+    )
+    t2 = client.post("/api/inventory/compile", headers=h, json={"year": 2020, "region": "GD"}).json()
+    assert t2["total_co2e_t"] == pytest.approx(2 * t1["total_co2e_t"], rel=1e-9)
+    assert store.query("SELECT count(*) n FROM activity")["n"][0] == 2  # the first version is kept

@@ -420,19 +420,7 @@ def create_app(
                 ) from None
         names = ", ".join(f.filename or "upload" for f in files)
 
-        def _audit(_con: Any, batch_id: str) -> None:
-            audit.append(
-                store,
-                actor=p.username,
-                action="activity.import",
-                entity="batch",
-                entity_id=batch_id,
-                payload={"files": names, "rows": len(act)},
-            )
-
-        res = store.import_frame(
-            "activity", act, kind="activity", source=names, submitter=p.username, within=_audit
-        )
+        res = store.import_frame("activity", act, kind="activity", source=names, submitter=p.username)
         return {"batch_id": res.batch_id, "rows": res.rows, "created": res.created}
 
     # -- submissions (enterprise uploads; versioned) ---------------------------------------------------

@@ -15,12 +15,9 @@ _cache_lock = threading.Lock()
 
 def activity_source(store: Store) -> tuple[str, pd.DataFrame]:
     """The activity data the service works on: what is stored, else the bundled demo."""
-    try:
-        df = store.query("SELECT * FROM activity")
-    except Exception:  # accounting tables not migrated: nothing stored
-        df = pd.DataFrame()
+    df = store.current("activity", ["year", "region", "category", "item"])
     if not df.empty:
-        return "stored", df.rename(columns={"source_row": "__row__", "source_file": "__file__"})
+        return "stored", df
     from carbonpeak.demo import demo_files
     from carbonpeak.model.activity import load_activity
 
@@ -65,12 +62,9 @@ def inventory(store: Store, gwp: str = "AR5") -> Any:
 
 def observations_source(store: Store) -> pd.DataFrame:
     """Indicator observations: what is stored, else the bundled demo observations."""
-    try:
-        df = store.query("SELECT * FROM observations")
-    except Exception:  # targets tables not migrated: nothing stored
-        df = pd.DataFrame()
+    df = store.current("observations", ["indicator", "region", "year"])
     if not df.empty:
-        return df.rename(columns={"source_row": "__row__", "source_file": "__file__"})
+        return df
     from carbonpeak.demo import demo_files
     from carbonpeak.model.observation import load_observations
 

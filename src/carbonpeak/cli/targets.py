@@ -46,14 +46,8 @@ def _store_frame(db: Path | None, table: str, key: list[str]) -> pd.DataFrame | 
     if str(path) != ":memory:" and not Path(path).exists():
         return None
     with Store(path) as store:
-        keys = ", ".join(key)
-        df = store.con.execute(
-            f"""SELECT t.* FROM "{table}" t JOIN batches b USING (batch_id)
-                QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY b.created_at DESC) = 1"""
-        ).df()
-    if len(df) == 0:
-        return None
-    return df.rename(columns={"source_row": "__row__", "source_file": "__file__"}).drop(columns=["batch_id"])
+        df = store.current(table, key)
+    return None if len(df) == 0 else df
 
 
 def load_chain(
@@ -74,7 +68,11 @@ def load_chain(
     from carbonpeak.model.observation import load_observations
     from carbonpeak.targets.indicators import compute_indicators
 
-    act = load_activity(activity) if activity else _store_frame(db, "activity", ["year", "region", "category", "item"])
+    act = (
+        load_activity(activity)
+        if activity
+        else _store_frame(db, "activity", ["year", "region", "category", "item"])
+    )
     if observations:
         obs = load_observations(observations)
     else:
@@ -82,7 +80,8 @@ def load_chain(
     if obs is None and act is None:
         raise CarbonpeakError(
             "no data: pass --activity/--observations files, import them first "
-            "(`carbonpeak inventory import`, `carbonpeak observations import`), or run `carbonpeak demo`")
+            "(`carbonpeak inventory import`, `carbonpeak observations import`), or run `carbonpeak demo`"
+        )
     if obs is None:
         from carbonpeak.model.observation import empty_observations
 
@@ -107,16 +106,30 @@ def load_chain(
 def _targets_table(cat: Any, lang: str = "en") -> pd.DataFrame:
     rows = []
     for t in cat.targets.values():
-        rows.append({
-            "id": t.id, "section": t.section, "action": t.action or "", "name": t.name(lang),
-            "comparator": t.comparator, "target": t.target_value if t.comparator != "between" else f"{t.target_low}-{t.target_high}",
-            "unit": t.unit, "year": t.target_year, "kind": t.kind, "area": t.area, "status": t.status,
-        })
+        rows.append(
+            {
+                "id": t.id,
+                "section": t.section,
+                "action": t.action or "",
+                "name": t.name(lang),
+                "comparator": t.comparator,
+                "target": t.target_value if t.comparator != "between" else f"{t.target_low}-{t.target_high}",
+                "unit": t.unit,
+                "year": t.target_year,
+                "kind": t.kind,
+                "area": t.area,
+                "status": t.status,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def targets_list(
-    area: str | None = typer.Option(None, "--area", help="energy, industry, digital, buildings, transport, circular, ecology, pilots, overall"),
+    area: str | None = typer.Option(
+        None,
+        "--area",
+        help="energy, industry, digital, buildings, transport, circular, ecology, pilots, overall",
+    ),
     lang: str = typer.Option("en", "--lang", help="zh or en names"),
     fmt: Format = FormatOption,
 ) -> None:
@@ -138,7 +151,9 @@ def targets_show(target_id: str = typer.Argument(..., help="Target id"), fmt: Fo
     t = cat.get(target_id)
     d = t.to_dict()
     d["tolerance"] = cat.tolerance(t)
-    rows = [{"field": k, "value": "" if v is None else str(v)} for k, v in d.items() if v not in ("", None, {})]
+    rows = [
+        {"field": k, "value": "" if v is None else str(v)} for k, v in d.items() if v not in ("", None, {})
+    ]
     emit(fmt, data=d, table=rows, title=t.id)
 
 
@@ -155,21 +170,52 @@ def observations_import(
 
     obs = load_observations(files)
     path = db if db is not None else get_settings().db_path
-    cols = ["indicator", "region", "year", "value", "unit", "value_reported", "unit_reported", "source", "status",
-            "note", "__row__", "__file__"]
+    cols = [
+        "indicator",
+        "region",
+        "year",
+        "value",
+        "unit",
+        "value_reported",
+        "unit_reported",
+        "source",
+        "status",
+        "note",
+        "__row__",
+        "__file__",
+    ]
     with Store(path) as store:
-        res = store.import_frame("observations", obs[cols], kind="observations",
-                                 source=", ".join(str(f) for f in files), submitter=submitter)
+        res = store.import_frame(
+            "observations",
+            obs[cols],
+            kind="observations",
+            source=", ".join(str(f) for f in files),
+            submitter=submitter,
+        )
     data = {"batch_id": res.batch_id, "rows": res.rows, "created": res.created, "db": str(path)}
-    emit(fmt, data=data, table=[data], title="Observations import" + ("" if res.created else " (already stored)"))
+    emit(
+        fmt,
+        data=data,
+        table=[data],
+        title="Observations import" + ("" if res.created else " (already stored)"),
+    )
 
 
 def observations_indicators(fmt: Format = FormatOption) -> None:
     """List the indicators (canonical unit; computed ones cannot be imported)."""
     from carbonpeak.catalog.targets import load_indicators
 
-    rows = [{"id": i.id, "name_en": i.name_en, "name_zh": i.name_zh, "unit": i.unit, "computed": i.computed,
-             "formula": i.formula} for i in load_indicators().values()]
+    rows = [
+        {
+            "id": i.id,
+            "name_en": i.name_en,
+            "name_zh": i.name_zh,
+            "unit": i.unit,
+            "computed": i.computed,
+            "formula": i.formula,
+        }
+        for i in load_indicators().values()
+    ]
     emit(fmt, data=rows, table=rows, title="Indicators")
 
 
@@ -185,9 +231,11 @@ def save_assessment(a: dict[str, Any], db: Path | None) -> str:
     payload = to_json({k: v for k, v in a.items() if k != "report_files"})
     aid = f"{a['year']}:{hashlib.sha256(payload.encode()).hexdigest()[:32]}"
     with Store(db if db is not None else get_settings().db_path) as store, store.transaction() as con:
-        con.execute("INSERT INTO assessments SELECT ?, ?, ?, ? WHERE NOT EXISTS "
-                    "(SELECT 1 FROM assessments WHERE assessment_id = ?)",
-                    [aid, int(a["year"]), datetime.now(UTC), payload, aid])
+        con.execute(
+            "INSERT INTO assessments SELECT ?, ?, ?, ? WHERE NOT EXISTS "
+            "(SELECT 1 FROM assessments WHERE assessment_id = ?)",
+            [aid, int(a["year"]), datetime.now(UTC), payload, aid],
+        )
     return aid
 
 
@@ -202,27 +250,49 @@ def _tiers(path: Path | None) -> dict[str, str] | None:
 def _summary_table(a: dict[str, Any], lang: str) -> pd.DataFrame:
     rows = []
     for d in a["targets"]:
-        rows.append({"id": d["id"], "status": d["status"], "value": d["value"], "year": d["value_year"],
-                     "target": d["target"], "target_year": d["target_year"], "unit": d["unit"], "gap": d["gap"],
-                     "name": d["name_" + lang]})
+        rows.append(
+            {
+                "id": d["id"],
+                "status": d["status"],
+                "value": d["value"],
+                "year": d["value_year"],
+                "target": d["target"],
+                "target_year": d["target_year"],
+                "unit": d["unit"],
+                "gap": d["gap"],
+                "name": d["name_" + lang],
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def assess_cmd(
     year: int = typer.Option(..., "--year", help="Assessment year"),
     lang: str = typer.Option("zh", "--lang", help="Report language: zh, en or both"),
-    out: Path | None = typer.Option(None, "--out", help="Write the report (HTML, PDF, JSON) into this folder"),
-    activity: list[Path] | None = typer.Option(None, "--activity", help="Activity files (default: the store)"),
-    observations: list[Path] | None = typer.Option(None, "--observations", help="Observation files (default: the store)"),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the report (HTML, PDF, JSON) into this folder"
+    ),
+    activity: list[Path] | None = typer.Option(
+        None, "--activity", help="Activity files (default: the store)"
+    ),
+    observations: list[Path] | None = typer.Option(
+        None, "--observations", help="Observation files (default: the store)"
+    ),
     db: Path | None = typer.Option(None, "--db", help="DuckDB file (default: settings db_path)."),
     base_year: int = typer.Option(2020, "--base-year", help="Price base year of constant-price GDP"),
-    tiers: Path | None = typer.Option(None, "--tiers", help="CSV/YAML of city tiers (code,tier) overriding the defaults"),
-    outlook: bool = typer.Option(True, "--outlook/--no-outlook", help="Add the peak outlook from the scenarios"),
+    tiers: Path | None = typer.Option(
+        None, "--tiers", help="CSV/YAML of city tiers (code,tier) overriding the defaults"
+    ),
+    outlook: bool = typer.Option(
+        True, "--outlook/--no-outlook", help="Add the peak outlook from the scenarios"
+    ),
     scenario: str = typer.Option("plan", "--scenario", help="Scenario of the peak outlook"),
     draws: int = typer.Option(1000, "--draws", help="Monte Carlo draws of the peak outlook"),
     seed: int = typer.Option(0, "--seed", help="Random seed of the peak outlook"),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Print the PDF with headless Chromium"),
-    save: bool = typer.Option(False, "--save", help="Keep the assessment JSON in the store (table assessments)"),
+    save: bool = typer.Option(
+        False, "--save", help="Keep the assessment JSON in the store (table assessments)"
+    ),
     fmt: Format = FormatOption,
 ) -> None:
     """Assess every target in YEAR; with --out write the annual assessment report (HTML + PDF + JSON)."""
@@ -231,17 +301,39 @@ def assess_cmd(
     langs = ["zh", "en"] if lang == "both" else [lang]
     if any(la not in ("zh", "en") for la in langs):
         raise CarbonpeakError("--lang must be zh, en or both")
-    ch = load_chain(activity=activity, observations=observations, db=db, base_year=base_year, outlook=outlook,
-                    scenario=scenario, draws=draws, seed=seed)
-    a = assess(year, ch.indicators, inventory_results=ch.inventory.results if ch.inventory else None,
-               outlook=ch.outlook, base_year=base_year, tier_overrides=_tiers(tiers), activity_sources=ch.activity)
+    ch = load_chain(
+        activity=activity,
+        observations=observations,
+        db=db,
+        base_year=base_year,
+        outlook=outlook,
+        scenario=scenario,
+        draws=draws,
+        seed=seed,
+    )
+    a = assess(
+        year,
+        ch.indicators,
+        inventory_results=ch.inventory.results if ch.inventory else None,
+        outlook=ch.outlook,
+        base_year=base_year,
+        tier_overrides=_tiers(tiers),
+        activity_sources=ch.activity,
+    )
     files = []
     if out is not None:
         from carbonpeak.reports.assessment import write_report
 
         for la in langs:
-            rf = write_report(a, out, lang=la, inventory_results=ch.inventory.results if ch.inventory else None,
-                              outlook=ch.outlook, pdf=pdf, gwp=ch.inventory.gwp if ch.inventory else "AR5")
+            rf = write_report(
+                a,
+                out,
+                lang=la,
+                inventory_results=ch.inventory.results if ch.inventory else None,
+                outlook=ch.outlook,
+                pdf=pdf,
+                gwp=ch.inventory.gwp if ch.inventory else "AR5",
+            )
             files += [str(rf.html)] + ([str(rf.pdf)] if rf.pdf else []) + [str(rf.json)]
             if rf.pdf_error:
                 typer.echo(rf.pdf_error, err=True)
@@ -255,10 +347,16 @@ def assess_cmd(
 
 def dualcontrol_cmd(
     year: int = typer.Option(..., "--year", help="Latest year to use"),
-    activity: list[Path] | None = typer.Option(None, "--activity", help="Activity files (default: the store)"),
-    observations: list[Path] | None = typer.Option(None, "--observations", help="Observation files (default: the store)"),
+    activity: list[Path] | None = typer.Option(
+        None, "--activity", help="Activity files (default: the store)"
+    ),
+    observations: list[Path] | None = typer.Option(
+        None, "--observations", help="Observation files (default: the store)"
+    ),
     db: Path | None = typer.Option(None, "--db"),
-    base_year: int = typer.Option(2020, "--base-year", help="Price base year and base of the intensity change"),
+    base_year: int = typer.Option(
+        2020, "--base-year", help="Price base year and base of the intensity change"
+    ),
     tiers: Path | None = typer.Option(None, "--tiers", help="CSV/YAML of city tiers overriding the defaults"),
     fmt: Format = FormatOption,
 ) -> None:
@@ -266,8 +364,16 @@ def dualcontrol_cmd(
     from carbonpeak.catalog.regions import load_regions
     from carbonpeak.targets.dualcontrol import dual_control_table
 
-    ch = load_chain(activity=activity, observations=observations, db=db, base_year=base_year, outlook=False,
-                    scenario="plan", draws=0, seed=0)
+    ch = load_chain(
+        activity=activity,
+        observations=observations,
+        db=db,
+        base_year=base_year,
+        outlook=False,
+        scenario="plan",
+        draws=0,
+        seed=0,
+    )
     tab = dual_control_table(ch.indicators, load_regions(_tiers(tiers)), year, base_year)
     emit(fmt, table=tab, title=f"Dual control, latest values up to {year}")
 
@@ -276,10 +382,18 @@ def decompose_target_cmd(
     target_id: str = typer.Argument("co2_intensity_14fyp_gd", help="Provincial change target to split"),
     method: str = typer.Option("both", "--method", help="entropy, optimise or both"),
     mode: str = typer.Option("intensity", "--mode", help="intensity or total"),
-    base_year: int | None = typer.Option(None, "--base-year", help="City base year (default: latest with city emissions and GDP)"),
-    reduction: float | None = typer.Option(None, "--reduction", help="Override the provincial reduction in %"),
-    activity: list[Path] | None = typer.Option(None, "--activity", help="Activity files (default: the store)"),
-    observations: list[Path] | None = typer.Option(None, "--observations", help="Observation files (default: the store)"),
+    base_year: int | None = typer.Option(
+        None, "--base-year", help="City base year (default: latest with city emissions and GDP)"
+    ),
+    reduction: float | None = typer.Option(
+        None, "--reduction", help="Override the provincial reduction in %"
+    ),
+    activity: list[Path] | None = typer.Option(
+        None, "--activity", help="Activity files (default: the store)"
+    ),
+    observations: list[Path] | None = typer.Option(
+        None, "--observations", help="Observation files (default: the store)"
+    ),
     db: Path | None = typer.Option(None, "--db"),
     tiers: Path | None = typer.Option(None, "--tiers", help="CSV/YAML of city tiers overriding the defaults"),
     fmt: Format = FormatOption,
@@ -296,8 +410,16 @@ def decompose_target_cmd(
     if t.kind != "change" and reduction is None:
         raise CarbonpeakError(f"{target_id} is not a change target; pass --reduction")
     r = reduction if reduction is not None else -t.target_value
-    ch = load_chain(activity=activity, observations=observations, db=db, base_year=2020, outlook=False,
-                    scenario="plan", draws=0, seed=0)
+    ch = load_chain(
+        activity=activity,
+        observations=observations,
+        db=db,
+        base_year=2020,
+        outlook=False,
+        scenario="plan",
+        draws=0,
+        seed=0,
+    )
     cs = city_list(_tiers(tiers))
     ind = ch.indicators
     if base_year is None:
@@ -311,21 +433,46 @@ def decompose_target_cmd(
     base = city_base(ind, cs, base_year, coal)
     methods = ["entropy", "optimise"] if method == "both" else [method]
     dp = cat.decomposition
-    decs = [decompose(base, r, method=m, mode=mode, index_floor=float(dp.get("index_floor", 0.5)),
-                      tier_preference=dp.get("tier_preference"), tier_bounds=dp.get("tier_bounds")) for m in methods]
+    decs = [
+        decompose(
+            base,
+            r,
+            method=m,
+            mode=mode,
+            index_floor=float(dp.get("index_floor", 0.5)),
+            tier_preference=dp.get("tier_preference"),
+            tier_bounds=dp.get("tier_bounds"),
+        )
+        for m in methods
+    ]
     tab = decs[0].table[["region", "name_en", "tier"]].copy()
     for d in decs:
         tab[f"{d.method}_reduction_pct"] = d.table["reduction_pct"].to_numpy()
     extras = []
     for d in decs:
-        info = {"method": d.method, **{f"weight_{k}": v for k, v in d.weights.items()},
-                **{k: v for k, v in d.check.items()}}
-        extras.append((f"{d.method}: parameters and check", pd.DataFrame([{"key": k, "value": str(v)} for k, v in
-                                                                           {**info, **d.params}.items()])))
-    emit(fmt, data={"target": target_id, "base_year": base_year, "reduction_pct": r,
-                    "decompositions": [d.to_dict() for d in decs]},
-         table=tab, title=f"{target_id}: −{r:g} % split to {len(tab)} cities (base {base_year}, mode {mode})",
-         extra_tables=extras)
+        info = {
+            "method": d.method,
+            **{f"weight_{k}": v for k, v in d.weights.items()},
+            **{k: v for k, v in d.check.items()},
+        }
+        extras.append(
+            (
+                f"{d.method}: parameters and check",
+                pd.DataFrame([{"key": k, "value": str(v)} for k, v in {**info, **d.params}.items()]),
+            )
+        )
+    emit(
+        fmt,
+        data={
+            "target": target_id,
+            "base_year": base_year,
+            "reduction_pct": r,
+            "decompositions": [d.to_dict() for d in decs],
+        },
+        table=tab,
+        title=f"{target_id}: −{r:g} % split to {len(tab)} cities (base {base_year}, mode {mode})",
+        extra_tables=extras,
+    )
 
 
 def register(app: typer.Typer) -> None:

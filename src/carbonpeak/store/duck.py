@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +22,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from carbonpeak.errors import CarbonpeakError
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class StoreBusyError(CarbonpeakError):
+    """Another process holds the DuckDB file for writing."""
 
 
 def frame_digest(df: pd.DataFrame, columns: list[str] | None = None) -> str:
@@ -57,7 +63,16 @@ class Store:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._root = duckdb.connect(self.path, read_only=read_only)
+        try:
+            self._root = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreBusyError(
+                    f"the store {self.path} is in use by another process (is `carbonpeak serve` running?). "
+                    "Stop it, or send the data through the service with `carbonpeak remote ...` "
+                    "(docs/operations.md, 'One writer')"
+                ) from None
+            raise
         self._local = threading.local()
         # Write transactions are serialised by this lock (DuckDB allows one writer at a time
         # anyway); reads run concurrently, each thread on its own cursor (MVCC snapshot).
@@ -128,14 +143,13 @@ class Store:
         source: str,
         submitter: str = "cli",
         digest_columns: list[str] | None = None,
-        within: Callable[[duckdb.DuckDBPyConnection, str], None] | None = None,
     ) -> ImportResult:
         """Append ``df`` to ``table`` as one batch, all-or-nothing and idempotent.
 
         ``df`` may carry ``__row__``/``__file__`` (from :func:`carbonpeak.io.read_table`); they
         are stored as ``source_row``/``source_file``.  Columns of ``df`` must exist in
-        ``table``; the table must have a ``batch_id`` column.  ``within(con, batch_id)`` runs
-        inside the same transaction (e.g. to append the audit entry), only for a new batch.
+        ``table``; the table must have a ``batch_id`` column.  A new batch is recorded in the
+        audit log (``<kind>.import``) in the same transaction, whichever interface imported it.
         """
         batch_id = f"{kind}:{frame_digest(df, digest_columns)[:32]}"
         with self._lock:
@@ -155,9 +169,41 @@ class Store:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     [batch_id, kind, source, submitter, len(df), datetime.now(UTC)],
                 )
-                if within is not None:
-                    within(con, batch_id)
+                self._audit_import(batch_id, kind, source, submitter, len(df))
             return ImportResult(batch_id, kind, len(df), created=True)
+
+    def _audit_import(self, batch_id: str, kind: str, source: str, submitter: str, rows: int) -> None:
+        """Append ``<kind>.import`` to the audit chain (inside the caller's transaction)."""
+        if self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log'"
+        ).fetchone()[0]:  # type: ignore[index]
+            from carbonpeak.store import audit
+
+            audit.append(
+                self,
+                actor=submitter,
+                action=f"{kind}.import",
+                entity="batch",
+                entity_id=batch_id,
+                payload={"source": source, "rows": rows},
+            )
+
+    def current(self, table: str, key: list[str]) -> pd.DataFrame:
+        """The current rows of a batch table: for each ``key``, the row of the newest batch.
+
+        A corrected file imported later replaces the earlier values key by key; the earlier batch
+        stays stored (nothing is deleted).  Returned with ``__row__``/``__file__`` as read from the
+        files and without ``batch_id``, ready for the domain code.
+        """
+        keys = ", ".join(f'"{k}"' for k in key)
+        df = self.query(
+            f"""SELECT t.* FROM "{table}" t JOIN batches b USING (batch_id)
+                QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY b.created_at DESC, t.source_row DESC) = 1
+                ORDER BY {keys}"""
+        )
+        return df.rename(columns={"source_row": "__row__", "source_file": "__file__"}).drop(
+            columns=["batch_id"]
+        )
 
     def query(self, sql: str, params: list[object] | None = None) -> pd.DataFrame:
         """Run a read query and return a DataFrame (no lock: reads see a consistent snapshot)."""
