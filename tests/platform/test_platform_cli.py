@@ -43,3 +43,30 @@ def test_bootstrap_once_then_users_and_audit(tmp_path, monkeypatch, capsys):
     rep = json.loads(capsys.readouterr().out)
     assert rep["ok"] is False
     assert rep["first_bad_seq"] == 2
+
+
+def test_second_writer_gets_a_clear_message(tmp_path, capsys):
+    """DuckDB allows one writing process per file; the CLI says what to do instead of a traceback."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "held.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; c = duckdb.connect({str(db)!r}); print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "ready"
+        assert main(["users", "list", "--db", str(db)]) == 2
+        err = capsys.readouterr().err
+        assert "in use by another process" in err
+        assert "carbonpeak remote" in err
+    finally:
+        holder.kill()
+        holder.wait()
