@@ -304,6 +304,54 @@ def _with_none(r: Resolved) -> Resolved:
     return Resolved(values=r.values, group=group, factors=factors, problems=r.problems)
 
 
+def _result_cols(
+    rows: pd.DataFrame,
+    gas: str,
+    mass: np.ndarray,
+    scope: np.ndarray | str,
+    ef_u: np.ndarray,
+    factor_key: Sequence[str] | np.ndarray,
+    explain: pd.Series | list[str] | np.ndarray,
+    mask: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """The result columns as arrays: ``rows`` columns (restricted to ``mask``) + per-row values
+    (already restricted)."""
+
+    def col(c: str, dtype: Any = None) -> np.ndarray:
+        a = rows[c].to_numpy(dtype=dtype)
+        return a if mask is None else a[mask]
+
+    n = len(rows) if mask is None else int(np.count_nonzero(mask))
+
+    def obj(v: Any) -> np.ndarray:
+        if isinstance(v, str):
+            return np.full(n, v, dtype=object)
+        return np.asarray(v, dtype=object)
+
+    return {
+        "year": col("year"),
+        "region": obj(col("region")),
+        "category": obj(col("category")),
+        "item": obj(col("item")),
+        "gas": obj(gas),
+        "mass_t": np.asarray(mass, dtype=float),
+        "scope": obj(scope),
+        "ad_uncertainty_pct": col("uncertainty_pct", float),
+        "ef_uncertainty_pct": np.asarray(ef_u, dtype=float),
+        "factor_key": obj(factor_key),
+        "explain": obj(explain.to_numpy() if isinstance(explain, pd.Series) else explain),
+    }
+
+
+def _frame(parts: Sequence[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """One result frame from column dicts (one concatenation per column, text columns as object)."""
+    cols: dict[str, Any] = {}
+    for c in parts[0]:
+        a = np.concatenate([p[c] for p in parts]) if len(parts) > 1 else parts[0][c]
+        cols[c] = pd.Series(a, dtype=object) if a.dtype == object else a
+    return pd.DataFrame(cols)
+
+
 def _result(
     rows: pd.DataFrame,
     gas: str,
@@ -313,28 +361,7 @@ def _result(
     factor_key: Sequence[str] | np.ndarray,
     explain: pd.Series | list[str] | np.ndarray,
 ) -> pd.DataFrame:
-    n = len(rows)
-
-    def obj(v: Any) -> pd.Series:
-        if isinstance(v, str):
-            return pd.Series(np.full(n, v, dtype=object), dtype=object)
-        return pd.Series(np.asarray(v, dtype=object), dtype=object)
-
-    return pd.DataFrame(
-        {
-            "year": rows["year"].to_numpy(),
-            "region": obj(rows["region"].to_numpy()),
-            "category": obj(rows["category"].to_numpy()),
-            "item": obj(rows["item"].to_numpy()),
-            "gas": obj(gas),
-            "mass_t": np.asarray(mass, dtype=float),
-            "scope": obj(scope),
-            "ad_uncertainty_pct": rows["uncertainty_pct"].to_numpy(dtype=float),
-            "ef_uncertainty_pct": np.asarray(ef_u, dtype=float),
-            "factor_key": obj(factor_key),
-            "explain": obj(explain.to_numpy() if isinstance(explain, pd.Series) else explain),
-        }
-    )
+    return _frame([_result_cols(rows, gas, mass, scope, ef_u, factor_key, explain)])
 
 
 def _key(items: np.ndarray, gas: str, fk_cat: np.ndarray, prefix: str = "") -> np.ndarray:
@@ -384,7 +411,7 @@ def fuel_combustion(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
     co2 = energy * cc.values * of.values * CO2_PER_C
     items = rows["item"].to_numpy()
     u_ncv = ncv.uncertainty if ncv is not None else np.full(len(rows), np.nan)
-    out: list[pd.DataFrame] = []
+    out: list[dict[str, np.ndarray]] = []
     formula_co2 = "CO2 = E × CC × OF × 44/12, E = amount × NCV (IPCC 2006 Vol 2 Eq 2.1)"
     bio_used = bio if (~np.isnan(bio.values)).any() else None
     fk_co2 = _fk_category([ncv, cc, of, bio_used], len(rows))
@@ -396,34 +423,36 @@ def fuel_combustion(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
     if fossil.any():
         m = fossil
         out.append(
-            _result(
-                rows[m],
+            _result_cols(
+                rows,
                 "CO2",
                 (co2 * (1 - bio_share))[m],
                 base_scope[m],
                 u_co2[m],
                 _key(items, "CO2", fk_co2)[m],
                 _explain("fuel_combustion", formula_co2, parts, co2_factors, m),
+                mask=m,
             )
         )
     if biog.any():
         m = biog
         out.append(
-            _result(
-                rows[m],
+            _result_cols(
+                rows,
                 "CO2",
                 (co2 * bio_share)[m],
                 "memo_biomass_co2",
                 u_co2[m],
                 _key(items, "CO2", fk_co2, "bio:")[m],
                 _explain("fuel_combustion", formula_co2, parts, co2_factors, m),
+                mask=m,
             )
         )
     for gas, ef in (("CH4", ch4), ("N2O", n2o)):
         fk = _fk_category([ncv, ef], len(rows))
         ex = _explain("fuel_combustion", f"{gas} = E × EF (IPCC 2006 Vol 2 Eq 2.1)", parts, [ncv, ef])
         out.append(
-            _result(
+            _result_cols(
                 rows,
                 gas,
                 energy * ef.values,
@@ -433,7 +462,7 @@ def fuel_combustion(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFrame:
                 ex,
             )
         )
-    return pd.concat(out, ignore_index=True)
+    return _frame(out)
 
 
 @register("fugitive", ("1.B",), "Fugitive emissions from fuels (IPCC 2006 Vol 2 Ch 4, Tier 1)")
