@@ -139,7 +139,9 @@ def compile_inventory(
     res["mass_t"] = res["mass_t"].astype(float)
     for c in ("ad_uncertainty_pct", "ef_uncertainty_pct"):
         res[c] = res[c].astype(float)
-    factor_of_gas = res["gas"].map(gwp_map).astype(float)
+    gas_codes, gas_uniq = pd.factorize(np.asarray(res["gas"].to_numpy(), dtype=object))
+    gwp_of = np.array([float(gwp_map.get(g, np.nan)) for g in gas_uniq], dtype=float)
+    factor_of_gas = pd.Series(gwp_of[gas_codes] if len(gas_codes) else np.zeros(0), index=res.index)
     if factor_of_gas.isna().any():
         missing = sorted(res.loc[factor_of_gas.isna(), "gas"].unique())
         raise CarbonpeakError(f"GWP set {gwp} has no value for {missing}")
