@@ -102,3 +102,10 @@ def test_review_needs_existing_alert_and_comment(store):
     with pytest.raises(CarbonpeakError):
         review_alert(store, "nope", comment="x")
     assert list_alerts(store).empty
+
+
+def test_timestamps_need_an_offset(reg_store, tmp_path):
+    p = _write(tmp_path, "naive.csv", "meter_id,ts,value\nS1,2025-01-01T00:00+08:00,1\nS1,2025-01-01 00:15,2\n")
+    with pytest.raises(ValidationError) as ei:
+        ingest_path(reg_store, p)
+    assert [(q.row, q.field) for q in ei.value.problems] == [(3, "ts")]

@@ -204,7 +204,24 @@ def validate_kind(df: pd.DataFrame, kind: str) -> pd.DataFrame:
     """Validate a frame as registry file ``kind`` and return it typed (dates as ``datetime.date``)."""
     if kind not in SPECS:
         raise ValidationError([Problem("<data>", None, None, f"unknown file kind '{kind}'")])
-    out = validate_table(df, SPECS[kind])
+    offset_problems: list[Problem] = []
+    if kind == "readings" and "ts" in df.columns and not pd.api.types.is_datetime64_any_dtype(df["ts"]):
+        txt = df["ts"].astype(str).str.strip()
+        parses = pd.to_datetime(txt, errors="coerce", utc=True, format="ISO8601").notna()
+        naive = parses & ~txt.str.contains(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", regex=True)
+        rows = df.loc[naive]
+        files = rows["__file__"] if "__file__" in rows else pd.Series("<data>", index=rows.index)
+        nums = rows["__row__"] if "__row__" in rows else pd.Series(rows.index + 2, index=rows.index)
+        offset_problems = [
+            Problem(str(f), int(r), "ts", f"timestamp without a UTC offset: '{v}' (write e.g. 2025-01-01T00:15+08:00)")
+            for f, r, v in zip(files, nums, rows["ts"], strict=True)
+        ][:1000]
+    try:
+        out = validate_table(df, SPECS[kind])
+    except ValidationError as exc:
+        raise ValidationError(sorted(offset_problems + exc.problems, key=lambda p: (p.file, p.row or 0))) from None
+    if offset_problems:
+        raise ValidationError(offset_problems)
     if kind in ("output", "reported"):
         problems = [
             Problem(str(f), int(r), "period_end", "period_end is before period_start")
