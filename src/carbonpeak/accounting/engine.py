@@ -242,8 +242,14 @@ class Inventory:
         return m
 
     # -- selection ---------------------------------------------------------------------------
-    def select(self, year: int | None = None, region: str | None = None) -> pd.DataFrame:
-        """Result rows of one year and/or region (all columns)."""
+    def select(
+        self, year: int | None = None, region: str | None = None, *, explain: bool = True
+    ) -> pd.DataFrame:
+        """Result rows of one year and/or region; ``explain=False`` leaves out the explain texts
+        (and does not build them), for callers that only need the figures."""
+        if not explain:
+            frame = self._frame if year is None and region is None else self._frame[self._mask(year, region)]
+            return frame.drop(columns=["explain"])
         if year is None and region is None:
             return self.results
         return self.results[self._mask(year, region)]

@@ -501,7 +501,7 @@ def create_app(
                 a,
                 out_dir,
                 lang=body.lang,
-                inventory_results=inv.results,
+                inventory_results=inv.select(explain=False),
                 outlook=out,
                 pdf=body.pdf,
                 gwp=inv.gwp,
@@ -721,14 +721,14 @@ def _compile(store: Store, body: CompileIn, region: str | None, progress: Any) -
 
     progress(0.1)
     inv = inventory(store, body.gwp)
-    if region and region not in set(inv.results["region"]):
+    if region and region not in set(inv.select(explain=False)["region"]):
         raise KeyError(f"no activity data for region {region}")
     progress(0.5)
     out: dict[str, Any] = inv.summary(year=body.year, region=region)
     if body.uncertainty != "none":
         from carbonpeak.accounting import uncertainty as unc
 
-        res = inv.results
+        res = inv.select(explain=False)
         res = res[res["scope"] == "territorial"]
         if region:
             res = res[res["region"] == region]

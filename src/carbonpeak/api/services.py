@@ -94,7 +94,7 @@ def assessment(store: Store, year: int | None = None) -> dict[str, Any]:
     from carbonpeak.targets.indicators import compute_indicators
 
     inv = inventory(store)
-    results = inv.results
+    results = inv.select(explain=False)
     if year is None:
         year = int(results["year"].max())
     key = (store.path, "assessment", year * 1_000_003 + _batches(store) + _demo_signature())

@@ -52,7 +52,7 @@ def demo_cmd(
     a = assess(
         year,
         ch.indicators,
-        inventory_results=ch.inventory.results if ch.inventory else None,
+        inventory_results=ch.inventory.select(explain=False) if ch.inventory else None,
         outlook=ch.outlook,
         activity_sources=ch.activity,
     )
@@ -62,7 +62,7 @@ def demo_cmd(
             a,
             out,
             lang=la,
-            inventory_results=ch.inventory.results if ch.inventory else None,
+            inventory_results=ch.inventory.select(explain=False) if ch.inventory else None,
             outlook=ch.outlook,
             pdf=False,
             demo=True,
@@ -122,7 +122,7 @@ def _print_inventory_summary(inv: object) -> None:
     """The province's inventory of the latest year: by sector, totals and memo items (issue 2 §5)."""
     import pandas as pd
 
-    res = inv.results  # type: ignore[attr-defined]
+    res = inv.select(explain=False)  # type: ignore[attr-defined]
     year = int(res.loc[(res["region"] == "GD") & (res["scope"] == "territorial"), "year"].max())
     s = inv.summary(year=year, region="GD")  # type: ignore[attr-defined]
     names = {

@@ -136,7 +136,7 @@ def compile_cmd(
             from carbonpeak.accounting import uncertainty as unc
 
             t = progress.add_task(f"uncertainty ({uncertainty.value})", total=1)
-            sel = inv.select(year, region)
+            sel = inv.select(year, region, explain=False)
             terr = sel[sel["scope"] == "territorial"]
             if uncertainty == UncertaintyMode.approach1:
                 res = unc.approach1(terr)
@@ -145,7 +145,7 @@ def compile_cmd(
             summary["uncertainty"] = res.to_dict()
             progress.update(t, advance=1)
     if fmt == Format.csv:
-        sel = inv.select(year, region).drop(columns=["explain"])
+        sel = inv.select(year, region, explain=False)
         emit(fmt, table=sel)
         return
     table, extra = _summary_tables(summary)

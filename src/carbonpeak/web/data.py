@@ -50,7 +50,7 @@ def province_overview(store: Store, lang: str, region: str | None = None) -> dic
     except Exception as exc:  # engine missing or no data: the page says so
         log.warning("inventory unavailable: %s", exc)
         return ctx
-    res = inv.results
+    res = inv.select(explain=False)
     res = res[res["scope"] == "territorial"]
     res = res[res["region"] == (region or "GD")]
     if res.empty:
@@ -126,7 +126,7 @@ def city_tiles(store: Store, lang: str) -> list[dict[str, Any]]:
     try:
         from carbonpeak.api.services import inventory
 
-        res = inventory(store).results
+        res = inventory(store).select(explain=False)
         res = res[(res["scope"] == "territorial")]
         latest = res.groupby("region")["year"].max()
         for code, y in latest.items():
