@@ -36,7 +36,9 @@ def _default(o: Any) -> Any:
         return o.value
     if hasattr(o, "to_dict"):
         return o.to_dict()
-    raise TypeError(f"cannot serialise {type(o).__name__}")
+    if hasattr(o, "item"):  # numpy/pandas scalars of other kinds
+        return o.item()
+    return str(o)
 
 
 def _clean(o: Any) -> Any:
@@ -46,6 +48,8 @@ def _clean(o: Any) -> Any:
         return {str(k): _clean(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)):
         return [_clean(v) for v in o]
+    if isinstance(o, np.generic) and not isinstance(o, (np.str_, np.bytes_)):
+        return _clean(o.item())
     return o
 
 

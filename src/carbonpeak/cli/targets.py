@@ -225,7 +225,7 @@ def save_assessment(a: dict[str, Any], db: Path | None) -> str:
     from datetime import UTC, datetime
 
     from carbonpeak.config import get_settings
-    from carbonpeak.reports.assessment import to_json
+    from carbonpeak.jsonutil import to_json
     from carbonpeak.store import Store
 
     payload = to_json({k: v for k, v in a.items() if k != "report_files"})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from carbonpeak.catalog.categories import sector_of
 from carbonpeak.catalog.regions import load_regions
 from carbonpeak.catalog.targets import load_indicators, load_targets
 from carbonpeak.errors import CarbonpeakError
+from carbonpeak.jsonutil import to_json
 from carbonpeak.reports import charts
 from carbonpeak.reports.i18n import Messages
 from carbonpeak.reports.pdf import find_chromium, html_to_pdf
@@ -216,23 +216,3 @@ def write_report(
         else:
             pdf_path = html_to_pdf(html, out / f"{stem}.pdf")
     return ReportFiles(html, js, pdf_path, err)
-
-
-def _clean(o: Any) -> Any:
-    if isinstance(o, float) and (math.isnan(o) or math.isinf(o)):
-        return None
-    if isinstance(o, Mapping):
-        return {str(k): _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    if hasattr(o, "item") and not isinstance(o, (str, bytes)):
-        try:
-            return _clean(o.item())
-        except (ValueError, AttributeError):
-            return o
-    return o
-
-
-def to_json(assessment: Mapping[str, Any]) -> str:
-    """The assessment as JSON (NaN → null, UTF-8 text)."""
-    return json.dumps(_clean(assessment), ensure_ascii=False, indent=2, default=str)
