@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from tests.targets.test_indicators_assess import _obs, _results
 
+from carbonpeak.i18n import LANGS, Messages, load_messages
 from carbonpeak.reports.assessment import SECTIONS, render_html, write_report
-from carbonpeak.reports.i18n import LANGS, Messages, load_messages
 from carbonpeak.reports.pdf import find_chromium
 from carbonpeak.targets.assess import assess
 from carbonpeak.targets.indicators import compute_indicators

@@ -17,9 +17,9 @@ from carbonpeak.catalog.categories import sector_of
 from carbonpeak.catalog.regions import load_regions
 from carbonpeak.catalog.targets import load_indicators, load_targets
 from carbonpeak.errors import CarbonpeakError
+from carbonpeak.i18n import Messages
 from carbonpeak.jsonutil import to_json
 from carbonpeak.reports import charts
-from carbonpeak.reports.i18n import Messages
 from carbonpeak.reports.pdf import find_chromium, html_to_pdf
 from carbonpeak.targets.progress import STATUSES, path_value
 
