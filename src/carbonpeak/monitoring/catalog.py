@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from carbonpeak.catalog.loader import load_csv, load_yaml
+from carbonpeak.catalog.standard_coal import standard_coal_coefficient
 from carbonpeak.catalog.units import conversion_factor
 from carbonpeak.errors import CatalogError, UnitError
 
@@ -55,7 +56,9 @@ class MonitoringCatalog:
         return f"{th.source} [{th.status}]"
 
 
-def load_catalog(threshold_overrides: Mapping[str, Any] | None = None, path: Path | None = None) -> MonitoringCatalog:
+def load_catalog(
+    threshold_overrides: Mapping[str, Any] | None = None, path: Path | None = None
+) -> MonitoringCatalog:
     """The packaged monitoring catalog; ``threshold_overrides`` (key → value) win over the file."""
     base = (str(path) + "/") if path else "monitoring/"
     th_doc = load_yaml(base + "thresholds.yaml")["thresholds"]
@@ -151,17 +154,21 @@ def catalog_coefficients(
         try:
             from carbonpeak.catalog.grid import grid_factor
         except ImportError as exc:  # pragma: no cover - the catalog module is part of the package
-            raise CatalogError("carbonpeak.catalog.grid is not available for the electricity grid factor") from exc
+            raise CatalogError(
+                "carbonpeak.catalog.grid is not available for the electricity grid factor"
+            ) from exc
         return grid_factor(year, grid=grid)
 
     def fn(energy_type: str, unit: str, year: int) -> Coefficient:
         key = (energy_type, unit, year)
         if key in cache:
             return cache[key]
-        if energy_type == "electricity" and electricity_method == "coal_substitution":
-            fv = fs.get("electricity", "standard_coal_coef_substitution", year=year)
-        else:
-            fv = fs.lookup(energy_type, "standard_coal_coef", year=year) or fs.get(energy_type, "standard_coal_coef")
+        # the catalog's rule (catalog/standard_coal.py): for electricity under the coal-substitution
+        # method, the coefficient of the year or of the nearest earlier published year (noted)
+        substitution = electricity_method == "coal_substitution" and energy_type == "electricity"
+        fv = standard_coal_coefficient(
+            energy_type, year, "coal_substitution" if substitution else "calorific", fs
+        )
         num, _, den = fv.unit.partition("/")
         try:
             tce = fv.value * conversion_factor(num, "tce") * conversion_factor(unit, den)
@@ -190,7 +197,9 @@ def _fuel_co2(fs: Any, energy_type: str, unit: str, year: int) -> tuple[float, s
     ef = fs.lookup(energy_type, "ef_co2", year=year) or fs.lookup(energy_type, "ef_co2")
     if ef is not None:
         num, _, den = ef.unit.partition("/")
-        return ef.value * conversion_factor(num, "t") * conversion_factor(unit, den), f"{ef.source} [{ef.status}]"
+        return ef.value * conversion_factor(num, "t") * conversion_factor(
+            unit, den
+        ), f"{ef.source} [{ef.status}]"
     ncv = fs.lookup(energy_type, "ncv", year=year) or fs.lookup(energy_type, "ncv")
     cc = fs.lookup(energy_type, "carbon_content", year=year) or fs.lookup(energy_type, "carbon_content")
     ox = fs.lookup(energy_type, "oxidation", year=year) or fs.lookup(energy_type, "oxidation")
