@@ -53,11 +53,19 @@ def _batch(i: int) -> bytes:
 
 
 async def client(
-    base: str, tokens: dict[str, str], share: float, until: float, out: list[tuple[str, float, int]], cid: int
+    base: str,
+    tokens: dict[str, str],
+    share: float,
+    until: float,
+    out: list[tuple[str, float, int]],
+    cid: int,
+    think: float,
 ) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=30) as c:
         i = cid * 1_000_000
         while time.monotonic() < until:
+            if think > 0:
+                await asyncio.sleep(random.expovariate(1 / think))
             i += 1
             t0 = time.perf_counter()
             if random.random() < share:
@@ -126,7 +134,7 @@ def main() -> None:
 
         async def run() -> None:
             await asyncio.gather(
-                *(client(base, tokens, a.ingest_share, until, out, k) for k in range(a.clients))
+                *(client(base, tokens, a.ingest_share, until, out, k, a.think) for k in range(a.clients))
             )
 
         t0 = time.perf_counter()
@@ -137,7 +145,8 @@ def main() -> None:
         proc.wait(timeout=30)
     print(f"machine: {platform.platform()}, {os.cpu_count()} cpus, python {platform.python_version()}")
     print(
-        f"clients={a.clients} seconds={a.seconds} ingest_share={a.ingest_share}  (server and clients on this machine)"
+        f"clients={a.clients} seconds={a.seconds} ingest_share={a.ingest_share} think={a.think}s"
+        "  (server and clients on this machine)"
     )
     print(f"{'kind':<22}{'n':>7}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
     kinds = sorted({k for k, _, _ in out})
