@@ -394,7 +394,7 @@ def create_app(
         return {"job_id": job_id, "status": "queued"}
 
     @app.post("/api/activity", tags=["inventory"], status_code=201)
-    async def activity_import(
+    def activity_import(
         p: PrincipalDep,
         request: Request,
         files: Annotated[list[UploadFile], File()],
@@ -425,7 +425,7 @@ def create_app(
 
     # -- submissions (enterprise uploads; versioned) ---------------------------------------------------
     @app.post("/api/submissions", tags=["submissions"], status_code=201)
-    async def submit(
+    def submit(
         dal: AccessDep,
         kind: Annotated[str, Form()],
         period: Annotated[str, Form(min_length=1, max_length=32)],
@@ -439,7 +439,7 @@ def create_app(
         ent = enterprise_id or dal.p.enterprise_id
         if not ent:
             raise CarbonpeakError("enterprise_id is required")
-        raw = await file.read()
+        raw = file.file.read()  # a sync endpoint: FastAPI runs it in its thread pool, not on the event loop
         df = _read_upload(file.filename or "upload.csv", raw)
         rows = validate_table(df, UPLOAD_SPECS[kind])
         return dal.submit(
@@ -563,7 +563,7 @@ def create_app(
 
     # -- monitoring (issue 5) ------------------------------------------------------------------------
     @app.post("/api/monitoring/ingest", tags=["monitoring"], status_code=202)
-    async def mon_ingest(
+    def mon_ingest(
         p: PrincipalDep, request: Request, files: Annotated[list[UploadFile], File()]
     ) -> dict[str, Any]:
         """Ingest registry files (units, meters, output, budgets, reported) and readings as a background job.
