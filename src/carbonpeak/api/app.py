@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, date, datetime, time, timedelta
@@ -39,6 +40,7 @@ from carbonpeak.store.users import (
 )
 
 SESSION_COOKIE = "cp_session"
+_INGEST_GATE = threading.Lock()
 
 #: What an enterprise may upload through the service (a readings or an output file).
 UPLOAD_SPECS: dict[str, TableSpec] = {
@@ -440,11 +442,14 @@ def create_app(
         if not ent:
             raise CarbonpeakError("enterprise_id is required")
         raw = file.file.read()  # a sync endpoint: FastAPI runs it in its thread pool, not on the event loop
-        df = _read_upload(file.filename or "upload.csv", raw)
-        rows = validate_table(df, UPLOAD_SPECS[kind])
-        return dal.submit(
-            submission_id=f"{ent}/{kind}/{period}", kind=kind, rows=rows, enterprise_id=ent, city=city
-        )
+        # One ingest at a time: writes are serialised by the store anyway, and parsing them in
+        # parallel would only take the interpreter away from the dashboard's reads.
+        with _INGEST_GATE:
+            df = _read_upload(file.filename or "upload.csv", raw)
+            rows = validate_table(df, UPLOAD_SPECS[kind])
+            return dal.submit(
+                submission_id=f"{ent}/{kind}/{period}", kind=kind, rows=rows, enterprise_id=ent, city=city
+            )
 
     @app.get("/api/submissions", tags=["submissions"])
     def submissions(dal: AccessDep, enterprise_id: str | None = None) -> list[dict[str, Any]]:
