@@ -28,6 +28,7 @@ from carbonpeak.catalog.units import UnitError, convert
         (1, "亿元", "万元", 1e4),
         (1000, "kg CH4", "t", 1),
         (1, "Gg", "t", 1000),
+        (1, "万头", "head", 1e4),  # livestock numbers in the yearbooks
     ],
 )
 def test_known_conversions(value, src, dst, expected):

@@ -71,6 +71,8 @@ _ALIASES: dict[str, str] = {
     "亿元": "1e8 * yuan",
     "万人": "1e4 * person",
     "万亩": "1e4 * mu",
+    "万头": "1e4 * head",
+    "万只": "1e4 * head",
     "万公顷": "1e4 * hectare",
     "公顷": "hectare",
     "千瓦时": "kWh",
