@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from _gendoc import write_or_check  # scripts/_gendoc.py (the script's folder is on sys.path)
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "api.md"
 
@@ -209,7 +211,12 @@ def render(spec: dict[str, Any]) -> tuple[str, list[str]]:
     lines.append("")
     bodies: set[str] = set()
     for tag, eps in by_tag.items():
-        lines += [f"### {tag}", "", "| method | path | who may call | parameters | returns |", "|---|---|---|---|---|"]
+        lines += [
+            f"### {tag}",
+            "",
+            "| method | path | who may call | parameters | returns |",
+            "|---|---|---|---|---|",
+        ]
         for method, path, op in eps:
             key = f"{method} {path}"
             who = WHO.get(key)
@@ -227,7 +234,12 @@ def render(spec: dict[str, Any]) -> tuple[str, list[str]]:
                 bodies.add(ref.rsplit("/", 1)[-1])
         lines.append("")
     if bodies:
-        lines += ["## Request bodies", "", "`?` marks an optional field; `~` the pattern a string must match.", ""]
+        lines += [
+            "## Request bodies",
+            "",
+            "`?` marks an optional field; `~` the pattern a string must match.",
+            "",
+        ]
         for name in sorted(bodies):
             lines.append(f"- **{name}**: {_schema_fields(spec, name)}")
         lines.append("")
@@ -245,15 +257,7 @@ def main() -> int:
     text, missing = render(spec)
     for key in missing:
         print(f"warning: {key} has no entry in WHO/RETURNS of scripts/gen_api_docs.py", file=sys.stderr)
-    if args.check:
-        current = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
-        if current != text:
-            print("docs/api.md is out of date: run .venv/bin/python scripts/gen_api_docs.py", file=sys.stderr)
-            return 1
-        return 0
-    OUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUT.relative_to(ROOT)}")
-    return 0
+    return write_or_check(OUT, text, check=args.check, root=ROOT, script="scripts/gen_api_docs.py")
 
 
 if __name__ == "__main__":

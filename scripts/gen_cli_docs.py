@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import argparse
 import enum
-import sys
 from pathlib import Path
 from typing import Any
 
+from _gendoc import write_or_check  # scripts/_gendoc.py (the script's folder is on sys.path)
 from typer.main import get_command
 
 from carbonpeak.cli import app
@@ -203,15 +203,7 @@ def main() -> int:
     ap.add_argument("--check", action="store_true", help="exit 1 if docs/cli.md is out of date")
     args = ap.parse_args()
     text = render()
-    if args.check:
-        current = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
-        if current != text:
-            print("docs/cli.md is out of date: run .venv/bin/python scripts/gen_cli_docs.py", file=sys.stderr)
-            return 1
-        return 0
-    OUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUT.relative_to(ROOT)}")
-    return 0
+    return write_or_check(OUT, text, check=args.check, root=ROOT, script="scripts/gen_cli_docs.py")
 
 
 if __name__ == "__main__":

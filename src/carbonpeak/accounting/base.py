@@ -27,20 +27,10 @@ from typing import Any
 import pandas as pd
 
 from carbonpeak.catalog.factors import FactorSet, FactorValue
+from carbonpeak.model.activity import OUTPUT_COLUMNS
 
-ACTIVITY_COLUMNS = (
-    "year",
-    "region",
-    "category",
-    "item",
-    "amount",
-    "unit",
-    "uncertainty_pct",
-    "source",
-    "note",
-    "__row__",
-    "__file__",
-)
+#: The columns of the activity rows a method receives: exactly what ``model.activity`` validates.
+ACTIVITY_COLUMNS = OUTPUT_COLUMNS
 
 #: Scopes of a result row.  Only ``territorial`` rows count towards the inventory totals;
 #: the memo items are reported beside them (IPCC 2006 Vol 1 Ch 8 memo items, and Chinese
