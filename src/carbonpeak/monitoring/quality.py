@@ -24,10 +24,21 @@ SRC_QUALITY = (
 )
 
 
+class _LocMap(dict):
+    """unit → (name, city), cached in ``units.attrs``.  pandas deep-copies ``attrs`` into every frame
+    or series derived from ``units`` (each ``.loc``, column access, filter); a map of a few thousand
+    units copied thousands of times cost seconds, so the copy returns the same (read-only) map."""
+
+    def __deepcopy__(self, memo: dict) -> _LocMap:
+        return self
+
+
 def _loc(units: pd.DataFrame, unit_id: str, meter_id: str | None = None) -> tuple[str, str | None]:
     m = units.attrs.get("_locmap")
     if m is None:
-        m = {str(u): (str(n), str(c)) for u, n, c in zip(units["unit_id"], units["name"], units["city"], strict=True)}
+        m = _LocMap(
+            {str(u): (str(n), str(c)) for u, n, c in zip(units["unit_id"], units["name"], units["city"], strict=True)}
+        )
         units.attrs["_locmap"] = m
     if unit_id in m:
         name, city = m[unit_id]
@@ -86,13 +97,18 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
     d0, d1 = day_number(res.date_from), day_number(res.date_to)
     ndays = d1 - d0 + 1
     mids = meters["meter_id"].astype(str).tolist()
-    idx = {m: i for i, m in enumerate(mids)}
     comp = np.zeros((len(mids), ndays))
     if len(md):
-        mi = md["meter_id"].map(idx).to_numpy()
+        # position of each meter-day's meter in the registry (a hash lookup, not a Python map per row)
+        midx = pd.Index(mids)
+        if midx.is_unique:
+            mi = midx.get_indexer(md["meter_id"])
+        else:
+            pos = {m: i for i, m in enumerate(mids)}
+            mi = md["meter_id"].map(pos).fillna(-1).to_numpy().astype(np.int64)
         di = md["day"].to_numpy() - d0
-        ok = ~pd.isna(mi)
-        comp[mi[ok].astype(int), di[ok]] = md["completeness"].to_numpy()[ok]
+        ok = mi >= 0
+        comp[mi[ok], di[ok]] = md["completeness"].to_numpy()[ok]
     bad = comp < cmin
     src_gap = f"completeness = received / expected readings >= {cmin:g}: {cat.source('completeness_min')}"
     mcity = meters.set_index("meter_id")["unit_id"].astype(str).to_dict()
@@ -116,7 +132,9 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
     if md.empty:
         return alerts
     base = md[["meter_id", "unit_id", "day", "n", "energy", "vmin", "vmax", "unit", "completeness"]].copy()
-    kind = md["meter_id"].map(meters.set_index("meter_id")["kind"])
+    kind = pd.Series(
+        meters.set_index("meter_id")["kind"].reindex(md["meter_id"]).to_numpy(dtype=object), index=md.index
+    )
 
     # flat lines ---------------------------------------------------------------------------
     med_energy = md.groupby("meter_id")["energy"].transform("median")
@@ -137,7 +155,9 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
         ("n_rollovers", "counter_rollover", "info", "counter rollovers (wrapped at its maximum)"),
     )
     for col, k, sev, what in simple:
-        rows = base.assign(cnt=md[col])[md[col] > 0]
+        cnt = md[col].to_numpy()
+        hit = cnt > 0
+        rows = base[hit].assign(cnt=cnt[hit])
         alerts += _runs_alerts(
             rows, k, sev, units,
             lambda s, a, b, v, what=what: f"{int(s['cnt'].sum())} {what} {_span(a, b)}",
@@ -146,7 +166,8 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
 
     # duplicates: more readings than slots between the first and last timestamp ----------
     slots = (md["last_epoch"] - md["first_epoch"]) // (md["interval_minutes"] * 60) + 1
-    dup = base.assign(extra=md["n"] - slots)[(md["n"] > slots) & (kind == "interval")]
+    isdup = ((md["n"] > slots) & (kind == "interval")).to_numpy()
+    dup = base[isdup].assign(extra=(md["n"] - slots).to_numpy()[isdup])
     alerts += _runs_alerts(
         dup, "duplicate_readings", "warning", units,
         lambda s, a, b, v: f"{int(s['extra'].sum())} readings more than time slots {_span(a, b)}",
@@ -155,12 +176,12 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
 
     # spikes: robust z of daily energy and of the daily largest interval, per meter -------
     zthr = float(cat.t("spike_robust_z"))
-    good = md[md["completeness"] >= cmin]
+    good = md.loc[md["completeness"] >= cmin, ["meter_id", "energy", "vmax"]]
     z_e = _robust_z(good, "energy")
     z_m = _robust_z(good, "vmax")
     z = np.maximum(z_e, z_m)  # upward only: low days (weekends, holidays) are not spikes
-    sp = base.loc[good.index].assign(z=z)
-    sp = sp[sp["z"] > zthr]
+    over = z > zthr
+    sp = base.loc[good.index[over]].assign(z=z[over])
     alerts += _runs_alerts(
         sp, "spike", "warning", units,
         lambda s, a, b, v: f"daily energy {s['energy'].max():.4g} {s['unit'].iloc[0]} / largest interval {s['vmax'].max():.4g}, robust z = {v:.1f} {_span(a, b)}",
@@ -193,7 +214,7 @@ def _submeter_alerts(res: PipelineResult, cat: MonitoringCatalog, units: pd.Data
     km = res.meters[res.meters["parent_meter_id"].fillna("") != ""]
     pairs = {(a, b): conversion_factor(a, b) for a, b in set(zip(km["unit"], km["parent_meter_id"].map(meters["unit"]), strict=True))}
     conv = {m: pairs[(a, meters.at[p, "unit"])] for m, a, p in zip(km["meter_id"], km["unit"], km["parent_meter_id"], strict=True)}
-    kids = kids.assign(conv=kids["meter_id"].map(conv))
+    kids = kids.assign(conv=pd.Series(conv, dtype="float64").reindex(kids["meter_id"]).to_numpy())
     kids["e_parent_unit"] = kids["energy"] * kids["conv"]
     kids["ok"] = kids["completeness"] >= cmin
     s = kids.groupby(["parent_meter_id", "day"], as_index=False).agg(

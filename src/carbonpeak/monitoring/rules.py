@@ -140,10 +140,22 @@ class _RangeSum:
         self.idx: dict[tuple, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
         if df.empty:
             return
-        for k, g in df.sort_values("day").groupby(keys, sort=False):
-            days = g["day"].to_numpy()
-            cums = {v: np.concatenate([[0.0], np.cumsum(g[v].to_numpy(dtype=float))]) for v in values}
-            self.idx[k if isinstance(k, tuple) else (k,)] = (days, cums)
+        # one sort by key and day, then numpy slices per key (iterating a pandas groupby costs a
+        # frame per key: seconds for a few thousand units)
+        d = df.sort_values([*keys, "day"], kind="stable")
+        kcols = [d[k].to_numpy(dtype=object) for k in keys]
+        days_all = d["day"].to_numpy()
+        vals = {v: d[v].to_numpy(dtype=float) for v in values}
+        n = len(d)
+        new = np.zeros(n, dtype=bool)
+        new[0] = True
+        for c in kcols:
+            new[1:] |= c[1:] != c[:-1]
+        starts = np.flatnonzero(new)
+        ends = np.append(starts[1:], n)
+        for i0, i1 in zip(starts.tolist(), ends.tolist(), strict=True):
+            cums = {v: np.concatenate([[0.0], np.cumsum(a[i0:i1])]) for v, a in vals.items()}
+            self.idx[tuple(c[i0] for c in kcols)] = (days_all[i0:i1], cums)
 
     def get(self, key: tuple, d0: int, d1: int) -> tuple[dict[str, float], int]:
         if key not in self.idx:
