@@ -208,7 +208,7 @@ def _submeter_alerts(res: PipelineResult, cat: MonitoringCatalog, units: pd.Data
     tol = float(cat.t("submeter_tolerance"))
     cmin = float(cat.t("completeness_min"))
     meters = res.meters.set_index("meter_id")
-    kids = md[md["parent_meter_id"].fillna("") != ""]
+    kids = md.loc[md["parent_meter_id"].fillna("") != "", ["meter_id", "parent_meter_id", "day", "energy", "completeness"]]
     if kids.empty:
         return []
     km = res.meters[res.meters["parent_meter_id"].fillna("") != ""]
@@ -224,9 +224,11 @@ def _submeter_alerts(res: PipelineResult, cat: MonitoringCatalog, units: pd.Data
     p = md[["meter_id", "unit_id", "day", "energy", "unit", "completeness"]].rename(columns={"meter_id": "parent_meter_id"})
     j = s.merge(p, on=["parent_meter_id", "day"], how="inner")
     j = j[j["all_ok"] & (j["completeness"] >= cmin) & (j["energy"] > 0)]
-    j = j[j["n_children"] == j["parent_meter_id"].map(nk)]
+    nkj = nk.reindex(j["parent_meter_id"]).to_numpy(dtype=float)  # sub-meters registered under the parent
+    keep = j["n_children"].to_numpy() == nkj
+    j, nkj = j[keep], nkj[keep]
     j["ratio"] = j["children"] / j["energy"]
-    breakdown = j["parent_meter_id"].map(nk) >= 2
+    breakdown = nkj >= 2
     badm = (j["ratio"] > 1 + tol) | (breakdown & (j["ratio"] < 1 - tol))
     rows = j[badm].rename(columns={"parent_meter_id": "meter_id"})
     return _runs_alerts(
