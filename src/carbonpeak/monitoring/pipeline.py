@@ -289,7 +289,16 @@ def finish(
 ) -> PipelineResult:
     """Stage 2: coefficients, unit totals and the result object."""
     mcols = ["meter_id", "unit_id", "energy_type", "point", "unit", "interval_minutes", "parent_meter_id", "product"]
-    md = md.merge(meters[mcols], on="meter_id", how="inner")
+    reg = pd.Index(meters["meter_id"])
+    if reg.is_unique:
+        # the inner join on a unique key as a hash lookup and two takes (keeps md's order, like merge)
+        pos = reg.get_indexer(md["meter_id"])
+        keep = pos >= 0
+        md = pd.concat(
+            [md[keep].reset_index(drop=True), meters[mcols[1:]].iloc[pos[keep]].reset_index(drop=True)], axis=1
+        )
+    else:
+        md = md.merge(meters[mcols], on="meter_id", how="inner")
     days64 = md["day"].to_numpy().astype("datetime64[D]")
     md["date"] = days64.astype(object)
     md["year"] = days64.astype("datetime64[Y]").astype("int64") + 1970
