@@ -24,7 +24,7 @@ from carbonpeak.io import TableSpec, read_table, validate_table
 from carbonpeak.io.validate import Column
 from carbonpeak.jsonutil import to_json
 from carbonpeak.store import audit
-from carbonpeak.store.access import PROVINCE_ROLES, DataAccess, allowed
+from carbonpeak.store.access import PROVINCE_ROLES, DataAccess
 from carbonpeak.store.duck import Store
 from carbonpeak.store.users import (
     AuthError,
@@ -673,7 +673,6 @@ def create_app(
             raise KeyError(job_id)
         return rec
 
-    _ = allowed  # re-exported for tests of the scoping rule
     return app
 
 

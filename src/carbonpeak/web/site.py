@@ -13,7 +13,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from carbonpeak.api.app import SESSION_COOKIE, create_app
 from carbonpeak.api.services import cached_view
-from carbonpeak.errors import CarbonpeakError
 from carbonpeak.i18n import LANGS, t
 from carbonpeak.store.access import PROVINCE_ROLES, DataAccess
 from carbonpeak.store.duck import Store
@@ -194,4 +193,3 @@ def mount_dashboard(app: FastAPI) -> None:
         chain = audit.verify_chain(store_of(request))
         return render(request, "audit.html", "audit.title", user, entries=entries, chain=chain)
 
-    _ = CarbonpeakError  # pages reuse the API's error handlers
