@@ -441,11 +441,13 @@ def create_app(
         ent = enterprise_id or dal.p.enterprise_id
         if not ent:
             raise CarbonpeakError("enterprise_id is required")
-        raw = file.file.read()  # a sync endpoint: FastAPI runs it in its thread pool, not on the event loop
-        # One ingest at a time: writes are serialised by the store anyway, and parsing them in
-        # parallel would only take the interpreter away from the dashboard's reads.
+        # A sync endpoint: FastAPI runs it in its thread pool, not on the event loop.  One ingest
+        # at a time: writes are serialised by the store anyway, and parsing them in parallel
+        # would only take the interpreter away from the dashboard's reads.
         with _INGEST_GATE:
-            df = _read_upload(file.filename or "upload.csv", raw)
+            with _uploaded([file]) as paths:
+                df = read_table(paths[0])
+            df["__file__"] = paths[0].name
             rows = validate_table(df, UPLOAD_SPECS[kind])
             return dal.submit(
                 submission_id=f"{ent}/{kind}/{period}", kind=kind, rows=rows, enterprise_id=ent, city=city
@@ -704,20 +706,6 @@ def _uploaded(files: list[UploadFile]) -> Iterator[list[Path]]:
 
     with tempfile.TemporaryDirectory() as d:
         yield _save_uploads(files, Path(d))
-
-
-def _read_upload(filename: str, raw: bytes) -> pd.DataFrame:
-    import tempfile
-
-    suffix = Path(filename).suffix.lower() or ".csv"
-    if suffix not in (".csv", ".xlsx", ".parquet"):
-        raise ValidationError([Problem(filename, None, None, "upload a .csv, .xlsx or .parquet file")])
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / Path(filename).name
-        path.write_bytes(raw)
-        df = read_table(path)
-    df["__file__"] = filename
-    return df
 
 
 def _compile(store: Store, body: CompileIn, region: str | None, progress: Any) -> dict[str, Any]:
