@@ -242,3 +242,33 @@ def load_factor_set(files: Iterable[Path | str] = ()) -> FactorSet:
     if problems:
         raise ValidationError(problems)
     return FactorSet.default(overrides=files)
+
+
+def status_counts(fs: FactorSet | None = None, *, by_file: bool = False) -> dict[str, object]:
+    """Rows of the packaged default factor files counted by ``status`` (issue 13 §3).
+
+    Returns ``{"total": n, "by_status": {status: n, ...}}`` (every status of
+    :data:`carbonpeak.catalog.loader.STATUSES`, zeros included), plus ``"by_file"`` (file →
+    status → n) when ``by_file`` is true.  Only the defaults are counted (user layers are not
+    catalog rows).  The GWP table (``gwp.csv``) is counted under the file name ``gwp.csv``.
+    """
+    from carbonpeak.catalog.loader import DATA_DIR, STATUSES, load_csv
+
+    per_file: dict[str, dict[str, int]] = {}
+    fdir = DATA_DIR / "factors"
+    for f in sorted(fdir.glob("*.csv")):
+        rows = read_factor_table(f, origin="default")
+        counts = {s: 0 for s in STATUSES}
+        for r in rows:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        per_file[f"factors/{f.name}"] = counts
+    gwp = load_csv("gwp.csv")
+    gcounts = {s: 0 for s in STATUSES}
+    for s in gwp["status"]:
+        gcounts[s] = gcounts.get(s, 0) + 1
+    per_file["gwp.csv"] = gcounts
+    total = {s: sum(c.get(s, 0) for c in per_file.values()) for s in STATUSES}
+    out: dict[str, object] = {"total": sum(total.values()), "by_status": total}
+    if by_file:
+        out["by_file"] = per_file
+    return out

@@ -1,6 +1,6 @@
 """``carbonpeak factors``: the reference catalog with its sources.
 
-Commands: ``list``, ``show ID``, ``gwp``, ``check FILE``, ``grid``.  ``--factors FILE`` (repeatable)
+Commands: ``list``, ``show ID``, ``gwp``, ``check FILE``, ``status``, ``grid``.  ``--factors FILE`` (repeatable)
 layers user factor files over the defaults exactly as the computing commands do, so ``list`` and
 ``show`` display what a computation would use and which default rows a file overrides.
 """
@@ -236,6 +236,17 @@ def register(app: typer.Typer) -> None:
         ]
         data = {"file": str(file), "ok": True, "rows": len(rows), "factors": recs}
         emit(fmt, data=data, table=pd.DataFrame(recs), title=f"{file}: OK, {len(rows)} rows")
+
+    @factors.command("status")
+    def status_cmd(fmt: Format = FormatOption) -> None:
+        """Catalog rows counted by status (verified, derived, consistent, unverified, ...), per file."""
+        from carbonpeak.catalog.factor_tools import status_counts
+
+        data = status_counts(by_file=True)
+        by_file: dict[str, dict[str, int]] = data["by_file"]  # type: ignore[assignment]
+        table = pd.DataFrame([{"file": f, **c} for f, c in by_file.items()])
+        table.loc[len(table)] = {"file": "total", **data["by_status"]}  # type: ignore[dict-item]
+        emit(fmt, data=data, table=table, title=f"{data['total']} catalog rows by status")
 
     @factors.command("grid")
     def grid_cmd(
