@@ -21,7 +21,7 @@ from carbonpeak.accounting.base import GASES, RESULT_COLUMNS, SCOPES, MethodCont
 from carbonpeak.accounting.deferred import Collector, collecting
 from carbonpeak.catalog.categories import ancestors, get_categories, is_prefix
 from carbonpeak.catalog.factors import FactorSet
-from carbonpeak.catalog.gwp import DEFAULT_GWP, gwp_values
+from carbonpeak.catalog.gwp import DEFAULT_GWP, gwp_for, gwp_gas, gwp_sources, gwp_values
 from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
 from carbonpeak.model.activity import validate_activity
 
@@ -139,9 +139,7 @@ def compile_inventory(
     res["mass_t"] = res["mass_t"].astype(float)
     for c in ("ad_uncertainty_pct", "ef_uncertainty_pct"):
         res[c] = res[c].astype(float)
-    gas_codes, gas_uniq = pd.factorize(np.asarray(res["gas"].to_numpy(), dtype=object))
-    gwp_of = np.array([float(gwp_map.get(g, np.nan)) for g in gas_uniq], dtype=float)
-    factor_of_gas = pd.Series(gwp_of[gas_codes] if len(gas_codes) else np.zeros(0), index=res.index)
+    factor_of_gas = pd.Series(_gwp_per_row(res, gwp, gwp_map), index=res.index)
     if factor_of_gas.isna().any():
         missing = sorted(res.loc[factor_of_gas.isna(), "gas"].unique())
         raise CarbonpeakError(f"GWP set {gwp} has no value for {missing}")
@@ -150,6 +148,29 @@ def compile_inventory(
     if (explain_ids >= 0).any():
         inv._deferred = (explain_ids, sink)
     return inv
+
+
+def _gwp_per_row(res: pd.DataFrame, gwp: str, gwp_map: dict[str, float]) -> np.ndarray:
+    """GWP-100 of each result row, chosen by :func:`carbonpeak.catalog.gwp.gwp_for` (fossil CH4
+    gets the fossil value where the set has one); one lookup per distinct (gas, category, item)."""
+    if len(res) == 0:
+        return np.zeros(0)
+    gas = np.asarray(res["gas"].to_numpy(), dtype=object)
+    out = np.full(len(res), np.nan)
+    ch4 = gas == "CH4"
+    other = ~ch4
+    if other.any():
+        codes, uniq = pd.factorize(gas[other])
+        vals = np.array([float(gwp_map.get(g, np.nan)) for g in uniq], dtype=float)
+        out[other] = vals[codes]
+    if ch4.any():
+        keys = pd.MultiIndex.from_arrays(
+            [res["category"].to_numpy(dtype=object)[ch4], res["item"].to_numpy(dtype=object)[ch4]]
+        )
+        codes, uniq = pd.factorize(keys)
+        vals = np.array([gwp_for("CH4", str(c), str(i), gwp)[0] for c, i in uniq], dtype=float)
+        out[ch4] = vals[codes]
+    return out
 
 
 class Inventory:
@@ -470,6 +491,7 @@ class Inventory:
                     "mass_t": float(r.mass_t),
                     "co2e_t": float(r.co2e_t),
                     "factor_key": r.factor_key,
+                    "gwp": self._gwp_record(str(r.gas), str(r.category), str(r.item)),
                     "explain": ex,
                 }
             )
@@ -493,6 +515,21 @@ class Inventory:
             "factors": list(factors.values()),
             "rows": out_rows,
         }
+
+    def _gwp_record(self, gas: str, category: str, item: str) -> dict[str, Any]:
+        """Which GWP-100 the row was weighted with, and why (fossil or non-fossil CH4)."""
+        value, key = gwp_for(gas, category, item, self.gwp)
+        rec: dict[str, Any] = {"set": self.gwp, "gas": key, "value": value}
+        src = gwp_sources(self.gwp)
+        rec["source"] = src.get(key, src.get(gas, ""))
+        if gas == "CH4":
+            fossil = gwp_gas(gas, category, item) == "CH4_fossil"
+            rec["ch4_origin"] = "fossil" if fossil else "non-fossil"
+            if fossil and key not in gwp_values(self.gwp):
+                rec["note"] = f"{self.gwp} has one CH4 value; fossil CH4 weighted with it"
+            elif fossil:
+                rec["note"] = "fossil CH4 (IPCC AR6 WG1 Table 7.15: 29.8, includes the CO2 from its oxidation)"
+        return rec
 
     def sinks(self, year: int | None = None, region: str | None = None) -> pd.DataFrame:
         """Removals on their own: territorial LULUCF rows with negative mass."""
