@@ -47,10 +47,13 @@ def test_ar5_uses_one_ch4_value() -> None:
 def test_explain_says_which_ch4_is_fossil() -> None:
     inv = compile_inventory(activity(ACT), factor_set(), gwp="AR6")
     rows = inv.explain("1.B", gas="CH4")["rows"]
-    assert rows and all(r["gwp"]["gas"] == "CH4_fossil" and r["gwp"]["value"] == 29.8 for r in rows)
+    assert rows
+    assert all(r["gwp"]["gas"] == "CH4_fossil" and r["gwp"]["value"] == 29.8 for r in rows)
     assert rows[0]["gwp"]["ch4_origin"] == "fossil"
     bio = inv.explain("1.A.4.a", gas="CH4")["rows"]
-    assert bio and bio[0]["gwp"]["ch4_origin"] == "non-fossil" and bio[0]["gwp"]["value"] == 27.0
+    assert bio
+    assert bio[0]["gwp"]["ch4_origin"] == "non-fossil"
+    assert bio[0]["gwp"]["value"] == 27.0
 
 
 def test_rule_by_category() -> None:
