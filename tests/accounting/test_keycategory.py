@@ -64,11 +64,27 @@ def test_level_and_trend_reference_example():
 
 
 def test_new_category_with_zero_base_has_a_trend():
+    """A source that did not occur in the base year, declared NO there, has base 0 and a trend."""
     df = results({"2005": {"A": 100.0, "B": 50.0}, "2019": {"A": 100.0, "B": 50.0, "D": 30.0}})
-    kc = key_categories(df, 2019, 2005).set_index("category")
+    no = pd.DataFrame([{"year": 2005, "region": "GD", "category": "2.A.1", "gas": "", "key": "NO"}])
+    kc = key_categories(df, 2019, 2005, notation=no).set_index("category")
     assert kc.loc["2.A.1", "base_co2e_t"] == 0.0
     # |30/150 − 0| = 0.2
     assert kc.loc["2.A.1", "trend"] == pytest.approx(0.2)
+    assert kc.loc["2.A.1", "notation"] == ""
+
+
+def test_category_missing_in_base_year_is_ne_not_zero():
+    """Issue 13: without a declaration a missing figure is NE; it makes no trend key category."""
+    df = results({"2005": {"A": 100.0, "B": 50.0}, "2019": {"A": 100.0, "B": 50.0, "C": -60.0}})
+    kc = key_categories(df, 2019, 2005).set_index("category")
+    assert kc.loc["3.B.1.a", "notation"] == "NE 2005"
+    assert pd.isna(kc.loc["3.B.1.a", "base_co2e_t"])
+    assert pd.isna(kc.loc["3.B.1.a", "trend"])
+    assert not kc.loc["3.B.1.a", "key_trend"]
+    # the comparable categories did not change: no trend anywhere else
+    assert kc.loc["1.A.1", "trend"] == pytest.approx(0.0)
+    assert kc.loc["3.B.1.a", "key_level"]  # it still counts in the 2019 level assessment
 
 
 def test_approach2_weights_by_uncertainty():

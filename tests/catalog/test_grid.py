@@ -91,7 +91,19 @@ def test_guangdong_2023():
     fv = grid_factor(2023, "guangdong")
     assert fv.value == 0.4419
     assert fv.status == "unverified"
-    assert grid_factor(2020, "guangdong").note.startswith("year 2020 not published; using 2023")
+    assert grid_factor(2020, "guangdong").note.startswith("year 2020 not published; using 2021")
+    assert grid_factor(2021, "guangdong").value == 0.4715
+    assert grid_factor(2022, "guangdong").value == 0.4403
+
+
+def test_unpublished_year_uses_the_closest_published_year():
+    """南方 regional averages exist for 2012 (NDRC, 2014 release) and 2021/2022 (MEE+NBS): 2015
+    is closer to 2012, 2019 to 2021; a tie (2016/2017 lie 4-5 years off) goes by distance."""
+    fv15 = grid_factor(2015, "south")
+    assert fv15.value == 0.5271
+    assert fv15.note.startswith("year 2015 not published; using 2012")
+    assert grid_factor(2019, "south").value == 0.4326
+    assert not grid_factor(2012, "south").note.startswith("year ")
 
 
 def test_om_factors_are_not_a_series():

@@ -79,6 +79,16 @@ class MethodContext:
 
     factors: FactorSet
     options: dict[str, Any] = field(default_factory=dict)
+    #: Data warnings a method raises about its results (a factor used for a year it does not
+    #: cover, ...): dicts with at least ``code``, ``year``, ``region``, ``category`` and
+    #: ``message``.  The engine hands them to the :class:`~carbonpeak.accounting.engine.Inventory`,
+    #: whose summary and reports show them.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    def warn(self, code: str, message: str, **where: Any) -> None:
+        rec = {"code": code, **where, "message": message}
+        if rec not in self.warnings:
+            self.warnings.append(rec)
 
     def factor(self, item: str, parameter: str, **kw: Any) -> FactorValue:
         return self.factors.get(item, parameter, **kw)

@@ -74,8 +74,18 @@ def compile_inventory(
     *,
     gwp: str = DEFAULT_GWP,
     options: dict[str, Any] | None = None,
+    notation_keys: Any = None,
 ) -> Inventory:
-    """Compile an inventory from an activity table (see :mod:`carbonpeak.model.activity`)."""
+    """Compile an inventory from an activity table (see :mod:`carbonpeak.model.activity`).
+
+    ``notation_keys``: optional declared IPCC notation keys (records or a DataFrame with
+    ``year, region, category, key`` and optional ``gas``, ``note``; see
+    :mod:`carbonpeak.accounting.notation`).  ``NE`` is also inferred for categories estimated in
+    some years but not in others.
+    """
+    from carbonpeak.accounting import notation as nk
+
+    declared_keys = nk.declared(notation_keys)
     import carbonpeak.accounting.methods  # noqa: F401  (fills the registry)
 
     gwp_map = gwp_values(gwp)  # validates the set name early
@@ -144,7 +154,14 @@ def compile_inventory(
         missing = sorted(res.loc[factor_of_gas.isna(), "gas"].unique())
         raise CarbonpeakError(f"GWP set {gwp} has no value for {missing}")
     res["co2e_t"] = res["mass_t"].to_numpy() * factor_of_gas.to_numpy(dtype=float)
-    inv = Inventory(results=res, gwp=gwp.upper(), factor_files=fs.override_files, options=ctx.options)
+    inv = Inventory(
+        results=res,
+        gwp=gwp.upper(),
+        factor_files=fs.override_files,
+        options=ctx.options,
+        warnings=ctx.warnings,
+        notation_keys=declared_keys,
+    )
     if (explain_ids >= 0).any():
         inv._deferred = (explain_ids, sink)
     return inv
@@ -188,8 +205,13 @@ class Inventory:
         gwp: str = DEFAULT_GWP,
         factor_files: list[str] | None = None,
         options: dict[str, Any] | None = None,
+        warnings: list[dict[str, Any]] | None = None,
+        notation_keys: pd.DataFrame | None = None,
     ) -> None:
         self._frame = results
+        self._declared_keys = notation_keys
+        #: data warnings raised by the methods (see ``MethodContext.warn``)
+        self.warnings: list[dict[str, Any]] = [dict(w) for w in (warnings or [])]
         self._deferred: tuple[np.ndarray, Collector] | None = None
         self.gwp = gwp
         self.factor_files = list(factor_files) if factor_files is not None else []
@@ -289,6 +311,9 @@ class Inventory:
         """co2e_t (and mass_t when grouped by gas) summed by the given columns.
 
         ``by`` may name ``year``, ``region``, ``category``, ``item``, ``gas``, ``scope``, ``sector``.
+        Territorial totals carry ``notation``: ``"NE"`` (or ``"C"``) when a category inside the
+        group is not estimated, so the figure is incomplete (a wholly missing group gets a row
+        with ``co2e_t`` NaN); blank when complete.
         """
         lean = self._lean
         m = (lean["scope"] == scope).to_numpy().copy()
@@ -303,7 +328,36 @@ class Inventory:
         for c in by:
             if isinstance(out[c].dtype, pd.CategoricalDtype):
                 out[c] = out[c].astype(object)
+        if scope == "territorial":
+            out = self._flag_incomplete(out, by, include_lulucf)
         return out
+
+    def _flag_incomplete(self, out: pd.DataFrame, by: list[str], include_lulucf: bool) -> pd.DataFrame:
+        """Add ``notation``: the incomplete keys (NE, C) inside each group, blank when complete.
+
+        Groups that are wholly not estimated get a row of their own (co2e_t NaN), so a missing
+        figure never reads as zero."""
+        from carbonpeak.accounting.notation import INCOMPLETE_KEYS
+
+        out = out.assign(notation="")
+        known = {"year", "region", "category", "gas", "sector"}
+        if not set(by) <= known:
+            return out
+        keys = self._notation
+        keys = keys[keys["key"].isin(INCOMPLETE_KEYS)]
+        if keys.empty:
+            return out
+        cats = get_categories()
+        keys = keys.assign(sector=keys["category"].map(lambda c: cats[c].sector if c in cats else ""))
+        if not include_lulucf:
+            keys = keys[keys["sector"] != "lulucf"]
+        if keys.empty:
+            return out
+        flag = keys.groupby(by, sort=True)["key"].agg(lambda k: ",".join(sorted(set(k)))).reset_index()
+        flag = flag.rename(columns={"key": "_flag"})
+        merged = out.merge(flag, on=by, how="outer")
+        merged["notation"] = merged["_flag"].fillna("")
+        return merged.drop(columns=["_flag"]).sort_values(by).reset_index(drop=True)
 
     # -- the JSON contract -------------------------------------------------------------------
     def summary(self, year: int | None = None, region: str | None = None) -> dict[str, Any]:
@@ -362,6 +416,19 @@ class Inventory:
                 "the selection holds the province GD and its cities: totals add both (double count); "
                 "use --region to select one"
             )
+        data_warnings = self.data_warnings(year, region)
+        warnings.extend(w["message"] for w in data_warnings)
+        from carbonpeak.accounting.notation import INCOMPLETE_KEYS, describe
+
+        keys = self.notation_keys(year, region)
+        incomplete = keys[keys["key"].isin(INCOMPLETE_KEYS)]
+        if len(incomplete):
+            for (y, reg), grp in incomplete.groupby(["year", "region"], sort=True):
+                warnings.append(
+                    f"the {reg} {y} total is incomplete: " + "; ".join(describe(grp))
+                    + " — not zero; a change against another year leaves these categories out "
+                    "(Inventory.change)"
+                )
         for chk in memo["reference_check"]:
             if chk["flag"]:
                 warnings.append(
@@ -374,7 +441,13 @@ class Inventory:
             "years": sorted(int(y) for y in np.unique(sel["year"].to_numpy())),
             "regions": regions,
             "warnings": warnings,
+            "data_warnings": data_warnings,
             "total_co2e_t": total,
+            "total_flag": (
+                ",".join(sorted(set(incomplete["key"]))) if len(incomplete) else None
+            ),
+            "complete": not len(incomplete),
+            "notation_keys": keys.to_dict("records"),
             "total_excluding_lulucf_co2e_t": total - lulucf,
             "lulucf_co2e_t": lulucf,
             "removals_co2e_t": removals,
@@ -391,6 +464,80 @@ class Inventory:
             ),
             "rows": len(sel),
         }
+
+    @cached_property
+    def _notation(self) -> pd.DataFrame:
+        from carbonpeak.accounting import notation as nk
+
+        lean = self._lean
+        terr = lean[(lean["scope"] == "territorial").to_numpy()]
+        decl = self._declared_keys if self._declared_keys is not None else nk.empty()
+        return nk.combine(nk.infer_not_estimated(terr), decl)
+
+    def notation_keys(self, year: int | None = None, region: str | None = None) -> pd.DataFrame:
+        """IPCC notation keys (NE, NO, NA, IE, C) of the inventory: inferred ``NE`` for
+        categories missing in a year that other years estimate, and the declared keys
+        (:mod:`carbonpeak.accounting.notation`).  Columns ``year, region, category, gas, key,
+        source, note``."""
+        k = self._notation
+        m = np.ones(len(k), dtype=bool)
+        if year is not None:
+            m &= (k["year"] == int(year)).to_numpy()
+        if region is not None:
+            m &= (k["region"] == region).to_numpy()
+        return k[m].reset_index(drop=True)
+
+    def change(self, base_year: int, year: int, region: str | None = None) -> dict[str, Any]:
+        """Change of the territorial total from ``base_year`` to ``year``, over comparable categories.
+
+        A (region, category, gas) that is not estimated (NE/C) in either year is left out of
+        both years (and listed in ``excluded``) so that a missing figure does not invent a
+        change; ``complete`` says whether nothing had to be left out.
+        """
+        from carbonpeak.accounting.notation import INCOMPLETE_KEYS
+
+        lean = self._lean
+        terr = lean[(lean["scope"] == "territorial").to_numpy()]
+        if region is not None:
+            terr = terr[(terr["region"] == region).to_numpy()]
+        keys = self.notation_keys(region=region)
+        bad = keys[keys["key"].isin(INCOMPLETE_KEYS) & keys["year"].isin([int(base_year), int(year)])]
+        excl = {(r.region, r.category, r.gas) for r in bad.itertuples(index=False)}
+        excl_cats = {(r.region, r.category) for r in bad.itertuples(index=False) if not r.gas}
+
+        def total(y: int, comparable: bool) -> float:
+            t = terr[terr["year"].to_numpy() == int(y)]
+            if comparable and (excl or excl_cats):
+                tri = zip(t["region"].astype(str), t["category"].astype(str), t["gas"].astype(str), strict=True)
+                keep = np.array(
+                    [(a, b, c) not in excl and (a, b) not in excl_cats for a, b, c in tri], dtype=bool
+                )
+                t = t[keep]
+            return float(t["co2e_t"].sum())
+
+        b0, b1 = total(base_year, True), total(year, True)
+        return {
+            "base_year": int(base_year),
+            "year": int(year),
+            "region": region,
+            "base_co2e_t": b0,
+            "co2e_t": b1,
+            "change_co2e_t": b1 - b0,
+            "change_pct": (b1 - b0) / abs(b0) * 100.0 if b0 else None,
+            "complete": not len(bad),
+            "excluded": bad.to_dict("records"),
+            "reported_base_co2e_t": total(base_year, False),
+            "reported_co2e_t": total(year, False),
+        }
+
+    def data_warnings(self, year: int | None = None, region: str | None = None) -> list[dict[str, Any]]:
+        """The methods' data warnings (structured) for one year and/or region."""
+        return [
+            dict(w)
+            for w in self.warnings
+            if (year is None or w.get("year") in (None, int(year)))
+            and (region is None or w.get("region") in (None, region))
+        ]
 
     def reference_check(self, year: int | None = None, region: str | None = None) -> list[dict[str, Any]]:
         """Reference vs sectoral approach CO2 per (year, region) that has reference data.

@@ -51,6 +51,7 @@ OUTPUT_COLUMNS = (
     "key_trend_a2",
     "key",
     "criteria",
+    "notation",
 )
 
 
@@ -104,6 +105,7 @@ def key_categories(
     region: str | None = None,
     threshold_approach2: float = APPROACH2_THRESHOLD,
     defaults: UncertaintyDefaults | None = None,
+    notation: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Key categories of ``year`` (level) and of ``base_year → year`` (trend), by category × gas.
 
@@ -112,6 +114,13 @@ def key_categories(
     Approach 2 columns are filled when the rows carry uncertainty columns (missing values take
     the defaults of ``uncertainty_defaults.csv``); otherwise they are NaN/False.
     Returns :data:`OUTPUT_COLUMNS`, sorted by level assessment descending.
+
+    **Missing is not zero.**  A category × gas with results in only one of ``base_year`` and
+    ``year`` is *not estimated* (NE) in the other year, unless ``notation`` (the
+    :meth:`Inventory.notation_keys` table, or declared keys) says it is NO, NA or IE there (then it
+    is zero, e.g. a new source).  An NE pair is left out of the trend assessment (both years, and
+    the totals of Eq 4.2), so a year without data cannot make a trend key category; its
+    ``notation`` column says ``"NE <year>"`` and its missing figure is NaN.
     """
     need = ("year", "category", "gas", "co2e_t")
     missing = [c for c in need if c not in results.columns]
@@ -148,27 +157,43 @@ def key_categories(
             )
         base = b.groupby(["_cat", "gas"], sort=False)["co2e_t"].sum()
         idx = e_t.index.union(base.index)
+        zero_t = _declared_zero(notation, year, level, region)
+        zero_0 = _declared_zero(notation, base_year, level, region)
+        ne_t = [p for p in idx.difference(e_t.index) if not _is_zero(p, zero_t)]
+        ne_0 = [p for p in idx.difference(base.index) if not _is_zero(p, zero_0)]
         e_t = e_t.reindex(idx, fill_value=0.0)
         base = base.reindex(idx, fill_value=0.0)
+        note = pd.Series("", index=idx, dtype=object)
+        if ne_t:
+            e_t.loc[ne_t] = np.nan
+            note.loc[ne_t] = f"NE {year}"
+        if ne_0:
+            base.loc[ne_0] = np.nan
+            note.loc[ne_0] = f"NE {base_year}"
     out = pd.DataFrame(index=e_t.index)
     out["co2e_t"] = e_t
     out["base_co2e_t"] = base if base is not None else np.nan
+    out["notation"] = note if base is not None else ""
     abs_sum = float(e_t.abs().sum())
-    out["level"] = e_t.abs() / abs_sum if abs_sum > 0 else 0.0
+    out["level"] = (e_t.abs() / abs_sum).fillna(0.0) if abs_sum > 0 else 0.0
     out["level_cumulative"], out["key_level"] = _cumulative_key(out["level"], threshold)
     if base is not None:
-        abs0 = float(base.abs().sum())
-        tot0 = float(base.sum())
-        tot_t = float(e_t.sum())
+        comparable = e_t.notna() & base.notna()
+        abs0 = float(base[comparable].abs().sum())
+        tot0 = float(base[comparable].sum())
+        tot_t = float(e_t[comparable].sum())
         if abs0 == 0 or tot0 == 0:
             raise ValidationError(
                 [Problem("results", None, "base_year", "base-year total is zero: no trend")]
             )
         trend = ((e_t - base) / abs0 - (base.abs() / abs0) * (tot_t - tot0) / abs(tot0)).abs()
+        trend = trend.where(comparable)
         out["trend"] = trend
         ts = float(trend.sum())
         out["trend_contribution"] = trend / ts if ts > 0 else 0.0
-        out["trend_cumulative"], out["key_trend"] = _cumulative_key(out["trend_contribution"], threshold)
+        cum, key = _cumulative_key(out["trend_contribution"].fillna(0.0), threshold)
+        out["trend_cumulative"] = cum.where(comparable)
+        out["key_trend"] = key & comparable
     else:
         for c in ("trend", "trend_contribution", "trend_cumulative"):
             out[c] = np.nan
@@ -182,7 +207,7 @@ def key_categories(
         out["level_a2"] = lu / s if s > 0 else 0.0
         _, out["key_level_a2"] = _cumulative_key(out["level_a2"], threshold_approach2)
         if base is not None:
-            tu = out["trend"] * u.fillna(0.0)
+            tu = out["trend"].fillna(0.0) * u.fillna(0.0)
             s2 = float(tu.sum())
             out["trend_a2"] = tu / s2 if s2 > 0 else 0.0
             _, out["key_trend_a2"] = _cumulative_key(out["trend_a2"], threshold_approach2)
@@ -209,6 +234,27 @@ def key_categories(
         out[c] = out[c].astype(float)
     out["uncertainty_pct"] = out["uncertainty_pct"].astype(float)
     return out[list(OUTPUT_COLUMNS)]
+
+
+def _declared_zero(
+    notation: pd.DataFrame | None, year: int, level: str, region: str | None
+) -> set[tuple[str, str]]:
+    """(aggregated category, gas or '') pairs that ``notation`` declares NO/NA/IE in ``year``."""
+    if notation is None or len(notation) == 0:
+        return set()
+    from carbonpeak.accounting.notation import ZERO_KEYS
+
+    n = notation[(pd.to_numeric(notation["year"]) == year) & notation["key"].isin(ZERO_KEYS)]
+    if region is not None and "region" in n.columns:
+        n = n[n["region"].astype(str) == region]
+    gases = n["gas"] if "gas" in n.columns else pd.Series("", index=n.index)
+    return {
+        (_aggregate_code(str(c), level), str(g or "")) for c, g in zip(n["category"], gases, strict=True)
+    }
+
+
+def _is_zero(pair: tuple[str, str], zero: set[tuple[str, str]]) -> bool:
+    return (pair[0], pair[1]) in zero or (pair[0], "") in zero
 
 
 def summary(table: pd.DataFrame) -> dict[str, object]:

@@ -8,14 +8,17 @@ parameter name:
 =========  ==============  ==================================================================
 series     parameter       what it is
 =========  ==============  ==================================================================
-mee_nbs    ``ef_co2``      MEE + NBS statistical 电力平均二氧化碳排放因子 (national, regional,
-                           provincial; published for 2021 and 2022 so far)
+mee_nbs    ``ef_co2``      average grid factors: MEE + NBS statistical 电力平均二氧化碳排放因子
+                           (national, regional, provincial; 2021, 2022, 2023) and the earlier
+                           NDRC regional averages (2012, released 2014)
 ets        ``ef_co2_ets``  MEE enterprise/ETS reporting national grid factor (0.5810, 0.5703)
 =========  ==============  ==================================================================
 
 :func:`grid_factor` returns the factor of the asked year; when that year is not published it
-uses the nearest earlier year (or, before the first year, the first year) and says so in the
-returned value's ``note``.  Override files win over the defaults as for every factor.
+uses the closest published year (a tie goes to the earlier one) and says so in the returned
+value's ``note`` (``year_from``/``year_to`` then do not contain the asked year: the inventory's
+``imported_electricity`` method turns that into a ``grid_factor_year_not_covered`` warning).
+Override files win over the defaults as for every factor.
 """
 
 from __future__ import annotations
@@ -77,17 +80,17 @@ def grid_factor(
 ) -> FactorValue:
     """The CO2 factor (tCO2/MWh) of ``grid`` for ``year`` in ``series``.
 
-    If ``year`` is not published, the nearest earlier published year is used (before the first
-    published year, the first one) and the returned value's ``note`` starts with
+    If ``year`` is not published, the closest published year is used (a tie goes to the earlier
+    one) and the returned value's ``note`` starts with
     ``"year Y not published; using Y0"``.  Raises :class:`CatalogError` for an unknown grid or
     series.
     """
     fs = _factors(factors)
     param = _parameter(series)
     item = GRID_PREFIX + grid
-    fv = nearest_year_factor(fs, item, param, year)
+    fv = nearest_year_factor(fs, item, param, year, rule="nearest")
     if fv is None:
-        fv = nearest_year_factor(fs, item, param, year, gas="CO2")
+        fv = nearest_year_factor(fs, item, param, year, gas="CO2", rule="nearest")
     if fv is not None:
         return fv
     if grid in available_grids(fs):

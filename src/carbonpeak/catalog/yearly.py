@@ -2,7 +2,8 @@
 
 Used by :mod:`carbonpeak.catalog.grid` (grid CO2 factors) and
 :mod:`carbonpeak.catalog.standard_coal` (the yearly coal-substitution coefficient).  When the
-asked year has no row, the nearest earlier year is used; before the first year, the first year.
+asked year has no row, the nearest earlier year is used (before the first year, the first year);
+grid factors use the closest year either side (``rule="nearest"``).
 The returned value's ``note`` then starts with ``"year Y not published; using Y0"``.
 """
 
@@ -26,17 +27,24 @@ def factor_years(fs: FactorSet, item: str, parameter: str) -> list[int]:
 
 
 def nearest_year_factor(
-    fs: FactorSet, item: str, parameter: str, year: int, gas: str = ""
+    fs: FactorSet, item: str, parameter: str, year: int, gas: str = "", *, rule: str = "earlier"
 ) -> FactorValue | None:
-    """The factor of ``year``, else of the nearest earlier (or first) year with a note; None if none."""
+    """The factor of ``year``, else of another year with a note; None if none.
+
+    ``rule="earlier"``: the nearest earlier year (before the first year, the first one).
+    ``rule="nearest"``: the closest year either side (a tie goes to the earlier year).
+    """
     direct = fs.lookup(item, parameter, year=year, gas=gas)
     if direct is not None:
         return direct
     years = factor_years(fs, item, parameter)
     if not years:
         return None
-    earlier = [y for y in years if y <= year]
-    used = earlier[-1] if earlier else years[0]
+    if rule == "nearest":
+        used = min(years, key=lambda y: (abs(y - year), y))
+    else:
+        earlier = [y for y in years if y <= year]
+        used = earlier[-1] if earlier else years[0]
     fv = fs.lookup(item, parameter, year=used, gas=gas)
     if fv is None:
         return None

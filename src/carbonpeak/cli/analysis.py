@@ -92,6 +92,7 @@ def keycategories_cmd(
         include_lulucf=not no_lulucf,
         level=level,
         region=reg,
+        notation=inv.notation_keys(region=reg),
     )
     data = {
         "year": year,

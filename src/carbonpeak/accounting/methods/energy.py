@@ -595,6 +595,21 @@ def reference_approach(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataFra
     )
 
 
+def _covers_year(fv: FactorValue, year: int) -> bool:
+    """Whether a (year-bound) factor row is valid for ``year``; open bounds cover every year."""
+    if fv.year_from is not None and year < fv.year_from:
+        return False
+    return not (fv.year_to is not None and year > fv.year_to)
+
+
+def _years_of(fv: FactorValue) -> str:
+    if fv.year_from is None and fv.year_to is None:
+        return "undated"
+    if fv.year_from == fv.year_to:
+        return str(fv.year_from)
+    return f"{fv.year_from or ''}-{fv.year_to or ''}"
+
+
 def _grid_factor(year: int, grid: str, series: str, factors: Any) -> Any:
     from carbonpeak.catalog import grid as grid_mod  # provided by the catalog
 
@@ -652,11 +667,24 @@ def imported_electricity(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
             continue
         ef[i] = fv.value * _conv(fv.unit, "t/MWh")  # = fv.to("t/MWh"), cached
         fvs.append(fv)
+        if not _covers_year(fv, k[0]):
+            ctx.warn(
+                "grid_factor_year_not_covered",
+                f"no {series} grid factor published for the {g} grid in {k[0]}: "
+                f"the {_years_of(fv)} factor {fv.value:g} {fv.unit} was used for imported electricity "
+                f"({rows['category'].iloc[i]}); bring the right one with --factors FILE",
+                year=k[0],
+                region=str(rows["region"].iloc[i]),
+                category=str(rows["category"].iloc[i]),
+                grid=g,
+                factor_year=fv.year_from,
+            )
     if problems:
         raise ValidationError(problems)
     mwh_amt = rows["amount"].to_numpy(dtype=float) * mwh
     files, rownos = rows["__file__"].tolist(), rows["__row__"].tolist()
     amounts, units_l = rows["amount"].to_numpy(dtype=float).tolist(), rows["unit"].tolist()
+    years_l = rows["year"].tolist()
     explain = [
         explain_later(
             method="imported_electricity",
@@ -670,6 +698,11 @@ def imported_electricity(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
             },
             grid=grids[i],
             factors=[fvs[i]] if fvs[i] is not None else [],
+            warning=(
+                None
+                if fvs[i] is None or _covers_year(fvs[i], int(years_l[i]))
+                else f"grid factor of {_years_of(fvs[i])} used for {int(years_l[i])} (year not covered)"
+            ),
         )
         for i in range(len(rows))
     ]

@@ -1,0 +1,166 @@
+"""Notation keys: missing is not zero (IPCC 2006 Vol 1 Ch 8 §8.2.2, Table 8.2; UNFCCC CRT).
+
+An inventory figure that is absent is not a zero.  The IPCC notation keys say why it is absent:
+
+====  ====================  ==========================================================
+key   meaning               counts in a total as
+====  ====================  ==========================================================
+NE    not estimated         nothing: the total is *incomplete* and flagged
+NO    not occurring         zero
+NA    not applicable        zero
+IE    included elsewhere    zero (the emissions are in another category)
+C     confidential          nothing: the total is flagged
+====  ====================  ==========================================================
+
+Two sources of keys (same columns, :data:`COLUMNS`):
+
+* **inferred** — :func:`infer_not_estimated`: a territorial (region, category, gas) that the
+  inventory estimates in some of the region's years but not in another year is ``NE`` in that
+  year (e.g. a forest sink estimated for 2016-2020 and absent for 2015);
+* **declared** — rows a user gives (``compile_inventory(..., notation_keys=...)``): a declared
+  key wins over an inferred one for the same (year, region, category, gas); a blank gas means
+  every gas of the category.
+
+Pure functions over DataFrames; the engine, key-category analysis, reports and exports use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from carbonpeak.errors import Problem, ValidationError
+
+#: The keys and their meaning (IPCC 2006 Vol 1 Ch 8 Table 8.2).
+NOTATION_KEYS = {
+    "NE": "not estimated",
+    "NO": "not occurring",
+    "NA": "not applicable",
+    "IE": "included elsewhere",
+    "C": "confidential",
+}
+#: Keys whose figure counts as zero in a total; the others (NE, C) make the total incomplete.
+ZERO_KEYS = frozenset({"NO", "NA", "IE"})
+#: Keys that make a total incomplete (flagged).
+INCOMPLETE_KEYS = frozenset({"NE", "C"})
+
+COLUMNS = ("year", "region", "category", "gas", "key", "source", "note")
+
+
+def empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "year" else object) for c in COLUMNS})
+
+
+def infer_not_estimated(territorial: pd.DataFrame) -> pd.DataFrame:
+    """``NE`` rows for every (region, category, gas) estimated in some but not all of the region's years.
+
+    ``territorial`` has ``year, region, category, gas`` (the territorial result rows).  The
+    years of a region are the years in which it has any territorial row.
+    """
+    if territorial is None or len(territorial) == 0:
+        return empty()
+    df = pd.DataFrame(
+        {
+            "year": pd.to_numeric(territorial["year"]).astype("int64").to_numpy(),
+            "region": np.asarray(territorial["region"].astype(str).to_numpy(), dtype=object),
+            "category": np.asarray(territorial["category"].astype(str).to_numpy(), dtype=object),
+            "gas": np.asarray(territorial["gas"].astype(str).to_numpy(), dtype=object),
+        }
+    ).drop_duplicates()
+    out: list[pd.DataFrame] = []
+    for region, sub in df.groupby("region", sort=True):
+        years = np.sort(sub["year"].unique())
+        if len(years) < 2:
+            continue
+        present = sub.assign(_p=True).pivot_table(
+            index=["category", "gas"], columns="year", values="_p", aggfunc="any", fill_value=False
+        )
+        present = present.reindex(columns=years, fill_value=False)
+        missing = ~present.astype(bool)
+        if not missing.to_numpy().any():
+            continue
+        stacked = missing.stack()
+        stacked = stacked[stacked]
+        rec = stacked.reset_index()[["category", "gas", "year"]]
+        rec["region"] = region
+        out.append(rec)
+    if not out:
+        return empty()
+    ne = pd.concat(out, ignore_index=True)
+    ne["year"] = ne["year"].astype("int64")
+    ne["key"] = "NE"
+    ne["source"] = "inferred"
+    ne["note"] = "no data for this year; estimated in other years of the inventory"
+    return ne[list(COLUMNS)].sort_values(["region", "year", "category", "gas"]).reset_index(drop=True)
+
+
+def declared(records: Iterable[Mapping[str, Any]] | pd.DataFrame | None, origin: str = "notation keys") -> pd.DataFrame:
+    """Validate user-declared keys (``year, region, category, key`` and optional ``gas``, ``note``)."""
+    if records is None:
+        return empty()
+    df = records.copy() if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
+    if df.empty:
+        return empty()
+    problems: list[Problem] = []
+    for c in ("year", "region", "category", "key"):
+        if c not in df.columns:
+            problems.append(Problem(origin, None, c, "required column is missing"))
+    if problems:
+        raise ValidationError(problems)
+    for c in ("gas", "note"):
+        if c not in df.columns:
+            df[c] = ""
+    df = df.fillna("")
+    for i, r in enumerate(df.to_dict("records")):
+        key = str(r["key"]).strip().upper()
+        if key not in NOTATION_KEYS:
+            problems.append(
+                Problem(origin, i + 1, "key", f"'{r['key']}' is not a notation key ({', '.join(NOTATION_KEYS)})")
+            )
+        try:
+            int(r["year"])
+        except (TypeError, ValueError):
+            problems.append(Problem(origin, i + 1, "year", f"not a year: '{r['year']}'"))
+    if problems:
+        raise ValidationError(problems)
+    out = pd.DataFrame(
+        {
+            "year": df["year"].astype(int).astype("int64"),
+            "region": df["region"].astype(str).str.strip(),
+            "category": df["category"].astype(str).str.strip(),
+            "gas": df["gas"].astype(str).str.strip(),
+            "key": df["key"].astype(str).str.strip().str.upper(),
+            "source": "declared",
+            "note": df["note"].astype(str),
+        }
+    )
+    return out[list(COLUMNS)]
+
+
+def combine(inferred: pd.DataFrame, decl: pd.DataFrame) -> pd.DataFrame:
+    """Inferred keys with the declared ones laid over them (declared wins; blank gas = every gas)."""
+    if decl is None or decl.empty:
+        return inferred.reset_index(drop=True)
+    if inferred.empty:
+        return decl.reset_index(drop=True)
+    inf = inferred.copy()
+    drop = np.zeros(len(inf), dtype=bool)
+    for r in decl.itertuples(index=False):
+        m = (inf["year"] == r.year) & (inf["region"] == r.region) & (inf["category"] == r.category)
+        if r.gas:
+            m &= inf["gas"] == r.gas
+        drop |= m.to_numpy()
+    return pd.concat([inf[~drop], decl], ignore_index=True).sort_values(
+        ["region", "year", "category", "gas"]
+    ).reset_index(drop=True)
+
+
+def describe(keys: pd.DataFrame) -> list[str]:
+    """``"4.A.1 CO2 NE (not estimated)"`` texts, one per row."""
+    return [
+        f"{r.category}{' ' + r.gas if r.gas else ''} {r.key} ({NOTATION_KEYS.get(r.key, '')})"
+        for r in keys.itertuples(index=False)
+    ]
