@@ -51,3 +51,16 @@ def test_covered_year_has_no_warning() -> None:
     assert s21["data_warnings"] == []
     assert inv.explain("M.ELEC", year=2021)["rows"][0]["explain"]["warning"] is None
     assert float(inv.results.loc[inv.results.year == 2021, "mass_t"].sum()) == pytest.approx(432.6)
+
+
+def test_warning_reaches_the_report_table() -> None:
+    from carbonpeak.reports.assessment import _inventory
+
+    act = pd.concat([_act(), _act().assign(category="1.A.4.b", item="raw_coal", unit="t", __row__=[4, 5])])
+    inv = compile_inventory(validate_activity(act.reset_index(drop=True)))
+    frame = inv.select(explain=False)
+    assert frame.attrs["data_warnings"][0]["year"] == 2015
+    assert inv.export(year=2015).attrs["data_warnings"][0]["code"] == "grid_factor_year_not_covered"
+    tab = _inventory(frame, "GD", "AR5")
+    assert len(tab["warnings"]) == 1
+    assert "2015" in tab["warnings"][0]

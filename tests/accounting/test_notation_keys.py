@@ -88,3 +88,24 @@ def test_bad_declared_key_names_row_and_field() -> None:
 def test_inference_needs_another_year() -> None:
     one = pd.DataFrame([{"year": 2015, "region": "GD", "category": "1.A.1", "gas": "CO2"}])
     assert infer_not_estimated(one).empty
+
+
+def test_export_has_notation_rows_not_zeros() -> None:
+    inv = _inv()
+    ex = inv.export(year=2015)
+    ne = ex[ex.notation == "NE"]
+    assert list(ne.category) == ["3.B.1.a"]
+    assert ne["co2e_t"].isna().all()
+    assert (ex.loc[ex.notation == "", "co2e_t"].notna()).all()
+
+
+def test_report_shows_ne_instead_of_zero() -> None:
+    from carbonpeak.reports.assessment import _inventory
+
+    inv = _inv()
+    tab = _inventory(inv.select(explain=False), "GD", "AR5")
+    y = tab["years"].index(2015)
+    assert tab["rows"]["lulucf"][y] is None  # rendered "NE", not 0
+    assert tab["total_flags"][y] is True
+    assert tab["not_estimated"][2015] == ["3.B.1.a"]
+    assert tab["total_flags"][tab["years"].index(2016)] is False

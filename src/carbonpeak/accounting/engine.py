@@ -154,6 +154,8 @@ def compile_inventory(
         missing = sorted(res.loc[factor_of_gas.isna(), "gas"].unique())
         raise CarbonpeakError(f"GWP set {gwp} has no value for {missing}")
     res["co2e_t"] = res["mass_t"].to_numpy() * factor_of_gas.to_numpy(dtype=float)
+    # travels with the frame (select, exports, reports): see Inventory.data_warnings
+    res.attrs["data_warnings"] = [dict(w) for w in ctx.warnings]
     inv = Inventory(
         results=res,
         gwp=gwp.upper(),
@@ -296,6 +298,33 @@ class Inventory:
         if year is None and region is None:
             return self.results
         return self.results[self._mask(year, region)]
+
+    def export(self, year: int | None = None, region: str | None = None) -> pd.DataFrame:
+        """Result rows for export (no explain text) plus one row per notation key.
+
+        Column ``notation`` is blank on estimated rows; a notation-key row (``NE``, ``NO``, ...)
+        has the key there and ``mass_t``/``co2e_t`` empty, so a missing figure is never exported
+        as 0."""
+        sel = self.select(year, region, explain=False).assign(notation="")
+        keys = self.notation_keys(year, region)
+        if keys.empty:
+            return sel
+        extra = pd.DataFrame(
+            {
+                "year": keys["year"].astype("int64"),
+                "region": keys["region"],
+                "category": keys["category"],
+                "item": "",
+                "gas": keys["gas"],
+                "mass_t": np.nan,
+                "scope": "territorial",
+                "co2e_t": np.nan,
+                "notation": keys["key"],
+            }
+        )
+        out = pd.concat([sel, extra], ignore_index=True)
+        out.attrs = dict(sel.attrs)
+        return out
 
     @property
     def territorial(self) -> pd.DataFrame:

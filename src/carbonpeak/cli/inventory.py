@@ -145,8 +145,8 @@ def compile_cmd(
             summary["uncertainty"] = res.to_dict()
             progress.update(t, advance=1)
     if fmt == Format.csv:
-        sel = inv.select(year, region, explain=False)
-        emit(fmt, table=sel)
+        # estimated rows plus one row per notation key (NE, NO, ...): missing is not zero
+        emit(fmt, table=inv.export(year, region))
         return
     table, extra = _summary_tables(summary)
     title = (

@@ -13,6 +13,7 @@ import jinja2
 import pandas as pd
 
 from carbonpeak import __version__
+from carbonpeak.accounting.notation import infer_not_estimated
 from carbonpeak.catalog.categories import sector_of
 from carbonpeak.catalog.regions import load_regions
 from carbonpeak.catalog.targets import load_indicators, load_targets
@@ -116,17 +117,33 @@ def _trajectory_charts(a: Mapping[str, Any], t: Messages, lang: str) -> list[dic
 
 def _inventory(results: pd.DataFrame | None, region: str, gwp: str) -> dict[str, Any]:
     if results is None or len(results) == 0:
-        return {"years": [], "rows": {}, "total": [], "gwp": gwp}
+        return {"years": [], "rows": {}, "total": [], "gwp": gwp, "flags": {}, "total_flags": [],
+                "not_estimated": {}, "warnings": []}
     r = results[(results["scope"] == "territorial") & (results["region"] == region)]
     if len(r) == 0:
-        return {"years": [], "rows": {}, "total": [], "gwp": gwp}
+        return {"years": [], "rows": {}, "total": [], "gwp": gwp, "flags": {}, "total_flags": [],
+                "not_estimated": {}, "warnings": []}
     sec = r["category"].map({c: sector_of(c) for c in r["category"].unique()})
-    tab = r.assign(sector=sec).groupby(["sector", "year"])["co2e_t"].sum().unstack("year").fillna(0.0) / 1e4
+    # missing is not zero: a sector-year without results stays NaN (shown "NE"), and a year
+    # whose categories are not all estimated is flagged (IPCC notation key NE)
+    tab = r.assign(sector=sec).groupby(["sector", "year"])["co2e_t"].sum().unstack("year") / 1e4
     order = [s for s in ("energy", "ippu", "agriculture", "lulucf", "waste") if s in tab.index]
     tab = tab.loc[order]
     years = [int(y) for y in tab.columns]
-    return {"years": years, "rows": {s: [float(v) for v in tab.loc[s]] for s in order},
-            "total": [float(v) for v in tab.sum(axis=0)], "gwp": gwp}
+    ne = infer_not_estimated(r)
+    ne_by_year: dict[int, list[str]] = {}
+    for y, grp in ne.groupby("year"):
+        ne_by_year[int(y)] = sorted(set(grp["category"]))
+    ne_cells = {(sector_of(c), y) for y, cs in ne_by_year.items() for c in cs}
+    rows = {s: [None if pd.isna(v) else float(v) for v in tab.loc[s]] for s in order}
+    flags = {s: [(s, y) in ne_cells for y in years] for s in order}
+    warnings = [str(w.get("message", w)) for w in results.attrs.get("data_warnings", [])
+                if w.get("region") in (None, region)]
+    return {"years": years, "rows": rows, "flags": flags,
+            "total": [float(v) for v in tab.sum(axis=0, min_count=1).fillna(0.0)],
+            "total_flags": [y in ne_by_year for y in years],
+            "not_estimated": {y: ne_by_year[y] for y in years if y in ne_by_year},
+            "warnings": warnings, "gwp": gwp}
 
 
 def render_html(assessment: Mapping[str, Any], *, lang: str = "zh", inventory_results: pd.DataFrame | None = None,
@@ -139,7 +156,8 @@ def render_html(assessment: Mapping[str, Any], *, lang: str = "zh", inventory_re
     ch: dict[str, Any] = {"trajectories": _trajectory_charts(a, t, lang)}
     if inv["years"]:
         ch["inventory"] = charts.stacked_sector_chart(
-            inv["years"], {t("sector." + s): v for s, v in inv["rows"].items() if any(x > 0 for x in v)},
+            inv["years"],
+            {t("sector." + s): [x or 0.0 for x in v] for s, v in inv["rows"].items() if any((x or 0) > 0 for x in v)},
             t("unit.10kt") + " CO2e", "")
     if outlook and outlook.get("fan"):
         hist = [(int(p["year"]), float(p["value"])) for p in a.get("emissions_series", [])]
