@@ -20,11 +20,12 @@ from carbonpeak.accounting.methods.waste import solid_waste_disposal
 from carbonpeak.errors import ValidationError
 
 # Packaged defaults used below (factors/waste.csv): food DOC 0.15, k 0.40 (tropical moist);
-# DOCf 0.5, F 0.5, MCF 1.0 and OX 0.1 for managed sites (4.A.1), delay 6 months.
+# DOCf 0.5, F 0.5, MCF 1.0 for managed sites (4.A.1), delay 6 months; OX 0 because a site has no
+# CH4-oxidising cover unless its data say so (IPCC 2006 Vol 5 Ch 3 Table 3.2; tests below with cover).
 FOOD_DDOCM_PER_T = 0.15 * 0.5 * 1.0
 K_FOOD = 0.40
 F = 0.5
-OX_MANAGED = 0.1
+OX_MANAGED = 0.0
 
 
 def _constant(w: float, years: range, item: str = "msw_food", cat: str = "4.A.1") -> list[tuple[object, ...]]:

@@ -92,6 +92,9 @@ def compile_inventory(
     act = validate_activity(activity)
     fs = factors if factors is not None else FactorSet.default()
     ctx = MethodContext(factors=fs, options=dict(options or {}))
+    if len(act):
+        # the last year asked for: series models (landfill FOD) report up to it
+        ctx.options.setdefault("inventory_end_year", int(act["year"].max()))
     methods = registry()
     cat_method = {c: _method_for(c, methods) for c in act["category"].unique()}
     problems: list[Problem] = []

@@ -99,6 +99,41 @@ def _site_json(f: FactorValue, ox: FactorValue) -> str:
     return text
 
 
+_OX_MEMO: dict[tuple[FactorValue, FactorValue], FactorValue] = {}
+
+
+def _oxidation(ctx: MethodContext, cat: str, reg: str, yr: int) -> FactorValue:
+    """OX of a site (region × category) in a year (IPCC 2006 Vol 5 Ch 3 Table 3.2).
+
+    OX = oxidising_cover × ox_covered: ``ox_covered`` is the Table 3.2 value for a site covered
+    with CH4-oxidising material (0.1 for managed sites, 4.A.1; 0 for unmanaged/uncategorised) and
+    ``oxidising_cover`` the share of the site so covered, a site attribute (default 0).  A user
+    factor ``swds, ox`` given directly wins over both.
+    """
+    direct = lookup(ctx, SWDS, "ox", category=cat, region=reg, year=yr)
+    if direct is not None:
+        return direct
+    cover = factor(ctx, SWDS, "oxidising_cover", category=cat, region=reg, year=yr)
+    oxc = factor(ctx, SWDS, "ox_covered", category=cat, region=reg, year=yr)
+    if not 0.0 <= cover.value <= 1.0:
+        raise CarbonpeakError(f"factor swds oxidising_cover must be between 0 and 1 (got {cover.value}) for {reg} {cat}")
+    key = (cover, oxc)
+    fv = _OX_MEMO.get(key)
+    if fv is None:
+        fv = FactorValue(
+            item=SWDS, parameter="ox", value=to(cover, "1") * to(oxc, "1"), unit="1",
+            source=f"OX = oxidising_cover {cover.value:g} ({cover.source}) x ox_covered {oxc.value:g} ({oxc.source})",
+            status="derived" if cover.status == oxc.status == "verified" else oxc.status,
+            category=cat, region=cover.region or oxc.region, year_from=cover.year_from, year_to=cover.year_to,
+            uncertainty_pct=oxc.uncertainty_pct,
+            origin=cover.origin if cover.overridden else oxc.origin,
+        )
+        if len(_OX_MEMO) > 10_000:
+            _OX_MEMO.clear()
+        _OX_MEMO[key] = fv
+    return fv
+
+
 def _gap_problems(recs: list[dict[str, Any]], what: str) -> list[Problem]:
     out: list[Problem] = []
     years = sorted(int(r["year"]) for r in recs)
@@ -137,7 +172,13 @@ def solid_waste_disposal(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
         return to_result([])
 
     y0 = min(int(r["year"]) for r in waste)
-    y1 = max(int(r["year"]) for r in waste)
+    # what was deposited keeps decaying after the last deposit (IPCC 2006 Vol 5 Ch 3 Eq 3.4/3.5):
+    # every series is reported up to the last inventory year (the engine's ``inventory_end_year``,
+    # or option ``fod_end_year``), not only up to its own last deposit year
+    y1 = max(
+        [int(r["year"]) for r in waste]
+        + [int(v) for v in (ctx.options.get("fod_end_year"), ctx.options.get("inventory_end_year")) if v]
+    )
     years = np.arange(y0, y1 + 1)
     nyear = len(years)
     # phases: (region, category, reported item, component)
@@ -204,7 +245,8 @@ def solid_waste_disposal(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
     ox_of: dict[tuple[str, str, int], FactorValue] = {}
     rows_of = {k: v for k, v in by_series.items()}
     for (reg, cat, it), ddoc in generated.items():
-        a, b = span[(reg, cat, it)]
+        a, last_deposit = span[(reg, cat, it)]
+        b = y1
         hist = rows_of[(reg, cat, it)]
         by_year = {int(r["year"]): r for r in hist}
         seen: dict[tuple[Any, ...], FactorValue] = {}
@@ -213,11 +255,11 @@ def solid_waste_disposal(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
         ad_unc = mean_uncertainty(r.get("uncertainty_pct") for r in hist)
         # the factors of the series are serialised once, not once per year
         series_factors = explain_json(f={f"{fv.item}.{fv.parameter}": fv for fv in seen.values()})[6:-1]
-        cumulative = np.cumsum([by_year[y]["value"] if y in by_year else 0.0 for y in range(a, b + 1)])
+        cumulative = np.cumsum([by_year[y]["value"] if y in by_year else 0.0 for y in range(a, last_deposit + 1)])
         for yr in range(a, b + 1):
             try:
                 f = factor(ctx, SWDS, "f", category=cat, region=reg, year=yr)
-                ox = factor(ctx, SWDS, "ox", category=cat, region=reg, year=yr)
+                ox = _oxidation(ctx, cat, reg, yr)
             except CarbonpeakError as exc:
                 problems.append(problem(by_year.get(yr, hist[0]), "item", str(exc)))
                 break
@@ -230,8 +272,10 @@ def solid_waste_disposal(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
                 "formula": "CH4 = DDOCm_decomp x F x 16/12 x (1 - OX); DDOCm_d = W x DOC x DOCf x MCF; "
                            "decay exp(-k) per year after a delay (IPCC 2006 Vol 5 Ch 3 Eq 3.1-3.6)",
                 "activity": activity_refs([this]) if this else [],
-                "history": {"first_year": a, "last_year": b, "rows": len(hist),
-                            "deposited_t_to_date": float(cumulative[yr - a]), "file": str(hist[0].get("__file__"))},
+                "history": {"first_year": a, "last_year": last_deposit, "rows": len(hist),
+                            "deposited_t_to_date": float(cumulative[min(yr, last_deposit) - a]),
+                            "after_last_deposit": yr > last_deposit,
+                            "file": str(hist[0].get("__file__"))},
                 "ddocm_decomposed_t": float(ddoc[yr - y0]),
                 "ch4_generated_t": ch4_gen,
             }
