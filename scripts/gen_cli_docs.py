@@ -54,6 +54,7 @@ EXAMPLES: dict[str, str] = {
     "factors show": "carbonpeak factors show raw_coal",
     "factors gwp": "carbonpeak factors gwp --set AR5",
     "factors check": "carbonpeak factors check my_factors.csv",
+    "factors status": "carbonpeak factors status --format json",
     "factors grid": "carbonpeak factors grid 2022 --grid south",
     "inventory compile": f"carbonpeak inventory compile {D}/activity/*.csv --year 2019 --gwp AR5",
     "inventory explain": f"carbonpeak inventory explain {D}/activity/gd_ippu_cement.csv --category 2.A.1 --year 2019",

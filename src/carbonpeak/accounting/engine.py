@@ -186,12 +186,14 @@ def _gwp_per_row(res: pd.DataFrame, gwp: str, gwp_map: dict[str, float]) -> np.n
         vals = np.array([float(gwp_map.get(g, np.nan)) for g in uniq], dtype=float)
         out[other] = vals[codes]
     if ch4.any():
-        keys = pd.MultiIndex.from_arrays(
-            [res["category"].to_numpy(dtype=object)[ch4], res["item"].to_numpy(dtype=object)[ch4]]
+        c_codes, c_uniq = pd.factorize(res["category"].to_numpy(dtype=object)[ch4])
+        i_codes, i_uniq = pd.factorize(res["item"].to_numpy(dtype=object)[ch4])
+        pair, pairs = pd.factorize(c_codes.astype(np.int64) * (len(i_uniq) + 1) + i_codes)
+        n_i = len(i_uniq) + 1
+        vals = np.array(
+            [gwp_for("CH4", str(c_uniq[p // n_i]), str(i_uniq[p % n_i]), gwp)[0] for p in pairs], dtype=float
         )
-        codes, uniq = pd.factorize(keys)
-        vals = np.array([gwp_for("CH4", str(c), str(i), gwp)[0] for c, i in uniq], dtype=float)
-        out[ch4] = vals[codes]
+        out[ch4] = vals[pair]
     return out
 
 

@@ -258,7 +258,7 @@ def register(app: typer.Typer) -> None:
         files: list[Path] = FactorsOption,
         fmt: Format = FormatOption,
     ) -> None:
-        """The grid CO2 factor used for a year (with the nearest-earlier-year fallback)."""
+        """The grid CO2 factor used for a year (an unpublished year takes the closest published one; its note says so)."""
         from carbonpeak.catalog.factor_tools import load_factor_set
         from carbonpeak.catalog.grid import grid_factor
 
