@@ -62,38 +62,44 @@ def infer_not_estimated(territorial: pd.DataFrame) -> pd.DataFrame:
     """
     if territorial is None or len(territorial) == 0:
         return empty()
-    df = pd.DataFrame(
-        {
-            "year": pd.to_numeric(territorial["year"]).astype("int64").to_numpy(),
-            "region": np.asarray(territorial["region"].astype(str).to_numpy(), dtype=object),
-            "category": np.asarray(territorial["category"].astype(str).to_numpy(), dtype=object),
-            "gas": np.asarray(territorial["gas"].astype(str).to_numpy(), dtype=object),
-        }
-    ).drop_duplicates()
-    out: list[pd.DataFrame] = []
-    for region, sub in df.groupby("region", sort=True):
-        years = np.sort(sub["year"].unique())
-        if len(years) < 2:
-            continue
-        present = sub.assign(_p=True).pivot_table(
-            index=["category", "gas"], columns="year", values="_p", aggfunc="any", fill_value=False
-        )
-        present = present.reindex(columns=years, fill_value=False)
-        missing = ~present.astype(bool)
-        if not missing.to_numpy().any():
-            continue
-        stacked = missing.stack()
-        stacked = stacked[stacked]
-        rec = stacked.reset_index()[["category", "gas", "year"]]
-        rec["region"] = region
-        out.append(rec)
-    if not out:
+    codes: dict[str, np.ndarray] = {}
+    labels: dict[str, np.ndarray] = {}
+    for col in ("region", "category", "gas"):
+        ser = territorial[col]
+        if isinstance(ser.dtype, pd.CategoricalDtype):  # the engine's compact frame: use its codes
+            codes[col] = ser.cat.codes.to_numpy().astype(np.int64)
+            labels[col] = np.asarray(ser.cat.categories.to_numpy(), dtype=object)
+        else:
+            codes[col], labels[col] = pd.factorize(np.asarray(ser.to_numpy(), dtype=object))
+    year = pd.to_numeric(territorial["year"]).to_numpy().astype(np.int64)
+    keys = pd.DataFrame({"r": codes["region"], "c": codes["category"], "g": codes["gas"], "y": year})
+    present = keys.drop_duplicates()
+    region_years = present[["r", "y"]].drop_duplicates()
+    triples = present[["r", "c", "g"]].drop_duplicates()
+    n_years = region_years.groupby("r").size()
+    n_present = present.groupby(["r", "c", "g"]).size()
+    full = n_present.to_numpy() == n_years.reindex(n_present.index.get_level_values("r")).to_numpy()
+    if full.all():
         return empty()
-    ne = pd.concat(out, ignore_index=True)
-    ne["year"] = ne["year"].astype("int64")
+    partial = triples.merge(
+        n_present[~full].reset_index()[["r", "c", "g"]], on=["r", "c", "g"], how="inner"
+    )
+    cand = partial.merge(region_years, on="r", how="inner")
+    hit = cand.merge(present.assign(_p=True), on=["r", "c", "g", "y"], how="left")
+    miss = hit[hit["_p"].isna()]
+    ne = pd.DataFrame(
+        {
+            "year": miss["y"].to_numpy(dtype=np.int64),
+            "region": labels["region"][miss["r"].to_numpy()],
+            "category": labels["category"][miss["c"].to_numpy()],
+            "gas": labels["gas"][miss["g"].to_numpy()],
+        }
+    )
     ne["key"] = "NE"
     ne["source"] = "inferred"
     ne["note"] = "no data for this year; estimated in other years of the inventory"
+    for c in ("region", "category", "gas"):
+        ne[c] = ne[c].astype(str).astype(object)
     return ne[list(COLUMNS)].sort_values(["region", "year", "category", "gas"]).reset_index(drop=True)
 
 
