@@ -109,3 +109,50 @@ def test_report_shows_ne_instead_of_zero() -> None:
     assert tab["total_flags"][y] is True
     assert tab["not_estimated"][2015] == ["3.B.1.a"]
     assert tab["total_flags"][tab["years"].index(2016)] is False
+
+
+FOREST_CSV = (
+    "year,region,category,item,amount,unit\n"
+    "2015,GD,3.A.1,swine,1000000,head\n"
+    "2016,GD,3.A.1,swine,1000000,head\n"
+    "2016,GD,3.B.4.a.i,mangrove,1000,ha\n"
+)
+
+
+def test_cli_notation_file_and_csv_export(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import json
+
+    from typer.testing import CliRunner
+
+    from carbonpeak.cli import app
+
+    act_file = tmp_path / "act.csv"
+    act_file.write_text(FOREST_CSV, encoding="utf-8")
+    runner = CliRunner()
+    r = runner.invoke(app, ["inventory", "compile", str(act_file), "--year", "2015", "-f", "json"])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output)
+    assert s["total_flag"] == "NE"
+    r = runner.invoke(app, ["inventory", "compile", str(act_file), "-f", "csv"])
+    assert r.exit_code == 0, r.output
+    csv = pd.read_csv(io.StringIO(r.output), keep_default_na=False)
+    ne = csv[csv.notation == "NE"]
+    assert list(ne.category) == ["3.B.4.a.i"]
+    assert (ne.co2e_t == "").all()  # exported empty, not 0
+    keys = tmp_path / "keys.csv"
+    keys.write_text("year,region,category,key,note\n2015,GD,3.B.4.a.i,NO,no mangrove restoration yet\n")
+    r = runner.invoke(
+        app, ["inventory", "compile", str(act_file), "--year", "2015", "--notation", str(keys), "-f", "json"]
+    )
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output)
+    assert s["complete"] is True
+    assert s["notation_keys"][0]["key"] == "NO"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("year,region,category,key\n2015,GD,3.B.4.a.i,ZERO\n")
+    r = runner.invoke(app, ["inventory", "compile", str(act_file), "--notation", str(bad)])
+    assert r.exit_code != 0
+    assert isinstance(r.exception, ValidationError)
+    (p,) = r.exception.problems
+    assert (p.file.endswith("bad.csv"), p.row, p.field) == (True, 2, "key")

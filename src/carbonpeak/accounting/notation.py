@@ -103,8 +103,13 @@ def infer_not_estimated(territorial: pd.DataFrame) -> pd.DataFrame:
     return ne[list(COLUMNS)].sort_values(["region", "year", "category", "gas"]).reset_index(drop=True)
 
 
-def declared(records: Iterable[Mapping[str, Any]] | pd.DataFrame | None, origin: str = "notation keys") -> pd.DataFrame:
-    """Validate user-declared keys (``year, region, category, key`` and optional ``gas``, ``note``)."""
+def declared(
+    records: Iterable[Mapping[str, Any]] | pd.DataFrame | None, origin: str = "notation keys", first_row: int = 1
+) -> pd.DataFrame:
+    """Validate user-declared keys (``year, region, category, key`` and optional ``gas``, ``note``).
+
+    Problems name ``origin`` (the file), the row (``first_row`` for the first record; 2 for a CSV
+    with a header) and the field."""
     if records is None:
         return empty()
     df = records.copy() if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
@@ -124,12 +129,14 @@ def declared(records: Iterable[Mapping[str, Any]] | pd.DataFrame | None, origin:
         key = str(r["key"]).strip().upper()
         if key not in NOTATION_KEYS:
             problems.append(
-                Problem(origin, i + 1, "key", f"'{r['key']}' is not a notation key ({', '.join(NOTATION_KEYS)})")
+                Problem(
+                    origin, i + first_row, "key", f"'{r['key']}' is not a notation key ({', '.join(NOTATION_KEYS)})"
+                )
             )
         try:
             int(r["year"])
         except (TypeError, ValueError):
-            problems.append(Problem(origin, i + 1, "year", f"not a year: '{r['year']}'"))
+            problems.append(Problem(origin, i + first_row, "year", f"not a year: '{r['year']}'"))
     if problems:
         raise ValidationError(problems)
     out = pd.DataFrame(

@@ -62,6 +62,12 @@ def _default_gwp() -> str:
     return get_settings().gwp
 
 
+NotationOpt = typer.Option(
+    None,
+    "--notation",
+    help="CSV of declared IPCC notation keys: year,region,category,key[,gas,note] (NE, NO, NA, IE, C).",
+)
+
 GridOpt = typer.Option(
     None,
     "--import-grid",
@@ -69,8 +75,27 @@ GridOpt = typer.Option(
 )
 
 
+def _read_notation(path: Path | None) -> Any:
+    """Declared notation keys from a CSV (validated; errors name file, row and field)."""
+    if path is None:
+        return None
+    from carbonpeak.accounting.notation import declared
+    from carbonpeak.errors import Problem, ValidationError
+
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#")
+    except (OSError, ValueError) as exc:
+        raise ValidationError([Problem(str(path), None, None, f"cannot read notation keys: {exc}")]) from exc
+    return declared(df, origin=str(path), first_row=2)
+
+
 def _compile(
-    files: list[Path], factors: list[Path], gwp: str, progress: Progress, import_grid: str | None = None
+    files: list[Path],
+    factors: list[Path],
+    gwp: str,
+    progress: Progress,
+    import_grid: str | None = None,
+    notation: Path | None = None,
 ) -> Any:
     from carbonpeak.accounting.engine import compile_inventory
     from carbonpeak.catalog.factors import FactorSet
@@ -81,7 +106,13 @@ def _compile(
     progress.update(t, advance=1, description="loading factors")
     fs = FactorSet.default(overrides=factors)
     progress.update(t, advance=1, description=f"compiling {len(act):,} activity rows")
-    inv = compile_inventory(act, fs, gwp=gwp, options={"import_grid": import_grid} if import_grid else None)
+    inv = compile_inventory(
+        act,
+        fs,
+        gwp=gwp,
+        options={"import_grid": import_grid} if import_grid else None,
+        notation_keys=_read_notation(notation),
+    )
     progress.update(t, advance=1)
     return inv
 
@@ -125,12 +156,13 @@ def compile_cmd(
     year: int | None = typer.Option(None, "--year", help="Only this year."),
     region: str | None = typer.Option(None, "--region", help="Only this region (GD, GD-GZ, ...)."),
     import_grid: str | None = GridOpt,
+    notation: Path | None = NotationOpt,
     fmt: Format = FormatOption,
 ) -> None:
     """Compile an inventory from activity files and print its summary."""
     gwp_set = gwp.value if gwp is not None else _default_gwp()
     with _progress() as progress:
-        inv = _compile(files, factors, gwp_set, progress, import_grid)
+        inv = _compile(files, factors, gwp_set, progress, import_grid, notation)
         summary = inv.summary(year=year, region=region)
         if uncertainty != UncertaintyMode.none:
             from carbonpeak.accounting import uncertainty as unc
