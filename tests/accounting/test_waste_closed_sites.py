@@ -52,15 +52,25 @@ def test_fod_end_year_option() -> None:
 
 
 def test_oxidation_only_for_covered_sites() -> None:
-    rows = [(2020, "GD", "4.A.1", "msw_food", W, "t"), (2020, "GD", "4.A.2", "msw_food", W, "t")]
+    rows = [(y, "GD", c, "msw_food", W, "t") for y in (2019, 2020) for c in ("4.A.1", "4.A.2")]
     bare = solid_waste_disposal(act(rows), ctx())
     covered = solid_waste_disposal(
         act(rows), ctx([ov("swds", "oxidising_cover", 1.0, "1", category="4.A")])
     )
+    managed = mass(bare, category="4.A.1", year=2020)
+    assert managed == pytest.approx(_generated_2020() * 1.0, rel=1e-12)  # OX 0 without cover
     # managed site: OX 0 without cover, 0.1 with it (Table 3.2)
-    assert mass(covered, category="4.A.1") == pytest.approx(mass(bare, category="4.A.1") * 0.9, rel=1e-12)
+    assert mass(covered, category="4.A.1", year=2020) == pytest.approx(managed * 0.9, rel=1e-12)
     # unmanaged site: OX 0 whatever the cover
-    assert mass(covered, category="4.A.2") == pytest.approx(mass(bare, category="4.A.2"), rel=1e-12)
+    unmanaged = mass(bare, category="4.A.2", year=2020)
+    assert unmanaged > 0
+    assert mass(covered, category="4.A.2", year=2020) == pytest.approx(unmanaged, rel=1e-12)
+
+
+def _generated_2020() -> float:
+    """CH4 generated in 2020 by the 2019 deposit of a managed site (MCF 1): it starts decaying on
+    1 January 2020 (6-month delay), so DDOCm_decomp(2020) = DDOCm_d(2019) x (1 - e^-k)."""
+    return W * DDOCM_PER_T * (1 - math.exp(-K)) * F * 16 / 12
 
 
 def test_default_cover_is_zero_and_cited() -> None:
