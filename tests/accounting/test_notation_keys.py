@@ -156,3 +156,19 @@ def test_cli_notation_file_and_csv_export(tmp_path) -> None:  # type: ignore[no-
     assert isinstance(r.exception, ValidationError)
     (p,) = r.exception.problems
     assert (p.file.endswith("bad.csv"), p.row, p.field) == (True, 2, "key")
+
+
+def test_trend_uncertainty_leaves_ne_out() -> None:
+    """IPCC 2006 Vol 1 Ch 3 Table 3.2 trend over comparable categories: the NE forest of 2015 is
+    neither a −100 % drop nor counted; swine CH4 is constant, so the trend is 0 %."""
+    from carbonpeak.accounting.uncertainty import approach1_trend
+
+    inv = _inv()
+    tu = approach1_trend(inv.results, 2015, 2016, region="GD", notation=inv.notation_keys(region="GD"))
+    assert tu.trend_pct == pytest.approx(0.0, abs=1e-9)
+    ne = tu.table[tu.table.notation != ""]
+    assert list(ne.category) == ["3.B.1.a"]
+    assert list(ne.notation) == ["NE 2015"]
+    # declared NO: the sink is a real change and enters the trend
+    no = pd.DataFrame([{"year": 2015, "region": "GD", "category": "3.B.1.a", "gas": "", "key": "NO"}])
+    assert approach1_trend(inv.results, 2015, 2016, region="GD", notation=no).trend_pct < 0

@@ -25,6 +25,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from carbonpeak.accounting.notation import declared_zero_pairs, missing_is_not_zero
 from carbonpeak.accounting.uncertainty import fill_uncertainty_defaults
 from carbonpeak.catalog.uncertainty_defaults import UncertaintyDefaults
 from carbonpeak.errors import Problem, ValidationError
@@ -157,10 +158,11 @@ def key_categories(
             )
         base = b.groupby(["_cat", "gas"], sort=False)["co2e_t"].sum()
         idx = e_t.index.union(base.index)
-        zero_t = _declared_zero(notation, year, level, region)
-        zero_0 = _declared_zero(notation, base_year, level, region)
-        ne_t = [p for p in idx.difference(e_t.index) if not _is_zero(p, zero_t)]
-        ne_0 = [p for p in idx.difference(base.index) if not _is_zero(p, zero_0)]
+        agg = lambda c: _aggregate_code(c, level)  # noqa: E731
+        ne_t = missing_is_not_zero(idx.difference(e_t.index), declared_zero_pairs(notation, year, region, agg))
+        ne_0 = missing_is_not_zero(
+            idx.difference(base.index), declared_zero_pairs(notation, base_year, region, agg)
+        )
         e_t = e_t.reindex(idx, fill_value=0.0)
         base = base.reindex(idx, fill_value=0.0)
         note = pd.Series("", index=idx, dtype=object)
@@ -234,27 +236,6 @@ def key_categories(
         out[c] = out[c].astype(float)
     out["uncertainty_pct"] = out["uncertainty_pct"].astype(float)
     return out[list(OUTPUT_COLUMNS)]
-
-
-def _declared_zero(
-    notation: pd.DataFrame | None, year: int, level: str, region: str | None
-) -> set[tuple[str, str]]:
-    """(aggregated category, gas or '') pairs that ``notation`` declares NO/NA/IE in ``year``."""
-    if notation is None or len(notation) == 0:
-        return set()
-    from carbonpeak.accounting.notation import ZERO_KEYS
-
-    n = notation[(pd.to_numeric(notation["year"]) == year) & notation["key"].isin(ZERO_KEYS)]
-    if region is not None and "region" in n.columns:
-        n = n[n["region"].astype(str) == region]
-    gases = n["gas"] if "gas" in n.columns else pd.Series("", index=n.index)
-    return {
-        (_aggregate_code(str(c), level), str(g or "")) for c, g in zip(n["category"], gases, strict=True)
-    }
-
-
-def _is_zero(pair: tuple[str, str], zero: set[tuple[str, str]]) -> bool:
-    return (pair[0], pair[1]) in zero or (pair[0], "") in zero
 
 
 def summary(table: pd.DataFrame) -> dict[str, object]:

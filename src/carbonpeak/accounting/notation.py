@@ -26,7 +26,7 @@ Pure functions over DataFrames; the engine, key-category analysis, reports and e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -169,6 +169,31 @@ def combine(inferred: pd.DataFrame, decl: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([inf[~drop], decl], ignore_index=True).sort_values(
         ["region", "year", "category", "gas"]
     ).reset_index(drop=True)
+
+
+def declared_zero_pairs(
+    notation: pd.DataFrame | None,
+    year: int,
+    region: str | None = None,
+    code: Callable[[str], str] = str,
+) -> set[tuple[str, str]]:
+    """(category, gas or '') pairs that ``notation`` declares NO/NA/IE (zero) in ``year``.
+
+    ``code`` maps a category code to the level compared (key-category analysis aggregates codes)."""
+    if notation is None or len(notation) == 0:
+        return set()
+    n = notation[(pd.to_numeric(notation["year"]) == year) & notation["key"].isin(ZERO_KEYS)]
+    if region is not None and "region" in n.columns:
+        n = n[n["region"].astype(str) == region]
+    gases = n["gas"] if "gas" in n.columns else pd.Series("", index=n.index)
+    return {(code(str(c)), str(g or "")) for c, g in zip(n["category"], gases, strict=True)}
+
+
+def missing_is_not_zero(
+    pairs: Iterable[tuple[str, str]], zero: set[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The (category, gas) pairs without a figure that are *not* declared zero: they are NE."""
+    return [p for p in pairs if (p[0], p[1]) not in zero and (p[0], "") not in zero]
 
 
 def describe(keys: pd.DataFrame) -> list[str]:

@@ -615,8 +615,14 @@ def approach1_trend(
     *,
     region: str | None = None,
     defaults: UncertaintyDefaults | None = None,
+    notation: pd.DataFrame | None = None,
 ) -> TrendUncertainty:
     """Approach 1 uncertainty of the level of ``year`` and of the trend since ``base_year``.
+
+    Missing is not zero: a category × gas with results in only one of the two years is not
+    estimated (NE) in the other, unless ``notation`` declares it NO/NA/IE there; NE pairs are
+    left out of both years (listed in the table with ``notation`` ``"NE <year>"`` and no
+    figures), so the trend is computed over comparable categories only.
 
     By category × gas, in the layout of IPCC 2006 Vol 1 Ch 3 Table 3.2: C base-year and D
     year-t emissions; E activity and F factor uncertainty of year t (Eq 3.2 over the rows, the
@@ -659,7 +665,13 @@ def approach1_trend(
     )  # rows of one category × gas are different activities
     ef_by_key = cur.groupby([*keys, "_fk"]).agg(e=("co2e_t", "sum"), u=("ef_uncertainty_pct", "max"))
     ef_var = ((ef_by_key["u"] * ef_by_key["e"]) ** 2).groupby(level=[0, 1]).sum()
-    idx = c_sum.index.union(d_sum.index)
+    from carbonpeak.accounting.notation import declared_zero_pairs, missing_is_not_zero
+
+    full_idx = c_sum.index.union(d_sum.index)
+    ne_t = missing_is_not_zero(full_idx.difference(d_sum.index), declared_zero_pairs(notation, year, region))
+    ne_0 = missing_is_not_zero(full_idx.difference(c_sum.index), declared_zero_pairs(notation, base_year, region))
+    excluded = pd.Index(ne_t).append(pd.Index(ne_0)) if (ne_t or ne_0) else full_idx[:0]
+    idx = full_idx.difference(excluded) if len(excluded) else full_idx
     t = pd.DataFrame(index=idx)
     t["base_co2e_t"] = c_sum.reindex(idx, fill_value=0.0)
     t["co2e_t"] = d_sum.reindex(idx, fill_value=0.0)
@@ -693,6 +705,13 @@ def approach1_trend(
         if sum_d
         else math.nan
     )
+    table = t.reset_index().assign(notation="")
+    if len(excluded):
+        ne_rows = pd.DataFrame(
+            [{"category": c, "gas": g, "notation": f"NE {year}"} for c, g in ne_t]
+            + [{"category": c, "gas": g, "notation": f"NE {base_year}"} for c, g in ne_0]
+        )
+        table = pd.concat([table, ne_rows], ignore_index=True)
     return TrendUncertainty(
         base_year=int(base_year),
         year=int(year),
@@ -701,5 +720,5 @@ def approach1_trend(
         trend_pct=trend,
         trend_uncertainty_pct_points=math.sqrt(float(t["trend_variance"].sum())),
         level_uncertainty_pct=level_u,
-        table=t.reset_index(),
+        table=table,
     )

@@ -108,7 +108,7 @@ def keycategories_cmd(
     if base_year is not None:
         from carbonpeak.accounting.uncertainty import approach1_trend
 
-        tu = approach1_trend(res, base_year, year, region=reg)
+        tu = approach1_trend(res, base_year, year, region=reg, notation=inv.notation_keys(region=reg))
         data["trend_uncertainty"] = tu.to_dict()
         extra.append(
             (
