@@ -337,10 +337,57 @@ def total_energy_check(act: pd.DataFrame) -> dict[str, object]:
     }
 
 
+def balance_markdown(bal: pd.DataFrame) -> list[str]:
+    """The independent comparison as two tables: gap % by fuel × year, and Mt for groups and total."""
+    years = sorted(bal["year"].unique())
+    head = "| " + " | ".join(str(y) for y in years) + " |"
+    lines = [
+        "### Independent comparison: Guangdong's published energy balance 2010–2014 compiled with"
+        " carbonpeak's factors, beside CEADs",
+        "",
+        "Gap = (carbonpeak − CEADs) / CEADs, % (IPCC 1.A CO2, territorial, region GD).",
+        "",
+        "| CEADs fuel |" + head[1:],
+        "|---|" + "---:|" * len(years),
+    ]
+    fuels = bal[bal["kind"] == "fuel"]
+    order = sorted(fuels["fuel"].unique(), key=lambda f: (FUEL_GROUP[f], f))
+    for f in order:
+        g = fuels[fuels["fuel"] == f].set_index("year")["gap_pct"]
+        lines.append(f"| {f} | " + " | ".join(f"{g[y]:+.1f}" for y in years) + " |")
+    lines += [
+        "",
+        "| year | group | carbonpeak Mt | CEADs Mt | gap % |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for r in bal[bal["kind"].isin(["group", "total"])].itertuples(index=False):
+        lines.append(f"| {r.year} | {r.fuel} | {r.ours_mt:.2f} | {r.ceads_mt:.2f} | {r.gap_pct:+.2f} |")
+    extra = bal[bal["kind"] == "not_in_ceads"]
+    if len(extra):
+        lines += [
+            "",
+            "Products of the balance that CEADs' 17 fuels do not carry (outside the like-for-like totals), Mt CO2:",
+            "",
+            "| product |" + head[1:],
+            "|---|" + "---:|" * len(years),
+        ]
+        for f in sorted(extra["fuel"].unique()):
+            g = extra[extra["fuel"] == f].set_index("year")["ours_mt"]
+            lines.append(f"| {f} | " + " | ".join(f"{g.get(y, 0.0):.2f}" for y in years) + " |")
+    return lines
+
+
 def markdown(
-    table: pd.DataFrame, checks: pd.DataFrame, totals: pd.DataFrame, sens: pd.DataFrame | None = None
+    table: pd.DataFrame,
+    checks: pd.DataFrame,
+    totals: pd.DataFrame,
+    sens: pd.DataFrame | None = None,
+    bal: pd.DataFrame | None = None,
 ) -> str:
-    lines = [BEGIN, "", "### Fuel-combustion CO2 (IPCC 1.A, territorial, region GD), Mt CO2", ""]
+    lines = [BEGIN, ""]
+    if bal is not None:
+        lines += [*balance_markdown(bal), ""]
+    lines += ["### Round trip of the 2015–2019 demo rows (IPCC 1.A, territorial, region GD), Mt CO2", ""]
     lines.append("| year | group | carbonpeak | CEADs | gap % |")
     lines.append("|---|---|---:|---:|---:|")
     for r in table.itertuples(index=False):
@@ -390,7 +437,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="update the generated block of docs/validation.md")
     args = ap.parse_args(argv)
     table, act, inv = comparison(args.shared)
-    md = markdown(table, physical_checks(act), totals_table(inv, args.shared), sensitivity_table(act, table))
+    md = markdown(
+        table,
+        physical_checks(act),
+        totals_table(inv, args.shared),
+        sensitivity_table(act, table),
+        balance_comparison(),
+    )
     print(md)
     if args.write:
         text = DOC.read_text(encoding="utf-8")
