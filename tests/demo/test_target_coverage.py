@@ -16,10 +16,11 @@ from carbonpeak.targets.assess import assess, latest_assessable_year, status_cov
 #: year → (targets with a status, the target ids)
 PINNED: dict[int, tuple[int, set[str]]] = {
     2023: (
-        6,
+        7,
         {
             "peak_before_2030",
             "co2_intensity_13fyp_gd",
+            "energy_intensity_13fyp_gd",
             "wind_solar_capacity_2030",
             "pumped_storage_2030",
             "forest_coverage_2030",
@@ -27,10 +28,11 @@ PINNED: dict[int, tuple[int, set[str]]] = {
         },
     ),
     2024: (
-        5,
+        6,
         {
             "peak_before_2030",
             "co2_intensity_13fyp_gd",
+            "energy_intensity_13fyp_gd",
             "wind_solar_capacity_2030",
             "new_type_storage_2025",
             "pumped_storage_2030",
