@@ -718,7 +718,9 @@ def build_ceads_reference(ceads: pd.DataFrame) -> pd.DataFrame:
     d = d[d["fuel"].isin([*FUEL_GROUP, "Process", "Scope_1_Total"])]
     d["mt_co2"] = d["mt_co2"].map(lambda v: _sig(float(v), 8))
     d["source"] = (
-        "CEADs Guangdong inventory (Shan et al. 2018, 2020; Guan et al. 2021), total row; shared/reference/data"
+        "CEADs Guangdong inventory, total row (Shan et al. 2018 Sci Data 5:170201; Shan et al. 2020 Sci Data 7:54;"
+        " Guan et al. 2021 Earth's Future 9:e2021EF002241) via OpenClimate harmonize/data/raw/CEADS_china_provinces,"
+        " extract shared/reference/data/ceads_guangdong_province_co2_1997_2019.csv"
     )
     return d.sort_values(["year", "fuel"]).reset_index(drop=True)
 
