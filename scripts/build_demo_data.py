@@ -575,8 +575,9 @@ def build_rice(rice_csv: Path) -> pd.DataFrame:
 BALANCE_CSV = ROOT / "scripts" / "data" / "gd_energy_balance_2010_2014.csv"
 BALANCE_YEARS = (2010, 2011, 2012, 2013, 2014)
 BALANCE_SOURCE = (
-    "NBS China Energy Statistical Yearbook, Guangdong energy balance (地区能源平衡表, standard quantity) {year},"
-    " via LBL China Energy Databook v9 as redistributed in umd-cgs/gcam-china"
+    "NBS China Energy Statistical Yearbook, table 'Energy balance of Guangdong (standard quantity)'"
+    " (地区能源平衡表—广东, 标准量), data year {year}, via LBL China Energy Databook v9 as redistributed in"
+    " umd-cgs/gcam-china"
     " input/gcamdata/inst/extdata/gcam-china/en_balance_Mtce_Yh_province.csv @da07ef24"
 )
 
