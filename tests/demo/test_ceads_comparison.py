@@ -53,11 +53,14 @@ BANDS: dict[str, tuple[float, float, str]] = {
 }
 #: Fuels whose relative gap is large because the amounts are small: bounded in Mt instead.
 ABSOLUTE_MT: dict[str, float] = {"other_petroleum_products": 3.0}
+#: Groups and the like-for-like total.  The coal and total bands also hold if the oxidation factor of
+#: coal in power plants (1.A.1) is settled at 0.94 instead of 0.98 (issue 13 §1): coal +8.3 to +10.0 %,
+#: total +5.9 to +7.0 % in that case.
 GROUP_BANDS: dict[str, tuple[float, float]] = {
-    "coal": (8.0, 16.0),
+    "coal": (6.0, 16.0),
     "oil": (-3.0, 3.0),
     "gas": (-1.5, 1.5),
-    "total": (5.0, 12.0),
+    "total": (4.0, 12.0),
 }
 
 
