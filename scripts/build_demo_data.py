@@ -12,7 +12,12 @@ It writes
 * ``src/carbonpeak/demo/data/activity/gd_electricity_import.csv`` — net electricity imports;
 * ``src/carbonpeak/demo/data/activity_cities/energy_cities_<year>.csv`` — the same energy
   table downscaled to the 21 prefecture-level cities (a disaggregation of ``GD``: never add
-  the city files to the provincial file).
+  the city files to the provincial file);
+* ``src/carbonpeak/demo/data/activity_history/gd_energy_balance_2010_2014.csv`` — Guangdong fuel
+  combustion 2010–2014 from the published provincial energy balance (NBS, standard quantity),
+  *not* from CEADs: the independent input of the CEADs comparison (``docs/validation.md``);
+* ``src/carbonpeak/demo/data/reference/ceads_gd_fuel_co2.csv`` — CEADs' own Guangdong total row
+  by fuel, 2010–2019 (so the comparison runs without ``shared/``).
 
 Method (documented in ``docs/demo-data.md``):  CEADs gives CO2 (Mt) by 47 sectors × 17 fuels.
 The physical quantity of each fuel is recovered as ``CO2 / EF`` with
@@ -42,6 +47,8 @@ from carbonpeak.catalog.units import conversion_factor  # noqa: E402
 DEFAULT_SHARED = ROOT.parent / "shared" / "reference" / "data"
 OUT_ACTIVITY = ROOT / "src" / "carbonpeak" / "demo" / "data" / "activity"
 OUT_CITIES = ROOT / "src" / "carbonpeak" / "demo" / "data" / "activity_cities"
+OUT_HISTORY = ROOT / "src" / "carbonpeak" / "demo" / "data" / "activity_history"
+OUT_REFERENCE = ROOT / "src" / "carbonpeak" / "demo" / "data" / "reference"
 
 POWER_CSV = ROOT / "scripts" / "data" / "gd_power.csv"
 
@@ -562,6 +569,163 @@ def build_rice(rice_csv: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+# --------------------------------------------------------------------------------------------
+# The published energy balance (2010–2014): physical activity data, independent of CEADs
+# --------------------------------------------------------------------------------------------
+BALANCE_CSV = ROOT / "scripts" / "data" / "gd_energy_balance_2010_2014.csv"
+BALANCE_YEARS = (2010, 2011, 2012, 2013, 2014)
+BALANCE_SOURCE = (
+    "NBS China Energy Statistical Yearbook, table 'Energy balance of Guangdong (standard quantity)'"
+    " (地区能源平衡表—广东, 标准量), data year {year}, via LBL China Energy Databook v9 as redistributed in"
+    " umd-cgs/gcam-china"
+    " input/gcamdata/inst/extdata/gcam-china/en_balance_Mtce_Yh_province.csv @da07ef24"
+)
+
+#: Energy-balance product (LBL databook name) → catalog item.
+BALANCE_ITEMS: dict[str, str] = {
+    "Coal Raw": "raw_coal",
+    "Coal Cleaned": "cleaned_coal",
+    "Coal Washed": "other_washed_coal",
+    "Coal Briquettes": "briquettes",
+    "Coke": "coke",
+    "Coke Oven Gas": "coke_oven_gas",
+    "Coal Gas not Coke Source": "other_gas",
+    "Blast Furnace Gas": "blast_furnace_gas",
+    "Converter Gas": "converter_gas",
+    "Coke Other Products": "other_coking_products",
+    "Crude Oil": "crude_oil",
+    "Gasoline": "gasoline",
+    "Kerosene": "kerosene",
+    "Diesel Oil": "diesel_oil",
+    "Fuel Oil": "fuel_oil",
+    "Liquid Petroleum Gas": "lpg",
+    "Refinery Gas": "refinery_gas",
+    "Petroleum Other Products": "other_petroleum_products",
+    "Naphtha": "naphtha",
+    "Petroleum Coke": "petroleum_coke",
+    "Natural Gas": "natural_gas",
+    "LNG": "lng",
+}
+#: Products of the balance that are not compiled, and why (docs/demo-data.md).
+BALANCE_LEFT_OUT: dict[str, str] = {
+    "Bitumen Asphalt": "non-energy product (road paving), IPCC 2006 Vol 3 Ch 5 (2.D), not fuel combustion",
+    "Lubricants": "non-energy product use, IPCC 2006 Vol 3 Ch 5 §5.2 (2.D.1), not fuel combustion",
+    "Petroleum Waxes": "non-energy product use, IPCC 2006 Vol 3 Ch 5 §5.3 (2.D.2), not fuel combustion",
+    "Solvents": "non-energy product use (white spirit), IPCC 2006 Vol 3 Ch 5 (2.D.3), not fuel combustion",
+    "Gangue": "coal gangue: no carbon content in the catalog (0.6–0.9 Mtce a year, mostly power plants)",
+}
+#: Balance flow → IPCC 2006 category.  TRA is split by fuel with TRANSPORT_SPLIT (else 1.A.4.a).
+BALANCE_FLOWS: dict[str, str | None] = {
+    "TPP": "1.A.1.a",  # thermal power: transformation input = fuel burnt (as CEADs)
+    "HEA": "1.A.1.a",  # heating supply input
+    "IND": "1.A.2",  # industry final consumption minus NEU (the balance has no industry split)
+    "CON": "1.A.2.k",
+    "TRA": None,
+    "WRC": "1.A.4.a",
+    "OTH": "1.A.4.a",
+    "RES": "1.A.4.b",
+    "AGR": "1.A.4.c",
+}
+BALANCE_FLOW_NAMES = {
+    "TPP": "thermal power input",
+    "HEA": "heating supply input",
+    "IND": "industry",
+    "NEU": "industry non-energy use",
+    "CON": "construction",
+    "TRA": "transport, storage and post",
+    "WRC": "wholesale, retail and catering",
+    "OTH": "other services",
+    "RES": "households",
+    "AGR": "agriculture",
+}
+
+
+def read_balance(path: Path = BALANCE_CSV) -> pd.DataFrame:
+    """The verbatim extract: year, flow, material, mtce (transformation inputs negative)."""
+    b = pd.read_csv(path, comment="#")
+    unknown = set(b["material"]) - set(BALANCE_ITEMS) - set(BALANCE_LEFT_OUT)
+    if unknown:
+        raise KeyError(f"{path.name}: energy-balance products without a mapping: {sorted(unknown)}")
+    bad = set(b["flow"]) - set(BALANCE_FLOWS) - {"NEU"}
+    if bad:
+        raise KeyError(f"{path.name}: unknown flow codes {sorted(bad)}")
+    return b
+
+
+def build_energy_balance(path: Path = BALANCE_CSV) -> pd.DataFrame:
+    """Fuel combustion from the published balance, in 10^4 tce (the balance's own energy unit).
+
+    combustion(fuel) = thermal-power and heating-supply input + final consumption of each sector,
+    with industry's non-energy use (化工原料 etc.) deducted — the same boundary as CEADs (Shan et al.
+    2018 Eq 1).  No factor is involved: 1 Mtce = 100 × 10^4 tce, and the engine converts tce to GJ
+    with 29.3076 GJ/tce (GB/T 2589-2020), so the NBS energy content is used as published.
+    """
+    b = read_balance(path)
+    b = b[b["material"].isin(BALANCE_ITEMS)]
+    rows = []
+    for (year, material), g in b.groupby(["year", "material"], sort=True):
+        item = BALANCE_ITEMS[material]
+        by_flow = g.groupby("flow")["mtce"].sum()
+        parts: dict[str, list[tuple[str, float]]] = {}
+        for flow, value in by_flow.items():
+            if flow == "NEU":
+                continue
+            cat = BALANCE_FLOWS[str(flow)]
+            if cat is None:
+                cat = TRANSPORT_SPLIT.get(item, "1.A.4.a")
+            v = abs(float(value))
+            if flow == "IND":
+                neu = float(by_flow.get("NEU", 0.0))
+                v = max(float(value) - neu, 0.0)
+                label = (
+                    f"industry {float(value):g} − non-energy use {neu:g}"
+                    if neu
+                    else f"industry {float(value):g}"
+                )
+            else:
+                label = f"{BALANCE_FLOW_NAMES[str(flow)]} {abs(float(value)):g}"
+            parts.setdefault(cat, []).append((label, v))
+        for cat, terms in sorted(parts.items()):
+            mtce = sum(v for _, v in terms)
+            if mtce <= 0:
+                continue
+            rows.append(
+                {
+                    "year": int(year),
+                    "region": "GD",
+                    "category": cat,
+                    "item": item,
+                    "amount": round(mtce * 100.0, 5),
+                    "unit": "10^4 tce",
+                    "uncertainty_pct": 5.0,
+                    "source": BALANCE_SOURCE.format(year=int(year)),
+                    "note": (
+                        f"derived — {material} (Mtce): "
+                        + " + ".join(t for t, _ in terms)
+                        + "; × 100 → 10^4 tce (unit change only)"
+                    ),
+                }
+            )
+    return pd.DataFrame(rows, columns=COLUMNS).sort_values(["year", "category", "item"], kind="stable")
+
+
+CEADS_REFERENCE_YEARS = tuple(range(2010, 2020))
+
+
+def build_ceads_reference(ceads: pd.DataFrame) -> pd.DataFrame:
+    """CEADs' own Guangdong total row by fuel (17 fuels, Process, Scope_1_Total), Mt CO2, 2010–2019."""
+    d = ceads[ceads["year"].isin(CEADS_REFERENCE_YEARS) & ceads["sector"].isin(TOTAL_ROWS)]
+    d = d.groupby(["year", "fuel"], as_index=False)["mt_co2"].sum()
+    d = d[d["fuel"].isin([*FUEL_GROUP, "Process", "Scope_1_Total"])]
+    d["mt_co2"] = d["mt_co2"].map(lambda v: _sig(float(v), 8))
+    d["source"] = (
+        "CEADs Guangdong inventory, total row (Shan et al. 2018 Sci Data 5:170201; Shan et al. 2020 Sci Data 7:54;"
+        " Guan et al. 2021 Earth's Future 9:e2021EF002241) via OpenClimate harmonize/data/raw/CEADS_china_provinces,"
+        " extract shared/reference/data/ceads_guangdong_province_co2_1997_2019.csv"
+    )
+    return d.sort_values(["year", "fuel"]).reset_index(drop=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="folder with the CEADs CSVs")
@@ -579,6 +743,8 @@ def main(argv: list[str] | None = None) -> int:
         OUT_ACTIVITY / "gd_lulucf_forest.csv": build_forest(),
         OUT_ACTIVITY / "gd_agriculture_rice.csv": build_rice(RICE_CSV),
     }
+    outputs[OUT_HISTORY / "gd_energy_balance_2010_2014.csv"] = build_energy_balance(BALANCE_CSV)
+    outputs[OUT_REFERENCE / "ceads_gd_fuel_co2.csv"] = build_ceads_reference(ceads)
     for year, df in build_city_energy(energy, ceads, args.shared).items():
         outputs[OUT_CITIES / f"energy_cities_{year}.csv"] = df
     stale = []

@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from build_demo_data import (  # noqa: E402
+    BALANCE_YEARS,
     DEFAULT_SHARED,
     FUEL_GROUP,
     POWER_CSV,
@@ -119,6 +120,104 @@ def comparison(shared: Path = DEFAULT_SHARED) -> tuple[pd.DataFrame, pd.DataFram
             c = float(ceads.loc[y, list(GROUPS)].sum()) if g == "total" else float(ceads.loc[y, g])
             rows.append({"year": y, "group": g, "ours_mt": o, "ceads_mt": c, "gap_pct": 100.0 * (o - c) / c})
     return pd.DataFrame(rows), act, inv
+
+
+# --------------------------------------------------------------------------------------------
+# The independent comparison: the published energy balance (2010–2014) compiled with our factors
+# --------------------------------------------------------------------------------------------
+#: carbonpeak item → the CEADs fuel column it is compared with (CEADs' 17 fuels, catalog ids).
+#: CEADs counts blast-furnace and converter gas under "other gas".  ``None``: a product of the
+#: balance that CEADs' 17-fuel list does not carry (reported on its own, outside the like-for-like
+#: totals).
+CEADS_FUEL_OF: dict[str, str | None] = {
+    **{item: item for item in FUEL_GROUP},
+    "blast_furnace_gas": "other_gas",
+    "converter_gas": "other_gas",
+    "lng": None,
+    "naphtha": None,
+    "petroleum_coke": None,
+}
+CEADS_REFERENCE = "ceads_gd_fuel_co2.csv"
+
+
+def ceads_reference() -> pd.DataFrame:
+    """CEADs' Guangdong total row by fuel (year × fuel, Mt CO2), from the committed extract."""
+    (path,) = [p for p in demo_files("reference") if p.name == CEADS_REFERENCE]
+    d = pd.read_csv(path)
+    return d.pivot_table(index="year", columns="fuel", values="mt_co2", aggfunc="sum")
+
+
+def balance_co2_by_item(results: pd.DataFrame) -> pd.DataFrame:
+    """Territorial CO2 (Mt) of 1.A for GD by year × item."""
+    r = results
+    m = (
+        (r["region"] == "GD")
+        & (r["scope"] == "territorial")
+        & (r["gas"] == "CO2")
+        & r["category"].astype(str).str.startswith("1.A")
+    )
+    return r[m].pivot_table(index="year", columns="item", values="mass_t", aggfunc="sum").fillna(0.0) / 1e6
+
+
+def balance_comparison() -> pd.DataFrame:
+    """Year × fuel: the published energy balance compiled with the default catalog beside CEADs.
+
+    Rows: every CEADs fuel the balance has (``kind`` fuel), the coal / oil / gas groups and the
+    like-for-like total (``kind`` group / total), and the balance products CEADs does not carry
+    (``kind`` not_in_ceads, no CEADs figure).  Needs no ``shared/``: it reads the committed
+    ``activity_history`` and ``reference`` files.
+    """
+    inv = compile_inventory(load_activity(demo_files("activity_history")))
+    ours = balance_co2_by_item(inv.results)
+    unknown = sorted(set(ours.columns) - set(CEADS_FUEL_OF))
+    if unknown:
+        raise ValueError(f"balance items without a CEADs fuel: {unknown}")
+    ceads = ceads_reference()
+    rows = []
+    for y in BALANCE_YEARS:
+        by_fuel: dict[str, float] = {}
+        for item, v in ours.loc[y].items():
+            f = CEADS_FUEL_OF[str(item)]
+            if f is None:
+                rows.append(
+                    {
+                        "year": y,
+                        "kind": "not_in_ceads",
+                        "fuel": str(item),
+                        "ours_mt": float(v),
+                        "ceads_mt": float("nan"),
+                        "gap_pct": float("nan"),
+                    }
+                )
+                continue
+            by_fuel[f] = by_fuel.get(f, 0.0) + float(v)
+        for f in sorted(by_fuel, key=lambda k: (FUEL_GROUP[k], k)):
+            c = float(ceads.loc[y, f])
+            rows.append(
+                {
+                    "year": y,
+                    "kind": "fuel",
+                    "fuel": f,
+                    "ours_mt": by_fuel[f],
+                    "ceads_mt": c,
+                    "gap_pct": 100.0 * (by_fuel[f] - c) / c,
+                }
+            )
+        for g in (*GROUPS, "total"):
+            fuels = [f for f in by_fuel if g == "total" or FUEL_GROUP[f] == g]
+            o = sum(by_fuel[f] for f in fuels)
+            c = float(ceads.loc[y, fuels].sum())
+            rows.append(
+                {
+                    "year": y,
+                    "kind": "total" if g == "total" else "group",
+                    "fuel": g,
+                    "ours_mt": o,
+                    "ceads_mt": c,
+                    "gap_pct": 100.0 * (o - c) / c,
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 SENSITIVITY_OF = ROOT / "scripts" / "data" / "sensitivity_oxidation_ipcc.csv"
@@ -238,10 +337,57 @@ def total_energy_check(act: pd.DataFrame) -> dict[str, object]:
     }
 
 
+def balance_markdown(bal: pd.DataFrame) -> list[str]:
+    """The independent comparison as two tables: gap % by fuel × year, and Mt for groups and total."""
+    years = sorted(bal["year"].unique())
+    head = "| " + " | ".join(str(y) for y in years) + " |"
+    lines = [
+        "### Independent comparison: Guangdong's published energy balance 2010–2014 compiled with"
+        " carbonpeak's factors, beside CEADs",
+        "",
+        "Gap = (carbonpeak − CEADs) / CEADs, % (IPCC 1.A CO2, territorial, region GD).",
+        "",
+        "| CEADs fuel |" + head[1:],
+        "|---|" + "---:|" * len(years),
+    ]
+    fuels = bal[bal["kind"] == "fuel"]
+    order = sorted(fuels["fuel"].unique(), key=lambda f: (FUEL_GROUP[f], f))
+    for f in order:
+        g = fuels[fuels["fuel"] == f].set_index("year")["gap_pct"]
+        lines.append(f"| {f} | " + " | ".join(f"{g[y]:+.1f}" for y in years) + " |")
+    lines += [
+        "",
+        "| year | group | carbonpeak Mt | CEADs Mt | gap % |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for r in bal[bal["kind"].isin(["group", "total"])].itertuples(index=False):
+        lines.append(f"| {r.year} | {r.fuel} | {r.ours_mt:.2f} | {r.ceads_mt:.2f} | {r.gap_pct:+.2f} |")
+    extra = bal[bal["kind"] == "not_in_ceads"]
+    if len(extra):
+        lines += [
+            "",
+            "Products of the balance that CEADs' 17 fuels do not carry (outside the like-for-like totals), Mt CO2:",
+            "",
+            "| product |" + head[1:],
+            "|---|" + "---:|" * len(years),
+        ]
+        for f in sorted(extra["fuel"].unique()):
+            g = extra[extra["fuel"] == f].set_index("year")["ours_mt"]
+            lines.append(f"| {f} | " + " | ".join(f"{g.get(y, 0.0):.2f}" for y in years) + " |")
+    return lines
+
+
 def markdown(
-    table: pd.DataFrame, checks: pd.DataFrame, totals: pd.DataFrame, sens: pd.DataFrame | None = None
+    table: pd.DataFrame,
+    checks: pd.DataFrame,
+    totals: pd.DataFrame,
+    sens: pd.DataFrame | None = None,
+    bal: pd.DataFrame | None = None,
 ) -> str:
-    lines = [BEGIN, "", "### Fuel-combustion CO2 (IPCC 1.A, territorial, region GD), Mt CO2", ""]
+    lines = [BEGIN, ""]
+    if bal is not None:
+        lines += [*balance_markdown(bal), ""]
+    lines += ["### Round trip of the 2015–2019 demo rows (IPCC 1.A, territorial, region GD), Mt CO2", ""]
     lines.append("| year | group | carbonpeak | CEADs | gap % |")
     lines.append("|---|---|---:|---:|---:|")
     for r in table.itertuples(index=False):
@@ -291,7 +437,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="update the generated block of docs/validation.md")
     args = ap.parse_args(argv)
     table, act, inv = comparison(args.shared)
-    md = markdown(table, physical_checks(act), totals_table(inv, args.shared), sensitivity_table(act, table))
+    md = markdown(
+        table,
+        physical_checks(act),
+        totals_table(inv, args.shared),
+        sensitivity_table(act, table),
+        balance_comparison(),
+    )
     print(md)
     if args.write:
         text = DOC.read_text(encoding="utf-8")

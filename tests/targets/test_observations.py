@@ -107,3 +107,13 @@ def test_validate_frame_in_code():
                        "unit": ["万人"], "source": ["bulletin"]})
     o = validate_observations(df)
     assert o["value"].iloc[0] == pytest.approx(12656.8)
+
+
+def test_rate_in_percent_may_be_negative_but_a_share_may_not(tmp_path):
+    """A yearly change (kind rate, unit %) can be negative (NBS 2018 bulletin: Guangdong energy
+    intensity −3.38 %); a share (kind share) must stay within 0–100 %."""
+    ok = _write(tmp_path, "r.csv", "energy_intensity_change,GD,2018,-3.38,%,NBS bulletin 2018,unverified,\n")
+    assert load_observations([ok])["value"].iloc[0] == pytest.approx(-3.38)
+    bad = _write(tmp_path, "s.csv", "forest_coverage,GD,2018,-3.38,%,x,unverified,\n")
+    with pytest.raises(ValidationError, match="share must lie between 0 and 100"):
+        load_observations([bad])

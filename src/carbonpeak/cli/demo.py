@@ -33,7 +33,7 @@ def demo_cmd(
     from carbonpeak.demo import demo_files
     from carbonpeak.reports.assessment import write_report
     from carbonpeak.reports.pdf import find_chromium, html_to_pdf
-    from carbonpeak.targets.assess import assess
+    from carbonpeak.targets.assess import assess, latest_assessable_year, status_coverage
 
     t0 = time.perf_counter()
     langs = ["zh", "en"] if lang == "both" else [lang]
@@ -56,6 +56,8 @@ def demo_cmd(
         outlook=ch.outlook,
         activity_sources=ch.activity,
     )
+    coverage = status_coverage(a)
+    coverage["latest_assessable_year"] = latest_assessable_year(ch.indicators) or year
     files = []
     for la in langs:
         rf = write_report(
@@ -82,6 +84,7 @@ def demo_cmd(
     data = {
         "year": year,
         "summary": a["summary"],
+        "coverage": coverage,
         "headline": a["headline"],
         "report_files": paths,
         "outlook_error": ch.outlook_error,
@@ -109,6 +112,10 @@ def demo_cmd(
     elif ch.outlook_error:
         typer.echo(ch.outlook_error)
     typer.echo("Targets: " + ", ".join(f"{k} {v}" for k, v in a["summary"].items()))
+    typer.echo(
+        f"Targets with a status in {year}: {coverage['with_status']} of {coverage['targets']}"
+        f" (latest year with published GDP: {coverage['latest_assessable_year']})"
+    )
     missed = a["cities"].get("missed") or []
     typer.echo("Cities that missed targets (通报批评): " + (", ".join(missed) if missed else "none"))
     if pdf_note:

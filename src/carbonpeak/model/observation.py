@@ -104,7 +104,8 @@ def _convert(df: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
     out["unit_reported"] = out["unit"]
     out["value"] = out["value"].astype(float) * pd.Series(mult, index=out.index)
     out["unit"] = [inds[i].unit for i in out["indicator"]]
-    is_share = out["unit"] == "%"
+    # a share (kind share) lies in 0–100 %; a rate in % (growth, yearly change) may be negative
+    is_share = (out["unit"] == "%") & pd.Series([inds[i].kind != "rate" for i in out["indicator"]], index=out.index)
     bad = is_share & ((out["value"] < 0) | (out["value"] > 100))
     for row, file, v in zip(out.loc[bad, ROW_COL], out.loc[bad, FILE_COL], out.loc[bad, "value_reported"], strict=True):
         problems.append(Problem(str(file), int(row), "value", f"a share must lie between 0 and 100 %: '{v}'"))

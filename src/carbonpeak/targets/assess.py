@@ -158,6 +158,21 @@ def assess(
     }
 
 
+def status_coverage(assessment: Mapping[str, Any]) -> dict[str, int]:
+    """How many of the catalog's targets have a status (anything but ``no_data``) in an assessment."""
+    summary = assessment["summary"]
+    total = int(sum(summary.values()))
+    no_data = int(summary.get("no_data", 0))
+    return {"year": int(assessment["year"]), "targets": total, "with_status": total - no_data, "no_data": no_data}
+
+
+def latest_assessable_year(indicators: pd.DataFrame, region: str = PROVINCE) -> int | None:
+    """The latest year with a published GDP for ``region``: every intensity and most targets need it,
+    so no later year can be assessed."""
+    gdp = indicators[(indicators["indicator"] == "gdp_current") & (indicators["region"] == region)]
+    return int(gdp["year"].max()) if len(gdp) else None
+
+
 CITY_GAPS = {
     "unknown_target": "unknown provincial target '{target}'",
     "not_change": "target '{target}' is not a change target; cannot decompose",
