@@ -24,7 +24,8 @@ def _evaluate(engine, con_factory, synth, coef, cat, reg_of):
         con = con_factory(engine)
         res = run_pipeline(con, read_lake(con, synth / "readings"), reg["meters"], reg["units"], coef,
                            date_from=START, date_to=END)  # fmt: skip
-        _CACHE[engine] = (res, evaluate(res, cat, output=reg["output"], budgets=reg["budgets"], reported=reg["reported"]))
+        _CACHE[engine] = (res, evaluate(res, cat, output=reg["output"], budgets=reg["budgets"], reported=reg["reported"],
+                                        uploads=reg["uploads"]))
     return _CACHE[engine]
 
 
