@@ -81,8 +81,10 @@ def test_daily_reports_vs_monthly_report_per_month(coef, cat):
     assert _kinds(ok, "platform_daily_vs_monthly").empty
     bad = evaluate(res, cat, uploads=_up(_full_set(monthly=3100 * 1.06)))
     a = _kinds(bad, "platform_daily_vs_monthly")
-    assert len(a) == 1 and a["value"].iloc[0] == pytest.approx(1 / 1.06 - 1)
-    assert a["grain"].iloc[0] == "month" and a["indicator"].iloc[0] == "energy:electricity"
+    assert len(a) == 1
+    assert a["value"].iloc[0] == pytest.approx(1 / 1.06 - 1)
+    assert a["grain"].iloc[0] == "month"
+    assert a["indicator"].iloc[0] == "energy:electricity"
 
 
 def test_upload_completeness_per_indicator_and_month(coef, cat):
@@ -91,21 +93,24 @@ def test_upload_completeness_per_indicator_and_month(coef, cat):
     assert _kinds(three, "platform_completeness").empty
     four = evaluate(res, cat, uploads=_up(_full_set(skip=JAN[:4])))  # 27/31 = 87 %
     a = _kinds(four, "platform_completeness")
-    assert a["indicator"].tolist() == ["energy:electricity/day"] and a["value"].iloc[0] == pytest.approx(27 / 31)
+    assert a["indicator"].tolist() == ["energy:electricity/day"]
+    assert a["value"].iloc[0] == pytest.approx(27 / 31)
 
 
 def test_reading_completeness_per_unit_energy_type_and_month(coef, cat):
     md = _md([("U-S", d, 100.0) for d in JAN[:27]])  # 4 days missing: 87 % of the month's readings
     rr = evaluate(_res(coef, [_meter("U-S", "U")], md), cat)
     a = _kinds(rr, "platform_completeness")
-    assert a["indicator"].tolist() == ["readings:electricity"] and a["value"].iloc[0] == pytest.approx(27 / 31)
+    assert a["indicator"].tolist() == ["readings:electricity"]
+    assert a["value"].iloc[0] == pytest.approx(27 / 31)
 
 
 def test_timestamp_alignment(coef, cat):
     res = _res(coef, [_meter("U-S", "U")], _md([("U-S", d, 100.0) for d in JAN]))
     assert _kinds(evaluate(res, cat, uploads=_up(_full_set(shift=1.0))), "platform_timestamp").empty  # 00:01 is within 1 min
     a = _kinds(evaluate(res, cat, uploads=_up(_full_set(shift=1.5))), "platform_timestamp")
-    assert len(a) == 1 and a["value"].iloc[0] == pytest.approx(90.0)
+    assert len(a) == 1
+    assert a["value"].iloc[0] == pytest.approx(90.0)
     rows = _full_set()
     rows[-1] = ("U", "value_added", "month", _label(JAN[0], 36 * 60), 1.0, "10**4 CNY", "")  # the 2nd at 12:00
     a = _kinds(evaluate(res, cat, uploads=_up(rows)), "platform_timestamp")
@@ -123,17 +128,20 @@ def test_minimum_indicator_set(coef, cat):
 def test_reading_intervals(coef, cat):
     res = _res(coef, [_meter("U-S", "U", interval=120)], _md([("U-S", d, 100.0) for d in JAN], n=12))
     a = _kinds(evaluate(res, cat), "platform_interval")
-    assert a["severity"].tolist() == ["error"] and a["value"].iloc[0] == 120
+    assert a["severity"].tolist() == ["error"]
+    assert a["value"].iloc[0] == 120
     res = _res(coef, [_meter("U-S", "U")], _md([("U-S", d, 100.0) for d in JAN], n=96).assign(n=20, last_epoch=19 * 4320))
     a = _kinds(evaluate(res, cat, only=["platform_interval"]), "platform_interval")
-    assert len(a) == 1 and a["value"].iloc[0] == pytest.approx(72.0)
+    assert len(a) == 1
+    assert a["value"].iloc[0] == pytest.approx(72.0)
 
 
 def test_meter_calibration(coef, cat):
     meters = [_meter("U-S", "U", cal=dt.date(2025, 3, 20)), _meter("U-T", "U", cal=None)]
     rr = evaluate(_res(coef, meters, _md([(m, d, 100.0) for d in JAN for m in ("U-S", "U-T")])), cat)
     exp = _kinds(rr, "meter_calibration_expired")
-    assert exp["meter_id"].tolist() == ["U-S"] and exp["period_start"].iloc[0] == dt.date(2025, 3, 21)
+    assert exp["meter_id"].tolist() == ["U-S"]
+    assert exp["period_start"].iloc[0] == dt.date(2025, 3, 21)
     assert _kinds(rr, "meter_calibration_unknown")["value"].tolist() == [1.0]
 
 
@@ -153,13 +161,15 @@ def test_fault_not_repaired_within_3_working_days(coef, cat, first, n, escalate)
     a = _kinds(evaluate(res, cat), "fault_unrepaired")
     assert (not a.empty) == escalate
     if escalate:
-        assert a["severity"].iloc[0] == "error" and a["value"].iloc[0] == 4
+        assert a["severity"].iloc[0] == "error"
+        assert a["value"].iloc[0] == 4
 
 
 def test_working_days_follow_the_official_schedule():
     assert not is_workday(dt.date(2025, 10, 1))  # National Day
     assert is_workday(dt.date(2025, 9, 28))  # Sunday made a working day (调休)
-    assert is_workday(dt.date(2031, 3, 3)) and not is_workday(dt.date(2031, 3, 1))  # beyond the table: Mon-Fri
+    assert is_workday(dt.date(2031, 3, 3))
+    assert not is_workday(dt.date(2031, 3, 1))
 
 
 def test_late_uploads(coef, cat):
@@ -197,7 +207,8 @@ def test_a_new_rule_is_one_registered_function(coef, cat):
 
     try:
         rr = evaluate(res, cat)
-        assert "test_every_unit" in rr.rules and (rr.alerts["observed"] == "seen").sum() == 1
+        assert "test_every_unit" in rr.rules
+        assert (rr.alerts["observed"] == "seen").sum() == 1
         assert evaluate(res, cat, only=["test_every_unit"]).alerts["kind"].tolist() == ["gap"]
     finally:
         unregister("test_every_unit")

@@ -54,7 +54,8 @@ def test_monthly_warning_and_yearly_error_both_kept(coef, cat):
     assert pue.loc["year", "severity"] == "error"
     assert pue.loc["day", "severity"] == "info"
     assert pue["alert_id"].is_unique
-    assert (pue["period_start"] == dt.date(2025, 3, 1)).all() and (pue["period_end"] == dt.date(2025, 3, 31)).all()
+    assert (pue["period_start"] == dt.date(2025, 3, 1)).all()
+    assert (pue["period_end"] == dt.date(2025, 3, 31)).all()
 
 
 def test_alert_id_of_alerts_without_grain_is_unchanged():
@@ -63,7 +64,7 @@ def test_alert_id_of_alerts_without_grain_is_unchanged():
     a = Alert("gap", "warning", "U", "M", dt.date(2025, 1, 1), dt.date(2025, 1, 2), 0.5, 0.9, "1", "o", "l", "s")
     import hashlib
 
-    old = hashlib.sha1("gap|U|M||2025-01-01|2025-01-02".encode()).hexdigest()[:16]
+    old = hashlib.sha1(b"gap|U|M||2025-01-01|2025-01-02").hexdigest()[:16]
     assert a.alert_id == old  # reviews stored before the upgrade are kept
     b = Alert("gap", "warning", "U", "M", dt.date(2025, 1, 1), dt.date(2025, 1, 2), 0.5, 0.9, "1", "o", "l", "s", grain="month")
     assert b.alert_id != a.alert_id
@@ -98,7 +99,8 @@ def test_electricity_method_does_not_change_compliance(factors, cat):
     for rr in (rr_c, rr_s):
         p = rr.products.iloc[0]
         assert p["sec"] == pytest.approx(110.0)
-        assert p["grade"] == "3" and p["surcharge_yuan_per_kwh"] == 0.0  # within the limit value 117
+        assert p["grade"] == "3"
+        assert p["surcharge_yuan_per_kwh"] == 0.0
         assert rr.budgets["to_date_tce"].iloc[0] == pytest.approx(110.0 * 31, rel=1e-9)
         assert not {"product_over_limit", "reported_vs_metered", "budget_warning", "budget_forecast_over"} & set(rr.alerts["kind"])
 
@@ -136,7 +138,8 @@ def test_aluminium_ladder_uses_comprehensive_ac_not_the_gb21346_ac_limit(coef, c
     """The cells (product-line meters) at 13,300 kWh/t meet GB 21346's 交流电耗 limit (13,350); the
     site's 综合交流电耗 13,700 is what 1239号 tiers: 50 kWh/t over 13,650 = 3 started steps of 20."""
     p = _al(coef, cat, line_kwh_t=13300, site_kwh_t=13700)
-    assert p.loc["ac", "grade"] != "over limit" and p.loc["ac", "surcharge_yuan_per_kwh"] == 0.0
+    assert p.loc["ac", "grade"] != "over limit"
+    assert p.loc["ac", "surcharge_yuan_per_kwh"] == 0.0
     assert p.loc["comprehensive_ac", "sec"] == pytest.approx(13700)
     assert p.loc["comprehensive_ac", "surcharge_yuan_per_kwh"] == pytest.approx(0.03)
 
@@ -172,7 +175,8 @@ def test_pue_target_binds_new_large_sites_from_2025(coef, cat, attrs, start, bou
     assert ("pue_over_limit" in set(rr.alerts["kind"])) == bound
     year = rr.pue[rr.pue["grain"] == "year"].iloc[0]
     assert year["grade"] == "3"  # GB 40879-2021 grades every site
-    assert ("bound" in year["target"]) and (year["target"].startswith("bound") == bound)
+    assert ("bound" in year["target"])
+    assert (year["target"].startswith("bound") == bound)
 
 
 def test_gb40879_grade3_for_unbound_sites_and_edge_exclusion(coef, cat):
@@ -195,8 +199,10 @@ def test_reported_vs_metered_compared_per_month_not_netted(coef, cat):
     al = evaluate(res, cat, reported=rep).alerts
     r = al[al["kind"] == "reported_vs_metered"].set_index("period_start")
     assert len(r) == 2
-    assert r.loc[dt.date(2025, 1, 1), "severity"] == "warning" and r.loc[dt.date(2025, 1, 1), "value"] == pytest.approx(0.10)
-    assert r.loc[dt.date(2025, 2, 1), "severity"] == "error" and r.loc[dt.date(2025, 2, 1), "value"] == pytest.approx(-0.10)
+    assert r.loc[dt.date(2025, 1, 1), "severity"] == "warning"
+    assert r.loc[dt.date(2025, 1, 1), "value"] == pytest.approx(0.10)
+    assert r.loc[dt.date(2025, 2, 1), "severity"] == "error"
+    assert r.loc[dt.date(2025, 2, 1), "value"] == pytest.approx(-0.10)
     assert set(r["grain"]) == {"month"}
 
 
@@ -238,7 +244,8 @@ def test_negative_limit_converter_steel_is_checkable(cat):
 def test_compare_at_the_standards_precision(coef, cat):
     """GB/T 8170-2008 rounding to the limit's printed precision: float noise is not 'over 117'."""
     assert round_std(117.00000000000001, 0) == 117.0
-    assert round_std(117.5, 0) == 118.0 and round_std(116.5, 0) == 116.0  # half to even
+    assert round_std(117.5, 0) == 118.0
+    assert round_std(116.5, 0) == 116.0
     assert round_std(-12.5, 0) == -12.0
     for sec, over in ((117.4, False), (117.00000000000001, False), (117.6, True)):
         md, meters, output, days = _clinker(coef, sec_total=sec)
@@ -271,7 +278,8 @@ def test_clinker_ratio_correction_gb16780(coef, cat):
     assert "clinker-ratio correction not applied" in plain.products.iloc[0]["corrections"]
     corr = _cement_case(coef, cat, sec=100.0, extra={"clinker_ratio": 85.0})
     p = corr.products.iloc[0]
-    assert p["grade3"] == pytest.approx(106.0) and p["grade1"] == pytest.approx(91.0)
+    assert p["grade3"] == pytest.approx(106.0)
+    assert p["grade1"] == pytest.approx(91.0)
     assert p["grade"] == "3"  # within the corrected limit value (grade 2 is 87 + 10 × 1.15 = 98.5)
 
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 import carbonpeak.monitoring.checks  # noqa: F401  (registers every rule)
+from carbonpeak.errors import CarbonpeakError
 from carbonpeak.monitoring.alerts import Alert, alerts_frame
 from carbonpeak.monitoring.catalog import MonitoringCatalog
 from carbonpeak.monitoring.checks.digits import BENFORD, digit_tests
 from carbonpeak.monitoring.checks.products import round_std, surcharge
 from carbonpeak.monitoring.pipeline import PipelineResult
 from carbonpeak.monitoring.rulebase import RuleContext, registered_rules
-from carbonpeak.errors import CarbonpeakError
 
 __all__ = ["BENFORD", "RuleResult", "digit_tests", "evaluate", "round_std", "surcharge"]
 

@@ -51,6 +51,10 @@ def months_in(date_from: dt.date, date_to: dt.date, *, complete: bool) -> list[t
 
 
 def _uploads(ctx: RuleContext) -> pd.DataFrame:
+    """The uploads inside the window with their statistic period (computed once per evaluation)."""
+    cached = ctx.tables.get("__uploads")
+    if cached is not None:
+        return cached
     up = ctx.input("uploads")
     if up.empty:
         return up
@@ -59,7 +63,9 @@ def _uploads(ctx: RuleContext) -> pd.DataFrame:
     day = (ps + pd.Timedelta(hours=12)).dt.floor("D").dt.date
     month_first = (ps + pd.Timedelta(days=15)).dt.tz_localize(None).dt.to_period("M").dt.start_time.dt.date
     up = up.assign(ps=ps, period=np.where(up["frequency"] == "month", month_first, day))
-    return up[(up["period"] >= ctx.res.date_from) & (up["period"] <= ctx.res.date_to)]
+    up = up[(up["period"] >= ctx.res.date_from) & (up["period"] <= ctx.res.date_to)]
+    ctx.tables["__uploads"] = up
+    return up
 
 
 def _energy_types(ctx: RuleContext) -> dict[str, list[str]]:
@@ -93,7 +99,7 @@ def completeness_alerts(ctx: RuleContext) -> list[Alert]:
     cmin = float(_p(ctx)["completeness"]["value"])
     src = _src(ctx, "completeness")
     out: list[Alert] = []
-    mids, d0, comp = completeness_matrix(res)
+    mids, _d0, comp = completeness_matrix(res)
     if mids:
         meters = res.meters.set_index("meter_id").reindex(mids)
         top = (meters["parent_meter_id"].fillna("") == "").to_numpy()

@@ -21,7 +21,16 @@ import pandas as pd
 from carbonpeak.monitoring.alerts import Alert
 from carbonpeak.monitoring.catalog import MonitoringCatalog, limit_unit_factor
 from carbonpeak.monitoring.quality import _loc
-from carbonpeak.monitoring.rulebase import RangeSum, RuleContext, basis_tce, dn, grain_of, num, register, register_table
+from carbonpeak.monitoring.rulebase import (
+    RangeSum,
+    RuleContext,
+    basis_tce,
+    dn,
+    grain_of,
+    num,
+    register,
+    register_table,
+)
 
 GRADES = ("grade1", "grade2", "grade3")
 PRODUCT_COLUMNS = [

@@ -76,10 +76,14 @@ def pue_table(ctx: RuleContext) -> pd.DataFrame:
     hub = dcs.set_index("unit_id")["hub_node"].fillna(False).astype(bool)
     years = out["period"].str.slice(0, 4).astype(int)
     limits, targets = [], []
+    seen: dict[tuple[str, int], tuple[float, str]] = {}
     for uid, y in zip(out["unit_id"], years, strict=True):
-        t, why = site_target(cat, build.get(uid, ""), size.get(uid, ""), bool(hub.get(uid, False)), int(y))
-        limits.append(float(t["limit"]) if t else np.nan)
-        targets.append(why)
+        key = (uid, int(y))
+        if key not in seen:
+            t, why = site_target(cat, build.get(uid, ""), size.get(uid, ""), bool(hub.get(uid, False)), int(y))
+            seen[key] = (float(t["limit"]) if t else np.nan, why)
+        limits.append(seen[key][0])
+        targets.append(seen[key][1])
     out["limit_value"] = np.array(limits, dtype=float)
     out["target"] = targets
     out["over_limit"] = (out["pue"] > out["limit_value"]).fillna(False).astype(bool)

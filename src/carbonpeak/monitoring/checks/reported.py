@@ -8,7 +8,15 @@ import pandas as pd
 
 from carbonpeak.monitoring.alerts import Alert
 from carbonpeak.monitoring.quality import _loc
-from carbonpeak.monitoring.rulebase import RangeSum, RuleContext, basis_tce, dn, grain_of, register, register_table
+from carbonpeak.monitoring.rulebase import (
+    RangeSum,
+    RuleContext,
+    basis_tce,
+    dn,
+    grain_of,
+    register,
+    register_table,
+)
 
 REPORTED_COLUMNS = ["unit_id", "period_start", "period_end", "grain", "reported_tce", "metered_tce", "deviation", "coverage"]
 
