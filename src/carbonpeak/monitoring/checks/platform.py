@@ -50,20 +50,29 @@ def months_in(date_from: dt.date, date_to: dt.date, *, complete: bool) -> list[t
     return out
 
 
+def _local(col: pd.Series) -> pd.Series:
+    """A time-zone-aware column as naive China Standard Time (datetime64, vectorised)."""
+    return pd.to_datetime(col, utc=True).dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+
+
 def _uploads(ctx: RuleContext) -> pd.DataFrame:
-    """The uploads inside the window with their statistic period (computed once per evaluation)."""
+    """The uploads inside the window, with naive CST columns ``ps`` (the time label), ``period`` (the
+    statistic period it belongs to: nearest midnight, or nearest 1st for monthly figures), ``month``
+    and ``uploaded`` (computed once per evaluation)."""
     cached = ctx.tables.get("__uploads")
     if cached is not None:
         return cached
     up = ctx.input("uploads")
     if up.empty:
         return up
-    ps = pd.to_datetime(up["period_start"], utc=True).dt.tz_convert("Asia/Shanghai")
-    # the statistic period a figure belongs to: nearest midnight (day) or nearest 1st (month)
-    day = (ps + pd.Timedelta(hours=12)).dt.floor("D").dt.date
-    month_first = (ps + pd.Timedelta(days=15)).dt.tz_localize(None).dt.to_period("M").dt.start_time.dt.date
-    up = up.assign(ps=ps, period=np.where(up["frequency"] == "month", month_first, day))
-    up = up[(up["period"] >= ctx.res.date_from) & (up["period"] <= ctx.res.date_to)]
+    ps = _local(up["period_start"])
+    day = (ps + pd.Timedelta(hours=12)).dt.floor("D")
+    month_first = (ps + pd.Timedelta(days=15)).dt.to_period("M").dt.start_time
+    period = day.where(up["frequency"] != "month", month_first)
+    up = up.assign(ps=ps, period=period, month=period.dt.to_period("M").dt.start_time,
+                   uploaded=_local(up["uploaded_at"]) if "uploaded_at" in up.columns else pd.NaT)  # fmt: skip
+    lo, hi = pd.Timestamp(ctx.res.date_from), pd.Timestamp(ctx.res.date_to)
+    up = up[(up["period"] >= lo) & (up["period"] <= hi)]
     ctx.tables["__uploads"] = up
     return up
 
@@ -90,7 +99,6 @@ def _products(ctx: RuleContext) -> dict[str, list[str]]:
     return {u: sorted(v) for u, v in out.items()}
 
 
-# -- completeness ------------------------------------------------------------------------------------
 @register("platform_completeness", kinds=("platform_completeness",),
           source="platform data-quality requirements: received / expected >= 90 % per unit, indicator and period")  # fmt: skip
 def completeness_alerts(ctx: RuleContext) -> list[Alert]:
@@ -99,46 +107,46 @@ def completeness_alerts(ctx: RuleContext) -> list[Alert]:
     cmin = float(_p(ctx)["completeness"]["value"])
     src = _src(ctx, "completeness")
     out: list[Alert] = []
+    months = months_in(res.date_from, res.date_to, complete=False)
     mids, _d0, comp = completeness_matrix(res)
     if mids:
         meters = res.meters.set_index("meter_id").reindex(mids)
         top = (meters["parent_meter_id"].fillna("") == "").to_numpy()
-        keys = list(zip(meters["unit_id"].astype(str), meters["energy_type"].astype(str), strict=True))
-        clipped = np.minimum(comp, 1.0)
-        for ms, me in months_in(res.date_from, res.date_to, complete=False):
-            a, b = (ms - res.date_from).days, (me - res.date_from).days + 1
-            share = clipped[:, a:b].mean(axis=1)
-            per: dict[tuple[str, str], list[float]] = {}
-            for i in np.flatnonzero(top):
-                per.setdefault(keys[i], []).append(float(share[i]))
-            for (uid, et), vals in per.items():
-                v = float(np.mean(vals))  # every top-level meter of the type expects the same share
-                if v < cmin:
-                    loc, city = _loc(units, uid)
-                    out.append(Alert("platform_completeness", "warning", uid, None, ms, me, v, cmin, "1",
-                                     f"{et} readings {v:.1%} of the expected 15-minute values in {ms:%Y-%m} "
-                                     f"({len(vals)} top-level meter(s))", loc, src, city, grain="month",
-                                     indicator=f"readings:{et}"))  # fmt: skip
+        clipped = np.minimum(comp[top], 1.0)
+        # every top-level meter of a unit and energy type expects the same number of values a day
+        share = np.column_stack([clipped[:, (ms - res.date_from).days:(me - res.date_from).days + 1].mean(axis=1)
+                                 for ms, me in months])  # fmt: skip
+        frame = pd.DataFrame(share, columns=range(len(months)))
+        frame["unit_id"] = meters["unit_id"].astype(str).to_numpy()[top]
+        frame["energy_type"] = meters["energy_type"].astype(str).to_numpy()[top]
+        g = frame.groupby(["unit_id", "energy_type"])
+        mean, count = g.mean(), g.size()
+        for k, (ms, me) in enumerate(months):
+            for (uid, et), v in mean[k][mean[k] < cmin].items():
+                loc, city = _loc(units, str(uid))
+                out.append(Alert("platform_completeness", "warning", str(uid), None, ms, me, float(v), cmin, "1",
+                                 f"{et} readings {v:.1%} of the expected 15-minute values in {ms:%Y-%m} "
+                                 f"({int(count[(uid, et)])} top-level meter(s))", loc, src, city, grain="month",
+                                 indicator=f"readings:{et}"))  # fmt: skip
     up = _uploads(ctx)
     if up.empty:
         return out
     daily = up[up["frequency"] == "day"]
-    for ms, me in months_in(res.date_from, res.date_to, complete=False):
+    pairs = daily[["unit_id", "indicator"]].drop_duplicates()
+    got = daily.groupby(["unit_id", "indicator", "month"])["period"].nunique()
+    for ms, me in months:
         n_days = (me - ms).days + 1
-        sub = daily[(daily["period"] >= ms) & (daily["period"] <= me)]
-        got = sub.groupby(["unit_id", "indicator"])["period"].nunique()
-        expected = {(u, ind) for u, ind in zip(daily["unit_id"], daily["indicator"], strict=True)}
-        for uid, ind in sorted(expected):
-            v = float(got.get((uid, ind), 0)) / n_days
-            if v < cmin:
+        m = pd.Timestamp(ms.replace(day=1))
+        for uid, ind in pairs.itertuples(index=False):
+            n = int(got.get((uid, ind, m), 0))
+            if n / n_days < cmin:
                 loc, city = _loc(units, str(uid))
-                out.append(Alert("platform_completeness", "warning", str(uid), None, ms, me, v, cmin, "1",
-                                 f"daily uploads of {ind}: {int(got.get((uid, ind), 0))} of {n_days} days in {ms:%Y-%m} ({v:.0%})",
+                out.append(Alert("platform_completeness", "warning", str(uid), None, ms, me, n / n_days, cmin, "1",
+                                 f"daily uploads of {ind}: {n} of {n_days} days in {ms:%Y-%m} ({n / n_days:.0%})",
                                  loc, src, city, grain="month", indicator=f"{ind}/day"))  # fmt: skip
     return out
 
 
-# -- daily reports against the monthly report -------------------------------------------------------
 @register("platform_daily_vs_monthly", kinds=("platform_daily_vs_monthly",),
           source="platform data-quality requirements: daily and monthly reports within 5 % of each other, per month")  # fmt: skip
 def daily_vs_monthly_alerts(ctx: RuleContext) -> list[Alert]:
@@ -149,7 +157,6 @@ def daily_vs_monthly_alerts(ctx: RuleContext) -> list[Alert]:
         return out
     tol = float(_p(ctx)["consistency"]["value"])
     src = _src(ctx, "consistency")
-    up = up.assign(month=pd.to_datetime(pd.Series(up["period"].to_numpy())).dt.to_period("M").to_numpy())
     monthly = up[up["frequency"] == "month"].groupby(["unit_id", "indicator", "month"])["value"].sum()
     daily = up[up["frequency"] == "day"]
     dsum = daily.groupby(["unit_id", "indicator", "month"]).agg(total=("value", "sum"), days=("period", "nunique"))
@@ -157,8 +164,8 @@ def daily_vs_monthly_alerts(ctx: RuleContext) -> list[Alert]:
     j = j[j["monthly"] != 0]
     j["dev"] = (j["total"] - j["monthly"]) / j["monthly"].abs()
     for r in j[j["dev"].abs() > tol].itertuples(index=False):
-        ms = r.month.start_time.date()
-        me = r.month.end_time.date()
+        ms = r.month.date()
+        me = (r.month + pd.offsets.MonthEnd(0)).date()
         loc, city = _loc(units, str(r.unit_id))
         out.append(Alert("platform_daily_vs_monthly", "warning", str(r.unit_id), None, ms, me, float(r.dev), tol,
                          "relative deviation", f"{r.indicator} {ms:%Y-%m}: Σ {r.days} daily reports {r.total:,.4g} vs monthly "
@@ -167,7 +174,6 @@ def daily_vs_monthly_alerts(ctx: RuleContext) -> list[Alert]:
     return out
 
 
-# -- time labels and reading intervals ---------------------------------------------------------------
 @register("platform_timestamp", kinds=("platform_timestamp",),
           source="platform data-quality requirements: daily data start 00:00 ± 1 min, monthly data the 1st 00:00 ± 1 day")  # fmt: skip
 def timestamp_alerts(ctx: RuleContext) -> list[Alert]:
@@ -178,21 +184,17 @@ def timestamp_alerts(ctx: RuleContext) -> list[Alert]:
         return out
     cfg = _p(ctx)["timestamp_offset"]
     src = _src(ctx, "timestamp_offset")
-    start = pd.to_datetime(pd.Series(up["period"].to_numpy(), index=up.index)).dt.tz_localize("Asia/Shanghai")
-    off = (up["ps"] - start).dt.total_seconds()
+    off = (up["ps"] - up["period"]).dt.total_seconds()
     lim = np.where(up["frequency"] == "month", float(cfg["month_days"]) * 86400, float(cfg["day_seconds"]))
-    bad = up[(off.abs() > lim) & (up["frequency"] != "year")].assign(off=off)
-    if bad.empty:
-        return out
-    bad = bad.assign(month=pd.to_datetime(pd.Series(bad["period"].to_numpy(), index=bad.index)).dt.to_period("M"))
+    bad = up[(off.abs().to_numpy() > lim) & (up["frequency"] != "year").to_numpy()].assign(off=off)
     for (uid, ind, freq, month), g in bad.groupby(["unit_id", "indicator", "frequency", "month"]):
         worst = float(g["off"].abs().max())
         loc, city = _loc(units, str(uid))
         tol = f"{cfg['day_seconds']} s" if freq == "day" else f"{cfg['month_days']} day"
-        out.append(Alert("platform_timestamp", "warning", str(uid), None, month.start_time.date(), month.end_time.date(),
+        out.append(Alert("platform_timestamp", "warning", str(uid), None, month.date(), (month + pd.offsets.MonthEnd(0)).date(),
                          worst, float(cfg["day_seconds"] if freq == "day" else cfg["month_days"] * 86400), "s",
                          f"{len(g)} {freq} figure(s) of {ind} labelled off the period start by up to {worst / 60:,.1f} min "
-                         f"(tolerance {tol}; e.g. {g['ps'].iloc[0].isoformat()})", loc, src, city, grain="month",
+                         f"(tolerance {tol}; e.g. {g['ps'].iloc[0].isoformat()} CST)", loc, src, city, grain="month",
                          indicator=f"{ind}/{freq}"))  # fmt: skip
     return out
 
@@ -245,10 +247,8 @@ def indicator_set_alerts(ctx: RuleContext) -> list[Alert]:
     src = f"{_p(ctx)['indicator_source']}: {_src(ctx, 'completeness')}"
     req = _p(ctx)["required_indicators"]
     ets, prods = _energy_types(ctx), _products(ctx)
-    have = {(str(u), str(i), str(f), p) for u, i, f, p in zip(up["unit_id"], up["indicator"], up["frequency"], up["period"], strict=True)}
-    have_month: dict[tuple[str, str, str, dt.date], bool] = {}
-    for u, i, f, p in have:
-        have_month[(u, i, f, dt.date(p.year, p.month, 1))] = True
+    keys = up[["unit_id", "indicator", "frequency", "month"]].drop_duplicates()
+    have_month = {(str(u), str(i), str(f), m.date()): True for u, i, f, m in keys.itertuples(index=False)}
     for uid in res.units["unit_id"].astype(str):
         needed: list[tuple[str, str]] = []
         for r in req:
@@ -349,35 +349,29 @@ def fault_alerts(ctx: RuleContext) -> list[Alert]:
     return out
 
 
-# -- upload timeliness ------------------------------------------------------------------------------
 @register("upload_timeliness", kinds=("upload_late",),
           source="upload deadlines (platform.yaml upload_deadline; carbonpeak parameter, the source paragraph is missing)")  # fmt: skip
 def timeliness_alerts(ctx: RuleContext) -> list[Alert]:
     """Daily and monthly figures uploaded after their deadline."""
     up, units = _uploads(ctx), ctx.units
     out: list[Alert] = []
-    if up.empty or "uploaded_at" not in up.columns:
+    if up.empty:
         return out
     cfg = _p(ctx)["upload_deadline"]
     src = f"{cfg['source']} [{cfg['status']}]"
-    up = up[up["uploaded_at"].notna() & (up["frequency"] != "year")]
+    up = up[up["uploaded"].notna() & (up["frequency"] != "year")]
     if up.empty:
         return out
-    start = pd.to_datetime(pd.Series(up["period"].to_numpy(), index=up.index)).dt.tz_localize("Asia/Shanghai")
-    month_end = start + pd.offsets.MonthBegin(1)
-    deadline = np.where(up["frequency"] == "day", start + pd.Timedelta(days=1) + pd.Timedelta(hours=float(cfg["day_hours"])),
-                        month_end + pd.Timedelta(days=float(cfg["month_days"])))
-    deadline = pd.to_datetime(pd.Series(deadline, index=up.index), utc=True).dt.tz_convert("Asia/Shanghai")
-    uploaded = pd.to_datetime(up["uploaded_at"], utc=True).dt.tz_convert("Asia/Shanghai")
-    late_h = (uploaded - deadline).dt.total_seconds() / 3600.0
+    day_deadline = up["period"] + pd.Timedelta(days=1) + pd.Timedelta(hours=float(cfg["day_hours"]))
+    month_deadline = up["month"] + pd.offsets.MonthBegin(1) + pd.Timedelta(days=float(cfg["month_days"]))
+    deadline = day_deadline.where(up["frequency"] == "day", month_deadline)
+    late_h = (up["uploaded"] - deadline).dt.total_seconds() / 3600.0
     late = up[late_h > 0].assign(late_h=late_h[late_h > 0])
-    if late.empty:
-        return out
-    late = late.assign(month=pd.to_datetime(pd.Series(late["period"].to_numpy(), index=late.index)).dt.to_period("M"))
     for (uid, ind, freq, month), g in late.groupby(["unit_id", "indicator", "frequency", "month"]):
         loc, city = _loc(units, str(uid))
         worst = float(g["late_h"].max())
-        out.append(Alert("upload_late", "warning", str(uid), None, month.start_time.date(), month.end_time.date(), worst, 0.0,
-                         "hours late", f"{len(g)} {freq} figure(s) of {ind} uploaded after the deadline (up to {worst:,.1f} h late)",
+        out.append(Alert("upload_late", "warning", str(uid), None, month.date(), (month + pd.offsets.MonthEnd(0)).date(),
+                         worst, 0.0, "hours late",
+                         f"{len(g)} {freq} figure(s) of {ind} uploaded after the deadline (up to {worst:,.1f} h late)",
                          loc, src, city, grain="month", indicator=f"{ind}/{freq}"))  # fmt: skip
     return out

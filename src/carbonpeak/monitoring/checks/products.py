@@ -146,7 +146,10 @@ def surcharge(
     renewable_share: float | None = None,
 ) -> tuple[float, str, str]:  # fmt: skip
     """(yuan per kWh, rule with its source, note) for an intensity ``sec`` of ``product`` in ``year``."""
-    rules = [r for r in cat.surcharges.to_dict("records") if _matches(r, product, year)]
+    records = cat.extra.get("_surcharge_records")
+    if records is None:  # plain dicts once per catalog: to_dict per output row costs seconds at scale
+        records = cat.extra["_surcharge_records"] = cat.surcharges.to_dict("records")
+    rules = [r for r in records if _matches(r, product, year)]
     exclusive = any(bool(r["exclusive"]) and r["products"] != "*" for r in rules)
     specific = [r for r in rules if r["products"] != "*" and r["indicator"] == indicator]
     generic = [] if exclusive else [r for r in rules if r["products"] == "*" and r["indicator"] == indicator]
