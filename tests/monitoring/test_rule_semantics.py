@@ -328,3 +328,38 @@ def test_limit_tables_cited_per_the_standards():
     assert table[("paraxylene", "GB 30251-2024")] == "table 5"
     assert table[("printing_paper", "GB 31825-2024")] == "table 2"  # table 1 is pulp
     assert table[("hot_metal", "GB 21256-2025")].startswith("table 3")
+
+
+# -- invariants ---------------------------------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), st.integers(min_value=0, max_value=4))
+def test_rounding_is_idempotent_and_within_half_a_unit(x, decimals):
+    r = round_std(x, decimals)
+    assert round_std(r, decimals) == r
+    assert abs(r - x) <= 0.5 * 10.0**-decimals + 1e-9 * max(1.0, abs(x))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(min_value=-60, max_value=400, allow_nan=False), st.floats(min_value=0.0, max_value=300, allow_nan=False),
+       st.sampled_from([("eaf_steel", 72.0), ("converter_steel", -12.0), ("clinker", 117.0)]), st.integers(2012, 2030))  # fmt: skip
+def test_punitive_surcharge_never_falls_as_intensity_rises(sec, more, product_limit, year):
+    cat = load_catalog()
+    product, limit = product_limit
+    a = surcharge(cat, product, "sec", year, sec, limit)[0]
+    b = surcharge(cat, product, "sec", year, sec + more, limit)[0]
+    assert b >= a >= 0.0
+    assert (a > 0) == (sec > limit)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(min_value=13000, max_value=15000, allow_nan=False), st.integers(2022, 2030))
+def test_aluminium_ladder_counts_every_started_step(sec, year):
+    cat = load_catalog()
+    rate = surcharge(cat, "aluminium_liquid", "comprehensive_ac", year, sec, 13700.0)[0]
+    threshold = 13650 if year == 2022 else (13450 if year < 2025 else 13300)
+    steps = max(0, int(np.ceil((sec - threshold) / 20 - 1e-9))) if sec > threshold else 0
+    assert rate == pytest.approx(0.01 * steps)
