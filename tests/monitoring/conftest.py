@@ -71,4 +71,4 @@ def registry_of(path: Path) -> dict[str, pd.DataFrame]:
     from carbonpeak.monitoring.registry import validate_kind
 
     return {k: validate_kind(read_table(path / "registry" / f"{k}.csv"), k)
-            for k in ("units", "meters", "output", "budgets", "reported")}  # fmt: skip
+            for k in ("units", "meters", "output", "budgets", "reported", "uploads")}  # fmt: skip

@@ -30,17 +30,20 @@ def _md(rows):
     return pd.DataFrame(out)
 
 
-def _units(*rows):
+def _units(*rows, dc_build="", dc_size=""):
     return pd.DataFrame([{"unit_id": u, "name": u, "city": "GD-GZ", "kind": k, "industry_code": "6450", "hub_node": h,
-                          "registered_level": lvl} for u, k, h, lvl in rows])  # fmt: skip
+                          "registered_level": lvl, "dc_build": dc_build, "dc_size": dc_size}
+                         for u, k, h, lvl in rows])  # fmt: skip
 
 
 def test_pue_limit_hub_node_and_grade(coef, cat):
+    """New large sites in 2025: 1.3, or 1.25 in a national hub node (发改高技〔2021〕1742号)."""
     meters = pd.DataFrame([_meter("A-S", "A", "electricity", "site", "kWh"), _meter("A-IT", "A", "electricity", "it", "kWh", "A-S"),
                            _meter("B-S", "B", "electricity", "site", "kWh"), _meter("B-IT", "B", "electricity", "it", "kWh", "B-S")])  # fmt: skip
-    days = [D0 + dt.timedelta(days=i) for i in range(31)]
+    days = [dt.date(2025, 3, 1) + dt.timedelta(days=i) for i in range(31)]
     md = _md([(m, d, e) for d in days for m, e in (("A-S", 1280.0), ("A-IT", 1000.0), ("B-S", 1280.0), ("B-IT", 1000.0))])
-    res = finish(md, meters, _units(("A", "data_centre", False, "none"), ("B", "data_centre", True, "none")), coef,
+    res = finish(md, meters, _units(("A", "data_centre", False, "none"), ("B", "data_centre", True, "none"),
+                                    dc_build="new", dc_size="large"), coef,
                  date_from=days[0], date_to=days[-1], engine="duckdb")  # fmt: skip
     rr = evaluate(res, cat)
     month = rr.pue[rr.pue["grain"] == "month"].set_index("unit_id")
@@ -62,7 +65,9 @@ def _al_case(coef, cat, sec_kwh_per_t, year):
                             "quantity": 3100.0, "unit": "t"}])  # fmt: skip
     res = finish(md, meters, _units(("AL", "aluminium", False, "national")), coef, date_from=days[0], date_to=days[-1],
                  engine="duckdb")  # fmt: skip
-    return evaluate(res, cat, output=output).products.iloc[0]
+    p = evaluate(res, cat, output=output).products
+    # 2530号 (2014-2021) is measured on 铝液交流电耗, 1239号 (2022-) on 铝液综合交流电耗
+    return p[p["indicator"] == ("ac" if year <= 2021 else "comprehensive_ac")].iloc[0]
 
 
 def test_aluminium_tiered_surcharge_2014_rule(coef, cat):
@@ -75,9 +80,12 @@ def test_aluminium_tiered_surcharge_2014_rule(coef, cat):
 
 
 def test_aluminium_surcharge_2021_formula(coef, cat):
-    """发改价格〔2021〕1239号 as transcribed: +0.01 yuan/kWh per full 20 kWh/t above 13,650."""
-    p = _al_case(coef, cat, 13725.0, 2023)
-    assert p["surcharge_yuan_per_kwh"] == pytest.approx(0.03)
+    """发改价格〔2021〕1239号 一(一): above 13,650 kWh/t (2022), +0.01 yuan/kWh per 20 kWh/t, a started
+    step counting as a full one ("不足20千瓦时的，按20千瓦时计算"); 13,450 from 2023 (一(二))."""
+    assert _al_case(coef, cat, 13725.0, 2022)["surcharge_yuan_per_kwh"] == pytest.approx(0.04)  # 75 kWh/t: 4 steps
+    assert _al_case(coef, cat, 13670.0, 2022)["surcharge_yuan_per_kwh"] == pytest.approx(0.01)  # exactly 1 step
+    assert _al_case(coef, cat, 13650.0, 2022)["surcharge_yuan_per_kwh"] == 0.0  # not above the threshold
+    assert _al_case(coef, cat, 13475.0, 2023)["surcharge_yuan_per_kwh"] == pytest.approx(0.02)  # 25 over 13,450
 
 
 def test_clinker_classes_and_generic_punitive_surcharge(coef, cat):
@@ -148,10 +156,10 @@ def test_cli_end_to_end(tmp_path, capsys, monkeypatch):
     out = tmp_path / "syn"
     assert main(["monitor", "generate", "--out", str(out), "--units", "24", "--days", "32", "--seed", "3", "--format", "json"]) == 0
     capsys.readouterr()
-    files = [str(out / "registry" / f"{k}.csv") for k in ("units", "meters", "output", "budgets", "reported")]
+    files = [str(out / "registry" / f"{k}.csv") for k in ("units", "meters", "output", "budgets", "reported", "uploads")]
     assert main(["monitor", "ingest", *files, str(out / "readings"), "--db", db, "--format", "json"]) == 0
     ing = json.loads(capsys.readouterr().out)["ingested"]
-    assert [r["kind"] for r in ing] == ["units", "meters", "output", "budgets", "reported", "readings"]
+    assert [r["kind"] for r in ing] == ["units", "meters", "output", "budgets", "reported", "uploads", "readings"]
     assert main(["monitor", "ingest", str(out / "readings"), "--db", db, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["ingested"][0]["created"] is False
     assert main(["monitor", "run", "--from", "2025-01-01", "--to", "2025-02-01", "--db", db, "--format", "json"]) == 0

@@ -24,7 +24,8 @@ def _evaluate(engine, con_factory, synth, coef, cat, reg_of):
         con = con_factory(engine)
         res = run_pipeline(con, read_lake(con, synth / "readings"), reg["meters"], reg["units"], coef,
                            date_from=START, date_to=END)  # fmt: skip
-        _CACHE[engine] = (res, evaluate(res, cat, output=reg["output"], budgets=reg["budgets"], reported=reg["reported"]))
+        _CACHE[engine] = (res, evaluate(res, cat, output=reg["output"], budgets=reg["budgets"], reported=reg["reported"],
+                                        uploads=reg["uploads"]))
     return _CACHE[engine]
 
 
@@ -71,6 +72,20 @@ def test_synthetic_faults_are_found(engine, con_factory, synth, coef, cat, reg_o
     assert set(al.loc[al["kind"] == "reported_vs_metered", "unit_id"]) == {f["under_reporting"]["unit_id"]}
     assert set(al.loc[al["kind"] == "flat_line", "meter_id"]) == {f["frozen"]["meter_id"]}
     assert set(al.loc[al["kind"] == "product_over_limit", "unit_id"]) == {f["cement_below_base"]["unit_id"]}
+    # the national platform's checks (uploads.csv and the meter registry)
+    assert _has(al, "fault_unrepaired", meter=f["outage"]["meter_id"], on=f["outage"]["date"])
+    assert set(al.loc[al["kind"] == "fault_unrepaired", "meter_id"]) == {f["outage"]["meter_id"]}
+    assert set(al.loc[al["kind"] == "meter_calibration_expired", "meter_id"]) == {f["calibration_expired"]["meter_id"]}
+    assert f["daily_vs_monthly"]["unit_id"] in set(al.loc[al["kind"] == "platform_daily_vs_monthly", "unit_id"])
+    assert set(al.loc[al["kind"] == "platform_timestamp", "unit_id"]) == {f["timestamp_offset"]["unit_id"]}
+    miss = al[al["kind"] == "platform_missing_indicator"]
+    assert set(zip(miss["unit_id"], miss["indicator"], strict=True)) == {(f["missing_indicator"]["unit_id"], "value_added/month")}
+    assert set(al.loc[al["kind"] == "upload_late", "unit_id"]) == {f["late_upload"]["unit_id"]}
+    inc = al[al["kind"] == "platform_completeness"]
+    assert set(inc["unit_id"]) == {f["uploads_incomplete"]["unit_id"]}
+    # the month of the PUE fault: a warning for the month and an error for the year, both kept
+    pue = al[(al["kind"] == "pue_over_limit") & (al["unit_id"] == f["dc_over_pue"]["unit_id"])]
+    assert {"month": "warning", "year": "error"}.items() <= dict(zip(pue["grain"], pue["severity"], strict=False)).items()
     monthly = rr.pue[(rr.pue["grain"] == "month") & rr.pue["over_limit"]]
     assert set(monthly["unit_id"]) == {f["dc_over_pue"]["unit_id"]}
     every_alert_explained = al[["observed", "location", "why", "rule_source"]].apply(lambda c: c.str.len() > 0).all()

@@ -1,7 +1,10 @@
 """Alerts: what was seen, where, why it matters, and which rule (with its source) raised it.
 
-An alert's id is a digest of its kind, unit, meter, product and period, so running the rules
-again on the same data yields the same ids and a verifier's review is kept.
+An alert's id is a digest of everything that makes two alerts different: its kind (the rule), unit,
+meter, product, grain (day, month, year or the reported period), indicator and period.  Running
+the rules again on the same data yields the same ids, so a verifier's review is kept; two alerts
+that differ only in grain (a data centre's monthly warning and its yearly error over the same
+days) keep their own ids and severities.
 """
 
 from __future__ import annotations
@@ -52,6 +55,24 @@ KINDS: dict[str, str] = {
     "than the 5 % consistency limit: under-reporting is a form of data falsification.",
     "digit_test": "The digits of the reported figures do not follow the expected distribution "
     "(Benford first digit or uniform last digit): figures may be invented or rounded.",
+    "platform_completeness": "Fewer than 90 % of the values the national platform expects for this unit, indicator "
+    "and period arrived: the platform's totals are incomplete.",
+    "platform_daily_vs_monthly": "The unit's daily reports do not add up to its monthly report within 5 %: one of "
+    "them is wrong.",
+    "platform_timestamp": "A figure's time label is off the start of its statistic period (daily 00:00 ± 1 min, "
+    "monthly the 1st ± 1 day): it may be counted in the wrong period.",
+    "platform_interval": "Readings further apart than the platform allows (15 minutes, at most 1 hour) hide load "
+    "peaks and break the completeness count.",
+    "platform_missing_indicator": "An indicator of the platform's minimum set was not uploaded (total energy, daily "
+    "and monthly energy by type, product output and intensity, gross output, value added).",
+    "meter_calibration_expired": "Readings came from a meter whose verification or calibration had expired: its "
+    "figures are not legally traceable.",
+    "meter_calibration_unknown": "Meters without a registered calibration date cannot be shown to be within their "
+    "verification period.",
+    "fault_unrepaired": "A collection or transmission fault lasted more than 3 working days: it had to be repaired, "
+    "or registered with the provincial platform and the data filled in by hand.",
+    "upload_late": "Figures uploaded after their deadline reach the platform too late for its daily and monthly "
+    "statistics.",
 }
 
 
@@ -71,6 +92,8 @@ class Alert:
     rule_source: str
     city: str | None = None
     product: str | None = None
+    grain: str = ""  # day | month | year | period | window | registry ("" = the alert's own period)
+    indicator: str = ""  # what was measured when a rule checks several (energy type, SEC basis, item)
 
     @property
     def why(self) -> str:
@@ -82,6 +105,10 @@ class Alert:
             str(x or "")
             for x in (self.kind, self.unit_id, self.meter_id, self.product, self.period_start, self.period_end)
         )
+        if self.grain or self.indicator:
+            # appended only when set, so that alerts without grain or indicator keep their ids
+            # (and their reviews) across the upgrade
+            key += f"|grain={self.grain}|indicator={self.indicator}"
         return hashlib.sha1(key.encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, object]:
@@ -99,6 +126,8 @@ ALERT_COLUMNS = (
     "meter_id",
     "city",
     "product",
+    "grain",
+    "indicator",
     "period_start",
     "period_end",
     "value",
@@ -114,7 +143,11 @@ ALERT_COLUMNS = (
 def alerts_frame(alerts: Iterable[Alert]) -> pd.DataFrame:
     rows = [a.to_dict() for a in alerts]
     df = pd.DataFrame(rows, columns=list(ALERT_COLUMNS)) if rows else pd.DataFrame(columns=list(ALERT_COLUMNS))
-    df = df[list(ALERT_COLUMNS)].drop_duplicates(subset=["alert_id"], keep="first")
+    # identical ids mean identical identity: keep the most severe (never silently the first)
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    df = df[list(ALERT_COLUMNS)]
+    df = df.assign(_s=df["severity"].map(rank)).sort_values("_s", ascending=False, kind="stable")
+    df = df.drop_duplicates(subset=["alert_id"], keep="first").drop(columns="_s")
     order = {k: i for i, k in enumerate(KINDS)}
     df["_o"] = df["kind"].map(order)
     return df.sort_values(["_o", "unit_id", "meter_id", "period_start"], na_position="first").drop(columns="_o").reset_index(drop=True)

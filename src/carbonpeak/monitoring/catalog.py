@@ -75,11 +75,22 @@ def load_catalog(
     units = load_yaml(base + "units.yaml")["oil_equivalent"]
     limits = load_csv(base + "product_limits.csv")
     limits["value"] = limits["value"].astype(float)
+    limits["decimals"] = pd.to_numeric(limits["decimals"], errors="raise").astype(int)
+    for c, allowed in (("basis", ("comprehensive", "electricity", "electricity_site")),
+                       ("electricity_basis", ("calorific", "substitution_prev"))):  # fmt: skip
+        bad = sorted(set(limits[c]) - set(allowed))
+        if bad:
+            raise CatalogError(f"product_limits.csv: unknown {c} {bad}; allowed {', '.join(allowed)}")
     sur = load_csv(base + "electricity_surcharge.csv")
     for c in ("band_low", "band_high", "surcharge_yuan_per_kwh", "step_size", "step_yuan"):
         sur[c] = pd.to_numeric(sur[c].replace("", None), errors="raise")
     for c in ("year_from", "year_to"):
         sur[c] = pd.to_numeric(sur[c].replace("", None), errors="raise").astype("Int64")
+    for c in ("low_inclusive", "high_inclusive", "exclusive"):
+        sur[c] = sur[c].fillna("").astype(str).str.strip().str.lower().isin(("true", "1", "yes"))
+    bad_round = sorted(set(sur["step_rounding"].fillna("").astype(str)) - {"", "ceil", "floor"})
+    if bad_round:
+        raise CatalogError(f"electricity_surcharge.csv: unknown step_rounding {bad_round}; use ceil or floor")
     return MonitoringCatalog(
         thresholds=thresholds,
         pue_limits=list(pue["pue_limits"]),
@@ -88,6 +99,11 @@ def load_catalog(
         surcharges=sur,
         kgce_per_kgoe=float(units["kgce_per_kgoe"]),
         kgoe_source=f"{units['source']} [{units['status']}]",
+        extra={
+            "gb40879_excluded_sizes": list(pue.get("gb40879_excluded_sizes", [])),
+            "corrections": load_yaml(base + "corrections.yaml")["corrections"],
+            "platform": load_yaml(base + "platform.yaml"),
+        },
     )
 
 
@@ -123,6 +139,11 @@ class Coefficient:
     kwh_per_unit: float  # 0 for non-electricity
     tce_source: str
     co2_source: str
+    # the compliance bases, whatever ``electricity_method`` the statistics use: the calorific
+    # equivalent (当量值, GB/T 2589-2020) and the previous year's coal-substitution value (等价值
+    # "按上年电厂发电标准煤耗", GB 30251-2024 §6.1.5 for refining and ethylene); NaN if unknown
+    tce_calorific_per_unit: float = math.nan
+    tce_substitution_prev_per_unit: float = math.nan
 
 
 CoefficientFn = Callable[[str, str, int], Coefficient]
@@ -186,11 +207,30 @@ def catalog_coefficients(
             co2_src = f"{g.source} [{g.status}]"
         else:
             co2, co2_src = _fuel_co2(fs, energy_type, unit, year)
-        c = Coefficient(energy_type, unit, year, tce, co2, kwh, tce_src, co2_src)
+        tce_cal, tce_prev = tce, math.nan
+        if energy_type == "electricity":
+            tce_cal = _tce_per_unit(standard_coal_coefficient(energy_type, year, "calorific", fs), unit, energy_type)
+            try:
+                tce_prev = _tce_per_unit(
+                    standard_coal_coefficient(energy_type, year - 1, "coal_substitution", fs), unit, energy_type
+                )
+            except CatalogError:
+                tce_prev = math.nan  # no substitution series in this factor set
+        c = Coefficient(energy_type, unit, year, tce, co2, kwh, tce_src, co2_src, tce_cal, tce_prev)
         cache[key] = c
         return c
 
     return fn
+
+
+def _tce_per_unit(fv: Any, unit: str, energy_type: str) -> float:
+    num, _, den = fv.unit.partition("/")
+    try:
+        return float(fv.value * conversion_factor(num, "tce") * conversion_factor(unit, den))
+    except UnitError as exc:
+        raise CatalogError(
+            f"meter unit '{unit}' does not match the standard-coal coefficient of {energy_type} ({fv.unit})"
+        ) from exc
 
 
 def _fuel_co2(fs: Any, energy_type: str, unit: str, year: int) -> tuple[float, str]:
@@ -236,6 +276,8 @@ def coefficient_frame(fn: CoefficientFn, pairs: pd.DataFrame, years: list[int]) 
                     "kwh_per_unit": c.kwh_per_unit,
                     "tce_source": c.tce_source,
                     "co2_source": c.co2_source,
+                    "tce_calorific_per_unit": c.tce_calorific_per_unit,
+                    "tce_substitution_prev_per_unit": c.tce_substitution_prev_per_unit,
                 }
             )
     return pd.DataFrame(rows)

@@ -85,15 +85,9 @@ def _runs_alerts(
     return out
 
 
-def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
-    md = res.meter_day
-    units = res.units.set_index("unit_id", drop=False)
-    meters = res.meters
-    alerts: list[Alert] = []
-    cmin = float(cat.t("completeness_min"))
-    flat_min = int(cat.t("flat_min_readings"))
-
-    # gaps: every registered meter × every day of the window -----------------------------
+def completeness_matrix(res: PipelineResult) -> tuple[list[str], int, np.ndarray]:
+    """Registered meters, the first day number and completeness[meter, day] over the window (0 = no data)."""
+    md, meters = res.meter_day, res.meters
     d0, d1 = day_number(res.date_from), day_number(res.date_to)
     ndays = d1 - d0 + 1
     mids = meters["meter_id"].astype(str).tolist()
@@ -107,8 +101,21 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
             pos = {m: i for i, m in enumerate(mids)}
             mi = md["meter_id"].map(pos).fillna(-1).to_numpy().astype(np.int64)
         di = md["day"].to_numpy() - d0
-        ok = mi >= 0
+        ok = (mi >= 0) & (di >= 0) & (di < ndays)
         comp[mi[ok], di[ok]] = md["completeness"].to_numpy()[ok]
+    return mids, d0, comp
+
+
+def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
+    md = res.meter_day
+    units = res.units.set_index("unit_id", drop=False)
+    meters = res.meters
+    alerts: list[Alert] = []
+    cmin = float(cat.t("completeness_min"))
+    flat_min = int(cat.t("flat_min_readings"))
+
+    # gaps: every registered meter × every day of the window -----------------------------
+    mids, d0, comp = completeness_matrix(res)
     bad = comp < cmin
     src_gap = f"completeness = received / expected readings >= {cmin:g}: {cat.source('completeness_min')}"
     mcity = meters.set_index("meter_id")["unit_id"].astype(str).to_dict()

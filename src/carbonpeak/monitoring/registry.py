@@ -31,6 +31,12 @@ ENERGY_TYPES = (
     "electricity", "raw_coal", "natural_gas", "diesel_oil", "fuel_oil", "heat", "steam", "lpg", "coke",
 )  # fmt: skip
 POINTS = ("site", "it", "cooling", "process", "product_line", "lighting", "other")
+DC_BUILD = ("new", "existing")  # 新建 / 既有 (发改高技〔2021〕1742号 binds new large and hyperscale sites)
+DC_SIZES = ("edge", "small", "medium", "large", "hyperscale")  # edge: <= 100 standard racks (outside GB 40879)
+FREQUENCIES = ("day", "month", "year")
+#: platform indicators: total_energy (综合能源消费总量, tce), gross_output (工业总产值), value_added
+#: (工业增加值), energy:<energy type> (日/月消耗量), output:<product> (产量), sec:<product> (单位产品综合能耗)
+INDICATOR_PATTERN = r"(?:total_energy|gross_output|value_added|(?:energy|output|sec):[a-z0-9_]+)"
 METER_KINDS = ("cumulative", "interval")
 LEVELS = ("none", "provincial", "national")
 
@@ -89,6 +95,10 @@ UNITS_SPEC = TableSpec(
         Column("hub_node", "bool", required=False, default=False),
         Column("registered_level", required=False, allowed=LEVELS, default="none"),
         Column("synthetic", "bool", required=False, default=False),
+        Column("dc_build", required=False, allowed=DC_BUILD, default=""),
+        Column("dc_size", required=False, allowed=DC_SIZES, default=""),
+        Column("altitude_m", "float", required=False, min_value=-500, max_value=9000),
+        Column("pressure_pa", "float", required=False, min_value=30000, max_value=110000),
     ),
     unique=("unit_id",),
 )
@@ -107,6 +117,7 @@ METERS_SPEC = TableSpec(
         Column("product", required=False, default=""),
         Column("rollover", "float", required=False, min_value=0),
         Column("max_interval_value", "float", required=False, min_value=0),
+        Column("calibration_valid_until", "timestamp", required=False),  # end of the verification/calibration period
     ),
     unique=("meter_id",),
 )
@@ -120,6 +131,14 @@ OUTPUT_SPEC = TableSpec(
         Column("period_end", "timestamp"),
         Column("quantity", "float", nonnegative=True),
         Column("unit", check=_known_unit),
+        # data for the corrections the limit standards prescribe (checks/products.py, corrections.yaml)
+        Column("clinker_ratio", "float", required=False, min_value=0, max_value=100),
+        Column("feed_grade", "float", required=False, min_value=0, max_value=100),
+        Column("rare_earth_ore_pct", "float", required=False, min_value=0, max_value=100),
+        Column("vti_magnetite_pct", "float", required=False, min_value=0, max_value=100),
+        Column("laterite_nickel_pct", "float", required=False, min_value=0, max_value=100),
+        Column("thickness_factor", "float", required=False, min_value=0.5, max_value=3),
+        Column("nonhydro_renewable_share", "float", required=False, min_value=0, max_value=1),
     ),
     unique=("unit_id", "product", "period_start", "period_end"),
 )
@@ -141,6 +160,22 @@ REPORTED_SPEC = TableSpec(
     unique=("unit_id", "period_start", "period_end"),
 )
 
+UPLOADS_SPEC = TableSpec(
+    "uploads",
+    (
+        Column("unit_id"),
+        Column("indicator", check=lambda s: (~s.astype(str).str.fullmatch(INDICATOR_PATTERN),
+                                             "not a platform indicator (total_energy, gross_output, value_added, "
+                                             "energy:<type>, output:<product>, sec:<product>)")),
+        Column("frequency", allowed=FREQUENCIES),
+        Column("period_start", "timestamp"),  # the statistic period's start as uploaded (time label)
+        Column("value", "float"),
+        Column("unit", check=_known_unit),
+        Column("uploaded_at", "timestamp", required=False),
+    ),
+    unique=("unit_id", "indicator", "frequency", "period_start"),
+)
+
 READINGS_SPEC = TableSpec(
     "readings",
     (Column("meter_id"), Column("ts", "timestamp"), Column("value", "float")),
@@ -153,6 +188,7 @@ SPECS: dict[str, TableSpec] = {
     "output": OUTPUT_SPEC,
     "budgets": BUDGETS_SPEC,
     "reported": REPORTED_SPEC,
+    "uploads": UPLOADS_SPEC,
     "readings": READINGS_SPEC,
 }
 TABLES = {
@@ -161,6 +197,7 @@ TABLES = {
     "output": "mon_output",
     "budgets": "mon_budgets",
     "reported": "mon_reported",
+    "uploads": "mon_uploads",
 }
 
 # the columns that identify each kind of file (checked in this order)
@@ -168,6 +205,7 @@ _SIGNATURES: tuple[tuple[str, frozenset[str]], ...] = (
     ("meters", frozenset({"meter_id", "unit_id", "energy_type", "point", "kind", "unit"})),
     ("readings", frozenset({"meter_id", "ts", "value"})),
     ("units", frozenset({"unit_id", "uscc", "industry_code", "city"})),
+    ("uploads", frozenset({"unit_id", "indicator", "frequency", "period_start", "value"})),
     ("output", frozenset({"unit_id", "product", "quantity"})),
     ("budgets", frozenset({"unit_id", "year", "budget_tce"})),
     ("reported", frozenset({"unit_id", "energy_tce"})),
@@ -205,16 +243,18 @@ def validate_kind(df: pd.DataFrame, kind: str) -> pd.DataFrame:
     if kind not in SPECS:
         raise ValidationError([Problem("<data>", None, None, f"unknown file kind '{kind}'")])
     offset_problems: list[Problem] = []
-    if kind == "readings" and "ts" in df.columns and not pd.api.types.is_datetime64_any_dtype(df["ts"]):
-        txt = df["ts"].astype(str).str.strip()
+    for col in {"readings": ("ts",), "uploads": ("period_start", "uploaded_at")}.get(kind, ()):
+        if col not in df.columns or pd.api.types.is_datetime64_any_dtype(df[col]):
+            continue
+        txt = df[col].astype(str).str.strip()
         parses = pd.to_datetime(txt, errors="coerce", utc=True, format="ISO8601").notna()
         naive = parses & ~txt.str.contains(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", regex=True)
         rows = df.loc[naive]
         files = rows["__file__"] if "__file__" in rows else pd.Series("<data>", index=rows.index)
         nums = rows["__row__"] if "__row__" in rows else pd.Series(rows.index + 2, index=rows.index)
-        offset_problems = [
-            Problem(str(f), int(r), "ts", f"timestamp without a UTC offset: '{v}' (write e.g. 2025-01-01T00:15+08:00)")
-            for f, r, v in zip(files, nums, rows["ts"], strict=True)
+        offset_problems += [
+            Problem(str(f), int(r), col, f"timestamp without a UTC offset: '{v}' (write e.g. 2025-01-01T00:15+08:00)")
+            for f, r, v in zip(files, nums, rows[col], strict=True)
         ][:1000]
     try:
         out = validate_table(df, SPECS[kind])
@@ -235,7 +275,14 @@ def validate_kind(df: pd.DataFrame, kind: str) -> pd.DataFrame:
         out = _dates(out)
     if kind == "units":
         out["uscc"] = out["uscc"].str.upper()
+        for c in ("dc_build", "dc_size"):
+            out[c] = out[c].fillna("").astype(str)
+    if kind == "uploads":
+        for c in ("period_start", "uploaded_at"):
+            out[c] = pd.to_datetime(out[c], utc=True).dt.tz_convert("Asia/Shanghai")
     if kind == "meters":
+        cal = pd.to_datetime(out["calibration_valid_until"], utc=True)
+        out["calibration_valid_until"] = cal.dt.tz_convert("Asia/Shanghai").dt.date.where(cal.notna(), None)
         out["parent_meter_id"] = out["parent_meter_id"].fillna("").astype(str)
         out["product"] = out["product"].fillna("").astype(str)
         problems = []

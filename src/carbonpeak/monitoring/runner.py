@@ -60,7 +60,7 @@ def run_monitoring(
                        engine=engine)  # fmt: skip
     cat = load_catalog(thresholds)
     rules = evaluate(res, cat, output=reg["output"], budgets=reg["budgets"], reported=reg["reported"],
-                     warn_levels=warn_levels)  # fmt: skip
+                     uploads=reg.get("uploads"), warn_levels=warn_levels)  # fmt: skip
     params = {"engine": engine, "source": source, "electricity_method": electricity_method, "grid": grid,
               "thresholds": dict(thresholds or {}), "warn_levels": warn_levels}  # fmt: skip
     stamp = dt.datetime.now(dt.UTC).isoformat()

@@ -31,12 +31,16 @@ from carbonpeak.monitoring.registry import TABLES, detect_kind, validate_kind
 from carbonpeak.store import Store
 
 REGISTRY_COLUMNS: dict[str, list[str]] = {
-    "units": ["unit_id", "name", "uscc", "industry_code", "city", "kind", "hub_node", "registered_level", "synthetic"],
+    "units": ["unit_id", "name", "uscc", "industry_code", "city", "kind", "hub_node", "registered_level", "synthetic",
+              "dc_build", "dc_size", "altitude_m", "pressure_pa"],
     "meters": ["meter_id", "unit_id", "energy_type", "point", "kind", "unit", "interval_minutes", "parent_meter_id",
-               "product", "rollover", "max_interval_value"],
-    "output": ["unit_id", "product", "period_start", "period_end", "quantity", "unit"],
+               "product", "rollover", "max_interval_value", "calibration_valid_until"],
+    "output": ["unit_id", "product", "period_start", "period_end", "quantity", "unit", "clinker_ratio", "feed_grade",
+               "rare_earth_ore_pct", "vti_magnetite_pct", "laterite_nickel_pct", "thickness_factor",
+               "nonhydro_renewable_share"],
     "budgets": ["unit_id", "year", "budget_tce"],
     "reported": ["unit_id", "period_start", "period_end", "energy_tce"],
+    "uploads": ["unit_id", "indicator", "frequency", "period_start", "value", "unit", "uploaded_at"],
 }
 
 
@@ -79,7 +83,7 @@ def ingest_path(store: Store, path: str | Path, *, kind: str | None = None, subm
 
 def ingest_registry(store: Store, df: pd.DataFrame, kind: str, *, source: str, submitter: str = "cli") -> IngestResult:
     typed = validate_kind(df, kind)
-    if kind == "meters" or kind in ("output", "budgets", "reported"):
+    if kind == "meters" or kind in ("output", "budgets", "reported", "uploads"):
         _check_known(store, typed, "unit_id", "mon_units_current", "unit_id", "unknown unit (import the units file first)")
     cols = REGISTRY_COLUMNS[kind] + ["__row__", "__file__"]
     r = store.import_frame(TABLES[kind], typed[cols], kind=f"mon_{kind}", source=source, submitter=submitter)
@@ -240,8 +244,11 @@ def load_registry(store: Store) -> dict[str, pd.DataFrame]:
     for kind, cols in REGISTRY_COLUMNS.items():
         df = store.query(f"SELECT {', '.join(cols)} FROM {TABLES[kind]}_current ORDER BY {cols[0]}")
         for c in ("period_start", "period_end"):
-            if c in df.columns:
+            if c in df.columns and kind != "uploads":
                 df[c] = pd.to_datetime(df[c]).dt.date
+        for c in ("period_start", "uploaded_at"):
+            if kind == "uploads":
+                df[c] = pd.to_datetime(df[c], utc=True).dt.tz_convert("Asia/Shanghai")
         out[kind] = df
     m = out["meters"]
     for c in ("parent_meter_id", "product"):
@@ -250,6 +257,10 @@ def load_registry(store: Store) -> dict[str, pd.DataFrame]:
     u = out["units"]
     u["hub_node"] = u["hub_node"].fillna(False).astype(bool)
     u["registered_level"] = u["registered_level"].fillna("none")
+    for c in ("dc_build", "dc_size"):
+        u[c] = u[c].fillna("").astype(str)
+    cal = pd.to_datetime(m["calibration_valid_until"])
+    m["calibration_valid_until"] = cal.dt.date.where(cal.notna(), None)
     return out
 
 
@@ -301,9 +312,10 @@ def save_run(store: Store, run_id: str, *, res: Any, rules: Any, source: str, pa
             con.register("_mon_al", al)
             con.execute(
                 "INSERT INTO mon_alerts (alert_id, kind, severity, unit_id, meter_id, city, product, period_start, period_end, "
-                "value, threshold, value_unit, observed, location, why, rule_source, first_run, last_run, status) "
+                "value, threshold, value_unit, observed, location, why, rule_source, first_run, last_run, status, grain, "
+                "indicator) "
                 "SELECT alert_id, kind, severity, unit_id, meter_id, city, product, period_start, period_end, value, threshold, "
-                "value_unit, observed, location, why, rule_source, first_run, last_run, 'open' FROM _mon_al "
+                "value_unit, observed, location, why, rule_source, first_run, last_run, 'open', grain, indicator FROM _mon_al "
                 "ON CONFLICT (alert_id) DO UPDATE SET last_run = excluded.last_run, observed = excluded.observed, "
                 "value = excluded.value, severity = excluded.severity, rule_source = excluded.rule_source"
             )

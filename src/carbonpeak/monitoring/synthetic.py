@@ -132,9 +132,14 @@ def build_registry(n_units: int, seed: int = 42) -> Registry:
                 meter("G1", "natural_gas", "site", "cumulative", "m**3", rollover=1e9)
             else:
                 meter("C1", "raw_coal", "site", "interval", "t")
+        dc_build, dc_size = "", ""
+        if kind == "data_centre":
+            # deterministic (no extra random draws): every other centre is new; size from the IT load
+            dc_build = "new" if i % 2 == 0 else "existing"
+            dc_size = "hyperscale" if p["it_kw"] >= 8000 else ("large" if p["it_kw"] >= 2500 else "medium")
         units.append({"unit_id": uid, "name": f"合成{kind}单位{i + 1:05d} (synthetic)", "uscc": synthetic_uscc(rng, city),
                       "industry_code": code, "city": city, "kind": kind, "hub_node": hub, "registered_level": "none",
-                      "synthetic": True})  # fmt: skip
+                      "synthetic": True, "dc_build": dc_build, "dc_size": dc_size})  # fmt: skip
         meters.extend(ms)
         params.append(p)
     reg = Registry(pd.DataFrame(units), pd.DataFrame(meters), pd.DataFrame(params))
@@ -158,16 +163,24 @@ def _choose_faults(reg: Registry, rng: np.random.Generator, prof: dict[str, Any]
         used.add(dc)
         f["dc_over_pue"] = {"unit_id": dc, "pue": float(prof["faults"]["pue_over_limit"])}
         p.loc[p["unit_id"] == dc, "pue"] = float(prof["faults"]["pue_over_limit"])
+        # a new large site: bound by the 1742号 target from 2025 (the fault must be one the rule covers)
+        reg.units.loc[reg.units["unit_id"] == dc, ["dc_build", "dc_size"]] = ["new", "large"]
     cem = pick("cement", used)
     if cem:
         used.add(cem)
         f["cement_below_base"] = {"unit_id": cem, "sec_kgce_per_t": float(prof["faults"]["cement_below_base_sec"])}
         p.loc[p["unit_id"] == cem, "sec"] = float(prof["faults"]["cement_below_base_sec"])
-    for key in ("gap", "frozen", "spike", "negative"):
+    for key in ("gap", "frozen", "spike", "negative", "outage", "calibration_expired"):
         u = pick("other", used)
         if u:
             used.add(u)
             f[key] = {"unit_id": u, "meter_id": f"{u}-P1"}
+    # faults of the platform uploads (uploads.csv); units not used by the meter faults
+    for key in ("daily_vs_monthly", "timestamp_offset", "missing_indicator", "late_upload", "uploads_incomplete"):
+        u = pick("other", used) or pick("ceramics", used) or pick("paper", used)
+        if u:
+            used.add(u)
+            f[key] = {"unit_id": u}
     gas = reg.meters[(reg.meters["kind"] == "cumulative") & ~reg.meters["unit_id"].isin(used)]
     if not gas.empty:
         m = gas.iloc[int(rng.integers(len(gas)))]
@@ -198,6 +211,8 @@ def _fault_days(days: int) -> dict[str, int]:
         "spike": max(0, (2 * days) // 3),
         "negative": max(0, days // 4),
         "reset": max(0, days // 5),
+        "outage": max(0, days // 4 + 1),  # 8 days in a row without data: more than 3 working days
+        "calibration": max(0, days // 2),  # the meter's calibration expires on this day
     }
 
 
@@ -210,6 +225,7 @@ def generate(
     seed: int = 42,
     chunk_rows: int = 4_000_000,
     compression: str = "snappy",
+    uploads: bool = True,
 ) -> dict[str, Any]:
     """Write a synthetic data set to ``out``; return a summary (rows, files, faults)."""
     out = Path(out)
@@ -242,6 +258,7 @@ def generate(
     u_tce = np.zeros((len(uid_list), days))  # true top-level tce per unit-day
     u_out = np.zeros((len(uid_list), days))  # product output per unit-day
     u_row = {u: k for k, u in enumerate(uid_list)}
+    u_energy: dict[tuple[str, str, str], np.ndarray] = {}  # (unit, energy type, unit of measure) -> true daily energy
     design_kgce = {"electricity": coef["electricity"]["kgce_per_unit"], "raw_coal": coef["raw_coal"]["kgce_per_unit"],
                    "natural_gas": coef["natural_gas"]["kgce_per_unit"]}  # fmt: skip
     m_et = meters["energy_type"].to_numpy()
@@ -289,6 +306,9 @@ def generate(
         # true energy of the day (before faults) for the reported figures
         tce_m = vals.sum(axis=1) * m_kgce / 1000.0
         np.add.at(u_tce[:, d], [u_row[u] for u in m_unit[m_top]], tce_m[m_top])
+        e_m = vals.sum(axis=1)
+        for k in np.flatnonzero(m_top):
+            u_energy.setdefault((str(m_unit[k]), str(m_et[k]), str(meters["unit"].iloc[k])), np.zeros(days))[d] += e_m[k]
         # cumulative meters: the reading at ts is the counter at the start of the interval
         cum_start = counters.copy()
         readings = vals.copy()
@@ -311,6 +331,8 @@ def generate(
             readings[idx[faults["spike"]["meter_id"]], 48] *= 40
         if "negative" in faults and d == fd["negative"]:
             readings[idx[faults["negative"]["meter_id"]], 20] = -abs(readings[idx[faults["negative"]["meter_id"]], 20])
+        if "outage" in faults and fd["outage"] <= d < fd["outage"] + 8:
+            keep[idx[faults["outage"]["meter_id"]], :] = False
         if "counter_reset" in faults and d == fd["reset"]:
             i = idx[faults["counter_reset"]["meter_id"]]
             r40 = float(readings[i, 40])  # the counter restarts from zero at slot 40 (meter exchanged)
@@ -334,9 +356,11 @@ def generate(
             rows_written += tbl.num_rows
             files += 1
     _write_registry(out, reg, u_tce, u_out, uid_list, start, days, rng, faults)
+    if uploads:
+        _write_uploads(out, reg, u_tce, u_out, u_energy, uid_list, start, days, faults)
     fault_out = {k: {kk: vv for kk, vv in v.items() if not kk.startswith("_")} for k, v in faults.items()}
     for k, key in (("gap", "gap_partial"), ("frozen", "frozen"), ("spike", "spike"), ("negative", "negative"),
-                   ("counter_reset", "reset")):  # fmt: skip
+                   ("counter_reset", "reset"), ("outage", "outage"), ("calibration_expired", "calibration")):  # fmt: skip
         if k in fault_out:
             fault_out[k]["date"] = (start + dt.timedelta(days=fd[key])).isoformat()
     if "gap" in fault_out:
@@ -366,7 +390,15 @@ def _write_registry(
     level = np.where(annual >= 10000, "national", np.where(annual >= 5000, "provincial", "none"))
     units["registered_level"] = level
     units.to_csv(out / "registry" / "units.csv", index=False)
-    reg.meters.to_csv(out / "registry" / "meters.csv", index=False)
+    meters = reg.meters.copy()
+    # every meter calibrated for two years from the start, but one that expires half-way (a fault)
+    meters["calibration_valid_until"] = (start + dt.timedelta(days=730)).isoformat() + "T00:00+08:00"
+    cal = faults.get("calibration_expired", {}).get("meter_id")
+    if cal:
+        meters.loc[meters["meter_id"] == cal, "calibration_valid_until"] = (
+            (start + dt.timedelta(days=_fault_days(days)["calibration"])).isoformat() + "T00:00+08:00"
+        )
+    meters.to_csv(out / "registry" / "meters.csv", index=False)
     params = reg.params.set_index("unit_id")
     out_rows, rep_rows, bud_rows = [], [], []
     ur = faults.get("under_reporting", {}).get("unit_id")
@@ -392,6 +424,71 @@ def _write_registry(
         out / "registry" / "reported.csv", index=False
     )
     pd.DataFrame(bud_rows, columns=["unit_id", "year", "budget_tce"]).to_csv(out / "registry" / "budgets.csv", index=False)
+
+
+def _write_uploads(
+    out: Path, reg: Registry, u_tce: np.ndarray, u_out: np.ndarray, u_energy: dict[tuple[str, str, str], np.ndarray],
+    uids: list[str], start: dt.date, days: int, faults: dict[str, Any],
+) -> None:  # fmt: skip
+    """The unit's own uploads to the platform (uploads.csv): daily and monthly energy by type, total
+    energy, output and intensity of products with a limit, gross output and value added; with the
+    injected upload faults."""
+    params = reg.params.set_index("unit_id")
+    dates = [start + dt.timedelta(days=d) for d in range(days)]
+    months: dict[tuple[int, int], list[int]] = {}
+    for d, date in enumerate(dates):
+        months.setdefault((date.year, date.month), []).append(d)
+    complete = [ix for ym, ix in months.items() if len(ix) == _month_days(*ym)]
+    f_dm = faults.get("daily_vs_monthly", {}).get("unit_id")
+    f_ts = faults.get("timestamp_offset", {}).get("unit_id")
+    f_mi = faults.get("missing_indicator", {}).get("unit_id")
+    f_late = faults.get("late_upload", {}).get("unit_id")
+    f_inc = faults.get("uploads_incomplete", {}).get("unit_id")
+    rows: list[tuple[Any, ...]] = []
+
+    def label(date: dt.date, uid: str, minutes: int = 0) -> str:
+        ts = dt.datetime.combine(date, dt.time(), tzinfo=CST) + dt.timedelta(minutes=minutes)
+        return ts.isoformat()
+
+    def uploaded(date: dt.date, uid: str, monthly: bool) -> str:
+        base = dt.datetime.combine(date, dt.time(), tzinfo=CST) + dt.timedelta(days=1, hours=6)
+        if monthly:
+            base = dt.datetime.combine(date, dt.time(), tzinfo=CST) + dt.timedelta(days=3)
+        if uid == f_late:
+            base += dt.timedelta(days=3 if not monthly else 12)
+        return base.isoformat()
+
+    for (uid, et, unit), series in sorted(u_energy.items()):
+        ind = f"energy:{et}"
+        shift = 5 if uid == f_ts else 0  # labelled 00:05 instead of 00:00 (tolerance 1 min)
+        for d, date in enumerate(dates):
+            if uid == f_inc and et == "electricity" and d % 7 == 3:
+                continue  # one daily figure a week missing: about 86 % of the month
+            rows.append((uid, ind, "day", label(date, uid, shift), round(float(series[d]), 3), unit,
+                         uploaded(date, uid, False)))  # fmt: skip
+        for ix in complete:
+            m0, m1 = dates[ix[0]], dates[ix[-1]]
+            total = float(series[ix].sum()) * (1.08 if uid == f_dm and et == "electricity" else 1.0)
+            rows.append((uid, ind, "month", label(m0, uid), round(total, 3), unit, uploaded(m1, uid, True)))
+    for k, uid in enumerate(uids):
+        p = params.loc[uid]
+        for ix in complete:
+            m0, m1 = dates[ix[0]], dates[ix[-1]]
+            tce = float(u_tce[k, ix].sum())
+            rows.append((uid, "total_energy", "month", label(m0, uid), round(tce, 3), "tce", uploaded(m1, uid, True)))
+            rows.append((uid, "gross_output", "month", label(m0, uid), round(tce * 2.1, 1), "10**4 CNY", uploaded(m1, uid, True)))
+            if uid != f_mi:
+                rows.append((uid, "value_added", "month", label(m0, uid), round(tce * 0.6, 1), "10**4 CNY", uploaded(m1, uid, True)))
+            prod = p.get("product")
+            if isinstance(prod, str) and prod:
+                q = float(u_out[k, ix].sum())
+                rows.append((uid, f"output:{prod}", "month", label(m0, uid), round(q, 1), str(p["product_unit"]),
+                             uploaded(m1, uid, True)))  # fmt: skip
+                rows.append((uid, f"sec:{prod}", "month", label(m0, uid), round(float(p["sec"]), 2),
+                             f"kgce/({p['product_unit']})", uploaded(m1, uid, True)))  # fmt: skip
+    pd.DataFrame(rows, columns=["unit_id", "indicator", "frequency", "period_start", "value", "unit", "uploaded_at"]).to_csv(
+        out / "registry" / "uploads.csv", index=False
+    )
 
 
 def _month_days(y: int, m: int) -> int:
