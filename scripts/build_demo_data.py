@@ -569,6 +569,56 @@ def build_rice(rice_csv: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+LIVESTOCK_CSV = ROOT / "scripts" / "data" / "gd_livestock.csv"
+#: gd_livestock.csv item → catalog item.  Chinese statistics give 牛 (cattle incl. buffalo and dairy cows) as
+#: one figure; Guangdong's dairy herd is small (milk ≈ 0.13 Mt a year), so all cattle go to non-dairy cattle.
+LIVESTOCK_ITEMS = {"swine": "swine", "cattle": "non_dairy_cattle", "goats": "goats"}
+LIVESTOCK_CATEGORIES = ("3.A.1", "3.A.2")
+
+
+def build_livestock(livestock_csv: Path) -> pd.DataFrame:
+    """Year-end livestock stock (sourced 2015–2017, swine 2019) under 3.A.1 and 3.A.2; gaps held, labelled."""
+    src = pd.read_csv(livestock_csv, comment="#")
+    rows = []
+    for name, item in LIVESTOCK_ITEMS.items():
+        s = src[src["item"] == name].set_index("year")
+        for year in YEARS:
+            if year in s.index:
+                stock, status, source = (
+                    float(s.loc[year, "stock_10k_head"]),
+                    str(s.loc[year, "status"]),
+                    str(s.loc[year, "source"]),
+                )
+                note = (
+                    f"{status} — year-end stock {stock:g}万头 as published, × 10^4 = head; year-end stock used as"
+                    " the annual average population (IPCC 2006 Vol 4 Ch 10 §10.2)"
+                )
+                unc = 10.0
+            else:
+                before = [y for y in s.index if y < year]
+                held = int(max(before))
+                stock, source = float(s.loc[held, "stock_10k_head"]), str(s.loc[held, "source"])
+                note = f"estimate — no {year} figure found; held at the {held} year-end stock {stock:g}万头"
+                unc = 30.0
+            if name == "cattle":
+                note += "; all cattle (牛, incl. buffalo and dairy cows) assigned to non-dairy cattle"
+            for category in LIVESTOCK_CATEGORIES:
+                rows.append(
+                    {
+                        "year": year,
+                        "region": "GD",
+                        "category": category,
+                        "item": item,
+                        "amount": round(stock * 10_000.0, 0),
+                        "unit": "head",
+                        "uncertainty_pct": unc,
+                        "source": source,
+                        "note": note,
+                    }
+                )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
 # --------------------------------------------------------------------------------------------
 # The published energy balance (2010–2014): physical activity data, independent of CEADs
 # --------------------------------------------------------------------------------------------
@@ -742,6 +792,7 @@ def main(argv: list[str] | None = None) -> int:
         OUT_ACTIVITY / "gd_electricity_import.csv": build_electricity_import(POWER_CSV),
         OUT_ACTIVITY / "gd_lulucf_forest.csv": build_forest(),
         OUT_ACTIVITY / "gd_agriculture_rice.csv": build_rice(RICE_CSV),
+        OUT_ACTIVITY / "gd_agriculture_livestock.csv": build_livestock(LIVESTOCK_CSV),
     }
     outputs[OUT_HISTORY / "gd_energy_balance_2010_2014.csv"] = build_energy_balance(BALANCE_CSV)
     outputs[OUT_REFERENCE / "ceads_gd_fuel_co2.csv"] = build_ceads_reference(ceads)
