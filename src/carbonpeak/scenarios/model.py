@@ -411,6 +411,8 @@ class Result:
     peak_net_gw: np.ndarray | None = None
     peak_thermal_gw: np.ndarray | None = None
     marginal_co2_t_per_mwh: np.ndarray | None = None
+    #: Inputs to power and CHP plants (tce): ``power_coal``, ``power_gas``, ``chp_heat_coal``.
+    transformation_tce: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def total_co2_t(self) -> np.ndarray:
@@ -865,6 +867,8 @@ def simulate(inp: Inputs, factors: Mapping[str, np.ndarray | float] | None = Non
         peak_net_gw=pw["peak_net_gw"],
         peak_thermal_gw=pw["peak_thermal_gw"],
         marginal_co2_t_per_mwh=mef,
+        transformation_tce={"power_coal": pw["coal_fuel"], "power_gas": pw["gas_fuel"],
+                            "chp_heat_coal": pw["heat_coal"]},
     )
 
 
