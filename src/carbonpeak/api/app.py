@@ -99,6 +99,12 @@ class MonteCarloIn(ScenarioIn):
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
 
+class LeversIn(ScenarioIn):
+    settings: dict[str, float] = Field(default_factory=dict, max_length=32)
+    draws: int = Field(default=300, ge=10, le=2000)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
 class ReportIn(BaseModel):
     year: int | None = Field(default=None, ge=2000, le=2100)
     lang: str = Field(default="zh", pattern="^(zh|en)$")
@@ -547,6 +553,23 @@ def create_app(
         return json.loads(
             to_json(run_scenario(load_scenario(_packaged_scenario(body.scenario))), indent=None)
         )
+
+    @app.get("/api/projections/levers", tags=["projections"])
+    def projection_levers(p: PrincipalDep, scenario: str = "plan") -> list[dict[str, Any]]:
+        """The sliders of the lever page (range, step, the scenario's nominal value)."""
+        _government(p)
+        from carbonpeak.scenarios.levers import lever_table
+
+        return lever_table(_packaged_scenario(scenario))
+
+    @app.post("/api/projections/levers", tags=["projections"])
+    def projection_levers_run(body: LeversIn, p: PrincipalDep) -> Any:
+        """Monte Carlo outlook with the sliders set: median, interval, P(peak ≤ 2030) ± its error, fan."""
+        _government(p)
+        from carbonpeak.scenarios.levers import lever_outlook
+
+        out = lever_outlook(_packaged_scenario(body.scenario), body.settings, body.draws, body.seed)
+        return json.loads(to_json(out, indent=None))
 
     @app.post("/api/projections/montecarlo", tags=["projections"], status_code=202)
     def projection_mc(body: MonteCarloIn, p: PrincipalDep, request: Request) -> dict[str, Any]:
