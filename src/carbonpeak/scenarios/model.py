@@ -618,7 +618,7 @@ def load_profiles() -> Profiles:
     return Profiles(seasons, d, dem_a, sol_a, wnd_a, str(df["source"].iloc[0]))
 
 
-def _level(x: np.ndarray, cap: np.ndarray, energy: np.ndarray, top: bool, iters: int = 50) -> np.ndarray:
+def _level(x: np.ndarray, cap: np.ndarray, energy: np.ndarray, top: bool, iters: int = 32) -> np.ndarray:
     """Water-filling over the last axis (the 24 hours).
 
     Returns a_h ∈ [0, cap_h] with Σ a_h = min(energy, Σ cap_h) that levels the peak
@@ -657,10 +657,31 @@ class Dispatch:
     peak_thermal_gw: np.ndarray   # peak thermal output after storage and demand response
 
 
+#: Draws dispatched at once (bounds the memory of the (draws, years, seasons, 24) arrays).
+DISPATCH_CHUNK = 1024
+
+
 def dispatch(pr: Profiles, demand_twh: np.ndarray, must_twh: np.ndarray, solar_twh: np.ndarray,
              wind_twh: np.ndarray, thermal_min_gw: np.ndarray, storage_gw: np.ndarray,
              storage_hours: np.ndarray, storage_eff: np.ndarray, dr_share: np.ndarray,
              dr_hours: np.ndarray) -> Dispatch:
+    """:func:`_dispatch` over chunks of :data:`DISPATCH_CHUNK` draws (same result, bounded memory)."""
+    args = [demand_twh, must_twh, solar_twh, wind_twh, thermal_min_gw, storage_gw, storage_hours, storage_eff,
+            dr_share, dr_hours]
+    shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+    full = [np.broadcast_to(np.asarray(a, dtype=float), shape) for a in args]
+    n = shape[0]
+    if n <= DISPATCH_CHUNK:
+        return _dispatch(pr, *full)
+    parts = [_dispatch(pr, *(a[i:i + DISPATCH_CHUNK] for a in full)) for i in range(0, n, DISPATCH_CHUNK)]
+    return Dispatch(*(np.concatenate([getattr(p, f) for p in parts], axis=0)
+                      for f in ("thermal_twh", "curtail_twh", "peak_net_gw", "peak_thermal_gw")))
+
+
+def _dispatch(pr: Profiles, demand_twh: np.ndarray, must_twh: np.ndarray, solar_twh: np.ndarray,
+              wind_twh: np.ndarray, thermal_min_gw: np.ndarray, storage_gw: np.ndarray,
+              storage_hours: np.ndarray, storage_eff: np.ndarray, dr_share: np.ndarray,
+              dr_hours: np.ndarray) -> Dispatch:
     """Representative-day dispatch of each year and draw (inputs broadcast to (n, Y)).
 
     Per hour h of season s (GW): net_h = D·d_sh − M/8760 − PV·p_sh − W·w_sh.  Thermal plant runs at
