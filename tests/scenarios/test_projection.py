@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from carbonpeak.io import read_table
 from carbonpeak.scenarios.history import load_history
@@ -74,6 +76,23 @@ def test_observed_years_identical_across_scenarios_and_draws(tmp_path):
         assert np.allclose(tot[:, :j], tot[0, :j], rtol=1e-12)
         assert np.allclose(tot[0, :j], [ref[y] for y in obs], rtol=1e-12)
         assert tot[:, j:].std(axis=0).min() > 0  # the projection years do vary
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(0.0, 1.0), min_size=len(FACTORS), max_size=len(FACTORS)))
+def test_no_factor_setting_moves_an_observed_year(u):
+    """Property: any setting of the 21 factors within their ranges leaves the observed years as they are."""
+    sc = load_scenario("plan")
+    inp = _inputs("plan")
+    fac = nominal_factors(sc)
+    for q, name in zip(u, sorted(FACTORS), strict=True):
+        if name in sc.uncertainty:
+            lo, hi = sc.uncertainty[name].bounds()
+            fac[name] = lo + q * (hi - lo)
+    tot = simulate(inp, fac).total_co2_t[0]
+    ref = simulate(inp, nominal_factors(sc)).total_co2_t[0]
+    j = inp.lo_idx + 1
+    assert np.allclose(tot[:j], ref[:j], rtol=1e-12)
 
 
 def test_peak_searched_over_projection_and_already_peaked_is_said():

@@ -228,6 +228,7 @@ def register(app: typer.Typer) -> None:
         if sampling not in SAMPLINGS:
             raise typer.BadParameter(f"--sampling must be one of {', '.join(SAMPLINGS)}")
         r = mc(_load(scenario), draws=draws, seed=seed, end=end, sampling=sampling, plateau=plateau)
+        _warn(r["warnings"])
         fan = pd.DataFrame(r["fan"])
         for c in ("p05", "p50", "p95"):
             fan[c] = fan[c] / 1e6

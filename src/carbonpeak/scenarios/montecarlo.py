@@ -126,6 +126,7 @@ def summarise(scenario: Scenario, inp: Inputs, res: Result, *, draws: int, seed:
         "p_peak_before_2030_interval": [pi["low"], pi["high"]],
         "p_already_peaked": float(pk["already_peaked"].mean()),
         "last_observed_year": int(res.last_observed),
+        "warnings": list(inp.warnings),
         "peak_year_quantiles": {"p05": int(py[0]), "p50": int(py[1]), "p95": int(py[2])},
         "peak_co2_quantiles_t": {"p05": float(pv[0]), "p50": float(pv[1]), "p95": float(pv[2])},
         "co2_2030_quantiles_t": ({"p05": float(q[0][j30]), "p50": float(q[1][j30]), "p95": float(q[2][j30])}
