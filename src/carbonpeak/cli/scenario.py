@@ -191,7 +191,7 @@ def register(app: typer.Typer) -> None:
     def compare(scenarios: list[str] = typer.Argument(..., help="Two or more scenario names or files."),
                 end: int = typer.Option(None, "--end", help="Last year (default: each scenario's horizon)."),
                 fmt: Format = FormatOption) -> None:
-        """CO2 trajectories and peaks of several scenarios side by side."""
+        """CO2 trajectories and peaks of several scenarios side by side (deterministic paths)."""
         from carbonpeak.scenarios.runs import run_scenario
 
         runs = [run_scenario(_load(x), end=end) for x in scenarios]
@@ -208,7 +208,9 @@ def register(app: typer.Typer) -> None:
                                                                  "peak_before_2030", "trajectory",
                                                                  "nonfossil_share", "targets")}
                               for r in runs}}
-        emit(fmt, data=data, table=table, title="CO2, Mt", extra_tables=[("Peaks", summary)])
+        emit(fmt, data=data, table=table,
+             title="CO2, Mt — one deterministic path per scenario (montecarlo gives medians and P)",
+             extra_tables=[("Peaks (deterministic paths)", summary)])
 
     @sc.command("montecarlo")
     def montecarlo(scenario: str = typer.Argument(..., help="Scenario name or YAML file."),
