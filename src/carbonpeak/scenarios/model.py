@@ -634,12 +634,17 @@ def _level(x: np.ndarray, cap: np.ndarray, energy: np.ndarray, top: bool, iters:
         a, b = x.min(axis=-1, keepdims=True), x.max(axis=-1, keepdims=True) + cmax + 1.0
     e = np.minimum(energy, cap.sum(axis=-1, keepdims=True))
 
-    def amount(tau: np.ndarray) -> np.ndarray:
-        return np.clip((x - tau) if top else (tau - x), 0.0, cap)
+    buf = np.empty(np.broadcast_shapes(x.shape, cap.shape))
+
+    def amount(tau: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        # min(cap, max(0, ·)) with a reused buffer: several times faster than np.clip with array bounds
+        o = np.subtract(x, tau, out=out) if top else np.subtract(tau, x, out=out)
+        np.maximum(o, 0.0, out=o)
+        return np.minimum(o, cap, out=o)
 
     for _ in range(iters):
         tau = 0.5 * (a + b)
-        too_much = amount(tau).sum(axis=-1, keepdims=True) > e
+        too_much = amount(tau, buf).sum(axis=-1, keepdims=True) > e
         if top:   # amount falls as tau rises
             a, b = np.where(too_much, tau, a), np.where(too_much, b, tau)
         else:     # amount rises with tau
@@ -764,9 +769,18 @@ def _power(inp: Inputs, f: Mapping[str, np.ndarray], n: int, demand: np.ndarray,
     storage = _lever(inp, "power.storage.capacity", f["storage_delivery"]) * ones
     dr = _lever(inp, "power.demand_response.peak_share", f["storage_delivery"]) * ones
     coal_min = cap["coal"] * S["power.coal.min_hours"][None, :] / 8760.0
-    d = dispatch(inp.profiles, demand, must, gen["solar"], wind, coal_min, storage,
-                 S["power.storage.hours"][None, :] * ones, S["power.storage.efficiency"][None, :] * ones,
-                 dr, S["power.demand_response.hours"][None, :] * ones)
+    args = [np.broadcast_to(a, demand.shape) for a in (
+        demand, must, gen["solar"], wind, coal_min, storage, S["power.storage.hours"][None, :] * ones,
+        S["power.storage.efficiency"][None, :] * ones, dr, S["power.demand_response.hours"][None, :] * ones)]
+    j = inp.lo_idx + 1
+    if n > 1 and 0 < j < demand.shape[1]:
+        # observed years are the same in every draw: dispatch them once
+        d_obs = dispatch(inp.profiles, *(a[:1, :j] for a in args))
+        d_proj = dispatch(inp.profiles, *(a[:, j:] for a in args))
+        d = Dispatch(*(np.concatenate([np.repeat(getattr(d_obs, k), n, axis=0), getattr(d_proj, k)], axis=1)
+                       for k in ("thermal_twh", "curtail_twh", "peak_net_gw", "peak_thermal_gw")))
+    else:
+        d = dispatch(inp.profiles, *args)
     vre = gen["solar"] + wind
     used = np.where(vre > 0, (vre - d.curtail_twh) / np.where(vre > 0, vre, 1.0), 1.0)
     for src in ("wind_onshore", "wind_offshore", "solar"):
