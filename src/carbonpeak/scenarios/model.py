@@ -4,27 +4,32 @@ Every quantity is an array shaped ``(draws, years)``; a deterministic run is one
 uncertain factor at its nominal value.  The equations (documented with their sources in
 ``docs/methods/scenarios.md``):
 
-* **Drivers.**  GDP_t = GDP_2020 · Π(1 + g_τ + Δg), population likewise.  Each end-use sector's
+* **Drivers.**  GDP_t = GDP_2020 · Π(1 + g_τ + Δg·[τ > lo]), population likewise.  Each end-use sector's
   activity index is ``(GDP_t/GDP_2020)^ε`` (``driver: gdp``) or
   ``(P_t/P_2020) · (GDPpc_t/GDPpc_2020)^ε`` (``driver: population``).
 * **End-use energy** (LEAP activity analysis).  Service energy S = A · I · S_2020 with
-  I_t = Π_{τ≤t}(1 + r_τ) · (1 − d·cut_t); electricity supplies the share x_t of the service,
+  I_t = Π_{τ≤t}(1 + r_τ) · (1 − cut_t); electricity supplies the share x_t of the service,
   needing S·x/k (k = efficiency advantage of electric end use), fossil fuels the rest, split by
   the base-year coal/oil/gas shares (with an optional coal-to-gas shift).  ``intensity_cut``,
   ``electric_share_gain`` and ``coal_to_gas`` are changes from 2020 (0 in 2020).
   CO2 = Σ_fuel E_fuel · EF_fuel; cement adds process CO2 ∝ activity · (1 − clinker cut).
-* **Power.**  Demand = Σ electricity / (1 − losses).  Dispatch order: nuclear, hydro, biomass,
-  imports over the West-to-East lines (must-take), wind and solar, then gas at its planned
-  utilisation, then coal as the balancing plant.  If must-run + wind + solar exceeds demand less
-  the coal minimum, the surplus is shifted by storage and demand response up to their absorption
-  limit; the rest is curtailed.
+* **Observed years** (2020 to the last observed year ``lo``) are data: every path comes from the
+  calibration (root of the chain) and the observations (:mod:`carbonpeak.scenarios.history`);
+  levers and uncertain factors act only after ``lo``; end use of an overlay is joined to the
+  calibration at ``lo``.
+* **Power.**  Demand = (Σ electricity + other)/(1 − losses) (the reported consumption in observed
+  years).  Representative-day dispatch (4 typical days × 24 h): must-run (nuclear, hydro, biomass,
+  imports) and wind/solar first; coal's minimum output curtails the surplus; storage and demand
+  response take the surplus and shave the evening peak (water-filling = the LP optimum); thermal
+  energy by merit order: contracted gas, coal up to its maximum hours, gas beyond.  CHP heat coal is
+  separate from power coal.  ``marginal=True`` also gives the grid's marginal CO2 per MWh.
 * **Non-fossil share** by the statistics' rule (coal-substitution method): primary electricity
   (nuclear, hydro, wind, solar, biomass, and imports) is counted at the year's average coal
   consumption per kWh of thermal power supplied.
 
-Uncertain factors (``FACTORS``) enter as ``(draws, 1)`` arrays: ``*_delivery`` factors scale the
-change of a lever from its 2020 value (1 = as the scenario says), ``*_scale`` factors multiply,
-``*_shift`` factors add.
+Uncertain factors (``FACTORS``) enter as ``(draws, 1)`` arrays and act after ``lo``: ``*_delivery``
+factors scale the change of a lever from its value in ``lo`` (1 = as the scenario says),
+``*_scale`` factors multiply, ``*_shift`` factors add.
 """
 
 from __future__ import annotations
@@ -528,8 +533,8 @@ def _end_use(inp: Inputs, f: Mapping[str, np.ndarray], n: int) -> _EndUse:
         else:
             raise CatalogError(f"{s}.driver must be 'gdp' or 'population', not '{driver}'")
         if s.startswith("industry."):
-            scaled = act[:, lo:lo + 1] * (act / act[:, lo:lo + 1]) ** 0 * \
-                (x_idx / x_idx[:, lo:lo + 1]) ** (eps * f["industry_elasticity_scale"])
+            # after lo: A_t = A_lo · (X_t / X_lo)^(ε·s), s = industry_elasticity_scale
+            scaled = act[:, lo:lo + 1] * (x_idx / x_idx[:, lo:lo + 1]) ** (eps * f["industry_elasticity_scale"])
             if driver == "population":
                 scaled = scaled * pop_idx / pop_idx[:, lo:lo + 1]
             act = after_lo(act, scaled)
