@@ -66,8 +66,8 @@ KWH_TCE_CALORIFIC_PARAM = "energy.electricity_calorific_equivalent"
 #: Uncertain factors: name → (how it acts, what it acts on).  Delivery factors scale the lever's
 #: change from 2020; scale factors multiply; shift factors add to an annual growth rate.
 FACTORS: dict[str, str] = {
-    "gdp_growth_shift": "added to the annual GDP growth rate from 2025 (1/a)",
-    "population_growth_shift": "added to the annual population growth rate from 2025 (1/a)",
+    "gdp_growth_shift": "added to the annual GDP growth rate after the last observed year (1/a)",
+    "population_growth_shift": "added to the annual population growth rate after the last observed year (1/a)",
     "industry_elasticity_scale": "multiplies the GDP elasticities of the industry sectors",
     "petrochem_output_scale": "multiplies the petrochemical activity growth (new capacity)",
     "electricity_demand_scale": "multiplies electricity-using growth of buildings/other industry (data centres)",
