@@ -307,3 +307,26 @@ def test_proportion_interval_wilson():
     assert r["low"] == pytest.approx(0.2553, abs=5e-4)
     assert r["high"] == pytest.approx(0.3662, abs=5e-4)
     assert proportion_interval(0, 50)["low"] == 0.0
+
+
+def test_observed_years_follow_the_observations_given():
+    """With the 2024 observations removed, 2024 becomes a projection year; with a different observed
+    2024 electricity use, the model supplies exactly that (the store's observations work the same way)."""
+    from carbonpeak.demo import demo_files
+    from carbonpeak.model.observation import load_observations
+
+    obs = load_observations(demo_files("observations"))
+    h23 = load_history(obs[obs["year"] != 2024])
+    assert h23.last_year == 2023
+    r = run_scenario(load_scenario("plan"), history=h23)
+    assert r["last_observed_year"] == 2023
+    assert 2024 not in r["observed_years"]
+    changed = obs.copy()
+    sel = (changed["indicator"] == "electricity_consumption") & (changed["year"] == 2024)
+    changed.loc[sel, "value"] = changed.loc[sel, "value"] * 1.05
+    h = load_history(changed)
+    runs = [run_scenario(load_scenario(n), history=h) for n in SCENARIOS]
+    assert runs[0]["electricity_demand_mwh"][2024] / 1e6 == pytest.approx(h.get("demand_twh", 2024))
+    assert runs[0]["trajectory"][2024] > _run("baseline")["trajectory"][2024]
+    for r in runs[1:]:
+        assert r["trajectory"][2024] == pytest.approx(runs[0]["trajectory"][2024], rel=1e-12)

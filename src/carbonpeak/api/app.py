@@ -543,15 +543,24 @@ def create_app(
 
         return available_scenarios()
 
+    def _observed(request: Request) -> Any:
+        """Observed years from the store's observations (else the bundled ones)."""
+        from carbonpeak.api.services import observations_source
+        from carbonpeak.scenarios.history import load_history
+
+        h = load_history(observations_source(_state(request).store))
+        return h if h.last_year is not None else None
+
     @app.post("/api/projections/run", tags=["projections"])
-    def projection_run(body: ScenarioIn, p: PrincipalDep) -> Any:
-        """One deterministic run of a packaged scenario (peak year and value, trajectory, ...)."""
+    def projection_run(body: ScenarioIn, p: PrincipalDep, request: Request) -> Any:
+        """One deterministic run of a packaged scenario, labelled as one path (peak, trajectory, ...)."""
         _government(p)
         from carbonpeak.scenarios.runs import run_scenario
         from carbonpeak.scenarios.scenario import load_scenario
 
         return json.loads(
-            to_json(run_scenario(load_scenario(_packaged_scenario(body.scenario))), indent=None)
+            to_json(run_scenario(load_scenario(_packaged_scenario(body.scenario)), history=_observed(request)),
+                    indent=None)
         )
 
     @app.get("/api/projections/levers", tags=["projections"])
@@ -563,12 +572,13 @@ def create_app(
         return lever_table(_packaged_scenario(scenario))
 
     @app.post("/api/projections/levers", tags=["projections"])
-    def projection_levers_run(body: LeversIn, p: PrincipalDep) -> Any:
+    def projection_levers_run(body: LeversIn, p: PrincipalDep, request: Request) -> Any:
         """Monte Carlo outlook with the sliders set: median, interval, P(peak ≤ 2030) ± its error, fan."""
         _government(p)
         from carbonpeak.scenarios.levers import lever_outlook
 
-        out = lever_outlook(_packaged_scenario(body.scenario), body.settings, body.draws, body.seed)
+        out = lever_outlook(_packaged_scenario(body.scenario), body.settings, body.draws, body.seed,
+                            history=_observed(request))
         return json.loads(to_json(out, indent=None))
 
     @app.post("/api/projections/montecarlo", tags=["projections"], status_code=202)
@@ -576,13 +586,14 @@ def create_app(
         """Monte Carlo of a packaged scenario as a background job (P(peak before 2030), fan, ...)."""
         _government(p)
         name = _packaged_scenario(body.scenario)
+        hist = _observed(request)
 
         def run(progress: Any) -> Any:
             from carbonpeak.scenarios.montecarlo import run_montecarlo, summarise
             from carbonpeak.scenarios.scenario import load_scenario
 
             sc = load_scenario(name)
-            inp, res, _ = run_montecarlo(sc, body.draws, body.seed)
+            inp, res, _ = run_montecarlo(sc, body.draws, body.seed, history=hist)
             progress(0.8)
             return json.loads(to_json(summarise(sc, inp, res, draws=body.draws, seed=body.seed), indent=None))
 

@@ -123,15 +123,38 @@ def _store(db: Path | None) -> Any:
     return Store(db if db is not None else get_settings().db_path)
 
 
+def _history(db: Path | None) -> Any:
+    """The observed history from the store's observations when the store has them, else ``None``
+    (the bundled demo observations)."""
+    from carbonpeak.config import get_settings
+
+    path = db if db is not None else get_settings().db_path
+    if str(path) != ":memory:" and not Path(path).exists():
+        return None
+    try:
+        from carbonpeak.scenarios.history import load_history
+        from carbonpeak.store import Store
+
+        with Store(path, read_only=True) as store:
+            df = store.current("observations", ["indicator", "region", "year"])
+    except Exception as exc:  # no observations table, store busy: the bundled observations apply
+        typer.echo(f"note: observed years from the bundled observations ({exc.__class__.__name__})", err=True)
+        return None
+    if df.empty:
+        return None
+    h = load_history(df)
+    return h if h.last_year is not None else None
+
+
 def _save(db: Path | None, s: Any, kind: str, seed: int | None, draws: int | None,
-          summary: dict[str, Any], payload: dict[str, Any]) -> str:
+          summary: dict[str, Any], payload: dict[str, Any], history: Any = None) -> str:
     from carbonpeak import __version__
     from carbonpeak.scenarios.trace import input_hash
     from carbonpeak.store.runs import save_run
 
     with _store(db) as store:
         rid, created = save_run(store, scenario=s.name, kind=kind, tool_version=__version__,
-                                input_hash=input_hash(s), seed=seed, draws=draws, summary=summary, payload=payload)
+                                input_hash=input_hash(s, history), seed=seed, draws=draws, summary=summary, payload=payload)
     typer.echo(f"{'stored' if created else 'already stored'}: run {rid}", err=True)
     return rid
 
@@ -171,16 +194,18 @@ def register(app: typer.Typer) -> None:
     def run(scenario: str = typer.Argument(..., help="Scenario name or YAML file."),
             end: int = typer.Option(None, "--end", help="Last year (default: the scenario's horizon)."),
             save: bool = typer.Option(False, "--save", help="Keep the run in the store (scenario runs list)."),
-            db: Path = typer.Option(None, "--db", help="DuckDB file (default: settings db_path)."),
+            db: Path = typer.Option(None, "--db", help="DuckDB file: its observations (if any) give the observed "
+                                                       "years; --save stores the run there (default: settings db_path)."),
             fmt: Format = FormatOption) -> None:
         """Deterministic run: ONE path at nominal values (use montecarlo for the median and P)."""
         from carbonpeak.scenarios.runs import run_scenario
 
         s = _load(scenario)
-        r = run_scenario(s, end=end)
+        hist = _history(db)
+        r = run_scenario(s, end=end, history=hist)
         _warn(r["warnings"])
         if save:
-            r["run_id"] = _save(db, s, "deterministic", None, None, _det_summary(r), r)
+            r["run_id"] = _save(db, s, "deterministic", None, None, _det_summary(r), r, hist)
         emit(fmt, data=r, table=_run_table(r),
              title=(f"{r['scenario']} — one deterministic path (nominal values; observed to "
                     f"{r['last_observed_year']}): {r['peak_text']} at {r['peak_co2_t'] / 1e6:,.1f} Mt CO2. "
@@ -221,7 +246,8 @@ def register(app: typer.Typer) -> None:
                    plateau: float = typer.Option(0.0, "--plateau", min=0.0,
                                                  help="Peak tolerance ε: peaked in y if later years ≤ E_y·(1+ε)."),
                    save: bool = typer.Option(False, "--save", help="Keep the run in the store (scenario runs list)."),
-                   db: Path = typer.Option(None, "--db", help="DuckDB file (default: settings db_path)."),
+                   db: Path = typer.Option(None, "--db", help="DuckDB file: its observations (if any) give the "
+                                                              "observed years; --save stores the run there."),
                    fmt: Format = FormatOption) -> None:
         """Median peak and interval, P(peak ≤ 2030) with its sampling error, P(each target met), fan data."""
         from carbonpeak.scenarios.montecarlo import SAMPLINGS
@@ -229,7 +255,8 @@ def register(app: typer.Typer) -> None:
 
         if sampling not in SAMPLINGS:
             raise typer.BadParameter(f"--sampling must be one of {', '.join(SAMPLINGS)}")
-        r = mc(_load(scenario), draws=draws, seed=seed, end=end, sampling=sampling, plateau=plateau)
+        hist = _history(db)
+        r = mc(_load(scenario), draws=draws, seed=seed, end=end, sampling=sampling, plateau=plateau, history=hist)
         _warn(r["warnings"])
         fan = pd.DataFrame(r["fan"])
         for c in ("p05", "p50", "p95"):
@@ -238,7 +265,7 @@ def register(app: typer.Typer) -> None:
         dist = pd.DataFrame([{"peak_year": y, "probability": p} for y, p in r["peak_year_distribution"].items()])
         if save:
             s = _load(scenario)
-            r["run_id"] = _save(db, s, "montecarlo", seed, draws, _mc_summary(r), r)
+            r["run_id"] = _save(db, s, "montecarlo", seed, draws, _mc_summary(r), r, hist)
         emit(fmt, data=r, table=fan,
              title=(f"{r['headline']}; not peaked by {r['years'][-1]}: {r['p_not_peaked']:.1%}; "
                     f"observed to {r['last_observed_year']}"),

@@ -9,6 +9,7 @@ P(peak ≤ 2030) with its sampling error, as every projection output does.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -50,13 +51,24 @@ def _scenario(name: str) -> Scenario:
     return load_scenario(name)
 
 
-@lru_cache(maxsize=8)
-def _inputs(name: str) -> Inputs:
-    return prepare(_scenario(name))
+_INPUTS: dict[tuple[str, str], Inputs] = {}
 
 
-def lever_outlook(scenario: str, settings: Mapping[str, float], draws: int = 300, seed: int = 0) -> dict[str, Any]:
-    """Monte Carlo outlook of a packaged scenario with the sliders set (see the module docstring)."""
+def _inputs(name: str, history: Any = None) -> Inputs:
+    """Prepared inputs per (scenario, observed history), kept for the next slider move."""
+    key = (name, "" if history is None else json.dumps(
+        {k: sorted(v.items()) for k, v in sorted(history.values.items())}, default=str))
+    if key not in _INPUTS:
+        if len(_INPUTS) > 16:
+            _INPUTS.clear()
+        _INPUTS[key] = prepare(_scenario(name), history=history)
+    return _INPUTS[key]
+
+
+def lever_outlook(scenario: str, settings: Mapping[str, float], draws: int = 300, seed: int = 0,
+                  history: Any = None) -> dict[str, Any]:
+    """Monte Carlo outlook of a packaged scenario with the sliders set (see the module docstring);
+    ``history`` (e.g. from the store's observations) replaces the bundled observations."""
     problems = []
     for k, v in settings.items():
         if k not in LEVERS:
@@ -68,7 +80,7 @@ def lever_outlook(scenario: str, settings: Mapping[str, float], draws: int = 300
     if problems:
         raise ValidationError(problems)
     sc = _scenario(scenario)
-    inp = _inputs(scenario)
+    inp = _inputs(scenario, history)
     nom = nominal_factors(sc)
     fac = sample_factors(sc, draws, seed)
     for k, v in settings.items():

@@ -80,10 +80,10 @@ def _draw(u: Uncertain, rng: np.random.Generator, n: int) -> np.ndarray:
 
 def run_montecarlo(
     scenario: Scenario, draws: int = 2000, seed: int = 0, end: int | None = None,
-    inputs: Inputs | None = None, sampling: str = "random",
+    inputs: Inputs | None = None, sampling: str = "random", history: Any = None,
 ) -> tuple[Inputs, Result, dict[str, np.ndarray]]:
     """Sample and simulate; returns the inputs, the (draws, years) result and the factor draws."""
-    inp = inputs if inputs is not None else prepare(scenario, end=end)
+    inp = inputs if inputs is not None else prepare(scenario, end=end, history=history)
     fac = sample_factors(scenario, draws, seed, sampling)
     return inp, simulate(inp, fac), fac
 
@@ -155,9 +155,9 @@ def summarise(scenario: Scenario, inp: Inputs, res: Result, *, draws: int, seed:
 
 
 def montecarlo(scenario: Scenario, draws: int = 2000, seed: int = 0, end: int | None = None,
-               sampling: str = "random", plateau: float = 0.0) -> dict[str, Any]:
+               sampling: str = "random", plateau: float = 0.0, history: Any = None) -> dict[str, Any]:
     """Run and summarise (see :func:`summarise`)."""
-    inp, res, _ = run_montecarlo(scenario, draws, seed, end, sampling=sampling)
+    inp, res, _ = run_montecarlo(scenario, draws, seed, end, sampling=sampling, history=history)
     return summarise(scenario, inp, res, draws=draws, seed=seed, plateau=plateau, sampling=sampling)
 
 

@@ -171,16 +171,18 @@ def evaluate_checks(res: Result, inp: Inputs, checks: list[dict[str, Any]],
     return rows
 
 
-def run_scenario(scenario: Scenario, end: int | None = None) -> dict[str, Any]:
+def run_scenario(scenario: Scenario, end: int | None = None, history: Any = None) -> dict[str, Any]:
     """One deterministic run (every uncertain factor at its nominal value) as a JSON-ready dict.
 
     Keys: ``scenario, chain, years, peak_year, peak_co2_t, peaked, trajectory`` (year → tCO2),
     ``co2_by_sector_t``, ``ghg_by_gas_t`` (tCO2e), ``land_sink_t``, ``primary_energy_tce`` by fuel,
     ``final_energy_tce`` by fuel, ``generation_mwh`` by source, ``curtailment_mwh``,
     ``nonfossil_share``, ``energy_intensity_tce_per_10k_yuan``, ``co2_intensity_t_per_10k_yuan``,
-    ``gdp_yuan``, ``population``, ``targets`` (check rows).
+    ``gdp_yuan``, ``population``, ``targets`` (check rows).  ``history`` (a
+    :class:`~carbonpeak.scenarios.history.History`, e.g. from the store's observations) replaces the
+    bundled observations for the observed years.
     """
-    inp = prepare(scenario, end=end)
+    inp = prepare(scenario, end=end, history=history)
     res = simulate(inp, nominal_factors(scenario), marginal=True)
     return result_dict(scenario, inp, res)
 

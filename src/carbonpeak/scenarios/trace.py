@@ -27,11 +27,12 @@ from carbonpeak.scenarios.runs import peak_stats
 from carbonpeak.scenarios.scenario import Scenario
 
 
-def input_hash(scenario: Scenario, inp: Inputs | None = None) -> str:
-    """SHA-256 of the resolved scenario (parameters, uncertainty, horizon) and the observed history."""
+def input_hash(scenario: Scenario, history: Any = None) -> str:
+    """SHA-256 of the resolved scenario (parameters, uncertainty, horizon) and the observed history
+    (``history``, default: the bundled observations)."""
     from carbonpeak.scenarios.model import _default_history
 
-    hist = _default_history()
+    hist = _default_history() if history is None else history
     doc = {
         "params": {k: {kk: vv for kk, vv in p.to_dict().items() if kk != "defined_in"}
                    for k, p in sorted(scenario.params.items())},
