@@ -51,6 +51,8 @@ WHO: dict[str, str] = {
     "GET /api/projections/scenarios": ANY,
     "POST /api/projections/run": GOV,
     "POST /api/projections/montecarlo": GOV,
+    "GET /api/projections/levers": GOV,
+    "POST /api/projections/levers": GOV,
     "POST /api/monitoring/ingest": f"{PROV} (any file); enterprise (readings of its own meters only)",
     "GET /api/monitoring/units": "scoped: province roles all, city officer its city, enterprise its own, verifier assigned",
     "GET /api/monitoring/alerts": "scoped as GET /api/monitoring/units",
@@ -88,7 +90,12 @@ RETURNS: dict[str, str] = {
     "POST /api/reports/assessment": "202, `{job_id, status}`; the job's result names the files",
     "GET /api/reports/{name}": "the report file (HTML, PDF or JSON)",
     "GET /api/projections/scenarios": "names of the packaged scenarios",
-    "POST /api/projections/run": "one deterministic run: trajectory, peak year and value, indicators",
+    "POST /api/projections/run": "one deterministic run (`kind` says: one path at nominal values): trajectory, "
+                                 "peak (`peak_text`, `already_peaked`), observed years, warnings, indicators",
+    "GET /api/projections/levers": "the lever page's sliders: lever, labels, min, max, step, default",
+    "POST /api/projections/levers": "Monte Carlo outlook with the sliders set: `headline`, P(peak ≤ 2030) with "
+                                    "`p_peak_before_2030_se` and Wilson `p_peak_before_2030_interval`, peak-year "
+                                    "quantiles, `fan`, one `path`",
     "POST /api/projections/montecarlo": "202, `{job_id, status}`; the job's result has P(peak before 2030), fan",
     "POST /api/monitoring/ingest": "202, `{job_id, status}`; the job's result lists each file's batch",
     "GET /api/monitoring/units": "registered units in scope",

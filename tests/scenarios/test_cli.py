@@ -103,3 +103,51 @@ def test_kaya_of_projection_decomposes(tmp_path, capsys):
     d = _json(capsys, ["decompose", str(out), "--from", "2020", "--to", "2030", "--format", "json"])
     assert d["unit"] == "MtCO2"
     assert d["total"] == pytest.approx((run["trajectory"]["2030"] - run["trajectory"]["2020"]) / 1e6, rel=1e-9)
+
+
+def test_run_is_labelled_one_path_and_montecarlo_leads_with_p(capsys):
+    r = _json(capsys, ["scenario", "run", "plan", "--format", "json"])
+    assert r["kind"].startswith("deterministic: one path")
+    assert r["last_observed_year"] >= 2023
+    m = _json(capsys, ["scenario", "montecarlo", "plan", "--draws", "200", "--format", "json"])
+    assert m["headline"].startswith("plan: median peak year")
+    assert "±" in m["headline"]
+    lo, hi = m["p_peak_before_2030_interval"]
+    assert lo <= m["p_peak_before_2030"] <= hi
+
+
+def test_diff_breakdown_balance(capsys):
+    d = _json(capsys, ["scenario", "diff", "baseline", "plan", "--format", "json"])
+    names = {r["parameter"] for r in d["differences"]}
+    assert "power.solar.capacity" in names
+    assert "macro.gdp" not in names
+    b = _json(capsys, ["scenario", "breakdown", "baseline", "plan", "--format", "json"])
+    g = b["co2_2030_t"]
+    assert g["gap"] == pytest.approx(sum(r["co2_2030_t"] for r in b["levers"]) + g["interaction"])
+    assert g["gap"] < 0
+    assert "one-at-a-time" in b["method"]
+    bal = _json(capsys, ["scenario", "balance", "plan", "--year", "2030", "--format", "json"])
+    rows = bal["rows"]
+    supply = {r["fuel"]: r["mtce"] for r in rows if r["section"] == "supply"}
+    assert supply["all"] == pytest.approx(sum(v for k, v in supply.items() if k != "all"))
+    assert any(r["item"] == "input: chp_heat_coal" for r in rows)
+
+
+def test_runs_stored_listed_compared(tmp_path, capsys):
+    db = str(tmp_path / "runs.duckdb")
+    a = _json(capsys, ["scenario", "montecarlo", "plan", "--draws", "100", "--seed", "1", "--save", "--db", db,
+                       "--format", "json"])
+    again = _json(capsys, ["scenario", "montecarlo", "plan", "--draws", "100", "--seed", "1", "--save", "--db", db,
+                           "--format", "json"])
+    assert again["run_id"] == a["run_id"]
+    b = _json(capsys, ["scenario", "montecarlo", "plan", "--draws", "100", "--seed", "2", "--save", "--db", db,
+                       "--format", "json"])
+    listed = _json(capsys, ["scenario", "runs", "list", "--db", db, "--format", "json"])
+    assert {r["run_id"] for r in listed} == {a["run_id"], b["run_id"]}
+    assert all(r["tool_version"] and len(r["input_hash"]) == 64 for r in listed)
+    shown = _json(capsys, ["scenario", "runs", "show", a["run_id"], "--db", db, "--format", "json"])
+    assert shown["seed"] == 1
+    assert shown["summary"]["p_peak_before_2030"] == a["p_peak_before_2030"]
+    cmp_ = _json(capsys, ["scenario", "runs", "compare", a["run_id"], b["run_id"], "--db", db, "--format", "json"])
+    assert cmp_["same_inputs"] is True
+    assert [r["seed"] for r in cmp_["runs"]] == [1, 2]

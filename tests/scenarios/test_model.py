@@ -135,7 +135,7 @@ def test_interp_anchors_flat_outside():
 
 def test_sector_sum_and_power_balance(plan_inputs):
     res = simulate(plan_inputs)
-    total = sum(res.co2_t[s] for s in (*END_USE, "power"))
+    total = sum(res.co2_t[s] for s in (*END_USE, "power", "heat_chp"))
     assert np.allclose(total, res.total_co2_t)
     gen = sum(res.generation_mwh.values())
     assert (gen > 0).all()

@@ -99,6 +99,12 @@ class MonteCarloIn(ScenarioIn):
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
 
+class LeversIn(ScenarioIn):
+    settings: dict[str, float] = Field(default_factory=dict, max_length=32)
+    draws: int = Field(default=300, ge=10, le=2000)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
 class ReportIn(BaseModel):
     year: int | None = Field(default=None, ge=2000, le=2100)
     lang: str = Field(default="zh", pattern="^(zh|en)$")
@@ -537,29 +543,57 @@ def create_app(
 
         return available_scenarios()
 
+    def _observed(request: Request) -> Any:
+        """Observed years from the store's observations (else the bundled ones)."""
+        from carbonpeak.api.services import observations_source
+        from carbonpeak.scenarios.history import load_history
+
+        h = load_history(observations_source(_state(request).store))
+        return h if h.last_year is not None else None
+
     @app.post("/api/projections/run", tags=["projections"])
-    def projection_run(body: ScenarioIn, p: PrincipalDep) -> Any:
-        """One deterministic run of a packaged scenario (peak year and value, trajectory, ...)."""
+    def projection_run(body: ScenarioIn, p: PrincipalDep, request: Request) -> Any:
+        """One deterministic run of a packaged scenario, labelled as one path (peak, trajectory, ...)."""
         _government(p)
         from carbonpeak.scenarios.runs import run_scenario
         from carbonpeak.scenarios.scenario import load_scenario
 
         return json.loads(
-            to_json(run_scenario(load_scenario(_packaged_scenario(body.scenario))), indent=None)
+            to_json(run_scenario(load_scenario(_packaged_scenario(body.scenario)), history=_observed(request)),
+                    indent=None)
         )
+
+    @app.get("/api/projections/levers", tags=["projections"])
+    def projection_levers(p: PrincipalDep, scenario: str = "plan") -> list[dict[str, Any]]:
+        """The sliders of the lever page (range, step, the scenario's nominal value)."""
+        _government(p)
+        from carbonpeak.scenarios.levers import lever_table
+
+        return lever_table(_packaged_scenario(scenario))
+
+    @app.post("/api/projections/levers", tags=["projections"])
+    def projection_levers_run(body: LeversIn, p: PrincipalDep, request: Request) -> Any:
+        """Monte Carlo outlook with the sliders set: median, interval, P(peak ≤ 2030) ± its error, fan."""
+        _government(p)
+        from carbonpeak.scenarios.levers import lever_outlook
+
+        out = lever_outlook(_packaged_scenario(body.scenario), body.settings, body.draws, body.seed,
+                            history=_observed(request))
+        return json.loads(to_json(out, indent=None))
 
     @app.post("/api/projections/montecarlo", tags=["projections"], status_code=202)
     def projection_mc(body: MonteCarloIn, p: PrincipalDep, request: Request) -> dict[str, Any]:
         """Monte Carlo of a packaged scenario as a background job (P(peak before 2030), fan, ...)."""
         _government(p)
         name = _packaged_scenario(body.scenario)
+        hist = _observed(request)
 
         def run(progress: Any) -> Any:
             from carbonpeak.scenarios.montecarlo import run_montecarlo, summarise
             from carbonpeak.scenarios.scenario import load_scenario
 
             sc = load_scenario(name)
-            inp, res, _ = run_montecarlo(sc, body.draws, body.seed)
+            inp, res, _ = run_montecarlo(sc, body.draws, body.seed, history=hist)
             progress(0.8)
             return json.loads(to_json(summarise(sc, inp, res, draws=body.draws, seed=body.seed), indent=None))
 

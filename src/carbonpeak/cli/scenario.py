@@ -98,6 +98,67 @@ def _scale_to(meta: dict[str, Any], factors: list[str]) -> float:
     return float(q.to(value_unit).magnitude)
 
 
+def _warn(warnings: list[str]) -> None:
+    for w in warnings:
+        typer.echo(f"warning: {w}", err=True)
+
+
+def _det_summary(r: dict[str, Any]) -> dict[str, Any]:
+    return {"peak_year": r["peak_year"], "peak_co2_t": r["peak_co2_t"], "peak_text": r["peak_text"],
+            "co2_2030_t": r["trajectory"].get(2030), "warnings": r["warnings"]}
+
+
+def _mc_summary(r: dict[str, Any]) -> dict[str, Any]:
+    return {"headline": r["headline"], "p_peak_before_2030": r["p_peak_before_2030"],
+            "p_peak_before_2030_se": r["p_peak_before_2030_se"],
+            "p_peak_before_2030_interval": r["p_peak_before_2030_interval"],
+            "peak_year_quantiles": r["peak_year_quantiles"], "peak_co2_quantiles_t": r["peak_co2_quantiles_t"],
+            "co2_2030_quantiles_t": r["co2_2030_quantiles_t"]}
+
+
+def _store(db: Path | None) -> Any:
+    from carbonpeak.config import get_settings
+    from carbonpeak.store import Store
+
+    return Store(db if db is not None else get_settings().db_path)
+
+
+def _history(db: Path | None) -> Any:
+    """The observed history from the store's observations when the store has them, else ``None``
+    (the bundled demo observations)."""
+    from carbonpeak.config import get_settings
+
+    path = db if db is not None else get_settings().db_path
+    if str(path) != ":memory:" and not Path(path).exists():
+        return None
+    try:
+        from carbonpeak.scenarios.history import load_history
+        from carbonpeak.store import Store
+
+        with Store(path, read_only=True) as store:
+            df = store.current("observations", ["indicator", "region", "year"])
+    except Exception as exc:  # no observations table, store busy: the bundled observations apply
+        typer.echo(f"note: observed years from the bundled observations ({exc.__class__.__name__})", err=True)
+        return None
+    if df.empty:
+        return None
+    h = load_history(df)
+    return h if h.last_year is not None else None
+
+
+def _save(db: Path | None, s: Any, kind: str, seed: int | None, draws: int | None,
+          summary: dict[str, Any], payload: dict[str, Any], history: Any = None) -> str:
+    from carbonpeak import __version__
+    from carbonpeak.scenarios.trace import input_hash
+    from carbonpeak.store.runs import save_run
+
+    with _store(db) as store:
+        rid, created = save_run(store, scenario=s.name, kind=kind, tool_version=__version__,
+                                input_hash=input_hash(s, history), seed=seed, draws=draws, summary=summary, payload=payload)
+    typer.echo(f"{'stored' if created else 'already stored'}: run {rid}", err=True)
+    return rid
+
+
 def register(app: typer.Typer) -> None:
     sc = typer.Typer(help="Peak projection: scenarios, Monte Carlo, Sobol sensitivity, IAMC exchange.",
                      no_args_is_help=True)
@@ -132,22 +193,30 @@ def register(app: typer.Typer) -> None:
     @sc.command("run")
     def run(scenario: str = typer.Argument(..., help="Scenario name or YAML file."),
             end: int = typer.Option(None, "--end", help="Last year (default: the scenario's horizon)."),
+            save: bool = typer.Option(False, "--save", help="Keep the run in the store (scenario runs list)."),
+            db: Path = typer.Option(None, "--db", help="DuckDB file: its observations (if any) give the observed "
+                                                       "years; --save stores the run there (default: settings db_path)."),
             fmt: Format = FormatOption) -> None:
-        """Deterministic run: trajectory, peak year and value, indicators and the plan targets."""
+        """Deterministic run: ONE path at nominal values (use montecarlo for the median and P)."""
         from carbonpeak.scenarios.runs import run_scenario
 
         s = _load(scenario)
-        r = run_scenario(s, end=end)
-        status = "peaked" if r["peaked"] else "not peaked within the horizon"
+        hist = _history(db)
+        r = run_scenario(s, end=end, history=hist)
+        _warn(r["warnings"])
+        if save:
+            r["run_id"] = _save(db, s, "deterministic", None, None, _det_summary(r), r, hist)
         emit(fmt, data=r, table=_run_table(r),
-             title=f"{r['scenario']}: peak {r['peak_year']} at {r['peak_co2_t'] / 1e6:,.1f} Mt CO2 ({status})",
-             extra_tables=[("Plan targets", _targets_table(r["targets"]))])
+             title=(f"{r['scenario']} — one deterministic path (nominal values; observed to "
+                    f"{r['last_observed_year']}): {r['peak_text']} at {r['peak_co2_t'] / 1e6:,.1f} Mt CO2. "
+                    f"For the median, interval and P(peak ≤ 2030) run: carbonpeak scenario montecarlo {scenario}"),
+             extra_tables=[("Plan targets (this path)", _targets_table(r["targets"]))])
 
     @sc.command("compare")
     def compare(scenarios: list[str] = typer.Argument(..., help="Two or more scenario names or files."),
                 end: int = typer.Option(None, "--end", help="Last year (default: each scenario's horizon)."),
                 fmt: Format = FormatOption) -> None:
-        """CO2 trajectories and peaks of several scenarios side by side."""
+        """CO2 trajectories and peaks of several scenarios side by side (deterministic paths)."""
         from carbonpeak.scenarios.runs import run_scenario
 
         runs = [run_scenario(_load(x), end=end) for x in scenarios]
@@ -164,7 +233,9 @@ def register(app: typer.Typer) -> None:
                                                                  "peak_before_2030", "trajectory",
                                                                  "nonfossil_share", "targets")}
                               for r in runs}}
-        emit(fmt, data=data, table=table, title="CO2, Mt", extra_tables=[("Peaks", summary)])
+        emit(fmt, data=data, table=table,
+             title="CO2, Mt — one deterministic path per scenario (montecarlo gives medians and P)",
+             extra_tables=[("Peaks (deterministic paths)", summary)])
 
     @sc.command("montecarlo")
     def montecarlo(scenario: str = typer.Argument(..., help="Scenario name or YAML file."),
@@ -174,22 +245,30 @@ def register(app: typer.Typer) -> None:
                    sampling: str = typer.Option("random", "--sampling", help="random | lhs (Latin hypercube)"),
                    plateau: float = typer.Option(0.0, "--plateau", min=0.0,
                                                  help="Peak tolerance ε: peaked in y if later years ≤ E_y·(1+ε)."),
+                   save: bool = typer.Option(False, "--save", help="Keep the run in the store (scenario runs list)."),
+                   db: Path = typer.Option(None, "--db", help="DuckDB file: its observations (if any) give the "
+                                                              "observed years; --save stores the run there."),
                    fmt: Format = FormatOption) -> None:
-        """Peak-year distribution, P(peak before 2030), P(each target met) and the fan chart data."""
+        """Median peak and interval, P(peak ≤ 2030) with its sampling error, P(each target met), fan data."""
         from carbonpeak.scenarios.montecarlo import SAMPLINGS
         from carbonpeak.scenarios.montecarlo import montecarlo as mc
 
         if sampling not in SAMPLINGS:
             raise typer.BadParameter(f"--sampling must be one of {', '.join(SAMPLINGS)}")
-        r = mc(_load(scenario), draws=draws, seed=seed, end=end, sampling=sampling, plateau=plateau)
+        hist = _history(db)
+        r = mc(_load(scenario), draws=draws, seed=seed, end=end, sampling=sampling, plateau=plateau, history=hist)
+        _warn(r["warnings"])
         fan = pd.DataFrame(r["fan"])
         for c in ("p05", "p50", "p95"):
             fan[c] = fan[c] / 1e6
         fan = fan.rename(columns={"p05": "p05_mt", "p50": "p50_mt", "p95": "p95_mt"})
         dist = pd.DataFrame([{"peak_year": y, "probability": p} for y, p in r["peak_year_distribution"].items()])
+        if save:
+            s = _load(scenario)
+            r["run_id"] = _save(db, s, "montecarlo", seed, draws, _mc_summary(r), r, hist)
         emit(fmt, data=r, table=fan,
-             title=(f"{r['scenario']}: P(peak ≤ 2030) = {r['p_peak_before_2030']:.1%}, not peaked by "
-                    f"{r['years'][-1]}: {r['p_not_peaked']:.1%} ({draws} draws, seed {seed})"),
+             title=(f"{r['headline']}; not peaked by {r['years'][-1]}: {r['p_not_peaked']:.1%}; "
+                    f"observed to {r['last_observed_year']}"),
              extra_tables=[("Peak year", dist), ("Plan targets", _targets_table(r["targets"]))])
 
     @sc.command("sobol")
@@ -206,6 +285,117 @@ def register(app: typer.Typer) -> None:
         r = sobol(_load(scenario), n=n, seed=seed, output=output)
         emit(fmt, data=r, table=pd.DataFrame(r["levers"]).drop(columns=["meaning"]),
              title=f"Sobol indices of {output} ({r['runs']} runs)")
+
+    @sc.command("diff")
+    def diff(a: str = typer.Argument(..., help="First scenario (name or YAML file)."),
+             b: str = typer.Argument(..., help="Second scenario."),
+             fmt: Format = FormatOption) -> None:
+        """Every parameter (and uncertain factor) that differs between two scenarios, with where it is set."""
+        from carbonpeak.scenarios.trace import param_diff
+
+        sa, sb = _load(a), _load(b)
+        rows = param_diff(sa, sb)
+        emit(fmt, data={"from": sa.name, "to": sb.name, "differences": rows},
+             table=pd.DataFrame([{k: v for k, v in r.items() if not k.startswith(("defined_in_", "status_"))}
+                                 for r in rows]),
+             title=f"{len(rows)} differences: {sa.name} → {sb.name}")
+
+    @sc.command("breakdown")
+    def breakdown(a: str = typer.Argument(..., help="Reference scenario (e.g. baseline)."),
+                  b: str = typer.Argument(..., help="Scenario to explain (e.g. plan)."),
+                  year: int = typer.Option(2030, "--year", help="Year of the CO2 gap."),
+                  fmt: Format = FormatOption) -> None:
+        """The gap between two scenarios in YEAR's CO2 and in the peak value, by lever (one-at-a-time)."""
+        from carbonpeak.scenarios.trace import lever_breakdown
+
+        r = lever_breakdown(_load(a), _load(b), year)
+        df = pd.DataFrame(r["levers"])
+        for c in df.columns:
+            if c.endswith("_t"):
+                df[c] = df[c] / 1e6
+        df = df.rename(columns={c: c[:-2] + "_mt" for c in df.columns if c.endswith("_t")})
+        g, p = r[f"co2_{year}_t"], r["peak_co2_t"]
+        emit(fmt, data=r, table=df,
+             title=(f"{r['from']} → {r['to']}: {year} CO2 gap {g['gap'] / 1e6:,.1f} Mt "
+                    f"(interaction {g['interaction'] / 1e6:,.1f}); peak gap {p['gap'] / 1e6:,.1f} Mt "
+                    f"(interaction {p['interaction'] / 1e6:,.1f}); {r['method']}"))
+
+    @sc.command("balance")
+    def balance(scenario: str = typer.Argument(..., help="Scenario name or YAML file."),
+                year: int = typer.Option(2030, "--year", help="Year of the balance."),
+                fmt: Format = FormatOption) -> None:
+        """Energy balance of one year: supply, transformation (power, CHP) and final use by fuel."""
+        from carbonpeak.scenarios.model import nominal_factors, prepare, simulate
+        from carbonpeak.scenarios.trace import energy_balance
+
+        s = _load(scenario)
+        inp = prepare(s)
+        res = simulate(inp, nominal_factors(s))
+        try:
+            rows = energy_balance(inp, res, year)
+        except KeyError:
+            raise typer.BadParameter(f"--year must lie in {int(inp.years[0])}-{int(inp.years[-1])}") from None
+        kind = "observed year" if year <= inp.last_observed else "projection, nominal path"
+        emit(fmt, data={"scenario": s.name, "year": year, "kind": kind, "rows": rows}, table=pd.DataFrame(rows),
+             title=f"Energy balance {s.name} {year} ({kind}), Mtce / TWh")
+
+    runs_app = typer.Typer(help="Stored runs: list, show, compare.", no_args_is_help=True)
+    sc.add_typer(runs_app, name="runs")
+
+    @runs_app.command("list")
+    def runs_list(scenario: str = typer.Option(None, "--scenario", help="Only this scenario."),
+                  db: Path = typer.Option(None, "--db", help="DuckDB file (default: settings db_path)."),
+                  fmt: Format = FormatOption) -> None:
+        """Stored runs, newest first, with tool version, input hash and seed."""
+        from carbonpeak.store.runs import list_runs
+
+        with _store(db) as store:
+            df = list_runs(store, scenario)
+        df["created_at"] = df["created_at"].astype(str)
+        emit(fmt, data=df.to_dict(orient="records"), table=df.drop(columns=["summary"]), title="Stored runs")
+
+    @runs_app.command("show")
+    def runs_show(run_id: str = typer.Argument(...),
+                  db: Path = typer.Option(None, "--db", help="DuckDB file (default: settings db_path)."),
+                  fmt: Format = FormatOption) -> None:
+        """One stored run: what was run (version, input hash, seed, draws) and its summary."""
+        from carbonpeak.store.runs import get_run
+
+        with _store(db) as store:
+            try:
+                r = get_run(store, run_id)
+            except KeyError:
+                raise CatalogError(f"no stored run '{run_id}' (see: carbonpeak scenario runs list)") from None
+        meta = {k: v for k, v in r.items() if k not in ("payload", "summary")}
+        emit(fmt, data=r, table=pd.DataFrame([{"field": k, "value": str(v)} for k, v in
+                                              {**meta, **r["summary"]}.items()]), title=f"Run {run_id}")
+
+    @runs_app.command("compare")
+    def runs_compare(run_ids: list[str] = typer.Argument(..., help="Two or more run ids."),
+                     db: Path = typer.Option(None, "--db", help="DuckDB file (default: settings db_path)."),
+                     fmt: Format = FormatOption) -> None:
+        """Stored runs side by side: inputs (version, hash, seed) and their headline figures."""
+        from carbonpeak.store.runs import get_run
+
+        rows = []
+        with _store(db) as store:
+            for rid in run_ids:
+                try:
+                    r = get_run(store, rid)
+                except KeyError:
+                    raise CatalogError(f"no stored run '{rid}'") from None
+                sm = r["summary"]
+                rows.append({"run_id": rid, "scenario": r["scenario"], "kind": r["kind"],
+                             "tool_version": r["tool_version"], "input_hash": r["input_hash"][:12],
+                             "seed": r["seed"], "draws": r["draws"],
+                             "p_peak_le_2030": sm.get("p_peak_before_2030"),
+                             "p_se": sm.get("p_peak_before_2030_se"),
+                             "peak_year": (sm.get("peak_year_quantiles") or {}).get("p50", sm.get("peak_year")),
+                             "co2_2030_mt": ((sm.get("co2_2030_quantiles_t") or {}).get("p50", sm.get("co2_2030_t"))
+                                             or 0) / 1e6})
+        same = len({r["input_hash"] for r in rows}) == 1
+        emit(fmt, data={"runs": rows, "same_inputs": same}, table=pd.DataFrame(rows),
+             title="Stored runs compared" + (" (same inputs)" if same else " (inputs differ: see scenario diff)"))
 
     @sc.command("factors")
     def factors_cmd(scenario: str = typer.Argument("plan"), fmt: Format = FormatOption) -> None:

@@ -24,6 +24,7 @@ REGION = "CN-GD"
 
 SECTOR_VARIABLES = {
     "power": "Emissions|CO2|Energy Supply|Electricity",
+    "heat_chp": "Emissions|CO2|Energy Supply|Heat",
     "industry.steel": "Emissions|CO2|Industry|Steel",
     "industry.petrochem": "Emissions|CO2|Industry|Petrochemicals",
     "industry.cement": "Emissions|CO2|Industry|Cement",

@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 
 from carbonpeak.scenarios.model import FACTORS, Inputs, Result, nominal_factors, prepare, simulate
-from carbonpeak.scenarios.runs import PEAK_DEADLINE, evaluate_checks, peak_stats, resolve_checks
+from carbonpeak.scenarios.runs import (
+    PEAK_DEADLINE,
+    evaluate_checks,
+    peak_stats,
+    proportion_interval,
+    resolve_checks,
+)
 from carbonpeak.scenarios.scenario import Scenario, Uncertain
 
 QUANTILES = (0.05, 0.5, 0.95)
@@ -74,10 +80,10 @@ def _draw(u: Uncertain, rng: np.random.Generator, n: int) -> np.ndarray:
 
 def run_montecarlo(
     scenario: Scenario, draws: int = 2000, seed: int = 0, end: int | None = None,
-    inputs: Inputs | None = None, sampling: str = "random",
+    inputs: Inputs | None = None, sampling: str = "random", history: Any = None,
 ) -> tuple[Inputs, Result, dict[str, np.ndarray]]:
     """Sample and simulate; returns the inputs, the (draws, years) result and the factor draws."""
-    inp = inputs if inputs is not None else prepare(scenario, end=end)
+    inp = inputs if inputs is not None else prepare(scenario, end=end, history=history)
     fac = sample_factors(scenario, draws, seed, sampling)
     return inp, simulate(inp, fac), fac
 
@@ -87,7 +93,11 @@ def summarise(scenario: Scenario, inp: Inputs, res: Result, *, draws: int, seed:
               ) -> dict[str, Any]:
     """JSON-ready summary of a Monte Carlo run.
 
-    Keys: ``scenario, draws, seed, years, p_peak_before_2030, p_not_peaked`` (max in the last
+    Keys: ``headline`` (median and 90 % range of the peak year and value, P(peak ≤ 2030) with its
+    binomial standard error and Wilson interval), ``p_peak_before_2030_se``,
+    ``p_peak_before_2030_interval``, ``p_already_peaked`` (the maximum is an observed year),
+    ``peak_year_quantiles``, ``peak_co2_quantiles_t``, ``co2_2030_quantiles_t``,
+    ``scenario, draws, seed, years, p_peak_before_2030, p_not_peaked`` (max in the last
     year: censored by the horizon), ``peak_year_distribution`` (year → share of draws; censored
     draws are listed under the last year and counted in ``p_not_peaked``), ``peak_year_median``,
     ``peak_co2_t`` (median over peaked draws), ``fan`` (list of {year, p05, p50, p95} tCO2),
@@ -95,13 +105,32 @@ def summarise(scenario: Scenario, inp: Inputs, res: Result, *, draws: int, seed:
     """
     years = res.years
     total = res.total_co2_t
-    pk = peak_stats(total, years, deadline, plateau)
+    pk = peak_stats(total, years, deadline, plateau, last_observed=res.last_observed)
     yrs, counts = np.unique(pk["peak_year"], return_counts=True)
     dist = {int(y): float(c) / draws for y, c in zip(yrs, counts, strict=True)}
     q = np.quantile(total, QUANTILES, axis=0)
     qn = np.quantile(res.nonfossil_share, QUANTILES, axis=0)
     peaked_vals = pk["peak_value"][pk["peaked"]]
+    pi = proportion_interval(int(pk["before_deadline"].sum()), int(total.shape[0]))
+    py = np.quantile(pk["peak_year"], QUANTILES, method="inverted_cdf")
+    pv = np.quantile(pk["peak_value"], QUANTILES)
+    j30 = int(np.searchsorted(years, deadline)) if deadline in set(years.tolist()) else None
+    headline = (
+        f"{scenario.name}: median peak year {int(py[1])} (90 % of draws {int(py[0])}–{int(py[2])}), "
+        f"peak {pv[1] / 1e6:,.0f} Mt CO2 ({pv[0] / 1e6:,.0f}–{pv[2] / 1e6:,.0f}); "
+        f"P(peak ≤ {deadline}) = {pi['p']:.1%} ± {pi['se']:.1%} (95 % interval {pi['low']:.1%}–{pi['high']:.1%}, "
+        f"{int(total.shape[0])} draws, seed {seed})")
     return {
+        "headline": headline,
+        "p_peak_before_2030_se": pi["se"],
+        "p_peak_before_2030_interval": [pi["low"], pi["high"]],
+        "p_already_peaked": float(pk["already_peaked"].mean()),
+        "last_observed_year": int(res.last_observed),
+        "warnings": list(inp.warnings),
+        "peak_year_quantiles": {"p05": int(py[0]), "p50": int(py[1]), "p95": int(py[2])},
+        "peak_co2_quantiles_t": {"p05": float(pv[0]), "p50": float(pv[1]), "p95": float(pv[2])},
+        "co2_2030_quantiles_t": ({"p05": float(q[0][j30]), "p50": float(q[1][j30]), "p95": float(q[2][j30])}
+                                 if j30 is not None else None),
         "scenario": scenario.name,
         "draws": int(draws),
         "seed": int(seed),
@@ -126,9 +155,9 @@ def summarise(scenario: Scenario, inp: Inputs, res: Result, *, draws: int, seed:
 
 
 def montecarlo(scenario: Scenario, draws: int = 2000, seed: int = 0, end: int | None = None,
-               sampling: str = "random", plateau: float = 0.0) -> dict[str, Any]:
+               sampling: str = "random", plateau: float = 0.0, history: Any = None) -> dict[str, Any]:
     """Run and summarise (see :func:`summarise`)."""
-    inp, res, _ = run_montecarlo(scenario, draws, seed, end, sampling=sampling)
+    inp, res, _ = run_montecarlo(scenario, draws, seed, end, sampling=sampling, history=history)
     return summarise(scenario, inp, res, draws=draws, seed=seed, plateau=plateau, sampling=sampling)
 
 

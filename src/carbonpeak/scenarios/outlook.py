@@ -18,9 +18,12 @@ SOBOL_OUTPUT = "peak_year"
 def peak_outlook(scenario: str = "plan", draws: int = 2000, seed: int = 0) -> dict[str, Any]:
     """Peak outlook of a scenario (packaged name or YAML path).
 
-    Returns ``scenario``, ``peak_year`` and ``peak_co2_t`` (deterministic run at nominal
-    values), ``p_peak_before_2030`` (share of Monte Carlo draws peaking in or before 2030 within
-    the horizon), ``p_not_peaked``, ``peak_year_distribution`` (year → probability),
+    Returns ``scenario``, ``peak_year`` and ``peak_co2_t`` (the Monte Carlo medians; the results
+    lead with them), ``peak_year_range`` ([p05, p95] of the draws), ``p_peak_before_2030`` (share
+    of Monte Carlo draws peaking in or before 2030 within the horizon) with
+    ``p_peak_before_2030_se`` (binomial standard error) and ``p_peak_before_2030_interval``
+    (Wilson 95 %), ``p_already_peaked``, ``headline`` (the sentence to quote), ``deterministic``
+    (the single nominal run, labelled as one path), ``p_not_peaked``, ``peak_year_distribution`` (year → probability),
     ``fan`` (list of {year, p05, p50, p95} in tCO2), ``top_levers`` (list of {lever,
     sobol_total, rank}: the plan levers — the ``*_delivery`` factors — with the largest total
     Sobol index on the peak year, top five), ``top_drivers`` (the same for the non-policy
@@ -37,10 +40,19 @@ def peak_outlook(scenario: str = "plan", draws: int = 2000, seed: int = 0) -> di
     drivers = [lv for lv in si["levers"] if not lv["lever"].endswith("_delivery")]
     return {
         "scenario": sc.name,
-        "peak_year": det["peak_year"],
-        "peak_co2_t": det["peak_co2_t"],
+        "headline": mc["headline"],
+        "peak_year": mc["peak_year_quantiles"]["p50"],
+        "peak_year_range": [mc["peak_year_quantiles"]["p05"], mc["peak_year_quantiles"]["p95"]],
+        "peak_co2_t": mc["peak_co2_quantiles_t"]["p50"],
+        "peak_co2_range_t": [mc["peak_co2_quantiles_t"]["p05"], mc["peak_co2_quantiles_t"]["p95"]],
         "peaked": det["peaked"],
+        "deterministic": {"kind": det["kind"], "peak_year": det["peak_year"], "peak_co2_t": det["peak_co2_t"],
+                          "peak_text": det["peak_text"]},
+        "last_observed_year": mc["last_observed_year"],
+        "p_already_peaked": mc["p_already_peaked"],
         "p_peak_before_2030": mc["p_peak_before_2030"],
+        "p_peak_before_2030_se": mc["p_peak_before_2030_se"],
+        "p_peak_before_2030_interval": mc["p_peak_before_2030_interval"],
         "p_not_peaked": mc["p_not_peaked"],
         "peak_year_distribution": mc["peak_year_distribution"],
         "fan": mc["fan"],

@@ -3,7 +3,9 @@
 Definitions (see ``docs/methods/scenarios.md``):
 
 * **Peak year** = the year of maximum gross CO2 (energy + cement process) over the horizon; a
-  maximum in the last year means "not peaked within the horizon" (``peaked = False``).
+  maximum in the last year means "not peaked within the horizon" (``peaked = False``).  Observed
+  years are data: when the maximum lies in them (every projection year lower), the result says
+  "already peaked in YEAR" (``already_peaked = True``); otherwise the peak is a projection year.
 * **Peak before 2030** follows the plan's wording 2030年前碳达峰 = peak year ≤ 2030 (and peaked).
 """
 
@@ -21,8 +23,9 @@ PEAK_DEADLINE = 2030
 
 
 def peak_stats(total: np.ndarray, years: np.ndarray, deadline: int = PEAK_DEADLINE,
-               plateau: float = 0.0) -> dict[str, np.ndarray]:
-    """Per draw: peak year, peak value, ``peaked`` (peak not in the last year), before-deadline flag.
+               plateau: float = 0.0, last_observed: int | None = None) -> dict[str, np.ndarray]:
+    """Per draw: peak year, peak value, ``peaked`` (peak not in the last year), before-deadline flag,
+    and ``already_peaked`` (the peak is an observed year, ≤ ``last_observed``).
 
     The peak year is the first year y with E_t ≤ E_y · (1 + plateau) for every later t; with
     ``plateau = 0`` that is the year of the maximum (the first one if tied).
@@ -36,12 +39,35 @@ def peak_stats(total: np.ndarray, years: np.ndarray, deadline: int = PEAK_DEADLI
     idx = np.argmax(ok, axis=1)
     peak_year = years[idx]
     peaked = idx < (len(years) - 1)
+    already = peak_year <= (last_observed if last_observed is not None else years[0] - 1)
     return {
         "peak_year": peak_year,
         "peak_value": total[np.arange(total.shape[0]), idx],
         "peaked": peaked,
         "before_deadline": peaked & (peak_year <= deadline),
+        "already_peaked": already,
     }
+
+
+def proportion_interval(k: int, n: int, z: float = 1.959964) -> dict[str, float]:
+    """A Monte Carlo share k/n with its binomial standard error √(p(1−p)/n) and the Wilson (1927)
+    score interval (95 % by default), which stays inside [0, 1] when p is near 0 or 1."""
+    if n <= 0:
+        raise ValueError("n must be positive")
+    p = k / n
+    se = float(np.sqrt(p * (1.0 - p) / n))
+    den = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * np.sqrt(p * (1.0 - p) / n + z * z / (4 * n * n)) / den
+    return {"p": float(p), "se": se, "low": float(max(0.0, centre - half)), "high": float(min(1.0, centre + half)),
+            "n": int(n)}
+
+
+def peak_text(pk_year: int, already: bool, peaked: bool, last_year: int) -> str:
+    """The words of a peak: "already peaked in 2024", "peak 2030", "not peaked by 2035"."""
+    if already:
+        return f"already peaked in {pk_year} (observed)"
+    return f"peak {pk_year}" if peaked else f"not peaked by {last_year}"
 
 
 def indicator(res: Result, inp: Inputs, name: str, year: int) -> np.ndarray:
@@ -145,17 +171,19 @@ def evaluate_checks(res: Result, inp: Inputs, checks: list[dict[str, Any]],
     return rows
 
 
-def run_scenario(scenario: Scenario, end: int | None = None) -> dict[str, Any]:
+def run_scenario(scenario: Scenario, end: int | None = None, history: Any = None) -> dict[str, Any]:
     """One deterministic run (every uncertain factor at its nominal value) as a JSON-ready dict.
 
     Keys: ``scenario, chain, years, peak_year, peak_co2_t, peaked, trajectory`` (year → tCO2),
     ``co2_by_sector_t``, ``ghg_by_gas_t`` (tCO2e), ``land_sink_t``, ``primary_energy_tce`` by fuel,
     ``final_energy_tce`` by fuel, ``generation_mwh`` by source, ``curtailment_mwh``,
     ``nonfossil_share``, ``energy_intensity_tce_per_10k_yuan``, ``co2_intensity_t_per_10k_yuan``,
-    ``gdp_yuan``, ``population``, ``targets`` (check rows).
+    ``gdp_yuan``, ``population``, ``targets`` (check rows).  ``history`` (a
+    :class:`~carbonpeak.scenarios.history.History`, e.g. from the store's observations) replaces the
+    bundled observations for the observed years.
     """
-    inp = prepare(scenario, end=end)
-    res = simulate(inp, nominal_factors(scenario))
+    inp = prepare(scenario, end=end, history=history)
+    res = simulate(inp, nominal_factors(scenario), marginal=True)
     return result_dict(scenario, inp, res)
 
 
@@ -166,7 +194,7 @@ def _series(years: np.ndarray, arr: np.ndarray) -> dict[int, float]:
 def result_dict(scenario: Scenario, inp: Inputs, res: Result) -> dict[str, Any]:
     years = res.years
     total = res.total_co2_t
-    pk = peak_stats(total, years)
+    pk = peak_stats(total, years, last_observed=res.last_observed)
     gas: dict[str, np.ndarray] = {"CO2": total}
     for key, arr in res.nonco2_t.items():
         g = key.split("|")[1]
@@ -174,7 +202,15 @@ def result_dict(scenario: Scenario, inp: Inputs, res: Result) -> dict[str, Any]:
     return {
         "scenario": scenario.name,
         "chain": scenario.chain,
+        "kind": "deterministic: one path, every uncertain factor at its nominal value (see the Monte Carlo "
+                "run for the median, interval and P(peak ≤ 2030))",
         "years": [int(y) for y in years],
+        "last_observed_year": int(res.last_observed),
+        "observed_years": [int(y) for y in years if y <= res.last_observed],
+        "already_peaked": bool(pk["already_peaked"][0]),
+        "peak_text": peak_text(int(pk["peak_year"][0]), bool(pk["already_peaked"][0]), bool(pk["peaked"][0]),
+                               int(years[-1])),
+        "warnings": list(inp.warnings),
         "peak_year": int(pk["peak_year"][0]),
         "peak_co2_t": float(pk["peak_value"][0]),
         "peaked": bool(pk["peaked"][0]),
@@ -192,8 +228,48 @@ def result_dict(scenario: Scenario, inp: Inputs, res: Result) -> dict[str, Any]:
         "co2_intensity_t_per_10k_yuan": _series(years, res.co2_intensity),
         "gdp_yuan": _series(years, res.gdp_yuan),
         "population": _series(years, res.population),
+        "electricity_demand_mwh": _series(years, res.demand_mwh) if res.demand_mwh is not None else {},
+        "chp_heat_coal_tce": _series(years, res.heat_coal_tce) if res.heat_coal_tce is not None else {},
+        "peak_net_load_gw": _series(years, res.peak_net_gw) if res.peak_net_gw is not None else {},
+        "peak_thermal_gw": _series(years, res.peak_thermal_gw) if res.peak_thermal_gw is not None else {},
+        "marginal_co2_t_per_mwh": (_series(years, res.marginal_co2_t_per_mwh)
+                                   if res.marginal_co2_t_per_mwh is not None else {}),
+        "electrification": electrification_check(inp, res),
         "targets": evaluate_checks(res, inp, resolve_checks(scenario), pk),
     }
+
+
+def electrification_check(inp: Inputs, res: Result) -> list[dict[str, Any]]:
+    """Does moving a sector's fossil service to electricity lower CO2 on this grid, year by year?
+
+    One MWh of electricity replaces k·c MWh·tce of fossil service (k = the sector's
+    ``electric_efficiency``, c = 0.1229 tce/MWh calorific): break-even grid intensity
+    b = k · c · EF_fossil (tCO2/MWh), EF_fossil the CO2 per tce of the sector's base-year fossil mix.
+    Electrification lowers CO2 in a year when the grid's marginal CO2 (merit order of the model's own
+    fleet, :func:`simulate` with ``marginal``) is below b.
+    """
+    from carbonpeak.scenarios.model import END_USE, FOSSILS, KWH_TCE_CALORIFIC_PARAM
+
+    mef = res.marginal_co2_t_per_mwh
+    if mef is None:
+        return []
+    c = inp.scalars[KWH_TCE_CALORIFIC_PARAM]  # kgce/kWh = tce/MWh
+    rows = []
+    for s in END_USE:
+        if not np.any(inp.series[f"{s}.electric_share_gain"]):
+            continue
+        fos = {fu: inp.base[f"{s}.{fu}"] for fu in FOSSILS}
+        tot = sum(fos.values())
+        if tot <= 0:
+            continue
+        ef = sum(fos[fu] / tot * inp.scalars[f"fuel.{fu}.ef"] for fu in FOSSILS)
+        b = inp.scalars[f"{s}.electric_efficiency"] * c * ef
+        lowers = {int(y): bool(m < b) for y, m in zip(res.years, mef[0], strict=True) if y > res.last_observed}
+        rows.append({"sector": s, "break_even_t_per_mwh": float(b), "lowers_co2": lowers,
+                     "note": ("lowers CO2 in every projection year" if all(lowers.values()) else
+                              "raises CO2 while the marginal kWh comes from coal" if not any(lowers.values()) else
+                              "lowers CO2 only in some years")})
+    return rows
 
 
 #: Units of the columns of :func:`kaya_table` (the ``.meta.yaml`` sidecar ``carbonpeak decompose`` reads).

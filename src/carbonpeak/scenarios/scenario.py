@@ -113,6 +113,11 @@ class Scenario:
     uncertainty: dict[str, Uncertain] = field(default_factory=dict)
     checks: list[dict[str, Any]] = field(default_factory=list)
     path: str = ""
+    #: Parameters of the root of the chain (the calibration, LEAP's Current Accounts): the observed
+    #: years of every scenario are taken from them, never from an overlay.
+    calibration: dict[str, Param] = field(default_factory=dict)
+    #: Things the user must know (a target-derived value moved because another was edited, ...).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def parent(self) -> str | None:
@@ -296,13 +301,18 @@ def apply_targets(p: Param, targets: Mapping[str, Mapping[str, Any]], params: Ma
     anchors = dict(p.values)
     anchors[year] = v
     t = targets[tid]
+    minus = list(spec.get("minus", []) or []) if isinstance(spec, Mapping) else []
+    status = str(t.get("status", p.status) or p.status)
+    if minus:  # a remainder of a target is derived, whatever the target's own status
+        status = "derived"
     return Param(
         name=p.name,
         unit=p.unit,
         values=dict(sorted(anchors.items())),
         source=p.source if p.source.startswith("target catalog") else
-        f"target catalog '{tid}' ({t.get('section', '')} action {t.get('action', '')}); {p.source}",
-        status=str(t.get("status", p.status) or p.status),
+        f"target catalog '{tid}' ({t.get('section', '')} action {t.get('action', '')})"
+        + (f" minus {', '.join(minus)}" if minus else "") + f"; {p.source}",
+        status=status,
         note=p.note,
         target=p.target,
         defined_in=p.defined_in,
@@ -355,6 +365,20 @@ def load_scenario(
         raise ValidationError(problems)
     tcat = load_target_catalog() if targets is None else targets
     params = {k: apply_targets(v, tcat, params) for k, v in params.items()}
+    warnings = list(parent.warnings) if parent else []
+    if parent is not None:
+        own = set(raw.get("parameters") or {})
+        for k, p in params.items():
+            q = parent.params.get(k)
+            if k in own or q is None or p.values is None or q.values is None or not p.target:
+                continue
+            for y in sorted(set(p.values) & set(q.values)):
+                if abs(p.values[y] - q.values[y]) > 1e-9 * max(1.0, abs(q.values[y])):
+                    edited = [m for m in own if m in str(p.target)]
+                    warnings.append(
+                        f"{k} {y} is derived from target ({p.target}) and moved from {q.values[y]:g} to "
+                        f"{p.values[y]:g} {p.unit} because {', '.join(edited) or 'another parameter'} "
+                        f"was edited in {path.name}")
     checks = [dict(c) for c in (raw.get("targets") or [])] or (list(parent.checks) if parent else [])
     return Scenario(
         name=name,
@@ -366,4 +390,6 @@ def load_scenario(
         uncertainty=unc,
         checks=checks,
         path=file,
+        calibration=dict(parent.calibration) if parent else dict(params),
+        warnings=warnings,
     )

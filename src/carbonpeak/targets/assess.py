@@ -115,7 +115,8 @@ def assess(
                             "change_pct": None if not prev else (s[y] / prev - 1) * 100}
     if outlook:
         headline["peak_outlook"] = {k: outlook.get(k) for k in
-                                    ("scenario", "peak_year", "peak_co2_t", "p_peak_before_2030", "draws", "seed")}
+                                    ("scenario", "peak_year", "peak_co2_t", "p_peak_before_2030", "draws", "seed",
+                                     "p_peak_before_2030_se", "p_peak_before_2030_interval", "peak_year_range")}
     # cities ---------------------------------------------------------------------------------------
     regions = load_regions(tier_overrides)
     cities_section = _cities(indicators, inventory_results, regions, cat, year, base_year, city_target,

@@ -150,6 +150,15 @@ def mount_dashboard(app: FastAPI) -> None:
         page_ = render(request, "city.html", "cities.title", user, city=tiles[code], charts=ctx["charts"])
         return page_
 
+    @app.get("/levers", include_in_schema=False)
+    def levers_page(request: Request) -> Response:
+        user = page(request, ("admin", "province_analyst", "city_officer"))
+        if isinstance(user, Response):
+            return user
+        from carbonpeak.scenarios.levers import lever_table
+
+        return render(request, "levers.html", "levers.title", user, levers=lever_table("plan"))
+
     @app.get("/monitoring", include_in_schema=False)
     def monitoring(request: Request) -> Response:
         user = page(request)
