@@ -21,14 +21,10 @@ import pandas as pd
 import pytest
 from fastapi.params import File
 from fastapi.routing import APIRoute
-from tests.security.ingest_fixtures import (  # fixtures
-    _template_db,  # noqa: F401
-    foreign_rows,
-    login,
-    svc,  # noqa: F401
-    upload_root,  # noqa: F401
-    wait_job,
-)
+from tests.security import ingest_fixtures as fx
+from tests.security.ingest_fixtures import foreign_rows, login, wait_job
+
+_template_db, svc, upload_root = fx._template_db, fx.svc, fx.upload_root  # fixtures
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -129,7 +125,7 @@ def test_hostile_names_read_and_write_nothing_else(svc, upload_root, path, name)
 def test_the_data_of_a_hostile_name_is_stored_under_the_clients_name(svc, name):
     """The file is read (it is the named data), and its name is shown, not used."""
     client, store = svc
-    r, job = _send(client, "/api/monitoring/ingest", name)
+    _, job = _send(client, "/api/monitoring/ingest", name)
     assert job is not None
     assert job["status"] == "done", job
     rows = store.query("SELECT DISTINCT source_file FROM mon_readings WHERE meter_id = 'M1'")
