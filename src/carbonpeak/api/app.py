@@ -29,7 +29,7 @@ from carbonpeak.api.uploads import (
     uploaded,
 )
 from carbonpeak.config import get_settings
-from carbonpeak.errors import CarbonpeakError, ValidationError
+from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
 from carbonpeak.io import TableSpec, read_table, validate_table
 from carbonpeak.io.validate import Column
 from carbonpeak.jsonutil import to_json
@@ -216,13 +216,21 @@ def _packaged_scenario(name: str) -> str:
 _KIND_ORDER = ("units", "meters", "output", "budgets", "reported", "readings")
 
 
-def _columns(path: Path) -> list[str]:
-    """Column names of a saved upload (``path`` is a server-generated name; bound, never spliced)."""
+def _parquet_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (a code constant with one ``read_parquet(?)``) on a saved upload; the path is bound."""
     import duckdb
 
-    if path.suffix.lower() in (".parquet", ".pq"):
+    try:
         with duckdb.connect(":memory:") as con:
-            return [str(r[0]) for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
+            return con.execute(sql, [str(path)]).fetchall()
+    except duckdb.Error as exc:
+        raise ValidationError([Problem(str(path), None, None, f"cannot read the Parquet file: {exc}")]) from None
+
+
+def _columns(path: Path) -> list[str]:
+    """Column names of a saved upload (``path`` is a server-generated name; bound, never spliced)."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return [str(r[0]) for r in _parquet_rows(path, "DESCRIBE SELECT * FROM read_parquet(?)")]
     return [c for c in read_table(path).columns if not str(c).startswith("__")]
 
 
@@ -244,13 +252,8 @@ def _ingest_plan(store: Store, p: Principal, uploads: list[Upload]) -> list[tupl
 
 
 def _meter_ids(path: Path) -> list[str]:
-    import duckdb
-
     if path.suffix.lower() in (".parquet", ".pq"):
-        with duckdb.connect(":memory:") as con:
-            rows = con.execute(
-                "SELECT DISTINCT CAST(meter_id AS VARCHAR) FROM read_parquet(?)", [str(path)]
-            ).fetchall()
+        rows = _parquet_rows(path, "SELECT DISTINCT CAST(meter_id AS VARCHAR) FROM read_parquet(?)")
         return [str(r[0]) for r in rows if r[0] is not None]
     df = read_table(path)
     if "meter_id" not in df.columns:
@@ -338,6 +341,21 @@ def create_app(
     @app.exception_handler(ValueError)
     async def _value(_: Request, exc: ValueError) -> JSONResponse:
         return JSONResponse(status_code=400, content={"error": "bad_request", "message": str(exc)})
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        """A bug: logged with its traceback; the client gets a reference, never the traceback or a path."""
+        import logging
+        import uuid
+
+        ref = uuid.uuid4().hex[:12]
+        logging.getLogger("carbonpeak.api").error(
+            "internal error %s on %s %s", ref, request.method, request.url.path, exc_info=exc
+        )
+        return JSONResponse(
+            status_code=500,
+            content={"error": "internal", "message": f"internal error (reference {ref}); the operator can look it up"},
+        )
 
     # -- health and auth ---------------------------------------------------------------------------
     @app.get("/api/health", tags=["service"])
