@@ -230,18 +230,6 @@ def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             problems += _problems_for(
                 nonempty & (typed < 0), df, c.name, lambda v: f"must not be negative: '{v}'"
             )
-        lo, hi = plausible_range(spec.name, c.name) if c.kind in ("int", "float") else (None, None)
-        if lo is not None or hi is not None:
-            outside = nonempty & typed.notna() & (
-                (typed < lo if lo is not None else False) | (typed > hi if hi is not None else False)
-            )
-            problems += _problems_for(
-                outside,
-                df,
-                c.name,
-                lambda v, a=lo, b=hi: f"outside the plausible range {_num(a)} to {_num(b)}: '{v}' "
-                "(catalog/data/validation/plausible_ranges.yaml)",
-            )
         if c.min_value is not None:
             problems += _problems_for(
                 nonempty & (typed < c.min_value),
@@ -255,6 +243,25 @@ def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
                 df,
                 c.name,
                 lambda v, m=c.max_value: f"must be <= {m}: '{v}'",
+            )
+        lo, hi = plausible_range(spec.name, c.name) if c.kind in ("int", "float") else (None, None)
+        if lo is not None or hi is not None:
+            already = pd.Series(False, index=typed.index)  # the column's own sign/min/max rules came first
+            if c.nonnegative:
+                already |= typed < 0
+            if c.min_value is not None:
+                already |= typed < c.min_value
+            if c.max_value is not None:
+                already |= typed > c.max_value
+            outside = nonempty & typed.notna() & ~already & (
+                (typed < lo if lo is not None else False) | (typed > hi if hi is not None else False)
+            )
+            problems += _problems_for(
+                outside,
+                df,
+                c.name,
+                lambda v, a=lo, b=hi: f"outside the plausible range {_num(a)} to {_num(b)}: '{v}' "
+                "(catalog/data/validation/plausible_ranges.yaml)",
             )
         if c.check is not None:
             bad, msg = c.check(typed)
