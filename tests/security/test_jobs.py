@@ -33,7 +33,7 @@ def _ingest(client, h, body=READINGS, name="mine.csv"):
     return r.json()["job_id"]
 
 
-def test_a_job_left_running_by_a_dead_process_is_failed_at_start_up(tmp_path, _template_db, upload_root):
+def test_a_job_left_running_by_a_dead_process_is_failed_at_start_up(tmp_path, _template_db, upload_root):  # noqa: PT019
     shutil.copy(_template_db, tmp_path / "s.duckdb")
     store = Store(tmp_path / "s.duckdb")
     # what a process killed in the middle of an ingest leaves behind
