@@ -52,6 +52,7 @@ from carbonpeak.store.users import (
 SESSION_COOKIE = "cp_session"
 _INGEST_GATE = threading.Lock()
 
+
 def _not_future(ts: pd.Series) -> tuple[pd.Series, str]:
     """Readings may not lie in the future (beyond the clock allowance of plausible_ranges.yaml)."""
     from carbonpeak.io.validate import clock_allowance_minutes
