@@ -192,3 +192,21 @@ def test_no_store_cell_holds_a_whole_upload(svc):
     # and the version still reads back whole
     v = client.get("/api/submissions/ENT-A/readings/2024-01", headers=h).json()
     assert v["payload"].count('"meter_id"') == 2_000
+
+
+def test_a_parquet_that_inflates_hugely_is_refused(svc, unzip_limit):
+    """A Parquet file's row groups are sized from its footer before anything is decoded."""
+    client, store = svc
+    buf = io.BytesIO()
+    n = 2_000_000  # 16 MB of doubles, a few kB compressed
+    pd.DataFrame({"meter_id": ["M1"] * n, "ts": pd.Timestamp("2025-01-01", tz="UTC"), "value": [0.0] * n}).to_parquet(
+        buf, compression="zstd"
+    )
+    assert len(buf.getvalue()) < 200_000
+    h = login(client, "ent_a")
+    r = client.post("/api/monitoring/ingest", headers=h, files={"files": ("big.parquet", buf.getvalue(), "x")})
+    assert r.status_code == 422, r.text
+    p = r.json()["problems"][0]
+    assert p["file"] == "big.parquet"
+    assert "max_unzipped_bytes" in p["message"]
+    assert store.query("SELECT count(*) n FROM mon_readings WHERE meter_id = 'M1'")["n"][0] == 0

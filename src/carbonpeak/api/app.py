@@ -231,6 +231,9 @@ def _parquet_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
 def _columns(path: Path) -> list[str]:
     """Column names of a saved upload (``path`` is a server-generated name; bound, never spliced)."""
     if path.suffix.lower() in (".parquet", ".pq"):
+        from carbonpeak.io.tables import check_parquet_size
+
+        check_parquet_size(path, str(path))  # before DuckDB decodes anything (renamed for the client)
         return [str(r[0]) for r in _parquet_rows(path, "DESCRIBE SELECT * FROM read_parquet(?)")]
     return [c for c in read_table(path).columns if not str(c).startswith("__")]
 
