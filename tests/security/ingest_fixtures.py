@@ -63,7 +63,17 @@ def svc(tmp_path: Path, _template_db: Path, upload_root: Path):
     _seed_foreign(store)
     with make_client(store) as client:
         yield client, store
+        wait_idle(store)
     store.close()
+
+
+def wait_idle(store: Store, timeout: float = 120) -> None:
+    """Wait until no job is queued or running (so that a test never closes the store under one)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if store.query("SELECT count(*) n FROM jobs WHERE status IN ('queued', 'running')")["n"][0] == 0:
+            return
+        time.sleep(0.05)
 
 
 def wait_job(client: TestClient, headers: dict[str, str], job_id: str, timeout: float = 60) -> dict[str, Any]:
