@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,7 @@ def test_activity_import_is_all_or_nothing(tmp_path_factory, text):
             assert all(pr.file.endswith("act.csv") for pr in problems)
             assert store.query("SELECT count(*) n FROM activity")["n"][0] == 0
             return
+        assert act["amount"].map(math.isfinite).all()  # inf, nan, 1e309 never get through
         r = store.import_frame("activity", act, kind="activity", source=str(p))
         assert store.query("SELECT count(*) n FROM activity")["n"][0] == r.rows == len(act)
         again = store.import_frame("activity", act, kind="activity", source=str(p))
@@ -140,6 +142,8 @@ def test_observation_import_never_crashes(tmp_path_factory, text):
     except ValidationError as exc:
         problems = exc.problems
     assert (df is not None and len(df) >= 1) or problems
+    if df is not None:
+        assert df["value"].map(math.isfinite).all()
 
 
 @pytest.fixture(scope="module")
