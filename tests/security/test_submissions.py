@@ -173,3 +173,22 @@ def test_review_comments_are_bounded_and_clean(svc, comment):
         "/api/monitoring/alerts/any/review", headers=login(client, "analyst"), json={"comment": comment}
     )
     assert r.status_code == 422
+
+
+def test_future_readings_are_refused_by_the_monitoring_ingest_too(svc):
+    from tests.security.ingest_fixtures import wait_job
+
+    client, store = svc
+    h = login(client, "ent_a")
+    future = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    r = client.post(
+        "/api/monitoring/ingest",
+        headers=h,
+        files={"files": ("f.csv", f"meter_id,ts,value\nM1,{future},1\n".encode(), "text/csv")},
+    )
+    rec = wait_job(client, h, r.json()["job_id"])
+    assert rec["status"] == "failed"
+    p = rec["result"]["problems"][0]
+    assert (p["file"], p["row"], p["field"]) == ("f.csv", 2, "ts")
+    assert "future" in p["message"]
+    assert store.query("SELECT count(*) n FROM mon_readings WHERE meter_id = 'M1'")["n"][0] == 0

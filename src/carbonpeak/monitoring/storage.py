@@ -165,38 +165,42 @@ def ingest_readings_parquet(store: Store, path: Path, *, submitter: str = "cli",
 def _apply_readings(store: Store, select_sql: str, params: list[Any], *, source: str, submitter: str,
                     max_problems: int) -> IngestResult:  # fmt: skip
     """Check a staged batch of readings and apply it (``select_sql`` is built from code constants only)."""
-    from carbonpeak.io.validate import plausible_range
+    from carbonpeak.io.validate import clock_allowance_minutes, plausible_range
 
     lo, hi = plausible_range("readings", "value")
+    latest = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=clock_allowance_minutes())
     con = store.con
     con.execute(f"CREATE OR REPLACE TEMP TABLE _mon_stage AS {select_sql}", params)
     try:
         cols = set(con.execute("DESCRIBE _mon_stage").df()["column_name"])
         ts_given = "ts_given" if "ts_given" in cols else "TRUE"
         v_given = "value_given" if "value_given" in cols else "TRUE"
-        checks = [
-            ("meter_id", "meter_id IS NULL OR trim(meter_id) = ''", "must not be empty"),
-            ("ts", f"ts IS NULL AND {ts_given}", "not an ISO 8601 timestamp"),
-            ("ts", f"ts IS NULL AND NOT {ts_given}", "must not be empty"),
-            ("value", "value IS NOT NULL AND NOT isfinite(value)", "not a finite number"),
-            ("value", f"value IS NOT NULL AND isfinite(value) AND (value < {float(lo)!r} OR value > {float(hi)!r})",
-             f"outside the plausible range {lo:g} to {hi:g} (catalog/data/validation/plausible_ranges.yaml)"),
-            ("value", f"value IS NULL AND {v_given}", "not a number"),
-            ("value", f"value IS NULL AND NOT {v_given}", "must not be empty"),
+        # (field, condition, message, bound values): conditions are code constants (ts_given and
+        # v_given are column names or TRUE); every value goes in as a parameter
+        checks: list[tuple[str, str, str, list[Any]]] = [
+            ("meter_id", "meter_id IS NULL OR trim(meter_id) = ''", "must not be empty", []),
+            ("ts", f"ts IS NULL AND {ts_given}", "not an ISO 8601 timestamp", []),
+            ("ts", f"ts IS NULL AND NOT {ts_given}", "must not be empty", []),
+            ("ts", "ts > ?", "lies in the future", [latest]),
+            ("value", "value IS NOT NULL AND NOT isfinite(value)", "not a finite number", []),
+            ("value", "value IS NOT NULL AND isfinite(value) AND (value < ? OR value > ?)",
+             f"outside the plausible range {lo:g} to {hi:g} (catalog/data/validation/plausible_ranges.yaml)",
+             [float(lo), float(hi)]),  # type: ignore[arg-type]
+            ("value", f"value IS NULL AND {v_given}", "not a number", []),
+            ("value", f"value IS NULL AND NOT {v_given}", "must not be empty", []),
             ("meter_id", "meter_id IS NOT NULL AND meter_id NOT IN (SELECT meter_id FROM mon_meters_current)",
-             "unknown meter (import the meters file first)"),
+             "unknown meter (import the meters file first)", []),
         ]
         problems: list[Problem] = []
         total_bad = 0
-        for field, cond, msg in checks:
-            # cond is one of the constant checks above (ts_given/v_given are column names or TRUE)
-            n = con.execute(f"SELECT count(*) FROM _mon_stage WHERE {cond}").fetchone()[0]  # noqa: S608 -- constant condition
+        for field, cond, msg, args in checks:
+            n = con.execute(f"SELECT count(*) FROM _mon_stage WHERE {cond}", args).fetchone()[0]  # noqa: S608 -- constant condition, values bound
             if n:
                 total_bad += n
                 rows = con.execute(
-                    f"SELECT source_file, source_row, CAST(meter_id AS VARCHAR) FROM _mon_stage WHERE {cond} "  # noqa: S608 -- constant condition
+                    f"SELECT source_file, source_row, CAST(meter_id AS VARCHAR) FROM _mon_stage WHERE {cond} "  # noqa: S608 -- constant condition, values bound
                     "ORDER BY source_file, source_row LIMIT ?",
-                    [int(max_problems)],
+                    [*args, int(max_problems)],
                 ).fetchall()
                 problems += [Problem(str(f), int(r), field, f"{msg}" + (f": '{m}'" if field == "meter_id" else "")) for f, r, m in rows]
                 if n > len(rows):
