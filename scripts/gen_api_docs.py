@@ -39,7 +39,10 @@ WHO: dict[str, str] = {
     "GET /api/targets": ANY,
     "POST /api/inventory/compile": f"{GOV} (a city officer only for its own city)",
     "POST /api/activity": PROV,
-    "POST /api/submissions": "admin (any enterprise_id); enterprise (its own)",
+    "POST /api/submissions": (
+        "enterprise (its own: enterprise and city come from the account and the registry; a "
+        "disagreeing `enterprise_id`/`city` is refused 403); admin (names `enterprise_id`)"
+    ),
     "GET /api/submissions": "scoped: province roles all, city officer its city, enterprise its own, verifier assigned",
     "GET /api/submissions/{enterprise_id}/{kind}/{period}": "scoped as GET /api/submissions",
     "POST /api/submissions/{enterprise_id}/{kind}/{period}/versions/{version}/sign-off": (
@@ -153,16 +156,21 @@ one place, `carbonpeak.store.access`; "scoped" below means each role sees only i
 | 401 | `{"error": "auth", "message"}` | no token or cookie, expired or ended session, wrong password |
 | 403 | `{"error": "forbidden", "message"}` | the role or scope does not allow it |
 | 404 | `{"error": "not_found", "message"}` | unknown job, report, scenario, submission, ... |
-| 422 | `{"error": "validation", "message", "problems": [{"file", "row", "field", "message"}]}` | bad input data: every bad cell of every uploaded file, nothing stored; FastAPI's own request-shape errors are also 422 (`{"detail": [...]}`) |
+| 413 | `{"error": "too_large", "message"}` | an uploaded file over `max_upload_bytes`, or a request body over `max_request_bytes` (checked while it streams in; see operations.md) |
+| 422 | `{"error": "validation", "message", "problems": [{"file", "row", "field", "message"}]}` | bad input data: every bad cell of every uploaded file, nothing stored (files are named as you sent them); FastAPI's own request-shape errors are also 422 (`{"detail": [...]}`) |
 | 429 | `{"detail": "too many login attempts; wait a minute"}` | login rate limit |
+| 500 | `{"error": "internal", "message"}` | a bug: the message carries a reference the operator finds in the service log (never a traceback or a server path) |
 
 ## Jobs
 
 Long work (uncertainty of an inventory, a Monte Carlo projection, a report, a monitoring ingest)
 does not run inside the request. The endpoint answers `202 Accepted` with `{"job_id", "status":
 "queued"}`; poll `GET /api/jobs/{job_id}` until `status` is `done` (then `result` holds the
-answer) or `failed` (then `error` says why). Jobs run in the service process, which is also the
-only process that writes the DuckDB file.
+answer) or `failed` (then `error` says why, naming your files as you sent them). Jobs run in the
+service process, which is also the only process that writes the DuckDB file. A job that was
+queued or running when the service stopped is marked `failed` at the next start, with an error
+that says to send the upload again (its `result` lists the files); a batch that was already
+stored is recognised and not counted twice. Submission periods are exact months (`YYYY-MM`).
 
 """
 

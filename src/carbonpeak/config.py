@@ -42,6 +42,23 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="PostgreSQL URL for multi-process deployments (optional)"
     )
+    upload_dir: Path | None = Field(
+        default=None,
+        description="server-owned folder for uploads being processed (default: the system temp folder)",
+    )
+    max_upload_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1, description="largest accepted uploaded file (HTTP 413 beyond it)"
+    )
+    max_request_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1,
+        description="largest accepted request body, checked while it streams in (HTTP 413 beyond it)",
+    )
+    max_unzipped_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1,
+        description="largest total uncompressed size of an .xlsx (zip) input; refuses zip bombs",
+    )
 
 
 def _toml_values() -> dict[str, Any]:

@@ -43,12 +43,47 @@ def seed_users(store: Store, users: dict[str, dict]) -> None:
         )
 
 
+#: The monitoring registry of the test enterprises: unit -> (enterprise, city, meters).
+REGISTRY = {
+    "U-A": ("ENT-A", "GD-GZ", ("M1", "M2")),
+    "U-B": ("ENT-B", "GD-SZ", ("MB1",)),
+}
+
+
+def seed_registry(store: Store, registry: dict = REGISTRY) -> None:
+    """Register units and meters to the test enterprises.
+
+    Written straight to the registry tables: the test enterprise ids (ENT-A) are not unified
+    social credit codes, which the registry importer would (rightly) refuse.
+    """
+    import pandas as pd
+
+    units = pd.DataFrame(
+        [
+            dict(unit_id=u, name=u, uscc=e, industry_code="C30", city=c, kind="industrial",
+                 hub_node=False, registered_level="provincial", synthetic=True)
+            for u, (e, c, _) in registry.items()
+        ]
+    )
+    meters = pd.DataFrame(
+        [
+            dict(meter_id=m, unit_id=u, energy_type="electricity", point="site", kind="interval", unit="kWh",
+                 interval_minutes=15, parent_meter_id="", product="", rollover=None, max_interval_value=None)
+            for u, (_, _, ms) in registry.items()
+            for m in ms
+        ]
+    )
+    store.import_frame("mon_units", units, kind="mon_units", source="test registry")
+    store.import_frame("mon_meters", meters, kind="mon_meters", source="test registry")
+
+
 @pytest.fixture(scope="session")
 def _template_db(tmp_path_factory):
     """The users are created once (argon2 hashing is slow on purpose); each test gets a copy."""
     path = tmp_path_factory.mktemp("template") / "svc.duckdb"
     store = Store(path)
     seed_users(store, USERS)
+    seed_registry(store)
     store.con.execute("CHECKPOINT")
     store.close()
     return path

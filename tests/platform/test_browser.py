@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.platform.conftest import seed_users, serve_in_thread
+from tests.platform.conftest import seed_registry, seed_users, serve_in_thread
 
 from carbonpeak.store import Store
 
@@ -42,6 +42,7 @@ def server(tmp_path_factory):
     db = tmp_path_factory.mktemp("web") / "web.duckdb"
     store = Store(db)
     seed_users(store, ROLES)
+    seed_registry(store)  # ENT-A's meters: an enterprise submits readings of its own meters only
     with serve_in_thread(store) as url:
         yield url
     store.close()

@@ -219,7 +219,11 @@ def test_confirmed_falsification_feeds_credit_record(client):
 def test_missed_deadlines_recorded_once(client):
     c, target, units = client
     h = _h(c, "analyst")
-    good = b"meter_id,ts,value\nM1,2025-03-01T00:00:00+08:00,10\n"
+    meter = c.app.state.cp.store.query(
+        "SELECT m.meter_id FROM mon_meters_current m JOIN mon_units_current u USING (unit_id) WHERE u.uscc = ? LIMIT 1",
+        [target["uscc"]],
+    )["meter_id"][0]
+    good = f"meter_id,ts,value\n{meter},2025-03-01T00:00:00+08:00,10\n".encode()  # a meter of its own
     he = _h(c, "ent")
     assert (
         c.post(

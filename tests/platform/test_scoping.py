@@ -28,7 +28,7 @@ def seeded(platform):
     ha = login(client, "ent_a")
     hb = login(client, "ent_b")
     assert upload(client, ha, "ENT-A", city="GD-GZ").status_code == 201
-    assert upload(client, hb, "ENT-B", city="GD-SZ").status_code == 201
+    assert upload(client, hb, "ENT-B", city="GD-SZ", body=READINGS.replace("M1", "MB1")).status_code == 201
     return client, store
 
 

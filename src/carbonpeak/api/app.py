@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from carbonpeak import __version__
+from carbonpeak.api.inputs import PERIOD_FORMATS, CityCode, EnterpriseId, SafeText, check_period
 from carbonpeak.api.jobs import JobRunner
 from carbonpeak.api.ratelimit import RateLimiter
+from carbonpeak.api.uploads import (
+    BodyLimitMiddleware,
+    Upload,
+    UploadTooLarge,
+    client_names,
+    new_upload_folder,
+    save_uploads,
+    uploaded,
+)
 from carbonpeak.config import get_settings
 from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
 from carbonpeak.io import TableSpec, read_table, validate_table
@@ -42,11 +52,24 @@ from carbonpeak.store.users import (
 SESSION_COOKIE = "cp_session"
 _INGEST_GATE = threading.Lock()
 
+
+def _not_future(ts: pd.Series) -> tuple[pd.Series, str]:
+    """Readings may not lie in the future (beyond the clock allowance of plausible_ranges.yaml)."""
+    from carbonpeak.io.validate import clock_allowance_minutes
+
+    limit = pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=clock_allowance_minutes())
+    return pd.Series(pd.to_datetime(ts, utc=True) > limit, index=ts.index), "lies in the future"
+
+
 #: What an enterprise may upload through the service (a readings or an output file).
 UPLOAD_SPECS: dict[str, TableSpec] = {
     "readings": TableSpec(
         "readings",
-        (Column("meter_id"), Column("ts", "timestamp"), Column("value", "float")),
+        (
+            Column("meter_id"),
+            Column("ts", "timestamp", check=_not_future),
+            Column("value", "float", nonnegative=True),
+        ),
         unique=("meter_id", "ts"),
     ),
     "output": TableSpec(
@@ -77,17 +100,18 @@ class LoginOut(BaseModel):
 class UserIn(BaseModel):
     username: str = Field(min_length=3, max_length=64)
     password: str = Field(min_length=12, max_length=256)
-    role: str
-    city: str | None = None
-    enterprise_id: str | None = None
-    assigned: list[str] = Field(default_factory=list)
+    role: str = Field(max_length=32)
+    city: CityCode | None = None
+    enterprise_id: EnterpriseId | None = None
+    #: each assigned enterprise id is validated on its own (no comma-joined lists)
+    assigned: list[EnterpriseId] = Field(default_factory=list, max_length=1000)
 
 
 class CreditIn(BaseModel):
-    enterprise_id: str = Field(min_length=1, max_length=64)
-    kind: str
-    detail: str = Field(min_length=1, max_length=2000)
-    period: str | None = None
+    enterprise_id: EnterpriseId
+    kind: str = Field(max_length=64)
+    detail: SafeText
+    period: str | None = Field(default=None, pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$")
 
 
 class ScenarioIn(BaseModel):
@@ -112,7 +136,7 @@ class ReportIn(BaseModel):
 
 
 class ReviewIn(BaseModel):
-    comment: str = Field(min_length=1, max_length=2000)
+    comment: SafeText
     outcome: str = Field(default="noted", pattern="^(noted|dismissed|confirmed_falsification)$")
 
 
@@ -120,6 +144,13 @@ class DeadlineIn(BaseModel):
     kind: str = Field(pattern="^(readings|output)$")
     period: str = Field(min_length=1, max_length=32)
     due: date
+
+    @model_validator(mode="after")
+    def _period_format(self) -> DeadlineIn:
+        fmt = PERIOD_FORMATS[self.kind]
+        if not fmt[0].fullmatch(self.period):
+            raise ValueError(f"period must be {fmt[1]}")
+        return self
 
 
 class CompileIn(BaseModel):
@@ -133,12 +164,19 @@ class CompileIn(BaseModel):
 
 class AppState:
     def __init__(
-        self, store: Store, *, session_ttl: timedelta, login_limit: int, login_window: float
+        self,
+        store: Store,
+        *,
+        session_ttl: timedelta,
+        login_limit: int,
+        login_window: float,
+        max_upload_bytes: int | None = None,
     ) -> None:
         self.store = store
         self.jobs = JobRunner(store)
         self.limiter = RateLimiter(login_limit, login_window)
         self.session_ttl = session_ttl
+        self.max_upload_bytes = max_upload_bytes or get_settings().max_upload_bytes
 
 
 def _state(request: Request) -> AppState:
@@ -185,51 +223,62 @@ def _packaged_scenario(name: str) -> str:
 _KIND_ORDER = ("units", "meters", "output", "budgets", "reported", "readings")
 
 
-def _ingest_plan(store: Store, p: Principal, paths: list[Path]) -> list[tuple[Path, str]]:
-    """Detect each file's kind, check the principal may send it, order registry before readings."""
+def _parquet_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (a code constant with one ``read_parquet(?)``) on a saved upload; the path is bound."""
     import duckdb
 
+    try:
+        with duckdb.connect(":memory:") as con:
+            return con.execute(sql, [str(path)]).fetchall()
+    except duckdb.Error as exc:
+        raise ValidationError([Problem(str(path), None, None, f"cannot read the Parquet file: {exc}")]) from None
+
+
+def _columns(path: Path) -> list[str]:
+    """Column names of a saved upload (``path`` is a server-generated name; bound, never spliced)."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        from carbonpeak.io.tables import check_parquet_size
+
+        check_parquet_size(path, str(path))  # before DuckDB decodes anything (renamed for the client)
+        return [str(r[0]) for r in _parquet_rows(path, "DESCRIBE SELECT * FROM read_parquet(?)")]
+    return [c for c in read_table(path).columns if not str(c).startswith("__")]
+
+
+def _ingest_plan(store: Store, p: Principal, uploads: list[Upload]) -> list[tuple[Upload, str]]:
+    """Detect each file's kind, check the principal may send it, order registry before readings."""
     from carbonpeak.monitoring.registry import detect_kind
 
     plan = []
-    for path in paths:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            cols = (
-                duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{path.as_posix()}')")
-                .df()["column_name"]
-                .tolist()
-            )
-        else:
-            cols = [c for c in read_table(path).columns if not str(c).startswith("__")]
-        kind = detect_kind(cols, path.name)
+    for up in uploads:
+        kind = detect_kind(_columns(up.path), up.name)
         if p.role == "enterprise":
             if kind != "readings":
                 raise PermissionDenied(
-                    f"{path.name}: an enterprise may send readings only (registry data come from the province)"
+                    f"{up.name}: an enterprise may send readings only (registry data come from the province)"
                 )
-            _check_own_meters(store, p, path)
-        plan.append((path, kind))
+            _check_own_meters(store, p, up)
+        plan.append((up, kind))
     return sorted(plan, key=lambda pk: _KIND_ORDER.index(pk[1]) if pk[1] in _KIND_ORDER else 99)
 
 
-def _check_own_meters(store: Store, p: Principal, path: Path) -> None:
-    import duckdb
+def _meter_ids(path: Path) -> list[str]:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        rows = _parquet_rows(path, "SELECT DISTINCT CAST(meter_id AS VARCHAR) FROM read_parquet(?)")
+        return [str(r[0]) for r in rows if r[0] is not None]
+    df = read_table(path)
+    if "meter_id" not in df.columns:
+        return []
+    return df["meter_id"].astype(str).str.strip().unique().tolist()
 
-    src = f"read_parquet('{path.as_posix()}')" if path.suffix.lower() in (".parquet", ".pq") else None
-    if src is not None:
-        ids = duckdb.sql(f"SELECT DISTINCT CAST(meter_id AS VARCHAR) AS m FROM {src}").df()["m"].tolist()
-    else:
-        ids = read_table(path)["meter_id"].astype(str).str.strip().unique().tolist()
-    own = set(
-        store.query(
-            "SELECT m.meter_id FROM mon_meters_current m JOIN mon_units_current u USING (unit_id) WHERE u.uscc = ?",
-            [p.enterprise_id],
-        )["meter_id"]
-    )
+
+def _check_own_meters(store: Store, p: Principal, up: Upload) -> None:
+    """Every meter of an enterprise's readings file must be registered to that enterprise."""
+    ids = _meter_ids(up.path)
+    own = DataAccess(store, p).own_meter_ids()
     foreign = sorted(set(ids) - own)
     if foreign:
         raise PermissionDenied(
-            f"{path.name}: meters not registered to your enterprise: {', '.join(foreign[:10])}"
+            f"{up.name}: meters not registered to your enterprise: {', '.join(foreign[:10])}"
         )
 
 
@@ -244,8 +293,13 @@ def create_app(
     session_ttl: timedelta = timedelta(hours=8),
     login_limit: int = 5,
     login_window: float = 60.0,
+    max_upload_bytes: int | None = None,
+    max_request_bytes: int | None = None,
 ) -> FastAPI:
-    """Build the service on ``store`` (a Store or a DuckDB path)."""
+    """Build the service on ``store`` (a Store or a DuckDB path).
+
+    Upload limits default to the settings ``max_upload_bytes``/``max_request_bytes``.
+    """
     st = store if isinstance(store, Store) else Store(store)
 
     @asynccontextmanager
@@ -259,7 +313,19 @@ def create_app(
         version=__version__,
         description="Carbon-peak accounting, assessment, projection and monitoring service.",
     )
-    app.state.cp = AppState(st, session_ttl=session_ttl, login_limit=login_limit, login_window=login_window)
+    app.state.cp = AppState(
+        st,
+        session_ttl=session_ttl,
+        login_limit=login_limit,
+        login_window=login_window,
+        max_upload_bytes=max_upload_bytes,
+    )
+    app.add_middleware(BodyLimitMiddleware, limit=max_request_bytes or get_settings().max_request_bytes)
+    app.state.cp.jobs.recover()  # jobs left running by a previous process are marked failed
+
+    @app.exception_handler(UploadTooLarge)
+    async def _too_large(_: Request, exc: UploadTooLarge) -> JSONResponse:
+        return JSONResponse(status_code=413, content={"error": "too_large", "message": str(exc)})
 
     # -- errors: every carbonpeak error becomes a clear 4xx -----------------------------------------
     @app.exception_handler(ValidationError)
@@ -285,6 +351,21 @@ def create_app(
     @app.exception_handler(ValueError)
     async def _value(_: Request, exc: ValueError) -> JSONResponse:
         return JSONResponse(status_code=400, content={"error": "bad_request", "message": str(exc)})
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        """A bug: logged with its traceback; the client gets a reference, never the traceback or a path."""
+        import logging
+        import uuid
+
+        ref = uuid.uuid4().hex[:12]
+        logging.getLogger("carbonpeak.api").error(
+            "internal error %s on %s %s", ref, request.method, request.url.path, exc_info=exc
+        )
+        return JSONResponse(
+            status_code=500,
+            content={"error": "internal", "message": f"internal error (reference {ref}); the operator can look it up"},
+        )
 
     # -- health and auth ---------------------------------------------------------------------------
     @app.get("/api/health", tags=["service"])
@@ -414,49 +495,42 @@ def create_app(
         _province(p)
         from carbonpeak.model.activity import load_activity
 
-        store = _state(request).store
-        with _uploaded(files) as paths:
-            try:
-                act = load_activity(paths)
-            except ValidationError as exc:  # name the files as the user sent them
-                names_by_path = {str(q): q.name for q in paths}
-                raise ValidationError(
-                    [
-                        Problem(names_by_path.get(x.file, Path(x.file).name), x.row, x.field, x.message)
-                        for x in exc.problems
-                    ]
-                ) from None
-        names = ", ".join(f.filename or "upload" for f in files)
-
-        res = store.import_frame("activity", act, kind="activity", source=names, submitter=p.username)
+        state = _state(request)
+        with uploaded(files, max_bytes=state.max_upload_bytes) as ups:
+            act = load_activity([u.path for u in ups])
+            act["__file__"] = act["__file__"].map({str(u.path): u.name for u in ups})
+        names = ", ".join(u.name for u in ups)
+        res = state.store.import_frame("activity", act, kind="activity", source=names, submitter=p.username)
         return {"batch_id": res.batch_id, "rows": res.rows, "created": res.created}
 
     # -- submissions (enterprise uploads; versioned) ---------------------------------------------------
     @app.post("/api/submissions", tags=["submissions"], status_code=201)
     def submit(
         dal: AccessDep,
-        kind: Annotated[str, Form()],
+        request: Request,
+        kind: Annotated[str, Form(max_length=16)],
         period: Annotated[str, Form(min_length=1, max_length=32)],
         file: Annotated[UploadFile, File()],
-        enterprise_id: Annotated[str | None, Form()] = None,
-        city: Annotated[str | None, Form()] = None,
+        enterprise_id: Annotated[str | None, Form(max_length=64)] = None,
+        city: Annotated[str | None, Form(max_length=16)] = None,
     ) -> dict[str, Any]:
-        """Upload a readings or output file. Row-by-row validation errors come back as 422."""
-        if kind not in UPLOAD_SPECS:
-            raise CarbonpeakError(f"kind must be one of {', '.join(UPLOAD_SPECS)}")
-        ent = enterprise_id or dal.p.enterprise_id
-        if not ent:
-            raise CarbonpeakError("enterprise_id is required")
+        """Upload a readings or output file. Row-by-row validation errors come back as 422.
+
+        The enterprise and city are those of the account (and of the registry), never the form's:
+        ``enterprise_id``/``city`` may be sent, but a value that disagrees is refused (403).
+        """
+        check_period(kind, period)
+        ent, city_ = dal.submission_scope(enterprise_id, city)
         # A sync endpoint: FastAPI runs it in its thread pool, not on the event loop.  One ingest
         # at a time: writes are serialised by the store anyway, and parsing them in parallel
         # would only take the interpreter away from the dashboard's reads.
-        with _INGEST_GATE:
-            with _uploaded([file]) as paths:
-                df = read_table(paths[0])
-            df["__file__"] = paths[0].name
+        with _INGEST_GATE, uploaded([file], max_bytes=_state(request).max_upload_bytes) as ups:
+            df = read_table(ups[0].path)
+            df["__file__"] = ups[0].name
             rows = validate_table(df, UPLOAD_SPECS[kind])
+            dal.check_owned(rows, kind, ent)
             return dal.submit(
-                submission_id=f"{ent}/{kind}/{period}", kind=kind, rows=rows, enterprise_id=ent, city=city
+                submission_id=f"{ent}/{kind}/{period}", kind=kind, rows=rows, enterprise_id=ent, city=city_
             )
 
     @app.get("/api/submissions", tags=["submissions"])
@@ -613,15 +687,15 @@ def create_app(
         Each file is one all-or-nothing, idempotent batch; files are applied registry first.
         """
         import shutil
-        import tempfile
 
         if p.role not in (*PROVINCE_ROLES, "enterprise"):
             raise PermissionDenied("monitoring data are sent by the province or by the enterprise itself")
         state = _state(request)
-        tmp = Path(tempfile.mkdtemp(prefix="cp-ingest-"))
+        tmp = new_upload_folder("cp-ingest-")
         try:
-            paths = _save_uploads(files, tmp)
-            plan = _ingest_plan(state.store, p, paths)
+            ups = save_uploads(files, tmp, max_bytes=state.max_upload_bytes)
+            with client_names(ups, tmp):
+                plan = _ingest_plan(state.store, p, ups)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -631,15 +705,22 @@ def create_app(
 
             try:
                 out = []
-                for i, (path, kind) in enumerate(plan):
-                    out.append(ingest_path(state.store, path, kind=kind, submitter=p.username).to_dict())
-                    out[-1]["file"] = path.name
-                    progress((i + 1) / len(plan))
+                with client_names(ups, tmp):
+                    for i, (up, kind) in enumerate(plan):
+                        res = ingest_path(
+                            state.store, up.path, kind=kind, submitter=p.username, source_name=up.name
+                        )
+                        out.append({**res.to_dict(), "file": up.name})
+                        progress((i + 1) / len(plan))
                 return out
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
 
-        return {"job_id": state.jobs.submit("monitoring.ingest", p.username, run), "status": "queued"}
+        files_ = [u.name for u in ups]
+        return {
+            "job_id": state.jobs.submit("monitoring.ingest", p.username, run, files=files_),
+            "status": "queued",
+        }
 
     @app.get("/api/monitoring/units", tags=["monitoring"])
     def mon_units(dal: AccessDep) -> list[dict[str, Any]]:
@@ -675,8 +756,7 @@ def create_app(
     @app.post("/api/credit/check-deadlines", tags=["credit"])
     def credit_deadlines(body: DeadlineIn, dal: AccessDep) -> dict[str, Any]:
         """Record a missed deadline for each registered enterprise without a submission by the due date."""
-        due = datetime.combine(body.due, time(23, 59, 59), tzinfo=UTC)
-        missed = dal.check_deadlines(kind=body.kind, period=body.period, due=due)
+        missed = dal.check_deadlines(kind=body.kind, period=body.period, due=body.due)
         return {"missed": missed, "count": len(missed)}
 
     @app.get("/api/credit", tags=["credit"])
@@ -717,29 +797,6 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     import json
 
     return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))  # type: ignore[no-any-return]
-
-
-def _save_uploads(files: list[UploadFile], folder: Path) -> list[Path]:
-    """Write uploaded files into ``folder`` under their own names (so errors name them)."""
-    paths = []
-    for i, f in enumerate(files):
-        name = Path(f.filename or f"upload{i}.csv").name
-        if Path(name).suffix.lower() not in (".csv", ".xlsx", ".parquet"):
-            raise ValidationError([Problem(name, None, None, "upload a .csv, .xlsx or .parquet file")])
-        path = folder / f"{i:03d}" / name
-        path.parent.mkdir(parents=True)
-        path.write_bytes(f.file.read())
-        paths.append(path)
-    return paths
-
-
-@contextmanager
-def _uploaded(files: list[UploadFile]) -> Iterator[list[Path]]:
-    """Uploaded files in a temporary folder that is removed afterwards."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as d:
-        yield _save_uploads(files, Path(d))
 
 
 def _compile(store: Store, body: CompileIn, region: str | None, progress: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ run on a worker thread.  The function receives a ``progress(fraction)`` callback
 from __future__ import annotations
 
 import json
-import traceback
+import logging
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +18,16 @@ from carbonpeak.store.duck import Store
 
 JobFn = Callable[[Callable[[float], None]], Any]
 
+#: The job columns :meth:`JobRunner._set` may write (code constants; see the noqa below).
+JOB_COLUMNS = frozenset({"status", "progress", "result", "error", "finished_at"})
+#: The reason given to a job that a stopped process left queued or running.
+INTERRUPTED = (
+    "interrupted: the service stopped while this job was {status}; nothing after the last "
+    "committed batch was stored. Send the upload again (a batch already stored is recognised "
+    "and not counted twice)."
+)
+log = logging.getLogger(__name__)
+
 
 class JobRunner:
     def __init__(self, store: Store, workers: int = 1) -> None:
@@ -25,12 +35,29 @@ class JobRunner:
         self.workers = workers
         self.pool: ThreadPoolExecutor | None = None  # started on first use, again after a shutdown
 
-    def submit(self, kind: str, owner: str, fn: JobFn) -> str:
+    def recover(self) -> list[str]:
+        """Mark the jobs a previous process left ``queued`` or ``running`` as failed, with the reason.
+
+        Called when the service starts (before it takes work), so a client polling such a job
+        learns that it must send its upload again instead of waiting forever.
+        """
+        try:
+            stale = self.store.query("SELECT job_id, status FROM jobs WHERE status IN ('queued', 'running')")
+        except Exception:  # a read-only or unmigrated store has nothing to recover
+            return []
+        for job_id, status in zip(stale["job_id"], stale["status"], strict=True):
+            self._set(job_id, status="failed", error=INTERRUPTED.format(status=status), finished_at=datetime.now(UTC))
+        return list(stale["job_id"])
+
+    def submit(self, kind: str, owner: str, fn: JobFn, *, files: list[str] | None = None) -> str:
+        """Queue ``fn``; ``files`` (the client's names of the uploads it works on) are kept with the job
+        so that an interrupted job can say what to send again."""
         job_id = uuid.uuid4().hex
         with self.store.transaction() as con:
             con.execute(
-                "INSERT INTO jobs (job_id, kind, status, progress, owner, created_at) VALUES (?, ?, 'queued', 0, ?, ?)",
-                [job_id, kind, owner, datetime.now(UTC)],
+                "INSERT INTO jobs (job_id, kind, status, progress, owner, created_at, result) "
+                "VALUES (?, ?, 'queued', 0, ?, ?, ?)",
+                [job_id, kind, owner, datetime.now(UTC), json.dumps({"files": files}) if files else None],
             )
         if self.pool is None:
             self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="carbonpeak-job")
@@ -38,28 +65,45 @@ class JobRunner:
         return job_id
 
     def _set(self, job_id: str, **fields: Any) -> None:
+        if not set(fields) <= JOB_COLUMNS:
+            raise ValueError(f"not a job column: {sorted(set(fields) - JOB_COLUMNS)}")
         cols = ", ".join(f"{k} = ?" for k in fields)
         with self.store.transaction() as con:
-            con.execute(f"UPDATE jobs SET {cols} WHERE job_id = ?", [*fields.values(), job_id])
+            con.execute(f"UPDATE jobs SET {cols} WHERE job_id = ?", [*fields.values(), job_id])  # noqa: S608 -- column names come from the keyword names of code calls (checked against JOB_COLUMNS)
 
     def _run(self, job_id: str, fn: JobFn) -> None:
+        from carbonpeak.errors import CarbonpeakError
+
         self._set(job_id, status="running")
         try:
             result = fn(lambda f: self._set(job_id, progress=float(max(0.0, min(1.0, f)))))
-            self._set(
-                job_id,
-                status="done",
-                progress=1.0,
-                result=json.dumps(result, ensure_ascii=False, default=str),
-                finished_at=datetime.now(UTC),
-            )
-        except Exception as exc:  # a failed job is reported, never lost
+        except CarbonpeakError as exc:  # the user's own error: its message names their file, row, field
+            detail = exc.to_dict() if hasattr(exc, "to_dict") else None
             self._set(
                 job_id,
                 status="failed",
-                error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}",
+                error=str(exc),
+                result=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
                 finished_at=datetime.now(UTC),
             )
+            return
+        except Exception:  # a bug: logged with its traceback here, never shown to the client
+            log.exception("job %s failed", job_id)
+            self._set(
+                job_id,
+                status="failed",
+                error=f"internal error (job {job_id}); the operator can find it in the service log",
+                finished_at=datetime.now(UTC),
+            )
+            return
+        # The work is done (and its data committed): from here on the job is a success, even if
+        # recording the result fails once.
+        done = {"status": "done", "progress": 1.0, "finished_at": datetime.now(UTC)}
+        try:
+            self._set(job_id, **done, result=json.dumps(result, ensure_ascii=False, default=str))
+        except Exception:
+            log.exception("job %s: result could not be recorded", job_id)
+            self._set(job_id, **done, result=json.dumps({"note": "done; the result could not be recorded"}))
 
     def get(self, job_id: str) -> dict[str, Any] | None:
         df = self.store.query(

@@ -7,9 +7,11 @@ from :func:`carbonpeak.io.tables.read_table` and returns a typed copy, or raises
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -18,6 +20,51 @@ from carbonpeak.errors import Problem, ValidationError
 from carbonpeak.io.tables import FILE_COL, ROW_COL
 
 Kind = Literal["str", "int", "float", "year", "timestamp", "bool"]
+
+#: Control characters refused in text cells (tab, line feed and carriage return are allowed:
+#: a quoted CSV cell may hold a multi-line note).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Longest text cell accepted (identifiers, units, notes).
+MAX_TEXT = 2000
+
+
+@lru_cache(maxsize=1)
+def _ranges() -> dict[tuple[str, str], tuple[float | None, float | None]]:
+    from carbonpeak.catalog.loader import load_yaml
+
+    doc = load_yaml("validation/plausible_ranges.yaml")
+    return {
+        (str(r["table"]), str(r["column"])): (
+            None if r.get("min") is None else float(r["min"]),
+            None if r.get("max") is None else float(r["max"]),
+        )
+        for r in doc["ranges"]
+    }
+
+
+def plausible_range(table: str, column: str) -> tuple[float | None, float | None]:
+    """The (min, max) of ``table.column`` in ``catalog/data/validation/plausible_ranges.yaml``."""
+    return _ranges().get((table, column), (None, None))
+
+
+def clock_allowance_minutes() -> float:
+    """How far in the future a reading's timestamp may lie (clock differences)."""
+    from carbonpeak.catalog.loader import load_yaml
+
+    return float(load_yaml("validation/plausible_ranges.yaml")["clock_allowance_minutes"])
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:g}"
+
+
+def _text_problems(typed: pd.Series) -> tuple[pd.Series, Any]:
+    """Mask of text cells with control characters or over :data:`MAX_TEXT` (checked per distinct value)."""
+    uniq = pd.unique(typed.to_numpy(dtype=object))
+    bad = {v for v in uniq if isinstance(v, str) and (len(v) > MAX_TEXT or CONTROL_CHARS.search(v))}
+    if not bad:
+        return pd.Series(False, index=typed.index), ""
+    return typed.isin(list(bad)), bad
 
 
 @dataclass(frozen=True)
@@ -109,19 +156,30 @@ def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             typed = raw.astype(str).str.strip()
             typed = typed.where(~raw.isna(), "")
             empty = typed == ""
+            bad_text, _ = _text_problems(typed)
+            if bad_text.any():
+                problems += _problems_for(
+                    bad_text,
+                    df,
+                    c.name,
+                    f"text must have at most {MAX_TEXT} characters and no control characters",
+                )
         elif c.kind in ("int", "year", "float"):
             if pd.api.types.is_numeric_dtype(raw):
                 typed = raw.astype(float)
                 empty = typed.isna()
                 bad_type = pd.Series(False, index=raw.index)
             else:
-                txt = as_text.replace({"nan": ""})
+                txt = as_text.where(~raw.isna(), "")
                 empty = txt == ""
                 typed = pd.to_numeric(txt.str.replace(",", "", regex=False), errors="coerce")
                 bad_type = typed.isna() & ~empty
-            typed = typed.where(
-                np.isfinite(typed.to_numpy(dtype=float, na_value=np.nan)) | typed.isna(), np.nan
+            finite = np.isfinite(typed.to_numpy(dtype=float, na_value=np.nan))
+            nonfinite = pd.Series(~finite, index=typed.index) & ~empty & ~bad_type
+            problems += _problems_for(
+                nonfinite, df, c.name, lambda v: f"not a finite number: '{v}' (inf and nan are refused)"
             )
+            typed = typed.where(finite | typed.isna(), np.nan)
             problems += _problems_for(
                 bad_type,
                 df,
@@ -185,6 +243,25 @@ def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
                 df,
                 c.name,
                 lambda v, m=c.max_value: f"must be <= {m}: '{v}'",
+            )
+        lo, hi = plausible_range(spec.name, c.name) if c.kind in ("int", "float") else (None, None)
+        if lo is not None or hi is not None:
+            already = pd.Series(False, index=typed.index)  # the column's own sign/min/max rules came first
+            if c.nonnegative:
+                already |= typed < 0
+            if c.min_value is not None:
+                already |= typed < c.min_value
+            if c.max_value is not None:
+                already |= typed > c.max_value
+            outside = nonempty & typed.notna() & ~already & (
+                (typed < lo if lo is not None else False) | (typed > hi if hi is not None else False)
+            )
+            problems += _problems_for(
+                outside,
+                df,
+                c.name,
+                lambda v, a=lo, b=hi: f"outside the plausible range {_num(a)} to {_num(b)}: '{v}' "
+                "(catalog/data/validation/plausible_ranges.yaml)",
             )
         if c.check is not None:
             bad, msg = c.check(typed)

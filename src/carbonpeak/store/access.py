@@ -19,12 +19,14 @@ verifier           enterprises assigned to it               sign-off, alert revi
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
+from carbonpeak.errors import CarbonpeakError
 from carbonpeak.store import audit
 from carbonpeak.store.duck import Store, frame_digest
 from carbonpeak.store.users import PermissionDenied, Principal
@@ -32,6 +34,10 @@ from carbonpeak.store.users import PermissionDenied, Principal
 PROVINCE_ROLES = ("admin", "province_analyst")
 CREDIT_KINDS = ("missed_deadline", "confirmed_falsification", "repeated_limit_breach")
 REVIEW_OUTCOMES = ("noted", "dismissed", "confirmed_falsification")
+#: ``submissions.payload`` of a version whose rows are in ``submission_rows`` (one per row).
+ROWS_POINTER = "submission_rows"
+#: Reporting deadlines are days of the province's calendar (China Standard Time, UTC+8).
+DEADLINE_TZ = "Asia/Shanghai"
 
 
 def allowed(p: Principal, *, city: str | None, enterprise_id: str | None) -> bool:
@@ -77,6 +83,87 @@ class DataAccess:
         self.store = store
         self.p = principal
 
+    # -- scope from the principal (issue 9): never from the form -----------------------------
+    def enterprise_units(self, enterprise_id: str) -> pd.DataFrame:
+        """The registered units (unit_id, city) of ``enterprise_id`` (its unified social credit code)."""
+        try:
+            return self.store.query(
+                "SELECT unit_id, city FROM mon_units_current WHERE uscc = ? ORDER BY unit_id", [enterprise_id]
+            )
+        except Exception:  # monitoring tables absent
+            return pd.DataFrame({"unit_id": [], "city": []})
+
+    def own_meter_ids(self, enterprise_id: str | None = None) -> set[str]:
+        """Meters registered (through their unit) to ``enterprise_id`` (default: the principal's)."""
+        ent = enterprise_id or self.p.enterprise_id
+        if not ent:
+            return set()
+        try:
+            df = self.store.query(
+                "SELECT m.meter_id FROM mon_meters_current m JOIN mon_units_current u USING (unit_id) "
+                "WHERE u.uscc = ?",
+                [ent],
+            )
+        except Exception:  # monitoring tables absent
+            return set()
+        return set(df["meter_id"].astype(str))
+
+    def submission_scope(self, enterprise_id: str | None, city: str | None) -> tuple[str, str | None]:
+        """The enterprise and city a submission belongs to, from the principal and the registry.
+
+        An enterprise user files for its own enterprise; the city is that of the enterprise's
+        registered units.  A ``enterprise_id`` or ``city`` sent by the client is only checked
+        against these, never taken: a disagreement is refused (403).
+        """
+        if self.p.role == "enterprise":
+            ent = str(self.p.enterprise_id or "")
+            if enterprise_id not in (None, "", ent):
+                raise PermissionDenied(
+                    f"enterprise_id '{enterprise_id}' is not your enterprise ({ent}); "
+                    "leave it out: it is taken from your account"
+                )
+        elif self.p.role == "admin":
+            if not enterprise_id:
+                raise CarbonpeakError("enterprise_id is required when an admin files for an enterprise")
+            ent = enterprise_id
+        else:
+            raise PermissionDenied("only the enterprise itself (or an admin) may submit its data")
+        cities = sorted(set(self.enterprise_units(ent)["city"].astype(str)))
+        if city not in (None, ""):
+            if city not in cities:
+                raise PermissionDenied(
+                    f"city '{city}' is not where enterprise {ent} is registered"
+                    + (f" ({', '.join(cities)})" if cities else " (it has no registered units)")
+                    + "; leave it out: it is taken from the registry"
+                )
+            return ent, city
+        if len(cities) > 1:
+            raise CarbonpeakError(
+                f"enterprise {ent} has units in several cities ({', '.join(cities)}); say which with 'city'"
+            )
+        return ent, (cities[0] if cities else None)
+
+    def check_owned(self, rows: pd.DataFrame, kind: str, enterprise_id: str) -> None:
+        """Every meter (readings) or unit (output) of ``rows`` must be registered to ``enterprise_id``."""
+        from carbonpeak.errors import Problem, ValidationError
+
+        col, own, what = (
+            ("meter_id", self.own_meter_ids(enterprise_id), "meter")
+            if kind == "readings"
+            else ("unit_id", set(self.enterprise_units(enterprise_id)["unit_id"].astype(str)), "unit")
+        )
+        if col not in rows.columns:
+            return
+        bad = ~rows[col].astype(str).isin(own)
+        if bad.any():
+            sub = rows.loc[bad].head(50)
+            raise ValidationError(
+                [
+                    Problem(str(f), int(r), col, f"{what} '{v}' is not registered to enterprise {enterprise_id}")
+                    for f, r, v in zip(sub["__file__"], sub["__row__"], sub[col], strict=True)
+                ]
+            )
+
     # -- submissions (versioned; nothing is ever overwritten) ----------------------------------
     def submit(
         self,
@@ -98,8 +185,16 @@ class DataAccess:
             "only the enterprise itself (or an admin) may submit its data",
         )
         batch_id = f"{kind}:{frame_digest(rows)[:32]}"
-        payload = rows.drop(columns=[c for c in rows.columns if str(c).startswith("__")]).to_json(
-            orient="records", force_ascii=False, date_format="iso"
+        data = rows.drop(columns=[c for c in rows.columns if str(c).startswith("__")])
+        records = pd.DataFrame(
+            {
+                "row_no": rows["__row__"].astype("int64").to_numpy()
+                if "__row__" in rows.columns
+                else range(2, 2 + len(rows)),
+                "record": [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in json.loads(
+                    data.to_json(orient="records", force_ascii=False, date_format="iso")
+                )],
+            }
         )
         with self.store.transaction() as con:
             same = con.execute(
@@ -128,11 +223,19 @@ class DataAccess:
                     kind,
                     batch_id,
                     len(rows),
-                    payload,
+                    ROWS_POINTER,
                     self.p.username,
                     datetime.now(UTC),
                 ],
             )
+            con.register("_sub_rows", records)
+            try:
+                con.execute(
+                    "INSERT INTO submission_rows SELECT ?, ?, row_no, record FROM _sub_rows",
+                    [submission_id, version],
+                )
+            finally:
+                con.unregister("_sub_rows")
             audit.append(
                 self.store,
                 actor=self.p.username,
@@ -151,7 +254,7 @@ class DataAccess:
     def list_submissions(self, *, enterprise_id: str | None = None) -> pd.DataFrame:
         pred, params = scope_predicate(self.p)
         sql = (
-            "SELECT submission_id, version, enterprise_id, city, kind, batch_id, rows, submitted_by,"
+            "SELECT submission_id, version, enterprise_id, city, kind, batch_id, rows, submitted_by,"  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
             " CAST(submitted_at AS VARCHAR) AS submitted_at, status, signed_off_by FROM submissions WHERE "
             + pred
         )
@@ -174,6 +277,12 @@ class DataAccess:
         if not allowed(self.p, city=rec.get("city"), enterprise_id=rec.get("enterprise_id")):
             raise KeyError(submission_id)
         rec["submitted_at"] = str(rec["submitted_at"])
+        if rec.get("payload") == ROWS_POINTER:
+            recs = self.store.query(
+                "SELECT record FROM submission_rows WHERE submission_id = ? AND version = ? ORDER BY row_no",
+                [submission_id, int(rec["version"])],
+            )["record"]
+            rec["payload"] = "[" + ",".join(recs) + "]"
         return rec
 
     def sign_off(self, submission_id: str, version: int) -> None:
@@ -227,7 +336,7 @@ class DataAccess:
         derived from monitoring alerts (rule in ``catalog/data/credit_rules.yaml``)."""
         pred, params = scope_predicate(self.p, city_col="NULL")
         recorded = self.store.query(
-            "SELECT enterprise_id, kind, detail, period, recorded_by, CAST(recorded_at AS VARCHAR) AS recorded_at"
+            "SELECT enterprise_id, kind, detail, period, recorded_by, CAST(recorded_at AS VARCHAR) AS recorded_at"  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
             f" FROM credit_events WHERE {pred}",
             params,
         )
@@ -243,7 +352,7 @@ class DataAccess:
         pred, params = scope_predicate(self.p, city_col="NULL", enterprise_col="u.uscc")
         try:
             return self.store.query(
-                "SELECT u.uscc AS enterprise_id, 'repeated_limit_breach' AS kind, "
+                "SELECT u.uscc AS enterprise_id, 'repeated_limit_breach' AS kind, "  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
                 "string_agg(a.kind || ' ' || a.unit_id || ' ' || CAST(a.period_start AS VARCHAR), '; ') AS detail, "
                 "CAST(year(a.period_start) AS VARCHAR) AS period, 'rule:credit_rules.yaml' AS recorded_by, "
                 "CAST(max(a.period_end) AS VARCHAR) AS recorded_at "
@@ -255,17 +364,24 @@ class DataAccess:
         except Exception:  # monitoring tables absent
             return pd.DataFrame()
 
-    def check_deadlines(self, *, kind: str, period: str, due: datetime) -> list[str]:
+    def check_deadlines(self, *, kind: str, period: str, due: date) -> list[str]:
         """Record ``missed_deadline`` for every registered enterprise (owner of a monitored unit) with
-        no ``kind`` submission for ``period`` by ``due``.  Idempotent: one event per enterprise,
+        no ``kind`` submission for ``period`` by the end of the day ``due`` (China Standard Time).
+        The submission must be exactly ``<enterprise>/<kind>/<period>`` (no pattern matching) and
+        have arrived before midnight that ends ``due``.  Idempotent: one event per enterprise,
         kind and period."""
+        from zoneinfo import ZoneInfo
+
         require(self.p.role in PROVINCE_ROLES, "only the province checks reporting deadlines")
+        if isinstance(due, datetime):
+            due = due.date()
+        end = datetime.combine(due + timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo(DEADLINE_TZ))
         ents = self.store.query("SELECT DISTINCT uscc FROM mon_units_current ORDER BY uscc")["uscc"].tolist()
         on_time = set(
             self.store.query(
-                "SELECT DISTINCT enterprise_id FROM submissions WHERE kind = ? AND submission_id LIKE ? "
-                "AND submitted_at <= ?",
-                [kind, f"%/{kind}/{period}", due],
+                "SELECT DISTINCT enterprise_id FROM submissions WHERE kind = ? "
+                "AND submission_id = enterprise_id || '/' || ? AND submitted_at < ?",
+                [kind, f"{kind}/{period}", end],
             )["enterprise_id"]
         )
         missed = [e for e in ents if e not in on_time]
@@ -274,7 +390,7 @@ class DataAccess:
                 event_id = f"deadline:{e}:{kind}:{period}"
                 if con.execute("SELECT 1 FROM credit_events WHERE event_id = ?", [event_id]).fetchone():
                     continue
-                detail = f"no {kind} submission for {period} by {due.date().isoformat()}"
+                detail = f"no {kind} submission for {period} by {due.isoformat()}"
                 con.execute(
                     "INSERT INTO credit_events VALUES (?, ?, 'missed_deadline', ?, ?, ?, ?)",
                     [event_id, e, detail, period, self.p.username, datetime.now(UTC)],
@@ -293,7 +409,7 @@ class DataAccess:
     def monitoring_units(self) -> pd.DataFrame:
         pred, params = scope_predicate(self.p, city_col="city", enterprise_col="uscc")
         return self.store.query(
-            f"SELECT unit_id, name, uscc, industry_code, city, kind, hub_node FROM mon_units_current WHERE {pred} "
+            f"SELECT unit_id, name, uscc, industry_code, city, kind, hub_node FROM mon_units_current WHERE {pred} "  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
             "ORDER BY unit_id",
             params,
         )
@@ -301,7 +417,7 @@ class DataAccess:
     def monitoring_alerts(self, *, status: str | None = "open", kind: str | None = None) -> pd.DataFrame:
         pred, params = scope_predicate(self.p, city_col="u.city", enterprise_col="u.uscc")
         sql = (
-            "SELECT a.alert_id, a.kind, a.severity, a.unit_id, a.meter_id, u.city, a.period_start, a.period_end,"
+            "SELECT a.alert_id, a.kind, a.severity, a.unit_id, a.meter_id, u.city, a.period_start, a.period_end,"  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
             " a.observed, a.location, a.why, a.rule_source, a.status, a.review_comment, a.reviewed_by "
             f"FROM mon_alerts a JOIN mon_units_current u USING (unit_id) WHERE {pred}"
         )
@@ -353,7 +469,7 @@ class DataAccess:
     def pue(self, grain: str = "month") -> pd.DataFrame:
         pred, params = scope_predicate(self.p, city_col="u.city", enterprise_col="u.uscc")
         return self.store.query(
-            "SELECT p.unit_id, u.name, u.city, p.grain, p.period, p.pue, p.limit_value, p.over_limit, p.grade "
+            "SELECT p.unit_id, u.name, u.city, p.grain, p.period, p.pue, p.limit_value, p.over_limit, p.grade "  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
             f"FROM mon_pue p JOIN mon_units_current u USING (unit_id) WHERE p.grain = ? AND {pred} "
             "ORDER BY p.period, p.pue DESC",
             [grain, *params],

@@ -161,7 +161,7 @@ class Store:
                 con.register("_incoming", out)
                 try:
                     cols = ", ".join(f'"{c}"' for c in out.columns)
-                    con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _incoming')
+                    con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _incoming')  # noqa: S608 -- table and column names come from code (migration tables), values are registered frames
                 finally:
                     con.unregister("_incoming")
                 con.execute(
@@ -199,7 +199,7 @@ class Store:
         df = self.query(
             f"""SELECT t.* FROM "{table}" t JOIN batches b USING (batch_id)
                 QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY b.created_at DESC, t.source_row DESC) = 1
-                ORDER BY {keys}"""
+                ORDER BY {keys}"""  # noqa: S608 -- table and key names come from code (migration tables)
         )
         return df.rename(columns={"source_row": "__row__", "source_file": "__file__"}).drop(
             columns=["batch_id"]

@@ -23,14 +23,14 @@ def monitoring_views(dal: DataAccess, scope_predicate: Pred) -> dict[str, Any]:
     pred, params = scope_predicate(dal.p, city_col="u.city", enterprise_col="u.uscc")
     alerts = _q(
         dal,
-        "SELECT a.kind, u.city, count(*) AS open_alerts, max(a.severity) AS max_severity "
+        "SELECT a.kind, u.city, count(*) AS open_alerts, max(a.severity) AS max_severity "  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
         "FROM mon_alerts a JOIN mon_units_current u USING (unit_id) "
         f"WHERE a.status = 'open' AND {pred} GROUP BY a.kind, u.city ORDER BY open_alerts DESC, a.kind LIMIT 200",
         params,
     )
     pue = _q(
         dal,
-        "SELECT p.unit_id, u.name, u.city, p.period, round(p.pue, 3) AS pue, p.limit_value, p.grade, p.over_limit "
+        "SELECT p.unit_id, u.name, u.city, p.period, round(p.pue, 3) AS pue, p.limit_value, p.grade, p.over_limit "  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
         "FROM mon_pue p JOIN mon_units_current u USING (unit_id) "
         "WHERE p.grain = 'month' AND p.period = (SELECT max(period) FROM mon_pue WHERE grain = 'month') "
         f"AND {pred} ORDER BY p.pue DESC LIMIT 50",
@@ -61,7 +61,7 @@ def _budgets(dal: DataAccess, pred: str, params: list[Any], min_share: float) ->
     docs/methods/monitoring.md: consumption per observed day × days of the year)."""
     return _q(
         dal,
-        "WITH used AS (SELECT unit_id, year(date) AS year, sum(tce) AS used_tce, count(DISTINCT date) AS days "
+        "WITH used AS (SELECT unit_id, year(date) AS year, sum(tce) AS used_tce, count(DISTINCT date) AS days "  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
         "FROM mon_unit_day WHERE run_id = (SELECT run_id FROM mon_runs ORDER BY started_at DESC LIMIT 1) "
         "GROUP BY ALL) "
         "SELECT b.unit_id, u.name, u.city, b.year, round(used.used_tce, 1) AS used_tce, b.budget_tce, "
@@ -82,7 +82,7 @@ def enterprise_views(dal: DataAccess) -> dict[str, Any]:
     budgets = _budgets(dal, pred, params, min_share=0.0)
     alerts = _q(
         dal,
-        "SELECT a.kind, a.observed || ' — ' || a.why AS message FROM mon_alerts a "
+        "SELECT a.kind, a.observed || ' — ' || a.why AS message FROM mon_alerts a "  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
         f"JOIN mon_units_current u USING (unit_id) WHERE a.status = 'open' AND {pred} "
         "ORDER BY a.severity DESC, a.kind LIMIT 100",
         params,

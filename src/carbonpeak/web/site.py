@@ -77,8 +77,13 @@ def mount_dashboard(app: FastAPI) -> None:
         if user is None:
             return RedirectResponse("/login", status_code=303)
         if roles is not None and user.role not in roles:
-            return render(request, "error.html", "app.title", user, message="403")
+            return _forbidden(request, user)
         return user
+
+    def _forbidden(request: Request, user: Principal) -> Response:
+        resp = render(request, "error.html", "app.title", user, message="403")
+        resp.status_code = 403
+        return resp
 
     @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
@@ -141,11 +146,13 @@ def mount_dashboard(app: FastAPI) -> None:
         if isinstance(user, Response):
             return user
         if user.role == "city_officer" and code != user.city:
-            return render(request, "error.html", "app.title", user, message="403")
+            return _forbidden(request, user)
         lang = lang_of(request)
         tiles = {r["code"]: r for r in data.city_tiles(store_of(request), lang)}
         if code not in tiles:
-            return render(request, "error.html", "app.title", user, message=f"unknown city {code}")
+            resp = render(request, "error.html", "app.title", user, message=f"unknown city {code[:40]}")
+            resp.status_code = 404
+            return resp
         ctx = data.province_overview(store_of(request), lang, region=code)
         page_ = render(request, "city.html", "cities.title", user, city=tiles[code], charts=ctx["charts"])
         return page_

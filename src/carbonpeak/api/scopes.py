@@ -1,0 +1,98 @@
+"""Who may call each endpoint: the one declaration of the role × endpoint matrix.
+
+Every route of the service (API and dashboard) is listed here with the roles that may call it,
+or :data:`PUBLIC`.  ``tests/security/test_route_matrix.py`` reads the app's own route table and
+fails for a route missing here (so a new endpoint must declare its rule), and calls every route
+as every role: the roles listed succeed, the others are refused (401/403, or a redirect to the
+login page for a dashboard page), never a 500.
+
+The endpoints enforce these rules themselves (and finer, per-resource scope through
+:class:`carbonpeak.store.access.DataAccess`: a listed role may still see only its own rows, and
+a resource outside its scope answers 404 as if it did not exist).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from carbonpeak.store.users import ROLES
+
+PUBLIC: Final = "public"
+
+ALL = frozenset(ROLES)
+PROVINCE = frozenset({"admin", "province_analyst"})
+GOVERNMENT = PROVINCE | {"city_officer"}
+GOVERNMENT_AND_VERIFIER = GOVERNMENT | {"verifier"}
+ADMIN = frozenset({"admin"})
+
+#: (method, path) -> the roles that may call it, or PUBLIC.
+ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
+    # service and auth
+    ("GET", "/api/health"): PUBLIC,
+    ("POST", "/api/auth/login"): PUBLIC,
+    ("POST", "/api/auth/logout"): ALL,
+    ("GET", "/api/me"): ALL,
+    # users
+    ("GET", "/api/users"): ADMIN,
+    ("POST", "/api/users"): ADMIN,
+    ("POST", "/api/users/{username}/disable"): ADMIN,
+    # reference data
+    ("GET", "/api/factors"): ALL,
+    ("GET", "/api/targets"): ALL,
+    # inventory and activity data
+    ("POST", "/api/inventory/compile"): GOVERNMENT,
+    ("POST", "/api/activity"): PROVINCE,
+    # submissions (rows scoped by DataAccess)
+    ("POST", "/api/submissions"): frozenset({"admin", "enterprise"}),
+    ("GET", "/api/submissions"): ALL,
+    ("GET", "/api/submissions/{enterprise_id}/{kind}/{period}"): ALL,
+    ("POST", "/api/submissions/{enterprise_id}/{kind}/{period}/versions/{version}/sign-off"): frozenset(
+        {"admin", "verifier"}
+    ),
+    # assessment and reports
+    ("GET", "/api/assessment"): GOVERNMENT_AND_VERIFIER,
+    ("POST", "/api/reports/assessment"): PROVINCE,
+    ("GET", "/api/reports/{name}"): GOVERNMENT_AND_VERIFIER,
+    # projections
+    ("GET", "/api/projections/scenarios"): ALL,
+    ("POST", "/api/projections/run"): GOVERNMENT,
+    ("POST", "/api/projections/montecarlo"): GOVERNMENT,
+    # monitoring (rows scoped by DataAccess)
+    ("POST", "/api/monitoring/ingest"): PROVINCE | {"enterprise"},
+    ("GET", "/api/monitoring/units"): ALL,
+    ("GET", "/api/monitoring/alerts"): ALL,
+    ("POST", "/api/monitoring/alerts/{alert_id}/review"): PROVINCE | {"verifier"},
+    ("GET", "/api/monitoring/pue"): ALL,
+    # credit records
+    ("POST", "/api/credit"): PROVINCE | {"verifier"},
+    ("POST", "/api/credit/check-deadlines"): PROVINCE,
+    ("GET", "/api/credit"): ALL,
+    ("GET", "/api/credit/export.csv"): PROVINCE,
+    # audit
+    ("GET", "/api/audit"): PROVINCE | {"verifier"},
+    ("GET", "/api/audit/verify"): PROVINCE,
+    # jobs (a job of another user answers 404, except to the province)
+    ("GET", "/api/jobs/{job_id}"): ALL,
+    # API documentation (public by default; see docs/security.md for gating it)
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/redoc"): PUBLIC,
+    # dashboard
+    ("GET", "/static/vendor/plotly.min.js"): PUBLIC,
+    ("GET", "/static/{name}"): PUBLIC,
+    ("GET", "/"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("GET", "/logout"): PUBLIC,
+    ("GET", "/province"): GOVERNMENT_AND_VERIFIER,
+    ("GET", "/cities"): GOVERNMENT,
+    ("GET", "/cities/{code}"): GOVERNMENT,
+    ("GET", "/monitoring"): ALL,
+    ("GET", "/enterprise"): frozenset({"admin", "enterprise"}),
+    ("GET", "/audit"): PROVINCE | {"verifier"},
+}
+
+
+def allowed_roles(method: str, path: str) -> frozenset[str] | str | None:
+    """The declared rule of a route, or None when it has none."""
+    return ROUTE_ROLES.get((method.upper(), path))

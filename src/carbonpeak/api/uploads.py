@@ -1,0 +1,226 @@
+"""Uploaded files: saved under server-generated names in a server-owned folder, size-bounded.
+
+The client's file name is kept for messages only (:attr:`Upload.name`, cleaned of control
+characters and path parts); it never becomes a path, and never reaches SQL.  A file that an
+engine reads (pandas, openpyxl, DuckDB's ``read_parquet``) is ``<folder>/<NNN><suffix>``, where
+``folder`` is a fresh ``mkdtemp`` folder (mode 0700) under the ``upload_dir`` setting and the
+suffix comes from an allow-list.
+
+Two size limits (docs/operations.md):
+
+* ``max_request_bytes``: the whole request body, enforced while the body streams in by
+  :class:`BodyLimitMiddleware` (HTTP 413 without reading the rest);
+* ``max_upload_bytes``: one file, enforced chunk by chunk while it is copied to disk.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import UploadFile
+
+from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
+
+#: Suffixes an upload may have (lower-case); anything else is refused before it is written.
+UPLOAD_SUFFIXES = (".csv", ".xlsx", ".parquet")
+CHUNK = 1 << 20
+_NAME_MAX = 120
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class UploadTooLarge(CarbonpeakError):
+    """An upload (or the whole request) is larger than the configured limit (HTTP 413)."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One saved upload: the server's path (read this) and the client's name (show this)."""
+
+    path: Path
+    name: str
+
+
+def display_name(raw: str | None, index: int) -> str:
+    """The client's file name as safe display text: no control characters, no folders, bounded."""
+    text = _CONTROL.sub("", raw or "")
+    text = re.split(r"[\\/]", text)[-1].strip()
+    if not text or text in (".", ".."):
+        text = f"upload{index + 1}"
+    if len(text) > _NAME_MAX:
+        text = text[: _NAME_MAX - 1] + "…"
+    return text
+
+
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
+def upload_root() -> Path:
+    """The server-owned folder under which upload folders are made (``upload_dir`` setting)."""
+    from carbonpeak.config import get_settings
+
+    root = get_settings().upload_dir
+    if root is None:
+        return Path(tempfile.gettempdir())
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return root
+
+
+def new_upload_folder(prefix: str = "cp-upload-") -> Path:
+    """A fresh folder (mode 0700) that only this process writes."""
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=upload_root()))
+
+
+def save_uploads(files: list[UploadFile], folder: Path, *, max_bytes: int) -> list[Upload]:
+    """Copy each upload to ``folder/NNN.<suffix>`` in chunks, refusing one larger than ``max_bytes``."""
+    out: list[Upload] = []
+    for i, f in enumerate(files):
+        name = display_name(f.filename, i)
+        suffix = _suffix(name)
+        if suffix not in UPLOAD_SUFFIXES:
+            raise ValidationError(
+                [Problem(name, None, None, f"upload a {', '.join(UPLOAD_SUFFIXES)} file")]
+            )
+        path = folder / f"{i:03d}{suffix}"
+        size = 0
+        with open(path, "xb") as fh:
+            while chunk := f.file.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise UploadTooLarge(f"{name}: larger than the limit of {max_bytes:,} bytes")
+                fh.write(chunk)
+        out.append(Upload(path, name))
+    return out
+
+
+@contextmanager
+def uploaded(files: list[UploadFile], *, max_bytes: int) -> Iterator[list[Upload]]:
+    """The uploads saved in a fresh server folder, removed afterwards; errors speak client names."""
+    folder = new_upload_folder()
+    try:
+        ups = save_uploads(files, folder, max_bytes=max_bytes)
+        with client_names(ups, folder):
+            yield ups
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _scrub(text: str, ups: list[Upload], folder: Path | None) -> str:
+    for u in ups:
+        text = text.replace(str(u.path), u.name).replace(u.path.as_posix(), u.name)
+    if folder is not None:
+        text = text.replace(str(folder), "<upload>")
+    return text
+
+
+def rename_problems(exc: CarbonpeakError, ups: list[Upload], folder: Path | None = None) -> CarbonpeakError:
+    """``exc`` with every server path replaced by the client's file name."""
+    by_path = {str(u.path): u.name for u in ups} | {u.path.name: u.name for u in ups}
+    if isinstance(exc, ValidationError):
+        return ValidationError(
+            [
+                Problem(
+                    by_path.get(p.file, _scrub(p.file, ups, folder)),
+                    p.row,
+                    p.field,
+                    _scrub(p.message, ups, folder),
+                )
+                for p in exc.problems
+            ]
+        )
+    new = type(exc).__new__(type(exc))
+    new.__dict__.update(exc.__dict__)
+    new.args = tuple(_scrub(str(a), ups, folder) if isinstance(a, str) else a for a in exc.args)
+    return new
+
+
+@contextmanager
+def client_names(ups: list[Upload], folder: Path | None = None) -> Iterator[None]:
+    """Re-raise a :class:`CarbonpeakError` of the block with client names instead of server paths."""
+    try:
+        yield
+    except CarbonpeakError as exc:
+        raise rename_problems(exc, ups, folder) from None
+
+
+# -- the request-body limit (checked while the body streams in) -------------------------------------
+class BodyLimitMiddleware:
+    """ASGI middleware: answer 413 as soon as a request body exceeds ``limit`` bytes.
+
+    A declared ``Content-Length`` over the limit is refused before anything is read; otherwise
+    the bytes are counted as they arrive and the rest of the body is not read.
+    """
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for k, v in scope.get("headers", []):
+            if k == b"content-length":
+                try:
+                    declared = int(v)
+                except ValueError:
+                    declared = 0
+                if declared > self.limit:
+                    await self._too_large(send)
+                    return
+        seen = 0
+        over = False
+        started = False
+
+        async def limited_receive() -> dict[str, Any]:
+            nonlocal seen, over
+            if over:
+                return {"type": "http.disconnect"}
+            msg: dict[str, Any] = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.limit:
+                    over = True
+                    raise UploadTooLarge(f"request body larger than the limit of {self.limit:,} bytes")
+            return msg
+
+        async def guarded_send(msg: dict[str, Any]) -> None:
+            nonlocal started
+            if over:  # whatever the app made of the interrupted body, the answer is 413
+                if not started and msg["type"] == "http.response.start":
+                    started = True
+                    await self._too_large(send)
+                return
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except UploadTooLarge:
+            if not started:
+                await self._too_large(send)
+
+    async def _too_large(self, send: Any) -> None:
+        import json
+
+        body = json.dumps(
+            {"error": "too_large", "message": f"the request is larger than the limit of {self.limit:,} bytes"}
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
