@@ -81,6 +81,12 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
         "/api/projections/montecarlo",
         {"json": {"scenario": "plan", "draws": 10}},
     ),
+    ("GET", "/api/projections/levers"): lambda u: ("GET", "/api/projections/levers", {}),
+    ("POST", "/api/projections/levers"): lambda u: (
+        "POST",
+        "/api/projections/levers",
+        {"json": {"scenario": "plan", "draws": 10}},
+    ),
     ("POST", "/api/monitoring/ingest"): lambda u: (
         "POST",
         "/api/monitoring/ingest",
@@ -120,6 +126,7 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("GET", "/logout"): lambda u: ("GET", "/logout", {}),
     ("GET", "/province"): lambda u: ("GET", "/province", {}),
     ("GET", "/cities"): lambda u: ("GET", "/cities", {}),
+    ("GET", "/levers"): lambda u: ("GET", "/levers", {}),
     ("GET", "/cities/{code}"): lambda u: ("GET", "/cities/GD-GZ", {}),
     ("GET", "/monitoring"): lambda u: ("GET", "/monitoring", {}),
     ("GET", "/enterprise"): lambda u: ("GET", "/enterprise", {}),

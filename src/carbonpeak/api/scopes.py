@@ -57,6 +57,8 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/projections/scenarios"): ALL,
     ("POST", "/api/projections/run"): GOVERNMENT,
     ("POST", "/api/projections/montecarlo"): GOVERNMENT,
+    ("GET", "/api/projections/levers"): GOVERNMENT,
+    ("POST", "/api/projections/levers"): GOVERNMENT,
     # monitoring (rows scoped by DataAccess)
     ("POST", "/api/monitoring/ingest"): PROVINCE | {"enterprise"},
     ("GET", "/api/monitoring/units"): ALL,
@@ -87,6 +89,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/province"): GOVERNMENT_AND_VERIFIER,
     ("GET", "/cities"): GOVERNMENT,
     ("GET", "/cities/{code}"): GOVERNMENT,
+    ("GET", "/levers"): GOVERNMENT,
     ("GET", "/monitoring"): ALL,
     ("GET", "/enterprise"): frozenset({"admin", "enterprise"}),
     ("GET", "/audit"): PROVINCE | {"verifier"},
