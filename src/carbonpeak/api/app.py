@@ -512,6 +512,7 @@ def create_app(
                 outlook=out,
                 pdf=body.pdf,
                 gwp=inv.gwp,
+                audit_checkpoint=_latest_checkpoint(state.store),
             )
             progress(1.0)
             return {"files": [x.name for x in (rf.html, rf.json, rf.pdf) if x is not None]}
@@ -676,6 +677,13 @@ def create_app(
         return rec
 
     return app
+
+
+def _latest_checkpoint(store: Store) -> dict[str, Any] | None:
+    from carbonpeak.store import checkpoints
+
+    cp = checkpoints.latest(store)
+    return None if cp is None else cp.summary()
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
