@@ -653,7 +653,9 @@ def create_app(
     @app.get("/api/credit/export.csv", tags=["credit"], response_class=PlainTextResponse)
     def credit_export(dal: AccessDep) -> PlainTextResponse:
         _province(dal.p)
-        return PlainTextResponse(dal.credit_records().to_csv(index=False), media_type="text/csv")
+        from carbonpeak.io.export import to_csv
+
+        return PlainTextResponse(to_csv(dal.credit_records()), media_type="text/csv")
 
     # -- audit ---------------------------------------------------------------------------------------
     @app.get("/api/audit", tags=["audit"])
