@@ -95,7 +95,8 @@ def test_report_prints_the_latest_audit_checkpoint(assessment, lang, tmp_path):
         add_user(store, "analyst", "correct horse battery", "province_analyst")
         cp, _ = checkpoints.create(store)
         latest = checkpoints.latest(store)
-    assert latest is not None and latest.summary() == cp.summary()
+    assert latest is not None
+    assert latest.summary() == cp.summary()
     html = render_html(assessment, lang=lang, inventory_results=_results(), outlook=OUTLOOK,
                        audit_checkpoint=latest.summary())
     block = re.search(r'<p class="small" id="audit-checkpoint">(.*?)</p>', html, re.S)

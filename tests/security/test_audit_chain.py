@@ -58,7 +58,8 @@ def test_untouched_store_verifies_against_its_checkpoint(db, tmp_path, capsys):
     cp = _checkpoint(db, tmp_path, capsys)
     rc, rep = _verify(db, capsys, "--against", str(cp))
     assert rc == 0, rep
-    assert rep["ok"] and rep["checkpoint"]["ok"]
+    assert rep["ok"]
+    assert rep["checkpoint"]["ok"]
     assert set(rep["checkpoint"]["tables"].values()) == {"unchanged"}
 
 
@@ -192,7 +193,8 @@ def test_key_rotation_keeps_old_entries_and_checkpoints_verifiable(db, tmp_path,
     add_user(s, "after_rotation", PW, "province_analyst")
     kids = [r[0] for r in s.con.execute("SELECT key_id FROM audit_log ORDER BY seq").fetchall()]
     s.close()
-    assert kids[0] == old_kid and kids[-1] == new_kid
+    assert kids[0] == old_kid
+    assert kids[-1] == new_kid
     new_cp = _checkpoint(db, tmp_path, capsys, "new.json")
     assert json.loads(new_cp.read_text())["key_id"] != json.loads(old_cp.read_text())["key_id"]
     for cp in (old_cp, new_cp):

@@ -61,7 +61,8 @@ def test_excel_cells_are_text_not_formulas_and_numbers_stay_numeric():
         detail, amount = row
         assert detail.data_type == "s"  # a string, never 'f' (formula)
         assert str(detail.value).startswith("'")
-        assert amount.data_type == "n" and amount.value == -1.5
+        assert amount.data_type == "n"
+        assert amount.value == -1.5
 
 
 def test_header_names_are_neutralised_too():
