@@ -92,6 +92,22 @@ def register(app: typer.Typer) -> None:
             rows = list_users(store)
         emit(fmt, data=rows, table=rows, title="Users")
 
+    @users.command("passwd")
+    def users_passwd(
+        username: str,
+        password_stdin: bool = typer.Option(
+            False, "--password-stdin", help="Read the new password from standard input."
+        ),
+        db: Path | None = DbOption,
+    ) -> None:
+        """Set a user's password (policy checked; the user's sessions end; audited)."""
+        from carbonpeak.store.users import set_password
+
+        pw = _read_password(password_stdin)
+        with _store(db) as store:
+            set_password(store, username, pw)
+        typer.echo(f"password of '{username}' changed; their sessions were ended")
+
     @users.command("disable")
     def users_disable(username: str, db: Path | None = DbOption) -> None:
         """Disable a user and end their sessions."""
