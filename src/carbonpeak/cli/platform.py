@@ -129,22 +129,14 @@ def register(app: typer.Typer) -> None:
         fmt: Format = FormatOption,
     ) -> None:
         """Recompute the keyed chain; exit 1 if any entry was edited, deleted, forged or reordered."""
-        from carbonpeak.store import audit, checkpoints
+        from carbonpeak.store import checkpoints
 
         with _store(db) as store:
-            rep = audit.verify_chain(store)
-            data: dict[str, object] = {**rep.to_dict(), "head": audit.head(store)}
-            ok = rep.ok
-            cp_file = against or checkpoints.latest_file(store)
-            if cp_file is not None:
-                cp = checkpoints.Checkpoint.read(cp_file)
-                crep = checkpoints.verify_against(store, cp)
-                data["checkpoint"] = {"file": cp_file.name, **crep.to_dict()}
-                ok = ok and crep.ok
-            data["ok"] = ok
+            data = checkpoints.verify_store(store, against)
+        ok = bool(data["ok"])
         emit(fmt, data=data, table=[{k: v for k, v in data.items() if k != "checkpoint"}], title="Audit chain")
-        if cp_file is not None and fmt != Format.json:
-            for p in data["checkpoint"]["problems"]:  # type: ignore[index]
+        if "checkpoint" in data and fmt != Format.json:
+            for p in data["checkpoint"]["problems"]:
                 typer.echo(f"FAILED: {p}", err=True)
         if not ok:
             raise typer.Exit(1)

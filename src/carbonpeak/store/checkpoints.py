@@ -294,3 +294,16 @@ def verify_against(store: Store, cp: Checkpoint, ring: Keyring | None = None) ->
         else:
             tables[name] = f"changed by {n} audited change(s) since"
     return CheckpointReport(not problems, cp.summary(), chain.to_dict(), problems, tables)
+
+
+def verify_store(store: Store, against: Path | None = None) -> dict[str, Any]:
+    """The chain report, plus (when a checkpoint file is given or one is in the checkpoint
+    folder) the proof against that checkpoint; ``ok`` only if both hold."""
+    rep = audit.verify_chain(store)
+    out: dict[str, Any] = {**rep.to_dict(), "head": audit.head(store)}
+    cp_file = against or latest_file(store)
+    if cp_file is not None:
+        crep = verify_against(store, Checkpoint.read(cp_file))
+        out["checkpoint"] = {"file": cp_file.name, **crep.to_dict()}
+        out["ok"] = rep.ok and crep.ok
+    return out
