@@ -126,7 +126,9 @@ INTRO = """\
    more users with `carbonpeak users add NAME --role ROLE [--city GD-XX | --enterprise ID]`.
 2. `POST /api/auth/login` with `{"username": ..., "password": ...}` returns
    `{"token", "expires_at", "user"}` and sets a session cookie. Sessions expire (8 hours by
-   default); login is rate-limited (5 attempts a minute).
+   default). Failed logins are limited per user name (5) and per client address (20) within
+   15 minutes (HTTP 429 while locked; docs/security.md). Change a password with
+   `POST /api/auth/password`.
 3. Send the token as `Authorization: Bearer <token>` on every other call, or rely on the cookie
    (the dashboard does).
 

@@ -228,3 +228,30 @@ def test_keyring_from_an_environment_secret(tmp_path, monkeypatch, capsys):
     finally:
         monkeypatch.delenv("CARBONPEAK_AUDIT_KEYRING")
         get_settings.cache_clear()
+
+
+def test_service_verify_uses_the_newest_checkpoint_file(tmp_path):
+    """``GET /api/audit/verify`` (and so ``carbonpeak remote audit-verify``) reports a truncation
+    that only the checkpoint reveals."""
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.api import create_app
+
+    store = Store(tmp_path / "svc.duckdb")
+    add_user(store, "analyst", PW, "province_analyst")
+    add_user(store, "other", PW, "province_analyst")
+    with TestClient(create_app(store, session_ttl=timedelta(minutes=5))) as c:
+        tok = c.post("/api/auth/login", json={"username": "analyst", "password": PW}).json()["token"]
+        h = {"Authorization": f"Bearer {tok}"}
+        _, path = checkpoints.create(store)
+        assert path is not None
+        assert path.parent == tmp_path / "svc.duckdb.checkpoints"
+        assert c.get("/api/audit/verify", headers=h).json()["ok"] is True
+        newest = store.con.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
+        store.con.execute("DELETE FROM audit_log WHERE seq = ?", [newest])
+        rep = c.get("/api/audit/verify", headers=h).json()
+        assert rep["ok"] is False
+        assert any("entries were removed" in p for p in rep["checkpoint"]["problems"])
+    store.close()
