@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     checkpoint_dir: Path | None = Field(
         default=None, description="where signed audit checkpoints are written (default: <store>.checkpoints/)"
     )
+    checkpoint_interval_minutes: float = Field(
+        default=60.0, ge=0, description="the service signs a checkpoint this often when the chain grew (0: off)"
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="addresses or networks of reverse proxies whose X-Forwarded-For is honoured",

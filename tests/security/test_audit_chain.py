@@ -255,3 +255,35 @@ def test_service_verify_uses_the_newest_checkpoint_file(tmp_path):
         assert rep["ok"] is False
         assert any("entries were removed" in p for p in rep["checkpoint"]["problems"])
     store.close()
+
+
+def test_the_service_signs_checkpoints_while_it_owns_the_store(tmp_path):
+    """The service holds the only write handle, so it takes the checkpoints itself: one when the
+    chain grew, none when it did not."""
+    import time
+
+    from carbonpeak.api.checkpointer import Checkpointer
+
+    store = Store(tmp_path / "svc.duckdb")
+    add_user(store, "analyst", PW, "province_analyst")
+    ck = Checkpointer(store, interval=0)
+    assert ck.tick() is True
+    assert ck.tick() is False  # head unchanged
+    add_user(store, "second", PW, "province_analyst")
+    assert ck.tick() is True
+    assert store.con.execute("SELECT count(*) FROM audit_checkpoints").fetchone()[0] == 2
+    # the background thread does the same on its own
+    add_user(store, "third", PW, "province_analyst")
+    bg = Checkpointer(store, interval=0.05)
+    bg.start()
+    try:
+        deadline = time.monotonic() + 10
+        while store.con.execute("SELECT count(*) FROM audit_checkpoints").fetchone()[0] < 3:
+            assert time.monotonic() < deadline, "no checkpoint from the background thread"
+            time.sleep(0.05)
+    finally:
+        bg.stop()
+    files = sorted((tmp_path / "svc.duckdb.checkpoints").glob("checkpoint-*.json"))
+    assert len(files) == 3
+    assert checkpoints.verify_against(store, checkpoints.Checkpoint.read(files[-1])).ok
+    store.close()

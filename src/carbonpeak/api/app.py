@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from pydantic import BaseModel, Field
 
 from carbonpeak import __version__
+from carbonpeak.api.checkpointer import Checkpointer
 from carbonpeak.api.docs_gate import install_docs
 from carbonpeak.api.jobs import JobRunner
 from carbonpeak.api.ratelimit import LoginGuard, client_address, parse_networks
@@ -289,9 +290,13 @@ def create_app(
     )
     tls = cfg.tls if tls is None else tls
 
+    checkpointer = Checkpointer(st, cfg.checkpoint_interval_minutes * 60)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        checkpointer.start()
         yield
+        checkpointer.stop()
         _app.state.cp.jobs.shutdown()
 
     app = FastAPI(
