@@ -263,9 +263,9 @@ def verify_against(store: Store, cp: Checkpoint, ring: Keyring | None = None) ->
     if cp.seq > 0:
         row = store.con.execute("SELECT hash FROM audit_log WHERE seq = ?", [cp.seq]).fetchone()
         if row is None:
-            n = store.con.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()
+            end = store.con.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()
             problems.append(
-                f"entry {cp.seq} of the checkpoint is gone: the chain now ends at {n[0] if n else 0}"
+                f"entry {cp.seq} of the checkpoint is gone: the chain now ends at {end[0] if end else 0}"
                 " (entries were removed)"
             )
         elif str(row[0]) != cp.head:
