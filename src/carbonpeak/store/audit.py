@@ -65,10 +65,11 @@ def entry_mac(
 
 def keyring(store: Store) -> Keyring:
     """The keyring of ``store`` (generated beside it on first use; see :mod:`audit_keys`)."""
-    legacy = 0
-    if audit_keys.default_key_file(store.path) is not None:
+
+    def legacy() -> int:  # only asked when a keyring is generated for this store
         row = store.con.execute("SELECT coalesce(max(seq), 0) FROM audit_log WHERE key_id IS NULL").fetchone()
-        legacy = int(row[0]) if row else 0
+        return int(row[0]) if row else 0
+
     return audit_keys.keyring_for(store.path, legacy_upto=legacy)
 
 

@@ -31,6 +31,7 @@ import logging
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -211,11 +212,11 @@ def default_key_file(store_path: str) -> Path | None:
     return Path(store_path + KEYRING_SUFFIX)
 
 
-def keyring_for(store_path: str, *, legacy_upto: int = 0) -> Keyring:
+def keyring_for(store_path: str, *, legacy_upto: Callable[[], int] | int = 0) -> Keyring:
     """The keyring of the store at ``store_path`` (created on first use; see the module text).
 
-    ``legacy_upto`` is recorded only when a new keyring is generated (the number of unkeyed
-    entries already in the store).
+    ``legacy_upto`` (a number, or a function computing it, called only then) is recorded when a
+    new keyring is generated: the last sequence number of unkeyed entries already in the store.
     """
     global _memory_ring
     from carbonpeak.config import get_settings
@@ -238,7 +239,7 @@ def keyring_for(store_path: str, *, legacy_upto: int = 0) -> Keyring:
         try:
             mtime = path.stat().st_mtime
         except FileNotFoundError:
-            ring = Keyring.generate(legacy_upto)
+            ring = Keyring.generate(legacy_upto() if callable(legacy_upto) else legacy_upto)
             write_keyring(ring, path)
             log.warning(
                 "generated a new audit keyring %s (mode 0600); keep it off the database's disk and back "
