@@ -29,7 +29,8 @@ GOV = "admin, province_analyst, city_officer"
 
 WHO: dict[str, str] = {
     "GET /api/health": "anyone (no login)",
-    "POST /api/auth/login": "anyone (rate-limited per user name and address)",
+    "POST /api/auth/login": "anyone (failed logins limited per user name and per client address)",
+    "POST /api/auth/password": f"{ANY} (its own password; the current one is required)",
     "POST /api/auth/logout": ANY,
     "GET /api/me": ANY,
     "GET /api/users": "admin",
@@ -65,7 +66,7 @@ WHO: dict[str, str] = {
     "GET /api/credit": "scoped as GET /api/monitoring/units",
     "POST /api/credit/check-deadlines": PROV,
     "GET /api/credit/export.csv": PROV,
-    "GET /api/audit": f"{PROV}, verifier",
+    "GET /api/audit": f"{PROV}; verifier (its own entries and those of its assigned enterprises)",
     "GET /api/audit/verify": PROV,
     "GET /api/jobs/{job_id}": f"the user who started the job; {PROV}",
 }
@@ -73,6 +74,10 @@ WHO: dict[str, str] = {
 RETURNS: dict[str, str] = {
     "GET /api/health": '`{"status": "ok", "version"}`',
     "POST /api/auth/login": "`{token, expires_at, user}` and a session cookie",
+    "POST /api/auth/password": (
+        "`{token, expires_at, user}`: a new session; every earlier session of the user ends. "
+        "400 with the reason when the password is refused (docs/security.md)"
+    ),
     "POST /api/auth/logout": '`{"status": "logged_out", "username"}`; ends the session',
     "GET /api/me": "the caller: username, role, city, enterprise_id, assigned",
     "GET /api/users": "list of users with role and scope",
@@ -131,7 +136,9 @@ INTRO = """\
    more users with `carbonpeak users add NAME --role ROLE [--city GD-XX | --enterprise ID]`.
 2. `POST /api/auth/login` with `{"username": ..., "password": ...}` returns
    `{"token", "expires_at", "user"}` and sets a session cookie. Sessions expire (8 hours by
-   default); login is rate-limited (5 attempts a minute).
+   default). Failed logins are limited per user name (5) and per client address (20) within
+   15 minutes (HTTP 429 while locked; docs/security.md). Change a password with
+   `POST /api/auth/password`.
 3. Send the token as `Authorization: Bearer <token>` on every other call, or rely on the cookie
    (the dashboard does).
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -58,6 +58,37 @@ class Settings(BaseSettings):
         default=512 * 1024 * 1024,
         ge=1,
         description="largest total uncompressed size of an .xlsx (zip) input; refuses zip bombs",
+    )
+    # -- security (docs/security.md) ---------------------------------------------------------------
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="keyring file of the audit chain (default: <store>.audit-keys.json beside the store)",
+    )
+    audit_keyring: SecretStr | None = Field(
+        default=None, description="the audit keyring's JSON text (an environment secret; wins over the file)"
+    )
+    checkpoint_dir: Path | None = Field(
+        default=None, description="where signed audit checkpoints are written (default: <store>.checkpoints/)"
+    )
+    checkpoint_interval_minutes: float = Field(
+        default=60.0, ge=0, description="the service signs a checkpoint this often when the chain grew (0: off)"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks of reverse proxies whose X-Forwarded-For is honoured",
+    )
+    tls: bool = Field(
+        default=False, description="the service is reached over HTTPS: send HSTS and Secure cookies"
+    )
+    docs_require_login: bool = Field(
+        default=False, description="serve /docs and /openapi.json to logged-in users only"
+    )
+    login_limit_user: int = Field(default=5, ge=1, description="failed logins per user before a lock-out")
+    login_limit_address: int = Field(
+        default=20, ge=1, description="failed logins per client address before a lock-out (spraying)"
+    )
+    login_lockout_seconds: float = Field(
+        default=900.0, gt=0, description="how long a lock-out lasts (and the window failures count in)"
     )
 
 

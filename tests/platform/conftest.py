@@ -92,6 +92,8 @@ def _template_db(tmp_path_factory):
 @pytest.fixture
 def platform(tmp_path, _template_db):
     shutil.copy(_template_db, tmp_path / "svc.duckdb")
+    # the audit keyring travels with its store (docs/security.md, "Key handling")
+    shutil.copy(f"{_template_db}.audit-keys.json", tmp_path / "svc.duckdb.audit-keys.json")
     store = Store(tmp_path / "svc.duckdb")
     app = create_app(store, session_ttl=timedelta(minutes=5), login_limit=50)
     with TestClient(app) as client:

@@ -162,8 +162,15 @@ def test_charts_load_offline(server, browser):
     foreign: list[str] = []
     page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(server) else None)
     try:
-        page.goto(f"{server}/province")
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        resp = page.goto(f"{server}/province")
+        assert "script-src 'self'" in resp.headers["content-security-policy"]
         assert page.evaluate("typeof Plotly") == "object"
+        # the charts are drawn under the Content-Security-Policy (no inline script, no eval)
+        page.wait_for_selector("#chart-sectors .main-svg")
+        assert page.locator(".js-plotly-plot").count() >= 1
+        assert not [e for e in errors if "Content Security Policy" in e], errors
         assert foreign == []
     finally:
         ctx.close()

@@ -12,6 +12,8 @@ from datetime import timedelta
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -59,4 +61,30 @@ def test_no_server_errors(case, tokens):
         if case.path in ("/api/auth/logout",) or case.path.endswith("/disable"):
             headers = {}
         response = case.call(headers=headers)
-        case.validate_response(response, checks=(not_a_server_error,))
+        check_answer(case, response)
+
+
+def check_answer(case, response) -> None:
+    """The one check of this module: any 5xx answer is a failure (raised, never passed)."""
+    case.validate_response(response, checks=(not_a_server_error,))
+
+
+@pytest.mark.parametrize("path", ["/raises", "/answers-500"])
+def test_a_server_error_fails_the_check(path):
+    """Issue 9: a 500 must be a test failure.  An endpoint that raises propagates the exception
+    (the ASGI client re-raises server errors) and one that answers 500 fails the check."""
+    bad = FastAPI()
+
+    @bad.get("/raises")
+    def raises(x: int = 0) -> None:
+        raise RuntimeError("a bug")
+
+    @bad.get("/answers-500")
+    def answers_500(x: int = 0) -> JSONResponse:
+        return JSONResponse({"error": "internal"}, status_code=500)
+
+    case = schemathesis.openapi.from_asgi("/openapi.json", bad)[path]["GET"].Case(query={"x": 1})
+    from schemathesis.core.failures import FailureGroup
+
+    with pytest.raises((RuntimeError, FailureGroup)):
+        check_answer(case, case.call())

@@ -83,3 +83,25 @@ def test_pdf_in_chinese(assessment, tmp_path):
     if shutil.which("pdffonts"):
         fonts = subprocess.run(["pdffonts", str(rf.pdf)], capture_output=True, text=True, check=True).stdout
         assert "CJK" in fonts or "Type 3" in fonts  # Chromium embeds the CJK font (Type 3 subsets on Linux)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_prints_the_latest_audit_checkpoint(assessment, lang, tmp_path):
+    """The report names the signed chain head its data were read under (issue 9)."""
+    from carbonpeak.store import Store, checkpoints
+    from carbonpeak.store.users import add_user
+
+    with Store(tmp_path / "r.duckdb") as store:
+        add_user(store, "analyst", "correct horse battery", "province_analyst")
+        cp, _ = checkpoints.create(store)
+        latest = checkpoints.latest(store)
+    assert latest is not None
+    assert latest.summary() == cp.summary()
+    html = render_html(assessment, lang=lang, inventory_results=_results(), outlook=OUTLOOK,
+                       audit_checkpoint=latest.summary())
+    block = re.search(r'<p class="small" id="audit-checkpoint">(.*?)</p>', html, re.S)
+    assert block is not None
+    for part in (str(cp.seq), cp.head, cp.time, cp.key_id):
+        assert part in block.group(1)
+    none = render_html(assessment, lang=lang, inventory_results=_results(), outlook=OUTLOOK)
+    assert Messages(lang)("sources.audit_none") in none

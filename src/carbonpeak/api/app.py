@@ -16,9 +16,12 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from pydantic import BaseModel, Field, model_validator
 
 from carbonpeak import __version__
+from carbonpeak.api.checkpointer import Checkpointer
+from carbonpeak.api.docs_gate import install_docs
 from carbonpeak.api.inputs import PERIOD_FORMATS, CityCode, EnterpriseId, SafeText, check_period
 from carbonpeak.api.jobs import JobRunner
-from carbonpeak.api.ratelimit import RateLimiter
+from carbonpeak.api.ratelimit import LoginGuard, client_address, parse_networks
+from carbonpeak.api.security_headers import SecurityHeaders
 from carbonpeak.api.uploads import (
     BodyLimitMiddleware,
     Upload,
@@ -33,7 +36,6 @@ from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
 from carbonpeak.io import TableSpec, read_table, validate_table
 from carbonpeak.io.validate import Column
 from carbonpeak.jsonutil import to_json
-from carbonpeak.store import audit
 from carbonpeak.store.access import PROVINCE_ROLES, DataAccess
 from carbonpeak.store.duck import Store
 from carbonpeak.store.users import (
@@ -42,9 +44,11 @@ from carbonpeak.store.users import (
     Principal,
     add_user,
     authenticate,
+    change_password,
     create_session,
     end_session,
     list_users,
+    record_login,
     resolve_session,
     set_disabled,
 )
@@ -89,6 +93,11 @@ UPLOAD_SPECS: dict[str, TableSpec] = {
 class LoginIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+
+
+class PasswordIn(BaseModel):
+    old_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
 
 
 class LoginOut(BaseModel):
@@ -168,15 +177,32 @@ class AppState:
         store: Store,
         *,
         session_ttl: timedelta,
-        login_limit: int,
-        login_window: float,
+        guard: LoginGuard,
+        trusted_proxies: tuple[str, ...] = (),
+        tls: bool = False,
         max_upload_bytes: int | None = None,
     ) -> None:
         self.store = store
         self.jobs = JobRunner(store)
-        self.limiter = RateLimiter(login_limit, login_window)
+        self.guard = guard
+        self.proxies = parse_networks(trusted_proxies)
+        self.tls = tls
         self.session_ttl = session_ttl
         self.max_upload_bytes = max_upload_bytes or get_settings().max_upload_bytes
+
+    def client(self, request: Request) -> str:
+        """The real client address (X-Forwarded-For only from trusted proxies)."""
+        return client_address(request.client.host if request.client else None, request.headers, self.proxies)
+
+    def set_session_cookie(self, response: Response, token: str) -> None:
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=self.tls,
+            max_age=int(self.session_ttl.total_seconds()),
+        )
 
 
 def _state(request: Request) -> AppState:
@@ -291,20 +317,39 @@ def create_app(
     store: Store | str | Path,
     *,
     session_ttl: timedelta = timedelta(hours=8),
-    login_limit: int = 5,
-    login_window: float = 60.0,
+    login_limit: int | None = None,
+    login_window: float | None = None,
+    login_limit_address: int | None = None,
+    trusted_proxies: list[str] | None = None,
+    tls: bool | None = None,
+    docs_require_login: bool | None = None,
     max_upload_bytes: int | None = None,
     max_request_bytes: int | None = None,
 ) -> FastAPI:
     """Build the service on ``store`` (a Store or a DuckDB path).
 
+    The security options default to the settings (docs/operations.md): ``login_limit`` failed
+    logins per user and ``login_limit_address`` per client address lock them for
+    ``login_window`` seconds; ``trusted_proxies`` may set X-Forwarded-For; ``tls`` adds HSTS and
+    Secure cookies; ``docs_require_login`` puts /docs and /openapi.json behind login.
     Upload limits default to the settings ``max_upload_bytes``/``max_request_bytes``.
     """
     st = store if isinstance(store, Store) else Store(store)
+    cfg = get_settings()
+    guard = LoginGuard(
+        per_user=login_limit if login_limit is not None else cfg.login_limit_user,
+        per_address=login_limit_address if login_limit_address is not None else cfg.login_limit_address,
+        lockout=login_window if login_window is not None else cfg.login_lockout_seconds,
+    )
+    tls = cfg.tls if tls is None else tls
+
+    checkpointer = Checkpointer(st, cfg.checkpoint_interval_minutes * 60)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        checkpointer.start()
         yield
+        checkpointer.stop()
         _app.state.cp.jobs.shutdown()
 
     app = FastAPI(
@@ -312,13 +357,23 @@ def create_app(
         title="carbonpeak",
         version=__version__,
         description="Carbon-peak accounting, assessment, projection and monitoring service.",
+        openapi_url=None,  # served by install_docs (public, or behind login by a setting)
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.cp = AppState(
         st,
         session_ttl=session_ttl,
-        login_limit=login_limit,
-        login_window=login_window,
+        guard=guard,
+        trusted_proxies=tuple(trusted_proxies if trusted_proxies is not None else cfg.trusted_proxies),
+        tls=tls,
         max_upload_bytes=max_upload_bytes,
+    )
+    app.add_middleware(SecurityHeaders, tls=tls)
+    install_docs(
+        app,
+        require_login=cfg.docs_require_login if docs_require_login is None else docs_require_login,
+        principal=current_principal,
     )
     app.add_middleware(BodyLimitMiddleware, limit=max_request_bytes or get_settings().max_request_bytes)
     app.state.cp.jobs.recover()  # jobs left running by a previous process are marked failed
@@ -374,19 +429,28 @@ def create_app(
 
     @app.post("/api/auth/login", response_model=LoginOut, tags=["auth"])
     def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
+        """Log in; failed logins are limited per user and per client address (429 while locked)."""
         state = _state(request)
-        client = request.client.host if request.client else "?"
-        if not state.limiter.hit(f"{body.username}|{client}"):
-            raise HTTPException(status_code=429, detail="too many login attempts; wait a minute")
-        p = authenticate(state.store, body.username, body.password)
+        p = _checked_login(state, state.client(request), body.username, body.password)
         token, expires = create_session(state.store, p, state.session_ttl)
-        response.set_cookie(
-            SESSION_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            max_age=int(state.session_ttl.total_seconds()),
-        )
+        state.set_session_cookie(response, token)
+        return LoginOut(token=token, expires_at=expires.isoformat(), user=p.to_dict())
+
+    @app.post("/api/auth/password", response_model=LoginOut, tags=["auth"])
+    def password(body: PasswordIn, p: PrincipalDep, request: Request, response: Response) -> LoginOut:
+        """Change one's own password: every session of the user ends; a new one is returned."""
+        state = _state(request)
+        addr = state.client(request)
+        if not state.guard.check(p.username, addr).allowed:
+            raise HTTPException(status_code=429, detail="too many failed attempts; try again later")
+        try:
+            change_password(state.store, p.username, body.old_password, body.new_password)
+        except AuthError:
+            state.guard.failed(p.username, addr)
+            record_login(state.store, p.username, ok=False, address=addr, reason="wrong_old_password")
+            raise CarbonpeakError("the current password is wrong") from None
+        token, expires = create_session(state.store, p, state.session_ttl)
+        state.set_session_cookie(response, token)
         return LoginOut(token=token, expires_at=expires.isoformat(), user=p.to_dict())
 
     @app.post("/api/auth/logout", tags=["auth"])
@@ -592,6 +656,7 @@ def create_app(
                 outlook=out,
                 pdf=body.pdf,
                 gwp=inv.gwp,
+                audit_checkpoint=_latest_checkpoint(state.store),
             )
             progress(1.0)
             return {"files": [x.name for x in (rf.html, rf.json, rf.pdf) if x is not None]}
@@ -766,7 +831,9 @@ def create_app(
     @app.get("/api/credit/export.csv", tags=["credit"], response_class=PlainTextResponse)
     def credit_export(dal: AccessDep) -> PlainTextResponse:
         _province(dal.p)
-        return PlainTextResponse(dal.credit_records().to_csv(index=False), media_type="text/csv")
+        from carbonpeak.io.export import to_csv
+
+        return PlainTextResponse(to_csv(dal.credit_records()), media_type="text/csv")
 
     # -- audit ---------------------------------------------------------------------------------------
     @app.get("/api/audit", tags=["audit"])
@@ -777,9 +844,11 @@ def create_app(
 
     @app.get("/api/audit/verify", tags=["audit"])
     def audit_verify(p: PrincipalDep, request: Request) -> dict[str, Any]:
+        """The keyed chain, and the proof against the newest checkpoint file if there is one."""
         _province(p)
-        rep = audit.verify_chain(_state(request).store)
-        return {**rep.to_dict(), "head": audit.head(_state(request).store)}
+        from carbonpeak.store.checkpoints import verify_store
+
+        return verify_store(_state(request).store)
 
     # -- jobs ----------------------------------------------------------------------------------------
     @app.get("/api/jobs/{job_id}", tags=["jobs"])
@@ -790,6 +859,33 @@ def create_app(
         return rec
 
     return app
+
+
+def _checked_login(state: AppState, addr: str, username: str, password: str) -> Principal:
+    """Lock-out check *before* the password, then the password; both outcomes audited."""
+    import logging
+
+    if not state.guard.check(username, addr).allowed:
+        logging.getLogger("carbonpeak.auth").warning("login refused during lock-out: %r from %s", username, addr)
+        raise HTTPException(status_code=429, detail="too many failed logins; try again later")
+    try:
+        p = authenticate(state.store, username, password)
+    except AuthError:
+        state.guard.failed(username, addr)
+        locked = state.guard.check(username, addr)
+        reason = "wrong_credentials" if locked.allowed else f"wrong_credentials_now_locked_{locked.reason}"
+        record_login(state.store, username, ok=False, address=addr, reason=reason)
+        raise
+    state.guard.succeeded(username)
+    record_login(state.store, p.username, ok=True, address=addr)
+    return p
+
+
+def _latest_checkpoint(store: Store) -> dict[str, Any] | None:
+    from carbonpeak.store import checkpoints
+
+    cp = checkpoints.latest(store)
+    return None if cp is None else cp.summary()
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:

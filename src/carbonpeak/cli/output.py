@@ -79,7 +79,9 @@ def emit(
     elif fmt == Format.csv:
         if df is None:
             raise typer.BadParameter("this command has no tabular output; use --format json")
-        sys.stdout.write(df.to_csv(index=False))
+        from carbonpeak.io.export import to_csv
+
+        sys.stdout.write(to_csv(df))
     else:
         if df is not None:
             print_table(df, title)

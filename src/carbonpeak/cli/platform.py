@@ -1,4 +1,5 @@
-"""Platform commands: ``serve``, ``users add|list|disable|bootstrap``, ``audit verify|log``."""
+"""Platform commands: ``serve``, ``users add|list|disable|bootstrap|passwd``,
+``audit verify|checkpoint|rotate-key|log``."""
 
 from __future__ import annotations
 
@@ -91,6 +92,22 @@ def register(app: typer.Typer) -> None:
             rows = list_users(store)
         emit(fmt, data=rows, table=rows, title="Users")
 
+    @users.command("passwd")
+    def users_passwd(
+        username: str,
+        password_stdin: bool = typer.Option(
+            False, "--password-stdin", help="Read the new password from standard input."
+        ),
+        db: Path | None = DbOption,
+    ) -> None:
+        """Set a user's password (policy checked; the user's sessions end; audited)."""
+        from carbonpeak.store.users import set_password
+
+        pw = _read_password(password_stdin)
+        with _store(db) as store:
+            set_password(store, username, pw)
+        typer.echo(f"password of '{username}' changed; their sessions were ended")
+
     @users.command("disable")
     def users_disable(username: str, db: Path | None = DbOption) -> None:
         """Disable a user and end their sessions."""
@@ -101,16 +118,58 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"user '{username}' disabled")
 
     @audit_app.command("verify")
-    def audit_verify(db: Path | None = DbOption, fmt: Format = FormatOption) -> None:
-        """Recompute the hash chain; exit 1 if any entry was edited, deleted or reordered."""
-        from carbonpeak.store import audit
+    def audit_verify(
+        against: Path | None = typer.Option(
+            None,
+            "--against",
+            help="A checkpoint file: prove nothing at or before it was removed or changed "
+            "(default: the newest file in the checkpoint folder, if any).",
+        ),
+        db: Path | None = DbOption,
+        fmt: Format = FormatOption,
+    ) -> None:
+        """Recompute the keyed chain; exit 1 if any entry was edited, deleted, forged or reordered."""
+        from carbonpeak.store import checkpoints
 
         with _store(db) as store:
-            rep = audit.verify_chain(store)
-            data = {**rep.to_dict(), "head": audit.head(store)}
-        emit(fmt, data=data, table=[data], title="Audit chain")
-        if not rep.ok:
+            data = checkpoints.verify_store(store, against)
+        ok = bool(data["ok"])
+        emit(fmt, data=data, table=[{k: v for k, v in data.items() if k != "checkpoint"}], title="Audit chain")
+        if "checkpoint" in data and fmt != Format.json:
+            for p in data["checkpoint"]["problems"]:
+                typer.echo(f"FAILED: {p}", err=True)
+        if not ok:
             raise typer.Exit(1)
+
+    @audit_app.command("checkpoint")
+    def audit_checkpoint(
+        out: Path | None = typer.Option(None, "--out", help="Checkpoint file to write (default: checkpoint folder)."),
+        db: Path | None = DbOption,
+        fmt: Format = FormatOption,
+    ) -> None:
+        """Sign a checkpoint of the chain head and guarded tables (Ed25519); store it and write a file."""
+        from carbonpeak.store import checkpoints
+
+        with _store(db) as store:
+            cp, path = checkpoints.create(store, out=out)
+        data = {**cp.summary(), "file": str(path) if path else None}
+        emit(fmt, data={**data, "tables": cp.body["tables"]}, table=[data], title="Audit checkpoint")
+
+    @audit_app.command("rotate-key")
+    def audit_rotate_key(db: Path | None = DbOption) -> None:
+        """Add new audit keys (HMAC and Ed25519) and make them active; old keys stay to verify old entries."""
+        from carbonpeak.store import audit, audit_keys
+
+        with _store(db) as store:
+            audit.keyring(store)  # make sure the keyring exists
+            path = audit_keys.default_key_file(store.path)
+        if path is None or get_settings().audit_keyring is not None:
+            raise CarbonpeakError(
+                "the keyring comes from CARBONPEAK_AUDIT_KEYRING or the store is in memory: rotate the "
+                "key file and deploy its new content (docs/security.md)"
+            )
+        new = audit_keys.rotate_key_file(path)
+        typer.echo(f"new active keys: {', '.join(new)} (older keys kept in {path.name} for verification)")
 
     @audit_app.command("log")
     def audit_log(

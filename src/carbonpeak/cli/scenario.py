@@ -411,13 +411,14 @@ def register(app: typer.Typer) -> None:
         """The Kaya identity of a projection, for ``carbonpeak decompose``."""
         import yaml
 
+        from carbonpeak.io.export import write_csv
         from carbonpeak.scenarios.runs import KAYA_UNITS, kaya_table, run_scenario
 
         r = run_scenario(_load(scenario))
         df = pd.DataFrame(kaya_table(r))
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
-            df.to_csv(out, index=False)
+            write_csv(df, out)
             meta = {"title": f"Kaya identity of scenario {r['scenario']}",
                     "value": {"name": "gross CO2 (energy + process)", "unit": "MtCO2"},
                     "factors": {k: {"unit": u} for k, u in KAYA_UNITS.items()}}
@@ -432,6 +433,7 @@ def register(app: typer.Typer) -> None:
                iamc: Path = typer.Option(..., "--iamc", help="Output CSV in IAMC long format."),
                fmt: Format = FormatOption) -> None:
         """Write deterministic runs in the IAMC long format (opens in pyam)."""
+        from carbonpeak.io.export import write_csv
         from carbonpeak.scenarios.iamc import runs_to_iamc, summarise_iamc
         from carbonpeak.scenarios.runs import run_scenario
         from carbonpeak.scenarios.scenario import available_scenarios
@@ -439,7 +441,7 @@ def register(app: typer.Typer) -> None:
         names = scenarios or available_scenarios()
         df = runs_to_iamc(run_scenario(_load(x)) for x in names)
         iamc.parent.mkdir(parents=True, exist_ok=True)
-        df.to_csv(iamc, index=False)
+        write_csv(df, iamc)
         s = summarise_iamc(df)
         emit(fmt, data={"file": str(iamc), "rows": len(df), "scenarios": s.to_dict(orient="records")},
              table=s, title=f"Wrote {len(df)} rows to {iamc}")

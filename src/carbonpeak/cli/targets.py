@@ -50,6 +50,19 @@ def _store_frame(db: Path | None, table: str, key: list[str]) -> pd.DataFrame | 
     return None if len(df) == 0 else df
 
 
+def latest_checkpoint(db: Path | None) -> dict[str, Any] | None:
+    """The latest signed audit checkpoint of the store (for the report), ``None`` without one."""
+    from carbonpeak.config import get_settings
+    from carbonpeak.store import Store, checkpoints
+
+    path = db if db is not None else get_settings().db_path
+    if str(path) == ":memory:" or not Path(path).exists():
+        return None
+    with Store(path) as store:
+        cp = checkpoints.latest(store)
+    return None if cp is None else cp.summary()
+
+
 def load_chain(
     *,
     activity: list[Path] | None,
@@ -324,6 +337,7 @@ def assess_cmd(
     if out is not None:
         from carbonpeak.reports.assessment import write_report
 
+        audit_cp = latest_checkpoint(db)
         for la in langs:
             rf = write_report(
                 a,
@@ -333,6 +347,7 @@ def assess_cmd(
                 outlook=ch.outlook,
                 pdf=pdf,
                 gwp=ch.inventory.gwp if ch.inventory else "AR5",
+                audit_checkpoint=audit_cp,
             )
             files += [str(rf.html)] + ([str(rf.pdf)] if rf.pdf else []) + [str(rf.json)]
             if rf.pdf_error:

@@ -147,8 +147,14 @@ def _inventory(results: pd.DataFrame | None, region: str, gwp: str) -> dict[str,
 
 
 def render_html(assessment: Mapping[str, Any], *, lang: str = "zh", inventory_results: pd.DataFrame | None = None,
-                outlook: Mapping[str, Any] | None = None, demo: bool = False, gwp: str = "AR5") -> str:
-    """The report as one self-contained HTML page."""
+                outlook: Mapping[str, Any] | None = None, demo: bool = False, gwp: str = "AR5",
+                audit_checkpoint: Mapping[str, Any] | None = None) -> str:
+    """The report as one self-contained HTML page.
+
+    ``audit_checkpoint`` is the latest signed checkpoint of the audit chain (``seq``, ``head``,
+    ``time``, ``key_id``; :func:`carbonpeak.store.checkpoints.latest`), printed in the sources
+    section so that a reader can check the report's data against the published chain head.
+    """
     t = Messages(lang)
     a = assessment
     regions = load_regions()
@@ -201,7 +207,7 @@ def render_html(assessment: Mapping[str, Any], *, lang: str = "zh", inventory_re
         a=a, t=t, lang=lang, fmt=fmt, goal=_goal(t), statuses=STATUSES, charts=ch, inventory=inv,
         city_rows=city_rows, levers=levers, demo=demo, version=__version__,
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), font_stack=charts.FONT_STACK,
-        reason=reason, unit=_unit(t),
+        reason=reason, unit=_unit(t), audit_checkpoint=audit_checkpoint,
         rate_unit=lambda ru: "%/yr" if ru == "%/yr" else (_unit(t)(ru[:-3]) + "/yr" if ru.endswith("/yr") else ru), region_name=lambda c: regions[c].name(lang) if c in regions else c,
     )
 
@@ -216,6 +222,7 @@ def write_report(
     pdf: bool = True,
     demo: bool = False,
     gwp: str = "AR5",
+    audit_checkpoint: Mapping[str, Any] | None = None,
 ) -> ReportFiles:
     """Write ``assessment-<year>-<lang>.html``, ``.json`` and (with Chromium) ``.pdf`` into ``out_dir``."""
     out = Path(out_dir)
@@ -223,7 +230,7 @@ def write_report(
     stem = f"assessment-{assessment['year']}-{lang}"
     html = out / f"{stem}.html"
     html.write_text(render_html(assessment, lang=lang, inventory_results=inventory_results, outlook=outlook,
-                                demo=demo, gwp=gwp), encoding="utf-8")
+                                demo=demo, gwp=gwp, audit_checkpoint=audit_checkpoint), encoding="utf-8")
     js = out / f"assessment-{assessment['year']}.json"
     js.write_text(to_json(assessment), encoding="utf-8")
     pdf_path: Path | None = None

@@ -481,7 +481,6 @@ class DataAccess:
             self.p.role in PROVINCE_ROLES or self.p.role == "verifier",
             "audit log is for the province and verifiers",
         )
-        return self.store.query(
-            "SELECT seq, ts, actor, action, entity, entity_id, payload, hash FROM audit_log ORDER BY seq DESC LIMIT ?",
-            [limit],
-        )
+        if self.p.role == "verifier":  # only its own entries and those of its assigned enterprises
+            return audit.verifier_entries(self.store, self.p.username, self.p.assigned, limit)
+        return audit.entries(self.store, limit)

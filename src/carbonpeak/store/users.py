@@ -2,7 +2,9 @@
 
 No default password ever ships: the first admin is created by ``carbonpeak users bootstrap``
 (or ``users add --role admin``) with a password the operator types or a random one printed
-once.  Session tokens are random (256 bits); only their SHA-256 is stored.
+once.  Passwords follow :mod:`carbonpeak.store.passwords`.  Session tokens are random (256 bits);
+only their SHA-256 is stored.  A disabled account answers a login exactly like a wrong password
+(same error, same argon2 work).  Logins and failed logins are audited (entity ``login``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from carbonpeak.errors import CarbonpeakError
 from carbonpeak.store import audit
 from carbonpeak.store.duck import Store
+from carbonpeak.store.passwords import check_password
 
 ROLES = ("admin", "province_analyst", "city_officer", "enterprise", "verifier")
 _CITY_RE = re.compile(r"^GD-[A-Z]{2,3}$")
 _USER_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
-MIN_PASSWORD = 12
+WRONG_CREDENTIALS = "wrong username or password"
 
 _hasher = PasswordHasher()  # argon2id, library defaults (RFC 9106 second recommended option)
 
@@ -80,8 +83,7 @@ def add_user(
 ) -> Principal:
     """Create a user (audited).  Refuses short passwords and duplicate names."""
     _check_user_fields(username, role, city, enterprise_id)
-    if len(password) < MIN_PASSWORD:
-        raise CarbonpeakError(f"password must have at least {MIN_PASSWORD} characters")
+    check_password(password, username)
     with store.transaction() as con:
         if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
             raise CarbonpeakError(f"user '{username}' exists already")
@@ -150,21 +152,63 @@ def _principal_from_row(row: tuple[object, ...]) -> Principal:
 
 
 def authenticate(store: Store, username: str, password: str) -> Principal:
-    """Check a password; raise :class:`AuthError` with one message for every failure."""
+    """Check a password; raise :class:`AuthError` with one message for every failure.
+
+    Unknown user, wrong password and disabled account all cost one argon2 operation and raise
+    the same error, so neither the answer nor its time tells which it was.
+    """
     row = store.con.execute(
         "SELECT password_hash, disabled, username, role, city, enterprise_id, assigned FROM users WHERE username = ?",
         [username],
     ).fetchone()
     if row is None:
         _hasher.hash(password)  # same work as a real check: do not reveal which names exist
-        raise AuthError("wrong username or password")
+        raise AuthError(WRONG_CREDENTIALS)
     try:
         _hasher.verify(str(row[0]), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        raise AuthError("wrong username or password") from None
+        raise AuthError(WRONG_CREDENTIALS) from None
     if row[1]:
-        raise AuthError("this user is disabled")
+        raise AuthError(WRONG_CREDENTIALS)
     return _principal_from_row(row[2:])
+
+
+def change_password(store: Store, username: str, old_password: str, new_password: str) -> None:
+    """Change a user's own password (the old one must be right); other sessions are ended (audited)."""
+    authenticate(store, username, old_password)
+    if new_password == old_password:
+        raise CarbonpeakError("the new password must differ from the old one")
+    set_password(store, username, new_password, actor=username)
+
+
+def set_password(store: Store, username: str, new_password: str, *, actor: str = "cli") -> None:
+    """Set a user's password (policy checked; all sessions of the user ended; audited)."""
+    check_password(new_password, username)
+    digest = _hasher.hash(new_password)
+    with store.transaction() as con:
+        if not con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+            raise CarbonpeakError(f"no user '{username}'")
+        con.execute("UPDATE users SET password_hash = ? WHERE username = ?", [digest, username])
+        con.execute("DELETE FROM sessions WHERE username = ?", [username])
+        audit.append(
+            store, actor=actor, action="user.password", entity="user", entity_id=username, payload={}
+        )
+
+
+def record_login(store: Store, username: str, *, ok: bool, address: str, reason: str = "") -> None:
+    """Audit a login or a failed login (``reason``: wrong_credentials, locked_user, locked_address)."""
+    payload: dict[str, str] = {"address": address}
+    if not ok:
+        payload["reason"] = reason
+    with store.transaction():
+        audit.append(
+            store,
+            actor=username if ok else "anonymous",
+            action="auth.login" if ok else "auth.login_failed",
+            entity="login",
+            entity_id=username[:64],
+            payload=payload,
+        )
 
 
 def _token_hash(token: str) -> str:
@@ -197,7 +241,7 @@ def resolve_session(store: Store, token: str) -> Principal:
     if isinstance(expires, datetime) and expires.astimezone(UTC) < datetime.now(UTC):
         raise AuthError("session expired; log in again")
     if row[6]:
-        raise AuthError("this user is disabled")
+        raise AuthError("not logged in or session unknown")
     return _principal_from_row(row[:5])
 
 

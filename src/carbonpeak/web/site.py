@@ -69,7 +69,9 @@ def mount_dashboard(app: FastAPI) -> None:
         )
         resp = HTMLResponse(html)
         if request.query_params.get("lang") in LANGS:
-            resp.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=365 * 86400)
+            resp.set_cookie(
+                LANG_COOKIE, lang, samesite="lax", secure=request.app.state.cp.tls, max_age=365 * 86400
+            )
         return resp
 
     def page(request: Request, roles: tuple[str, ...] | None = None) -> Principal | Response:
@@ -196,6 +198,16 @@ def mount_dashboard(app: FastAPI) -> None:
             default_period=date.today().strftime("%Y-%m"),
             **ctx,
         )
+
+    @app.get("/account/password", include_in_schema=False)
+    def password_page(request: Request) -> Response:
+        """Change one's own password (form posts to /api/auth/password; see static/password.js)."""
+        user = page(request)
+        if isinstance(user, Response):
+            return user
+        lang = lang_of(request)
+        msgs = {k: t(f"password.{k}", lang) for k in ("changed", "refused", "differ")}
+        return render(request, "password.html", "password.title", user, msgs=msgs)
 
     @app.get("/audit", include_in_schema=False)
     def audit_page(request: Request) -> Response:

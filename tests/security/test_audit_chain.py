@@ -1,0 +1,289 @@
+"""The keyed audit chain and its signed checkpoints resist someone who can write the database file.
+
+Each test tampers *behind the store* (plain SQL on the DuckDB file, as an operator with file
+access could) and shows that ``carbonpeak audit verify`` (with ``--against`` a checkpoint file
+where the attack needs one) exits 1 and says what failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+
+import pytest
+
+from carbonpeak.cli import main
+from carbonpeak.store import Store, audit, audit_keys, checkpoints
+from carbonpeak.store.users import add_user, set_disabled
+
+PW = "correct horse battery"
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "a.duckdb"
+    s = Store(path)
+    for i in range(4):
+        add_user(s, f"user{i}", PW, "province_analyst")
+    s.close()
+    return path
+
+
+def _verify(db, capsys, *extra: str) -> tuple[int, dict]:
+    capsys.readouterr()
+    rc = main(["audit", "verify", "--db", str(db), "--format", "json", *extra])
+    return rc, json.loads(capsys.readouterr().out)
+
+
+def _checkpoint(db, tmp_path, capsys, name: str = "cp.json"):
+    out = tmp_path / "published" / name
+    assert main(["audit", "checkpoint", "--db", str(db), "--out", str(out), "--format", "json"]) == 0
+    capsys.readouterr()
+    return out
+
+
+def test_key_file_is_generated_beside_the_store_owner_only(db):
+    key = db.with_name(db.name + audit_keys.KEYRING_SUFFIX)
+    assert key.exists()
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    s = Store(db)
+    kids = {r[0] for r in s.con.execute("SELECT DISTINCT key_id FROM audit_log").fetchall()}
+    s.close()
+    assert kids == {json.loads(key.read_text())["hmac"]["active"]}
+
+
+def test_untouched_store_verifies_against_its_checkpoint(db, tmp_path, capsys):
+    cp = _checkpoint(db, tmp_path, capsys)
+    rc, rep = _verify(db, capsys, "--against", str(cp))
+    assert rc == 0, rep
+    assert rep["ok"]
+    assert rep["checkpoint"]["ok"]
+    assert set(rep["checkpoint"]["tables"].values()) == {"unchanged"}
+
+
+def test_deleting_newest_entries_is_caught_by_the_checkpoint(db, tmp_path, capsys):
+    cp = _checkpoint(db, tmp_path, capsys)
+    s = Store(db)
+    s.con.execute("DELETE FROM audit_log WHERE seq >= 3")
+    s.close()
+    # the shorter chain is internally consistent ...
+    s = Store(db)
+    assert audit.verify_chain(s).ok
+    s.close()
+    # ... but not against the checkpoint
+    rc, rep = _verify(db, capsys, "--against", str(cp))
+    assert rc == 1
+    assert any("entries were removed" in p for p in rep["checkpoint"]["problems"])
+
+
+def test_plain_verify_uses_the_newest_checkpoint_file_outside_the_store(db, capsys):
+    assert main(["audit", "checkpoint", "--db", str(db)]) == 0
+    s = Store(db)
+    s.con.execute("DELETE FROM audit_log WHERE seq = 4")
+    s.con.execute("DELETE FROM audit_checkpoints")  # the attacker also removes the stored copy
+    s.close()
+    rc, rep = _verify(db, capsys)
+    assert rc == 1
+    assert not rep["checkpoint"]["ok"]
+
+
+def test_appending_a_forged_entry_is_caught(db, capsys):
+    s = Store(db)
+    last = s.con.execute("SELECT seq, hash, key_id FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev, kid = int(last[0]) + 1, last[1], last[2]
+    ts = "2026-01-01T00:00:00.000000+00:00"
+    fields = [seq, ts, "admin", "user.create", "user", "mallory", '{"role":"admin"}', prev]
+    forged = hashlib.sha256("\x1f".join(map(str, [*fields, kid])).encode()).hexdigest()
+    s.con.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [*fields, forged, kid])
+    s.close()
+    rc, rep = _verify(db, capsys)
+    assert rc == 1
+    assert rep["first_bad_seq"] == seq
+    assert rep["problem"] == "entry content does not match its hash"
+
+
+def test_recomputing_the_whole_chain_without_the_key_is_caught(db, capsys):
+    """The attacker edits entry 2 and recomputes every hash as the unkeyed chain did, or keyed
+    with a key of their own: neither verifies."""
+    s = Store(db)
+    s.con.execute("UPDATE audit_log SET payload = '{\"role\":\"admin\"}' WHERE seq = 2")
+    rows = s.con.execute(
+        "SELECT seq, ts, actor, action, entity, entity_id, payload FROM audit_log ORDER BY seq"
+    ).fetchall()
+    prev = audit.GENESIS
+    for seq, ts, actor, action, entity, entity_id, payload in rows:
+        h = audit.entry_hash(seq, ts, actor, action, entity, entity_id, payload, prev)
+        s.con.execute(
+            "UPDATE audit_log SET prev_hash = ?, hash = ?, key_id = NULL WHERE seq = ?", [prev, h, seq]
+        )
+        prev = h
+    s.close()
+    rc, rep = _verify(db, capsys)
+    assert rc == 1
+    assert rep["first_bad_seq"] == 1
+    assert rep["problem"] == "entry is not sealed with an audit key"
+
+    own = audit_keys.Keyring.generate()
+    s = Store(db)
+    prev = audit.GENESIS
+    for seq, ts, actor, action, entity, entity_id, payload in rows:
+        h = audit.entry_mac(own, own.active_hmac, seq, ts, actor, action, entity, entity_id, payload, prev)
+        s.con.execute(
+            "UPDATE audit_log SET prev_hash = ?, hash = ?, key_id = ? WHERE seq = ?",
+            [prev, h, own.active_hmac, seq],
+        )
+        prev = h
+    s.close()
+    rc, rep = _verify(db, capsys)
+    assert rc == 1
+    assert "unknown key" in rep["problem"]
+
+
+def test_editing_a_guarded_table_row_is_caught_by_the_table_digest(db, tmp_path, capsys):
+    cp = _checkpoint(db, tmp_path, capsys)
+    s = Store(db)
+    s.con.execute("UPDATE users SET role = 'admin' WHERE username = 'user1'")  # no audit entry
+    s.close()
+    rc, rep = _verify(db, capsys, "--against", str(cp))
+    assert rc == 1
+    assert rep["ok"] is False
+    assert rep["checkpoint"]["chain"]["ok"]  # the chain itself is intact: only the digest tells
+    assert rep["checkpoint"]["tables"]["users"] == "changed behind the chain"
+    assert any("table users changed" in p for p in rep["checkpoint"]["problems"])
+
+
+def test_audited_changes_after_a_checkpoint_are_not_flagged(db, tmp_path, capsys):
+    cp = _checkpoint(db, tmp_path, capsys)
+    s = Store(db)
+    set_disabled(s, "user2", True)
+    s.close()
+    rc, rep = _verify(db, capsys, "--against", str(cp))
+    assert rc == 0, rep
+    assert rep["checkpoint"]["tables"]["users"].startswith("changed by 1 audited")
+
+
+def test_a_forged_or_edited_checkpoint_is_refused(db, tmp_path, capsys):
+    cp = _checkpoint(db, tmp_path, capsys)
+    doc = json.loads(cp.read_text())
+    doc["seq"] = 2  # claim an earlier head, as if later entries never existed
+    cp.write_text(json.dumps(doc))
+    rc, rep = _verify(db, capsys, "--against", str(cp))
+    assert rc == 1
+    assert "signature is not valid" in " ".join(rep["checkpoint"]["problems"])
+
+
+def test_checkpoint_signature_verifies_with_the_published_public_key_alone(db, tmp_path, capsys):
+    cp_path = _checkpoint(db, tmp_path, capsys)
+    cp = checkpoints.Checkpoint.read(cp_path)
+    assert checkpoints.verify_signature_with(cp, cp.body["public_key"])
+    other = audit_keys.public_key_b64(audit_keys.Keyring.generate().signer()[1])
+    assert not checkpoints.verify_signature_with(cp, other)
+
+
+def test_key_rotation_keeps_old_entries_and_checkpoints_verifiable(db, tmp_path, capsys):
+    old_cp = _checkpoint(db, tmp_path, capsys, "old.json")
+    key = db.with_name(db.name + audit_keys.KEYRING_SUFFIX)
+    old_kid = json.loads(key.read_text())["hmac"]["active"]
+    assert main(["audit", "rotate-key", "--db", str(db)]) == 0
+    new_kid = json.loads(key.read_text())["hmac"]["active"]
+    assert new_kid != old_kid
+    s = Store(db)
+    add_user(s, "after_rotation", PW, "province_analyst")
+    kids = [r[0] for r in s.con.execute("SELECT key_id FROM audit_log ORDER BY seq").fetchall()]
+    s.close()
+    assert kids[0] == old_kid
+    assert kids[-1] == new_kid
+    new_cp = _checkpoint(db, tmp_path, capsys, "new.json")
+    assert json.loads(new_cp.read_text())["key_id"] != json.loads(old_cp.read_text())["key_id"]
+    for cp in (old_cp, new_cp):
+        rc, rep = _verify(db, capsys, "--against", str(cp))
+        assert rc == 0, rep
+    # losing the old key makes the old entries unverifiable: rotation must keep it
+    doc = json.loads(key.read_text())
+    del doc["hmac"]["keys"][old_kid]
+    key.write_text(json.dumps(doc))
+    rc, rep = _verify(db, capsys)
+    assert rc == 1
+    assert "unknown key" in rep["problem"]
+
+
+def test_keyring_from_an_environment_secret(tmp_path, monkeypatch, capsys):
+    from carbonpeak.config import get_settings
+
+    ring = audit_keys.Keyring.generate()
+    monkeypatch.setenv("CARBONPEAK_AUDIT_KEYRING", ring.to_json())
+    get_settings.cache_clear()
+    try:
+        db = tmp_path / "env.duckdb"
+        s = Store(db)
+        add_user(s, "envuser", PW, "province_analyst")
+        kid = s.con.execute("SELECT key_id FROM audit_log").fetchone()[0]
+        s.close()
+        assert kid == ring.active_hmac
+        assert not db.with_name(db.name + audit_keys.KEYRING_SUFFIX).exists()  # no file written
+        rc, rep = _verify(db, capsys)
+        assert rc == 0, rep
+    finally:
+        monkeypatch.delenv("CARBONPEAK_AUDIT_KEYRING")
+        get_settings.cache_clear()
+
+
+def test_service_verify_uses_the_newest_checkpoint_file(tmp_path):
+    """``GET /api/audit/verify`` (and so ``carbonpeak remote audit-verify``) reports a truncation
+    that only the checkpoint reveals."""
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.api import create_app
+
+    store = Store(tmp_path / "svc.duckdb")
+    add_user(store, "analyst", PW, "province_analyst")
+    add_user(store, "other", PW, "province_analyst")
+    with TestClient(create_app(store, session_ttl=timedelta(minutes=5))) as c:
+        tok = c.post("/api/auth/login", json={"username": "analyst", "password": PW}).json()["token"]
+        h = {"Authorization": f"Bearer {tok}"}
+        _, path = checkpoints.create(store)
+        assert path is not None
+        assert path.parent == tmp_path / "svc.duckdb.checkpoints"
+        assert c.get("/api/audit/verify", headers=h).json()["ok"] is True
+        newest = store.con.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
+        store.con.execute("DELETE FROM audit_log WHERE seq = ?", [newest])
+        rep = c.get("/api/audit/verify", headers=h).json()
+        assert rep["ok"] is False
+        assert any("entries were removed" in p for p in rep["checkpoint"]["problems"])
+    store.close()
+
+
+def test_the_service_signs_checkpoints_while_it_owns_the_store(tmp_path):
+    """The service holds the only write handle, so it takes the checkpoints itself: one when the
+    chain grew, none when it did not."""
+    import time
+
+    from carbonpeak.api.checkpointer import Checkpointer
+
+    store = Store(tmp_path / "svc.duckdb")
+    add_user(store, "analyst", PW, "province_analyst")
+    ck = Checkpointer(store, interval=0)
+    assert ck.tick() is True
+    assert ck.tick() is False  # head unchanged
+    add_user(store, "second", PW, "province_analyst")
+    assert ck.tick() is True
+    assert store.con.execute("SELECT count(*) FROM audit_checkpoints").fetchone()[0] == 2
+    # the background thread does the same on its own
+    add_user(store, "third", PW, "province_analyst")
+    bg = Checkpointer(store, interval=0.05)
+    bg.start()
+    try:
+        deadline = time.monotonic() + 10
+        while store.con.execute("SELECT count(*) FROM audit_checkpoints").fetchone()[0] < 3:
+            assert time.monotonic() < deadline, "no checkpoint from the background thread"
+            time.sleep(0.05)
+    finally:
+        bg.stop()
+    files = sorted((tmp_path / "svc.duckdb.checkpoints").glob("checkpoint-*.json"))
+    assert len(files) == 3
+    assert checkpoints.verify_against(store, checkpoints.Checkpoint.read(files[-1])).ok
+    store.close()
