@@ -59,6 +59,8 @@ def upload_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def svc(tmp_path: Path, _template_db: Path, upload_root: Path):
     shutil.copy(_template_db, tmp_path / "svc.duckdb")
+    # the audit keyring travels with its store (docs/security.md, "Key handling")
+    shutil.copy(f"{_template_db}.audit-keys.json", tmp_path / "svc.duckdb.audit-keys.json")
     store = Store(tmp_path / "svc.duckdb")
     _seed_foreign(store)
     with make_client(store) as client:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from tests.platform.conftest import _template_db, login, platform  # noqa: F401 - fixtures
-from tests.platform.test_scoping import upload
+from tests.platform.test_scoping import READINGS, upload
 
 from carbonpeak.web.site import mount_dashboard
 
@@ -17,7 +17,7 @@ def _about(entry: dict) -> str:
 def trail(platform):  # noqa: F811 - the imported fixture
     client, store = platform
     assert upload(client, login(client, "ent_a"), "ENT-A").status_code == 201
-    assert upload(client, login(client, "ent_b"), "ENT-B").status_code == 201
+    assert upload(client, login(client, "ent_b"), "ENT-B", body=READINGS.replace("M1", "MB1")).status_code == 201
     ha = login(client, "analyst")
     for ent in ("ENT-A", "ENT-B"):
         r = client.post(

@@ -45,6 +45,11 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("POST", "/api/auth/login"): lambda u: ("POST", "/api/auth/login", {"json": {"username": "analyst", "password": PW}}),
     ("POST", "/api/auth/logout"): lambda u: ("POST", "/api/auth/logout", {}),
     ("GET", "/api/me"): lambda u: ("GET", "/api/me", {}),
+    ("POST", "/api/auth/password"): lambda u: (
+        "POST",
+        "/api/auth/password",
+        {"json": {"old_password": PW, "new_password": f"Lychee-season ferry 7 tides {len(u)}"}},
+    ),
     ("GET", "/api/users"): lambda u: ("GET", "/api/users", {}),
     ("POST", "/api/users"): lambda u: (
         "POST",
@@ -117,8 +122,6 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("GET", "/api/jobs/{job_id}"): lambda u: ("GET", f"/api/jobs/job-of-{u}", {}),
     ("GET", "/openapi.json"): lambda u: ("GET", "/openapi.json", {}),
     ("GET", "/docs"): lambda u: ("GET", "/docs", {}),
-    ("GET", "/docs/oauth2-redirect"): lambda u: ("GET", "/docs/oauth2-redirect", {}),
-    ("GET", "/redoc"): lambda u: ("GET", "/redoc", {}),
     ("GET", "/static/vendor/plotly.min.js"): lambda u: ("GET", "/static/vendor/plotly.min.js", {}),
     ("GET", "/static/{name}"): lambda u: ("GET", "/static/app.css", {}),
     ("GET", "/"): lambda u: ("GET", "/", {}),
@@ -127,6 +130,7 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("GET", "/province"): lambda u: ("GET", "/province", {}),
     ("GET", "/cities"): lambda u: ("GET", "/cities", {}),
     ("GET", "/levers"): lambda u: ("GET", "/levers", {}),
+    ("GET", "/account/password"): lambda u: ("GET", "/account/password", {}),
     ("GET", "/cities/{code}"): lambda u: ("GET", "/cities/GD-GZ", {}),
     ("GET", "/monitoring"): lambda u: ("GET", "/monitoring", {}),
     ("GET", "/enterprise"): lambda u: ("GET", "/enterprise", {}),

@@ -32,6 +32,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/auth/login"): PUBLIC,
     ("POST", "/api/auth/logout"): ALL,
     ("GET", "/api/me"): ALL,
+    ("POST", "/api/auth/password"): ALL,
     # users
     ("GET", "/api/users"): ADMIN,
     ("POST", "/api/users"): ADMIN,
@@ -75,11 +76,9 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/audit/verify"): PROVINCE,
     # jobs (a job of another user answers 404, except to the province)
     ("GET", "/api/jobs/{job_id}"): ALL,
-    # API documentation (public by default; see docs/security.md for gating it)
+    # API documentation (public by default; `docs_require_login` puts it behind login)
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC,
-    ("GET", "/redoc"): PUBLIC,
     # dashboard
     ("GET", "/static/vendor/plotly.min.js"): PUBLIC,
     ("GET", "/static/{name}"): PUBLIC,
@@ -93,6 +92,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/monitoring"): ALL,
     ("GET", "/enterprise"): frozenset({"admin", "enterprise"}),
     ("GET", "/audit"): PROVINCE | {"verifier"},
+    ("GET", "/account/password"): ALL,
 }
 
 
