@@ -386,8 +386,8 @@ def update_meter_day(
     meters: pd.DataFrame,
     previous: pd.DataFrame,
     *,
-    changed_from: dt.date,
-    changed_to: dt.date,
+    changed_from: dt.date | None,
+    changed_to: dt.date | None,
     date_from: dt.date,
     date_to: dt.date,
 ) -> tuple[pd.DataFrame, tuple[dt.date, dt.date] | None]:
@@ -400,15 +400,17 @@ def update_meter_day(
     filter on the store); every other day keeps its row of ``previous`` (the stage-1 columns of
     an earlier run over the same readings source and registry).  Returns the meter-day table of
     ``[date_from, date_to]`` and the recomputed day range (``None`` when the change is outside
-    the window).
+    the window).  ``changed_from = None``: nothing changed, ``previous`` is the answer.
     """
+    d0, d1 = day_number(date_from), day_number(date_to)
+    prev = previous[list(STAGE1_COLUMNS)]
+    prev = prev[(prev["day"] >= d0) & (prev["day"] <= d1)]
+    if changed_from is None or changed_to is None:
+        return prev.sort_values(["meter_id", "day"], kind="stable").reset_index(drop=True), None
     if changed_to < changed_from:
         raise CarbonpeakError(f"changed days: {changed_to} is before {changed_from}")
     lo = max(changed_from - dt.timedelta(days=1), date_from)
     hi = min(changed_to, date_to)
-    d0, d1 = day_number(date_from), day_number(date_to)
-    prev = previous[list(STAGE1_COLUMNS)]
-    prev = prev[(prev["day"] >= d0) & (prev["day"] <= d1)]
     if hi < lo:
         return prev.sort_values(["meter_id", "day"], kind="stable").reset_index(drop=True), None
     fresh = compute_meter_day(con, readings, meters, lo, hi)
@@ -428,14 +430,15 @@ def run_pipeline(
     date_to: dt.date,
     engine: str | None = None,
     previous: pd.DataFrame | None = None,
-    changed: tuple[dt.date, dt.date] | None = None,
+    changed: tuple[dt.date, dt.date] | tuple[None, None] | None = None,
 ) -> PipelineResult:
     """Stage 1 on the engine, then stage 2.  ``readings`` is an Ibis table on ``con``.
 
     With ``previous`` (the meter-day table of an earlier run over the same source) and
     ``changed`` (the first and last day that new or corrected readings fall on), only the
     meter-days those readings can change are recomputed (:func:`update_meter_day`); stage 2
-    and the rules then run on the whole window's meter-day table as usual.
+    and the rules then run on the whole window's meter-day table as usual.  ``changed =
+    (None, None)``: no readings changed, ``previous`` is used as it is.
     """
     if date_to < date_from:
         raise CarbonpeakError(f"--to ({date_to}) is before --from ({date_from})")
