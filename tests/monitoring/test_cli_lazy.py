@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import typer
 
 from carbonpeak import cli
@@ -44,3 +45,21 @@ def test_monitor_help_does_not_import_other_areas():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out.strip().splitlines()[-1] == "0 []"
+
+
+def test_chisquare_matches_scipy_stats():
+    import numpy as np
+    from scipy import stats
+
+    from carbonpeak.monitoring.chisq import chisquare
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        obs = rng.integers(1, 200, size=int(rng.integers(2, 12)))
+        exp = rng.random(obs.size) + 0.1
+        exp = exp / exp.sum() * obs.sum()
+        for e in (None, exp):
+            want = stats.chisquare(obs, e)
+            got = chisquare(obs, e)
+            assert got[0] == pytest.approx(want.statistic, rel=1e-12)
+            assert got[1] == pytest.approx(want.pvalue, rel=1e-9, abs=1e-300)

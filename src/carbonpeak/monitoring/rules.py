@@ -18,6 +18,7 @@ import pandas as pd
 
 from carbonpeak.monitoring.alerts import Alert, alerts_frame, day_runs
 from carbonpeak.monitoring.catalog import MonitoringCatalog, limit_unit_factor
+from carbonpeak.monitoring.chisq import chisquare
 from carbonpeak.monitoring.pipeline import PipelineResult, day_date
 from carbonpeak.monitoring.quality import _loc, quality_alerts
 
@@ -446,8 +447,6 @@ BENFORD = np.log10(1 + 1 / np.arange(1, 10))
 def digit_tests(reported: pd.DataFrame, cat: MonitoringCatalog) -> pd.DataFrame:
     """First-digit (Benford) and last-digit (uniform) chi-square tests of reported figures, per unit
     (when it has enough figures) and over all units together."""
-    from scipy import stats  # imported here: scipy.stats costs ~0.3 s at start-up (issue 14)
-
     n_min = int(cat.t("digit_test_min_n"))
     cols = ["unit_id", "test", "n", "chi2", "p_value"]
     rows = []
@@ -462,11 +461,11 @@ def digit_tests(reported: pd.DataFrame, cat: MonitoringCatalog) -> pd.DataFrame:
         ints = np.floor(v[v >= 10]).astype(np.int64)
         if len(first) >= n_min:
             obs = np.bincount(first, minlength=10)[1:]
-            chi2, p = stats.chisquare(obs, BENFORD * obs.sum())
+            chi2, p = chisquare(obs, BENFORD * obs.sum())
             rows.append({"unit_id": uid, "test": "benford_first_digit", "n": len(first), "chi2": chi2, "p_value": p})
         if len(ints) >= n_min:
             obs = np.bincount(ints % 10, minlength=10)
-            chi2, p = stats.chisquare(obs)
+            chi2, p = chisquare(obs)
             rows.append({"unit_id": uid, "test": "uniform_last_digit", "n": len(ints), "chi2": chi2, "p_value": p})
     return pd.DataFrame(rows, columns=cols)
 
