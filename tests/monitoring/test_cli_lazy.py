@@ -63,3 +63,14 @@ def test_chisquare_matches_scipy_stats():
             got = chisquare(obs, e)
             assert got[0] == pytest.approx(want.statistic, rel=1e-12)
             assert got[1] == pytest.approx(want.pvalue, rel=1e-9, abs=1e-300)
+
+
+def test_chi2_sf_matches_scipy_over_a_wide_range():
+    from scipy import stats
+
+    from carbonpeak.monitoring.chisq import chi2_sf
+
+    for df in (1, 2, 3, 8, 9, 15):
+        for x in (0.0, 1e-6, 0.5, 3.0, 10.0, 50.0, 280.0, 1200.0):
+            want = float(stats.chi2.sf(x, df))
+            assert chi2_sf(x, df) == pytest.approx(want, rel=1e-9, abs=1e-300), (df, x)
