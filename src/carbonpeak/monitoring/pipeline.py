@@ -180,13 +180,14 @@ def pair_counters(rows: pa.Table, meters: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols}).astype({"meter_id": object})
     head = rows.select(["meter_id", "day"]).to_pandas()
     head["day"] = head["day"].astype("int64")
-    order = np.lexsort((head["day"].to_numpy(), head["meter_id"].to_numpy().astype(str)))
+    codes = pd.factorize(head["meter_id"], sort=True)[0]
+    order = np.lexsort((head["day"].to_numpy(), codes))
     head = head.iloc[order].reset_index(drop=True)
     rd = rows["rd"].take(pa.array(order))
     lengths = pc.fill_null(pc.list_value_length(rd), 0).to_numpy(zero_copy_only=False).astype(np.int64)
     flat = pc.list_flatten(rd)
-    us = pc.struct_field(flat, "us").to_numpy(zero_copy_only=False).astype(np.int64)
-    v = pc.struct_field(flat, "v").to_numpy(zero_copy_only=False).astype(np.float64)
+    us = pc.struct_field(flat, "us").to_numpy(zero_copy_only=False)
+    v = pc.struct_field(flat, "v").to_numpy(zero_copy_only=False)
     row = np.repeat(np.arange(len(head)), lengths)
     if len(us) > 1 and not np.all((np.diff(us) >= 0) | (np.diff(row) != 0)):
         # the engine collects in no particular order: sort by (row, time) (stable: ties keep their order)
@@ -273,9 +274,10 @@ def compute_meter_day(
     # through Arrow: cheaper than the backends' own pandas conversion for a million meter-days
     tbl = con.to_pyarrow(expr)
     cum = pc.fill_null(tbl["cum"], False)
-    iv = tbl.filter(pc.invert(cum)).drop_columns(["cum", "rd"]).to_pandas()
+    # the readings arrays are copied only for the (few) cumulative rows
+    iv = tbl.drop_columns(["rd"]).filter(pc.invert(cum)).drop_columns(["cum"]).to_pandas()
     iv = iv.assign(n_resets=0, n_rollovers=0)
-    cu = pair_counters(tbl.filter(cum), meters)
+    cu = pair_counters(tbl.select(["meter_id", "day", "rd"]).take(pc.indices_nonzero(cum)), meters)
     df = pd.concat([iv[list(METER_DAY_COLUMNS)], cu], ignore_index=True)
     df["day"] = pd.to_numeric(df["day"]).astype("int64")
     if d1 is not None:
