@@ -48,7 +48,7 @@ START = dt.date(2025, 1, 1)
 DAYS = 365
 CST = dt.timezone(dt.timedelta(hours=8))
 DUCKDB_THREADS = 2
-DUCKDB_MEMORY = "600MB"
+DUCKDB_MEMORY = "1GB"
 
 
 def lake_for(cache: Path, rows: int, days: int) -> Path:
