@@ -96,3 +96,22 @@ def read_lake(con: Any, path: str | Path) -> Any:
         src = str(p / "**" / "*.parquet") if p.is_dir() else str(p)
         return con.read_parquet(src, hive_partitioning=p.is_dir())
     return con.read_parquet(str(p))
+
+
+def to_arrow(con: Any, expr: Any) -> Any:
+    """The result of an Ibis table expression as a PyArrow table.
+
+    On Spark, Ibis converts through pandas (``toPandas`` without Arrow, which the session keeps
+    off because pandas 3 columns are not accepted on the way *in*); the meter-day rows of counters
+    carry arrays of readings, which that path converts element by element in Python.  Spark ≥ 4
+    (classic and Connect) hands the result over as Arrow directly (``DataFrame.toArrow``).
+    """
+    if con.name == "pyspark":
+        session = getattr(con, "_session", None)
+        hooks = getattr(con, "_run_pre_execute_hooks", None)
+        if session is not None and hooks is not None:
+            hooks(expr)  # registers in-memory tables (the meter registry) with the session
+            df = session.sql(con.compile(expr.as_table()))
+            if hasattr(df, "toArrow"):
+                return df.toArrow()
+    return con.to_pyarrow(expr)

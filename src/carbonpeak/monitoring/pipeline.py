@@ -272,7 +272,9 @@ def compute_meter_day(
         check_max=bool(pd.to_numeric(meters["max_interval_value"], errors="coerce").notna().any()),
     )
     # through Arrow: cheaper than the backends' own pandas conversion for a million meter-days
-    tbl = con.to_pyarrow(expr)
+    from carbonpeak.monitoring.engine import to_arrow
+
+    tbl = to_arrow(con, expr)
     cum = pc.fill_null(tbl["cum"], False)
     # the readings arrays are copied only for the (few) cumulative rows
     iv = tbl.drop_columns(["rd"]).filter(pc.invert(cum)).drop_columns(["cum"]).to_pandas()
