@@ -190,10 +190,8 @@ def pair_counters(rows: pa.Table, meters: pd.DataFrame) -> pd.DataFrame:
     v = pc.struct_field(flat, "v").to_numpy(zero_copy_only=False)
     row = np.repeat(np.arange(len(head)), lengths)
     if len(us) > 1 and not np.all((np.diff(us) >= 0) | (np.diff(row) != 0)):
-        # the engine collects in no particular order: sort by (row, time) (stable: ties keep their order)
-        off = us - us.min()
-        key = row.astype(np.int64) * (int(off.max()) + 1) + off
-        srt = np.argsort(key, kind="stable")
+        # the engine collects in no particular order: sort by (row, time) (ties keep their order)
+        srt = np.lexsort((us, row))
         us, v = us[srt], v[srt]
     mcode = pd.factorize(head["meter_id"])[0]
     same = mcode[row[1:]] == mcode[row[:-1]]
@@ -209,7 +207,7 @@ def pair_counters(rows: pa.Table, meters: pd.DataFrame) -> pd.DataFrame:
         e = np.where(roll, ro - a + b, np.where(reset, b, b - a))
         neg = b < 0
         imp = e > np.where(np.isnan(mx), np.inf, mx)
-    ok = ~neg & ~imp
+    ok = ~neg & ~imp & ~np.isnan(e)  # a missing value (NULL in the lake) adds nothing, as in SQL
     nrow = len(head)
     n = np.bincount(start, minlength=nrow)
     has = n > 0
@@ -220,8 +218,8 @@ def pair_counters(rows: pa.Table, meters: pd.DataFrame) -> pd.DataFrame:
             "day": head["day"].to_numpy()[has],
             "n": n[has],
             "energy": np.bincount(start, weights=np.where(ok, e, 0.0), minlength=nrow)[has],
-            "vmin": np.minimum.reduceat(e, firsts) if len(e) else np.zeros(0),
-            "vmax": np.maximum.reduceat(e, firsts) if len(e) else np.zeros(0),
+            "vmin": np.fmin.reduceat(e, firsts) if len(e) else np.zeros(0),  # fmin/fmax skip NaN, like SQL min/max
+            "vmax": np.fmax.reduceat(e, firsts) if len(e) else np.zeros(0),
             "n_negative": np.bincount(start, weights=neg, minlength=nrow)[has].astype(np.int64),
             "n_impossible": np.bincount(start, weights=imp, minlength=nrow)[has].astype(np.int64),
             "n_resets": np.bincount(start, weights=reset, minlength=nrow)[has].astype(np.int64),
