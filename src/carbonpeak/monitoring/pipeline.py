@@ -163,7 +163,7 @@ def meter_day_expr(
     return g
 
 
-def pair_counters(rows: pa.Table, meters: pd.DataFrame) -> pd.DataFrame:
+def pair_counters(tbl: pa.Table, cum: np.ndarray, meters: pd.DataFrame) -> pd.DataFrame:
     """Stage 1b: the intervals of cumulative meters from the readings arrays of :func:`meter_day_expr`.
 
     Per meter, the readings in time order make consecutive pairs (a, b); each interval is the
@@ -173,21 +173,29 @@ def pair_counters(rows: pa.Table, meters: pd.DataFrame) -> pd.DataFrame:
     b), otherwise a *reset* (the counter restarted from zero: energy = b).  An interval whose
     end reading is negative or whose energy exceeds ``max_interval_value`` is counted and left
     out of the energy.  Vectorised over all meter-days at once (NumPy), a few per cent of the
-    readings; returns the meter-day rows of the cumulative meters (without the arrays).
+    readings; ``tbl`` is the engine's result and ``cum`` marks its cumulative rows; returns the
+    meter-day rows of the cumulative meters (without the arrays).
     """
     cols = [c for c in METER_DAY_COLUMNS]
-    if rows.num_rows == 0:
+    rows = np.flatnonzero(cum)
+    if len(rows) == 0:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols}).astype({"meter_id": object})
-    head = rows.select(["meter_id", "day"]).to_pandas()
-    head["day"] = head["day"].astype("int64")
+    ridx = pa.array(rows)
+    head = pd.DataFrame({"meter_id": tbl["meter_id"].take(ridx).to_numpy(zero_copy_only=False),
+                         "day": tbl["day"].take(ridx).to_numpy(zero_copy_only=False).astype(np.int64)})  # fmt: skip
     codes = pd.factorize(head["meter_id"], sort=True)[0]
     order = np.lexsort((head["day"].to_numpy(), codes))
     head = head.iloc[order].reset_index(drop=True)
-    rd = rows["rd"].take(pa.array(order))
-    lengths = pc.fill_null(pc.list_value_length(rd), 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    flat = pc.list_flatten(rd)
-    us = pc.struct_field(flat, "us").to_numpy(zero_copy_only=False)
-    v = pc.struct_field(flat, "v").to_numpy(zero_copy_only=False)
+    # gather the readings of the sorted rows straight from the list column's offsets (no copy of the lists)
+    rd = tbl["rd"].combine_chunks()
+    offs = rd.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
+    us_all, v_all = (f.to_numpy(zero_copy_only=False) for f in rd.values.flatten())
+    sel = rows[order]
+    starts = offs[sel]
+    lengths = np.where(rd.is_null().to_numpy(zero_copy_only=False)[sel], 0, offs[sel + 1] - starts)
+    total = int(lengths.sum())
+    gather = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+    us, v = us_all[gather], v_all[gather]
     row = np.repeat(np.arange(len(head)), lengths)
     if len(us) > 1 and not np.all((np.diff(us) >= 0) | (np.diff(row) != 0)):
         # the engine collects in no particular order: sort by (row, time) (ties keep their order)
@@ -274,10 +282,10 @@ def compute_meter_day(
 
     tbl = to_arrow(con, expr)
     cum = pc.fill_null(tbl["cum"], False)
-    # the readings arrays are copied only for the (few) cumulative rows
+    # interval rows without the readings arrays; the counters paired from the arrays in place
     iv = tbl.drop_columns(["rd"]).filter(pc.invert(cum)).drop_columns(["cum"]).to_pandas()
     iv = iv.assign(n_resets=0, n_rollovers=0)
-    cu = pair_counters(tbl.select(["meter_id", "day", "rd"]).take(pc.indices_nonzero(cum)), meters)
+    cu = pair_counters(tbl, cum.to_numpy(zero_copy_only=False), meters)
     df = pd.concat([iv[list(METER_DAY_COLUMNS)], cu], ignore_index=True)
     df["day"] = pd.to_numeric(df["day"]).astype("int64")
     if d1 is not None:
