@@ -28,13 +28,30 @@ COMMAND_MODULES = (
     "demo",
 )
 
-app = typer.Typer(
-    name="carbonpeak",
-    help="Carbon-peak accounting, assessment, projection and monitoring (model user: Guangdong).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+#: the top-level name of every command or group → the module that registers it.  ``main`` imports
+#: only the module of the command it runs (the others pull in libraries the command does not
+#: need); ``carbonpeak --help`` and :data:`app` load them all.  Kept in step with the modules by
+#: tests/monitoring/test_cli_lazy.py.
+COMMANDS: dict[str, str] = {
+    "factors": "factors",
+    "inventory": "inventory",
+    "keycategories": "analysis",
+    "recalc": "analysis",
+    "sinks": "sinks",
+    "assess": "targets",
+    "dualcontrol": "targets",
+    "decompose-target": "targets",
+    "targets": "targets",
+    "observations": "targets",
+    "decompose": "scenario",
+    "scenario": "scenario",
+    "monitor": "monitor",
+    "serve": "platform",
+    "users": "platform",
+    "audit": "platform",
+    "remote": "remote",
+    "demo": "demo",
+}
 
 
 def _version(value: bool) -> None:
@@ -43,30 +60,60 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version."
-    ),
-) -> None:
-    """carbonpeak command line."""
+def build_app(modules: tuple[str, ...] = COMMAND_MODULES) -> typer.Typer:
+    """The ``carbonpeak`` Typer app with the commands of ``modules`` registered."""
+    new = typer.Typer(
+        name="carbonpeak",
+        help="Carbon-peak accounting, assessment, projection and monitoring (model user: Guangdong).",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    @new.callback()
+    def _root(
+        version: bool = typer.Option(
+            False, "--version", callback=_version, is_eager=True, help="Show the version."
+        ),
+    ) -> None:
+        """carbonpeak command line."""
+
+    for name in modules:
+        try:
+            mod = importlib.import_module(f"carbonpeak.cli.{name}")
+        except ModuleNotFoundError as exc:  # an area not built yet
+            if exc.name != f"carbonpeak.cli.{name}":
+                raise
+            continue
+        mod.register(new)
+    return new
 
 
-for _name in COMMAND_MODULES:
-    try:
-        _mod = importlib.import_module(f"carbonpeak.cli.{_name}")
-    except ModuleNotFoundError as _exc:  # an area not built yet
-        if _exc.name != f"carbonpeak.cli.{_name}":
-            raise
-        continue
-    _mod.register(app)
+_FULL_APP: typer.Typer | None = None
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``carbonpeak.cli.app``: the app with every command, built on first use."""
+    global _FULL_APP
+    if name == "app":
+        if _FULL_APP is None:
+            _FULL_APP = build_app()
+        return _FULL_APP
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    first = next((a for a in args if not a.startswith("-")), None)
+    mod = COMMANDS.get(first or "")
+    return build_app((mod,)) if mod else __getattr__("app")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn carbonpeak errors into a clean message and exit 2."""
     try:
         # with standalone_mode=False, click returns the exit code of ctx.exit()/typer.Exit(n)
-        rv = app(args=argv, standalone_mode=False)
+        args = sys.argv[1:] if argv is None else list(argv)
+        rv = _app_for(args)(args=args, standalone_mode=False)
     except CarbonpeakError as exc:
         from rich.console import Console
 

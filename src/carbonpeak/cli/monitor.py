@@ -74,6 +74,10 @@ def register(app: typer.Typer) -> None:
         electricity_method: str | None = typer.Option(None, help="calorific or coal_substitution (GB/T 2589)."),
         grid: str = typer.Option("national", help="Grid factor series for electricity CO2: national, south, guangdong."),
         warn: str = typer.Option("0.8,1.0", help="Budget warning levels, comma-separated shares."),
+        incremental: bool = typer.Option(False, "--incremental", help="Reuse the stored meter-days of an earlier "
+                                         "run and recompute only the days new readings fall on."),
+        changed: str | None = typer.Option(None, help="With --incremental on a lake: the days the new files cover, "
+                                           "FROM[:TO] (the store finds them from its readings batches)."),
         db: Path | None = DbOption,
         fmt: Format = FormatOption,
     ) -> None:
@@ -87,12 +91,16 @@ def register(app: typer.Typer) -> None:
             levels = [float(x) for x in warn.split(",") if x.strip()]
         except ValueError as exc:
             raise CarbonpeakError(f"--warn: not a list of numbers: '{warn}'") from exc
+        chg = None
+        if changed:
+            a, _, b = changed.partition(":")
+            chg = (_date(a, "--changed"), _date(b or a, "--changed"))
         store = _store(db)
         try:
             o = run_monitoring(
                 store, _date(date_from, "--from"), _date(date_to, "--to"), engine=eng, lake=lk,
                 electricity_method=electricity_method or s.electricity_method, grid=grid, warn_levels=levels,
-                spark_master=s.spark_master,
+                spark_master=s.spark_master, incremental=incremental, changed=chg,
             )  # fmt: skip
         finally:
             store.close()

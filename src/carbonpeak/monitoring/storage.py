@@ -429,3 +429,77 @@ def pue_results(store: Store, *, grain: str = "month", unit: str | None = None) 
         sql += " AND unit_id = ?"
         args.append(unit)
     return store.query(sql + " ORDER BY unit_id, period", args)
+
+
+# -- the stage-1 meter-day table kept between runs (incremental runs) ---------------------------------
+_MD_COLS = ("meter_id", "day", "n", "energy", "vmin", "vmax", "n_negative", "n_impossible", "n_resets", "n_rollovers",
+            "first_epoch", "last_epoch")  # fmt: skip
+
+
+def registry_changed_at(store: Store) -> dt.datetime | None:
+    """When the meter registry last changed (a new meters batch): stored meter-days older than that are stale."""
+    row = store.con.execute("SELECT max(created_at) FROM batches WHERE kind = 'mon_meters'").fetchone()
+    return row[0] if row else None
+
+
+def meter_day_cover(store: Store, source: str) -> pd.DataFrame:
+    """The day ranges stored for ``source`` with the time they were computed (newest first)."""
+    return store.query(
+        "SELECT date_from, date_to, run_id, computed_at FROM mon_meter_day_cover WHERE source = ? ORDER BY computed_at DESC",
+        [source],
+    )
+
+
+def load_meter_day(store: Store, source: str, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
+    """The stored stage-1 meter-day rows of ``source`` in ``[date_from, date_to]``."""
+    from carbonpeak.monitoring.pipeline import day_number
+
+    df = store.query(
+        "SELECT meter_id, day, n, energy, vmin, vmax, n_negative, n_impossible, n_resets, n_rollovers, first_epoch, "
+        "last_epoch FROM mon_meter_day WHERE source = ? AND day BETWEEN ? AND ? ORDER BY meter_id, day",
+        [source, day_number(date_from), day_number(date_to)],
+    )
+    for c in ("day", "n", "n_negative", "n_impossible", "n_resets", "n_rollovers", "first_epoch", "last_epoch"):
+        df[c] = df[c].astype("int64")
+    df["meter_id"] = df["meter_id"].astype(str)
+    return df
+
+
+def save_meter_day(store: Store, source: str, md: pd.DataFrame, date_from: dt.date, date_to: dt.date,
+                   run_id: str, *, cover: tuple[dt.date, dt.date], computed_at: dt.datetime) -> None:  # fmt: skip
+    """Replace the stored meter-days of ``source`` in ``[date_from, date_to]`` by those of ``md``; record that
+    ``cover`` (the run's window) is now stored as of ``computed_at`` (when the run started reading)."""
+    from carbonpeak.monitoring.pipeline import day_number
+
+    d0, d1 = day_number(date_from), day_number(date_to)
+    rows = md.loc[(md["day"] >= d0) & (md["day"] <= d1), list(_MD_COLS)].assign(run_id=run_id)
+    con = store.con
+    with store.transaction():
+        con.execute("DELETE FROM mon_meter_day WHERE source = ? AND day BETWEEN ? AND ?", [source, d0, d1])
+        con.register("_mon_md", rows)
+        try:
+            con.execute(
+                "INSERT INTO mon_meter_day SELECT ?, meter_id, day, n, energy, vmin, vmax, n_negative, n_impossible, "
+                "n_resets, n_rollovers, first_epoch, last_epoch, run_id FROM _mon_md",
+                [source],
+            )
+        finally:
+            con.unregister("_mon_md")
+        # ranges inside the new one are superseded by it
+        con.execute("DELETE FROM mon_meter_day_cover WHERE source = ? AND date_from >= ? AND date_to <= ?",
+                    [source, cover[0], cover[1]])  # fmt: skip
+        con.execute("INSERT INTO mon_meter_day_cover VALUES (?, ?, ?, ?, ?)",
+                    [source, cover[0], cover[1], run_id, computed_at])  # fmt: skip
+
+
+def readings_changed_since(store: Store, since: dt.datetime) -> tuple[dt.date, dt.date] | None:
+    """The first and last CST day of the stored readings written by batches after ``since`` (``None``: none)."""
+    row = store.con.execute(
+        "SELECT min(r.ts), max(r.ts) FROM mon_readings r JOIN batches b USING (batch_id) "
+        "WHERE b.kind = 'mon_readings' AND b.created_at > ?",
+        [since],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    cst = dt.timezone(dt.timedelta(hours=8))
+    return row[0].astimezone(cst).date(), row[1].astimezone(cst).date()
