@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from tests.platform.conftest import PW, seed_users, serve_in_thread
 
 from carbonpeak.store import Store
@@ -81,11 +82,12 @@ def test_lever_page_updates_in_the_browser(server):
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(f"{server}/levers?lang=en")
             assert page.locator("#nav-levers").count() == 1
-            page.wait_for_function("document.getElementById('lever-p').textContent.includes('%')", timeout=60000)
+            # the page's CSP forbids eval, so wait through locators, not wait_for_function(string)
+            expect(page.locator("#lever-p")).to_contain_text("%", timeout=60000)
             first = page.inner_text("#lever-p")
             assert "±" in page.inner_text("#lever-p-ci")
             page.locator("#lever-gdp_growth_shift").fill("0.02")
-            page.wait_for_function(f"document.getElementById('lever-p').textContent !== {first!r}", timeout=60000)
+            expect(page.locator("#lever-p")).not_to_have_text(first, timeout=60000)
             assert page.inner_text("#lever-p") != first
             assert "median peak year" in page.inner_text("#lever-headline")
             page.screenshot(path=str(SHOTS / "levers.png"), full_page=True)
