@@ -118,6 +118,11 @@ class JobRunner:
         return rec
 
     def shutdown(self) -> None:
+        """Cancel queued jobs and wait for the running one, so the store is never closed under it.
+
+        A job that cannot finish (the process is killed) is marked failed at the next start-up
+        (:meth:`recover`).
+        """
         if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
