@@ -105,9 +105,15 @@ def demo_cmd(
     print_table(pd.DataFrame(rows), f"Guangdong demo: headline (assessment {year})")
     if "peak_outlook" in h:
         o = h["peak_outlook"]
+        p_text = f"P(peak before 2030) = {o['p_peak_before_2030']:.0%}"
+        if o.get("p_peak_before_2030_se") is not None:
+            lo, hi = o["p_peak_before_2030_interval"]
+            p_text += f" ± {o['p_peak_before_2030_se']:.1%} (95 % interval {lo:.0%}–{hi:.0%})"
+        years = o.get("peak_year_range")
+        span = f" (90 % of draws {years[0]}–{years[1]})" if years else ""
         typer.echo(
             f"Peak outlook ({o['scenario']}, {o['draws']} draws, seed {o['seed']}): median peak year "
-            f"{o['peak_year']}, P(peak before 2030) = {o['p_peak_before_2030']:.0%}"
+            f"{o['peak_year']}{span}, {p_text}"
         )
     elif ch.outlook_error:
         typer.echo(ch.outlook_error)
