@@ -340,6 +340,7 @@ def create_app(
         per_user=login_limit if login_limit is not None else cfg.login_limit_user,
         per_address=login_limit_address if login_limit_address is not None else cfg.login_limit_address,
         lockout=login_window if login_window is not None else cfg.login_lockout_seconds,
+        store=st,  # failures kept in the store: a restart does not reset a lock-out
     )
     tls = cfg.tls if tls is None else tls
 
