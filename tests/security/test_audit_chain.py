@@ -341,7 +341,7 @@ def test_monitoring_registry_and_alert_reviews_are_guarded(mon_db, tmp_path, cap
         ("mon_units", "DELETE FROM mon_units"),
         ("alert_reviews", "UPDATE mon_alerts SET review_comment = 'nothing found' WHERE alert_id = 'A1'"),
         ("alert_reviews", "UPDATE mon_alerts SET status = 'open', review_comment = NULL, reviewed_by = NULL, "
-                          "reviewed_at = NULL WHERE alert_id = 'A1'"),  # fmt: skip
+                          "reviewed_at = NULL WHERE alert_id = 'A1'"),
         ("alert_reviews", "UPDATE mon_alerts SET status = 'reviewed', reviewed_by = 'someone' WHERE alert_id = 'A2'"),
     ],
 )
