@@ -117,6 +117,10 @@ def test_an_address_lock_survives_a_restart(svc, clock, tmp_path):
         app2 = create_app(store2, session_ttl=timedelta(minutes=5), login_limit=3, login_limit_address=5, login_window=600)
         assert _login(_client(app2, "203.0.113.90"), "analyst", PW).status_code == 429
         assert _login(_client(app2, "198.51.100.8"), "analyst", PW).status_code == 200
+        clock.t += 601  # expired failures of every address go with the next failure
+        assert _login(_client(app2, "198.51.100.9"), "nobody", "wrong password here").status_code == 401
+        left = store2.query("SELECT subject FROM login_failures WHERE kind = 'address'")["subject"].tolist()
+        assert left == ["198.51.100.9"]
     finally:
         store2.close()
 
