@@ -57,7 +57,7 @@ def synth(tmp_path_factory) -> Path:
     from carbonpeak.monitoring.synthetic import generate
 
     out = tmp_path_factory.mktemp("synthetic")
-    generate(out, units=48, days=40, start=START, seed=11)
+    generate(out, units=48, days=40, start=START, seed=11, negative_fault=True)  # read as a lake: no ingest
     return out
 
 

@@ -287,3 +287,90 @@ def test_the_service_signs_checkpoints_while_it_owns_the_store(tmp_path):
     assert len(files) == 3
     assert checkpoints.verify_against(store, checkpoints.Checkpoint.read(files[-1])).ok
     store.close()
+
+
+# -- the monitoring registry and alert reviews are guarded tables -------------------------------------
+MON_UNITS = """unit_id,name,uscc,industry_code,city,kind,hub_node
+U1,Test DC,91350100M000100Y43,6450,GD-SG,data_centre,yes
+"""
+MON_METERS = """meter_id,unit_id,energy_type,point,kind,unit,parent_meter_id
+S1,U1,electricity,site,interval,kWh,
+IT1,U1,electricity,it,interval,kWh,S1
+"""
+_ALERT_SQL = (
+    "INSERT INTO mon_alerts (alert_id, kind, severity, unit_id, observed, location, why, rule_source) "
+    "VALUES (?, 'gap', 'warning', 'U1', 'no data', 'U1', 'test', 'test')"
+)
+
+
+@pytest.fixture
+def mon_db(db, tmp_path):
+    from carbonpeak.monitoring.storage import ingest_path, review_alert
+
+    (tmp_path / "units.csv").write_text(MON_UNITS, encoding="utf-8")
+    (tmp_path / "meters.csv").write_text(MON_METERS, encoding="utf-8")
+    s = Store(db)
+    ingest_path(s, tmp_path / "units.csv", submitter="analyst")
+    ingest_path(s, tmp_path / "meters.csv", submitter="analyst")
+    s.con.execute(_ALERT_SQL, ["A1"])  # as a monitoring run writes its alerts
+    review_alert(s, "A1", comment="checked on site", reviewer="verifier1")
+    s.close()
+    return db
+
+
+def test_monitoring_registry_and_alert_reviews_are_guarded(mon_db, tmp_path, capsys):
+    cp = _checkpoint(mon_db, tmp_path, capsys)
+    tables = json.loads(cp.read_text())["tables"]
+    for name in ("mon_units", "mon_meters", "mon_output", "mon_budgets", "mon_reported", "mon_uploads"):
+        assert name in tables
+    assert tables["mon_meters"]["rows"] == 2
+    assert tables["alert_reviews"]["rows"] == 1
+    # a later monitoring run adds open alerts: not a review, not flagged
+    s = Store(mon_db)
+    s.con.execute(_ALERT_SQL, ["A2"])
+    s.close()
+    rc, rep = _verify(mon_db, capsys, "--against", str(cp))
+    assert rc == 0, rep
+    assert rep["checkpoint"]["tables"]["alert_reviews"] == "unchanged"
+
+
+@pytest.mark.parametrize(
+    ("table", "sql"),
+    [
+        ("mon_meters", "UPDATE mon_meters SET unit_id = 'U9' WHERE meter_id = 'IT1'"),
+        ("mon_units", "DELETE FROM mon_units"),
+        ("alert_reviews", "UPDATE mon_alerts SET review_comment = 'nothing found' WHERE alert_id = 'A1'"),
+        ("alert_reviews", "UPDATE mon_alerts SET status = 'open', review_comment = NULL, reviewed_by = NULL, "
+                          "reviewed_at = NULL WHERE alert_id = 'A1'"),
+        ("alert_reviews", "UPDATE mon_alerts SET status = 'reviewed', reviewed_by = 'someone' WHERE alert_id = 'A2'"),
+    ],
+)
+def test_registry_or_review_edited_behind_the_chain_is_caught(mon_db, tmp_path, capsys, table, sql):
+    s = Store(mon_db)
+    s.con.execute(_ALERT_SQL, ["A2"])
+    s.close()
+    cp = _checkpoint(mon_db, tmp_path, capsys)
+    s = Store(mon_db)
+    s.con.execute(sql)  # no audit entry
+    s.close()
+    rc, rep = _verify(mon_db, capsys, "--against", str(cp))
+    assert rc == 1
+    assert rep["checkpoint"]["tables"][table] == "changed behind the chain"
+
+
+def test_audited_registry_import_and_review_are_not_flagged(mon_db, tmp_path, capsys):
+    from carbonpeak.monitoring.storage import ingest_path, review_alert
+
+    s = Store(mon_db)
+    s.con.execute(_ALERT_SQL, ["A2"])
+    s.close()
+    cp = _checkpoint(mon_db, tmp_path, capsys)
+    (tmp_path / "meters2.csv").write_text(MON_METERS + "G1,U1,natural_gas,site,cumulative,m3,\n", encoding="utf-8")
+    s = Store(mon_db)
+    ingest_path(s, tmp_path / "meters2.csv", submitter="analyst")
+    review_alert(s, "A2", comment="false alarm: maintenance", reviewer="verifier1")
+    s.close()
+    rc, rep = _verify(mon_db, capsys, "--against", str(cp))
+    assert rc == 0, rep
+    assert rep["checkpoint"]["tables"]["mon_meters"].startswith("changed by")
+    assert rep["checkpoint"]["tables"]["alert_reviews"].startswith("changed by")

@@ -115,3 +115,30 @@ def test_templates_have_no_inline_script_or_handlers():
             assert 'src="' in tag or 'type="application/json"' in tag, (f.name, tag)
         assert not re.search(r"\son[a-z]+\s*=", text), f.name
         assert "javascript:" not in text, f.name
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_server_errors_and_413s_carry_the_headers(seeded_db, tmp_path, tls):
+    """A 500 answered by Starlette's outermost error handler and a 413 of the body limit carry the
+    same headers as every other answer, and the 500 shows no traceback."""
+    store, app = _site(seeded_db, tmp_path, tls=tls, max_request_bytes=1000)
+
+    @app.get("/api/_test_boom")
+    def boom() -> dict[str, str]:
+        raise RuntimeError("secret /srv/carbonpeak/internal path")
+
+    try:
+        with TestClient(
+            app, base_url="https://testserver" if tls else "http://testserver", raise_server_exceptions=False
+        ) as c:
+            r = c.get("/api/_test_boom")
+            assert r.status_code == 500
+            _assert_headers(r, tls)
+            for leak in ("Traceback", "/srv/carbonpeak", "RuntimeError"):
+                assert leak not in r.text
+            assert r.json()["error"] == "internal"
+            big = c.post("/api/auth/login", content=b"x" * 5000, headers={"content-type": "application/json"})
+            assert big.status_code == 413
+            _assert_headers(big, tls)
+    finally:
+        store.close()

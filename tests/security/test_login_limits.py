@@ -39,7 +39,7 @@ def seeded(tmp_path_factory):
 @pytest.fixture
 def clock(monkeypatch):
     c = Clock()
-    monkeypatch.setattr(rl.time, "monotonic", c)
+    monkeypatch.setattr(rl, "_now", c)
     return c
 
 
@@ -81,6 +81,48 @@ def test_user_is_locked_after_failures_and_correct_password_is_refused(svc, cloc
     assert _login(_client(app, "198.51.100.7"), "analyst", PW).status_code == 429
     clock.t += 601  # the lock-out ends
     assert _login(c, "analyst", PW).status_code == 200
+
+
+def test_a_restart_does_not_reset_a_lock_out(svc, clock, tmp_path):
+    """The failures live in the store (login_failures): a new app on the same store (a restart of
+    the service) still refuses the user and the address, until the lock-out time has passed."""
+    app, store = svc
+    c = _client(app, "192.0.2.44")
+    for _ in range(3):
+        assert _login(c, "analyst", "wrong password here").status_code == 401
+    assert _login(c, "analyst", PW).status_code == 429
+    store.close()
+    store2 = Store(tmp_path / "l.duckdb")  # the restarted service opens the same file
+    try:
+        app2 = create_app(store2, session_ttl=timedelta(minutes=5), login_limit=3, login_limit_address=5, login_window=600)
+        assert _login(_client(app2, "198.51.100.70"), "analyst", PW).status_code == 429
+        rows = store2.query("SELECT kind, subject FROM login_failures ORDER BY kind")
+        assert set(rows["kind"]) == {"address", "user"}
+        assert "analyst" in set(rows["subject"])
+        clock.t += 601
+        assert _login(_client(app2, "198.51.100.70"), "analyst", PW).status_code == 200
+        assert store2.query("SELECT count(*) n FROM login_failures WHERE kind = 'user'")["n"][0] == 0  # cleared
+    finally:
+        store2.close()
+
+
+def test_an_address_lock_survives_a_restart(svc, clock, tmp_path):
+    app, store = svc
+    c = _client(app, "203.0.113.90")
+    for name in ["admin", "gz_officer", "sz_officer", "ent_a", "ent_b"]:
+        assert _login(c, name, "Spring2025!!").status_code == 401
+    store.close()
+    store2 = Store(tmp_path / "l.duckdb")
+    try:
+        app2 = create_app(store2, session_ttl=timedelta(minutes=5), login_limit=3, login_limit_address=5, login_window=600)
+        assert _login(_client(app2, "203.0.113.90"), "analyst", PW).status_code == 429
+        assert _login(_client(app2, "198.51.100.8"), "analyst", PW).status_code == 200
+        clock.t += 601  # expired failures of every address go with the next failure
+        assert _login(_client(app2, "198.51.100.9"), "nobody", "wrong password here").status_code == 401
+        left = store2.query("SELECT subject FROM login_failures WHERE kind = 'address'")["subject"].tolist()
+        assert left == ["198.51.100.9"]
+    finally:
+        store2.close()
 
 
 def test_password_spraying_from_one_address_is_locked(svc):

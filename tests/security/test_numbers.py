@@ -109,6 +109,66 @@ def test_monitoring_readings_parquet(tmp_path, mon_store, v):
     assert mon_store.query("SELECT count(*) n FROM mon_readings")["n"][0] == 0
 
 
+# -- negative readings: refused for interval meters, left to the quality checks for cumulative ones -----
+NEG_READINGS = "meter_id,ts,value\nM1,2025-01-01T00:00:00+08:00,10\nM1,2025-01-01T00:15:00+08:00,{v}\n"
+
+
+@pytest.mark.parametrize("v", ["-1", "-0.001", "-1e12"])
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_negative_interval_reading_is_refused_at_ingest(tmp_path, mon_store, v, suffix):
+    """``monitor ingest`` (ingest_path) refuses the whole file naming the file, row and field."""
+    from carbonpeak.monitoring.storage import ingest_path
+
+    if suffix == ".parquet":
+        p = tmp_path / "r.parquet"
+        ts = pd.to_datetime(["2025-01-01T00:00:00+08:00", "2025-01-01T00:15:00+08:00"])
+        pd.DataFrame({"meter_id": ["M1", "M1"], "ts": ts, "value": [10.0, float(v)]}).to_parquet(p)
+        row = 2  # Parquet rows count from 1 (no header line)
+    else:
+        p = _write(tmp_path, f"r{suffix}", NEG_READINGS.format(v=v))
+        row = 3  # the header is line 1
+    with pytest.raises(ValidationError) as ei:
+        ingest_path(mon_store, p, kind="readings")
+    bad = [pr for pr in ei.value.problems if pr.field == "value"]
+    assert [pr.row for pr in bad] == [row], ei.value.problems
+    assert "interval meter" in bad[0].message
+    assert mon_store.query("SELECT count(*) n FROM mon_readings")["n"][0] == 0  # all or nothing
+
+
+def test_negative_cumulative_reading_is_kept_for_the_quality_checks(tmp_path, mon_store):
+    """A cumulative meter's register may fall (reset, rollover); its readings are judged by the
+    pipeline (counter_reset, negative_value alerts), not refused at the door."""
+    from carbonpeak.monitoring.storage import ingest_path
+
+    meters = pd.DataFrame(
+        [dict(meter_id="G1", unit_id="U-A", energy_type="natural_gas", point="site", kind="cumulative", unit="m**3",
+              interval_minutes=15, parent_meter_id="", product="", rollover=1e9, max_interval_value=None)]
+    )  # fmt: skip
+    mon_store.import_frame("mon_meters", meters, kind="mon_meters", source="test registry")
+    p = _write(tmp_path, "g.csv", NEG_READINGS.replace("M1", "G1").format(v="-3"))
+    r = ingest_path(mon_store, p, kind="readings")
+    assert r.rows == 2
+    assert sorted(mon_store.query("SELECT value FROM mon_readings")["value"]) == [-3.0, 10.0]
+
+
+def test_negative_interval_reading_is_refused_by_the_service(svc, tmp_path):
+    """``POST /api/monitoring/ingest``: the job fails naming the client's file, the row and the field."""
+    client, store = svc
+    h = login(client, "ent_a")
+    before = store.query("SELECT count(*) n FROM mon_readings")["n"][0]
+    r = client.post(
+        "/api/monitoring/ingest",
+        headers=h,
+        files={"files": ("neg.csv", NEG_READINGS.format(v="-5").encode(), "text/csv")},
+    )
+    assert r.status_code in (200, 202), r.text
+    rec = fx.wait_job(client, h, r.json()["job_id"])
+    assert rec["status"] == "failed", rec
+    assert "neg.csv" in str(rec["error"])
+    assert "interval meter" in str(rec["error"])
+    assert store.query("SELECT count(*) n FROM mon_readings")["n"][0] == before
+
+
 @pytest.mark.parametrize("v", BAD)
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_service_submission(svc, tmp_path, v, suffix):

@@ -192,3 +192,60 @@ def test_future_readings_are_refused_by_the_monitoring_ingest_too(svc):
     assert (p["file"], p["row"], p["field"]) == ("f.csv", 2, "ts")
     assert "future" in p["message"]
     assert store.query("SELECT count(*) n FROM mon_readings WHERE meter_id = 'M1'")["n"][0] == 0
+
+
+BAD_ASSIGN_CLI = ["ENT-A,'; DROP TABLE users; --", "ENT-A,", "ENT-A,ENT B", "ENT-A\x00", ",ENT-A"]
+
+
+@pytest.mark.parametrize("assign", BAD_ASSIGN_CLI)
+def test_cli_assign_list_is_validated_id_by_id(tmp_path, monkeypatch, capsys, assign):
+    """``users add --assign a,b`` checks every id with the API's validator (carbonpeak.model.ids)."""
+    import io
+
+    from carbonpeak.cli import main
+    from carbonpeak.store import Store
+
+    db = str(tmp_path / "cli.duckdb")
+    monkeypatch.setattr("sys.stdin", io.StringIO("a sufficiently long password\n"))
+    cmd = ["users", "add", "ver9", "--role", "verifier", "--assign", assign, "--password-stdin", "--db", db]
+    assert main(cmd) == 2
+    assert "not an enterprise id" in capsys.readouterr().err
+    s = Store(db)
+    try:
+        assert s.query("SELECT count(*) n FROM users WHERE username = 'ver9'")["n"][0] == 0
+    finally:
+        s.close()
+
+
+def test_cli_assign_comma_list_and_repeats_store_each_id(tmp_path, monkeypatch):
+    import io
+
+    from carbonpeak.cli import main
+    from carbonpeak.store import Store
+
+    db = str(tmp_path / "cli.duckdb")
+    monkeypatch.setattr("sys.stdin", io.StringIO("a sufficiently long password\n"))
+    cmd = ["users", "add", "ver9", "--role", "verifier", "--assign", "ENT-A, ENT-B", "--assign", "91440101MA5X",
+           "--password-stdin", "--db", db]  # fmt: skip
+    assert main(cmd) == 0
+    s = Store(db)
+    try:
+        assert s.query("SELECT assigned FROM users WHERE username = 'ver9'")["assigned"][0] == "ENT-A,ENT-B,91440101MA5X"
+    finally:
+        s.close()
+
+
+def test_store_refuses_a_comma_joined_id(tmp_path):
+    """The store's add_user (behind the CLI and the API) refuses an id that hides a second one."""
+    from carbonpeak.errors import CarbonpeakError
+    from carbonpeak.store import Store
+    from carbonpeak.store.users import add_user
+
+    s = Store(tmp_path / "u.duckdb")
+    try:
+        with pytest.raises(CarbonpeakError, match="not an enterprise id"):
+            add_user(s, "ver9", "a sufficiently long password", "verifier", assigned=["ENT-A,ENT-B"])
+        with pytest.raises(CarbonpeakError, match="not an enterprise id"):
+            add_user(s, "ent9", "a sufficiently long password", "enterprise", enterprise_id="E 1")
+    finally:
+        s.close()

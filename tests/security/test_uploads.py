@@ -210,3 +210,95 @@ def test_a_parquet_that_inflates_hugely_is_refused(svc, unzip_limit):
     assert p["file"] == "big.parquet"
     assert "max_unzipped_bytes" in p["message"]
     assert store.query("SELECT count(*) n FROM mon_readings WHERE meter_id = 'M1'")["n"][0] == 0
+
+
+# -- upload folders left behind by a killed process are swept at start-up ---------------------------
+@pytest.fixture
+def dedicated_upload_dir(tmp_path, monkeypatch):
+    from carbonpeak.config import get_settings
+
+    root = tmp_path / "uploads"
+    monkeypatch.setenv("CARBONPEAK_UPLOAD_DIR", str(root))
+    get_settings.cache_clear()
+    yield root
+    get_settings.cache_clear()
+
+
+def _age(path, seconds: float) -> None:
+    import os
+    import time
+
+    t = time.time() - seconds
+    os.utime(path, (t, t), follow_symlinks=False)
+
+
+def test_stale_upload_folders_are_swept_at_service_start(dedicated_upload_dir, tmp_path):
+    """Only folders the service made (name and marker), older than the grace period, directly in
+    the dedicated upload_dir, are removed; links are never followed; nothing outside is touched."""
+    import os
+
+    from carbonpeak.api import create_app
+    from carbonpeak.api.uploads import MARKER, SWEEP_GRACE_SECONDS, new_upload_folder
+
+    day = SWEEP_GRACE_SECONDS + 3600
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.csv").write_text("keep me")
+    (outside / MARKER).touch()
+
+    stale = new_upload_folder()  # a request killed mid-upload
+    (stale / "000.csv").write_text("meter_id,ts,value\n")
+    os.symlink(outside / "precious.csv", stale / "link.csv")  # a link inside: removed, target kept
+    _age(stale, day)
+    stale_job = new_upload_folder("cp-ingest-")  # a background ingest killed mid-run
+    _age(stale_job, day)
+    fresh = new_upload_folder()  # within the grace period: perhaps another process's
+    unmarked = dedicated_upload_dir / "cp-upload-abcd1234"  # right name, no marker: not ours
+    unmarked.mkdir()
+    _age(unmarked, day)
+    foreign = dedicated_upload_dir / "operator-notes"  # marker but not our name
+    foreign.mkdir()
+    (foreign / MARKER).touch()
+    _age(foreign, day)
+    link = dedicated_upload_dir / "cp-upload-zzzz9999"  # a link with our name to a marked folder outside
+    os.symlink(outside, link)
+    _age(link, day)
+    marker_link = dedicated_upload_dir / "cp-upload-link0000"  # our name, the marker a link: not ours
+    marker_link.mkdir()
+    os.symlink(outside / MARKER, marker_link / MARKER)
+    _age(marker_link, day)
+
+    store = Store(tmp_path / "s.duckdb")
+    try:
+        create_app(store)  # the service starts: jobs are recovered and stale uploads swept
+    finally:
+        store.close()
+
+    left = {p.name for p in dedicated_upload_dir.iterdir()}
+    assert stale.name not in left
+    assert stale_job.name not in left
+    assert {fresh.name, unmarked.name, foreign.name, link.name, marker_link.name} <= left
+    assert (outside / "precious.csv").read_text() == "keep me"
+    assert (outside / MARKER).exists()
+
+
+def test_no_sweep_without_a_dedicated_upload_dir(tmp_path, monkeypatch):
+    """Uploads in the shared system temp folder are never swept (it is not the service's alone)."""
+    import tempfile
+
+    from carbonpeak.api.uploads import SWEEP_GRACE_SECONDS, new_upload_folder, sweep_stale_uploads
+    from carbonpeak.config import get_settings
+
+    monkeypatch.delenv("CARBONPEAK_UPLOAD_DIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the "system temp folder" of this test
+    get_settings.cache_clear()
+    try:
+        assert get_settings().upload_dir is None
+        old = new_upload_folder()
+        assert old.parent == tmp_path
+        _age(old, SWEEP_GRACE_SECONDS + 3600)
+        assert sweep_stale_uploads() == []
+        assert old.is_dir()
+        assert sweep_stale_uploads(tmp_path / "missing") == []
+    finally:
+        get_settings.cache_clear()

@@ -21,7 +21,7 @@ from carbonpeak.api.docs_gate import install_docs
 from carbonpeak.api.inputs import PERIOD_FORMATS, CityCode, EnterpriseId, SafeText, check_period
 from carbonpeak.api.jobs import JobRunner
 from carbonpeak.api.ratelimit import LoginGuard, client_address, parse_networks
-from carbonpeak.api.security_headers import SecurityHeaders
+from carbonpeak.api.security_headers import install_security_headers
 from carbonpeak.api.uploads import (
     BodyLimitMiddleware,
     Upload,
@@ -340,6 +340,7 @@ def create_app(
         per_user=login_limit if login_limit is not None else cfg.login_limit_user,
         per_address=login_limit_address if login_limit_address is not None else cfg.login_limit_address,
         lockout=login_window if login_window is not None else cfg.login_lockout_seconds,
+        store=st,  # failures kept in the store: a restart does not reset a lock-out
     )
     tls = cfg.tls if tls is None else tls
 
@@ -369,7 +370,7 @@ def create_app(
         tls=tls,
         max_upload_bytes=max_upload_bytes,
     )
-    app.add_middleware(SecurityHeaders, tls=tls)
+    install_security_headers(app, tls=tls)  # outermost: wraps even the 500 handler and the 413s
     install_docs(
         app,
         require_login=cfg.docs_require_login if docs_require_login is None else docs_require_login,

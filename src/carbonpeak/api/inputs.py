@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints
 
 from carbonpeak.errors import Problem, ValidationError
+from carbonpeak.model.ids import ENTERPRISE_ID_PATTERN
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -25,8 +26,9 @@ def _no_control(v: str) -> str:
 
 #: Free text (comments, details): 1-2000 characters, no control characters.
 SafeText = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_no_control)]
-#: An enterprise id: a unified social credit code or a registry owner id.
-EnterpriseId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+#: An enterprise id: a unified social credit code or a registry owner id (the pattern is shared
+#: with the store's user functions and so with the CLI: :mod:`carbonpeak.model.ids`).
+EnterpriseId = Annotated[str, StringConstraints(pattern=ENTERPRISE_ID_PATTERN)]
 #: A city code of the regions catalog (GD-XX).
 CityCode = Annotated[str, StringConstraints(pattern=r"^GD-[A-Z]{2,3}$")]
 

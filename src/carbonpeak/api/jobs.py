@@ -39,8 +39,16 @@ class JobRunner:
         """Mark the jobs a previous process left ``queued`` or ``running`` as failed, with the reason.
 
         Called when the service starts (before it takes work), so a client polling such a job
-        learns that it must send its upload again instead of waiting forever.
+        learns that it must send its upload again instead of waiting forever.  The upload folders
+        such jobs (or killed requests) left in the dedicated ``upload_dir`` are swept too
+        (:func:`carbonpeak.api.uploads.sweep_stale_uploads`).
         """
+        from carbonpeak.api.uploads import sweep_stale_uploads
+
+        try:
+            sweep_stale_uploads()
+        except OSError as exc:  # never keep the service from starting; the operator is told
+            logging.getLogger("carbonpeak.jobs").warning("upload folder sweep failed: %s", exc)
         try:
             stale = self.store.query("SELECT job_id, status FROM jobs WHERE status IN ('queued', 'running')")
         except Exception:  # a read-only or unmigrated store has nothing to recover

@@ -10,7 +10,11 @@
   login is refused *before* the password is checked, so a correct password is never accepted
   during a lock-out.
 
-In-process state: one service process owns the store (docs/operations.md, "One writer").
+With a store (the service's), the failures are kept in its ``login_failures`` table (migration
+``0630_login_failures.sql``, written with bound parameters only), so a restart of the service
+does not reset a lock-out; the times are wall-clock seconds (a monotonic clock does not survive a
+restart).  Without a store (tools, tests of the limiter alone) they are kept in memory.
+One service process owns the store (docs/operations.md, "One writer").
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from carbonpeak.store.duck import Store
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -58,30 +66,75 @@ def client_address(peer: str | None, headers: Mapping[str, str], proxies: tuple[
     return peer
 
 
-class RateLimiter:
-    """At most ``limit`` events per ``window`` seconds per key."""
+def _now() -> float:
+    """Wall-clock seconds (the lock-outs outlive the process when they are kept in the store)."""
+    return time.time()
 
-    def __init__(self, limit: int = 5, window: float = 60.0) -> None:
+
+class RateLimiter:
+    """At most ``limit`` events per ``window`` seconds per key (in memory, or in ``store``)."""
+
+    def __init__(
+        self, limit: int = 5, window: float = 60.0, *, store: Store | None = None, kind: str = ""
+    ) -> None:
         self.limit = limit
         self.window = window
+        self.store = store
+        self.kind = kind
         self._events: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
+
+    # -- kept in the store: every value bound as a parameter -------------------------------------
+    def _db_count(self, key: str, now: float) -> int:
+        assert self.store is not None
+        with self.store.transaction() as con:
+            con.execute(
+                "DELETE FROM login_failures WHERE kind = ? AND subject = ? AND failed_at <= ?",
+                [self.kind, key, now - self.window],
+            )
+            row = con.execute(
+                "SELECT count(*) FROM login_failures WHERE kind = ? AND subject = ?", [self.kind, key]
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def _db_hit(self, key: str, now: float) -> bool:
+        assert self.store is not None
+        with self.store.transaction() as con:
+            # expired failures of every name/address of this kind go (the table stays small even
+            # when a spray comes from many addresses)
+            con.execute(
+                "DELETE FROM login_failures WHERE kind = ? AND failed_at <= ?", [self.kind, now - self.window]
+            )
+            row = con.execute(
+                "SELECT count(*) FROM login_failures WHERE kind = ? AND subject = ?", [self.kind, key]
+            ).fetchone()
+            if row and int(row[0]) >= self.limit:
+                return False
+            con.execute(
+                "INSERT INTO login_failures (kind, subject, failed_at) VALUES (?, ?, ?)",
+                [self.kind, key, now],
+            )
+        return True
 
     def _prune(self, q: deque[float], now: float) -> None:
         while q and now - q[0] > self.window:
             q.popleft()
 
     def count(self, key: str) -> int:
+        if self.store is not None:
+            return self._db_count(key, _now())
         with self._lock:
             q = self._events.get(key)
             if q is None:
                 return 0
-            self._prune(q, time.monotonic())
+            self._prune(q, _now())
             return len(q)
 
     def hit(self, key: str) -> bool:
         """Record an event; return False when the key is (now) over its limit."""
-        now = time.monotonic()
+        now = _now()
+        if self.store is not None:
+            return self._db_hit(key, now)
         with self._lock:
             q = self._events[key]
             self._prune(q, now)
@@ -91,6 +144,10 @@ class RateLimiter:
             return True
 
     def reset(self, key: str) -> None:
+        if self.store is not None:
+            with self.store.transaction() as con:
+                con.execute("DELETE FROM login_failures WHERE kind = ? AND subject = ?", [self.kind, key])
+            return
         with self._lock:
             self._events.pop(key, None)
 
@@ -104,9 +161,11 @@ class Verdict:
 class LoginGuard:
     """Failed logins per user name and per client address; lock-outs (see the module text)."""
 
-    def __init__(self, per_user: int = 5, per_address: int = 20, lockout: float = 900.0) -> None:
-        self.users = RateLimiter(per_user, lockout)
-        self.addresses = RateLimiter(per_address, lockout)
+    def __init__(
+        self, per_user: int = 5, per_address: int = 20, lockout: float = 900.0, *, store: Store | None = None
+    ) -> None:
+        self.users = RateLimiter(per_user, lockout, store=store, kind="user")
+        self.addresses = RateLimiter(per_address, lockout, store=store, kind="address")
 
     def check(self, username: str, address: str) -> Verdict:
         """May this attempt be checked at all?  (Call before looking at the password.)"""

@@ -11,7 +11,11 @@
 
 An answer that sets its own ``Content-Security-Policy`` (the API docs page, which needs its
 inline start-up script by hash) keeps it; the others are always set.
-A plain ASGI middleware, so it also covers streamed files and error answers.
+A plain ASGI middleware, so it also covers streamed files and error answers.  Registered with
+:func:`install_security_headers`, it wraps the *whole* middleware stack, outside Starlette's
+``ServerErrorMiddleware`` (which answers a 500 for an unhandled exception outside every
+middleware added with ``add_middleware``) and outside the body-limit middleware (413), so those
+answers carry the headers too.
 """
 
 from __future__ import annotations
@@ -78,6 +82,18 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def install_security_headers(app: Any, *, tls: bool = False) -> None:
+    """Wrap ``app``'s whole middleware stack (Starlette builds it on the first request) in
+    :class:`SecurityHeaders`, so it is the outermost layer: every answer, 500s of the server-error
+    handler and 413s of the body limit included, carries the headers."""
+    build = app.build_middleware_stack
+
+    def outermost() -> ASGIApp:
+        return SecurityHeaders(build(), tls=tls)
+
+    app.build_middleware_stack = outermost
 
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)

@@ -11,13 +11,22 @@ Two size limits (docs/operations.md):
 * ``max_request_bytes``: the whole request body, enforced while the body streams in by
   :class:`BodyLimitMiddleware` (HTTP 413 without reading the rest);
 * ``max_upload_bytes``: one file, enforced chunk by chunk while it is copied to disk.
+
+A folder is removed when its request or job ends; one left behind by a killed process is
+removed at the next start of the service by :func:`sweep_stale_uploads` (dedicated
+``upload_dir`` only; folders this module made, recognised by name *and* marker file, older than
+a grace period; symbolic links never followed).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,9 +84,68 @@ def upload_root() -> Path:
     return root
 
 
+#: The prefixes of the folders this module makes (``mkdtemp`` adds 8 characters of [a-z0-9_]).
+FOLDER_PREFIXES = ("cp-upload-", "cp-ingest-")
+_FOLDER_NAME = re.compile(r"^(?:cp-upload-|cp-ingest-)[a-z0-9_]{8}$")
+#: The marker file written into each upload folder (the sweep removes only folders holding it).
+MARKER = ".carbonpeak-upload"
+#: A folder younger than this is left alone by the start-up sweep (a job of another process).
+SWEEP_GRACE_SECONDS = 6 * 3600
+
+
 def new_upload_folder(prefix: str = "cp-upload-") -> Path:
-    """A fresh folder (mode 0700) that only this process writes."""
-    return Path(tempfile.mkdtemp(prefix=prefix, dir=upload_root()))
+    """A fresh folder (mode 0700) that only this process writes, marked as an upload folder."""
+    if prefix not in FOLDER_PREFIXES:
+        raise ValueError(f"not an upload folder prefix: {prefix!r}")
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=upload_root()))
+    (folder / MARKER).touch(mode=0o600, exist_ok=False)
+    return folder
+
+
+def sweep_stale_uploads(root: Path | None = None, *, grace_seconds: float = SWEEP_GRACE_SECONDS) -> list[str]:
+    """Remove upload folders a killed process left in the dedicated ``upload_dir``; return their names.
+
+    ``root`` defaults to the ``upload_dir`` setting; without one (uploads in the shared system temp
+    folder) nothing is swept.  A folder is removed only when all hold: it is a direct child of
+    ``root``, a real directory (not a symbolic link), owned by this process's user, named like the
+    folders :func:`new_upload_folder` makes, holding its marker file (a regular file, not a link),
+    and last changed more than ``grace_seconds`` ago.  ``shutil.rmtree`` removes links inside it
+    without following them.
+    """
+    if root is None:
+        from carbonpeak.config import get_settings
+
+        configured = get_settings().upload_dir
+        if configured is None:
+            return []
+        root = Path(configured)
+    try:
+        root_st = os.lstat(root)
+    except FileNotFoundError:
+        return []
+    if not stat.S_ISDIR(root_st.st_mode):  # a link or a file where the folder should be: leave it
+        return []
+    now = time.time()
+    removed: list[str] = []
+    for entry in os.scandir(root):
+        if not _FOLDER_NAME.fullmatch(entry.name) or entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
+            continue
+        st = entry.stat(follow_symlinks=False)
+        if hasattr(os, "getuid") and st.st_uid != os.getuid():
+            continue
+        try:
+            marker = os.lstat(os.path.join(entry.path, MARKER))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if not stat.S_ISREG(marker.st_mode) or now - st.st_mtime <= grace_seconds:
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.name)
+    if removed:
+        logging.getLogger("carbonpeak.uploads").warning(
+            "removed %d upload folder(s) left behind by an earlier process: %s", len(removed), ", ".join(removed)
+        )
+    return removed
 
 
 def save_uploads(files: list[UploadFile], folder: Path, *, max_bytes: int) -> list[Upload]:

@@ -205,6 +205,9 @@ def register(app: typer.Typer) -> None:
         days: int = typer.Option(60, help="Number of days."),
         start: str = typer.Option("2025-01-01", help="First day."),
         seed: int = typer.Option(42, help="Random seed (reported in faults.json)."),
+        negative_fault: bool = typer.Option(
+            False, "--negative-fault", help="Also a negative interval reading (monitor ingest refuses it)."
+        ),
         fmt: Format = FormatOption,
     ) -> None:
         """Write a SYNTHETIC data set (registry CSVs + Parquet readings by date + faults.json)."""
@@ -212,7 +215,7 @@ def register(app: typer.Typer) -> None:
 
         if units < 1 or days < 1:
             raise CarbonpeakError("--units and --days must be at least 1")
-        summary = gen(out, units=units, days=days, start=_date(start, "--start"), seed=seed)
+        summary = gen(out, units=units, days=days, start=_date(start, "--start"), seed=seed, negative_fault=negative_fault)
         rows = [{"item": k, "value": v} for k, v in summary.items() if k != "faults"]
         rows += [{"item": f"fault:{k}", "value": ", ".join(f"{a}={b}" for a, b in v.items())} for k, v in summary["faults"].items()]
         emit(fmt, data=summary, table=rows, title=f"Synthetic data written to {out}")

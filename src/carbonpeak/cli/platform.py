@@ -54,7 +54,9 @@ def register(app: typer.Typer) -> None:
         role: str = typer.Option(..., help="admin, province_analyst, city_officer, enterprise or verifier."),
         city: str | None = typer.Option(None, help="City code for a city_officer (GD-XX)."),
         enterprise: str | None = typer.Option(None, help="Enterprise id for an enterprise user."),
-        assign: list[str] = typer.Option([], help="Enterprise ids assigned to a verifier (repeatable)."),
+        assign: list[str] = typer.Option(
+            [], help="Enterprise ids assigned to a verifier (repeatable, or a comma list a,b; each id is checked)."
+        ),
         password_stdin: bool = typer.Option(
             False, "--password-stdin", help="Read the password from standard input."
         ),
@@ -65,7 +67,8 @@ def register(app: typer.Typer) -> None:
 
         pw = _read_password(password_stdin)
         with _store(db) as store:
-            add_user(store, username, pw, role, city=city, enterprise_id=enterprise, assigned=assign)
+            ids = [part.strip() for item in assign for part in item.split(",")]
+            add_user(store, username, pw, role, city=city, enterprise_id=enterprise, assigned=ids)
         typer.echo(f"user '{username}' added as {role}")
 
     @users.command("bootstrap")

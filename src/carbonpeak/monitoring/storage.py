@@ -191,6 +191,12 @@ def _apply_readings(store: Store, select_sql: str, params: list[Any], *, source:
              f"outside the plausible range {lo:g} to {hi:g} (catalog/data/validation/plausible_ranges.yaml)",
              [float(lo), float(hi)]),  # type: ignore[arg-type]
             ("value", f"value IS NULL AND {v_given}", "not a number", []),
+            # an interval meter reports the energy of one interval: it cannot be negative (a
+            # cumulative meter's register may fall at a reset or rollover, which the pipeline
+            # handles, so its readings are left to the quality checks; docs/methods/monitoring.md)
+            ("value", "value IS NOT NULL AND isfinite(value) AND value < ? AND meter_id IN "
+             "(SELECT meter_id FROM mon_meters_current WHERE kind = ?)",
+             "must not be negative for an interval meter (the energy of one interval)", [0.0, "interval"]),
             ("value", f"value IS NULL AND NOT {v_given}", "must not be empty", []),
             ("meter_id", "meter_id IS NOT NULL AND meter_id NOT IN (SELECT meter_id FROM mon_meters_current)",
              "unknown meter (import the meters file first)", []),

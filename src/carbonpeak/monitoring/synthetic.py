@@ -11,8 +11,12 @@ It writes, under ``out``::
 Units are spread over the 21 cities of Guangdong and the plan's key industries (data centres,
 cement, steel, ceramics, paper, ethylene, refining, other manufacturing) with daily and seasonal
 load shapes, production-linked process energy, and data centres with IT and cooling loads.
-Injected faults: gaps, a frozen meter, a spike, a negative reading, a counter reset, an
-under-reporting unit, a data centre over its PUE limit and a cement plant below the base level.
+Injected faults: gaps, a frozen meter, a spike, a counter reset, an under-reporting unit, a data
+centre over its PUE limit and a cement plant below the base level; with ``negative_fault=True``
+also a negative reading of an interval meter.  That one is off by default because the store's
+ingest refuses a negative interval reading (the whole file, with its file/row/field), so a
+default data set can be ingested as it is; turn it on to exercise the pipeline's
+``negative_value`` check on the lake directly.
 
 Size: ``units`` × about 2.5 meters × 96 readings × ``days``; e.g. 1,150 units × 365 days ≈ 100
 million readings.  Readings are produced one day (and at most ``chunk_rows`` rows) at a time, so
@@ -226,8 +230,12 @@ def generate(
     chunk_rows: int = 4_000_000,
     compression: str = "snappy",
     uploads: bool = True,
+    negative_fault: bool = False,
 ) -> dict[str, Any]:
-    """Write a synthetic data set to ``out``; return a summary (rows, files, faults)."""
+    """Write a synthetic data set to ``out``; return a summary (rows, files, faults).
+
+    ``negative_fault`` adds a negative interval reading (refused by ``monitor ingest``; see the
+    module text).  The fault's unit is chosen either way, so the other faults do not move."""
     out = Path(out)
     (out / "registry").mkdir(parents=True, exist_ok=True)
     (out / "readings").mkdir(parents=True, exist_ok=True)
@@ -253,6 +261,8 @@ def generate(
     counters = np.where(meters["kind"].to_numpy() == "cumulative", rng.uniform(1e6, 5e7, n_m), 0.0)
     fd = _fault_days(days)
     faults = reg.faults
+    if not negative_fault:
+        faults.pop("negative", None)
     idx = {m: i for i, m in enumerate(mids)}
     uid_list = list(params.index)
     u_tce = np.zeros((len(uid_list), days))  # true top-level tce per unit-day

@@ -60,6 +60,41 @@ GUARDED: dict[str, tuple[str, tuple[str, ...]]] = {
         "SELECT sha256(CAST(to_json(r) AS VARCHAR)) AS h FROM activity r ORDER BY h",
         ("batch",),
     ),
+    # the monitoring registry: written only by Store.import_frame (a batch, audited
+    # ``mon_<kind>.import`` with entity "batch" in the same transaction)
+    "mon_units": (
+        "SELECT sha256(CAST(to_json(r) AS VARCHAR)) AS h FROM mon_units r ORDER BY h",
+        ("batch",),
+    ),
+    "mon_meters": (
+        "SELECT sha256(CAST(to_json(r) AS VARCHAR)) AS h FROM mon_meters r ORDER BY h",
+        ("batch",),
+    ),
+    "mon_output": (
+        "SELECT sha256(CAST(to_json(r) AS VARCHAR)) AS h FROM mon_output r ORDER BY h",
+        ("batch",),
+    ),
+    "mon_budgets": (
+        "SELECT sha256(CAST(to_json(r) AS VARCHAR)) AS h FROM mon_budgets r ORDER BY h",
+        ("batch",),
+    ),
+    "mon_reported": (
+        "SELECT sha256(CAST(to_json(r) AS VARCHAR)) AS h FROM mon_reported r ORDER BY h",
+        ("batch",),
+    ),
+    "mon_uploads": (
+        "SELECT sha256(CAST(to_json(r) AS VARCHAR)) AS h FROM mon_uploads r ORDER BY h",
+        ("batch",),
+    ),
+    # alert reviews: the review columns of every alert that has been reviewed (runs add and
+    # update alerts but never touch these columns; only review_alert does, audited "mon_alert")
+    "alert_reviews": (
+        "SELECT sha256(CAST(to_json({'alert_id': alert_id, 'status': status, 'review_comment': review_comment, "
+        "'reviewed_by': reviewed_by, 'reviewed_at': reviewed_at}) AS VARCHAR)) AS h FROM mon_alerts "
+        "WHERE status <> 'open' OR review_comment IS NOT NULL OR reviewed_by IS NOT NULL OR reviewed_at IS NOT NULL "
+        "ORDER BY h",
+        ("mon_alert",),
+    ),
 }
 
 

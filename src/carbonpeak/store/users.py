@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from carbonpeak.errors import CarbonpeakError
+from carbonpeak.model.ids import check_enterprise_ids
 from carbonpeak.store import audit
 from carbonpeak.store.duck import Store
 from carbonpeak.store.passwords import check_password
@@ -68,6 +69,8 @@ def _check_user_fields(username: str, role: str, city: str | None, enterprise_id
         raise CarbonpeakError("a city_officer needs --city GD-XX (a city code from catalog regions)")
     if role == "enterprise" and not enterprise_id:
         raise CarbonpeakError("an enterprise user needs --enterprise ID")
+    if enterprise_id is not None:
+        check_enterprise_ids([enterprise_id], "enterprise")
 
 
 def add_user(
@@ -83,6 +86,7 @@ def add_user(
 ) -> Principal:
     """Create a user (audited).  Refuses short passwords and duplicate names."""
     _check_user_fields(username, role, city, enterprise_id)
+    assigned = check_enterprise_ids(list(assigned or []))  # one id per entry: "a,b" is refused
     check_password(password, username)
     with store.transaction() as con:
         if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
