@@ -7,6 +7,7 @@ one alert ("flat for 3 days, 2025-03-01 to 2025-03-03"), not one per day.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 from carbonpeak.catalog.units import conversion_factor
 from carbonpeak.monitoring.alerts import Alert, day_runs
 from carbonpeak.monitoring.catalog import MonitoringCatalog
-from carbonpeak.monitoring.pipeline import PipelineResult, day_date, day_number
+from carbonpeak.monitoring.pipeline import CST_OFFSET_S, DAY_S, PipelineResult, day_date, day_number
 
 SRC_QUALITY = (
     "national online-monitoring data-quality requirements (completeness >= 90 %, consistency <= 5 %), "
@@ -85,11 +86,34 @@ def _runs_alerts(
     return out
 
 
-def completeness_matrix(res: PipelineResult) -> tuple[list[str], int, np.ndarray]:
-    """Registered meters, the first day number and completeness[meter, day] over the window (0 = no data)."""
-    md, meters = res.meter_day, res.meters
+def data_as_of(res: PipelineResult) -> int | None:
+    """The data's as-of time (epoch seconds): the end of the latest interval in the meter-day table."""
+    md = res.meter_day
+    if md.empty:
+        return None
+    return int((md["last_epoch"] + md["interval_minutes"] * 60).max())
+
+
+def ended_days(res: PipelineResult, as_of: dt.datetime | None = None) -> int:
+    """How many days of the window had ended (CST midnight) at ``as_of`` (default: the data's as-of time).
+
+    A day that has not ended at the as-of time is unfinished, not incomplete: the checks that count
+    a day's readings against the expected number (gaps, completeness, repair times) stop before it.
+    """
     d0, d1 = day_number(res.date_from), day_number(res.date_to)
-    ndays = d1 - d0 + 1
+    t = int(as_of.timestamp()) if as_of is not None else data_as_of(res)
+    if t is None:
+        return d1 - d0 + 1  # no data at all: every day of the window counts (all of them are gaps)
+    last_ended = (t + CST_OFFSET_S) // DAY_S - 1  # day k ends at (k + 1) days − 8 h, epoch seconds
+    return int(min(max(last_ended - d0 + 1, 0), d1 - d0 + 1))
+
+
+def completeness_matrix(res: PipelineResult, as_of: dt.datetime | None = None) -> tuple[list[str], int, np.ndarray]:
+    """Registered meters, the first day number and completeness[meter, day] over the days of the window
+    that had ended at ``as_of`` (:func:`ended_days`; 0 = no data)."""
+    md, meters = res.meter_day, res.meters
+    d0 = day_number(res.date_from)
+    ndays = ended_days(res, as_of)
     mids = meters["meter_id"].astype(str).tolist()
     comp = np.zeros((len(mids), ndays))
     if len(md):
@@ -106,7 +130,7 @@ def completeness_matrix(res: PipelineResult) -> tuple[list[str], int, np.ndarray
     return mids, d0, comp
 
 
-def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
+def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.datetime | None = None) -> list[Alert]:
     md = res.meter_day
     units = res.units.set_index("unit_id", drop=False)
     meters = res.meters
@@ -114,8 +138,8 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
     cmin = float(cat.t("completeness_min"))
     flat_min = int(cat.t("flat_min_readings"))
 
-    # gaps: every registered meter × every day of the window -----------------------------
-    mids, d0, comp = completeness_matrix(res)
+    # gaps: every registered meter × every day of the window that had ended at the as-of time --
+    mids, d0, comp = completeness_matrix(res, as_of)
     bad = comp < cmin
     src_gap = f"completeness = received / expected readings >= {cmin:g}: {cat.source('completeness_min')}"
     mcity = meters.set_index("meter_id")["unit_id"].astype(str).to_dict()
