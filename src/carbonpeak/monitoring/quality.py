@@ -87,15 +87,23 @@ def _runs_alerts(
 
 
 def data_as_of(res: PipelineResult) -> int | None:
-    """The data's as-of time (epoch seconds): the end of the latest interval in the meter-day table."""
+    """The data's as-of time (epoch seconds) when the latest day with data is still in progress: the end
+    of the latest interval on that day if it ends before the day's midnight, else ``None`` (every day
+    of the data had ended)."""
     md = res.meter_day
     if md.empty:
         return None
-    return int((md["last_epoch"] + md["interval_minutes"] * 60).max())
+    day = md["day"].to_numpy()
+    dmax = int(day.max())
+    on = day == dmax
+    t = int((md["last_epoch"].to_numpy()[on] + md["interval_minutes"].to_numpy()[on] * 60).max())
+    start = dmax * DAY_S - CST_OFFSET_S
+    return t if start <= t < start + DAY_S else None
 
 
 def ended_days(res: PipelineResult, as_of: dt.datetime | None = None) -> int:
-    """How many days of the window had ended (CST midnight) at ``as_of`` (default: the data's as-of time).
+    """How many days of the window had ended (CST midnight) at ``as_of`` (default: the data's as-of time,
+    :func:`data_as_of`; when every day of the data had ended, the whole window counts).
 
     A day that has not ended at the as-of time is unfinished, not incomplete: the checks that count
     a day's readings against the expected number (gaps, completeness, repair times) stop before it.
@@ -103,7 +111,7 @@ def ended_days(res: PipelineResult, as_of: dt.datetime | None = None) -> int:
     d0, d1 = day_number(res.date_from), day_number(res.date_to)
     t = int(as_of.timestamp()) if as_of is not None else data_as_of(res)
     if t is None:
-        return d1 - d0 + 1  # no data at all: every day of the window counts (all of them are gaps)
+        return d1 - d0 + 1
     last_ended = (t + CST_OFFSET_S) // DAY_S - 1  # day k ends at (k + 1) days − 8 h, epoch seconds
     return int(min(max(last_ended - d0 + 1, 0), d1 - d0 + 1))
 
