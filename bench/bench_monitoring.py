@@ -48,7 +48,7 @@ START = dt.date(2025, 1, 1)
 DAYS = 365
 CST = dt.timezone(dt.timedelta(hours=8))
 DUCKDB_THREADS = 2
-DUCKDB_MEMORY = "1GB"
+DUCKDB_MEMORY = "512MB"  # the stage-1 aggregation fits; a lower limit leaves room for stage 2 and the rules
 
 
 def lake_for(cache: Path, rows: int, days: int) -> Path:

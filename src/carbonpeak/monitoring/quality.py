@@ -170,13 +170,14 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
 
     if md.empty:
         return alerts
-    base = md[["meter_id", "unit_id", "day", "n", "energy", "vmin", "vmax", "unit", "completeness"]].copy()
+    base = md[["meter_id", "unit_id", "day", "n", "energy", "vmin", "vmax", "unit", "completeness"]]  # copy on write
     kind = pd.Series(
         meters.set_index("meter_id")["kind"].reindex(md["meter_id"]).to_numpy(dtype=object), index=md.index
     )
 
     # flat lines ---------------------------------------------------------------------------
-    med_energy = md.groupby("meter_id")["energy"].transform("median")
+    mcode = pd.factorize(md["meter_id"])[0]  # the meter as an integer code: every per-meter group below uses it
+    med_energy = md["energy"].groupby(mcode).transform("median")
     flat_iv = (kind == "interval") & (md["vmin"] == md["vmax"]) & (md["vmax"] > 0) & (md["n"] >= flat_min)
     flat_cu = (kind == "cumulative") & (md["energy"] == 0) & (md["n"] >= flat_min) & (med_energy > 0)
     flat = base[flat_iv | flat_cu]
@@ -215,7 +216,8 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
 
     # spikes: robust z of daily energy and of the daily largest interval, per meter -------
     zthr = float(cat.t("spike_robust_z"))
-    good = md.loc[md["completeness"] >= cmin, ["meter_id", "energy", "vmax"]]
+    ok = (md["completeness"] >= cmin).to_numpy()
+    good = md.loc[ok, ["energy", "vmax"]].assign(meter_id=mcode[ok])
     z_e = _robust_z(good, "energy")
     z_m = _robust_z(good, "vmax")
     z = np.maximum(z_e, z_m)  # upward only: low days (weekends, holidays) are not spikes
