@@ -300,7 +300,7 @@ def compute_meter_day(
         check_max=bool(pd.to_numeric(meters["max_interval_value"], errors="coerce").notna().any()),
     )
     # through Arrow: cheaper than the backends' own pandas conversion for a million meter-days
-    from carbonpeak.monitoring.engine import to_arrow
+    from carbonpeak.monitoring.engine import release_memory, to_arrow
 
     tbl = to_arrow(con, expr)
     cum = pc.fill_null(tbl["cum"], False)
@@ -309,6 +309,7 @@ def compute_meter_day(
     iv = iv.assign(n_resets=0, n_rollovers=0)
     cu = pair_counters(tbl, cum.to_numpy(zero_copy_only=False), meters)
     del tbl, cum  # the engine's result (readings arrays included) is not held through the rest
+    release_memory()
     df = pd.concat([iv[list(METER_DAY_COLUMNS)], cu], ignore_index=True)
     del iv, cu
     df["day"] = pd.to_numeric(df["day"]).astype("int64")

@@ -171,15 +171,18 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
     if md.empty:
         return alerts
     base = md[["meter_id", "unit_id", "day", "n", "energy", "vmin", "vmax", "unit", "completeness"]]  # copy on write
-    kind = pd.Series(
-        meters.set_index("meter_id")["kind"].reindex(md["meter_id"]).to_numpy(dtype=object), index=md.index
-    )
+    # the meter's kind per meter-day by position in the registry (no column of a million strings)
+    reg_kind = meters.drop_duplicates("meter_id")
+    kpos = pd.Index(reg_kind["meter_id"]).get_indexer(md["meter_id"])
+    kinds = np.append(reg_kind["kind"].astype(str).to_numpy(dtype=object), None)
+    is_iv = pd.Series((kinds == "interval")[kpos], index=md.index)
+    is_cu = pd.Series((kinds == "cumulative")[kpos], index=md.index)
 
     # flat lines ---------------------------------------------------------------------------
     mcode = pd.factorize(md["meter_id"])[0]  # the meter as an integer code: every per-meter group below uses it
     med_energy = md["energy"].groupby(mcode).transform("median")
-    flat_iv = (kind == "interval") & (md["vmin"] == md["vmax"]) & (md["vmax"] > 0) & (md["n"] >= flat_min)
-    flat_cu = (kind == "cumulative") & (md["energy"] == 0) & (md["n"] >= flat_min) & (med_energy > 0)
+    flat_iv = is_iv & (md["vmin"] == md["vmax"]) & (md["vmax"] > 0) & (md["n"] >= flat_min)
+    flat_cu = is_cu & (md["energy"] == 0) & (md["n"] >= flat_min) & (med_energy > 0)
     flat = base[flat_iv | flat_cu]
     alerts += _runs_alerts(
         flat, "flat_line", "error", units,
@@ -206,7 +209,7 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
 
     # duplicates: more readings than slots between the first and last timestamp ----------
     slots = (md["last_epoch"] - md["first_epoch"]) // (md["interval_minutes"] * 60) + 1
-    isdup = ((md["n"] > slots) & (kind == "interval")).to_numpy()
+    isdup = ((md["n"] > slots) & is_iv).to_numpy()
     dup = base[isdup].assign(extra=(md["n"] - slots).to_numpy()[isdup])
     alerts += _runs_alerts(
         dup, "duplicate_readings", "warning", units,
