@@ -265,7 +265,10 @@ def _submeter_alerts(res: PipelineResult, cat: MonitoringCatalog, units: pd.Data
         children=("e_parent_unit", "sum"), n_children=("meter_id", "size"), all_ok=("ok", "all")
     )
     nk = res.meters[res.meters["parent_meter_id"].fillna("") != ""].groupby("parent_meter_id")["meter_id"].nunique()
-    p = md[["meter_id", "unit_id", "day", "energy", "unit", "completeness"]].rename(columns={"meter_id": "parent_meter_id"})
+    is_parent = md["meter_id"].isin(nk.index).to_numpy()  # only the parents' meter-days are joined
+    p = md.loc[is_parent, ["meter_id", "unit_id", "day", "energy", "unit", "completeness"]].rename(
+        columns={"meter_id": "parent_meter_id"}
+    )
     j = s.merge(p, on=["parent_meter_id", "day"], how="inner")
     j = j[j["all_ok"] & (j["completeness"] >= cmin) & (j["energy"] > 0)]
     nkj = nk.reindex(j["parent_meter_id"]).to_numpy(dtype=float)  # sub-meters registered under the parent
