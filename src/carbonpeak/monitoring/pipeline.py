@@ -30,6 +30,7 @@ is identical by construction.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,7 +164,7 @@ def meter_day_expr(
     return g
 
 
-def pair_counters(tbl: pa.Table, cum: np.ndarray, meters: pd.DataFrame) -> pd.DataFrame:
+def pair_counters(tbl: pa.Table, cum: np.ndarray, meters: pd.DataFrame, chunk_readings: int = 1_000_000) -> pd.DataFrame:
     """Stage 1b: the intervals of cumulative meters from the readings arrays of :func:`meter_day_expr`.
 
     Per meter, the readings in time order make consecutive pairs (a, b); each interval is the
@@ -172,9 +173,10 @@ def pair_counters(tbl: pa.Table, cum: np.ndarray, meters: pd.DataFrame) -> pd.Da
     top 10 % of the meter's ``rollover`` range and b in the bottom 10 % (energy = rollover − a +
     b), otherwise a *reset* (the counter restarted from zero: energy = b).  An interval whose
     end reading is negative or whose energy exceeds ``max_interval_value`` is counted and left
-    out of the energy.  Vectorised over all meter-days at once (NumPy), a few per cent of the
-    readings; ``tbl`` is the engine's result and ``cum`` marks its cumulative rows; returns the
-    meter-day rows of the cumulative meters (without the arrays).
+    out of the energy.  Vectorised (NumPy) over blocks of whole meters of about
+    ``chunk_readings`` readings each (the temporaries of a block, not of all counters, are what
+    it holds at once); ``tbl`` is the engine's result and ``cum`` marks its cumulative rows;
+    returns the meter-day rows of the cumulative meters (without the arrays).
     """
     cols = [c for c in METER_DAY_COLUMNS]
     rows = np.flatnonzero(cum)
@@ -186,27 +188,48 @@ def pair_counters(tbl: pa.Table, cum: np.ndarray, meters: pd.DataFrame) -> pd.Da
     codes = pd.factorize(head["meter_id"], sort=True)[0]
     order = np.lexsort((head["day"].to_numpy(), codes))
     head = head.iloc[order].reset_index(drop=True)
-    # gather the readings of the sorted rows straight from the list column's offsets (no copy of the lists)
+    codes = codes[order]
+    # the readings of the sorted rows are read straight from the list column's offsets (no copy of the lists)
     rd = tbl["rd"].combine_chunks()
     offs = rd.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
     us_all, v_all = (f.to_numpy(zero_copy_only=False) for f in rd.values.flatten())
     sel = rows[order]
     starts = offs[sel]
     lengths = np.where(rd.is_null().to_numpy(zero_copy_only=False)[sel], 0, offs[sel + 1] - starts)
+    reg = meters.drop_duplicates("meter_id").set_index("meter_id")
+    ro_row = pd.to_numeric(reg["rollover"], errors="coerce").reindex(head["meter_id"]).to_numpy(dtype=np.float64)
+    mx_row = pd.to_numeric(reg["max_interval_value"], errors="coerce").reindex(head["meter_id"]).to_numpy(dtype=np.float64)
+    # blocks of whole meters (a meter's pairs never cross a block), about chunk_readings readings each
+    first_of_meter = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    csum = np.concatenate([[0], np.cumsum(lengths)])
+    cuts = np.unique(np.searchsorted(csum[first_of_meter], np.arange(0, csum[-1], max(chunk_readings, 1)), "right") - 1)
+    bounds = sorted({0, *first_of_meter[cuts].tolist(), len(head)})
+    parts = [
+        _pair_block(head.iloc[i0:i1], starts[i0:i1], lengths[i0:i1], codes[i0:i1], ro_row[i0:i1], mx_row[i0:i1], us_all, v_all)
+        for i0, i1 in itertools.pairwise(bounds)
+        if i1 > i0
+    ]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _pair_block(
+    head: pd.DataFrame, starts: np.ndarray, lengths: np.ndarray, mcode: np.ndarray, ro_row: np.ndarray,
+    mx_row: np.ndarray, us_all: np.ndarray, v_all: np.ndarray,
+) -> pd.DataFrame:  # fmt: skip
+    """:func:`pair_counters` for the sorted meter-day rows of a block of whole meters."""
     total = int(lengths.sum())
     gather = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
     us, v = us_all[gather], v_all[gather]
+    del gather
     row = np.repeat(np.arange(len(head)), lengths)
     if len(us) > 1 and not np.all((np.diff(us) >= 0) | (np.diff(row) != 0)):
         # the engine collects in no particular order: sort by (row, time) (ties keep their order)
         srt = np.lexsort((us, row))
         us, v = us[srt], v[srt]
-    mcode = pd.factorize(head["meter_id"])[0]
+        del srt
     same = mcode[row[1:]] == mcode[row[:-1]]
     a, b, start, a_us = v[:-1][same], v[1:][same], row[:-1][same], us[:-1][same]
-    reg = meters.drop_duplicates("meter_id").set_index("meter_id")
-    ro_row = pd.to_numeric(reg["rollover"], errors="coerce").reindex(head["meter_id"]).to_numpy(dtype=np.float64)
-    mx_row = pd.to_numeric(reg["max_interval_value"], errors="coerce").reindex(head["meter_id"]).to_numpy(dtype=np.float64)
+    del us, v, row, same
     ro, mx = ro_row[start], mx_row[start]
     with np.errstate(invalid="ignore"):
         fall = b < a
@@ -220,7 +243,7 @@ def pair_counters(tbl: pa.Table, cum: np.ndarray, meters: pd.DataFrame) -> pd.Da
     n = np.bincount(start, minlength=nrow)
     has = n > 0
     firsts = np.flatnonzero(np.r_[True, start[1:] != start[:-1]]) if len(start) else np.zeros(0, np.int64)
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "meter_id": head["meter_id"].to_numpy()[has],
             "day": head["day"].to_numpy()[has],
@@ -236,7 +259,6 @@ def pair_counters(tbl: pa.Table, cum: np.ndarray, meters: pd.DataFrame) -> pd.Da
             "last_us": np.maximum.reduceat(a_us, firsts) if len(a_us) else np.zeros(0, np.int64),
         }
     )
-    return out
 
 
 def restrict_readings(readings: ir.Table, date_from: dt.date, date_to: dt.date) -> ir.Table:
@@ -278,7 +300,7 @@ def compute_meter_day(
         check_max=bool(pd.to_numeric(meters["max_interval_value"], errors="coerce").notna().any()),
     )
     # through Arrow: cheaper than the backends' own pandas conversion for a million meter-days
-    from carbonpeak.monitoring.engine import to_arrow
+    from carbonpeak.monitoring.engine import release_memory, to_arrow
 
     tbl = to_arrow(con, expr)
     cum = pc.fill_null(tbl["cum"], False)
@@ -286,7 +308,10 @@ def compute_meter_day(
     iv = tbl.drop_columns(["rd"]).filter(pc.invert(cum)).drop_columns(["cum"]).to_pandas()
     iv = iv.assign(n_resets=0, n_rollovers=0)
     cu = pair_counters(tbl, cum.to_numpy(zero_copy_only=False), meters)
+    del tbl, cum  # the engine's result (readings arrays included) is not held through the rest
+    release_memory()
     df = pd.concat([iv[list(METER_DAY_COLUMNS)], cu], ignore_index=True)
+    del iv, cu
     df["day"] = pd.to_numeric(df["day"]).astype("int64")
     if d1 is not None:
         df = df[df["day"] <= d1]
@@ -352,9 +377,9 @@ def finish(
         # the inner join on a unique key as a hash lookup and two takes (keeps md's order, like merge)
         pos = reg.get_indexer(md["meter_id"])
         keep = pos >= 0
-        md = pd.concat(
-            [md[keep].reset_index(drop=True), meters[mcols[1:]].iloc[pos[keep]].reset_index(drop=True)], axis=1
-        )
+        if not keep.all():
+            md, pos = md[keep], pos[keep]
+        md = pd.concat([md.reset_index(drop=True), meters[mcols[1:]].iloc[pos].reset_index(drop=True)], axis=1)
     else:
         md = md.merge(meters[mcols], on="meter_id", how="inner")
     days64 = md["day"].to_numpy().astype("datetime64[D]")
@@ -364,12 +389,13 @@ def finish(
     md["completeness"] = md["n"] / md["expected"]
     years = sorted({d.year for d in (date_from, date_to)} | set(md["year"].unique().tolist()))
     coef = coefficient_frame(coef_fn, meters[["energy_type", "unit"]], years)
-    md = md.merge(coef[["energy_type", "unit", "year", "tce_per_unit", "co2_t_per_unit", "kwh_per_unit"]],
-                  on=["energy_type", "unit", "year"], how="left")  # fmt: skip
-    md["tce"] = md["energy"] * md["tce_per_unit"]
-    md["co2_t"] = md["energy"] * md["co2_t_per_unit"]
-    md["kwh"] = md["energy"] * md["kwh_per_unit"]
-    md = md.drop(columns=["tce_per_unit", "co2_t_per_unit", "kwh_per_unit"])
+    # the coefficients by (energy type, unit, year): a left join as a hash lookup (no copy of the table)
+    keys = ["energy_type", "unit", "year"]
+    ck = coef.drop_duplicates(keys)
+    pos = pd.MultiIndex.from_frame(ck[keys]).get_indexer(pd.MultiIndex.from_frame(md[keys]))
+    for col, c in (("tce", "tce_per_unit"), ("co2_t", "co2_t_per_unit"), ("kwh", "kwh_per_unit")):
+        f = np.append(ck[c].to_numpy(dtype=np.float64), np.nan)  # position -1 (no coefficient) gives NaN
+        md[col] = md["energy"].to_numpy(dtype=np.float64) * f[pos]
     top = md[md["parent_meter_id"].fillna("") == ""]
     ud = top.groupby(["unit_id", "day", "energy_type"], as_index=False, sort=True).agg(
         tce=("tce", "sum"), co2_t=("co2_t", "sum"), electricity_kwh=("kwh", "sum")
@@ -458,6 +484,13 @@ def run_pipeline(
         info: dict[str, Any] = {"incremental": True, "recomputed_days": [str(d) for d in recomputed] if recomputed else []}
     else:
         md, info = compute_meter_day(con, readings, meters, date_from, date_to), {"incremental": False}
-    res = finish(md, meters, units, coef_fn, date_from=date_from, date_to=date_to, engine=engine or con.name)
+    from carbonpeak.monitoring.engine import release_memory
+
+    release_memory()  # the engine's and stage 1's freed memory back to the system before stage 2
+    # stage 2 gets the only reference to the stage-1 table (one copy of the meter-days at a time)
+    holder = [md]
+    del md
+    res = finish(holder.pop(), meters, units, coef_fn, date_from=date_from, date_to=date_to, engine=engine or con.name)
+    release_memory()
     res.info.update(info)
     return res

@@ -7,6 +7,7 @@ one alert ("flat for 3 days, 2025-03-01 to 2025-03-03"), not one per day.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 from carbonpeak.catalog.units import conversion_factor
 from carbonpeak.monitoring.alerts import Alert, day_runs
 from carbonpeak.monitoring.catalog import MonitoringCatalog
-from carbonpeak.monitoring.pipeline import PipelineResult, day_date, day_number
+from carbonpeak.monitoring.pipeline import CST_OFFSET_S, DAY_S, PipelineResult, day_date, day_number
 
 SRC_QUALITY = (
     "national online-monitoring data-quality requirements (completeness >= 90 %, consistency <= 5 %), "
@@ -85,11 +86,42 @@ def _runs_alerts(
     return out
 
 
-def completeness_matrix(res: PipelineResult) -> tuple[list[str], int, np.ndarray]:
-    """Registered meters, the first day number and completeness[meter, day] over the window (0 = no data)."""
-    md, meters = res.meter_day, res.meters
+def data_as_of(res: PipelineResult) -> int | None:
+    """The data's as-of time (epoch seconds) when the latest day with data is still in progress: the end
+    of the latest interval on that day if it ends before the day's midnight, else ``None`` (every day
+    of the data had ended)."""
+    md = res.meter_day
+    if md.empty:
+        return None
+    day = md["day"].to_numpy()
+    dmax = int(day.max())
+    on = day == dmax
+    t = int((md["last_epoch"].to_numpy()[on] + md["interval_minutes"].to_numpy()[on] * 60).max())
+    start = dmax * DAY_S - CST_OFFSET_S
+    return t if start <= t < start + DAY_S else None
+
+
+def ended_days(res: PipelineResult, as_of: dt.datetime | None = None) -> int:
+    """How many days of the window had ended (CST midnight) at ``as_of`` (default: the data's as-of time,
+    :func:`data_as_of`; when every day of the data had ended, the whole window counts).
+
+    A day that has not ended at the as-of time is unfinished, not incomplete: the checks that count
+    a day's readings against the expected number (gaps, completeness, repair times) stop before it.
+    """
     d0, d1 = day_number(res.date_from), day_number(res.date_to)
-    ndays = d1 - d0 + 1
+    t = int(as_of.timestamp()) if as_of is not None else data_as_of(res)
+    if t is None:
+        return d1 - d0 + 1
+    last_ended = (t + CST_OFFSET_S) // DAY_S - 1  # day k ends at (k + 1) days − 8 h, epoch seconds
+    return int(min(max(last_ended - d0 + 1, 0), d1 - d0 + 1))
+
+
+def completeness_matrix(res: PipelineResult, as_of: dt.datetime | None = None) -> tuple[list[str], int, np.ndarray]:
+    """Registered meters, the first day number and completeness[meter, day] over the days of the window
+    that had ended at ``as_of`` (:func:`ended_days`; 0 = no data)."""
+    md, meters = res.meter_day, res.meters
+    d0 = day_number(res.date_from)
+    ndays = ended_days(res, as_of)
     mids = meters["meter_id"].astype(str).tolist()
     comp = np.zeros((len(mids), ndays))
     if len(md):
@@ -106,7 +138,7 @@ def completeness_matrix(res: PipelineResult) -> tuple[list[str], int, np.ndarray
     return mids, d0, comp
 
 
-def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
+def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.datetime | None = None) -> list[Alert]:
     md = res.meter_day
     units = res.units.set_index("unit_id", drop=False)
     meters = res.meters
@@ -114,8 +146,8 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
     cmin = float(cat.t("completeness_min"))
     flat_min = int(cat.t("flat_min_readings"))
 
-    # gaps: every registered meter × every day of the window -----------------------------
-    mids, d0, comp = completeness_matrix(res)
+    # gaps: every registered meter × every day of the window that had ended at the as-of time --
+    mids, d0, comp = completeness_matrix(res, as_of)
     bad = comp < cmin
     src_gap = f"completeness = received / expected readings >= {cmin:g}: {cat.source('completeness_min')}"
     mcity = meters.set_index("meter_id")["unit_id"].astype(str).to_dict()
@@ -138,15 +170,19 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
 
     if md.empty:
         return alerts
-    base = md[["meter_id", "unit_id", "day", "n", "energy", "vmin", "vmax", "unit", "completeness"]].copy()
-    kind = pd.Series(
-        meters.set_index("meter_id")["kind"].reindex(md["meter_id"]).to_numpy(dtype=object), index=md.index
-    )
+    base = md[["meter_id", "unit_id", "day", "n", "energy", "vmin", "vmax", "unit", "completeness"]]  # copy on write
+    # the meter's kind per meter-day by position in the registry (no column of a million strings)
+    reg_kind = meters.drop_duplicates("meter_id")
+    kpos = pd.Index(reg_kind["meter_id"]).get_indexer(md["meter_id"])
+    kinds = np.append(reg_kind["kind"].astype(str).to_numpy(dtype=object), None)
+    is_iv = pd.Series((kinds == "interval")[kpos], index=md.index)
+    is_cu = pd.Series((kinds == "cumulative")[kpos], index=md.index)
 
     # flat lines ---------------------------------------------------------------------------
-    med_energy = md.groupby("meter_id")["energy"].transform("median")
-    flat_iv = (kind == "interval") & (md["vmin"] == md["vmax"]) & (md["vmax"] > 0) & (md["n"] >= flat_min)
-    flat_cu = (kind == "cumulative") & (md["energy"] == 0) & (md["n"] >= flat_min) & (med_energy > 0)
+    mcode = pd.factorize(md["meter_id"])[0]  # the meter as an integer code: every per-meter group below uses it
+    med_energy = md["energy"].groupby(mcode).transform("median")
+    flat_iv = is_iv & (md["vmin"] == md["vmax"]) & (md["vmax"] > 0) & (md["n"] >= flat_min)
+    flat_cu = is_cu & (md["energy"] == 0) & (md["n"] >= flat_min) & (med_energy > 0)
     flat = base[flat_iv | flat_cu]
     alerts += _runs_alerts(
         flat, "flat_line", "error", units,
@@ -173,7 +209,7 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
 
     # duplicates: more readings than slots between the first and last timestamp ----------
     slots = (md["last_epoch"] - md["first_epoch"]) // (md["interval_minutes"] * 60) + 1
-    isdup = ((md["n"] > slots) & (kind == "interval")).to_numpy()
+    isdup = ((md["n"] > slots) & is_iv).to_numpy()
     dup = base[isdup].assign(extra=(md["n"] - slots).to_numpy()[isdup])
     alerts += _runs_alerts(
         dup, "duplicate_readings", "warning", units,
@@ -183,7 +219,8 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog) -> list[Alert]:
 
     # spikes: robust z of daily energy and of the daily largest interval, per meter -------
     zthr = float(cat.t("spike_robust_z"))
-    good = md.loc[md["completeness"] >= cmin, ["meter_id", "energy", "vmax"]]
+    ok = (md["completeness"] >= cmin).to_numpy()
+    good = md.loc[ok, ["energy", "vmax"]].assign(meter_id=mcode[ok])
     z_e = _robust_z(good, "energy")
     z_m = _robust_z(good, "vmax")
     z = np.maximum(z_e, z_m)  # upward only: low days (weekends, holidays) are not spikes
@@ -228,7 +265,10 @@ def _submeter_alerts(res: PipelineResult, cat: MonitoringCatalog, units: pd.Data
         children=("e_parent_unit", "sum"), n_children=("meter_id", "size"), all_ok=("ok", "all")
     )
     nk = res.meters[res.meters["parent_meter_id"].fillna("") != ""].groupby("parent_meter_id")["meter_id"].nunique()
-    p = md[["meter_id", "unit_id", "day", "energy", "unit", "completeness"]].rename(columns={"meter_id": "parent_meter_id"})
+    is_parent = md["meter_id"].isin(nk.index).to_numpy()  # only the parents' meter-days are joined
+    p = md.loc[is_parent, ["meter_id", "unit_id", "day", "energy", "unit", "completeness"]].rename(
+        columns={"meter_id": "parent_meter_id"}
+    )
     j = s.merge(p, on=["parent_meter_id", "day"], how="inner")
     j = j[j["all_ok"] & (j["completeness"] >= cmin) & (j["energy"] > 0)]
     nkj = nk.reindex(j["parent_meter_id"]).to_numpy(dtype=float)  # sub-meters registered under the parent

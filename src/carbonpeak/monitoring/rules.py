@@ -21,6 +21,7 @@ from carbonpeak.monitoring.alerts import Alert, alerts_frame
 from carbonpeak.monitoring.catalog import MonitoringCatalog
 from carbonpeak.monitoring.checks.digits import BENFORD, digit_tests
 from carbonpeak.monitoring.checks.products import round_std, surcharge
+from carbonpeak.monitoring.engine import release_memory
 from carbonpeak.monitoring.pipeline import PipelineResult
 from carbonpeak.monitoring.rulebase import RuleContext, registered_rules
 
@@ -75,6 +76,7 @@ def evaluate(
         if stray:
             raise CarbonpeakError(f"monitoring rule '{name}' raised undeclared alert kinds {sorted(stray)}")
         alerts += found
+        release_memory()  # each rule's temporaries back to the system: the next rule's peak does not stack on them
     tables = {k: v for k, v in ctx.tables.items() if not k.startswith("__")}
     return RuleResult(
         alerts_frame(alerts),

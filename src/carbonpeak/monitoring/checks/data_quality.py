@@ -15,4 +15,4 @@ from carbonpeak.monitoring.rulebase import RuleContext, register
 )  # fmt: skip
 def data_quality(ctx: RuleContext) -> list[Alert]:
     """Gaps, flat lines, impossible values, counter resets and rollovers, duplicates, spikes, sub-meters."""
-    return quality_alerts(ctx.res, ctx.cat)
+    return quality_alerts(ctx.res, ctx.cat, ctx.options.get("as_of"))

@@ -107,9 +107,11 @@ def completeness_alerts(ctx: RuleContext) -> list[Alert]:
     cmin = float(_p(ctx)["completeness"]["value"])
     src = _src(ctx, "completeness")
     out: list[Alert] = []
-    months = months_in(res.date_from, res.date_to, complete=False)
-    mids, _d0, comp = completeness_matrix(res)
-    if mids:
+    mids, _d0, comp = completeness_matrix(res, ctx.options.get("as_of"))
+    # only the days that had ended at the as-of time count (an unfinished day is not incomplete)
+    last = res.date_from + dt.timedelta(days=comp.shape[1] - 1)
+    months = [(ms, min(me, last)) for ms, me in months_in(res.date_from, res.date_to, complete=False) if ms <= last]
+    if mids and months:
         meters = res.meters.set_index("meter_id").reindex(mids)
         top = (meters["parent_meter_id"].fillna("") == "").to_numpy()
         clipped = np.minimum(comp[top], 1.0)
@@ -326,7 +328,7 @@ def fault_alerts(ctx: RuleContext) -> list[Alert]:
     limit = int(cfg["value"])
     cmin = float(cat.t("completeness_min"))
     out: list[Alert] = []
-    mids, d0, comp = completeness_matrix(res)
+    mids, d0, comp = completeness_matrix(res, ctx.options.get("as_of"))
     if not mids:
         return out
     mu = res.meters.set_index("meter_id")["unit_id"].astype(str).to_dict()
@@ -340,7 +342,7 @@ def fault_alerts(ctx: RuleContext) -> list[Alert]:
             mid = mids[i]
             uid = mu[mid]
             loc, city = _loc(units, uid, mid)
-            ongoing = " (still open at the end of the window)" if b == d0 + comp.shape[1] - 1 else ""
+            ongoing = " (still open at the as-of time)" if b == d0 + comp.shape[1] - 1 else ""
             out.append(Alert("fault_unrepaired", "error", uid, mid, days[0], days[-1], float(wd), float(limit), "working days",
                              f"no complete data for {wd} working days ({len(days)} days) from {days[0]} to {days[-1]}{ongoing}: "
                              f"not repaired within {limit} working days; the outage must be registered with the provincial "

@@ -207,7 +207,11 @@ def product_table(ctx: RuleContext) -> pd.DataFrame:
         return pd.DataFrame(columns=PRODUCT_COLUMNS)
     lim = limits_index(cat)
     md = res.meter_day
-    md = md[md["product"].isin(lim) | (md["parent_meter_id"].fillna("") == "")] if "product" in md.columns else md
+    is_top = (md["parent_meter_id"].fillna("") == "").to_numpy()
+    cols = ["unit_id", "product", "point", "day", "energy_type", "tce", "kwh"]
+    if "product" in md.columns:
+        keep = md["product"].isin(lim).to_numpy() | is_top
+        md, is_top = md.loc[keep, cols], is_top[keep]  # only the columns the sums need (not a copy of every column)
 
     def sums(frame: pd.DataFrame, keys: list[str]) -> RangeSum:
         f = frame[[*keys, "day", "energy_type", "tce", "kwh"]].copy()
@@ -216,7 +220,7 @@ def product_table(ctx: RuleContext) -> pd.DataFrame:
         g = f.groupby([*keys, "day"], as_index=False)[["tce", "kwh", "tce_calorific", "tce_substitution_prev"]].sum()
         return RangeSum(g, keys, ["tce", "kwh", "tce_calorific", "tce_substitution_prev"])
 
-    top = md[md["parent_meter_id"].fillna("") == ""]
+    top = md[is_top]
     site = sums(top, ["unit_id"])
     line = sums(md[md["point"] == "product_line"], ["unit_id", "product"])
     units = ctx.units
