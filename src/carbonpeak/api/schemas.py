@@ -87,7 +87,8 @@ class DeadlineIn(BaseModel):
 
 
 class CompileIn(BaseModel):
-    gwp: str = Field(default="AR5", pattern="^(AR4|AR5|AR6)$")
+    #: the GWP set; none means the setting (CARBONPEAK_GWP)
+    gwp: str | None = Field(default=None, pattern="^(AR4|AR5|AR6)$")
     year: int | None = Field(default=None, ge=1990, le=2100)
     region: str | None = Field(default=None, max_length=8)
     uncertainty: str = Field(default="none", pattern="^(none|approach1|mc)$")

@@ -372,7 +372,7 @@ def decompose_target_cmd(
     """Split a provincial intensity (or total) target to the 21 cities; prints method, weights and check."""
     from carbonpeak.catalog.regions import cities as city_list
     from carbonpeak.catalog.targets import load_targets
-    from carbonpeak.targets.assess import COAL_ITEMS
+    from carbonpeak.targets.assess import coal_items
     from carbonpeak.targets.decompose import decompose
     from carbonpeak.targets.dualcontrol import city_base, coal_share_of_co2
 
@@ -400,7 +400,7 @@ def decompose_target_cmd(
         if not both:
             raise CarbonpeakError("no year with both city emissions and city GDP")
         base_year = both[-1]
-    coal = coal_share_of_co2(ch.inventory.results, COAL_ITEMS) if ch.inventory is not None else None
+    coal = coal_share_of_co2(ch.inventory.results, coal_items()) if ch.inventory is not None else None
     base = city_base(ind, cs, base_year, coal)
     methods = ["entropy", "optimise"] if method == "both" else [method]
     dp = cat.decomposition
