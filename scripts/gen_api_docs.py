@@ -2,7 +2,7 @@
 
 The endpoint list (method, path, parameters, body, status codes, description) comes from
 ``create_site(Store(':memory:')).openapi()``.  Two things OpenAPI does not carry are kept here by
-hand, read from ``src/carbonpeak/api/app.py`` and ``src/carbonpeak/store/access.py``: who may call
+hand, read from ``src/carbonpeak/api/routes/`` and ``src/carbonpeak/store/access.py``: who may call
 each endpoint (:data:`WHO`) and what it returns in words (:data:`RETURNS`).  An endpoint missing
 from either table is printed with "?" and the script warns, so a new endpoint is not silently
 undocumented.

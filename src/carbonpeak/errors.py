@@ -22,6 +22,26 @@ class UnitError(CarbonpeakError):
     """A unit is unknown or has the wrong dimension."""
 
 
+class AuthError(CarbonpeakError):
+    """Not logged in, a wrong password or an expired session (HTTP 401)."""
+
+
+class PermissionDenied(CarbonpeakError):
+    """The principal may not do this (HTTP 403)."""
+
+
+class NotFound(CarbonpeakError):
+    """The thing asked for does not exist, or is outside the principal's scope (HTTP 404)."""
+
+
+class Conflict(CarbonpeakError):
+    """The request contradicts the stored state, e.g. a duplicate name (HTTP 409)."""
+
+
+class TooLarge(CarbonpeakError):
+    """An upload or request is larger than the configured limit (HTTP 413)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in an input file.

@@ -58,3 +58,13 @@ def to_json(data: Any, *, indent: int | None = 2) -> str:
     return json.dumps(_clean(data), ensure_ascii=False, indent=indent, default=_default)
 
 
+
+
+def json_safe(data: Any) -> Any:
+    """``data`` as plain JSON values (what :func:`to_json` writes, read back)."""
+    return json.loads(to_json(data, indent=None))
+
+
+def frame_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-safe records of a frame (dates and timestamps as ISO text, NaN as null)."""
+    return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))  # type: ignore[no-any-return]

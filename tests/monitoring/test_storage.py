@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from carbonpeak.errors import CarbonpeakError, ValidationError
-from carbonpeak.monitoring.storage import (
+from carbonpeak.store.monitoring import (
     ingest_path,
     list_alerts,
     load_registry,

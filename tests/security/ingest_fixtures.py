@@ -28,7 +28,7 @@ FOREIGN = ("MB1", "2025-01-01T00:00:00+08:00", 42.0)
 
 
 def _seed_foreign(store: Store) -> None:
-    from carbonpeak.monitoring.storage import ingest_readings_frame
+    from carbonpeak.store.monitoring import ingest_readings_frame
 
     df = pd.DataFrame(
         {"meter_id": [FOREIGN[0]], "ts": [FOREIGN[1]], "value": [str(FOREIGN[2])], "__row__": [2], "__file__": ["seed.csv"]}

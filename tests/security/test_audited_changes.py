@@ -57,7 +57,7 @@ def test_readings_ingest_and_correction_are_audited(svc):
 
 
 def test_cli_path_readings_are_audited_too(svc, tmp_path):
-    from carbonpeak.monitoring.storage import ingest_path
+    from carbonpeak.store.monitoring import ingest_path
 
     _, store = svc
     p = tmp_path / "cli.csv"

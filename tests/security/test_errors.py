@@ -56,7 +56,7 @@ def test_a_bug_in_the_api_answers_500_with_a_reference_only(svc, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError(f"{SECRET}/store.db is corrupt")
 
-    monkeypatch.setattr("carbonpeak.api.services.assessment", boom)
+    monkeypatch.setattr("carbonpeak.workflows.assessment.assess_year", boom)
     r = client.get("/api/assessment", headers=login(client, "analyst"))
     assert r.status_code == 500
     assert r.json()["error"] == "internal"

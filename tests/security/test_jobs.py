@@ -94,7 +94,7 @@ def test_a_job_that_hits_a_bug_reports_no_traceback_or_path(svc, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("/srv/secret/carbonpeak/storage.py line 12: boom")
 
-    monkeypatch.setattr("carbonpeak.monitoring.storage.ingest_path", boom)
+    monkeypatch.setattr("carbonpeak.store.monitoring.ingest_path", boom)
     h = login(client, "ent_a")
     rec = wait_job(client, h, _ingest(client, h))
     assert rec["status"] == "failed"

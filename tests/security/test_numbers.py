@@ -88,7 +88,7 @@ def mon_store(tmp_path):
 @pytest.mark.parametrize("v", BAD)
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_monitoring_readings_table(tmp_path, mon_store, v, suffix):
-    from carbonpeak.monitoring.storage import ingest_path
+    from carbonpeak.store.monitoring import ingest_path
 
     p = _write(tmp_path, f"r{suffix}", READINGS.format(v=v))
     with pytest.raises(ValidationError) as ei:
@@ -99,7 +99,7 @@ def test_monitoring_readings_table(tmp_path, mon_store, v, suffix):
 
 @pytest.mark.parametrize("v", [math.inf, -math.inf, math.nan, 1e308, -1e308])
 def test_monitoring_readings_parquet(tmp_path, mon_store, v):
-    from carbonpeak.monitoring.storage import ingest_path
+    from carbonpeak.store.monitoring import ingest_path
 
     p = tmp_path / "r.parquet"
     pd.DataFrame({"meter_id": ["M1"], "ts": pd.to_datetime(["2025-01-01T00:00:00+08:00"]), "value": [v]}).to_parquet(p)
@@ -274,7 +274,7 @@ def test_any_float_through_the_service_never_500(any_float_service, v, month):
 def test_any_float_readings_parquet(tmp_path_factory, v):
     from tests.platform.conftest import seed_registry
 
-    from carbonpeak.monitoring.storage import ingest_path
+    from carbonpeak.store.monitoring import ingest_path
 
     d = tmp_path_factory.mktemp("p")
     s = Store(d / "m.duckdb")

@@ -1,7 +1,7 @@
 """Background jobs: long work (Monte Carlo, reports, large ingests) runs outside requests.
 
-A job is a row in the ``jobs`` table (status, progress, result JSON or error) and a function
-run on a worker thread.  The function receives a ``progress(fraction)`` callback.
+A job is a row in the ``jobs`` table (:mod:`carbonpeak.store.jobs`: status, progress, result
+JSON or error) and a function run on a worker thread.  The function receives a ``progress(fraction)`` callback.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from carbonpeak.store import jobs as job_table
 from carbonpeak.store.duck import Store
 
 JobFn = Callable[[Callable[[float], None]], Any]
 
-#: The job columns :meth:`JobRunner._set` may write (code constants; see the noqa below).
-JOB_COLUMNS = frozenset({"status", "progress", "result", "error", "finished_at"})
 #: The reason given to a job that a stopped process left queued or running.
 INTERRUPTED = (
     "interrupted: the service stopped while this job was {status}; nothing after the last "
@@ -50,7 +49,7 @@ class JobRunner:
         except OSError as exc:  # never keep the service from starting; the operator is told
             logging.getLogger("carbonpeak.jobs").warning("upload folder sweep failed: %s", exc)
         try:
-            stale = self.store.query("SELECT job_id, status FROM jobs WHERE status IN ('queued', 'running')")
+            stale = job_table.unfinished(self.store)
         except Exception:  # a read-only or unmigrated store has nothing to recover
             return []
         for job_id, status in zip(stale["job_id"], stale["status"], strict=True):
@@ -61,23 +60,14 @@ class JobRunner:
         """Queue ``fn``; ``files`` (the client's names of the uploads it works on) are kept with the job
         so that an interrupted job can say what to send again."""
         job_id = uuid.uuid4().hex
-        with self.store.transaction() as con:
-            con.execute(
-                "INSERT INTO jobs (job_id, kind, status, progress, owner, created_at, result) "
-                "VALUES (?, ?, 'queued', 0, ?, ?, ?)",
-                [job_id, kind, owner, datetime.now(UTC), json.dumps({"files": files}) if files else None],
-            )
+        job_table.insert(self.store, job_id, kind, owner, files)
         if self.pool is None:
             self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="carbonpeak-job")
         self.pool.submit(self._run, job_id, fn)
         return job_id
 
     def _set(self, job_id: str, **fields: Any) -> None:
-        if not set(fields) <= JOB_COLUMNS:
-            raise ValueError(f"not a job column: {sorted(set(fields) - JOB_COLUMNS)}")
-        cols = ", ".join(f"{k} = ?" for k in fields)
-        with self.store.transaction() as con:
-            con.execute(f"UPDATE jobs SET {cols} WHERE job_id = ?", [*fields.values(), job_id])  # noqa: S608 -- column names come from the keyword names of code calls (checked against JOB_COLUMNS)
+        job_table.update(self.store, job_id, **fields)
 
     def _run(self, job_id: str, fn: JobFn) -> None:
         from carbonpeak.errors import CarbonpeakError
@@ -114,16 +104,7 @@ class JobRunner:
             self._set(job_id, **done, result=json.dumps({"note": "done; the result could not be recorded"}))
 
     def get(self, job_id: str) -> dict[str, Any] | None:
-        df = self.store.query(
-            "SELECT job_id, kind, status, progress, result, error, owner, CAST(created_at AS VARCHAR) AS created_at,"
-            " CAST(finished_at AS VARCHAR) AS finished_at FROM jobs WHERE job_id = ?",
-            [job_id],
-        )
-        if df.empty:
-            return None
-        rec = df.iloc[0].to_dict()
-        rec["result"] = json.loads(rec["result"]) if rec.get("result") else None
-        return rec
+        return job_table.get(self.store, job_id)
 
     def shutdown(self) -> None:
         """Cancel queued jobs and wait for the running one, so the store is never closed under it.

@@ -35,7 +35,7 @@ from typing import Any
 
 from fastapi import UploadFile
 
-from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
+from carbonpeak.errors import CarbonpeakError, Problem, TooLarge, ValidationError
 
 #: Suffixes an upload may have (lower-case); anything else is refused before it is written.
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".parquet")
@@ -44,7 +44,7 @@ _NAME_MAX = 120
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class UploadTooLarge(CarbonpeakError):
+class UploadTooLarge(TooLarge):
     """An upload (or the whole request) is larger than the configured limit (HTTP 413)."""
 
 

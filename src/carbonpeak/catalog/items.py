@@ -63,3 +63,11 @@ def get_item(item_id: str) -> Item:
         return get_items()[item_id]
     except KeyError:
         raise CatalogError(f"unknown item '{item_id}'; see `carbonpeak factors list`") from None
+
+
+def fuel_group(group: str) -> frozenset[str]:
+    """The ids of the catalog items of one group (``coal``, ``oil``, ``gas`` ...); unknown groups raise."""
+    ids = frozenset(k for k, it in get_items().items() if it.group == group)
+    if not ids:
+        raise CatalogError(f"no catalog items in group '{group}'")
+    return ids

@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
         fmt: Format = FormatOption,
     ) -> None:
         """Import files, each all-or-nothing and idempotent (the same file twice changes nothing)."""
-        from carbonpeak.monitoring.storage import ingest_path
+        from carbonpeak.store.monitoring import ingest_path
 
         store = _store(db)
         try:
@@ -126,7 +126,7 @@ def register(app: typer.Typer) -> None:
         fmt: Format = FormatOption,
     ) -> None:
         """List stored alerts: what was seen, where, why it matters, the rule's source."""
-        from carbonpeak.monitoring.storage import list_alerts
+        from carbonpeak.store.monitoring import list_alerts
 
         store = _store(db)
         try:
@@ -141,16 +141,18 @@ def register(app: typer.Typer) -> None:
     def review(
         alert_id: str = typer.Argument(..., help="The alert id (see `monitor alerts`)."),
         comment: str = typer.Option(..., help="What the verifier found."),
-        reviewer: str = typer.Option("cli", help="Who reviewed it."),
+        reviewer: str = typer.Option("cli", help="Who reviewed it: a user of the store (its role applies)."),
+        outcome: str = typer.Option("noted", help="noted, dismissed or confirmed_falsification (a credit event)."),
         db: Path | None = DbOption,
         fmt: Format = FormatOption,
     ) -> None:
-        """Mark an alert reviewed with a comment."""
-        from carbonpeak.monitoring.storage import review_alert
+        """Mark an alert reviewed with a comment: the same role checks and credit event as the service."""
+        from carbonpeak.store.users import operator_principal
+        from carbonpeak.workflows.monitoring import review_alert
 
         store = _store(db)
         try:
-            row = review_alert(store, alert_id, comment=comment, reviewer=reviewer)
+            row = review_alert(store, operator_principal(store, reviewer), alert_id, comment, outcome)
         finally:
             store.close()
         row = {k: (str(v) if hasattr(v, "isoformat") else v) for k, v in row.items()}
@@ -164,7 +166,7 @@ def register(app: typer.Typer) -> None:
         fmt: Format = FormatOption,
     ) -> None:
         """PUE of each data centre from the last runs, with its limit and GB 40879-2021 grade."""
-        from carbonpeak.monitoring.storage import pue_results
+        from carbonpeak.store.monitoring import pue_results
 
         if grain not in ("day", "month", "year"):
             raise CarbonpeakError("--grain must be day, month or year")
@@ -182,18 +184,14 @@ def register(app: typer.Typer) -> None:
         fmt: Format = FormatOption,
     ) -> None:
         """Standard coal and CO2 totals of the stored runs by unit, month, city or industry."""
-        keys = {"unit": ["d.unit_id"], "month": ["strftime(d.date, '%Y-%m')"], "city": ["u.city"],
-                "industry": ["u.kind", "u.industry_code"], "day": ["d.date"]}.get(by)  # fmt: skip
-        if keys is None:
+        from carbonpeak.store.monitoring import TOTALS_BY
+        from carbonpeak.store.monitoring import totals as stored_totals
+
+        if by not in TOTALS_BY:
             raise CarbonpeakError("--by must be unit, month, city, industry or day")
         store = _store(db)
         try:
-            k = ", ".join(f"{e} AS {e.split('.')[-1] if '(' not in e else 'month'}" for e in keys)
-            g = ", ".join(str(i + 1) for i in range(len(keys)))
-            df = store.query(
-                f"SELECT {k}, sum(d.tce) AS tce, sum(d.co2_t) AS co2_t, sum(d.electricity_kwh) AS electricity_kwh "  # noqa: S608 -- grouping expressions come from the fixed --by table; no user text
-                f"FROM mon_unit_day d LEFT JOIN mon_units_current u USING (unit_id) GROUP BY {g} ORDER BY {g}"
-            )
+            df = stored_totals(store, by)
         finally:
             store.close()
         emit(fmt, data=_table(df), table=_table(df), title=f"Totals by {by}")

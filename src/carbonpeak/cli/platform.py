@@ -181,11 +181,10 @@ def register(app: typer.Typer) -> None:
         fmt: Format = FormatOption,
     ) -> None:
         """Show the newest audit entries."""
+        from carbonpeak.store import audit
+
         with _store(db) as store:
-            df = store.query(
-                "SELECT seq, ts, actor, action, entity, entity_id, payload FROM audit_log ORDER BY seq DESC LIMIT ?",
-                [limit],
-            )
+            df = audit.entries(store, limit)
         emit(fmt, data=df, table=df, title="Audit log")
 
 

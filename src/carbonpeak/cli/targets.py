@@ -14,7 +14,6 @@ stored in the DuckDB store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +22,11 @@ import typer
 
 from carbonpeak.cli.output import Format, FormatOption, emit
 from carbonpeak.errors import CarbonpeakError
+from carbonpeak.workflows.assessment import Chain
+from carbonpeak.workflows.inventory import ACTIVITY_KEY, OBSERVATION_KEY
+from carbonpeak.workflows.settings import resolve
 
 FilesOpt = typer.Option(None, help="Files (CSV, Excel, Parquet); repeat the option for several.")
-
-
-@dataclass
-class Chain:
-    """Everything the assessment needs, loaded once."""
-
-    indicators: pd.DataFrame
-    inventory: Any  # accounting.engine.Inventory | None
-    outlook: dict[str, Any] | None
-    outlook_error: str | None = None
-    activity: pd.DataFrame | None = None
 
 
 def _store_frame(db: Path | None, table: str, key: list[str]) -> pd.DataFrame | None:
@@ -75,45 +66,29 @@ def load_chain(
     seed: int,
     gwp: str | None = None,
 ) -> Chain:
-    """Activity → inventory; observations; computed indicators; optional peak outlook."""
-    from carbonpeak.accounting.engine import compile_inventory
+    """Activity → inventory; observations; computed indicators; optional peak outlook.
+
+    The data come from files or the store; the chain itself is :func:`carbonpeak.workflows.assessment.build_chain`,
+    the same for the CLI, the service and the dashboard.
+    """
     from carbonpeak.model.activity import load_activity
     from carbonpeak.model.observation import load_observations
-    from carbonpeak.targets.indicators import compute_indicators
+    from carbonpeak.workflows.assessment import build_chain
 
-    act = (
-        load_activity(activity)
-        if activity
-        else _store_frame(db, "activity", ["year", "region", "category", "item"])
-    )
-    if observations:
-        obs = load_observations(observations)
-    else:
-        obs = _store_frame(db, "observations", ["indicator", "region", "year"])
+    act = load_activity(activity) if activity else _store_frame(db, "activity", ACTIVITY_KEY)
+    obs = load_observations(observations) if observations else _store_frame(db, "observations", OBSERVATION_KEY)
     if obs is None and act is None:
         raise CarbonpeakError(
             "no data: pass --activity/--observations files, import them first "
             "(`carbonpeak inventory import`, `carbonpeak observations import`), or run `carbonpeak demo`"
         )
-    if obs is None:
-        from carbonpeak.model.observation import empty_observations
 
-        obs = empty_observations()
-    inv = None
-    if act is not None:
-        from carbonpeak.config import get_settings
+    def _outlook() -> dict[str, Any]:
+        from carbonpeak.scenarios.outlook import peak_outlook
 
-        inv = compile_inventory(act, gwp=gwp or get_settings().gwp)
-    ind = compute_indicators(obs, inv.results if inv is not None else None, base_year=base_year, activity=act)
-    out, err = None, None
-    if outlook:
-        try:
-            from carbonpeak.scenarios.outlook import peak_outlook
-        except ImportError as exc:  # scenarios area not installed
-            err = f"peak outlook unavailable: {exc}"
-        else:
-            out = peak_outlook(scenario, draws=draws, seed=seed)
-    return Chain(ind, inv, out, err, act)
+        return peak_outlook(scenario, draws=draws, seed=seed)
+
+    return build_chain(act, obs, base_year=base_year, gwp=gwp, outlook=_outlook if outlook else None)
 
 
 def _targets_table(cat: Any, lang: str = "en") -> pd.DataFrame:
@@ -234,22 +209,11 @@ def observations_indicators(fmt: Format = FormatOption) -> None:
 
 def save_assessment(a: dict[str, Any], db: Path | None) -> str:
     """Store the assessment JSON once per content (id = year + digest); return its id."""
-    import hashlib
-    from datetime import UTC, datetime
-
     from carbonpeak.config import get_settings
-    from carbonpeak.jsonutil import to_json
-    from carbonpeak.store import Store
+    from carbonpeak.store import Store, assessments
 
-    payload = to_json({k: v for k, v in a.items() if k != "report_files"})
-    aid = f"{a['year']}:{hashlib.sha256(payload.encode()).hexdigest()[:32]}"
-    with Store(db if db is not None else get_settings().db_path) as store, store.transaction() as con:
-        con.execute(
-            "INSERT INTO assessments SELECT ?, ?, ?, ? WHERE NOT EXISTS "
-            "(SELECT 1 FROM assessments WHERE assessment_id = ?)",
-            [aid, int(a["year"]), datetime.now(UTC), payload, aid],
-        )
-    return aid
+    with Store(db if db is not None else get_settings().db_path) as store:
+        return assessments.save(store, a)
 
 
 def _tiers(path: Path | None) -> dict[str, str] | None:
@@ -309,7 +273,7 @@ def assess_cmd(
     fmt: Format = FormatOption,
 ) -> None:
     """Assess every target in YEAR; with --out write the annual assessment report (HTML + PDF + JSON)."""
-    from carbonpeak.targets.assess import assess
+    from carbonpeak.workflows.assessment import assess_chain
 
     langs = ["zh", "en"] if lang == "both" else [lang]
     if any(la not in ("zh", "en") for la in langs):
@@ -324,15 +288,7 @@ def assess_cmd(
         draws=draws,
         seed=seed,
     )
-    a = assess(
-        year,
-        ch.indicators,
-        inventory_results=ch.inventory.results if ch.inventory else None,
-        outlook=ch.outlook,
-        base_year=base_year,
-        tier_overrides=_tiers(tiers),
-        activity_sources=ch.activity,
-    )
+    a = assess_chain(ch, year, base_year=base_year, tier_overrides=_tiers(tiers))
     files = []
     if out is not None:
         from carbonpeak.reports.assessment import write_report
@@ -346,7 +302,7 @@ def assess_cmd(
                 inventory_results=ch.inventory.results if ch.inventory else None,
                 outlook=ch.outlook,
                 pdf=pdf,
-                gwp=ch.inventory.gwp if ch.inventory else "AR5",
+                gwp=ch.inventory.gwp if ch.inventory else resolve().gwp,
                 audit_checkpoint=audit_cp,
             )
             files += [str(rf.html)] + ([str(rf.pdf)] if rf.pdf else []) + [str(rf.json)]
@@ -416,7 +372,7 @@ def decompose_target_cmd(
     """Split a provincial intensity (or total) target to the 21 cities; prints method, weights and check."""
     from carbonpeak.catalog.regions import cities as city_list
     from carbonpeak.catalog.targets import load_targets
-    from carbonpeak.targets.assess import COAL_ITEMS
+    from carbonpeak.targets.assess import coal_items
     from carbonpeak.targets.decompose import decompose
     from carbonpeak.targets.dualcontrol import city_base, coal_share_of_co2
 
@@ -444,7 +400,7 @@ def decompose_target_cmd(
         if not both:
             raise CarbonpeakError("no year with both city emissions and city GDP")
         base_year = both[-1]
-    coal = coal_share_of_co2(ch.inventory.results, COAL_ITEMS) if ch.inventory is not None else None
+    coal = coal_share_of_co2(ch.inventory.results, coal_items()) if ch.inventory is not None else None
     base = city_base(ind, cs, base_year, coal)
     methods = ["entropy", "optimise"] if method == "both" else [method]
     dp = cat.decomposition

@@ -240,21 +240,9 @@ def _fuel_co2(fs: Any, energy_type: str, unit: str, year: int) -> tuple[float, s
         return ef.value * conversion_factor(num, "t") * conversion_factor(
             unit, den
         ), f"{ef.source} [{ef.status}]"
-    ncv = fs.lookup(energy_type, "ncv", year=year) or fs.lookup(energy_type, "ncv")
-    cc = fs.lookup(energy_type, "carbon_content", year=year) or fs.lookup(energy_type, "carbon_content")
-    ox = fs.lookup(energy_type, "oxidation", year=year) or fs.lookup(energy_type, "oxidation")
-    if ncv is None or cc is None:
-        raise CatalogError(
-            f"no CO2 factor for '{energy_type}': the catalog needs 'ef_co2' or 'ncv' and 'carbon_content'"
-        )
-    n_num, _, n_den = ncv.unit.partition("/")
-    c_num, _, c_den = cc.unit.partition("/")
-    # GJ per meter unit × tC per GJ × oxidation × 44/12
-    gj = ncv.value * conversion_factor(n_num, "GJ") * conversion_factor(unit, n_den)
-    tc_per_gj = cc.value * conversion_factor(c_num, "t") / conversion_factor(c_den, "GJ")
-    oxv = ox.value if ox is not None else 1.0
-    value = gj * tc_per_gj * oxv * 44.0 / 12.0
-    src = f"{ncv.source}; {cc.source}" + (f"; {ox.source}" if ox is not None else "")
+    from carbonpeak.catalog.fuel_co2 import fuel_co2_factor
+
+    value, src = fuel_co2_factor(fs, energy_type, unit, year)
     return value, src + " [derived]"
 
 

@@ -25,7 +25,8 @@ from carbonpeak.monitoring.catalog import CoefficientFn, catalog_coefficients, l
 from carbonpeak.monitoring.engine import connect, read_lake
 from carbonpeak.monitoring.pipeline import PipelineResult, run_pipeline
 from carbonpeak.monitoring.rules import RuleResult, evaluate
-from carbonpeak.monitoring.storage import (
+from carbonpeak.store import Store
+from carbonpeak.store.monitoring import (
     load_meter_day,
     load_registry,
     meter_day_cover,
@@ -35,7 +36,6 @@ from carbonpeak.monitoring.storage import (
     save_run,
     store_readings,
 )
-from carbonpeak.store import Store
 
 
 @dataclass

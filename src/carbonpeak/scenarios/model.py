@@ -209,6 +209,7 @@ def catalog_fuel_factors() -> dict[str, tuple[float, str]]:
     Returns ``{}`` for the groups the catalog lacks (the scenario's own ``fuel.*.ef`` is then used).
     """
     from carbonpeak.catalog.factors import FactorSet
+    from carbonpeak.catalog.fuel_co2 import fuel_co2_factor
 
     out: dict[str, tuple[float, str]] = {}
     try:
@@ -217,12 +218,10 @@ def catalog_fuel_factors() -> dict[str, tuple[float, str]]:
         return out
     for group, item in CATALOG_FUELS.items():
         try:
-            cc = fs.get(item, "carbon_content")
-            ox = fs.get(item, "oxidation")
+            ef, src = fuel_co2_factor(fs, item, "tce")
         except CatalogError:
             continue
-        ef = cc.to("tC/tce") * ox.to("1") * 44.0 / 12.0
-        out[group] = (ef, f"catalog {item}: carbon_content ({cc.source}) × oxidation ({ox.source}) × 44/12")
+        out[group] = (ef, f"catalog {item}: carbon_content × oxidation × 44/12 ({src})")
     return out
 
 

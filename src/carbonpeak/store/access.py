@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from carbonpeak.errors import CarbonpeakError
+from carbonpeak.errors import CarbonpeakError, NotFound
 from carbonpeak.store import audit
 from carbonpeak.store.duck import Store, frame_digest
 from carbonpeak.store.users import PermissionDenied, Principal
@@ -271,11 +271,11 @@ class DataAccess:
             params.append(version)
         df = self.store.query(sql + " ORDER BY version DESC LIMIT 1", params)
         if df.empty:
-            raise KeyError(submission_id)
+            raise NotFound(f"no submission {submission_id}")
         rec = df.iloc[0].to_dict()
         # Not found and not allowed look the same from outside: no probing of other scopes.
         if not allowed(self.p, city=rec.get("city"), enterprise_id=rec.get("enterprise_id")):
-            raise KeyError(submission_id)
+            raise NotFound(f"no submission {submission_id}")
         rec["submitted_at"] = str(rec["submitted_at"])
         if rec.get("payload") == ROWS_POINTER:
             recs = self.store.query(
@@ -314,7 +314,7 @@ class DataAccess:
             "only the province or the assigned verifier may record credit events",
         )
         if kind not in CREDIT_KINDS:
-            raise ValueError(f"kind must be one of {', '.join(CREDIT_KINDS)}")
+            raise CarbonpeakError(f"kind must be one of {', '.join(CREDIT_KINDS)}")
         event_id = uuid.uuid4().hex
         with self.store.transaction() as con:
             con.execute(
@@ -435,19 +435,19 @@ class DataAccess:
         ``outcome`` is ``noted``, ``dismissed`` or ``confirmed_falsification``; a confirmed
         falsification goes into the enterprise's credit record."""
         if outcome not in REVIEW_OUTCOMES:
-            raise ValueError(f"outcome must be one of {', '.join(REVIEW_OUTCOMES)}")
+            raise CarbonpeakError(f"outcome must be one of {', '.join(REVIEW_OUTCOMES)}")
         row = self.store.con.execute(
             "SELECT u.city, u.uscc FROM mon_alerts a JOIN mon_units_current u USING (unit_id) WHERE a.alert_id = ?",
             [alert_id],
         ).fetchone()
         if row is None or not allowed(self.p, city=row[0], enterprise_id=row[1]):
-            raise KeyError(alert_id)
+            raise NotFound(f"no alert {alert_id}")
         require(
             self.p.role in PROVINCE_ROLES or (self.p.role == "verifier" and row[1] in self.p.assigned),
             "only the province or a verifier assigned to this enterprise may review its alerts",
         )
         from carbonpeak.catalog.loader import load_yaml
-        from carbonpeak.monitoring.storage import review_alert
+        from carbonpeak.store.monitoring import review_alert
 
         if outcome == "confirmed_falsification":
             kinds = load_yaml("credit_rules.yaml")["confirmed_falsification"]["alert_kinds"]
@@ -455,7 +455,7 @@ class DataAccess:
                 "SELECT kind FROM mon_alerts WHERE alert_id = ?", [alert_id]
             ).fetchone()[0]  # type: ignore[index]
             if kind not in kinds:
-                raise ValueError(f"an alert of kind '{kind}' cannot be confirmed as falsification")
+                raise CarbonpeakError(f"an alert of kind '{kind}' cannot be confirmed as falsification")
         rec = review_alert(self.store, alert_id, comment=f"[{outcome}] {comment}", reviewer=self.p.username)
         if outcome == "confirmed_falsification":
             self.record_credit_event(

@@ -130,6 +130,10 @@ class Store:
                 self.con.execute("COMMIT")
 
     # -- batches ---------------------------------------------------------------------------
+    def batch_count(self) -> int:
+        """How many batches were imported (changes with every import; for caches)."""
+        return int(self.con.execute("SELECT count(*) FROM batches").fetchone()[0])  # type: ignore[index]
+
     def batch_exists(self, batch_id: str) -> bool:
         r = self.con.execute("SELECT 1 FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
         return r is not None

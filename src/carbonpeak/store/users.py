@@ -18,8 +18,10 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from carbonpeak.errors import CarbonpeakError
+from carbonpeak.errors import AuthError, CarbonpeakError, Conflict, NotFound, PermissionDenied
 from carbonpeak.model.ids import check_enterprise_ids
+
+__all__ = ["ROLES", "AuthError", "PermissionDenied", "Principal"]  # the errors are re-exported
 from carbonpeak.store import audit
 from carbonpeak.store.duck import Store
 from carbonpeak.store.passwords import check_password
@@ -30,14 +32,6 @@ _USER_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 WRONG_CREDENTIALS = "wrong username or password"
 
 _hasher = PasswordHasher()  # argon2id, library defaults (RFC 9106 second recommended option)
-
-
-class AuthError(CarbonpeakError):
-    """Wrong credentials, expired session or disabled user."""
-
-
-class PermissionDenied(CarbonpeakError):
-    """The principal may not see or do this."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +84,7 @@ def add_user(
     check_password(password, username)
     with store.transaction() as con:
         if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
-            raise CarbonpeakError(f"user '{username}' exists already")
+            raise Conflict(f"user '{username}' exists already")
         con.execute(
             "INSERT INTO users (username, password_hash, role, city, enterprise_id, assigned, disabled, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, FALSE, ?)",
@@ -119,6 +113,27 @@ def has_users(store: Store) -> bool:
     return bool(store.con.execute("SELECT count(*) FROM users").fetchone()[0])  # type: ignore[index]
 
 
+#: Who acts on a store that has no user accounts yet (a local monitoring or analysis store).
+LOCAL_OPERATOR_ROLE = "admin"
+
+
+def operator_principal(store: Store, username: str) -> Principal:
+    """The principal of a command-line operator acting as ``username``.
+
+    On a store with user accounts the name must be an enabled account, and its role and scope
+    apply exactly as in the service.  A store without accounts is a local store: whoever can
+    open the file acts as its administrator (and is recorded under ``username``).
+    """
+    if not has_users(store):
+        return Principal(username, LOCAL_OPERATOR_ROLE)
+    row = store.con.execute(
+        "SELECT disabled, username, role, city, enterprise_id, assigned FROM users WHERE username = ?", [username]
+    ).fetchone()
+    if row is None or row[0]:
+        raise PermissionDenied(f"'{username}' is not an enabled user of this store (carbonpeak users list)")
+    return _principal_from_row(row[1:])
+
+
 def list_users(store: Store) -> list[dict[str, object]]:
     df = store.query(
         "SELECT username, role, city, enterprise_id, assigned, disabled, created_at FROM users ORDER BY username"
@@ -130,7 +145,7 @@ def list_users(store: Store) -> list[dict[str, object]]:
 def set_disabled(store: Store, username: str, disabled: bool = True, *, actor: str = "cli") -> None:
     with store.transaction() as con:
         if not con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
-            raise CarbonpeakError(f"no user '{username}'")
+            raise NotFound(f"no user '{username}'")
         con.execute("UPDATE users SET disabled = ? WHERE username = ?", [disabled, username])
         if disabled:
             con.execute("DELETE FROM sessions WHERE username = ?", [username])
@@ -191,7 +206,7 @@ def set_password(store: Store, username: str, new_password: str, *, actor: str =
     digest = _hasher.hash(new_password)
     with store.transaction() as con:
         if not con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
-            raise CarbonpeakError(f"no user '{username}'")
+            raise NotFound(f"no user '{username}'")
         con.execute("UPDATE users SET password_hash = ? WHERE username = ?", [digest, username])
         con.execute("DELETE FROM sessions WHERE username = ?", [username])
         audit.append(

@@ -32,10 +32,13 @@ HEADLINE = ("co2_emissions", "ghg_emissions", "co2_intensity", "energy_intensity
 KEY_TRAJECTORIES = ("co2_intensity_14fyp_gd", "co2_intensity_13fyp_gd", "energy_intensity_14fyp_gd",
                     "nonfossil_share_2025", "wind_solar_capacity_2030", "west_east_transmission_2030",
                     "forest_coverage_2030", "forest_stock_2030")
-COAL_ITEMS = {
-    "raw_coal", "cleaned_coal", "other_washed_coal", "briquettes", "coke", "coke_oven_gas", "other_gas",
-    "other_coking_products", "gangue", "lignite", "anthracite", "bituminous_coal", "coal",
-}
+
+
+def coal_items() -> frozenset[str]:
+    """The coal items of the coal share: the catalog's fuel group ``coal`` (catalog/data/items/fuels.yaml)."""
+    from carbonpeak.catalog.items import fuel_group
+
+    return fuel_group("coal")
 
 
 def assess(
@@ -214,7 +217,7 @@ def _cities(ind: pd.DataFrame, results: pd.DataFrame | None, regions: dict, cat:
     if by is None:
         out["gaps"].append(_gap("no_base_year"))
         return out
-    coal = coal_share_of_co2(results, COAL_ITEMS) if results is not None and len(results) else None
+    coal = coal_share_of_co2(results, coal_items()) if results is not None and len(results) else None
     base = city_base(ind, cities, by, coal)
     missing = sorted(set(c.code for c in cities) - set(base["region"] if len(base) else []))
     if missing:

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from carbonpeak.i18n import t
-from carbonpeak.store.access import DataAccess, scope_predicate
+from carbonpeak.store.access import DataAccess
 from carbonpeak.store.duck import Store
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def _sector_of(codes: pd.Series) -> pd.Series:
 def province_overview(store: Store, lang: str, region: str | None = None) -> dict[str, Any]:
     ctx: dict[str, Any] = {"inventory": None, "charts": {}, "targets": None, "outlook": None, "paths": None}
     try:
-        from carbonpeak.api.services import inventory
+        from carbonpeak.workflows.inventory import inventory
 
         inv = inventory(store)
     except Exception as exc:  # engine missing or no data: the page says so
@@ -124,7 +124,7 @@ def city_tiles(store: Store, lang: str) -> list[dict[str, Any]]:
     idx = 0 if lang == "zh" else 1
     emissions: dict[str, float] = {}
     try:
-        from carbonpeak.api.services import inventory
+        from carbonpeak.workflows.inventory import inventory
 
         res = inventory(store).select(explain=False)
         res = res[(res["scope"] == "territorial")]
@@ -173,7 +173,7 @@ def monitoring_overview(dal: DataAccess) -> dict[str, Any]:
     try:
         from carbonpeak.web.integrations import monitoring_tables
 
-        ctx.update(monitoring_tables(dal, scope_predicate))
+        ctx.update(monitoring_tables(dal))
     except ImportError:
         pass
     except Exception as exc:

@@ -5,13 +5,12 @@ Each function turns an engine's result into what a page shows (rows and Plotly s
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from carbonpeak.api.services import assessment
-from carbonpeak.api.services import outlook as _outlook
 from carbonpeak.store.access import DataAccess
 from carbonpeak.store.duck import Store
+from carbonpeak.workflows.assessment import assess_year as assessment
+from carbonpeak.workflows.projections import outlook as _outlook
 
 #: Trajectories shown on the province page: (target id, chart title zh, en).
 PATH_TARGETS = (
@@ -152,12 +151,10 @@ def city_status(store: Store) -> dict[str, str]:
     return {r["region"]: r["status"] for r in a["cities"].get("ranking", [])}
 
 
-def monitoring_tables(
-    dal: DataAccess, scope_predicate: Callable[..., tuple[str, list[Any]]]
-) -> dict[str, Any]:
+def monitoring_tables(dal: DataAccess) -> dict[str, Any]:
     from carbonpeak.web.monitoring_views import monitoring_views
 
-    return monitoring_views(dal, scope_predicate)
+    return monitoring_views(dal)
 
 
 def enterprise_panels(dal: DataAccess) -> dict[str, Any]:

@@ -12,12 +12,13 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from carbonpeak.api.app import SESSION_COOKIE, create_app
-from carbonpeak.api.services import cached_view
+from carbonpeak.errors import NotFound
 from carbonpeak.i18n import LANGS, t
 from carbonpeak.store.access import PROVINCE_ROLES, DataAccess
 from carbonpeak.store.duck import Store
 from carbonpeak.store.users import AuthError, Principal, end_session, resolve_session
 from carbonpeak.web import data
+from carbonpeak.workflows.views import cached_view
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "cp_lang"
@@ -95,7 +96,7 @@ def mount_dashboard(app: FastAPI) -> None:
     def static(name: str) -> FileResponse:
         p = (HERE / "static" / name).resolve()
         if p.parent != (HERE / "static").resolve() or not p.exists():
-            raise KeyError(name)
+            raise NotFound(name)
         return FileResponse(p)
 
     @app.get("/", include_in_schema=False)

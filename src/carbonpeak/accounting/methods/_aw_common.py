@@ -18,12 +18,13 @@ import pandas as pd
 
 from carbonpeak.accounting.base import RESULT_COLUMNS, MethodContext, empty_result
 from carbonpeak.catalog.factors import FactorSet, FactorValue
+from carbonpeak.catalog.fuel_co2 import CO2_PER_C
 from carbonpeak.catalog.items import get_items
 from carbonpeak.catalog.units import conversion_factor
 from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
 
 # Physical constants (molar-mass ratios, IUPAC atomic weights rounded as in IPCC 2006):
-C_TO_CO2 = 44.0 / 12.0  # t CO2 per t C
+C_TO_CO2 = CO2_PER_C  # t CO2 per t C (catalog.fuel_co2)
 C_TO_CH4 = 16.0 / 12.0  # t CH4 per t C
 N2O_N_TO_N2O = 44.0 / 28.0  # t N2O per t N2O-N
 

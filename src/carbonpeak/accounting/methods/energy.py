@@ -32,11 +32,9 @@ from carbonpeak.accounting.deferred import defer, explain_later
 from carbonpeak.accounting.resolve import Resolved, _conv, resolve
 from carbonpeak.catalog.categories import get_categories
 from carbonpeak.catalog.factors import FactorValue
+from carbonpeak.catalog.fuel_co2 import CO2_PER_C
 from carbonpeak.catalog.units import parse_unit, ureg
 from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
-
-#: Mass ratio CO2/C (molar masses 44.01/12.011, rounded as in IPCC 2006 Vol 2 Eq 2.1 / 6.1).
-CO2_PER_C = 44.0 / 12.0
 
 #: Items that are secondary energy carriers, not fuels burnt in the inventory year.
 NON_COMBUSTION_ITEMS = ("electricity", "heat")

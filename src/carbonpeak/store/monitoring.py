@@ -25,10 +25,10 @@ from typing import Any
 
 import pandas as pd
 
-from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
+from carbonpeak.errors import CarbonpeakError, NotFound, Problem, ValidationError
 from carbonpeak.io import read_table
 from carbonpeak.monitoring.registry import TABLES, detect_kind, validate_kind
-from carbonpeak.store import Store
+from carbonpeak.store.duck import Store
 
 REGISTRY_COLUMNS: dict[str, list[str]] = {
     "units": ["unit_id", "name", "uscc", "industry_code", "city", "kind", "hub_node", "registered_level", "synthetic",
@@ -410,7 +410,7 @@ def review_alert(store: Store, alert_id: str, *, comment: str, reviewer: str = "
         raise CarbonpeakError("a review needs a comment (--comment)")
     row = store.con.execute("SELECT alert_id FROM mon_alerts WHERE alert_id = ?", [alert_id]).fetchone()
     if row is None:
-        raise CarbonpeakError(f"no alert '{alert_id}' (list them with: carbonpeak monitor alerts)")
+        raise NotFound(f"no alert '{alert_id}' (list them with: carbonpeak monitor alerts)")
     now = dt.datetime.now(dt.UTC)
     with store.transaction():
         store.con.execute(
@@ -509,3 +509,36 @@ def readings_changed_since(store: Store, since: dt.datetime) -> tuple[dt.date, d
         return None
     cst = dt.timezone(dt.timedelta(hours=8))
     return row[0].astimezone(cst).date(), row[1].astimezone(cst).date()
+
+
+def review_state(store: Store) -> tuple[Any, ...] | None:
+    """(reviewed alerts, latest review, runs): changes with every review or run; ``None`` without monitoring."""
+    try:
+        row = store.con.execute(
+            "SELECT count(*), coalesce(max(epoch_ms(reviewed_at)), 0) FROM mon_alerts WHERE status <> 'open'"
+        ).fetchone()
+        runs = store.con.execute("SELECT count(*) FROM mon_runs").fetchone()
+    except Exception:  # monitoring tables absent
+        return None
+    return (row, runs)
+
+
+#: Grouping expressions of :func:`totals` (code constants; the caller picks one by name).
+TOTALS_BY: dict[str, list[str]] = {
+    "unit": ["d.unit_id"],
+    "month": ["strftime(d.date, '%Y-%m')"],
+    "city": ["u.city"],
+    "industry": ["u.kind", "u.industry_code"],
+    "day": ["d.date"],
+}
+
+
+def totals(store: Store, by: str) -> pd.DataFrame:
+    """Standard coal and CO2 totals of the stored runs grouped by one of :data:`TOTALS_BY`."""
+    keys = TOTALS_BY[by]
+    k = ", ".join(f"{e} AS {e.split('.')[-1] if '(' not in e else 'month'}" for e in keys)
+    g = ", ".join(str(i + 1) for i in range(len(keys)))
+    return store.query(
+        f"SELECT {k}, sum(d.tce) AS tce, sum(d.co2_t) AS co2_t, sum(d.electricity_kwh) AS electricity_kwh "  # noqa: S608 -- grouping expressions come from the fixed TOTALS_BY table; no user text
+        f"FROM mon_unit_day d LEFT JOIN mon_units_current u USING (unit_id) GROUP BY {g} ORDER BY {g}"
+    )

@@ -1,0 +1,71 @@
+"""Monitoring of key energy-consuming units: ingest, units, alerts and their review, PUE."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, UploadFile
+
+from carbonpeak.api.deps import PROVINCE_ROLES, AccessDep, PrincipalDep, StateDep
+from carbonpeak.api.schemas import ReviewIn
+from carbonpeak.api.uploads import client_names, new_upload_folder, save_uploads
+from carbonpeak.errors import PermissionDenied
+from carbonpeak.jsonutil import frame_records
+from carbonpeak.workflows import monitoring as wf
+
+router = APIRouter(tags=["monitoring"])
+
+
+@router.post("/api/monitoring/ingest", status_code=202)
+def mon_ingest(p: PrincipalDep, state: StateDep, files: Annotated[list[UploadFile], File()]) -> dict[str, Any]:
+    """Ingest registry files (units, meters, output, budgets, reported) and readings as a background job.
+
+    Province roles may send anything; an enterprise may send readings of its own meters only.
+    Each file is one all-or-nothing, idempotent batch; files are applied registry first.
+    """
+    if p.role not in (*PROVINCE_ROLES, "enterprise"):
+        raise PermissionDenied("monitoring data are sent by the province or by the enterprise itself")
+    tmp = new_upload_folder("cp-ingest-")
+    try:
+        ups = save_uploads(files, tmp, max_bytes=state.max_upload_bytes)
+        with client_names(ups, tmp):
+            plan = wf.ingest_plan(state.store, p, [wf.IngestFile(u.path, u.name) for u in ups])
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+    def run(progress: Any) -> Any:
+        try:
+            with client_names(ups, tmp):
+                return wf.ingest(state.store, plan, submitter=p.username, progress=progress)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    names = [u.name for u in ups]
+    return {"job_id": state.jobs.submit("monitoring.ingest", p.username, run, files=names), "status": "queued"}
+
+
+@router.get("/api/monitoring/units")
+def mon_units(dal: AccessDep) -> list[dict[str, Any]]:
+    return frame_records(dal.monitoring_units())
+
+
+@router.get("/api/monitoring/alerts")
+def mon_alerts(
+    dal: AccessDep,
+    status: Annotated[str | None, Query(pattern="^(open|reviewed)$")] = "open",
+    kind: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[dict[str, Any]]:
+    return frame_records(dal.monitoring_alerts(status=status, kind=kind))
+
+
+@router.post("/api/monitoring/alerts/{alert_id}/review")
+def mon_review(alert_id: str, body: ReviewIn, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
+    rec = wf.review_alert(state.store, p, alert_id, body.comment, body.outcome)
+    return {"alert_id": alert_id, "status": rec["status"], "reviewed_by": rec["reviewed_by"]}
+
+
+@router.get("/api/monitoring/pue")
+def mon_pue(dal: AccessDep, grain: Annotated[str, Query(pattern="^(day|month|year)$")] = "month") -> list[dict[str, Any]]:
+    return frame_records(dal.pue(grain))

@@ -1,0 +1,58 @@
+"""Projections: packaged scenarios, one run, the lever page, Monte Carlo (government roles)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from carbonpeak.api.deps import PrincipalDep, StateDep, packaged_scenario, require_government
+from carbonpeak.api.schemas import LeversIn, MonteCarloIn, ScenarioIn
+from carbonpeak.jsonutil import json_safe
+from carbonpeak.workflows import projections as wf
+
+router = APIRouter(tags=["projections"])
+
+
+@router.get("/api/projections/scenarios")
+def scenarios(p: PrincipalDep) -> list[str]:
+    return wf.scenarios()
+
+
+@router.post("/api/projections/run")
+def projection_run(body: ScenarioIn, p: PrincipalDep, state: StateDep) -> Any:
+    """One deterministic run of a packaged scenario, labelled as one path (peak, trajectory, ...)."""
+    require_government(p)
+    return json_safe(wf.run(state.store, packaged_scenario(body.scenario)))
+
+
+@router.get("/api/projections/levers")
+def projection_levers(p: PrincipalDep, scenario: str = "plan") -> list[dict[str, Any]]:
+    """The sliders of the lever page (range, step, the scenario's nominal value)."""
+    require_government(p)
+    return wf.levers(packaged_scenario(scenario))
+
+
+@router.post("/api/projections/levers")
+def projection_levers_run(body: LeversIn, p: PrincipalDep, state: StateDep) -> Any:
+    """Monte Carlo outlook with the sliders set: median, interval, P(peak ≤ 2030) ± its error, fan."""
+    require_government(p)
+    out = wf.lever_outlook(
+        state.store, packaged_scenario(body.scenario), body.settings, draws=body.draws, seed=body.seed
+    )
+    return json_safe(out)
+
+
+@router.post("/api/projections/montecarlo", status_code=202)
+def projection_mc(body: MonteCarloIn, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
+    """Monte Carlo of a packaged scenario as a background job (P(peak before 2030), fan, ...)."""
+    require_government(p)
+    name = packaged_scenario(body.scenario)
+    hist = wf.observed_history(state.store)
+
+    def run(progress: Any) -> Any:
+        out = wf.montecarlo(name, draws=body.draws, seed=body.seed, history=hist)
+        progress(0.8)
+        return json_safe(out)
+
+    return {"job_id": state.jobs.submit("projection.montecarlo", p.username, run), "status": "queued"}

@@ -1,0 +1,42 @@
+"""The annual assessment report of the store's data (the service's report job).
+
+The assessment itself comes from :mod:`carbonpeak.workflows.assessment`; this module only
+writes it as HTML, JSON and PDF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from carbonpeak.store.duck import Store
+from carbonpeak.workflows.assessment import assess_year, latest_checkpoint, store_chain
+
+
+def write_assessment_report(
+    store: Store,
+    year: int | None,
+    out_dir: Path,
+    *,
+    lang: str = "zh",
+    pdf: bool = True,
+    progress: Callable[[float], None] = lambda _f: None,
+) -> list[Path]:
+    """Write the report (HTML, JSON, PDF) of the store's assessment; the files written."""
+    from carbonpeak.reports.assessment import write_report
+
+    a = assess_year(store, year)
+    progress(0.4)
+    ch = store_chain(store)
+    rf = write_report(
+        a,
+        out_dir,
+        lang=lang,
+        inventory_results=ch.inventory.select(explain=False),
+        outlook=ch.outlook,
+        pdf=pdf,
+        gwp=ch.inventory.gwp,
+        audit_checkpoint=latest_checkpoint(store),
+    )
+    progress(1.0)
+    return [x for x in (rf.html, rf.json, rf.pdf) if x is not None]

@@ -1,0 +1,132 @@
+"""Compile the inventory of the stored activity data (cached until the data change)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from carbonpeak.errors import NotFound
+from carbonpeak.store.duck import ImportResult, Store
+from carbonpeak.workflows.settings import resolve
+
+_cache: dict[tuple[Any, ...], Any] = {}
+_cache_lock = threading.Lock()
+
+ACTIVITY_KEY = ["year", "region", "category", "item"]
+OBSERVATION_KEY = ["indicator", "region", "year"]
+
+
+def activity_source(store: Store) -> tuple[str, pd.DataFrame]:
+    """The activity data the service works on: what is stored, else the bundled demo."""
+    df = store.current("activity", ACTIVITY_KEY)
+    if not df.empty:
+        return "stored", df
+    from carbonpeak.demo import demo_files
+    from carbonpeak.model.activity import load_activity
+
+    return "demo", load_activity(demo_files("activity"))
+
+
+def observations_source(store: Store) -> pd.DataFrame:
+    """Indicator observations: what is stored, else the bundled demo observations."""
+    df = store.current("observations", OBSERVATION_KEY)
+    if not df.empty:
+        return df
+    from carbonpeak.demo import demo_files
+    from carbonpeak.model.observation import load_observations
+
+    return load_observations(demo_files("observations"))
+
+
+def _demo_signature() -> int:
+    from carbonpeak.demo import demo_files
+
+    return hash(tuple((f.name, f.stat().st_mtime_ns) for f in demo_files("activity")))
+
+
+def batch_version(store: Store) -> int:
+    """A number that changes with every stored batch or demo file."""
+    return store.batch_count() * 1_000_003 + _demo_signature()
+
+
+def cached(store: Store, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """``build()`` once per ``key`` and stored batches; a failure is cached (and raised) too.
+
+    So a page does not recompile bad data on every request; a new stored batch or a changed
+    demo file clears it.
+    """
+    full = (store.path, batch_version(store), *key)
+    with _cache_lock:
+        hit = _cache.get(full)
+    if hit is None:
+        try:
+            hit = build()
+        except Exception as exc:
+            hit = exc
+        with _cache_lock:
+            if len(_cache) > 64:
+                _cache.clear()
+            _cache[full] = hit
+    if isinstance(hit, Exception):
+        raise hit
+    return hit
+
+
+def inventory(store: Store, gwp: str | None = None) -> Any:
+    """The compiled inventory of :func:`activity_source` with the GWP set of the settings."""
+    gwp_ = resolve(gwp=gwp).gwp
+
+    def build() -> Any:
+        from carbonpeak.accounting.engine import compile_inventory
+
+        _, activity = activity_source(store)
+        return compile_inventory(activity, gwp=gwp_)
+
+    return cached(store, ("inventory", gwp_), build)
+
+
+def compile_summary(
+    store: Store,
+    *,
+    gwp: str | None = None,
+    year: int | None = None,
+    region: str | None = None,
+    uncertainty: str = "none",
+    draws: int = 10_000,
+    seed: int = 0,
+    progress: Callable[[float], None] = lambda _f: None,
+) -> dict[str, Any]:
+    """The inventory summary of ``year``/``region``, with its uncertainty if asked."""
+    progress(0.1)
+    inv = inventory(store, gwp)
+    if region and region not in set(inv.select(explain=False)["region"]):
+        raise NotFound(f"no activity data for region {region}")
+    progress(0.5)
+    out: dict[str, Any] = inv.summary(year=year, region=region)
+    if uncertainty != "none":
+        from carbonpeak.accounting import uncertainty as unc
+
+        res = inv.select(explain=False)
+        res = res[res["scope"] == "territorial"]
+        if region:
+            res = res[res["region"] == region]
+        if year is not None:
+            res = res[res["year"] == year]
+        u = unc.approach1(res) if uncertainty == "approach1" else unc.monte_carlo(res, draws, seed)
+        out["uncertainty"] = u.to_dict()
+    progress(1.0)
+    return out
+
+
+def import_activity(store: Store, files: list[tuple[Path, str]], *, submitter: str) -> ImportResult:
+    """Validate activity files together and store them as one batch (``files``: path, name shown)."""
+    from carbonpeak.model.activity import load_activity
+
+    act = load_activity([p for p, _ in files])
+    act["__file__"] = act["__file__"].map({str(p): name for p, name in files})
+    names = ", ".join(name for _, name in files)
+    return store.import_frame("activity", act, kind="activity", source=names, submitter=submitter)

@@ -1,0 +1,70 @@
+"""Projections: packaged scenarios, a run, the lever page, Monte Carlo, the peak outlook."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from carbonpeak.store.duck import Store
+from carbonpeak.workflows.settings import resolve
+
+_outlook_cache: dict[tuple[str, int, int], Any] = {}
+_lock = threading.Lock()
+
+
+def scenarios() -> list[str]:
+    from carbonpeak.scenarios.scenario import available_scenarios
+
+    return available_scenarios()
+
+
+def observed_history(store: Store) -> Any:
+    """Observed years from the store's observations (else the bundled ones); ``None`` without any."""
+    from carbonpeak.scenarios.history import load_history
+    from carbonpeak.workflows.inventory import observations_source
+
+    h = load_history(observations_source(store))
+    return h if h.last_year is not None else None
+
+
+def run(store: Store, scenario: str) -> Any:
+    """One deterministic run of a packaged scenario on the observed history."""
+    from carbonpeak.scenarios.runs import run_scenario
+    from carbonpeak.scenarios.scenario import load_scenario
+
+    return run_scenario(load_scenario(scenario), history=observed_history(store))
+
+
+def levers(scenario: str) -> list[dict[str, Any]]:
+    from carbonpeak.scenarios.levers import lever_table
+
+    return lever_table(scenario)
+
+
+def lever_outlook(store: Store, scenario: str, settings: dict[str, float], *, draws: int, seed: int) -> Any:
+    from carbonpeak.scenarios.levers import lever_outlook as _lever_outlook
+
+    return _lever_outlook(scenario, settings, draws, seed, history=observed_history(store))
+
+
+def montecarlo(scenario: str, *, draws: int, seed: int, history: Any = None) -> Any:
+    from carbonpeak.scenarios.montecarlo import run_montecarlo, summarise
+    from carbonpeak.scenarios.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    inp, res, _ = run_montecarlo(sc, draws, seed, history=history)
+    return summarise(sc, inp, res, draws=draws, seed=seed)
+
+
+def outlook(scenario: str | None = None, draws: int = 500, seed: int = 0) -> dict[str, Any]:
+    """The peak outlook of a scenario (Monte Carlo + Sobol), computed once per process."""
+    key = (resolve(scenario=scenario).scenario, draws, seed)
+    with _lock:
+        hit = _outlook_cache.get(key)
+    if hit is None:
+        from carbonpeak.scenarios.outlook import peak_outlook
+
+        hit = peak_outlook(key[0], draws=draws, seed=seed)
+        with _lock:
+            _outlook_cache[key] = hit
+    return hit  # type: ignore[no-any-return]
