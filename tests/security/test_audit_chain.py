@@ -305,7 +305,7 @@ _ALERT_SQL = (
 
 @pytest.fixture
 def mon_db(db, tmp_path):
-    from carbonpeak.monitoring.storage import ingest_path, review_alert
+    from carbonpeak.store.monitoring import ingest_path, review_alert
 
     (tmp_path / "units.csv").write_text(MON_UNITS, encoding="utf-8")
     (tmp_path / "meters.csv").write_text(MON_METERS, encoding="utf-8")
@@ -359,7 +359,7 @@ def test_registry_or_review_edited_behind_the_chain_is_caught(mon_db, tmp_path, 
 
 
 def test_audited_registry_import_and_review_are_not_flagged(mon_db, tmp_path, capsys):
-    from carbonpeak.monitoring.storage import ingest_path, review_alert
+    from carbonpeak.store.monitoring import ingest_path, review_alert
 
     s = Store(mon_db)
     s.con.execute(_ALERT_SQL, ["A2"])

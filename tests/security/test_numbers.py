@@ -117,7 +117,7 @@ NEG_READINGS = "meter_id,ts,value\nM1,2025-01-01T00:00:00+08:00,10\nM1,2025-01-0
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
 def test_negative_interval_reading_is_refused_at_ingest(tmp_path, mon_store, v, suffix):
     """``monitor ingest`` (ingest_path) refuses the whole file naming the file, row and field."""
-    from carbonpeak.monitoring.storage import ingest_path
+    from carbonpeak.store.monitoring import ingest_path
 
     if suffix == ".parquet":
         p = tmp_path / "r.parquet"
@@ -138,7 +138,7 @@ def test_negative_interval_reading_is_refused_at_ingest(tmp_path, mon_store, v, 
 def test_negative_cumulative_reading_is_kept_for_the_quality_checks(tmp_path, mon_store):
     """A cumulative meter's register may fall (reset, rollover); its readings are judged by the
     pipeline (counter_reset, negative_value alerts), not refused at the door."""
-    from carbonpeak.monitoring.storage import ingest_path
+    from carbonpeak.store.monitoring import ingest_path
 
     meters = pd.DataFrame(
         [dict(meter_id="G1", unit_id="U-A", energy_type="natural_gas", point="site", kind="cumulative", unit="m**3",
