@@ -276,7 +276,7 @@ def cli_costs(cache: Path, repeat: int = 3) -> dict:
     py = (
         "import datetime as dt, sys, time\n"
         "t0 = time.perf_counter()\n"
-        "from carbonpeak.monitoring.runner import run_monitoring\nfrom carbonpeak.store import Store\n"
+        "from carbonpeak.workflows.monitoring_run import run_monitoring\nfrom carbonpeak.store import Store\n"
         "s = Store(sys.argv[1])\nt1 = time.perf_counter()\n"
         "run_monitoring(s, dt.date(2025, 1, 1), dt.date(2025, 1, 2), lake=sys.argv[2])\nt2 = time.perf_counter()\n"
         "run_monitoring(s, dt.date(2025, 1, 1), dt.date(2025, 1, 2), lake=sys.argv[2])\nt3 = time.perf_counter()\n"

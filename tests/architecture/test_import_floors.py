@@ -34,12 +34,7 @@ FLOORS: dict[str, int] = {
 }  # fmt: skip
 
 #: (importing module, imported package) → why it is allowed for now.
-EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("carbonpeak.monitoring.runner", "store"): (
-        "the monitoring run (read registry and readings, write results) is a use case that belongs in "
-        "workflows/monitoring.py; it moves there after the monitoring speed work (issue 14) is merged"
-    ),
-}
+EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def _package(module: str) -> str:

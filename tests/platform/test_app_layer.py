@@ -74,9 +74,9 @@ def test_gwp_setting_reaches_cli_api_and_dashboard_alike(activity_store, ar6, tm
 
 @pytest.fixture(scope="module")
 def mon_db(tmp_path_factory):
-    from carbonpeak.monitoring.runner import run_monitoring
     from carbonpeak.monitoring.synthetic import generate
     from carbonpeak.store.monitoring import ingest_path
+    from carbonpeak.workflows.monitoring_run import run_monitoring
 
     d = tmp_path_factory.mktemp("review")
     generate(d / "gen", units=40, days=35, seed=7)

@@ -23,9 +23,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def mon(tmp_path_factory):
-    from carbonpeak.monitoring.runner import run_monitoring
     from carbonpeak.monitoring.synthetic import generate
     from carbonpeak.store.monitoring import ingest_path
+    from carbonpeak.workflows.monitoring_run import run_monitoring
 
     d = tmp_path_factory.mktemp("mon")
     generate(d / "gen", units=40, days=35, seed=7)

@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         fmt: Format = FormatOption,
     ) -> None:
         """Run the pipeline and every rule for a window; store totals, PUE and alerts."""
-        from carbonpeak.monitoring.runner import run_monitoring
+        from carbonpeak.workflows.monitoring_run import run_monitoring
 
         s = get_settings()
         eng = engine or s.engine

@@ -6,7 +6,7 @@
   DuckDB and Spark) → tce and CO2 → unit totals and rollups.
 * :mod:`~carbonpeak.monitoring.rules` and :mod:`~carbonpeak.monitoring.quality` — PUE, product
   limits and surcharges, budgets and inclusion, reported vs metered, digit tests, data quality.
-* :mod:`~carbonpeak.store.monitoring` and :mod:`~carbonpeak.monitoring.runner` — versioned
+* :mod:`~carbonpeak.store.monitoring` and :mod:`~carbonpeak.workflows.monitoring_run` — versioned
   readings, runs and alerts in the store.
 * :mod:`~carbonpeak.monitoring.synthetic` — the seeded synthetic data generator.
 
