@@ -131,3 +131,20 @@ def serve_in_thread(store: Store, **kw):
     finally:
         srv.should_exit = True
         th.join(timeout=10)
+
+
+def monitored_store(folder) -> Store:
+    """A store with a synthetic monitoring data set (40 units, 35 days, seed 7), ingested and run."""
+    import datetime as dt
+
+    from carbonpeak.monitoring.synthetic import generate
+    from carbonpeak.store.monitoring import ingest_path
+    from carbonpeak.workflows.monitoring_run import run_monitoring
+
+    generate(folder / "gen", units=40, days=35, seed=7)
+    store = Store(folder / "mon.duckdb")
+    for kind in ("units", "meters", "output", "budgets", "reported"):
+        ingest_path(store, folder / "gen" / "registry" / f"{kind}.csv")
+    ingest_path(store, folder / "gen" / "readings")
+    run_monitoring(store, dt.date(2025, 1, 1), dt.date(2025, 2, 4))
+    return store

@@ -8,14 +8,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.platform.conftest import PW
+from tests.platform.conftest import PW, monitored_store
 
 from carbonpeak.cli import main
 from carbonpeak.config import get_settings
@@ -74,17 +73,8 @@ def test_gwp_setting_reaches_cli_api_and_dashboard_alike(activity_store, ar6, tm
 
 @pytest.fixture(scope="module")
 def mon_db(tmp_path_factory):
-    from carbonpeak.monitoring.synthetic import generate
-    from carbonpeak.store.monitoring import ingest_path
-    from carbonpeak.workflows.monitoring_run import run_monitoring
-
     d = tmp_path_factory.mktemp("review")
-    generate(d / "gen", units=40, days=35, seed=7)
-    store = Store(d / "r.duckdb")
-    for kind in ("units", "meters", "output", "budgets", "reported"):
-        ingest_path(store, d / "gen" / "registry" / f"{kind}.csv")
-    ingest_path(store, d / "gen" / "readings")
-    run_monitoring(store, dt.date(2025, 1, 1), dt.date(2025, 2, 4))
+    store = monitored_store(d)
     alerts = store.query(
         "SELECT a.alert_id, a.kind, u.uscc FROM mon_alerts a JOIN mon_units_current u USING (unit_id) "
         "WHERE a.kind IN ('reported_vs_metered', 'digit_test', 'flat_line', 'submeter_mismatch', "
@@ -97,7 +87,7 @@ def mon_db(tmp_path_factory):
     add_user(store, "verifier", PW, "verifier", assigned=[uscc])
     store.con.execute("CHECKPOINT")
     store.close()
-    yield d / "r.duckdb", alerts[alerts["uscc"] == uscc]["alert_id"].tolist()
+    yield d / "mon.duckdb", alerts[alerts["uscc"] == uscc]["alert_id"].tolist()
     shutil.rmtree(d, ignore_errors=True)
 
 

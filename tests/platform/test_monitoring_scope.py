@@ -6,13 +6,12 @@ the pipeline once per module, then asks as each role.
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.platform.conftest import PW
+from tests.platform.conftest import PW, monitored_store
 
 from carbonpeak.store import Store
 from carbonpeak.store.users import add_user
@@ -23,17 +22,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def mon(tmp_path_factory):
-    from carbonpeak.monitoring.synthetic import generate
-    from carbonpeak.store.monitoring import ingest_path
-    from carbonpeak.workflows.monitoring_run import run_monitoring
-
     d = tmp_path_factory.mktemp("mon")
-    generate(d / "gen", units=40, days=35, seed=7)
-    store = Store(d / "mon.duckdb")
-    for kind in ("units", "meters", "output", "budgets", "reported"):
-        ingest_path(store, d / "gen" / "registry" / f"{kind}.csv")
-    ingest_path(store, d / "gen" / "readings")
-    run_monitoring(store, dt.date(2025, 1, 1), dt.date(2025, 2, 4))
+    store = monitored_store(d)
     units = store.query("SELECT unit_id, uscc, city FROM mon_units_current")
     alerted = store.query("SELECT DISTINCT a.unit_id FROM mon_alerts a")["unit_id"]
     target = units[units["unit_id"].isin(alerted)].iloc[0]
