@@ -72,3 +72,16 @@ def registry_of(path: Path) -> dict[str, pd.DataFrame]:
 
     return {k: validate_kind(read_table(path / "registry" / f"{k}.csv"), k)
             for k in ("units", "meters", "output", "budgets", "reported", "uploads")}  # fmt: skip
+
+
+def has_alert(alerts: pd.DataFrame, kind: str, *, unit=None, meter=None, on=None) -> bool:
+    """Whether ``alerts`` hold one of ``kind`` (for ``unit``/``meter``, covering day ``on``)."""
+    a = alerts[alerts["kind"] == kind]
+    if unit:
+        a = a[a["unit_id"] == unit]
+    if meter:
+        a = a[a["meter_id"] == meter]
+    if on:
+        d = dt.date.fromisoformat(on)
+        a = a[(a["period_start"] <= d) & (a["period_end"] >= d)]
+    return not a.empty

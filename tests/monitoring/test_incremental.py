@@ -11,6 +11,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 import pytest
+from tests.monitoring.conftest import has_alert
 
 from carbonpeak.monitoring.pipeline import STAGE1_COLUMNS, run_pipeline
 from carbonpeak.monitoring.rules import evaluate
@@ -68,16 +69,8 @@ def test_batches_give_the_full_run(con_factory, synth, coef, cat, reg_of):
 
     al = rr.alerts
 
-    def has(kind: str, *, unit=None, meter=None, on=None) -> bool:
-        a = al[al["kind"] == kind]
-        if unit:
-            a = a[a["unit_id"] == unit]
-        if meter:
-            a = a[a["meter_id"] == meter]
-        if on:
-            d = dt.date.fromisoformat(on)
-            a = a[(a["period_start"] <= d) & (a["period_end"] >= d)]
-        return not a.empty
+    def has(kind: str, **where: str) -> bool:
+        return has_alert(al, kind, **where)
 
     assert has("pue_over_limit", unit=f["dc_over_pue"]["unit_id"])
     assert has("product_below_base", unit=f["cement_below_base"]["unit_id"])

@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 import pytest
+from tests.monitoring.conftest import has_alert
 
 from carbonpeak.monitoring.engine import read_lake
 from carbonpeak.monitoring.pipeline import run_pipeline
@@ -29,16 +30,7 @@ def _evaluate(engine, con_factory, synth, coef, cat, reg_of):
     return _CACHE[engine]
 
 
-def _has(alerts: pd.DataFrame, kind: str, *, unit=None, meter=None, on=None) -> bool:
-    a = alerts[alerts["kind"] == kind]
-    if unit:
-        a = a[a["unit_id"] == unit]
-    if meter:
-        a = a[a["meter_id"] == meter]
-    if on:
-        d = dt.date.fromisoformat(on)
-        a = a[(a["period_start"] <= d) & (a["period_end"] >= d)]
-    return not a.empty
+_has = has_alert
 
 
 def test_generator_labels_and_registry(synth, reg_of):
