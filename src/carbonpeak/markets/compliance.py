@@ -86,6 +86,10 @@ def obligation(enterprise_id: str, year: int, verified_emissions_t: float, rules
     if verified_emissions_t < 0:
         raise ComplianceError(f"{enterprise_id} {year}: verified emissions are negative")
     fuel_key = fuel or "*"
+    capped = any(x.key == "flex.gap_cap_share" for x in ruleset.parameters)
+    if capped and fuel is None:
+        raise ComplianceError(f"{enterprise_id} {year}: rule set {ruleset.id} caps the obligation by fuel; "
+                              f"give fuel ('coal' or 'gas')")
     if ruleset.has("flex.gap_cap_share", "power", fuel_key, year) or (
             params and any(k.startswith("flex.gap_cap_share") for k in params)):
         if allocation_t is None:
