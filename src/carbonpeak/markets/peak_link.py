@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from carbonpeak.errors import Problem, ValidationError
-from carbonpeak.markets.units import magnitude
+from carbonpeak.markets.units import magnitude, to_quantity
 
 PEAK_BY = 2030   # plan 一(二): 2030年前实现碳达峰 (catalog target peak_before_2030)
 
@@ -58,7 +58,8 @@ def series_tco2(frame: pd.DataFrame, value: str = "value", unit: str | None = No
     out: dict[int, float] = {}
     for r in df.to_dict("records"):
         u = unit or (r.get("unit") if "unit" in df.columns else None) or "tCO2"
-        out[int(r["year"])] = magnitude(float(r[value]), _unit_text(str(u)), f"{value} {r['year']}")
+        q = to_quantity(float(r[value]), _unit_text(str(u)), f"{value} {r['year']}")
+        out[int(r["year"])] = magnitude(q, "tCO2", f"{value} {r['year']}")
     return dict(sorted(out.items()))
 
 
@@ -115,7 +116,7 @@ def peak_consistency(cap: Mapping[int, float], projection: Mapping[int, float],
     reasons: list[str] = []
     if c_y is not None and c_y > peak_by:
         reasons.append(f"the cap peaks in {c_y}, after {peak_by}")
-    after = [y for y in years if y > peak_by]
+    after = [y for y in years if y >= peak_by]
     rises = [y for y, prev in zip(after[1:], after[:-1], strict=False) if cap[y] > cap[prev]]
     if rises:
         reasons.append(f"the cap rises after {peak_by} (in {', '.join(map(str, rises))})")
@@ -163,7 +164,7 @@ def balance_value(frame: pd.DataFrame, by: str = "class") -> pd.DataFrame:
     if miss:
         raise ValidationError([Problem("", None, c, "missing column") for c in miss])
     f = frame.copy()
-    f["_adj"] = f["output"] * (f["correction"] if "correction" in f.columns else 1.0)
+    f["_adj"] = f["output"] * (f["correction"].fillna(1.0) if "correction" in f.columns else 1.0)
     agg = {"emissions_t": ("emissions_t", "sum"), "adj_output": ("_adj", "sum")}
     if "benchmark" in f.columns:
         agg["benchmark"] = ("benchmark", "first")
