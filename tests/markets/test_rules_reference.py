@@ -73,14 +73,14 @@ def test_docs_reproduce_w1_to_w4():
     section = text.split("## 6. Worked examples", 1)[1].split("\n## ", 1)[0]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     ns: dict[str, object] = {}
-    exec(compile(code, "docs/markets.md", "exec"), ns)  # noqa: S102 - our own documentation
+    exec(compile(code, "docs/markets.md", "exec"), ns)
     a = ns["a"]
     assert (a.allocation_t, a.free_t, a.paid_t) == pytest.approx((98_000, 93_100, 4_900))
     # every example line that states a result in a comment is checked by evaluating it again
     checks = re.findall(r"^(\S.*?)\s+#\s+(True|[\d.]+(?:, [\d.]+)*)", code, re.M)
     assert len(checks) >= 6
     for expr, want in checks:
-        got = eval(expr, ns)  # noqa: S307 - our own documentation
+        got = eval(expr, ns)
         if want == "True":
             assert got is True, expr
             continue
