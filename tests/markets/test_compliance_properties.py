@@ -100,8 +100,13 @@ def test_eligibility_never_accepts_more_than_the_limits(lots, last, ob, pool):
     assert r.accepted_t <= 0.10 * last + tol
     assert r.accepted_t <= ob + tol
     assert r.accepted_t <= pool + tol
-    if r.accepted_t > tol:
-        assert r.local_t >= 0.70 * r.accepted_t - tol
+    ccer = r.local_t + r.nonlocal_t
+    assert r.local_t + r.nonlocal_t + r.other_t == pytest.approx(r.accepted_t, abs=1e-6)
+    if ccer > tol:
+        assert r.local_t >= 0.70 * ccer - tol
+    local_ccer = sum(r.accepted.get(x.lot_id, 0.0) for x in lots
+                     if x.unit_type == "CCER" and x.origin_province == "guangdong")
+    assert local_ccer == pytest.approx(r.local_t, abs=1e-6)
     offered = {x.lot_id: x.amount_t for x in lots}
     refused: dict[str, float] = {}
     for x in r.refusals:

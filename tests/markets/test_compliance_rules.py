@@ -129,13 +129,14 @@ def test_offsets_10pct_limit(gd):
 
 
 def test_offsets_70pct_local(gd):
-    """Local 6,000 t accepted; non-local at most 3/7 × 6,000 = 2,571.43 t (so local = 70 %).  Offered
-    5,000 non-local: 1,000 over the 10 % limit first, then 1,428.57 over the local share."""
-    r = check_surrender([lot("L", 6_000, unit_type="PHCER"), lot("N", 5_000, origin_province="hubei")], gd,
+    """Local CCER 6,000 t accepted; non-local CCER at most 3/7 × 6,000 = 2,571.43 t (so local = 70 % of
+    the CCER; ets-china.org 9 Jan 2017).  Offered 5,000 non-local: 1,000 over the 10 % limit first,
+    then 1,428.57 over the local share."""
+    r = check_surrender([lot("L", 6_000), lot("N", 5_000, origin_province="hubei")], gd,
                         year=2024, obligation_t=100_000, last_year_emissions_t=100_000, pool_remaining_t=1e6)
     assert r.accepted["L"] == 6_000
     assert r.accepted["N"] == pytest.approx(6_000 * 3 / 7)
-    assert r.local_t / r.accepted_t == pytest.approx(0.70)
+    assert r.local_t / (r.local_t + r.nonlocal_t) == pytest.approx(0.70)
     rules = {x.rule: x.refused_t for x in r.refusals}
     assert rules["limit_share"] == pytest.approx(1_000)
     assert rules["local_share"] == pytest.approx(4_000 - 6_000 * 3 / 7)
@@ -144,6 +145,18 @@ def test_offsets_70pct_local(gd):
                            last_year_emissions_t=100_000, pool_remaining_t=1e6)
     assert only.accepted_t == 0
     assert only.refusals[0].rule == "local_share"
+
+
+def test_phcer_is_outside_the_ccer_local_share(gd):
+    """The 70 % rule is on the CCER surrendered: PHCER neither helps nor counts against it."""
+    r = check_surrender([lot("P", 6_000, unit_type="PHCER"), lot("N", 1_000, origin_province="hubei")], gd,
+                        year=2024, obligation_t=100_000, last_year_emissions_t=100_000, pool_remaining_t=1e6)
+    assert r.accepted == {"P": 6_000, "N": 0.0}
+    assert r.other_t == 6_000
+    mixed = check_surrender([lot("P", 2_000, unit_type="PHCER"), lot("L", 2_100),
+                             lot("N", 2_000, origin_province="hubei")], gd,
+                            year=2024, obligation_t=100_000, last_year_emissions_t=100_000, pool_remaining_t=1e6)
+    assert mixed.accepted["N"] == pytest.approx(900)      # 3/7 × 2,100
 
 
 def test_offsets_pool_and_required_pool(gd):
