@@ -198,3 +198,28 @@ def test_bad_inputs_are_named(gd):
                  {"allocation.benchmark.annual_factor": 1.0})
     with pytest.raises(AllocationError, match="annual_factor"):
         history_allocation({2023: 1.0}, -0.5)
+
+
+def test_requests_from_store_frames(gd):
+    """The workflow's path: frames read from the store -> requests -> allocations -> frame.
+    Same numbers as W1 (history) and the intensity case above."""
+    import pandas as pd
+
+    from carbonpeak.errors import ValidationError
+    from carbonpeak.markets.allocation import allocate_many, allocations_frame, requests_from_frames
+
+    ent = pd.DataFrame([{"enterprise_id": "W1", "sector": "textiles"}, {"enterprise_id": "C1", "sector": "ceramics"}])
+    em = pd.DataFrame({"enterprise_id": ["W1"] * 3 + ["C1"] * 3, "year": [2021, 2022, 2023] * 2,
+                       "emissions_t": [102_000, 98_000, 100_000, 40_000, 45_000, 50_000]})
+    out = pd.DataFrame({"enterprise_id": ["C1"] * 5, "year": [2021, 2022, 2023, 2024, 2024],
+                        "product": ["tile"] * 4 + ["tile"], "output": [100_000, 110_000, 120_000, 100_000, 25_000]})
+    reqs = requests_from_frames(ent, em, out, year=2024)
+    allocs = allocate_many(reqs, gd, {"allocation.history.base_years": 3, "allocation.intensity.base_years": 3,
+                                      "allocation.intensity.annual_factor": 0.98})
+    f = allocations_frame(allocs).set_index("enterprise_id")
+    assert f.loc["W1", "allocation_t"] == pytest.approx(98_000)
+    assert f.loc["C1", "allocation_t"] == pytest.approx(50_113.636, abs=1e-3)   # 125,000 t of tiles in 2024
+    assert f.loc["C1", "method"] == "intensity"
+    with pytest.raises(ValidationError, match="emissions, row 2"):
+        requests_from_frames(ent, pd.DataFrame({"enterprise_id": ["W1"], "year": [2023], "emissions_t": ["n/a"]}),
+                             year=2024)
