@@ -17,6 +17,7 @@ from carbonpeak.markets.allocation import (
     pre_allocate,
     select_base_years,
     true_up,
+    withdraw_idle,
 )
 
 
@@ -173,21 +174,25 @@ def test_cap_split_and_reserve(gd):
     assert (m.free_t, m.paid_t, m.reserve_t) == pytest.approx((855, 45, 100))
 
 
-def test_idle_month_withdrawal():
-    """Free 120,000 t (10,000 a month).  7 months below 50 % → > 6 idle months → 70,000 t withdrawn;
-    6 idle months → nothing; closure with 2 idle months → 20,000 t."""
+def test_idle_month_withdrawal(gd):
+    """Free 120,000 t (10,000 a month), rule set thresholds 50 % and 6 months (实施细则 §14–15).
+    7 months below 50 % → > 6 idle months → 70,000 t withdrawn; 6 idle months → nothing; closure
+    with 2 idle months → 20,000 t."""
+    a = allocate(AllocationRequest("I", "textiles", 2024, base_emissions={2023: 120_000 / 0.98 / 0.95}), gd,
+                 {"allocation.history.base_years": 1})
+    assert a.free_t == pytest.approx(120_000)
     seven = [0.3] * 7 + [0.9] * 5
-    w = idle_withdrawal(120_000, seven)
+    w = withdraw_idle(a, seven, gd)
     assert w.triggered
     assert w.idle_months == (1, 2, 3, 4, 5, 6, 7)
     assert w.withdrawn_t == pytest.approx(70_000)
     six = [0.49] * 6 + [0.5] * 6   # 0.5 is not below 50 %
-    assert idle_withdrawal(120_000, six).withdrawn_t == 0
-    closed = idle_withdrawal(120_000, [0.9] * 10 + [0.0, 0.0], closed=True)
+    assert withdraw_idle(a, six, gd).withdrawn_t == 0
+    closed = withdraw_idle(a, [0.9] * 10 + [0.0, 0.0], gd, closed=True)
     assert closed.reason == "closure"
     assert closed.withdrawn_t == pytest.approx(20_000)
     with pytest.raises(AllocationError, match="12 values"):
-        idle_withdrawal(1, [0.5] * 11)
+        idle_withdrawal(1, [0.5] * 11, utilisation_min=0.5, months_min=6)
 
 
 def test_bad_inputs_are_named(gd):

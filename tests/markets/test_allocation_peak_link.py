@@ -97,3 +97,12 @@ def test_city_comparison_against_dual_control_shares():
     assert t.loc["GD-GZ", "cap_share"] == pytest.approx(0.6)
     assert t.loc["GD-GZ", "gap_pp"] == pytest.approx(10.0)        # vs dual-control 50 %
     assert t.loc["GD-MZ", "gap_pp"] == pytest.approx(-100 / 6)    # vs emission share 1/6
+
+
+def test_peak_year_comes_from_the_targets_catalog():
+    from carbonpeak.markets.peak_link import plan_peak_year
+
+    assert plan_peak_year() == 2030
+    # an explicit year overrides it
+    r = peak_consistency({2026: 2.0, 2027: 1.0}, {2026: 5.0, 2027: 4.0}, peak_by=2025)
+    assert any("peaks in 2026, after 2025" in x for x in r.reasons)

@@ -78,7 +78,7 @@ def test_history_allocation_scales_linearly_and_free_share_holds(base, k):
 @settings(max_examples=60, deadline=None)
 @given(util=st.lists(st.floats(min_value=0, max_value=1), min_size=12, max_size=12), free=amount)
 def test_idle_withdrawal_never_exceeds_the_free_allocation(util, free):
-    w = idle_withdrawal(free, util)
+    w = idle_withdrawal(free, util, utilisation_min=0.5, months_min=6)
     assert 0 <= w.withdrawn_t <= free + 1e-6
 
 

@@ -307,8 +307,8 @@ def cap_split(cap_t: float, allocations: Iterable[Allocation] | Mapping[str, flo
     return CapSplit(cap_t, total, free, paid, cap_t - free - paid)
 
 
-def idle_withdrawal(free_t: float, monthly_utilisation: Sequence[float], *, utilisation_min: float = 0.5,
-                    months_min: int = 6, closed: bool = False, relocated: bool = False) -> IdleWithdrawal:
+def idle_withdrawal(free_t: float, monthly_utilisation: Sequence[float], *, utilisation_min: float,
+                    months_min: int, closed: bool = False, relocated: bool = False) -> IdleWithdrawal:
     """Free allowances withdrawn for non-normal production months (实施细则 §14–15).
 
     A month is idle (非正常生产月份) when utilisation (开工率) < ``utilisation_min``.  §14: on closure or
@@ -330,6 +330,17 @@ def idle_withdrawal(free_t: float, monthly_utilisation: Sequence[float], *, util
     else:
         return IdleWithdrawal(idle, False, f"{len(idle)} idle month(s) <= {months_min}: no withdrawal", 0.0)
     return IdleWithdrawal(idle, True, reason, free_t * len(idle) / 12.0)
+
+
+def withdraw_idle(allocation: Allocation, monthly_utilisation: Sequence[float], ruleset: RuleSet, *,
+                  closed: bool = False, relocated: bool = False,
+                  params: Mapping[str, ParamValue] | None = None) -> IdleWithdrawal:
+    """:func:`idle_withdrawal` of an allocation's free allowances with the rule set's
+    ``idle.utilisation_min`` and ``idle.months_min``."""
+    u = ruleset.param("idle.utilisation_min", allocation.sector, year=allocation.year, overrides=params)
+    m = int(ruleset.param("idle.months_min", allocation.sector, year=allocation.year, overrides=params))
+    return idle_withdrawal(allocation.free_t, monthly_utilisation, utilisation_min=u, months_min=m,
+                           closed=closed, relocated=relocated)
 
 
 def true_up(pre_allocated_t: float, final_t: float) -> TrueUp:

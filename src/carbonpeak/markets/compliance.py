@@ -278,7 +278,7 @@ def _excluded(lot: OffsetLot, ruleset: RuleSet) -> tuple[str, str]:
 
 def check_surrender(lots: Sequence[OffsetLot], ruleset: RuleSet, *, year: int, obligation_t: float,
                     last_year_emissions_t: float | None = None, pool_remaining_t: float | None = None,
-                    home_province: str = "guangdong",
+                    home_province: str | None = None,
                     params: Mapping[str, ParamValue] | None = None) -> SurrenderCheck:
     """Offset eligibility at surrender: accepted amounts per lot, and every refusal with its rule.
 
@@ -302,6 +302,7 @@ def check_surrender(lots: Sequence[OffsetLot], ruleset: RuleSet, *, year: int, o
     The greedy order is optimal: local offsets never reduce what non-local offsets can use, so
     accepting local first maximises the total within every limit.
     """
+    home_province = home_province or ruleset.jurisdiction
     ids = [x.lot_id for x in lots]
     if len(set(ids)) != len(ids):
         raise ComplianceError("offset lots must have distinct lot_id values")

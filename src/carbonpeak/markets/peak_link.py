@@ -7,7 +7,8 @@ wires them; mk-ledger):
 * ``series_tco2(frame, ...)``            -- a year → tCO2 series from a projection or inventory frame
   (IAMC long rows of ``Emissions|CO2``, or any frame with ``year`` and ``value`` and a unit)
 * ``cap_share(cap, province)``           -- share of the province's emissions under the cap, by year
-* ``peak_consistency(cap, projection)``  -- does the cap path peak before 2030, and the uncovered rest?
+* ``peak_consistency(cap, projection)``  -- does the cap path peak by the plan's peak year (2030, from
+  the targets catalog), and the uncovered rest?
 * ``surplus_deficit(positions, by)``     -- allocation − verified emissions by sector or city
 * ``balance_value(frame, by)``           -- 平衡值: the intensity at which allocation equals emissions
 * ``city_comparison(...)``               -- city shares of the cap against city dual-control shares
@@ -22,10 +23,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from carbonpeak.catalog.targets import load_targets
 from carbonpeak.errors import Problem, ValidationError
 from carbonpeak.markets.units import magnitude, to_quantity
 
-PEAK_BY = 2030   # plan 一(二): 2030年前实现碳达峰 (catalog target peak_before_2030)
+PEAK_TARGET = "peak_before_2030"   # plan 一(二): 2030年前实现碳达峰 (catalog/data/targets.yaml)
+
+
+def plan_peak_year() -> int:
+    """The plan's latest peak year, from the targets catalog (``peak_before_2030``: 2030)."""
+    return int(load_targets().get(PEAK_TARGET).target_value)
 
 
 def _unit_text(u: str) -> str:
@@ -94,7 +101,7 @@ class PeakConsistency:
 
 
 def peak_consistency(cap: Mapping[int, float], projection: Mapping[int, float],
-                     peak_by: int = PEAK_BY) -> PeakConsistency:
+                     peak_by: int | None = None) -> PeakConsistency:
     """Is the cap path consistent with the province peaking before ``peak_by``?
 
     Consistent when (i) the cap path peaks no later than ``peak_by`` and does not rise afterwards,
@@ -102,6 +109,8 @@ def peak_consistency(cap: Mapping[int, float], projection: Mapping[int, float],
     peaks no later than ``peak_by`` (otherwise the uncovered sectors carry the growth -- reported
     with their own peak year, ``projection − cap``).
     """
+    if peak_by is None:
+        peak_by = plan_peak_year()
     years = sorted(set(cap) & set(projection))
     if not years:
         raise ValidationError([Problem("", None, "year", "the cap and the projection share no year")])
