@@ -222,8 +222,8 @@ class OffsetLot:
     unit_type: str                 # CCER | PHCER
     amount_t: float
     vintage: int
+    origin_province: str           # where the project is (a rule set's jurisdiction id, e.g. "guangdong")
     project_type: str = ""
-    origin_province: str = "guangdong"
     origin_pilot: bool = False     # from another ETS pilot region
     pre_cdm: bool = False
     inside_boundary: bool = False  # reductions inside the surrendering enterprise's own boundary
