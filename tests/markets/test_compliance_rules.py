@@ -39,10 +39,14 @@ def test_mrv_calendar_guangdong_2024(gd):
 
 
 def test_mrv_calendar_national_first_cycle():
-    cal = mrv_calendar(load_ruleset("national-power-2019-2020"), 2019)
-    d = {e.event: e.date for e in cal}
-    assert d["report"] == dt.date(2020, 3, 31)
-    assert d["surrender"] == dt.date(2021, 12, 31)
+    """ICAP, "China releases timeline for first compliance cycle and MRV documents" (March 2021): 2020
+    emissions reported by 30 Apr 2021, verified by 30 Jun 2021, compliance for 2019 and 2020 by
+    31 Dec 2021.  The 2019 reporting date is not in the source, so the calendar has none."""
+    d19 = {e.event: e.date for e in mrv_calendar(load_ruleset("national-power-2019-2020"), 2019)}
+    assert d19 == {"surrender": dt.date(2021, 12, 31)}
+    d20 = {e.event: e.date for e in mrv_calendar(load_ruleset("national-power-2019-2020"), 2020)}
+    assert d20 == {"report": dt.date(2021, 4, 30), "verification": dt.date(2021, 6, 30),
+                   "surrender": dt.date(2021, 12, 31)}
     cal22 = {e.event: e.date for e in mrv_calendar(load_ruleset("national-power-2021-2022"), 2022)}
     assert cal22["surrender_95pct"] == dt.date(2023, 11, 15)
     assert cal22["surrender"] == dt.date(2023, 12, 31)
