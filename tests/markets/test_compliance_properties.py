@@ -84,8 +84,9 @@ def test_idle_withdrawal_never_exceeds_the_free_allocation(util, free):
 
 lots_st = st.lists(
     st.builds(
-        lambda i, amt, t, local, ptype, pilot: OffsetLot(f"L{i}", t, amt, 2022, "guangdong" if local else "hunan",
-                                                        ptype, pilot),
+        lambda i, amt, t, local, ptype, pilot: OffsetLot(f"L{i}", t, amt, 2022,
+                                                        origin_province="guangdong" if local else "hunan",
+                                                        project_type=ptype, origin_pilot=pilot),
         st.integers(), st.floats(min_value=0, max_value=5e4), st.sampled_from(["CCER", "PHCER", "CER"]),
         st.booleans(), st.sampled_from(["wind", "forestry", "hydro", "solar"]), st.booleans()),
     max_size=10, unique_by=lambda x: x.lot_id)

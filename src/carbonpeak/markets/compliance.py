@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import KW_ONLY, asdict, dataclass
 from typing import Any
 
 from carbonpeak.catalog.markets import EVENTS, MissingParameterError, ParamValue, RuleSet
@@ -222,6 +222,7 @@ class OffsetLot:
     unit_type: str                 # CCER | PHCER
     amount_t: float
     vintage: int
+    _: KW_ONLY                     # the rest by keyword only: origin and type must never be swapped
     origin_province: str           # where the project is (a rule set's jurisdiction id, e.g. "guangdong")
     project_type: str = ""
     origin_pilot: bool = False     # from another ETS pilot region
