@@ -122,11 +122,19 @@ def compile_summary(
     return out
 
 
+def _shown_name(file: str, files: list[tuple[Path, str]]) -> str:
+    """The name shown for a server path (a workbook's sheet suffix `` [sheet]`` kept)."""
+    for p, name in files:
+        if file == str(p) or file.startswith(str(p) + " ["):
+            return name + file[len(str(p)):]
+    return file
+
+
 def import_activity(store: Store, files: list[tuple[Path, str]], *, submitter: str) -> ImportResult:
     """Validate activity files together and store them as one batch (``files``: path, name shown)."""
     from carbonpeak.model.activity import load_activity
 
     act = load_activity([p for p, _ in files])
-    act["__file__"] = act["__file__"].map({str(p): name for p, name in files})
+    act["__file__"] = act["__file__"].map(lambda f: _shown_name(str(f), files))
     names = ", ".join(name for _, name in files)
     return store.import_frame("activity", act, kind="activity", source=names, submitter=submitter)
