@@ -86,6 +86,9 @@ def build_app(modules: tuple[str, ...] = COMMAND_MODULES) -> typer.Typer:
                 raise
             continue
         mod.register(new)
+    from carbonpeak.cli.output import add_output_option
+
+    add_output_option(new)  # -o FILE beside every --format (xlsx writes a workbook)
     return new
 
 
