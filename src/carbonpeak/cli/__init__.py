@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "monitor",
     "platform",
     "remote",
+    "template",
     "demo",
 )
 
@@ -50,6 +51,7 @@ COMMANDS: dict[str, str] = {
     "users": "platform",
     "audit": "platform",
     "remote": "remote",
+    "template": "template",
     "demo": "demo",
 }
 
