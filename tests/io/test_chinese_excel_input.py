@@ -50,8 +50,10 @@ def test_bad_bytes_named_by_row_and_field(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as ei:
         load_activity(p)
     prob = ei.value.problems[0]
-    assert prob.row == 4 and prob.field == "单位"
-    assert "UTF-8" in prob.message and "offset" not in prob.message
+    assert prob.row == 4
+    assert prob.field == "单位"
+    assert "UTF-8" in prob.message
+    assert "offset" not in prob.message
 
 
 def test_unknown_chinese_name_is_reported_with_row_and_field(tmp_path: Path) -> None:
@@ -60,7 +62,8 @@ def test_unknown_chinese_name_is_reported_with_row_and_field(tmp_path: Path) -> 
     with pytest.raises(ValidationError) as ei:
         load_activity(p)
     (prob,) = ei.value.problems
-    assert (prob.row, prob.field) == (2, "item") and "不存在的煤" in prob.message
+    assert (prob.row, prob.field) == (2, "item")
+    assert "不存在的煤" in prob.message
 
 
 def test_two_headers_for_one_column_refused(tmp_path: Path) -> None:
@@ -103,7 +106,9 @@ def test_activity_template_round_trip(tmp_path: Path, lang: str) -> None:
     heads = [c.value for c in wb[energy][1]]
     assert heads[:2] == (["年份 (year)", "地区 (region)"] if lang == "zh" else ["year (年份)", "region (地区)"])
     dvs = {str(d.sqref).split(":")[0]: d for d in wb[energy].data_validations.dataValidation}
-    assert dvs["B2"].type == "list" and dvs["D2"].type == "list" and dvs["A2"].type == "whole"
+    assert dvs["B2"].type == "list"
+    assert dvs["D2"].type == "list"
+    assert dvs["A2"].type == "whole"
     # the values the drop-downs offer are accepted as typed
     lists = wb["_lists"]
     col = {c.value: c.column_letter for c in lists[1]}
@@ -128,7 +133,9 @@ def test_template_error_names_sheet_row_and_field(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as ei:
         load_activity(p)
     (prob,) = ei.value.problems
-    assert "[农业 agriculture]" in prob.file and prob.row == 2 and prob.field == "amount"
+    assert "[农业 agriculture]" in prob.file
+    assert prob.row == 2
+    assert prob.field == "amount"
 
 
 @pytest.mark.parametrize("kind", ["observations", "readings", "output"])
@@ -137,7 +144,8 @@ def test_other_templates(kind: str) -> None:
     wb = openpyxl.load_workbook(io.BytesIO(template_xlsx(kind, "en")))
     assert wb.sheetnames[0] == "instructions"
     data = [ws for ws in wb.worksheets if ws.sheet_state == "visible" and ws.title != "instructions"]
-    assert len(data) == 1 and data[0].max_column >= 3
+    assert len(data) == 1
+    assert data[0].max_column >= 3
 
 
 def test_observations_template_round_trip(tmp_path: Path) -> None:
@@ -150,7 +158,8 @@ def test_observations_template_round_trip(tmp_path: Path) -> None:
 
 def test_unknown_template_is_a_usage_error(tmp_path: Path) -> None:
     r = runner.invoke(app, ["template", "nosuch", "-o", str(tmp_path / "x.xlsx")])
-    assert r.exit_code == 2 and "not a template" in r.output
+    assert r.exit_code == 2
+    assert "not a template" in r.output
 
 
 def test_csv_download_has_bom_and_neutralised_formulas(tmp_path: Path) -> None:
@@ -159,7 +168,8 @@ def test_csv_download_has_bom_and_neutralised_formulas(tmp_path: Path) -> None:
     assert raw.startswith(BOM.encode("utf-8"))
     back = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig")
     assert list(back.columns) == ["名称", "amount"]
-    assert back["名称"][0].startswith("'=") and back["amount"][1] == -2.0
+    assert back["名称"][0].startswith("'=")
+    assert back["amount"][1] == -2.0
 
 
 def test_workbook_formats_units_and_sources() -> None:
@@ -167,7 +177,8 @@ def test_workbook_formats_units_and_sources() -> None:
     wb = openpyxl.load_workbook(io.BytesIO(workbook([("main", df)])))
     ws = wb["main"]
     assert [c.value for c in ws[1]] == ["year", "co2e_t (tCO2e)", "source", "status"]
-    assert ws["A2"].value == 2030 and ws["A2"].number_format == "0"
+    assert ws["A2"].value == 2030
+    assert ws["A2"].number_format == "0"
     assert ws["B2"].number_format == "#,##0.00"
     src = [[c.value for c in r] for r in wb["sources"].iter_rows(min_row=2)]
     assert ["main: source", "doc A", "verified"] in src
@@ -187,13 +198,15 @@ def test_compile_several_years_by_year(tmp_path: Path) -> None:
     r = runner.invoke(app, ["inventory", "compile", str(p), "-f", "json"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
-    assert d["years"] == [2019, 2020] and "total_co2e_t" not in d  # never the sum of the years
+    assert d["years"] == [2019, 2020]
+    assert "total_co2e_t" not in d
     assert d["by_year"]["2019"]["total_co2e_t"] == pytest.approx(one["total_co2e_t"])
     r = runner.invoke(app, ["inventory", "compile", str(p), "-f", "csv"])
     csv = pd.read_csv(io.StringIO(r.stdout))
     assert list(csv.columns) == ["category", "name", "2019", "2020"]
     r = runner.invoke(app, ["inventory", "compile", str(p)])
-    assert "2019" in r.stdout and "2,019" not in r.stdout
+    assert "2019" in r.stdout
+    assert "2,019" not in r.stdout
     r = runner.invoke(app, ["inventory", "compile", str(p), "--uncertainty", "approach1"])
     assert r.exit_code != 0
 
@@ -205,7 +218,8 @@ def test_compile_xlsx_and_csv_files(tmp_path: Path) -> None:
     r = runner.invoke(app, ["inventory", "compile", str(p), "-f", "xlsx", "-o", str(out)])
     assert r.exit_code == 0, r.output
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames[0].startswith("Categories") and "sources" in wb.sheetnames
+    assert wb.sheetnames[0].startswith("Categories")
+    assert "sources" in wb.sheetnames
     assert any(s.startswith("Detail") for s in wb.sheetnames)
     ws = wb.worksheets[0]
     assert [c.value for c in ws[1]] == ["category", "name", "2019 (tCO2e)", "2020 (tCO2e)"]
@@ -213,7 +227,8 @@ def test_compile_xlsx_and_csv_files(tmp_path: Path) -> None:
     src = [r[1].value for r in wb["sources"].iter_rows(min_row=2)]
     assert str(p) in src
     r = runner.invoke(app, ["inventory", "compile", str(p), "-f", "xlsx"])
-    assert r.exit_code == 2 and "-o" in r.output
+    assert r.exit_code == 2
+    assert "-o" in r.output
     csvf = tmp_path / "detail.csv"
     r = runner.invoke(app, ["inventory", "compile", str(p), "-f", "csv", "--detail", "-o", str(csvf)])
     assert r.exit_code == 0, r.output
@@ -227,7 +242,8 @@ def test_every_format_command_takes_output(tmp_path: Path) -> None:
     r = runner.invoke(app, ["inventory", "categories", "--sector", "ippu", "-f", "xlsx", "-o", str(out)])
     assert r.exit_code == 0, r.output
     ws = openpyxl.load_workbook(out).worksheets[0]
-    assert ws["A1"].value == "code" and ws.max_row > 5
+    assert ws["A1"].value == "code"
+    assert ws.max_row > 5
 
 
 def test_hostile_workbook_sheet_refused(tmp_path: Path) -> None:
