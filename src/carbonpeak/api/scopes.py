@@ -43,6 +43,8 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     # inventory and activity data
     ("POST", "/api/inventory/compile"): GOVERNMENT,
     ("POST", "/api/activity"): PROVINCE,
+    ("POST", "/api/observations"): GOVERNMENT,  # a city officer: its own city's rows only
+    ("GET", "/api/templates/{kind}"): ALL,
     # submissions (rows scoped by DataAccess)
     ("POST", "/api/submissions"): frozenset({"admin", "enterprise"}),
     ("GET", "/api/submissions"): ALL,

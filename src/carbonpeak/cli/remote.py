@@ -89,6 +89,29 @@ def register(app: typer.Typer) -> None:
             data = _check(c.post("/api/activity", files=parts))
         emit(fmt, data=data, table=[data], title="Activity import")
 
+    @remote.command("import-observations")
+    def import_observations(files: list[Path], fmt: Format = FormatOption) -> None:
+        """Send indicator observations (GDP, population, capacities …) to the service (validated
+        together, stored as one batch; a city officer may send its own city's rows only)."""
+        with _client() as c:
+            parts = [("files", (f.name, f.read_bytes(), "application/octet-stream")) for f in files]
+            data = _check(c.post("/api/observations", files=parts))
+        emit(fmt, data=data, table=[data], title="Observations import" + ("" if data.get("created") else " (already stored)"))
+
+    @remote.command("template")
+    def template(
+        kind: str,
+        lang: str = typer.Option("zh", "--lang", help="zh or en"),
+        out: Path = typer.Option(..., "--out", dir_okay=False, help="Where to write the .xlsx."),
+    ) -> None:
+        """Download an Excel input template from the service (as `carbonpeak template`)."""
+        with _client() as c:
+            r = c.get(f"/api/templates/{kind}", params={"lang": lang})
+            if r.status_code >= 400:
+                _check(r)
+        out.write_bytes(r.content)
+        typer.echo(f"wrote {out}")
+
     @remote.command("submit")
     def submit(
         file: Path,

@@ -138,3 +138,39 @@ def import_activity(store: Store, files: list[tuple[Path, str]], *, submitter: s
     act["__file__"] = act["__file__"].map(lambda f: _shown_name(str(f), files))
     names = ", ".join(name for _, name in files)
     return store.import_frame("activity", act, kind="activity", source=names, submitter=submitter)
+
+
+#: The columns of stored observations (as ``carbonpeak observations import`` stores them).
+OBSERVATION_COLUMNS = [
+    "indicator", "region", "year", "value", "unit", "value_reported", "unit_reported",
+    "source", "status", "note", "__row__", "__file__",
+]
+
+
+def import_observations(
+    store: Store, files: list[tuple[Path, str]], *, submitter: str, region: str | None = None
+) -> ImportResult:
+    """Validate observation files together and store them as one batch (all-or-nothing,
+    idempotent, audited as ``observations.import``).
+
+    ``region``: the only region the submitter may load (a city officer's city); a row of another
+    region refuses the whole upload, naming file, row and field.
+    """
+    from carbonpeak.errors import Problem, ValidationError
+    from carbonpeak.model.observation import load_observations
+
+    obs = load_observations([p for p, _ in files])
+    obs["__file__"] = obs["__file__"].map(lambda f: _shown_name(str(f), files))
+    if region is not None:
+        bad = obs[obs["region"] != region]
+        if not bad.empty:
+            raise ValidationError(
+                [
+                    Problem(str(f), int(r), "region", f"'{g}' is outside your scope: you may load {region} only")
+                    for f, r, g in zip(bad["__file__"], bad["__row__"], bad["region"], strict=True)
+                ][:200]
+            )
+    names = ", ".join(name for _, name in files)
+    return store.import_frame(
+        "observations", obs[OBSERVATION_COLUMNS], kind="observations", source=names, submitter=submitter
+    )
