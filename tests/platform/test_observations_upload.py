@@ -53,3 +53,23 @@ def test_observations_into_running_service(tmp_path, monkeypatch, capsys):
     audit = store.query("SELECT action FROM audit_log")
     assert "observations.import" in set(audit["action"])
     store.close()
+
+
+def test_city_page_offers_templates_and_upload(tmp_path):
+    import httpx
+
+    store = Store(tmp_path / "svc.duckdb")
+    add_user(store, "gz_officer", PW, "city_officer", city="GD-GZ")
+    with serve_in_thread(store) as url, httpx.Client(base_url=url, timeout=300) as c:
+        tok = c.post("/api/auth/login", json={"username": "gz_officer", "password": PW}).json()["token"]
+        c.cookies.set("cp_session", tok)
+        html = c.get("/cities/GD-GZ").text
+        assert 'href="/api/templates/observations?lang=zh"' in html
+        assert 'id="obs-form"' in html
+        assert c.get("/static/observations.js").status_code == 200
+        r = c.get("/api/templates/activity", params={"lang": "zh"})
+        assert r.status_code == 200
+        assert "说明" in openpyxl.load_workbook(io.BytesIO(r.content)).sheetnames
+        assert c.get("/api/templates/nosuch").status_code == 404
+        assert c.get("/api/templates/activity", params={"lang": "fr"}).status_code == 422
+    store.close()
