@@ -133,6 +133,7 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("GET", "/static/{name}"): lambda u: ("GET", "/static/app.css", {}),
     ("GET", "/"): lambda u: ("GET", "/", {}),
     ("GET", "/login"): lambda u: ("GET", "/login", {}),
+    ("GET", "/download/{table}"): lambda u: ("GET", "/download/submissions?format=xlsx", {}),
     ("GET", "/logout"): lambda u: ("GET", "/logout", {}),
     ("GET", "/province"): lambda u: ("GET", "/province", {}),
     ("GET", "/cities"): lambda u: ("GET", "/cities", {}),

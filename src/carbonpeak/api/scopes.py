@@ -95,6 +95,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/enterprise"): frozenset({"admin", "enterprise"}),
     ("GET", "/audit"): PROVINCE | {"verifier"},
     ("GET", "/account/password"): ALL,
+    ("GET", "/download/{table}"): ALL,  # each table its own roles (web/downloads.py TABLES), rows scoped
 }
 
 

@@ -189,7 +189,9 @@ def _cell(v: Any) -> Any:
     return v
 
 
-def sources_frame(tables: list[tuple[str, pd.DataFrame]], sources: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+def sources_frame(
+    tables: list[tuple[str, pd.DataFrame]], sources: list[dict[str, Any]] | None = None, origin: str | None = None
+) -> pd.DataFrame:
     """The sources sheet: who made the file, when, from what; every distinct ``source`` of the
     tables (with its ``status`` where the table has one) and the ``sources`` given."""
     import sys
@@ -200,7 +202,7 @@ def sources_frame(tables: list[tuple[str, pd.DataFrame]], sources: list[dict[str
     rows: list[dict[str, Any]] = [
         {"what": "generated_by", "source": f"carbonpeak {__version__}", "status": ""},
         {"what": "generated_at", "source": datetime.now(UTC).astimezone().isoformat(timespec="seconds"), "status": ""},
-        {"what": "command", "source": " ".join(["carbonpeak", *sys.argv[1:]])[:500], "status": ""},
+        {"what": "command", "source": (origin or " ".join(["carbonpeak", *sys.argv[1:]]))[:500], "status": ""},
     ]
     rows += [dict(r) for r in (sources or [])]
     for title, df in tables:
@@ -221,9 +223,11 @@ def workbook(
     *,
     sources: list[dict[str, Any]] | None = None,
     units: dict[str, str] | None = None,
+    origin: str | None = None,
 ) -> bytes:
     """An Excel workbook: one sheet per table (formatted, units in the headers) and a
-    ``sources`` sheet.  Text that a spreadsheet would run as a formula is neutralised."""
+    ``sources`` sheet (``origin``: what made the file; default the command line).  Text that a
+    spreadsheet would run as a formula is neutralised."""
     import openpyxl
 
     wb = openpyxl.Workbook()
@@ -231,7 +235,7 @@ def workbook(
     used: set[str] = {"sources"}
     for title, df in tables:
         write_sheet(wb.create_sheet(sheet_title(title, used)), df, units=units)
-    write_sheet(wb.create_sheet("sources"), sources_frame(tables, sources))
+    write_sheet(wb.create_sheet("sources"), sources_frame(tables, sources, origin))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
