@@ -76,10 +76,11 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     return to_csv(df, bom=True).encode("utf-8")
 
 
-def write_csv(df: pd.DataFrame, path: Path) -> Path:
+def write_csv(df: pd.DataFrame, path: Path, *, bom: bool = True) -> Path:
     """Write ``df`` as CSV (UTF-8 with BOM, so that zh-CN Excel opens it unmangled; no index),
-    formulas neutralised."""
-    path.write_bytes(csv_bytes(df))
+    formulas neutralised.  ``bom=False`` for a machine format whose readers do not skip a BOM
+    (the IAMC CSV that pyam reads)."""
+    path.write_bytes(to_csv(df, bom=bom).encode("utf-8"))
     return path
 
 
