@@ -73,3 +73,55 @@ def test_city_page_offers_templates_and_upload(tmp_path):
         assert c.get("/api/templates/nosuch").status_code == 404
         assert c.get("/api/templates/activity", params={"lang": "fr"}).status_code == 422
     store.close()
+
+
+def _xlsx(rows: list[list[object]]) -> bytes:
+    wb = openpyxl.Workbook()
+    for r in rows:
+        wb.active.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_excel_round_trip_and_hostile_uploads(platform):
+    """Template → fill → upload of activity data through the service; hostile files give 4xx, never 500."""
+    from tests.platform.conftest import login
+
+    from carbonpeak.io.templates import template_xlsx
+
+    client, store = platform
+    h = login(client, "analyst")
+    r = client.get("/api/templates/activity", params={"lang": "zh"}, headers=h)
+    assert r.status_code == 200
+    wb = openpyxl.load_workbook(io.BytesIO(r.content))
+    wb["能源活动 energy"].append([2021, "广州市", "1.A.1.a 公用电力与热力生产", "原煤", 120.5, "万吨", None, "统计年鉴", None])
+    buf = io.BytesIO()
+    wb.save(buf)
+    up = {"files": ("填报.xlsx", buf.getvalue(), "application/octet-stream")}
+    r = client.post("/api/activity", headers=h, files=up)
+    assert r.status_code == 201, r.text
+    assert r.json()["rows"] == 1
+    row = store.query("SELECT region, item, source_file FROM activity").to_dict("records")[0]
+    assert row["region"] == "GD-GZ"
+    assert row["item"] == "raw_coal"
+    assert row["source_file"] == "填报.xlsx [能源活动 energy]"  # the sheet is kept
+    # the same filled template again: stored once
+    assert client.post("/api/activity", headers=h, files=up).json()["created"] is False
+
+    hostile = {
+        "formula.xlsx": _xlsx([["indicator", "region", "year", "value", "unit", "source"],
+                               ["population", "GD", 2022, "=1+1", "万人", '=HYPERLINK("http://x","y")']]),
+        "not-a-zip.xlsx": b"PK\x03\x04 broken",
+        "latin1.csv": "indicator,region,year,value,unit,source\npopulation,GD,2022,1,万人,caf\xe9 \xff\xfe\n".encode("latin-1", errors="replace"),
+        "binary.csv": bytes(range(256)) * 40,
+        "empty.xlsx": template_xlsx("observations", "en"),
+    }
+    for name, body in hostile.items():
+        r = client.post("/api/observations", headers=h, files={"files": (name, body, "application/octet-stream")})
+        assert 400 <= r.status_code < 500, (name, r.status_code, r.text[:300])
+        assert "problems" in r.json() or "message" in r.json() or "detail" in r.json(), name
+    r = client.post("/api/observations", headers=h,
+                    files={"files": ("formula.xlsx", hostile["formula.xlsx"], "application/octet-stream")})
+    fields = {p["field"] for p in r.json()["problems"]}
+    assert "value" in fields  # a formula without a saved value is an empty cell, named by row and field
