@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 from functools import cache, lru_cache
 
+import numpy as np
 import pandas as pd
 
 from carbonpeak.errors import Problem, ValidationError
@@ -176,4 +177,10 @@ def map_values(s: pd.Series, kind: str) -> pd.Series:
         got = lookup(v, kind)
         if got is not None:
             repl[v] = got
-    return s.replace(repl) if repl else s
+    if not repl:
+        return s
+    codes, uniq = pd.factorize(s)  # one replacement per distinct value, not per cell
+    if (codes < 0).any():
+        return s.replace(repl)
+    new = np.asarray([repl.get(u, u) for u in uniq], dtype=object)
+    return pd.Series(new[codes], index=s.index, dtype=object)
