@@ -265,3 +265,56 @@ def test_not_a_workbook(tmp_path: Path) -> None:
     p.write_bytes(b"year,region\n2019,GD\n")
     with pytest.raises(ValidationError, match="not an Excel"):
         read_table(p)
+
+
+@pytest.mark.parametrize("kind", ["item", "region", "category", "indicator"])
+def test_every_id_and_unambiguous_name_maps_back(kind: str) -> None:
+    """Invariant of the alias table: an id maps to itself; a name maps to the one entry that has it."""
+    from collections import Counter
+
+    from carbonpeak.catalog.categories import get_categories
+    from carbonpeak.catalog.items import get_items
+    from carbonpeak.catalog.regions import load_regions
+    from carbonpeak.catalog.targets import load_indicators
+
+    entries = {
+        "item": get_items,
+        "region": load_regions,
+        "category": get_categories,
+        "indicator": load_indicators,
+    }[kind]()
+    names = Counter(v.name_zh for v in entries.values())
+    for key, v in entries.items():
+        assert lookup(key, kind) == key
+        if names[v.name_zh] == 1 and v.name_zh not in entries:
+            assert lookup(v.name_zh, kind) == key, v.name_zh
+
+
+def test_upload_templates_match_the_service_specs() -> None:
+    """The readings/output templates have the columns the service's submission upload expects."""
+    from carbonpeak.api.routes.submissions import UPLOAD_SPECS
+    from carbonpeak.io.templates import _spec
+
+    for kind in ("readings", "output"):
+        cols = [c["name"] for c in _spec()["kinds"][kind]["columns"]]
+        assert cols == UPLOAD_SPECS[kind].column_names()
+    from carbonpeak.model.activity import activity_spec
+    from carbonpeak.model.observation import observation_spec
+
+    assert [c["name"] for c in _spec()["kinds"]["activity"]["columns"]] == activity_spec().column_names()
+    assert [c["name"] for c in _spec()["kinds"]["observations"]["columns"]] == observation_spec().column_names()
+
+
+@pytest.mark.parametrize("kind", ["readings", "output"])
+def test_upload_template_round_trip(tmp_path: Path, kind: str) -> None:
+    from carbonpeak.api.routes.submissions import UPLOAD_SPECS
+    from carbonpeak.io import validate_table
+
+    p = tmp_path / f"{kind}.xlsx"
+    p.write_bytes(template_xlsx(kind, "zh"))
+    sheet = {"readings": "读数", "output": "产量"}[kind]
+    row = (["M1", "2025-01-01T08:00:00+08:00", 12.5] if kind == "readings"
+           else ["U-A", "clinker", "2025-01", 100, "t"])
+    _fill(p, sheet, [row])
+    typed = validate_table(read_table(p), UPLOAD_SPECS[kind])
+    assert len(typed) == 1
