@@ -318,3 +318,17 @@ def test_upload_template_round_trip(tmp_path: Path, kind: str) -> None:
     _fill(p, sheet, [row])
     typed = validate_table(read_table(p), UPLOAD_SPECS[kind])
     assert len(typed) == 1
+
+
+def test_notes_sheet_beside_the_data_is_skipped(tmp_path: Path) -> None:
+    p = tmp_path / "a.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "数据"
+    for r in (["年份", "地区", "部门", "品种", "数量", "单位"], [2019, "GD", "1.A.1.a", "原煤", 1, "万吨"]):
+        wb.active.append(r)
+    notes = wb.create_sheet("备注页")
+    notes.append(["填报人", "张三"])
+    wb.save(p)
+    df = load_activity(p)
+    assert len(df) == 1
+    assert df["__file__"].iloc[0] == f"{p} [数据]"

@@ -173,12 +173,17 @@ def _read_excel(p: Path, name: str, sheet: str | int | None) -> pd.DataFrame:
     sheets = _data_sheets(p)
     if not sheets:
         raise ValidationError([Problem(name, None, None, "the workbook has no data sheet")])
+    from carbonpeak.io.aliases import canonical_header, header_aliases
+
     frames = pd.read_excel(p, sheet_name=sheets, dtype=str, keep_default_na=False)
+    known = set(header_aliases().values())
     parts = []
     for title in sheets:
         df = frames[title]
         if df.empty and len(df.columns) == 0:
             continue
+        if len(sheets) > 1 and not {canonical_header(c) for c in df.columns} & known:
+            continue  # a sheet of notes beside the data: none of its headers is a column name
         where = name if len(sheets) == 1 else f"{name} [{title}]"
         parts.append(_drop_blank(_finish(df, where, 2)))
     if not parts:
@@ -192,7 +197,8 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
     Headers are mapped to column names (Chinese and English spellings, see
     :mod:`carbonpeak.io.aliases`), else stripped and lower-cased.  CSV text may be UTF-8 (with or
     without BOM) or GBK/GB18030.  An Excel workbook is read sheet by sheet (every visible data
-    sheet, or only ``sheet``); with several sheets the file name in errors carries the sheet
+    sheet, or only ``sheet``; of several sheets, one none of whose headers names a column is taken
+    for notes and skipped); with several sheets the file name in errors carries the sheet
     (``book.xlsx [energy]``).  Raises :class:`ValidationError` if the file cannot be read at all.
     """
     p = Path(path)
