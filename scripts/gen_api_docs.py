@@ -88,8 +88,9 @@ RETURNS: dict[str, str] = {
     "GET /api/factors": "the default factor rows (item, parameter, value, unit, source, status, ...)",
     "GET /api/targets": "the plan's target catalog (`catalog/data/targets.yaml`) as JSON",
     "POST /api/inventory/compile": (
-        "the inventory summary (keys in [inventory.md](inventory.md)); with `uncertainty` "
-        "`approach1`/`mc` it starts a job and answers `{job_id, status: queued}`"
+        "the inventory summary (keys in [inventory.md](inventory.md)); several years without `year`: "
+        "`{gwp, years, regions, by_year: {year: summary}, warnings}` (years are never added together); with "
+        "`uncertainty` `approach1`/`mc` it starts a job and answers `{job_id, status: queued}`"
     ),
     "POST /api/activity": "201, `{batch_id, rows, created}` (`created` false when the same batch was stored before)",
     "POST /api/observations": (

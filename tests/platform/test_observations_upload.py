@@ -125,3 +125,15 @@ def test_excel_round_trip_and_hostile_uploads(platform):
                     files={"files": ("formula.xlsx", hostile["formula.xlsx"], "application/octet-stream")})
     fields = {p["field"] for p in r.json()["problems"]}
     assert "value" in fields  # a formula without a saved value is an empty cell, named by row and field
+
+
+def test_service_compile_of_several_years_is_by_year(platform):
+    from tests.platform.conftest import login
+
+    client, _ = platform
+    h = login(client, "analyst")
+    d = client.post("/api/inventory/compile", headers=h, json={"region": "GD"}).json()
+    assert len(d["years"]) > 1
+    assert "total_co2e_t" not in d  # never the sum of the years
+    one = client.post("/api/inventory/compile", headers=h, json={"region": "GD", "year": d["years"][0]}).json()
+    assert d["by_year"][str(d["years"][0])]["total_co2e_t"] == one["total_co2e_t"]

@@ -142,6 +142,12 @@ def register(app: typer.Typer) -> None:
         """Compile the service's inventory (stored activity, else the demo data)."""
         with _client() as c:
             data = _check(c.post("/api/inventory/compile", json={"year": year, "region": region, "gwp": gwp}))
+        if "by_year" in data:  # several years: one column per year, never their sum
+            by_year = data["by_year"]
+            codes = list(dict.fromkeys(c for s in by_year.values() for c in s.get("by_category", {})))
+            rows = [{"code": c} | {y: s.get("by_category", {}).get(c) for y, s in by_year.items()} for c in codes]
+            emit(fmt, data=data, table=rows, title="Inventory by year (tCO2e)")
+            return
         rows = [{"code": k, "co2e_t": v} for k, v in (data.get("by_category") or {}).items()]
         emit(fmt, data=data, table=rows, title=f"Inventory total {data.get('total_co2e_t', 0):,.0f} tCO2e")
 

@@ -100,13 +100,35 @@ def compile_summary(
     seed: int = 0,
     progress: Callable[[float], None] = lambda _f: None,
 ) -> dict[str, Any]:
-    """The inventory summary of ``year``/``region``, with its uncertainty if asked."""
+    """The inventory summary of ``year``/``region``, with its uncertainty if asked.
+
+    Several years without ``year`` are never added together: the answer is then
+    ``{gwp, years, regions, by_year: {year: summary}, warnings}`` (as ``carbonpeak inventory
+    compile``), and an uncertainty asks for a year.
+    """
     progress(0.1)
     inv = inventory(store, gwp)
     if region and region not in set(inv.select(explain=False)["region"]):
         raise NotFound(f"no activity data for region {region}")
     progress(0.5)
     out: dict[str, Any] = inv.summary(year=year, region=region)
+    years = list(out["years"])
+    if year is None and len(years) > 1:
+        if uncertainty != "none":
+            from carbonpeak.errors import CarbonpeakError
+
+            raise CarbonpeakError(
+                f"the data hold {len(years)} years ({years[0]}–{years[-1]}); the uncertainty is of one "
+                "year's total: give a year"
+            )
+        progress(1.0)
+        return {
+            "gwp": out["gwp"],
+            "years": years,
+            "regions": out["regions"],
+            "by_year": {str(y): inv.summary(year=y, region=region) for y in years},
+            "warnings": out.get("warnings", []),
+        }
     if uncertainty != "none":
         from carbonpeak.accounting import uncertainty as unc
 
