@@ -40,6 +40,8 @@ WHO: dict[str, str] = {
     "GET /api/targets": ANY,
     "POST /api/inventory/compile": f"{GOV} (a city officer only for its own city)",
     "POST /api/activity": PROV,
+    "POST /api/observations": f"{PROV} (any region); city officer (rows of its own city only; another region refuses the upload)",
+    "GET /api/templates/{kind}": ANY,
     "POST /api/submissions": (
         "enterprise (its own: enterprise and city come from the account and the registry; a "
         "disagreeing `enterprise_id`/`city` is refused 403); admin (names `enterprise_id`)"
@@ -86,10 +88,20 @@ RETURNS: dict[str, str] = {
     "GET /api/factors": "the default factor rows (item, parameter, value, unit, source, status, ...)",
     "GET /api/targets": "the plan's target catalog (`catalog/data/targets.yaml`) as JSON",
     "POST /api/inventory/compile": (
-        "the inventory summary (keys in [inventory.md](inventory.md)); with `uncertainty` "
-        "`approach1`/`mc` it starts a job and answers `{job_id, status: queued}`"
+        "the inventory summary (keys in [inventory.md](inventory.md)); several years without `year`: "
+        "`{gwp, years, regions, by_year: {year: summary}, warnings}` (years are never added together); with "
+        "`uncertainty` `approach1`/`mc` it starts a job and answers `{job_id, status: queued}`"
     ),
     "POST /api/activity": "201, `{batch_id, rows, created}` (`created` false when the same batch was stored before)",
+    "POST /api/observations": (
+        "201, `{batch_id, rows, created}`: indicator observations (GDP, population, capacities …) validated "
+        "together and stored as one batch (all-or-nothing, idempotent, audited `observations.import`); 422 "
+        "with file, row and field per problem"
+    ),
+    "GET /api/templates/{kind}": (
+        "the Excel input template of `activity`, `observations`, `readings` or `output` (`?lang=zh|en`): "
+        "bilingual headers, drop-down lists, instructions sheet ([data-input.md](data-input.md))"
+    ),
     "POST /api/submissions": "201, the stored version (a correction becomes a new version)",
     "GET /api/submissions": "list of submissions (latest versions) in scope",
     "GET /api/submissions/{enterprise_id}/{kind}/{period}": "one submission, the latest or `?version=N`",
@@ -113,7 +125,7 @@ RETURNS: dict[str, str] = {
     "POST /api/credit": "201, `{event_id}`",
     "GET /api/credit": "credit records in scope (events and derived repeated breaches)",
     "POST /api/credit/check-deadlines": "`{missed: [enterprise ids], count}`; records a missed deadline for each",
-    "GET /api/credit/export.csv": "the credit records as CSV",
+    "GET /api/credit/export.csv": "the credit records as CSV (UTF-8 with BOM, formulas neutralised)",
     "GET /api/audit": "newest audit entries (`?limit=`, default 200)",
     "GET /api/audit/verify": "`{ok, entries, first_bad_seq, problem, head}`",
     "GET /api/jobs/{job_id}": "the job: status, progress, result or error",

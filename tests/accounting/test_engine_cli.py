@@ -52,7 +52,7 @@ def test_compile_gwp_and_csv(act_file: Path) -> None:
     b = run_json(["inventory", "compile", str(act_file), "--format", "json", "--gwp", "AR6"])
     assert a["by_gas"] == b["by_gas"]
     assert a["total_co2e_t"] != b["total_co2e_t"]
-    r = runner.invoke(app, ["inventory", "compile", str(act_file), "--format", "csv"])
+    r = runner.invoke(app, ["inventory", "compile", str(act_file), "--format", "csv", "--detail"])
     assert r.exit_code == 0
     assert r.stdout.splitlines()[0].startswith("year,region,category,item,gas,mass_t,scope")
 

@@ -134,7 +134,7 @@ def test_cli_notation_file_and_csv_export(tmp_path) -> None:  # type: ignore[no-
     assert r.exit_code == 0, r.output
     s = json.loads(r.output)
     assert s["total_flag"] == "NE"
-    r = runner.invoke(app, ["inventory", "compile", str(act_file), "-f", "csv"])
+    r = runner.invoke(app, ["inventory", "compile", str(act_file), "-f", "csv", "--detail"])
     assert r.exit_code == 0, r.output
     csv = pd.read_csv(io.StringIO(r.output), keep_default_na=False)
     ne = csv[csv.notation == "NE"]

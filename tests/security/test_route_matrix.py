@@ -37,6 +37,7 @@ AS = {
 READINGS = b"meter_id,ts,value\nM1,2025-01-01T00:00:00+08:00,10\n"
 ACTIVITY = b"year,region,category,item,amount,unit,source\n2020,GD,1.A.1.a,natural_gas,100,10^4 Nm3,test\n"
 SUB = "/api/submissions/ENT-A/readings/2025-01"
+OBSERVATIONS = "indicator,region,year,value,unit,source\npopulation,GD-GZ,2022,1873,万人,广州统计年鉴2023\n".encode()
 
 Req = tuple[str, str, dict[str, Any]]
 #: (method, path) -> a valid request as the given user: (method, url, httpx keyword arguments).
@@ -61,6 +62,12 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("GET", "/api/targets"): lambda u: ("GET", "/api/targets", {}),
     ("POST", "/api/inventory/compile"): lambda u: ("POST", "/api/inventory/compile", {"json": {}}),
     ("POST", "/api/activity"): lambda u: ("POST", "/api/activity", {"files": {"files": ("a.csv", ACTIVITY, "text/csv")}}),
+    ("POST", "/api/observations"): lambda u: (
+        "POST",
+        "/api/observations",
+        {"files": {"files": ("o.csv", OBSERVATIONS, "text/csv")}},
+    ),
+    ("GET", "/api/templates/{kind}"): lambda u: ("GET", "/api/templates/activity?lang=en", {}),
     ("POST", "/api/submissions"): lambda u: (
         "POST",
         "/api/submissions",
@@ -126,6 +133,7 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("GET", "/static/{name}"): lambda u: ("GET", "/static/app.css", {}),
     ("GET", "/"): lambda u: ("GET", "/", {}),
     ("GET", "/login"): lambda u: ("GET", "/login", {}),
+    ("GET", "/download/{table}"): lambda u: ("GET", "/download/submissions?format=xlsx", {}),
     ("GET", "/logout"): lambda u: ("GET", "/logout", {}),
     ("GET", "/province"): lambda u: ("GET", "/province", {}),
     ("GET", "/cities"): lambda u: ("GET", "/cities", {}),

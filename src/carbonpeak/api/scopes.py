@@ -43,6 +43,8 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     # inventory and activity data
     ("POST", "/api/inventory/compile"): GOVERNMENT,
     ("POST", "/api/activity"): PROVINCE,
+    ("POST", "/api/observations"): GOVERNMENT,  # a city officer: its own city's rows only
+    ("GET", "/api/templates/{kind}"): ALL,
     # submissions (rows scoped by DataAccess)
     ("POST", "/api/submissions"): frozenset({"admin", "enterprise"}),
     ("GET", "/api/submissions"): ALL,
@@ -93,6 +95,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/enterprise"): frozenset({"admin", "enterprise"}),
     ("GET", "/audit"): PROVINCE | {"verifier"},
     ("GET", "/account/password"): ALL,
+    ("GET", "/download/{table}"): ALL,  # each table its own roles (web/downloads.py TABLES), rows scoped
 }
 
 

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "monitor",
     "platform",
     "remote",
+    "template",
     "demo",
 )
 
@@ -50,6 +51,7 @@ COMMANDS: dict[str, str] = {
     "users": "platform",
     "audit": "platform",
     "remote": "remote",
+    "template": "template",
     "demo": "demo",
 }
 
@@ -86,6 +88,9 @@ def build_app(modules: tuple[str, ...] = COMMAND_MODULES) -> typer.Typer:
                 raise
             continue
         mod.register(new)
+    from carbonpeak.cli.output import add_output_option
+
+    add_output_option(new)  # -o FILE beside every --format (xlsx writes a workbook)
     return new
 
 

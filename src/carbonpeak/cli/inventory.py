@@ -144,6 +144,36 @@ def _summary_tables(summary: dict[str, Any]) -> tuple[pd.DataFrame, list[tuple[s
     return pd.DataFrame(rows), [("Totals and memo items", totals), ("Mass by gas (t)", gases)]
 
 
+def _category_rows(summary: dict[str, Any]) -> dict[str, float]:
+    from carbonpeak.catalog.categories import get_categories
+
+    cats = get_categories()
+    return {c: v for c, v in summary["by_category"].items() if c not in cats or cats[c].level <= 3}
+
+
+def _by_year_tables(
+    by_year: dict[int, dict[str, Any]],
+) -> tuple[pd.DataFrame, list[tuple[str, pd.DataFrame]]]:
+    """The category table with one column per year (tCO2e), and totals and gases by year."""
+    from carbonpeak.catalog.categories import get_categories
+
+    cats = get_categories()
+    codes: dict[str, None] = {}
+    for s in by_year.values():
+        codes.update(dict.fromkeys(_category_rows(s)))
+    order = {c: i for i, c in enumerate(cats)}
+    rows = [
+        {"category": c, "name": cats[c].name_en if c in cats else ""}
+        | {str(y): s["by_category"].get(c) for y, s in by_year.items()}
+        for c in sorted(codes, key=lambda c: order.get(c, 1 << 30))
+    ]
+    figures = ("total_co2e_t", "total_excluding_lulucf_co2e_t", "removals_co2e_t", "consumption_based_co2e_t")
+    totals = pd.DataFrame([{"figure": f} | {str(y): s[f] for y, s in by_year.items()} for f in figures])
+    gases = sorted({g for s in by_year.values() for g in s["by_gas"]})
+    gas = pd.DataFrame([{"gas": g} | {str(y): s["by_gas"].get(g) for y, s in by_year.items()} for g in gases])
+    return pd.DataFrame(rows), [("Totals by year (tCO2e)", totals), ("Mass by gas and year (t)", gas)]
+
+
 def compile_cmd(
     files: list[Path] = FilesArg,
     gwp: GwpSet | None = typer.Option(None, "--gwp", help="GWP set (default: settings, AR5)."),
@@ -153,18 +183,34 @@ def compile_cmd(
     draws: int = typer.Option(100_000, "--draws", min=100, help="Monte Carlo draws."),
     seed: int = typer.Option(0, "--seed", help="Monte Carlo seed."),
     factors: list[Path] = FactorsOpt,
-    year: int | None = typer.Option(None, "--year", help="Only this year."),
+    year: int | None = typer.Option(
+        None, "--year", help="Only this year (several years without --year: one column per year)."
+    ),
     region: str | None = typer.Option(None, "--region", help="Only this region (GD, GD-GZ, ...)."),
     import_grid: str | None = GridOpt,
     notation: Path | None = NotationOpt,
+    detail: bool = typer.Option(
+        False,
+        "--detail",
+        help="csv: the row-level results (one row per year, region, category, item and gas, with "
+        "notation keys) instead of the category table; xlsx always has them as a sheet.",
+    ),
     fmt: Format = FormatOption,
 ) -> None:
-    """Compile an inventory from activity files and print its summary."""
+    """Compile an inventory from activity files and print its summary (by year if several)."""
     gwp_set = gwp.value if gwp is not None else _default_gwp()
     with _progress() as progress:
         inv = _compile(files, factors, gwp_set, progress, import_grid, notation)
         summary = inv.summary(year=year, region=region)
+        years = list(summary["years"])
         if uncertainty != UncertaintyMode.none:
+            if len(years) > 1:
+                from carbonpeak.errors import CarbonpeakError
+
+                raise CarbonpeakError(
+                    f"the data hold {len(years)} years ({years[0]}–{years[-1]}); the uncertainty is of one "
+                    "year's total: add --year"
+                )
             from carbonpeak.accounting import uncertainty as unc
 
             t = progress.add_task(f"uncertainty ({uncertainty.value})", total=1)
@@ -176,16 +222,36 @@ def compile_cmd(
                 res = unc.monte_carlo(terr, draws=draws, seed=seed)
             summary["uncertainty"] = res.to_dict()
             progress.update(t, advance=1)
-    if fmt == Format.csv:
+    where = ", ".join(summary["regions"])
+    sources = [{"what": "activity file", "source": str(f), "status": ""} for f in files] + [
+        {"what": "gwp", "source": summary["gwp"], "status": ""}
+    ]
+    if fmt == Format.csv and detail:
         # estimated rows plus one row per notation key (NE, NO, ...): missing is not zero
         emit(fmt, table=inv.export(year, region))
         return
-    table, extra = _summary_tables(summary)
-    title = (
-        f"Inventory ({summary['gwp']}; years {', '.join(map(str, summary['years']))}; regions "
-        + f"{', '.join(summary['regions'])}) tCO2e"
-    )
-    emit(fmt, data=summary, table=table, title=title, extra_tables=extra)
+    if len(years) > 1:
+        # several years are never added together: one column per year
+        by_year = {y: inv.summary(year=y, region=region) for y in years}
+        table, extra = _by_year_tables(by_year)
+        title = f"Inventory by year ({summary['gwp']}; regions {where}) tCO2e"
+        data: dict[str, Any] = {
+            "gwp": summary["gwp"],
+            "years": years,
+            "regions": summary["regions"],
+            "by_year": {str(y): s for y, s in by_year.items()},
+            "warnings": summary.get("warnings", []),
+        }
+    else:
+        table, extra = _summary_tables(summary)
+        title = f"Inventory ({summary['gwp']}; year {', '.join(map(str, years))}; regions {where}) tCO2e"
+        data = summary
+    if fmt == Format.xlsx:
+        extra = [*extra, ("Detail (rows)", inv.export(year, region))]
+        emit(fmt, data=data, table=table, title="Categories (tCO2e)", extra_tables=extra, sources=sources,
+             units={str(y): "tCO2e" for y in years})
+        return
+    emit(fmt, data=data, table=table, title=title, extra_tables=extra)
     if fmt == Format.table:
         for w in summary.get("warnings", []):
             _err.print(f"[yellow]warning:[/] {w}", markup=True, highlight=False)

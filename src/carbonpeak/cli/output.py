@@ -1,16 +1,22 @@
-"""One way to print results: ``--format table|json|csv``.
+"""One way to print results: ``--format table|json|csv|xlsx`` and ``-o FILE``.
 
 JSON is the machine contract (stable keys, documented in ``docs/``); CSV prints one table; the
-table format is for people (rich).  Use :data:`FormatOption` in every command that prints a
-result and call :func:`emit`.
+table format is for people (rich); xlsx writes a workbook (every table of the result, formatted
+numbers, units in the headers and a sources sheet; needs ``-o``).  Use :data:`FormatOption` in
+every command that prints a result and call :func:`emit`; :func:`add_output_option` gives each
+such command its ``-o/--output FILE`` (a CSV file gets a UTF-8 BOM for Excel).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,13 +32,20 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    xlsx = "xlsx"
 
 
-FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format: table, json or csv.")
+FormatOption = typer.Option(
+    Format.table, "--format", "-f", help="Output format: table, json, csv or xlsx (xlsx needs -o FILE)."
+)
+
+#: The ``-o`` file of the command being run (set by the wrapper of :func:`add_output_option`).
+_OUTPUT: ContextVar[Path | None] = ContextVar("carbonpeak_output", default=None)
+_WRAPPED = "_carbonpeak_output_option"
 
 console = Console()
 
-__all__ = ["Format", "FormatOption", "console", "emit", "print_table", "to_json"]
+__all__ = ["Format", "FormatOption", "add_output_option", "console", "emit", "print_table", "to_json"]
 
 
 def _fmt_cell(v: Any) -> str:
@@ -48,14 +61,27 @@ def _fmt_cell(v: Any) -> str:
     return str(v)
 
 
+def _is_year_column(name: str) -> bool:
+    low = name.lower()
+    return low in ("year", "years", "from", "to") or low.endswith("_year") or low.startswith("year_")
+
+
+def _fmt_year(v: Any) -> str:
+    """A year as written (2030, not 2,030)."""
+    if isinstance(v, (float, np.floating)) and not math.isnan(float(v)) and float(v).is_integer():
+        return str(int(v))
+    return _fmt_cell(v)
+
+
 def print_table(df: pd.DataFrame, title: str | None = None, *, out: Console | None = None) -> None:
     """Print a DataFrame as a rich table (numbers right-aligned)."""
     t = Table(title=title, show_lines=False, header_style="bold")
     for c in df.columns:
         numeric = pd.api.types.is_numeric_dtype(df[c])
         t.add_column(str(c), justify="right" if numeric else "left", overflow="fold")
+    plain = [_is_year_column(str(c)) for c in df.columns]
     for row in df.itertuples(index=False, name=None):
-        t.add_row(*[_fmt_cell(v) for v in row])
+        t.add_row(*[_fmt_year(v) if p else _fmt_cell(v) for v, p in zip(row, plain, strict=True)])
     (out or console).print(t)
 
 
@@ -66,24 +92,119 @@ def emit(
     table: pd.DataFrame | Sequence[Mapping[str, Any]] | None = None,
     title: str | None = None,
     extra_tables: Sequence[tuple[str, pd.DataFrame]] = (),
+    sources: Sequence[Mapping[str, Any]] = (),
+    units: Mapping[str, str] | None = None,
 ) -> None:
-    """Print a result.
+    """Print a result (or write it to the command's ``-o`` file).
 
     ``data`` is what JSON prints (defaults to the table's records); ``table`` is what the
-    table and CSV formats print; ``extra_tables`` are more tables shown in table format only.
+    table and CSV formats print; ``extra_tables`` are more tables shown in table format and
+    written as more sheets in xlsx; ``sources`` and ``units`` (column → unit) go into the xlsx
+    sources sheet and headers.
     """
     df = pd.DataFrame(table) if table is not None and not isinstance(table, pd.DataFrame) else table
+    out = _OUTPUT.get()
     if fmt == Format.json:
         payload = data if data is not None else (df if df is not None else {})
-        sys.stdout.write(to_json(payload) + "\n")
+        _write(out, to_json(payload) + "\n")
     elif fmt == Format.csv:
         if df is None:
             raise typer.BadParameter("this command has no tabular output; use --format json")
-        from carbonpeak.io.export import to_csv
+        from carbonpeak.io.export import to_csv, write_csv
 
-        sys.stdout.write(to_csv(df))
+        if out is None:
+            sys.stdout.write(to_csv(df))
+        else:
+            write_csv(df, out)
+            _done(out)
+    elif fmt == Format.xlsx:
+        if df is None and not extra_tables:
+            raise typer.BadParameter("this command has no tabular output; use --format json")
+        if out is None:
+            raise typer.BadParameter("--format xlsx writes a workbook: add -o FILE.xlsx")
+        from carbonpeak.io.export import workbook
+
+        tables = ([(title or "data", df)] if df is not None else []) + [(t, x) for t, x in extra_tables]
+        out.write_bytes(workbook(tables, sources=[dict(s) for s in sources], units=dict(units or {})))
+        _done(out)
     else:
+        if out is not None:
+            from rich.console import Console as _C
+
+            with out.open("w", encoding="utf-8") as fh:
+                c = _C(file=fh, width=200)
+                if df is not None:
+                    print_table(df, title, out=c)
+                for t, extra in extra_tables:
+                    print_table(extra, t, out=c)
+            _done(out)
+            return
         if df is not None:
             print_table(df, title)
         for t, extra in extra_tables:
             print_table(extra, t)
+
+
+def _write(out: Path | None, text: str) -> None:
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        _done(out)
+
+
+def _done(out: Path) -> None:
+    Console(stderr=True).print(f"wrote {out}", highlight=False, markup=False)
+
+
+def _has_flag(sig: inspect.Signature, flag: str) -> bool:
+    for p in sig.parameters.values():
+        decls = getattr(p.default, "param_decls", None) or ()
+        if flag in decls or (not decls and "--" + p.name.replace("_", "-") == flag):
+            return True
+    return False
+
+
+def _with_output(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` with an ``-o/--output FILE`` option that :func:`emit` writes to."""
+    sig = inspect.signature(func, eval_str=True)
+    decls = ["-o"] + ([] if _has_flag(sig, "--output") else ["--output"])
+    option = typer.Option(
+        None,
+        *decls,
+        dir_okay=False,
+        help="Write the result to FILE instead of the terminal (required for --format xlsx; "
+        "a CSV file starts with a UTF-8 BOM for Excel).",
+    )
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, output_file: Path | None = None, **kwargs: Any) -> Any:
+        token = _OUTPUT.set(output_file)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _OUTPUT.reset(token)
+
+    params = list(sig.parameters.values())
+    params.append(
+        inspect.Parameter("output_file", inspect.Parameter.KEYWORD_ONLY, default=option, annotation=Path | None)
+    )
+    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params if p.annotation is not p.empty}
+    del wrapper.__wrapped__  # typer must read the signature above, not the original's
+    setattr(wrapper, _WRAPPED, True)
+    return wrapper
+
+
+def add_output_option(app: typer.Typer) -> None:
+    """Give every command of ``app`` (and its groups) that takes ``--format`` an ``-o`` option."""
+    for info in app.registered_commands:
+        cb = info.callback
+        if cb is None or getattr(cb, _WRAPPED, False):
+            continue
+        sig = inspect.signature(cb)
+        if "fmt" in sig.parameters and "output_file" not in sig.parameters and not _has_flag(sig, "-o"):
+            info.callback = _with_output(cb)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            add_output_option(group.typer_instance)

@@ -89,6 +89,29 @@ def register(app: typer.Typer) -> None:
             data = _check(c.post("/api/activity", files=parts))
         emit(fmt, data=data, table=[data], title="Activity import")
 
+    @remote.command("import-observations")
+    def import_observations(files: list[Path], fmt: Format = FormatOption) -> None:
+        """Send indicator observations (GDP, population, capacities …) to the service (validated
+        together, stored as one batch; a city officer may send its own city's rows only)."""
+        with _client() as c:
+            parts = [("files", (f.name, f.read_bytes(), "application/octet-stream")) for f in files]
+            data = _check(c.post("/api/observations", files=parts))
+        emit(fmt, data=data, table=[data], title="Observations import" + ("" if data.get("created") else " (already stored)"))
+
+    @remote.command("template")
+    def template(
+        kind: str,
+        lang: str = typer.Option("zh", "--lang", help="zh or en"),
+        out: Path = typer.Option(..., "--out", dir_okay=False, help="Where to write the .xlsx."),
+    ) -> None:
+        """Download an Excel input template from the service (as `carbonpeak template`)."""
+        with _client() as c:
+            r = c.get(f"/api/templates/{kind}", params={"lang": lang})
+            if r.status_code >= 400:
+                _check(r)
+        out.write_bytes(r.content)
+        typer.echo(f"wrote {out}")
+
     @remote.command("submit")
     def submit(
         file: Path,
@@ -119,6 +142,12 @@ def register(app: typer.Typer) -> None:
         """Compile the service's inventory (stored activity, else the demo data)."""
         with _client() as c:
             data = _check(c.post("/api/inventory/compile", json={"year": year, "region": region, "gwp": gwp}))
+        if "by_year" in data:  # several years: one column per year, never their sum
+            by_year = data["by_year"]
+            codes = list(dict.fromkeys(c for s in by_year.values() for c in s.get("by_category", {})))
+            rows = [{"code": c} | {y: s.get("by_category", {}).get(c) for y, s in by_year.items()} for c in codes]
+            emit(fmt, data=data, table=rows, title="Inventory by year (tCO2e)")
+            return
         rows = [{"code": k, "co2e_t": v} for k, v in (data.get("by_category") or {}).items()]
         emit(fmt, data=data, table=rows, title=f"Inventory total {data.get('total_co2e_t', 0):,.0f} tCO2e")
 

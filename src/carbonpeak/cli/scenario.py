@@ -441,7 +441,7 @@ def register(app: typer.Typer) -> None:
         names = scenarios or available_scenarios()
         df = runs_to_iamc(run_scenario(_load(x)) for x in names)
         iamc.parent.mkdir(parents=True, exist_ok=True)
-        write_csv(df, iamc)
+        write_csv(df, iamc, bom=False)  # pyam reads it with pandas' plain UTF-8
         s = summarise_iamc(df)
         emit(fmt, data={"file": str(iamc), "rows": len(df), "scenarios": s.to_dict(orient="records")},
              table=s, title=f"Wrote {len(df)} rows to {iamc}")

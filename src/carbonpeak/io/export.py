@@ -7,15 +7,22 @@ OWASP's advice, every such *text* cell is prefixed with a single quote, which sp
 as text.  Numbers stay numbers (a negative amount is not a formula), so sums still work.
 
 Every export of the project goes through :func:`safe_frame` (``to_csv``, ``write_csv``,
-``write_xlsx``): the service's CSV downloads, the CLI's ``--format csv`` and files the CLI writes.
+``workbook``/``write_xlsx``): the service's CSV and Excel downloads, the CLI's ``--format csv|xlsx``
+and files the CLI writes.  CSV files and downloads start with a UTF-8 BOM so that zh-CN Excel
+opens them unmangled (:func:`csv_bytes`); CSV printed to a pipe has none.  Workbooks have
+formatted numbers (thousands separators, years plain), units in the headers and a ``sources``
+sheet (:func:`workbook`).
 """
 
 from __future__ import annotations
 
 import io
+import math
+import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: First characters that make a spreadsheet treat a cell as a formula (OWASP).
@@ -52,25 +59,193 @@ def _line_end(df: pd.DataFrame) -> str:
     return "\n"
 
 
-def to_csv(df: pd.DataFrame) -> str:
-    """CSV text of ``df`` (no index), formulas neutralised."""
-    safe = safe_frame(df)
-    return safe.to_csv(index=False, lineterminator=_line_end(safe))
+#: UTF-8 byte-order mark: zh-CN Excel reads a CSV as GBK unless the file starts with it.
+BOM = "\ufeff"
 
 
-def write_csv(df: pd.DataFrame, path: Path) -> Path:
-    """Write ``df`` as CSV (UTF-8, no index), formulas neutralised."""
+def to_csv(df: pd.DataFrame, *, bom: bool = False) -> str:
+    """CSV text of ``df`` (no index), formulas neutralised; ``bom`` starts it with a UTF-8 BOM
+    (for a file or download a person opens in Excel; not for a pipe)."""
     safe = safe_frame(df)
-    safe.to_csv(path, index=False, lineterminator=_line_end(safe))
+    text = safe.to_csv(index=False, lineterminator=_line_end(safe))
+    return BOM + text if bom else text
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """A CSV download: UTF-8 with BOM, formulas neutralised."""
+    return to_csv(df, bom=True).encode("utf-8")
+
+
+def write_csv(df: pd.DataFrame, path: Path, *, bom: bool = True) -> Path:
+    """Write ``df`` as CSV (UTF-8 with BOM, so that zh-CN Excel opens it unmangled; no index),
+    formulas neutralised.  ``bom=False`` for a machine format whose readers do not skip a BOM
+    (the IAMC CSV that pyam reads)."""
+    path.write_bytes(to_csv(df, bom=bom).encode("utf-8"))
     return path
 
 
-def to_xlsx(df: pd.DataFrame, sheet: str = "data") -> bytes:
-    """An Excel workbook of ``df``, formulas neutralised (openpyxl would store ``=...`` as a formula)."""
+#: Column-name endings that carry a unit, longest first: the unit is written into the header.
+SUFFIX_UNITS: tuple[tuple[str, str], ...] = (
+    ("co2e_t", "tCO2e"),
+    ("co2_t", "tCO2"),
+    ("_tce", "tce"),
+    ("_kwh", "kWh"),
+    ("_gj", "GJ"),
+    ("_mass_t", "t"),
+    ("mass_t", "t"),
+    ("_t", "t"),
+    ("_pct", "%"),
+    ("_yuan", "yuan"),
+)
+
+#: Columns written without thousands separators (a year is not a quantity).
+_PLAIN_INT = re.compile(r"(^|_)(year|years|row|version|id|code|adcode|from|to|base_year|peak_year)($|_)|年")
+
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def unit_of(column: str) -> str | None:
+    """The unit a column name carries (``co2e_t`` → ``tCO2e``), or None."""
+    low = column.lower()
+    for suffix, unit in SUFFIX_UNITS:
+        if low.endswith(suffix):
+            return unit
+    return None
+
+
+def header_with_unit(column: str, units: dict[str, str] | None = None) -> str:
+    """``column (unit)`` when the unit is known (given in ``units`` or carried by the name)."""
+    unit = (units or {}).get(column) or unit_of(column)
+    return f"{column} ({unit})" if unit and f"({unit})" not in column else column
+
+
+def sheet_title(title: str, used: set[str]) -> str:
+    """A valid, unique Excel sheet name (≤ 31 characters, none of ``[]:*?/\\``)."""
+    base = _SHEET_BAD.sub(" ", title).strip().strip("'")[:31] or "sheet"
+    name, n = base, 2
+    while name.lower() in used:
+        suffix = f" ({n})"
+        name = base[: 31 - len(suffix)] + suffix
+        n += 1
+    used.add(name.lower())
+    return name
+
+
+def _is_int_column(s: pd.Series) -> bool:
+    return pd.api.types.is_integer_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
+
+
+def write_sheet(ws: Any, df: pd.DataFrame, *, units: dict[str, str] | None = None) -> None:
+    """Write ``df`` into an openpyxl sheet: bold frozen header with units, numbers formatted
+    (thousands separators; years and ids plain), text neutralised, sensible column widths."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    safe = safe_frame(df)
+    headers = [header_with_unit(str(c), units) for c in df.columns]
+    ws.append([neutralise_cell(h) for h in headers])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    formats: list[str | None] = []
+    for c in df.columns:
+        s = df[c]
+        if pd.api.types.is_bool_dtype(s.dtype):
+            formats.append(None)
+        elif _is_int_column(s):
+            formats.append("0" if _PLAIN_INT.search(str(c).lower()) else "#,##0")
+        elif pd.api.types.is_float_dtype(s.dtype):
+            if _PLAIN_INT.search(str(c).lower()):
+                formats.append("0")
+            else:
+                finite = s.dropna().abs()
+                small = len(finite) and float(finite.max()) < 1
+                formats.append("#,##0.0000" if small else "#,##0.00")
+        else:
+            formats.append(None)
+    for row in safe.itertuples(index=False, name=None):
+        ws.append([_cell(v) for v in row])
+    for j, fmt in enumerate(formats, start=1):
+        letter = get_column_letter(j)
+        width = max([len(str(headers[j - 1]))] + [len(str(v)) for v in safe.iloc[:200, j - 1]]) + 2
+        ws.column_dimensions[letter].width = min(max(width, 8), 60)
+        if fmt:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = fmt
+
+
+def _cell(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+        if isinstance(v, float) and math.isnan(v):
+            return None
+    if isinstance(v, pd.Timestamp):
+        return v.tz_convert(None).to_pydatetime() if v.tzinfo else v.to_pydatetime()
+    if isinstance(v, (dict, list, tuple, set)):
+        return neutralise_cell(str(v))
+    return v
+
+
+def sources_frame(
+    tables: list[tuple[str, pd.DataFrame]], sources: list[dict[str, Any]] | None = None, origin: str | None = None
+) -> pd.DataFrame:
+    """The sources sheet: who made the file, when, from what; every distinct ``source`` of the
+    tables (with its ``status`` where the table has one) and the ``sources`` given."""
+    import sys
+    from datetime import UTC, datetime
+
+    from carbonpeak import __version__
+
+    rows: list[dict[str, Any]] = [
+        {"what": "generated_by", "source": f"carbonpeak {__version__}", "status": ""},
+        {"what": "generated_at", "source": datetime.now(UTC).astimezone().isoformat(timespec="seconds"), "status": ""},
+        {"what": "command", "source": (origin or " ".join(["carbonpeak", *sys.argv[1:]]))[:500], "status": ""},
+    ]
+    rows += [dict(r) for r in (sources or [])]
+    for title, df in tables:
+        for col in ("source", "sources", "rule_source"):
+            if col not in df.columns:
+                continue
+            has_status = "status" in df.columns
+            sub = df[[col, "status"]] if has_status else df[[col]]
+            for rec in sub.drop_duplicates().head(500).itertuples(index=False, name=None):
+                if rec[0] in (None, "") or (isinstance(rec[0], float) and math.isnan(rec[0])):
+                    continue
+                rows.append({"what": f"{title}: {col}", "source": str(rec[0]), "status": str(rec[1]) if has_status else ""})
+    return pd.DataFrame(rows, columns=["what", "source", "status"])
+
+
+def workbook(
+    tables: list[tuple[str, pd.DataFrame]],
+    *,
+    sources: list[dict[str, Any]] | None = None,
+    units: dict[str, str] | None = None,
+    origin: str | None = None,
+) -> bytes:
+    """An Excel workbook: one sheet per table (formatted, units in the headers) and a
+    ``sources`` sheet (``origin``: what made the file; default the command line).  Text that a
+    spreadsheet would run as a formula is neutralised."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    used: set[str] = {"sources"}
+    for title, df in tables:
+        write_sheet(wb.create_sheet(sheet_title(title, used)), df, units=units)
+    write_sheet(wb.create_sheet("sources"), sources_frame(tables, sources, origin))
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        safe_frame(df).to_excel(xw, sheet_name=sheet, index=False)
+    wb.save(buf)
     return buf.getvalue()
+
+
+def to_xlsx(df: pd.DataFrame, sheet: str = "data") -> bytes:
+    """An Excel workbook of ``df`` (and a sources sheet), formulas neutralised (openpyxl would
+    store ``=...`` as a formula)."""
+    return workbook([(sheet, df)])
 
 
 def write_xlsx(df: pd.DataFrame, path: Path, sheet: str = "data") -> Path:

@@ -82,11 +82,124 @@ def check_parquet_size(path: Path, name: str, limit: int | None = None) -> None:
         )
 
 
-def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
+#: Sheets of a workbook that are not data: instructions, lists of valid values, sources.  Hidden
+#: sheets and sheets whose name starts with ``_`` are skipped too.
+NON_DATA_SHEETS = frozenset(
+    {"说明", "填表说明", "instructions", "readme", "lists", "列表", "选项", "sources", "来源", "数据来源"}
+)
+
+
+def _line_and_field(raw: bytes, offset: int) -> tuple[int, str | None]:
+    """Row (header = 1) and header name of the byte at ``offset`` of CSV bytes (a best guess:
+    quoted commas are not parsed, which only matters for the field name)."""
+    row = raw.count(b"\n", 0, offset) + 1
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    col = raw.count(b",", line_start, offset)
+    header = raw.split(b"\n", 1)[0].decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
+    names = header.split(",")
+    return row, (names[col].strip() if col < len(names) else None)
+
+
+def decode_text(raw: bytes, name: str) -> tuple[str, str]:
+    """Text of a CSV file and the encoding found: UTF-8 (with or without BOM), GB18030/GBK, or
+    what charset-normalizer detects.  Undecodable bytes are reported by row and field."""
+    enc = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+    try:
+        return raw.decode(enc), enc
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    # Chinese statistics software and zh-CN Excel write GBK; GB18030 is its superset.
+    try:
+        return raw.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is not None and best.encoding not in ("utf_8", "ascii"):
+        return str(best), str(best.encoding)
+    row, field = _line_and_field(raw, utf8_error.start)
+    raise ValidationError(
+        [
+            Problem(
+                name,
+                row,
+                field,
+                "the text is neither UTF-8 nor GBK/GB18030 here (bad bytes "
+                f"{raw[utf8_error.start:utf8_error.start + 4]!r}); save the file as UTF-8 CSV",
+            )
+        ]
+    )
+
+
+def _finish(df: pd.DataFrame, name: str, offset: int) -> pd.DataFrame:
+    from carbonpeak.io.aliases import rename_headers
+
+    df.columns = rename_headers(df.columns, name)
+    df[ROW_COL] = range(offset, offset + len(df))
+    df[FILE_COL] = name
+    return df
+
+
+def _drop_blank(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose every cell is empty (a template's unused rows) are not data."""
+    data = [c for c in df.columns if c not in (ROW_COL, FILE_COL)]
+    if not data or df.empty:
+        return df
+    blank = (df[data].astype(str).apply(lambda s: s.str.strip()) == "").all(axis=1)
+    return df.loc[~blank].reset_index(drop=True) if blank.any() else df
+
+
+def _data_sheets(p: Path) -> list[str]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(p, read_only=True)
+    try:
+        return [
+            ws.title
+            for ws in wb.worksheets
+            if ws.sheet_state == "visible"
+            and not ws.title.startswith("_")
+            and ws.title.strip().lower() not in NON_DATA_SHEETS
+        ]
+    finally:
+        wb.close()
+
+
+def _read_excel(p: Path, name: str, sheet: str | int | None) -> pd.DataFrame:
+    if sheet is not None:
+        df = pd.read_excel(p, sheet_name=sheet, dtype=str, keep_default_na=False)
+        return _drop_blank(_finish(df, name, 2))
+    sheets = _data_sheets(p)
+    if not sheets:
+        raise ValidationError([Problem(name, None, None, "the workbook has no data sheet")])
+    from carbonpeak.io.aliases import canonical_header, header_aliases
+
+    frames = pd.read_excel(p, sheet_name=sheets, dtype=str, keep_default_na=False)
+    known = set(header_aliases().values())
+    parts = []
+    for title in sheets:
+        df = frames[title]
+        if df.empty and len(df.columns) == 0:
+            continue
+        if len(sheets) > 1 and not {canonical_header(c) for c in df.columns} & known:
+            continue  # a sheet of notes beside the data: none of its headers is a column name
+        where = name if len(sheets) == 1 else f"{name} [{title}]"
+        parts.append(_drop_blank(_finish(df, where, 2)))
+    if not parts:
+        raise ValidationError([Problem(name, None, None, "the workbook's sheets are empty")])
+    return pd.concat(parts, ignore_index=True).fillna("") if len(parts) > 1 else parts[0]
+
+
+def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
     """Read a whole table as strings (CSV/Excel) or native types (Parquet).
 
-    Column names are stripped and lower-cased.  Raises :class:`ValidationError` if the file
-    cannot be read at all.
+    Headers are mapped to column names (Chinese and English spellings, see
+    :mod:`carbonpeak.io.aliases`), else stripped and lower-cased.  CSV text may be UTF-8 (with or
+    without BOM) or GBK/GB18030.  An Excel workbook is read sheet by sheet (every visible data
+    sheet, or only ``sheet``; of several sheets, one none of whose headers names a column is taken
+    for notes and skipped); with several sheets the file name in errors carries the sheet
+    (``book.xlsx [energy]``).  Raises :class:`ValidationError` if the file cannot be read at all.
     """
     p = Path(path)
     name = str(p)
@@ -95,28 +208,24 @@ def read_table(path: str | Path, *, sheet: str | int = 0) -> pd.DataFrame:
     suffix = p.suffix.lower()
     try:
         if suffix in (".csv", ".txt"):
-            df = pd.read_csv(p, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
-            offset = 2
-        elif suffix in (".xlsx", ".xlsm"):
+            import io
+
+            text, _enc = decode_text(p.read_bytes(), name)
+            df = pd.read_csv(
+                io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+            )
+            return _finish(df, name, 2)
+        if suffix in (".xlsx", ".xlsm"):
             check_zip_size(p, name)
-            df = pd.read_excel(p, sheet_name=sheet, dtype=str, keep_default_na=False)
-            offset = 2
-        elif suffix in (".parquet", ".pq") or p.is_dir():
+            return _read_excel(p, name, sheet)
+        if suffix in (".parquet", ".pq") or p.is_dir():
             if p.is_file():
                 check_parquet_size(p, name)
-            df = pd.read_parquet(p)
-            offset = 1
-        else:
-            raise ValidationError(
-                [Problem(name, None, None, f"unsupported file type '{suffix}'; use {', '.join(SUPPORTED)}")]
-            )
+            return _finish(pd.read_parquet(p), name, 1)
+        raise ValidationError(
+            [Problem(name, None, None, f"unsupported file type '{suffix}'; use {', '.join(SUPPORTED)}")]
+        )
     except ValidationError:
         raise
-    except UnicodeDecodeError as exc:
-        raise ValidationError([Problem(name, None, None, f"not UTF-8 text: {exc}")]) from exc
     except Exception as exc:
         raise ValidationError([Problem(name, None, None, f"cannot read file: {exc}")]) from exc
-    df.columns = [str(c).strip().lower() for c in df.columns]
-    df[ROW_COL] = range(offset, offset + len(df))
-    df[FILE_COL] = name
-    return df

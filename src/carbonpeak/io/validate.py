@@ -87,6 +87,9 @@ class Column:
     max_value: float | None = None
     default: object = None
     check: Callable[[pd.Series], tuple[pd.Series, str]] | None = None
+    #: a vocabulary of :mod:`carbonpeak.io.aliases` (``item``, ``region``, ``category``,
+    #: ``indicator``): names typed for an id (原煤, 广州市 …) are replaced by the id first.
+    vocab: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,10 @@ def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
         if c.kind == "str":
             typed = raw.astype(str).str.strip()
             typed = typed.where(~raw.isna(), "")
+            if c.vocab is not None:
+                from carbonpeak.io.aliases import map_values
+
+                typed = map_values(typed, c.vocab)
             empty = typed == ""
             bad_text, _ = _text_problems(typed)
             if bad_text.any():

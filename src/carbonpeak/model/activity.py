@@ -124,18 +124,21 @@ def activity_spec(items: Collection[str] | None = None, regions: Collection[str]
             Column("year", "year"),
             Column(
                 "region",
+                vocab="region",
                 allowed=region_allowed,
                 allowed_hint="use GD or a city code GD-XX of catalog/data/regions.yaml",
             ),
             Column(
                 "category",
+                vocab="category",
                 allowed=lambda s: s.isin(list(cats)),
                 allowed_hint="use an IPCC 2006 code of catalog/data/categories.csv (see docs/inventory.md)",
             ),
             Column(
                 "item",
+                vocab="item",
                 allowed=lambda s: s.isin(list(item_ids)),
-                allowed_hint="use a catalog item id (see `carbonpeak factors list`)",
+                allowed_hint="use a catalog item id or its name_zh/name_en (see `carbonpeak factors list`)",
             ),
             Column("amount", "float"),
             Column("unit", check=_unit_ok),
@@ -243,7 +246,9 @@ def validate_activity(
         src[FILE_COL] = "<data>"
     if ROW_COL not in src.columns:
         src[ROW_COL] = np.arange(2, 2 + len(src))
-    src.columns = [str(c).strip().lower() if not str(c).startswith("__") else c for c in src.columns]
+    from carbonpeak.io.aliases import canonical_header
+
+    src.columns = [canonical_header(c) if not str(c).startswith("__") else c for c in src.columns]
     frames: list[pd.DataFrame] = []
     problems: list[Problem] = []
     for _, part in src.groupby(FILE_COL, sort=False):

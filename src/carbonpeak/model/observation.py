@@ -52,9 +52,9 @@ def observation_spec() -> TableSpec:
     return TableSpec(
         name="observations",
         columns=(
-            Column("indicator", allowed=importable,
+            Column("indicator", vocab="indicator", allowed=importable,
                    allowed_hint="use an indicator id of catalog/data/indicators.yaml (`carbonpeak observations indicators`)"),
-            Column("region", allowed=regions, allowed_hint="use GD or a city code GD-XX of catalog/data/regions.yaml"),
+            Column("region", vocab="region", allowed=regions, allowed_hint="use GD or a city code GD-XX of catalog/data/regions.yaml"),
             Column("year", "year"),
             Column("value", "float"),
             Column("unit"),
@@ -70,7 +70,10 @@ def observation_spec() -> TableSpec:
 def _computed_problems(df: pd.DataFrame) -> list[Problem]:
     inds = load_indicators()
     out = []
-    for ind, row, file in zip(df["indicator"].astype(str).str.strip(), df[ROW_COL], df[FILE_COL], strict=True):
+    from carbonpeak.io.aliases import map_values
+
+    names = map_values(df["indicator"].astype(str).str.strip(), "indicator")
+    for ind, row, file in zip(names, df[ROW_COL], df[FILE_COL], strict=True):
         if ind in inds and inds[ind].computed:
             out.append(Problem(str(file), int(row), "indicator",
                                f"'{ind}' is computed by carbonpeak ({inds[ind].formula}); "

@@ -90,7 +90,7 @@ UNITS_SPEC = TableSpec(
         Column("name"),
         Column("uscc", check=_uscc_check),
         Column("industry_code", check=_industry_check),
-        Column("city", allowed=REGION_CODES, allowed_hint="a Guangdong city code GD-GZ … GD-YF"),
+        Column("city", vocab="region", allowed=REGION_CODES, allowed_hint="a Guangdong city code GD-GZ … GD-YF"),
         Column("kind", allowed=UNIT_KINDS),
         Column("hub_node", "bool", required=False, default=False),
         Column("registered_level", required=False, allowed=LEVELS, default="none"),

@@ -41,6 +41,9 @@ def create_site(store: Store | str | Path, **kw: Any) -> FastAPI:
 
 def mount_dashboard(app: FastAPI) -> None:
     app.mount("/static/app", StaticFiles(directory=HERE / "static"), name="static")
+    from carbonpeak.web.downloads import mount_downloads
+
+    mount_downloads(app)  # GET /download/{table}: Excel/CSV of each dashboard table
 
     def store_of(request: Request) -> Store:
         return request.app.state.cp.store  # type: ignore[no-any-return]

@@ -100,13 +100,35 @@ def compile_summary(
     seed: int = 0,
     progress: Callable[[float], None] = lambda _f: None,
 ) -> dict[str, Any]:
-    """The inventory summary of ``year``/``region``, with its uncertainty if asked."""
+    """The inventory summary of ``year``/``region``, with its uncertainty if asked.
+
+    Several years without ``year`` are never added together: the answer is then
+    ``{gwp, years, regions, by_year: {year: summary}, warnings}`` (as ``carbonpeak inventory
+    compile``), and an uncertainty asks for a year.
+    """
     progress(0.1)
     inv = inventory(store, gwp)
     if region and region not in set(inv.select(explain=False)["region"]):
         raise NotFound(f"no activity data for region {region}")
     progress(0.5)
     out: dict[str, Any] = inv.summary(year=year, region=region)
+    years = list(out["years"])
+    if year is None and len(years) > 1:
+        if uncertainty != "none":
+            from carbonpeak.errors import CarbonpeakError
+
+            raise CarbonpeakError(
+                f"the data hold {len(years)} years ({years[0]}–{years[-1]}); the uncertainty is of one "
+                "year's total: give a year"
+            )
+        progress(1.0)
+        return {
+            "gwp": out["gwp"],
+            "years": years,
+            "regions": out["regions"],
+            "by_year": {str(y): inv.summary(year=y, region=region) for y in years},
+            "warnings": out.get("warnings", []),
+        }
     if uncertainty != "none":
         from carbonpeak.accounting import uncertainty as unc
 
@@ -122,11 +144,55 @@ def compile_summary(
     return out
 
 
+def _shown_name(file: str, files: list[tuple[Path, str]]) -> str:
+    """The name shown for a server path (a workbook's sheet suffix `` [sheet]`` kept)."""
+    for p, name in files:
+        if file == str(p) or file.startswith(str(p) + " ["):
+            return name + file[len(str(p)):]
+    return file
+
+
 def import_activity(store: Store, files: list[tuple[Path, str]], *, submitter: str) -> ImportResult:
     """Validate activity files together and store them as one batch (``files``: path, name shown)."""
     from carbonpeak.model.activity import load_activity
 
     act = load_activity([p for p, _ in files])
-    act["__file__"] = act["__file__"].map({str(p): name for p, name in files})
+    act["__file__"] = act["__file__"].map(lambda f: _shown_name(str(f), files))
     names = ", ".join(name for _, name in files)
     return store.import_frame("activity", act, kind="activity", source=names, submitter=submitter)
+
+
+#: The columns of stored observations (as ``carbonpeak observations import`` stores them).
+OBSERVATION_COLUMNS = [
+    "indicator", "region", "year", "value", "unit", "value_reported", "unit_reported",
+    "source", "status", "note", "__row__", "__file__",
+]
+
+
+def import_observations(
+    store: Store, files: list[tuple[Path, str]], *, submitter: str, region: str | None = None
+) -> ImportResult:
+    """Validate observation files together and store them as one batch (all-or-nothing,
+    idempotent, audited as ``observations.import``).
+
+    ``region``: the only region the submitter may load (a city officer's city); a row of another
+    region refuses the whole upload, naming file, row and field.
+    """
+    from carbonpeak.errors import Problem, ValidationError
+    from carbonpeak.model.observation import load_observations
+
+    obs = load_observations([p for p, _ in files])
+    obs["__file__"] = obs["__file__"].map(lambda f: _shown_name(str(f), files))
+    if region is not None:
+        bad = obs[obs["region"] != region]
+        if not bad.empty:
+            raise ValidationError(
+                [
+                    Problem(str(f), int(r), "region", f"'{g}' is outside your scope: you may load {region} only")
+                    for f, r, g in zip(bad["__file__"], bad["__row__"], bad["region"], strict=True)
+                ][:200]
+            )
+    names = ", ".join(name for _, name in files)
+    return store.import_frame(
+        "observations", obs[OBSERVATION_COLUMNS], kind="observations", source=names, submitter=submitter
+    )

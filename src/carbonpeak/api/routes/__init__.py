@@ -14,6 +14,7 @@ AREAS: tuple[str, ...] = (
     "auth",
     "users",
     "inventory",
+    "dataio",
     "submissions",
     "targets",
     "projections",

@@ -38,4 +38,5 @@ def credit_export(dal: AccessDep) -> PlainTextResponse:
     require_province(dal.p)
     from carbonpeak.io.export import to_csv
 
-    return PlainTextResponse(to_csv(dal.credit_records()), media_type="text/csv")
+    # a UTF-8 BOM, so that zh-CN Excel opens the download unmangled
+    return PlainTextResponse(to_csv(dal.credit_records(), bom=True), media_type="text/csv; charset=utf-8")

@@ -1,0 +1,125 @@
+"""Excel (and CSV) downloads of the dashboard's tables: ``GET /download/{table}?format=xlsx|csv``.
+
+Each table is the one the page shows, built by the same scoped query (a city officer's or an
+enterprise's download holds only its own rows, through :class:`~carbonpeak.store.access.DataAccess`),
+written by :mod:`carbonpeak.io.export`: formatted numbers, units in the headers, a sources
+sheet; CSV with a UTF-8 BOM; formulas neutralised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from carbonpeak.errors import NotFound, PermissionDenied
+from carbonpeak.store.access import PROVINCE_ROLES, DataAccess
+from carbonpeak.store.users import AuthError, Principal, resolve_session
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ALL = ("admin", "province_analyst", "city_officer", "enterprise", "verifier")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A downloadable table: who may download it and how it is built."""
+
+    roles: tuple[str, ...]
+    build: Callable[[DataAccess, str], list[dict[str, Any]] | pd.DataFrame]
+    units: dict[str, str] = field(default_factory=dict)
+    source: str = ""
+
+
+def _targets(dal: DataAccess, lang: str) -> list[dict[str, Any]]:
+    from carbonpeak.web.integrations import target_lights
+
+    return target_lights(dal.store, lang)
+
+
+def _cities(dal: DataAccess, lang: str) -> list[dict[str, Any]]:
+    from carbonpeak.web.data import city_tiles
+
+    rows = city_tiles(dal.store, lang)
+    return [r for r in rows if dal.p.role != "city_officer" or r["code"] == dal.p.city]
+
+
+def _mv(name: str, *args: Any) -> Callable[[DataAccess, str], list[dict[str, Any]]]:
+    def build(dal: DataAccess, _lang: str) -> list[dict[str, Any]]:
+        from carbonpeak.store import monitoring_views as mv
+
+        return getattr(mv, name)(dal, *args)  # type: ignore[no-any-return]
+
+    return build
+
+
+TABLES: dict[str, Table] = {
+    "targets": Table(
+        (*PROVINCE_ROLES, "city_officer", "verifier"), _targets, source="annual assessment (carbonpeak assess)"
+    ),
+    "cities": Table((*PROVINCE_ROLES, "city_officer"), _cities, units={"emissions": "tCO2e"}),
+    "alerts": Table(ALL, _mv("open_alerts_by_kind")),
+    "pue": Table(ALL, _mv("latest_pue"), source="monitoring run (mon_pue)"),
+    "budgets": Table(ALL, _mv("budget_use", 0.8), units={"used_share": "fraction", "forecast_share": "fraction"}),
+    "my_alerts": Table(("admin", "enterprise"), _mv("open_alert_messages")),
+    "submissions": Table(ALL, lambda dal, _l: dal.list_submissions()),
+    "audit": Table((*PROVINCE_ROLES, "verifier"), lambda dal, _l: dal.audit_entries(200)),
+}
+
+
+def table_frame(name: str, dal: DataAccess, lang: str) -> pd.DataFrame:
+    """The table ``name`` as ``dal``'s principal sees it (403 for a role without it, 404 if unknown)."""
+    spec = TABLES.get(name)
+    if spec is None:
+        raise NotFound(f"no table '{name[:40]}'; one of: {', '.join(TABLES)}")
+    if dal.p.role not in spec.roles:
+        raise PermissionDenied(f"the table '{name}' is not for role {dal.p.role}")
+    try:
+        rows = spec.build(dal, lang)
+    except (NotFound, PermissionDenied):
+        raise
+    except Exception as exc:  # the store has no such data yet (e.g. no monitoring run)
+        raise NotFound(f"no data yet for '{name}'") from exc
+    return rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+
+
+def mount_downloads(app: FastAPI) -> None:
+    """Add ``GET /download/{table}`` to the dashboard."""
+    from carbonpeak.api.app import SESSION_COOKIE
+
+    @app.get("/download/{table}", include_in_schema=False)
+    def download(
+        request: Request, table: str, format: Literal["xlsx", "csv"] = Query("xlsx")
+    ) -> Response:
+        tok = request.cookies.get(SESSION_COOKIE)
+        store = request.app.state.cp.store
+        user: Principal | None = None
+        if tok:
+            try:
+                user = resolve_session(store, tok)
+            except AuthError:
+                user = None
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        lang = request.cookies.get("cp_lang") or "zh"
+        dal = DataAccess(store, user)
+        df = table_frame(table, dal, lang if lang in ("zh", "en") else "zh")
+        spec = TABLES[table]
+        from carbonpeak.io.export import csv_bytes, workbook
+
+        if format == "csv":
+            return Response(
+                csv_bytes(df),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{table}.csv"'},
+            )
+        sources = [{"what": "dashboard table", "source": f"/download/{table} ({user.username}, {user.role})", "status": ""}]
+        if spec.source:
+            sources.append({"what": "data", "source": spec.source, "status": ""})
+        body = workbook([(table, df)], sources=sources, units=spec.units, origin=f"carbonpeak dashboard /download/{table}")
+        return Response(
+            body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{table}.xlsx"'}
+        )
