@@ -158,6 +158,31 @@ def _goal(t: Messages) -> Any:
     return goal
 
 
+def target_path(tg: Any, d: Mapping[str, Any], s: Mapping[int, float]
+                ) -> tuple[list[tuple[int, float]], tuple[int, float] | None]:
+    """The planned level of target ``tg`` in each year from its baseline to its target year, and
+    the target point (docs/methods/targets.md): change targets as a level path from the baseline
+    level; others from the baseline value.  ``d``: the target's assessment row; ``s``: the observed
+    series by year.  No path where the baseline level is unknown."""
+    path: list[tuple[int, float]] = []
+    target_pt: tuple[int, float] | None = None
+    b_year = tg.baseline.year if tg.baseline else None
+    if tg.kind == "change" and b_year is not None:
+        level0 = tg.baseline.value if tg.baseline and tg.baseline.value is not None else s.get(b_year)
+        if level0:
+            path = [(y, level0 * (1 + (path_value(tg, 0.0, b_year, y) or 0) / 100))
+                    for y in range(b_year, tg.target_year + 1)]
+            target_pt = (tg.target_year, level0 * (1 + tg.target_value / 100))
+    else:
+        B = d.get("baseline")
+        if B is None and tg.baseline is not None:
+            B = tg.baseline.value if tg.baseline.value is not None else s.get(tg.baseline.year)
+        if B is not None and b_year is not None:
+            path = [(y, path_value(tg, float(B), b_year, y) or 0.0) for y in range(b_year, tg.target_year + 1)]
+        target_pt = (tg.target_year, tg.target_value)
+    return path, target_pt
+
+
 def _trajectory_charts(a: Mapping[str, Any], t: Messages, lang: str) -> list[dict[str, Any]]:
     cat = load_targets()
     by_id = {d["id"]: d for d in a["targets"]}
@@ -169,22 +194,7 @@ def _trajectory_charts(a: Mapping[str, Any], t: Messages, lang: str) -> list[dic
         d = by_id.get(tid, {})
         s = {int(p["year"]): float(p["value"]) for p in tr["series"]}
         observed = sorted(s.items())
-        path: list[tuple[int, float]] = []
-        target_pt: tuple[int, float] | None = None
-        b_year = tg.baseline.year if tg.baseline else None
-        if tg.kind == "change" and b_year is not None:
-            level0 = tg.baseline.value if tg.baseline and tg.baseline.value is not None else s.get(b_year)
-            if level0:
-                path = [(y, level0 * (1 + (path_value(tg, 0.0, b_year, y) or 0) / 100))
-                        for y in range(b_year, tg.target_year + 1)]
-                target_pt = (tg.target_year, level0 * (1 + tg.target_value / 100))
-        else:
-            B = d.get("baseline")
-            if B is None and tg.baseline is not None:
-                B = tg.baseline.value if tg.baseline.value is not None else s.get(tg.baseline.year)
-            if B is not None and b_year is not None:
-                path = [(y, path_value(tg, float(B), b_year, y) or 0.0) for y in range(b_year, tg.target_year + 1)]
-            target_pt = (tg.target_year, tg.target_value)
+        path, target_pt = target_path(tg, d, s)
         title = f"{tg.name(lang)}"
         svg = charts.trajectory_chart(title, _unit(t)(tr["unit"]), observed, path, target_pt, labels,
                                       zero_note=t("chart.not_zero"))
