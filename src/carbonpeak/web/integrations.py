@@ -25,8 +25,15 @@ def target_lights(store: Store, lang: str) -> list[dict[str, Any]]:
     a = assessment(store)
     rows = []
     for t in a["targets"]:
-        val = t.get("value")
-        detail = "" if val is None else f"{val:,.4g} / {t.get('target')} {t.get('unit') or ''}".strip()
+        val, goal, unit = t.get("value"), t.get("target"), t.get("unit") or ""
+
+        def num(v: Any, unit: str = unit) -> str:
+            if v is None:
+                return "–"
+            return f"{v:.0f}" if unit == "year" else f"{v:,.4g}"
+
+        shown = "" if unit in ("year", "1") else _unit_label(unit, lang)
+        detail = "" if val is None else f"{num(val)} / {num(goal)} {shown}".strip()
         rows.append(
             {
                 "id": t["id"],
@@ -118,6 +125,7 @@ def outlook(lang: str = "zh") -> tuple[dict[str, Any], dict[str, Any] | None]:
                 "type": "scatter",
                 "x": x,
                 "y": [round(f["p95"] / 1e4) for f in fan],
+                "mode": "lines",
                 "line": {"width": 0},
                 "showlegend": False,
                 "hoverinfo": "skip",
@@ -127,11 +135,13 @@ def outlook(lang: str = "zh") -> tuple[dict[str, Any], dict[str, Any] | None]:
                 "x": x,
                 "y": [round(f["p05"] / 1e4) for f in fan],
                 "fill": "tonexty",
+                "mode": "lines",
                 "line": {"width": 0},
                 "name": t("outlook.band", lang),
                 "fillcolor": "rgba(21,101,192,0.2)",
             },
-            {"type": "scatter", "x": x, "y": kt, "name": t("outlook.median", lang), "line": {"color": "#1565c0"}},
+            {"type": "scatter", "mode": "lines", "x": x, "y": kt, "name": t("outlook.median", lang),
+             "line": {"color": "#1565c0"}},
         ],
         "layout": {
             "margin": {"t": 10, "b": 60},
