@@ -142,7 +142,7 @@ def mount_dashboard(app: FastAPI) -> None:
         )
         # a city officer's overview is its city's, and says so in the title (广州市概览)
         title = t("province.city_title", lang, city=data.region_name(region, lang)) if region else None
-        return render(request, "province.html", "nav.province", user, title=title, **ctx)
+        return render(request, "province.html", "nav.province", user, title=title, city_view=bool(region), **ctx)
 
     @app.get("/cities", include_in_schema=False)
     def cities(request: Request) -> Response:
