@@ -126,4 +126,5 @@ def test_only_an_enterprise_downloads_and_only_its_own(data_site):
         tok = c.post("/api/auth/login", json={"username": "analyst", "password": PW}).json()["token"]
         r = c.get("/api/enterprise/export", headers={"Authorization": f"Bearer {tok}"})
         assert r.status_code == 403
-        assert c.get("/api/enterprise/export").status_code == 401
+    with httpx.Client(base_url=base) as anonymous:  # no session cookie, no token
+        assert anonymous.get("/api/enterprise/export").status_code == 401
