@@ -298,6 +298,7 @@ def render_html(assessment: Mapping[str, Any], *, lang: str = "zh", inventory_re
         a=a, t=t, lang=lang, fmt=fmt, goal=_goal(t), statuses=STATUSES, charts=ch, inventory=inv,
         city_rows=city_rows, levers=levers, demo=demo, version=__version__,
         date=local_time(), font_stack=charts.FONT_STACK, dstatus=_lenient(t, "dstatus."),
+        scenario_name=_lenient(t, "scenario."),
         decomp_weights=weights, decomp_tiers=tiers, lever_name=_lever_names(lang), all_empty=all_empty,
         about_rule=lambda ab: t("rules.about", share=_num(float(ab.get("share", 0))), level=float(ab.get("level_rel", 0))),
         reason=reason, unit=_unit(t), audit_checkpoint=audit_checkpoint,
