@@ -110,3 +110,30 @@ def test_peak_chart_joins_history_and_projection():
     low = charts.fan_chart(fan, "t", "u", [(2019, 30000.0)], zero_note="NOT-ZERO")
     assert "NOT-ZERO" not in low
     assert re.search(r">\s*0\s*</text>", low)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_pdf_fonts_are_real_and_pages_render(assessment, lang, tmp_path):
+    """Both languages embed TrueType (CID) fonts only, and every page renders to PNG (pdftoppm) under
+    test-artifacts/screenshots/report/ for a person to look at."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from carbonpeak.reports.assessment import write_report
+    from carbonpeak.reports.pdf import find_chromium
+
+    assert find_chromium(), "Chromium missing: run `make system-deps`"
+    assert shutil.which("pdffonts"), "poppler-utils missing: run `make system-deps`"
+    assert shutil.which("pdftoppm"), "poppler-utils missing: run `make system-deps`"
+    rf = write_report(assessment, tmp_path, lang=lang, inventory_results=_results(), outlook=OUTLOOK, pdf=True)
+    assert rf.pdf is not None
+    fonts = subprocess.run(["pdffonts", str(rf.pdf)], capture_output=True, text=True, check=True).stdout
+    rows = fonts.splitlines()[2:]
+    assert rows, fonts
+    assert all("CID TrueType" in r for r in rows), fonts
+    out = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots" / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(rf.pdf), str(out / f"report-{lang}")], check=True)
+    assert len(list(out.glob(f"report-{lang}-*.png"))) >= 3

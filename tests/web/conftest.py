@@ -65,8 +65,10 @@ def data_site(tmp_path_factory):
     store.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module: a second Playwright (sync) instance cannot start while one
+    is running, and the other browser tests (tests/platform, tests/scenarios) start their own."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
