@@ -51,6 +51,20 @@ def region_name(code: str | None, lang: str) -> str:
     return r.name(lang) if r is not None else code
 
 
+def local_ts(v: Any) -> str:
+    """A stored timestamp in the configured time zone (``CARBONPEAK_TIMEZONE``), to the second."""
+    if v is None or v == "":
+        return "–"
+    from zoneinfo import ZoneInfo
+
+    from carbonpeak.config import get_settings
+
+    ts = pd.Timestamp(v)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return str(ts.tz_convert(ZoneInfo(get_settings().timezone)).strftime("%Y-%m-%d %H:%M:%S"))
+
+
 def axis(unit: str, values: list[float], lang: str, **extra: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A Plotly value axis: the series' unit as its title, thousands separators, and zero as its
     start when the data sit within 2.5x of it; otherwise an annotation says it does not start at zero."""

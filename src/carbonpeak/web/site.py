@@ -76,6 +76,7 @@ def mount_dashboard(app: FastAPI) -> None:
             title=title or t(title_key, lang),
             user=user,
             city_label=lambda code: data.region_name(code, lang),
+            when=data.local_ts,
             **ctx,
         )
         resp = HTMLResponse(html)
