@@ -64,6 +64,7 @@ WHO: dict[str, str] = {
     "GET /api/monitoring/alerts": "scoped as GET /api/monitoring/units",
     "POST /api/monitoring/alerts/{alert_id}/review": f"{PROV}; verifier (assigned enterprises)",
     "GET /api/monitoring/pue": "scoped as GET /api/monitoring/units",
+    "GET /api/enterprise/export": "enterprise (its own data only; the scope is the principal's)",
     "POST /api/credit": f"{PROV}; verifier (assigned enterprises)",
     "GET /api/credit": "scoped as GET /api/monitoring/units",
     "POST /api/credit/check-deadlines": PROV,
@@ -122,6 +123,7 @@ RETURNS: dict[str, str] = {
     "GET /api/monitoring/alerts": "alerts in scope (default `status=open`)",
     "POST /api/monitoring/alerts/{alert_id}/review": "`{alert_id, status, reviewed_by}`",
     "GET /api/monitoring/pue": "PUE per data centre and period (`grain` day, month or year)",
+    "GET /api/enterprise/export": "ZIP of UTF-8-BOM CSV files: units, meters, current readings, output, budgets, daily energy, alerts and submissions of the calling enterprise",
     "POST /api/credit": "201, `{event_id}`",
     "GET /api/credit": "credit records in scope (events and derived repeated breaches)",
     "POST /api/credit/check-deadlines": "`{missed: [enterprise ids], count}`; records a missed deadline for each",
@@ -139,8 +141,8 @@ INTRO = """\
 `carbonpeak serve` starts one FastAPI process on the store (DuckDB by default, see
 [operations.md](operations.md)). It serves the JSON API under `/api/`, its OpenAPI document at
 `/openapi.json` (interactive pages at `/docs`), and the dashboard pages (`/province`, `/cities`,
-`/monitoring`, `/enterprise`, `/audit`). This file lists the API; roles and scoping rules are in
-[security.md](security.md).
+`/map`, `/levers`, `/monitoring`, `/enterprise`, `/audit`; what each shows: [dashboard.md](dashboard.md)).
+This file lists the API; roles and scoping rules are in [security.md](security.md).
 
 ## Authentication
 

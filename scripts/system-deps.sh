@@ -2,13 +2,17 @@
 # Install the Debian packages carbonpeak's full test suite and reports need, if missing:
 #   - a Java runtime for Apache Spark (local mode in tests)
 #   - Chromium (browser tests; HTML -> PDF printing of reports)
-#   - CJK fonts (Chinese text in PDF reports)
+#   - CJK fonts (Chinese text in PDF reports): Noto CJK for the screen, WenQuanYi Micro Hei (TrueType
+#     outlines) so that Chromium embeds the report's Chinese as real CID fonts, not Type 3
+#   - poppler-utils (pdffonts/pdftoppm: the report tests check the PDF's fonts and render its pages)
 # Runs apt-get only when something is missing; needs root (CI and the dev machines run as root).
 set -euo pipefail
 need=()
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if ! fc-list :lang=zh 2>/dev/null | grep -qi 'noto'; then need+=(fonts-noto-cjk fontconfig); fi
+if ! fc-list 2>/dev/null | grep -qi 'WenQuanYi Micro Hei'; then need+=(fonts-wqy-microhei fontconfig); fi
+command -v pdffonts >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "system-deps: installing ${need[*]}"
 SUDO=""

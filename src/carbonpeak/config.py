@@ -35,6 +35,9 @@ class Settings(BaseSettings):
         default="calorific", description="standard-coal method for electricity (GB/T 2589-2020)"
     )
     reports_dir: Path = Field(default=Path("reports"), description="where reports are written")
+    timezone: str = Field(
+        default="Asia/Shanghai", description="IANA time zone of the timestamps printed in reports"
+    )
     service_url: str | None = Field(
         default=None, description="URL of a running carbonpeak service the CLI should talk to"
     )

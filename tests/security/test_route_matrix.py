@@ -112,6 +112,7 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
         {"json": {"comment": "checked"}},
     ),
     ("GET", "/api/monitoring/pue"): lambda u: ("GET", "/api/monitoring/pue", {}),
+    ("GET", "/api/enterprise/export"): lambda u: ("GET", "/api/enterprise/export", {}),
     ("POST", "/api/credit"): lambda u: (
         "POST",
         "/api/credit",
@@ -140,6 +141,7 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("GET", "/levers"): lambda u: ("GET", "/levers", {}),
     ("GET", "/account/password"): lambda u: ("GET", "/account/password", {}),
     ("GET", "/cities/{code}"): lambda u: ("GET", "/cities/GD-GZ", {}),
+    ("GET", "/map"): lambda u: ("GET", "/map?indicator=emissions", {}),
     ("GET", "/monitoring"): lambda u: ("GET", "/monitoring", {}),
     ("GET", "/enterprise"): lambda u: ("GET", "/enterprise", {}),
     ("GET", "/audit"): lambda u: ("GET", "/audit", {}),

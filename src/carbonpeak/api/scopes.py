@@ -64,6 +64,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/projections/levers"): GOVERNMENT,
     # monitoring (rows scoped by DataAccess)
     ("POST", "/api/monitoring/ingest"): PROVINCE | {"enterprise"},
+    ("GET", "/api/enterprise/export"): frozenset({"enterprise"}),
     ("GET", "/api/monitoring/units"): ALL,
     ("GET", "/api/monitoring/alerts"): ALL,
     ("POST", "/api/monitoring/alerts/{alert_id}/review"): PROVINCE | {"verifier"},
@@ -90,6 +91,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/province"): GOVERNMENT_AND_VERIFIER,
     ("GET", "/cities"): GOVERNMENT,
     ("GET", "/cities/{code}"): GOVERNMENT,
+    ("GET", "/map"): GOVERNMENT,
     ("GET", "/levers"): GOVERNMENT,
     ("GET", "/monitoring"): ALL,
     ("GET", "/enterprise"): frozenset({"admin", "enterprise"}),

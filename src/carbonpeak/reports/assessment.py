@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 import pandas as pd
@@ -41,7 +42,9 @@ def fmt(v: Any, digits: int = 4) -> str:
         return "–"
     if isinstance(v, bool):
         return str(v)
-    if isinstance(v, (int, float)):
+    if isinstance(v, int):
+        return f"{v:,d}"
+    if isinstance(v, float):
         x = float(v)
         ax = abs(x)
         if ax >= 1000:
@@ -52,6 +55,78 @@ def fmt(v: Any, digits: int = 4) -> str:
             return f"{x:.2f}"
         return f"{x:.{digits}g}" if x else "0"
     return str(v)
+
+
+def local_time(now: datetime | None = None, tz: str | None = None) -> str:
+    """``now`` (default: the current time) in the report's time zone (setting ``CARBONPEAK_TIMEZONE``,
+    default Asia/Shanghai), as ``YYYY-MM-DD HH:MM`` with the zone's name and UTC offset."""
+    if tz is None:
+        from carbonpeak.config import get_settings
+
+        tz = get_settings().timezone
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise CarbonpeakError(f"unknown time zone '{tz}' (setting CARBONPEAK_TIMEZONE): use an IANA name") from exc
+    local = (now or datetime.now(UTC)).astimezone(zone)
+    off = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M} {tz} (UTC{off[:3]}:{off[3:]})"
+
+
+def _lenient(t: Messages, prefix: str) -> Any:
+    """``t(prefix + x)``, or ``x`` itself when the catalog has no such key (an unforeseen code)."""
+    def look(x: Any) -> str:
+        if x in (None, ""):
+            return ""
+        try:
+            return t(prefix + str(x))
+        except CarbonpeakError:
+            return str(x)
+    return look
+
+
+def _num(v: float) -> str:
+    """A factor as a person writes it: 1.2, 0.8, 1 (no trailing zeros)."""
+    return f"{v:.3f}".rstrip("0").rstrip(".")
+
+
+def _decomposition_text(t: Messages, lang: str) -> tuple[Any, Any]:
+    """The sentences under the city decomposition: indicator weights; tier factors and bounds."""
+    inds = load_indicators()
+    tier = _lenient(t, "tier.")
+    sep = "、" if lang == "zh" else ", "
+
+    def weights(d: Mapping[str, Any]) -> str:
+        ind = _lenient(t, "decomp.ind.")
+        names = [(inds[k].name(lang) if k in inds else ind(k)) for k in d["weights"]]
+        w = sep.join(f"{n} {v:.1%}" for n, v in zip(names, d["weights"].values(), strict=True))
+        return t("city.weights", weights=w, floor=_num(float(d["params"].get("index_floor", 0.0))))
+
+    def tiers(d: Mapping[str, Any]) -> str:
+        p = d["params"]
+        pref = sep.join(f"{tier(k)} ×{_num(float(v))}" for k, v in (p.get("tier_preference") or {}).items())
+        bounds = sep.join(f"{tier(k)} {_num(float(lo))}–{_num(float(hi))}" for k, (lo, hi) in p["tier_bounds"].items())
+        return t("city.tier_rule", pref=pref, bounds=bounds, mean=float(d["required_mean_pct"]))
+
+    return weights, tiers
+
+
+def _lever_names(lang: str) -> Any:
+    try:
+        from carbonpeak.scenarios.levers import lever_table
+
+        labels = {r["lever"]: r["label_zh" if lang == "zh" else "label_en"] for r in lever_table("plan")}
+    except Exception:  # scenarios not installed: the lever's code is shown
+        labels = {}
+
+    def name(code: str) -> str:
+        return labels.get(code, code.replace("_", " "))
+    return name
+
+
+def all_empty(rows: list[Mapping[str, Any]], cols: list[str]) -> bool:
+    """Every row has no value in any of ``cols`` (the table collapses to one line)."""
+    return bool(rows) and all(r.get(c) is None for r in rows for c in cols)
 
 
 def _unit(t: Messages) -> Any:
@@ -83,34 +158,46 @@ def _goal(t: Messages) -> Any:
     return goal
 
 
+def target_path(tg: Any, d: Mapping[str, Any], s: Mapping[int, float]
+                ) -> tuple[list[tuple[int, float]], tuple[int, float] | None]:
+    """The planned level of target ``tg`` in each year from its baseline to its target year, and
+    the target point (docs/methods/targets.md): change targets as a level path from the baseline
+    level; others from the baseline value.  ``d``: the target's assessment row; ``s``: the observed
+    series by year.  No path where the baseline level is unknown."""
+    path: list[tuple[int, float]] = []
+    target_pt: tuple[int, float] | None = None
+    b_year = tg.baseline.year if tg.baseline else None
+    if tg.kind == "change" and b_year is not None:
+        level0 = tg.baseline.value if tg.baseline and tg.baseline.value is not None else s.get(b_year)
+        if level0:
+            path = [(y, level0 * (1 + (path_value(tg, 0.0, b_year, y) or 0) / 100))
+                    for y in range(b_year, tg.target_year + 1)]
+            target_pt = (tg.target_year, level0 * (1 + tg.target_value / 100))
+    else:
+        B = d.get("baseline")
+        if B is None and tg.baseline is not None:
+            B = tg.baseline.value if tg.baseline.value is not None else s.get(tg.baseline.year)
+        if B is not None and b_year is not None:
+            path = [(y, path_value(tg, float(B), b_year, y) or 0.0) for y in range(b_year, tg.target_year + 1)]
+        target_pt = (tg.target_year, tg.target_value)
+    return path, target_pt
+
+
 def _trajectory_charts(a: Mapping[str, Any], t: Messages, lang: str) -> list[dict[str, Any]]:
     cat = load_targets()
     by_id = {d["id"]: d for d in a["targets"]}
     out = []
-    labels = {"path": t("traj.path"), "observed": t("traj.observed"), "target": t("traj.target")}
+    labels = {"path": t("traj.path"), "observed": t("traj.observed"), "target": t("traj.target"),
+              "no_path": t("traj.no_path")}
     for tid, tr in a["trajectories"].items():
         tg = cat.get(tid)
         d = by_id.get(tid, {})
         s = {int(p["year"]): float(p["value"]) for p in tr["series"]}
         observed = sorted(s.items())
-        path: list[tuple[int, float]] = []
-        target_pt: tuple[int, float] | None = None
-        b_year = tg.baseline.year if tg.baseline else None
-        if tg.kind == "change" and b_year is not None:
-            level0 = tg.baseline.value if tg.baseline and tg.baseline.value is not None else s.get(b_year)
-            if level0:
-                path = [(y, level0 * (1 + (path_value(tg, 0.0, b_year, y) or 0) / 100))
-                        for y in range(b_year, tg.target_year + 1)]
-                target_pt = (tg.target_year, level0 * (1 + tg.target_value / 100))
-        else:
-            B = d.get("baseline")
-            if B is None and tg.baseline is not None:
-                B = tg.baseline.value if tg.baseline.value is not None else s.get(tg.baseline.year)
-            if B is not None and b_year is not None:
-                path = [(y, path_value(tg, float(B), b_year, y) or 0.0) for y in range(b_year, tg.target_year + 1)]
-            target_pt = (tg.target_year, tg.target_value)
+        path, target_pt = target_path(tg, d, s)
         title = f"{tg.name(lang)}"
-        svg = charts.trajectory_chart(title, _unit(t)(tr["unit"]), observed, path, target_pt, labels)
+        svg = charts.trajectory_chart(title, _unit(t)(tr["unit"]), observed, path, target_pt, labels,
+                                      zero_note=t("chart.not_zero"))
         out.append({"id": tid, "svg": svg, "has_data": bool(observed)})
     return out
 
@@ -167,7 +254,10 @@ def render_html(assessment: Mapping[str, Any], *, lang: str = "zh", inventory_re
             t("unit.10kt") + " CO2e", "")
     if outlook and outlook.get("fan"):
         hist = [(int(p["year"]), float(p["value"])) for p in a.get("emissions_series", [])]
-        ch["fan"] = charts.fan_chart(outlook["fan"], t("outlook.fan"), t("unit.10kt") + " CO2", hist)
+        ch["fan"] = charts.fan_chart(
+            outlook["fan"], t("outlook.fan"), t("unit.10kt") + " CO2", hist,
+            {"history": t("outlook.history"), "median": t("outlook.median"), "band": t("outlook.band")},
+            zero_note=t("chart.not_zero"))
     decs = a["cities"].get("decompositions") or []
     city_rows = []
     if decs:
@@ -200,13 +290,17 @@ def render_html(assessment: Mapping[str, Any], *, lang: str = "zh", inventory_re
         except (KeyError, ValueError, IndexError):
             return str(d.get("reason", ""))
 
+    weights, tiers = _decomposition_text(t, lang)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=jinja2.select_autoescape(["html", "j2"]),
                              undefined=jinja2.StrictUndefined)
     tpl = env.get_template("assessment.html.j2")
     return tpl.render(
         a=a, t=t, lang=lang, fmt=fmt, goal=_goal(t), statuses=STATUSES, charts=ch, inventory=inv,
         city_rows=city_rows, levers=levers, demo=demo, version=__version__,
-        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), font_stack=charts.FONT_STACK,
+        date=local_time(), font_stack=charts.FONT_STACK, dstatus=_lenient(t, "dstatus."),
+        scenario_name=_lenient(t, "scenario."),
+        decomp_weights=weights, decomp_tiers=tiers, lever_name=_lever_names(lang), all_empty=all_empty,
+        about_rule=lambda ab: t("rules.about", share=_num(float(ab.get("share", 0))), level=float(ab.get("level_rel", 0))),
         reason=reason, unit=_unit(t), audit_checkpoint=audit_checkpoint,
         rate_unit=lambda ru: "%/yr" if ru == "%/yr" else (_unit(t)(ru[:-3]) + "/yr" if ru.endswith("/yr") else ru), region_name=lambda c: regions[c].name(lang) if c in regions else c,
     )

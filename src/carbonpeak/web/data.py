@@ -41,6 +41,46 @@ def _sector_of(codes: pd.Series) -> pd.Series:
     return mapped.fillna(first).fillna("other")
 
 
+def region_name(code: str | None, lang: str) -> str:
+    """The region's name in ``lang`` (广州市 / Guangzhou), or the code if the catalog lacks it."""
+    if not code:
+        return ""
+    from carbonpeak.catalog.regions import load_regions
+
+    r = load_regions().get(code)
+    return r.name(lang) if r is not None else code
+
+
+def local_ts(v: Any) -> str:
+    """A stored timestamp in the configured time zone (``CARBONPEAK_TIMEZONE``), to the second."""
+    if v is None or v == "":
+        return "–"
+    from zoneinfo import ZoneInfo
+
+    from carbonpeak.config import get_settings
+
+    ts = pd.Timestamp(v)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return str(ts.tz_convert(ZoneInfo(get_settings().timezone)).strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def axis(unit: str, values: list[float], lang: str, **extra: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A Plotly value axis: the series' unit as its title, thousands separators, and zero as its
+    start when the data sit within 2.5x of it; otherwise an annotation says it does not start at zero."""
+    ax: dict[str, Any] = {"title": {"text": unit}, "tickformat": ",~g", **extra}
+    notes: list[dict[str, Any]] = []
+    vals = [v for v in values if v is not None]
+    if vals and min(vals) > 0 and min(vals) > 0.6 * max(vals):
+        side = extra.get("side", "left")
+        notes.append({"text": t("chart.not_zero", lang), "xref": "paper", "yref": "paper", "showarrow": False,
+                      "x": 1 if side == "right" else 0, "xanchor": "right" if side == "right" else "left",
+                      "y": -0.14, "font": {"size": 10, "color": "#57606a"}})
+    else:
+        ax["rangemode"] = "tozero"
+    return ax, notes
+
+
 def province_overview(store: Store, lang: str, region: str | None = None) -> dict[str, Any]:
     ctx: dict[str, Any] = {"inventory": None, "charts": {}, "targets": None, "outlook": None, "paths": None}
     try:
@@ -60,10 +100,12 @@ def province_overview(store: Store, lang: str, region: str | None = None) -> dic
     years = sorted(by["year"].unique().tolist())
     latest = max(years)
     lat = by[by["year"] == latest]
+    # a sink that was not estimated (no LULUCF results that year) is "not estimated", never "-0"
+    sinks = lat[(lat["sector"] == "lulucf") & (lat["co2e_t"] < 0)]["co2e_t"]
     ctx["inventory"] = {
         "latest_year": int(latest),
         "total_excl": float(lat[lat["sector"] != "lulucf"]["co2e_t"].sum()),
-        "sink": float(-lat[lat["co2e_t"] < 0]["co2e_t"].sum()),
+        "sink": float(-sinks.sum()) if len(sinks) else None,
     }
     idx = 0 if lang == "zh" else 1
     traces = []
@@ -79,13 +121,16 @@ def province_overview(store: Store, lang: str, region: str | None = None) -> dic
                 "y": [round(float(v) / 1e4, 1) for v in sub["co2e_t"]],
             }
         )
+    yaxis, _ = axis(t("unit.10kt_co2e", lang), [0.0], lang)
     ctx["charts"]["chart-sectors"] = {
         "data": traces,
         "layout": {
             "barmode": "relative",
             "margin": {"t": 10},
-            "yaxis": {"title": "10⁴ tCO2e"},
+            "yaxis": yaxis,
+            "xaxis": {"dtick": 1, "tickformat": "d"},
             "legend": {"orientation": "h"},
+            "separators": ".,",
         },
     }
     if region is None:
@@ -102,7 +147,7 @@ def _targets_and_outlook(store: Store, lang: str) -> dict[str, Any]:
         from carbonpeak.web.integrations import outlook, target_lights, target_paths
 
         out["targets"] = target_lights(store, lang)
-        out["outlook"], fan = outlook()
+        out["outlook"], fan = outlook(lang)
         paths = target_paths(store, lang)
         out["paths"] = paths
         charts: dict[str, Any] = {}
@@ -160,20 +205,39 @@ def city_tiles(store: Store, lang: str) -> list[dict[str, Any]]:
     return rows
 
 
-def monitoring_overview(dal: DataAccess) -> dict[str, Any]:
+def city_map(store: Store, lang: str, indicator: str) -> dict[str, Any]:
+    """The tile map of the 21 cities coloured by ``indicator`` (status, emissions, intensity)."""
+    from carbonpeak.targets.progress import STATUSES
+    from carbonpeak.web.citymap import INDICATORS, tile_map
+
+    rows = city_tiles(store, lang)
+    intensity: dict[str, float] = {}
+    try:
+        from carbonpeak.web.integrations import city_intensity
+
+        intensity = city_intensity(store)
+    except ImportError:
+        pass
+    except Exception as exc:
+        log.warning("city intensity unavailable: %s", exc)
+    for r in rows:
+        r["intensity"] = intensity.get(r["code"])
+    labels = {f"status.{s}": t(f"status.{s}", lang) for s in STATUSES}
+    labels["no_data"] = t("table.no_data", lang)
+    m = tile_map(rows, indicator, labels)
+    m["indicators"] = [{"key": k, "label": t(f"map.ind.{k}", lang)} for k in INDICATORS]
+    m["unit"] = {"status": "", "emissions": t("unit.10kt_co2e", lang), "intensity": t("unit.t_per_10k_yuan", lang)}[
+        m["indicator"]]
+    return m
+
+
+def monitoring_overview(dal: DataAccess, lang: str = "zh") -> dict[str, Any]:
     """Alerts, PUE ranking and budgets, scoped to the principal (seam to issue 5's engine)."""
-    ctx: dict[str, Any] = {
-        "alerts": None,
-        "pue": None,
-        "budgets": None,
-        "alert_cols": [],
-        "pue_cols": [],
-        "budget_cols": [],
-    }
+    ctx: dict[str, Any] = {"alerts": None, "pue": None, "budgets": None, "charts": {}}
     try:
         from carbonpeak.web.integrations import monitoring_tables
 
-        ctx.update(monitoring_tables(dal))
+        ctx.update(monitoring_tables(dal, lang))
     except ImportError:
         pass
     except Exception as exc:
@@ -181,12 +245,12 @@ def monitoring_overview(dal: DataAccess) -> dict[str, Any]:
     return ctx
 
 
-def enterprise_overview(dal: DataAccess) -> dict[str, Any]:
+def enterprise_overview(dal: DataAccess, lang: str = "zh") -> dict[str, Any]:
     ctx: dict[str, Any] = {"budget": None, "alerts": None, "charts": {}}
     try:
         from carbonpeak.web.integrations import enterprise_panels
 
-        ctx.update(enterprise_panels(dal))
+        ctx.update(enterprise_panels(dal, lang))
     except ImportError:
         pass
     except Exception as exc:

@@ -65,11 +65,22 @@ def mount_dashboard(app: FastAPI) -> None:
             return None
 
     def render(
-        request: Request, template: str, title_key: str, user: Principal | None, **ctx: Any
+        request: Request,
+        template: str,
+        title_key: str,
+        user: Principal | None,
+        title: str | None = None,
+        **ctx: Any,
     ) -> HTMLResponse:
         lang = lang_of(request)
         html = _env.get_template(template).render(
-            lang=lang, t=lambda k, **kw: t(k, lang, **kw), title=t(title_key, lang), user=user, **ctx
+            lang=lang,
+            t=lambda k, **kw: t(k, lang, **kw),
+            title=title or t(title_key, lang),
+            user=user,
+            city_label=lambda code: data.region_name(code, lang),
+            when=data.local_ts,
+            **ctx,
         )
         resp = HTMLResponse(html)
         if request.query_params.get("lang") in LANGS:
@@ -133,7 +144,9 @@ def mount_dashboard(app: FastAPI) -> None:
         ctx = cached_view(
             st, ("province", lang, region), lambda: data.province_overview(st, lang, region=region)
         )
-        return render(request, "province.html", "nav.province", user, **ctx)
+        # a city officer's overview is its city's, and says so in the title (广州市概览)
+        title = t("province.city_title", lang, city=data.region_name(region, lang)) if region else None
+        return render(request, "province.html", "nav.province", user, title=title, city_view=bool(region), **ctx)
 
     @app.get("/cities", include_in_schema=False)
     def cities(request: Request) -> Response:
@@ -160,8 +173,21 @@ def mount_dashboard(app: FastAPI) -> None:
             resp.status_code = 404
             return resp
         ctx = data.province_overview(store_of(request), lang, region=code)
-        page_ = render(request, "city.html", "cities.title", user, city=tiles[code], charts=ctx["charts"])
-        return page_
+        return render(
+            request, "city.html", "cities.title", user, title=tiles[code]["name"], city=tiles[code],
+            charts=ctx["charts"], inventory=ctx["inventory"],
+        )
+
+    @app.get("/map", include_in_schema=False)
+    def city_map(request: Request) -> Response:
+        """The 21 cities coloured by an indicator (status, emissions, intensity), with a legend."""
+        user = page(request, ("admin", "province_analyst", "city_officer"))
+        if isinstance(user, Response):
+            return user
+        st, lang = store_of(request), lang_of(request)
+        indicator = request.query_params.get("indicator", "status")
+        ctx = cached_view(st, ("map", lang, indicator), lambda: data.city_map(st, lang, indicator))
+        return render(request, "map.html", "map.title", user, own_city=user.city, **ctx)
 
     @app.get("/levers", include_in_schema=False)
     def levers_page(request: Request) -> Response:
@@ -179,7 +205,10 @@ def mount_dashboard(app: FastAPI) -> None:
             return user
         st = store_of(request)
         scope = (user.role, user.city, user.enterprise_id, user.assigned)
-        ctx = cached_view(st, ("monitoring", scope), lambda: data.monitoring_overview(DataAccess(st, user)))
+        lang = lang_of(request)
+        ctx = cached_view(
+            st, ("monitoring", lang, scope), lambda: data.monitoring_overview(DataAccess(st, user), lang)
+        )
         return render(request, "monitoring.html", "monitoring.title", user, **ctx)
 
     @app.get("/enterprise", include_in_schema=False)
@@ -190,7 +219,7 @@ def mount_dashboard(app: FastAPI) -> None:
         lang = lang_of(request)
         dal = DataAccess(store_of(request), user)
         subs = dal.list_submissions().to_dict(orient="records")
-        ctx = data.enterprise_overview(dal)
+        ctx = data.enterprise_overview(dal, lang)
         msgs = {k: t(f"enterprise.{k}", lang) for k in ("ok", "same", "errors")}
         return render(
             request,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Response, UploadFile
 
 from carbonpeak.api.deps import PROVINCE_ROLES, AccessDep, PrincipalDep, StateDep
 from carbonpeak.api.schemas import ReviewIn
@@ -69,3 +69,25 @@ def mon_review(alert_id: str, body: ReviewIn, p: PrincipalDep, state: StateDep) 
 @router.get("/api/monitoring/pue")
 def mon_pue(dal: AccessDep, grain: Annotated[str, Query(pattern="^(day|month|year)$")] = "month") -> list[dict[str, Any]]:
     return frame_records(dal.pue(grain))
+
+
+@router.get("/api/enterprise/export")
+def enterprise_export(dal: AccessDep) -> Response:
+    """All of the calling enterprise's own data (units, meters, readings, output, budgets, daily
+    energy, alerts, submissions) as a ZIP of UTF-8-BOM CSV files; the scope is the principal's."""
+    import io
+    import zipfile
+
+    from carbonpeak.store.monitoring_views import enterprise_export as export
+
+    if dal.p.role != "enterprise" or not dal.p.enterprise_id:
+        raise PermissionDenied("only an enterprise downloads its own data")
+    frames = export(dal)
+    frames["submissions"] = dal.list_submissions(enterprise_id=dal.p.enterprise_id)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, df in frames.items():
+            z.writestr(f"{name}.csv", "\ufeff" + df.to_csv(index=False))
+    fname = f"carbonpeak-{dal.p.enterprise_id}.zip"
+    return Response(buf.getvalue(), media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{fname}"'})

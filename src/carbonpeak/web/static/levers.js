@@ -22,19 +22,34 @@
   function pct(x) { return (100 * x).toFixed(1) + ' %'; }
 
   function draw(r) {
-    headline.textContent = r.headline;
+    // the sentence in the page's language (data-headline), the API's English one as the fallback
+    const tpl = root.dataset.headline;
+    const yq = r.peak_year_quantiles, cq = r.peak_co2_quantiles_t;
+    if (tpl && yq && cq && yq.p50 != null && cq.p50 != null) {
+      headline.textContent = tpl.replace('{year}', Math.round(yq.p50)).replace('{lo}', Math.round(yq.p05))
+        .replace('{hi}', Math.round(yq.p95))
+        .replace('{peak}', Math.round(cq.p50 / 1e4).toLocaleString('en'))
+        .replace('{p}', pct(r.p_peak_before_2030)).replace('{draws}', r.draws);
+    } else {
+      headline.textContent = r.headline;
+    }
     pEl.textContent = pct(r.p_peak_before_2030);
     ciEl.textContent = '± ' + pct(r.p_peak_before_2030_se) + ' (95 %: ' + pct(r.p_peak_before_2030_interval[0]) +
       '–' + pct(r.p_peak_before_2030_interval[1]) + ')';
     const ys = r.fan.map((f) => f.year);
-    const mt = (k) => r.fan.map((f) => f[k] / 1e6);
+    const mt = (k) => r.fan.map((f) => Math.round(f[k] / 1e4));
     const obs = r.last_observed_year;
     const data = [
       {x: ys, y: mt('p95'), mode: 'lines', line: {width: 0}, showlegend: false, hoverinfo: 'skip'},
-      {x: ys, y: mt('p05'), mode: 'lines', fill: 'tonexty', line: {width: 0}, name: '5–95 %'},
-      {x: ys, y: mt('p50'), mode: 'lines', name: 'median'},
+      {x: ys, y: mt('p05'), mode: 'lines', fill: 'tonexty', line: {width: 0}, name: root.dataset.band || '5–95 %'},
+      {x: ys, y: mt('p50'), mode: 'lines', name: root.dataset.median || 'median'},
     ];
-    const layout = {title: {text: root.dataset.fanTitle}, margin: {t: 40, r: 10, b: 40, l: 50},
+    // unit on the axis, thousands separators; zero is not on this axis, and the chart says so
+    const layout = {title: {text: root.dataset.fanTitle}, margin: {t: 40, r: 10, b: 60, l: 70},
+      yaxis: {title: {text: root.dataset.unit || ''}, tickformat: ',~g'},
+      xaxis: {tickformat: 'd'}, legend: {orientation: 'h', y: -0.15},
+      annotations: [{text: root.dataset.notZero || '', xref: 'paper', yref: 'paper', x: 0, y: -0.22,
+        xanchor: 'left', showarrow: false, font: {size: 10, color: '#57606a'}}],
       shapes: [{type: 'rect', xref: 'x', yref: 'paper', x0: ys[0], x1: obs, y0: 0, y1: 1,
         fillcolor: '#888', opacity: 0.12, line: {width: 0}}]};
     if (window.Plotly) Plotly.react('chart-levers', data, layout, {displaylogo: false, responsive: true});
