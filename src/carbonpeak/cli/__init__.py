@@ -54,6 +54,54 @@ COMMANDS: dict[str, str] = {
 }
 
 
+#: the one-line help of every top-level command or group, as ``carbonpeak --help`` lists it:
+#: ``(is_group, help)``.  ``carbonpeak --help`` is answered from this table without importing any
+#: command module (they pull in pandas, numpy, DuckDB …); tests/foundation/test_cli_habits.py
+#: checks that the answer is the same as the full app's.  A command missing here makes
+#: ``--help`` load every module (correct, only slower).
+SUMMARIES: dict[str, tuple[bool, str]] = {
+    "factors": (True, "The reference catalog: fuels, factors, grid factors and GWPs, with sources."),
+    "inventory": (True, "Greenhouse-gas inventory: compile, explain, import."),
+    "keycategories": (False, "Key category analysis (IPCC 2006 Vol 1 Ch 4): level, trend, Approach 1 and 2."),
+    "recalc": (
+        False,
+        "Recalculation report: previous vs current inventory by year × category × gas, with reasons.",
+    ),
+    "sinks": (
+        False,
+        "Carbon sinks: net t CO2 removed by ecosystem (forest, mangrove, salt marsh, seagrass, ...).",
+    ),
+    "assess": (
+        False,
+        "Assess every target in YEAR; with --out write the annual assessment report (HTML + PDF + JSON).",
+    ),
+    "dualcontrol": (
+        False,
+        "Carbon intensity, total emissions and energy intensity for the province and the 21 cities.",
+    ),
+    "decompose-target": (
+        False,
+        "Split a provincial intensity (or total) target to the 21 cities; prints method, weights and check.",
+    ),
+    "targets": (True, "The plan's quantitative targets."),
+    "observations": (True, "Indicator observations (GDP, energy, capacities, ...)."),
+    "decompose": (
+        False,
+        "LMDI-I decomposition of any multiplicative identity (effects, total change, residual).",
+    ),
+    "scenario": (True, "Peak projection: scenarios, Monte Carlo, Sobol sensitivity, IAMC exchange."),
+    "monitor": (True, "Online monitoring of key energy-consuming units (issue 5)."),
+    "serve": (False, "Run the web service and dashboard (FastAPI + uvicorn) on the store."),
+    "users": (True, "Manage users and roles (admin)."),
+    "audit": (True, "The tamper-evident audit log."),
+    "remote": (True, "Use a running carbonpeak service (while it owns the store)."),
+    "demo": (
+        False,
+        "Run the whole chain on the bundled Guangdong demo data and write the annual assessment report.",
+    ),
+}
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"carbonpeak {__version__}")
@@ -102,18 +150,60 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _index_app() -> typer.Typer:
+    """The top-level app with a placeholder per command: answers ``carbonpeak --help`` fast."""
+    new = build_app(())
+    for name in COMMANDS:
+        is_group, text = SUMMARIES[name]
+        if is_group:
+            new.add_typer(typer.Typer(), name=name, help=text)
+        else:
+            new.command(name, help=text)(_placeholder)
+    return new
+
+
+def _placeholder() -> None:  # pragma: no cover - never run: a named command loads its module
+    raise RuntimeError("placeholder command run")
+
+
 def _app_for(args: list[str]) -> typer.Typer:
     first = next((a for a in args if not a.startswith("-")), None)
     mod = COMMANDS.get(first or "")
-    return build_app((mod,)) if mod else __getattr__("app")
+    if mod:
+        return build_app((mod,))
+    if first is None and "--version" not in args and set(COMMANDS) <= set(SUMMARIES):
+        return _index_app()  # `carbonpeak`, `carbonpeak --help`
+    return __getattr__("app")
+
+
+def _usage_error_types() -> tuple[type[BaseException], ...]:
+    """The ``ClickException`` classes a command can raise.
+
+    Typer ≥ 0.16 raises the exceptions of the click it bundles (``typer._click``), older Typer
+    those of the standalone ``click``: found through the MRO of :class:`typer.BadParameter`, not by
+    importing a private module, plus the standalone one when it is installed.
+    """
+    found: list[type[BaseException]] = [c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"]
+    try:
+        import click
+
+        found.append(click.ClickException)
+    except ImportError:  # pragma: no cover - click is optional beside a bundling typer
+        pass
+    return tuple(dict.fromkeys(found))
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app and turn carbonpeak errors into a clean message and exit 2."""
+    """Entry point: run the app and turn errors into a short message and an exit code.
+
+    A mistyped command or option prints click's usual usage error (exit 2); a
+    :class:`~carbonpeak.errors.CarbonpeakError` prints ``error: …`` (exit 2); neither prints a
+    traceback.
+    """
     try:
         # with standalone_mode=False, click returns the exit code of ctx.exit()/typer.Exit(n)
         args = sys.argv[1:] if argv is None else list(argv)
-        rv = _app_for(args)(args=args, standalone_mode=False)
+        rv = _app_for(args)(args=args, prog_name="carbonpeak", standalone_mode=False)
     except CarbonpeakError as exc:
         from rich.console import Console
 
@@ -126,11 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else 1
     except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
+        if isinstance(exc, _usage_error_types()):
+            exc.show()  # type: ignore[attr-defined]
+            return int(exc.exit_code)  # type: ignore[attr-defined]
+        if isinstance(exc, typer.TyperException):
+            typer.echo(f"Error: {exc.format_message()}", err=True)
+            return int(exc.exit_code)
         raise
     return rv if isinstance(rv, int) else 0
 
