@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "monitor",
     "platform",
     "remote",
+    "schedule",
     "demo",
 )
 
@@ -50,6 +51,7 @@ COMMANDS: dict[str, str] = {
     "users": "platform",
     "audit": "platform",
     "remote": "remote",
+    "schedule": "schedule",
     "demo": "demo",
 }
 
@@ -95,6 +97,7 @@ SUMMARIES: dict[str, tuple[bool, str]] = {
     "users": (True, "Manage users and roles (admin)."),
     "audit": (True, "The tamper-evident audit log."),
     "remote": (True, "Use a running carbonpeak service (while it owns the store)."),
+    "schedule": (True, "Scheduled work (deadline checks, monitoring runs, reports) and notifications."),
     "demo": (
         False,
         "Run the whole chain on the bundled Guangdong demo data and write the annual assessment report.",
@@ -123,8 +126,14 @@ def build_app(modules: tuple[str, ...] = COMMAND_MODULES) -> typer.Typer:
         version: bool = typer.Option(
             False, "--version", callback=_version, is_eager=True, help="Show the version."
         ),
+        wide: bool = typer.Option(
+            False, "--wide", help="Print tables in full, wider than the terminal (any position on the line)."
+        ),
     ) -> None:
         """carbonpeak command line."""
+        from carbonpeak.cli import tablefit
+
+        tablefit.WIDE = wide
 
     for name in modules:
         try:
@@ -176,6 +185,14 @@ def _app_for(args: list[str]) -> typer.Typer:
     return __getattr__("app")
 
 
+def _take_wide(args: list[str]) -> list[str]:
+    """Move ``--wide`` from wherever it is (before ``--``) to the front, where the root takes it."""
+    end = args.index("--") if "--" in args else len(args)
+    if "--wide" not in args[:end]:
+        return args
+    return ["--wide", *(a for i, a in enumerate(args) if not (i < end and a == "--wide"))]
+
+
 def _usage_error_types() -> tuple[type[BaseException], ...]:
     """The ``ClickException`` classes a command can raise.
 
@@ -202,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     try:
         # with standalone_mode=False, click returns the exit code of ctx.exit()/typer.Exit(n)
-        args = sys.argv[1:] if argv is None else list(argv)
+        args = _take_wide(sys.argv[1:] if argv is None else list(argv))
         rv = _app_for(args)(args=args, prog_name="carbonpeak", standalone_mode=False)
     except CarbonpeakError as exc:
         from rich.console import Console

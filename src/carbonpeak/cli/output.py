@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from carbonpeak.jsonutil import to_json
 
@@ -49,14 +48,18 @@ def _fmt_cell(v: Any) -> str:
 
 
 def print_table(df: pd.DataFrame, title: str | None = None, *, out: Console | None = None) -> None:
-    """Print a DataFrame as a rich table (numbers right-aligned)."""
-    t = Table(title=title, show_lines=False, header_style="bold")
-    for c in df.columns:
-        numeric = pd.api.types.is_numeric_dtype(df[c])
-        t.add_column(str(c), justify="right" if numeric else "left", overflow="fold")
-    for row in df.itertuples(index=False, name=None):
-        t.add_row(*[_fmt_cell(v) for v in row])
-    (out or console).print(t)
+    """Print a DataFrame as a rich table (numbers right-aligned, probabilities as %), fitted to
+    the terminal's width unless ``--wide`` (see :mod:`carbonpeak.cli.tablefit`)."""
+    from carbonpeak.cli.tablefit import fit_and_print, fmt_percent, is_percent_column
+
+    headers = [str(c) for c in df.columns]
+    numeric = [bool(pd.api.types.is_numeric_dtype(df[c])) for c in df.columns]
+    pct = [n and is_percent_column(h) for h, n in zip(headers, numeric, strict=True)]
+    rows = [
+        [fmt_percent(v) if p else _fmt_cell(v) for v, p in zip(row, pct, strict=True)]
+        for row in df.itertuples(index=False, name=None)
+    ]
+    fit_and_print(headers, numeric, rows, title, out or console)
 
 
 def emit(
