@@ -21,6 +21,7 @@ AREAS: tuple[str, ...] = (
     "credit",
     "audit",
     "jobs",
+    "schedule",
 )
 
 
