@@ -217,24 +217,35 @@ class Notifier:
             smtp.send_message(self.email_message(msg))
 
     def _post(self, url: str, msg: Message) -> None:
-        import httpx
+        # urllib, not httpx: httpx logs every request's full URL (with the robot's key) at INFO
+        import urllib.error
+        import urllib.request
 
         fmt = webhook_format(url, self.cfg.webhook_format)
         target = url
         if fmt == "dingtalk" and self.cfg.webhook_secret is not None:
             target = dingtalk_signed(url, self.cfg.webhook_secret.get_secret_value())
-        r = httpx.post(
+        if urllib.parse.urlsplit(target).scheme not in ("http", "https"):
+            raise ValueError("a webhook URL must be http or https")
+        req = urllib.request.Request(
             target,
-            content=json.dumps(webhook_payload(msg, fmt), ensure_ascii=False).encode("utf-8"),
+            data=json.dumps(webhook_payload(msg, fmt), ensure_ascii=False).encode("utf-8"),
             headers={"Content-Type": "application/json; charset=utf-8"},
-            timeout=self.cfg.notify_timeout_seconds,
+            method="POST",
         )
-        if r.status_code >= 300:
-            raise RuntimeError(f"HTTP {r.status_code}")
+        try:
+            with urllib.request.urlopen(req, timeout=self.cfg.notify_timeout_seconds) as r:
+                status, raw = r.status, r.read(65536)
+        except urllib.error.HTTPError as exc:  # its text names the URL: only the status is kept
+            raise RuntimeError(f"HTTP {exc.code}") from None
+        except urllib.error.URLError as exc:
+            raise RuntimeError(f"cannot reach the webhook: {exc.reason}") from None
+        if status >= 300:
+            raise RuntimeError(f"HTTP {status}")
         if fmt in ("wecom", "dingtalk"):
             # the robots answer 200 with {"errcode": 0, "errmsg": "ok"}, a non-zero errcode on refusal
             try:
-                body = r.json()
+                body = json.loads(raw or b"{}")
             except ValueError:
                 body = {}
             if isinstance(body, dict) and body.get("errcode", 0) != 0:
