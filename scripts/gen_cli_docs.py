@@ -97,6 +97,11 @@ EXAMPLES: dict[str, str] = {
     "remote compile": "carbonpeak remote compile --year 2019",
     "remote audit-verify": "carbonpeak remote audit-verify",
     "remote logout": "carbonpeak remote logout",
+    "schedule list": "carbonpeak schedule list --db carbonpeak.duckdb",
+    "schedule run-due": "carbonpeak schedule run-due --db carbonpeak.duckdb",
+    "schedule run": "carbonpeak schedule run report-monthly --db carbonpeak.duckdb",
+    "schedule history": "carbonpeak schedule history --db carbonpeak.duckdb --limit 20",
+    "schedule notify-test": "carbonpeak schedule notify-test",
 }
 
 
@@ -177,6 +182,13 @@ def render() -> str:
         "`./carbonpeak.duckdb`); see [operations.md](operations.md). Paths in the examples are",
         "relative to the repository root; `my_factors.csv`, `scenarios.csv`, `synth/` and the",
         "like stand for your own files.",
+        "",
+        "A mistyped command or option prints the usual short usage error (exit 2), never a",
+        "traceback. Tables are fitted to the terminal (80 columns when output is not a terminal):",
+        "long text is cut with `…`, numbers never; columns that still do not fit are left out and",
+        "named under the table. `--wide` (anywhere on the line) prints every column in full;",
+        "`--format csv|json` give all the data. Probabilities (`probability`, `p_*` columns) print",
+        "as percentages in tables and stay fractions (0–1) in JSON and CSV.",
         "",
         f"{len(commands)} commands:",
         "",
