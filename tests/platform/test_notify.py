@@ -182,7 +182,7 @@ def test_wecom_robot_gets_a_text_message(robot: tuple[str, _Robot], caplog: pyte
     assert ROBOT_KEY not in d.target
     path, payload, ctype = state.requests[0]
     assert path == f"/cgi-bin/webhook/send?key={ROBOT_KEY}"
-    assert payload == {"msgtype": "text", "text": {"content": "2 new alerts\nGD-GZ spike"}}
+    assert payload == {"msgtype": "text", "text": {"content": "[carbonpeak] 2 new alerts\nGD-GZ spike"}}
     assert ctype.startswith("application/json")
     assert ROBOT_KEY not in caplog.text
 
@@ -237,7 +237,7 @@ def test_dingtalk_signature_follows_the_robot_scheme(robot: tuple[str, _Robot]) 
 
 def test_payload_shapes_and_redaction() -> None:
     m = Message("alerts", "subject", "body")
-    assert webhook_payload(m, "dingtalk") == {"msgtype": "text", "text": {"content": "subject\nbody"}}
+    assert webhook_payload(m, "dingtalk") == {"msgtype": "text", "text": {"content": "[carbonpeak] subject\nbody"}}
     long = Message("alerts", "s", "告" * 2000)
     content = webhook_payload(long, "wecom")["text"]["content"]
     assert len(content.encode("utf-8")) <= 2048  # WeCom's limit for a text message

@@ -103,7 +103,7 @@ def webhook_format(url: str, setting: str = "auto") -> str:
 
 def webhook_payload(msg: Message, fmt: str) -> dict[str, Any]:
     """The JSON body of the POST for a robot format (``wecom``/``dingtalk``) or plain ``json``."""
-    text = f"{msg.subject}\n{msg.body}".strip()
+    text = f"[carbonpeak] {msg.subject}\n{msg.body}".strip()  # the tag doubles as a DingTalk keyword
     if fmt in ("wecom", "dingtalk"):
         # both robots take the same text message (WeCom limits it to 2048 bytes, DingTalk to 20000)
         limit = 2048 if fmt == "wecom" else 20000
