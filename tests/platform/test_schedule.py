@@ -302,3 +302,25 @@ def test_service_scheduler_and_admin_view(tmp_path: Path) -> None:
     reopened.close()
     dues = [h["job_id"] for h in rows]
     assert len(dues) == len(set(dues))  # never two runs of one firing
+
+
+def test_a_bad_schedule_file_stops_only_a_service_that_runs_it(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.api import create_app
+
+    bad = tmp_path / "schedule.yaml"
+    bad.write_text("jobs:\n  - {name: x, task: report_monthly, cron: 'every day'}\n", encoding="utf-8")
+    store = Store(tmp_path / "b.duckdb")
+    seed_users(store, {"admin": USERS["admin"]})
+    try:
+        with pytest.raises(ValidationError):
+            create_app(store, scheduler=True, schedule_file=bad)
+        app = create_app(store, scheduler=False, schedule_file=bad)
+        with TestClient(app) as client:
+            body = client.get("/api/admin/schedule", headers=login(client, "admin")).json()
+        assert body["jobs"] == []
+        assert "cron" in body["schedule_error"]
+        assert body["scheduler_running"] is False
+    finally:
+        store.close()

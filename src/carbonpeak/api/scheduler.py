@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from carbonpeak.errors import ValidationError
 from carbonpeak.store.duck import Store
 from carbonpeak.workflows.notify import Notifier
 from carbonpeak.workflows.schedule import (
@@ -47,7 +48,14 @@ class ServiceScheduler:
         self.schedule_file = schedule_path(schedule_file or get_settings().schedule_file)
         self.notifier = notifier
         self.enabled = enabled
-        self.entries: list[Entry] = load_schedule(self.schedule_file, tasks=TASKS)
+        #: why the schedule file could not be read (shown to the admin); fatal only when enabled
+        self.load_error: str | None = None
+        try:
+            self.entries: list[Entry] = load_schedule(self.schedule_file, tasks=TASKS)
+        except ValidationError as exc:
+            if enabled:
+                raise
+            self.entries, self.load_error = [], str(exc)
         self._sched: Any = None
         self._catch_up: threading.Thread | None = None
         self._manual: list[threading.Thread] = []
@@ -159,6 +167,7 @@ class ServiceScheduler:
         return {
             "scheduler_running": self.running,
             "schedule_file": str(self.schedule_file) if self.schedule_file else None,
+            "schedule_error": self.load_error,
             "channels": n.channels,
             "events": list(n.cfg.notify_events),
             "jobs": jobs,
