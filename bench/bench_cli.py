@@ -9,6 +9,9 @@ side by side with two floors measured in the same run on the same machine:
 * a bare ``pandas.read_csv`` of the same activity file — reading the data, without validation
   or compilation.
 
+``--compare SRC`` times the carbonpeak lines again with another source tree (e.g. the main
+checkout's ``src``) in the same run, as a before/after peer.
+
 Goals: ``carbonpeak --help`` < 0.3 s; ``carbonpeak inventory compile`` of ~100 000 rows < 1 s.
 The activity file is SYNTHETIC (bench_inventory.build: 21 cities × 10 years, fixed seed).
 The machine may be shared (load average printed): compare lines of one run, not across runs.
@@ -48,9 +51,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--rows-per-region-year", type=int, default=476)
     ap.add_argument("--years", type=int, default=10)
+    ap.add_argument("--compare", type=Path, default=None, help="another src/ tree to time beside this one")
     args = ap.parse_args()
     src = Path(__file__).resolve().parents[1] / "src"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")])}
+    env = {**os.environ, "PYTHONPATH": str(src)}
     py = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
         df = build(args.rows_per_region_year, range(2014, 2014 + args.years))
@@ -75,7 +79,12 @@ def main() -> None:
                 [py, "-c", CLI, "inventory", "compile", str(path), "--year", "2020"],
             ),
         ]
-        rows = [(label, *timed(argv, args.repeat, env)) for label, argv in cases]
+        rows = []
+        for label, argv in cases:
+            rows.append((label, *timed(argv, args.repeat, env)))
+            if args.compare is not None and label.startswith("carbonpeak"):
+                peer = {**env, "PYTHONPATH": str(args.compare.resolve())}
+                rows.append((f"  same, {args.compare}", *timed(argv, args.repeat, peer)))
     w = max(len(r[0]) for r in rows)
     print(f"bench_cli: best / median of {args.repeat} fresh processes; Python {sys.version.split()[0]}; "
           f"{os.cpu_count()} CPUs; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

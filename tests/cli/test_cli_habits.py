@@ -91,3 +91,80 @@ def test_every_command_has_a_summary() -> None:
     from carbonpeak import cli
 
     assert set(cli.SUMMARIES) == set(cli.COMMANDS)
+
+
+DEMO = Path(__file__).resolve().parents[2] / "src" / "carbonpeak" / "demo" / "data" / "activity"
+
+
+def test_parquet_output_is_the_row_level_table() -> None:
+    import io
+
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from carbonpeak.cli import app
+
+    files = [str(p) for p in sorted(DEMO.glob("*.csv"))]
+    runner = CliRunner()
+    r = runner.invoke(app, ["inventory", "compile", *files, "--year", "2019", "-f", "parquet"])
+    assert r.exit_code == 0, r.output
+    got = pd.read_parquet(io.BytesIO(r.stdout_bytes))
+    c = runner.invoke(app, ["inventory", "compile", *files, "--year", "2019", "-f", "csv"])
+    want = pd.read_csv(io.StringIO(c.stdout.lstrip("\ufeff")), keep_default_na=False)
+    assert len(got) == len(want) > 100
+    assert list(got.columns) == list(want.columns)
+    assert got["co2e_t"].sum() == pytest.approx(pd.to_numeric(want["co2e_t"], errors="coerce").sum())
+
+
+def test_parquet_goes_to_a_file_never_to_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    import pandas as pd
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_SRC), *(p for p in sys.path if p)])}
+    code = "import sys\nfrom carbonpeak.cli import main\nsys.exit(main())\n"
+    path = tmp_path / "f.parquet"
+    with path.open("wb") as fh:  # `carbonpeak factors list -f parquet > f.parquet`
+        r = subprocess.run([sys.executable, "-c", code, "factors", "list", "-f", "parquet"], stdout=fh,
+                           stderr=subprocess.PIPE, env=env, timeout=120)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert len(pd.read_parquet(path)) > 10
+    leader, follower = pty.openpty()  # a terminal: binary output is refused with a usage error
+    try:
+        r = subprocess.run([sys.executable, "-c", code, "factors", "list", "-f", "parquet"], stdout=follower,
+                           stderr=subprocess.PIPE, env=env, timeout=120)  # fmt: skip
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert r.returncode == 2
+    assert b"redirect it to a file" in r.stderr
+    assert b"Traceback" not in r.stderr
+
+
+def test_wide_tables_fit_80_columns_and_wide_shows_all() -> None:
+    narrow = _run("factors", "show", "raw_coal")
+    assert narrow.returncode == 0
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 100  # COLUMNS=100 in _run
+    assert "not shown" in narrow.stdout
+    assert "--wide shows all" in narrow.stdout
+    wide = _run("factors", "show", "raw_coal", "--wide")
+    assert wide.returncode == 0
+    assert "not shown" not in wide.stdout
+    assert max(len(line) for line in wide.stdout.splitlines()) > 100
+    assert "origin" in wide.stdout
+
+
+def test_probabilities_print_as_percent() -> None:
+    import pandas as pd
+    from rich.console import Console
+
+    from carbonpeak.cli.output import print_table
+
+    con = Console(width=80, record=True, file=__import__("io").StringIO())
+    print_table(pd.DataFrame({"peak_year": [2029, 2030], "probability": [0.125, 0.875], "p_met": [0.5, None]}),
+                out=con)  # fmt: skip
+    text = con.export_text()
+    assert "12.5%" in text
+    assert "87.5%" in text
+    assert "50.0%" in text
+    assert "2029" in text

@@ -2,7 +2,7 @@
 
 Each domain has a module here with a ``register(app)`` function that adds its commands or
 sub-command group; :data:`COMMAND_MODULES` lists them in help order.  Every command that
-prints a result takes ``--format table|json|csv`` (see :mod:`carbonpeak.cli.output`).
+prints a result takes ``--format table|json|csv|parquet`` (see :mod:`carbonpeak.cli.output`).
 """
 
 from __future__ import annotations

@@ -176,7 +176,7 @@ def compile_cmd(
                 res = unc.monte_carlo(terr, draws=draws, seed=seed)
             summary["uncertainty"] = res.to_dict()
             progress.update(t, advance=1)
-    if fmt == Format.csv:
+    if fmt in (Format.csv, Format.parquet):
         # estimated rows plus one row per notation key (NE, NO, ...): missing is not zero
         emit(fmt, table=inv.export(year, region))
         return

@@ -1,4 +1,4 @@
-"""One way to print results: ``--format table|json|csv``.
+"""One way to print results: ``--format table|json|csv|parquet``.
 
 JSON is the machine contract (stable keys, documented in ``docs/``); CSV prints one table; the
 table format is for people (rich).  Use :data:`FormatOption` in every command that prints a
@@ -25,13 +25,19 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    parquet = "parquet"
 
 
-FormatOption = typer.Option(Format.table, "--format", "-f", help="Output format: table, json or csv.")
+FormatOption = typer.Option(
+    Format.table,
+    "--format",
+    "-f",
+    help="Output format: table, json, csv or parquet (binary: redirect it to a file).",
+)
 
 console = Console()
 
-__all__ = ["Format", "FormatOption", "console", "emit", "print_table", "to_json"]
+__all__ = ["Format", "FormatOption", "console", "emit", "print_table", "to_json", "write_parquet"]
 
 
 def _fmt_cell(v: Any) -> str:
@@ -62,6 +68,24 @@ def print_table(df: pd.DataFrame, title: str | None = None, *, out: Console | No
     fit_and_print(headers, numeric, rows, title, out or console)
 
 
+def write_parquet(df: pd.DataFrame, out: Any = None) -> None:
+    """Write ``df`` as Parquet to ``out`` (a path or binary file; default: standard output, which must
+    not be a terminal).  Columns of mixed Python objects are written as text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if out is None:
+        if sys.stdout.isatty():
+            raise typer.BadParameter("--format parquet is binary: redirect it to a file (> out.parquet)")
+        out = sys.stdout.buffer
+    try:
+        t = pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        obj = [c for c in df.columns if df[c].dtype == object]
+        t = pa.Table.from_pandas(df.astype({c: "string" for c in obj}), preserve_index=False)
+    pq.write_table(t, out)
+
+
 def emit(
     fmt: Format,
     *,
@@ -85,6 +109,10 @@ def emit(
         from carbonpeak.io.export import to_csv
 
         sys.stdout.write(to_csv(df))
+    elif fmt == Format.parquet:
+        if df is None:
+            raise typer.BadParameter("this command has no tabular output; use --format json")
+        write_parquet(df)
     else:
         if df is not None:
             print_table(df, title)
