@@ -72,6 +72,9 @@ WHO: dict[str, str] = {
     "GET /api/audit": f"{PROV}; verifier (its own entries and those of its assigned enterprises)",
     "GET /api/audit/verify": PROV,
     "GET /api/jobs/{job_id}": f"the user who started the job; {PROV}",
+    "GET /api/admin/schedule": "admin",
+    "GET /api/admin/schedule/history": "admin",
+    "POST /api/admin/schedule/{name}/run": "admin",
 }
 
 RETURNS: dict[str, str] = {
@@ -131,6 +134,10 @@ RETURNS: dict[str, str] = {
     "GET /api/audit": "newest audit entries (`?limit=`, default 200)",
     "GET /api/audit/verify": "`{ok, entries, first_bad_seq, problem, head}`",
     "GET /api/jobs/{job_id}": "the job: status, progress, result or error",
+    "GET /api/admin/schedule": "`{scheduler_running, schedule_file, channels, events, jobs: [{name, task, cron, "
+    "timezone, enabled, next_run, last_run, ...}]}` (channel names only, never addresses or keys)",
+    "GET /api/admin/schedule/history": "the latest scheduled runs (`?limit=`, default 100) with the notifications each sent",
+    "POST /api/admin/schedule/{name}/run": "202, `{job_id}`; poll `GET /api/jobs/{job_id}` (409 if started this minute)",
 }
 
 INTRO = """\

@@ -94,6 +94,47 @@ class Settings(BaseSettings):
         default=900.0, gt=0, description="how long a lock-out lasts (and the window failures count in)"
     )
 
+    # -- scheduled work and notifications (docs/operations.md, "Scheduled work and notifications") --
+    schedule_file: Path | None = Field(
+        default=None,
+        description="YAML schedule of the scheduled work (default: schedule.yaml beside the config file "
+        "if present, else the packaged schedule)",
+    )
+    scheduler: bool = Field(
+        default=False, description="run the schedule inside the service (APScheduler; one firing per job)"
+    )
+    schedule_timezone: str = Field(
+        default="Asia/Shanghai", description="time zone of the schedule's cron expressions (unless it names one)"
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail notifications (none: off)")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls", description="starttls (port 587), ssl (port 465) or none (a local relay only)"
+    )
+    smtp_user: str | None = Field(default=None, description="SMTP login (none: no login)")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password (a secret; never logged)")
+    mail_from: str | None = Field(default=None, description="sender address of notifications")
+    mail_to: list[str] = Field(default_factory=list, description="recipients of e-mail notifications")
+    webhook_urls: list[SecretStr] = Field(
+        default_factory=list,
+        description="webhook URLs notified by JSON POST (WeCom/DingTalk robots or any JSON receiver; secrets)",
+    )
+    webhook_format: Literal["auto", "wecom", "dingtalk", "json"] = Field(
+        default="auto", description="payload shape; auto: from the URL's host (qyapi.weixin.qq.com, oapi.dingtalk.com)"
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="DingTalk robot signing secret (adds timestamp and sign to the URL)"
+    )
+    notify_events: list[str] = Field(
+        default_factory=lambda: ["alerts", "deadline", "report", "failure"],
+        description="which events are notified: alerts, deadline, report, failure",
+    )
+    notify_retries: int = Field(default=3, ge=1, le=10, description="attempts per notification channel")
+    notify_retry_seconds: float = Field(
+        default=5.0, ge=0, description="wait before the 2nd attempt (doubles for each further one)"
+    )
+    notify_timeout_seconds: float = Field(default=10.0, gt=0, description="timeout of one SMTP/HTTP attempt")
+
 
 def _toml_values() -> dict[str, Any]:
     path = Path(os.environ.get("CARBONPEAK_CONFIG", "carbonpeak.toml"))

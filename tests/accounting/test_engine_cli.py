@@ -103,7 +103,7 @@ def test_explain_with_override(act_file: Path, tmp_path: Path) -> None:
     assert cc[0]["origin"] == str(f)
     assert cc[0]["value"] == 25.0
     r = runner.invoke(
-        app, ["inventory", "explain", str(act_file), "--category", "1.A.1", "--factors", str(f)]
+        app, ["--wide", "inventory", "explain", str(act_file), "--category", "1.A.1", "--factors", str(f)]
     )
     assert "USER FACTOR OVERRIDE" in r.stdout
     s = run_json(["inventory", "compile", str(act_file), "--factors", str(f), "-f", "json"])

@@ -75,7 +75,7 @@ def test_show_marks_override(override: Path):
     # the GD-only 1.A.1 row overrides the 1.A.1 default only where region = GD: partly
     assert ox[("1.A.1", True)] == "partly"
     assert ox[(None, True)] == "partly"
-    table = run("factors", "show", "raw_coal", "--factors", str(override))
+    table = run("--wide", "factors", "show", "raw_coal", "--factors", str(override))
     assert "原煤" in table
     assert "yes" in table
 

@@ -128,6 +128,13 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("GET", "/api/audit"): lambda u: ("GET", "/api/audit", {}),
     ("GET", "/api/audit/verify"): lambda u: ("GET", "/api/audit/verify", {}),
     ("GET", "/api/jobs/{job_id}"): lambda u: ("GET", f"/api/jobs/job-of-{u}", {}),
+    ("GET", "/api/admin/schedule"): lambda u: ("GET", "/api/admin/schedule", {}),
+    ("GET", "/api/admin/schedule/history"): lambda u: ("GET", "/api/admin/schedule/history?limit=5", {}),
+    ("POST", "/api/admin/schedule/{name}/run"): lambda u: (
+        "POST",
+        "/api/admin/schedule/deadline-readings-monthly/run",
+        {},
+    ),
     ("GET", "/openapi.json"): lambda u: ("GET", "/openapi.json", {}),
     ("GET", "/docs"): lambda u: ("GET", "/docs", {}),
     ("GET", "/static/vendor/plotly.min.js"): lambda u: ("GET", "/static/vendor/plotly.min.js", {}),
@@ -145,6 +152,7 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("GET", "/monitoring"): lambda u: ("GET", "/monitoring", {}),
     ("GET", "/enterprise"): lambda u: ("GET", "/enterprise", {}),
     ("GET", "/audit"): lambda u: ("GET", "/audit", {}),
+    ("GET", "/admin/schedule"): lambda u: ("GET", "/admin/schedule", {}),
 }
 
 #: Allowed callers whose valid request still answers a documented non-2xx (resource scope).

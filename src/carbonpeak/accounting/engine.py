@@ -225,7 +225,25 @@ class Inventory:
         self.options = dict(options) if options is not None else {}
 
     def __repr__(self) -> str:
-        return f"Inventory(rows={len(self._frame)}, gwp={self.gwp!r}, factor_files={self.factor_files!r})"
+        f = self._frame
+        years = sorted({int(y) for y in f["year"].unique()}) if len(f) else []
+        span = "" if not years else (f", years={years[0]}" if len(years) == 1 else f", years={years[0]}–{years[-1]}")
+        regions = f["region"].nunique() if len(f) else 0
+        return (f"Inventory(rows={len(f)}, gwp={self.gwp!r}{span}, regions={regions}, "
+                f"factor_files={self.factor_files!r})")  # fmt: skip
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the header line and the territorial totals (Mt CO2e) by sector × year."""
+        import html
+
+        head = f"<h4>{html.escape(repr(self))}</h4>"
+        if not len(self._frame):
+            return head + "<p>no result rows</p>"
+        t = self.totals(by=("sector", "year"))
+        table = t.pivot_table(index="sector", columns="year", values="co2e_t", aggfunc="sum") / 1e6
+        table.columns = [str(c) for c in table.columns]
+        note = "<p>territorial totals, Mt CO2e (" + html.escape(self.gwp) + "); all regions of the inventory</p>"
+        return head + note + table.to_html(border=0, float_format=lambda v: f"{v:,.2f}", na_rep="–")
 
     @property
     def results(self) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from carbonpeak.api.docs_gate import install_docs
 from carbonpeak.api.errors import install_error_handlers
 from carbonpeak.api.ratelimit import LoginGuard
 from carbonpeak.api.routes import routers
+from carbonpeak.api.scheduler import ServiceScheduler
 from carbonpeak.api.security_headers import install_security_headers
 from carbonpeak.api.uploads import BodyLimitMiddleware
 from carbonpeak.config import get_settings
@@ -41,6 +42,8 @@ def create_app(
     docs_require_login: bool | None = None,
     max_upload_bytes: int | None = None,
     max_request_bytes: int | None = None,
+    scheduler: bool | None = None,
+    schedule_file: Path | None = None,
 ) -> FastAPI:
     """Build the service on ``store`` (a Store or a DuckDB path).
 
@@ -49,6 +52,8 @@ def create_app(
     ``login_window`` seconds; ``trusted_proxies`` may set X-Forwarded-For; ``tls`` adds HSTS and
     Secure cookies; ``docs_require_login`` puts /docs and /openapi.json behind login.
     Upload limits default to the settings ``max_upload_bytes``/``max_request_bytes``.
+    ``scheduler`` runs the schedule (``schedule_file``) in the service (default: the settings
+    ``scheduler`` and ``schedule_file``; see :mod:`carbonpeak.api.scheduler`).
     """
     st = store if isinstance(store, Store) else Store(store)
     cfg = get_settings()
@@ -61,11 +66,15 @@ def create_app(
     tls = cfg.tls if tls is None else tls
 
     checkpointer = Checkpointer(st, cfg.checkpoint_interval_minutes * 60)
+    schedule = ServiceScheduler(st, schedule_file=schedule_file,
+                                enabled=cfg.scheduler if scheduler is None else scheduler)  # fmt: skip
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         checkpointer.start()
+        schedule.start()
         yield
+        schedule.stop()
         checkpointer.stop()
         _app.state.cp.jobs.shutdown()
 
@@ -86,6 +95,7 @@ def create_app(
         tls=tls,
         max_upload_bytes=max_upload_bytes,
     )
+    app.state.cp.scheduler = schedule
     install_security_headers(app, tls=tls)  # outermost: wraps even the 500 handler and the 413s
     install_docs(
         app,

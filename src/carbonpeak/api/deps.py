@@ -9,7 +9,7 @@ the top of an endpoint: they run after the request was validated, so a malformed
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
@@ -45,6 +45,7 @@ class AppState:
         self.tls = tls
         self.session_ttl = session_ttl
         self.max_upload_bytes = max_upload_bytes or get_settings().max_upload_bytes
+        self.scheduler: Any = None  # the ServiceScheduler (set by create_app)
 
     def client(self, request: Request) -> str:
         """The real client address (X-Forwarded-For only from trusted proxies)."""

@@ -79,6 +79,10 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/audit/verify"): PROVINCE,
     # jobs (a job of another user answers 404, except to the province)
     ("GET", "/api/jobs/{job_id}"): ALL,
+    # the schedule of unattended work (admin)
+    ("GET", "/api/admin/schedule"): ADMIN,
+    ("GET", "/api/admin/schedule/history"): ADMIN,
+    ("POST", "/api/admin/schedule/{name}/run"): ADMIN,
     # API documentation (public by default; `docs_require_login` puts it behind login)
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
@@ -96,6 +100,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/monitoring"): ALL,
     ("GET", "/enterprise"): frozenset({"admin", "enterprise"}),
     ("GET", "/audit"): PROVINCE | {"verifier"},
+    ("GET", "/admin/schedule"): ADMIN,
     ("GET", "/account/password"): ALL,
     ("GET", "/download/{table}"): ALL,  # each table its own roles (web/downloads.py TABLES), rows scoped
 }

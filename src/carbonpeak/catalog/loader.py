@@ -29,10 +29,15 @@ def data_path(name: str) -> Path:
     return p
 
 
+#: libyaml's safe loader where PyYAML was built with it (about ten times faster on the catalog
+#: files, which every command reads), else the pure-Python one.  Same safe subset either way.
+SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @lru_cache(maxsize=64)
 def _load_yaml_cached(path: str, mtime: float) -> Any:
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=SafeLoader)  # a safe loader (C or Python)
 
 
 def load_yaml(name_or_path: str | Path) -> Any:

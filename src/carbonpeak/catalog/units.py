@@ -86,10 +86,47 @@ _ALIASES: dict[str, str] = {
 }
 
 
+def _cache_folder() -> str | None:
+    """Where pint keeps its parsed definitions between runs (saves ~0.3 s a process).
+
+    ``CARBONPEAK_CACHE_DIR`` (``off`` disables), else the user's cache directory
+    (``platformdirs``); ``None`` (parse every time) where neither can be written.
+    """
+    import os
+
+    env = os.environ.get("CARBONPEAK_CACHE_DIR")
+    if env is not None and env.strip().lower() in ("", "off", "none", "0"):
+        return None
+    try:
+        if env:
+            base = os.path.join(env, "pint")
+        else:
+            import platformdirs
+
+            base = os.path.join(platformdirs.user_cache_dir("carbonpeak"), "pint")
+        os.makedirs(base, exist_ok=True)
+        if not os.access(base, os.W_OK):
+            return None
+        return base
+    except (OSError, ImportError):
+        return None
+
+
+def _new_registry(cache_folder: str | None) -> pint.UnitRegistry:
+    return pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=cache_folder)
+
+
 @lru_cache(maxsize=1)
 def get_registry() -> pint.UnitRegistry:
-    """Return the process-wide registry (built once)."""
-    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=None)
+    """Return the process-wide registry (built once; pint's default definitions are read from a
+    parse cache when one can be kept, see :func:`_cache_folder`)."""
+    folder = _cache_folder()
+    try:
+        ureg = _new_registry(folder)
+    except Exception:  # a corrupt or unreadable cache: parse the definitions again
+        if folder is None:
+            raise
+        ureg = _new_registry(None)
     for line in _DEFINITIONS.strip().splitlines():
         line = line.strip()
         if line and not line.startswith("#"):

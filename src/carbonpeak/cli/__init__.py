@@ -2,7 +2,7 @@
 
 Each domain has a module here with a ``register(app)`` function that adds its commands or
 sub-command group; :data:`COMMAND_MODULES` lists them in help order.  Every command that
-prints a result takes ``--format table|json|csv`` (see :mod:`carbonpeak.cli.output`).
+prints a result takes ``--format table|json|csv|parquet`` (see :mod:`carbonpeak.cli.output`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "platform",
     "remote",
     "template",
+    "schedule",
     "demo",
 )
 
@@ -52,7 +53,58 @@ COMMANDS: dict[str, str] = {
     "audit": "platform",
     "remote": "remote",
     "template": "template",
+    "schedule": "schedule",
     "demo": "demo",
+}
+
+
+#: the one-line help of every top-level command or group, as ``carbonpeak --help`` lists it:
+#: ``(is_group, help)``.  ``carbonpeak --help`` is answered from this table without importing any
+#: command module (they pull in pandas, numpy, DuckDB …); tests/foundation/test_cli_habits.py
+#: checks that the answer is the same as the full app's.  A command missing here makes
+#: ``--help`` load every module (correct, only slower).
+SUMMARIES: dict[str, tuple[bool, str]] = {
+    "factors": (True, "The reference catalog: fuels, factors, grid factors and GWPs, with sources."),
+    "inventory": (True, "Greenhouse-gas inventory: compile, explain, import."),
+    "keycategories": (False, "Key category analysis (IPCC 2006 Vol 1 Ch 4): level, trend, Approach 1 and 2."),
+    "recalc": (
+        False,
+        "Recalculation report: previous vs current inventory by year × category × gas, with reasons.",
+    ),
+    "sinks": (
+        False,
+        "Carbon sinks: net t CO2 removed by ecosystem (forest, mangrove, salt marsh, seagrass, ...).",
+    ),
+    "assess": (
+        False,
+        "Assess every target in YEAR; with --out write the annual assessment report (HTML + PDF + JSON).",
+    ),
+    "dualcontrol": (
+        False,
+        "Carbon intensity, total emissions and energy intensity for the province and the 21 cities.",
+    ),
+    "decompose-target": (
+        False,
+        "Split a provincial intensity (or total) target to the 21 cities; prints method, weights and check.",
+    ),
+    "targets": (True, "The plan's quantitative targets."),
+    "observations": (True, "Indicator observations (GDP, energy, capacities, ...)."),
+    "decompose": (
+        False,
+        "LMDI-I decomposition of any multiplicative identity (effects, total change, residual).",
+    ),
+    "scenario": (True, "Peak projection: scenarios, Monte Carlo, Sobol sensitivity, IAMC exchange."),
+    "monitor": (True, "Online monitoring of key energy-consuming units (issue 5)."),
+    "serve": (False, "Run the web service and dashboard (FastAPI + uvicorn) on the store."),
+    "users": (True, "Manage users and roles (admin)."),
+    "audit": (True, "The tamper-evident audit log."),
+    "remote": (True, "Use a running carbonpeak service (while it owns the store)."),
+    "template": (False, "Write the Excel template of one kind of input (fill it in, then import or upload it)."),
+    "schedule": (True, "Scheduled work (deadline checks, monitoring runs, reports) and notifications."),
+    "demo": (
+        False,
+        "Run the whole chain on the bundled Guangdong demo data and write the annual assessment report.",
+    ),
 }
 
 
@@ -77,8 +129,14 @@ def build_app(modules: tuple[str, ...] = COMMAND_MODULES) -> typer.Typer:
         version: bool = typer.Option(
             False, "--version", callback=_version, is_eager=True, help="Show the version."
         ),
+        wide: bool = typer.Option(
+            False, "--wide", help="Print tables in full, wider than the terminal (any position on the line)."
+        ),
     ) -> None:
         """carbonpeak command line."""
+        from carbonpeak.cli import tablefit
+
+        tablefit.WIDE = wide
 
     for name in modules:
         try:
@@ -107,18 +165,68 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _index_app() -> typer.Typer:
+    """The top-level app with a placeholder per command: answers ``carbonpeak --help`` fast."""
+    new = build_app(())
+    for name in COMMANDS:
+        is_group, text = SUMMARIES[name]
+        if is_group:
+            new.add_typer(typer.Typer(), name=name, help=text)
+        else:
+            new.command(name, help=text)(_placeholder)
+    return new
+
+
+def _placeholder() -> None:  # pragma: no cover - never run: a named command loads its module
+    raise RuntimeError("placeholder command run")
+
+
 def _app_for(args: list[str]) -> typer.Typer:
     first = next((a for a in args if not a.startswith("-")), None)
     mod = COMMANDS.get(first or "")
-    return build_app((mod,)) if mod else __getattr__("app")
+    if mod:
+        return build_app((mod,))
+    if first is None and "--version" not in args and set(COMMANDS) <= set(SUMMARIES):
+        return _index_app()  # `carbonpeak`, `carbonpeak --help`
+    return __getattr__("app")
+
+
+def _take_wide(args: list[str]) -> list[str]:
+    """Move ``--wide`` from wherever it is (before ``--``) to the front, where the root takes it."""
+    end = args.index("--") if "--" in args else len(args)
+    if "--wide" not in args[:end]:
+        return args
+    return ["--wide", *(a for i, a in enumerate(args) if not (i < end and a == "--wide"))]
+
+
+def _usage_error_types() -> tuple[type[BaseException], ...]:
+    """The ``ClickException`` classes a command can raise.
+
+    Typer ≥ 0.16 raises the exceptions of the click it bundles (``typer._click``), older Typer
+    those of the standalone ``click``: found through the MRO of :class:`typer.BadParameter`, not by
+    importing a private module, plus the standalone one when it is installed.
+    """
+    found: list[type[BaseException]] = [c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"]
+    try:
+        import click
+
+        found.append(click.ClickException)
+    except ImportError:  # pragma: no cover - click is optional beside a bundling typer
+        pass
+    return tuple(dict.fromkeys(found))
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app and turn carbonpeak errors into a clean message and exit 2."""
+    """Entry point: run the app and turn errors into a short message and an exit code.
+
+    A mistyped command or option prints click's usual usage error (exit 2); a
+    :class:`~carbonpeak.errors.CarbonpeakError` prints ``error: …`` (exit 2); neither prints a
+    traceback.
+    """
     try:
         # with standalone_mode=False, click returns the exit code of ctx.exit()/typer.Exit(n)
-        args = sys.argv[1:] if argv is None else list(argv)
-        rv = _app_for(args)(args=args, standalone_mode=False)
+        args = _take_wide(sys.argv[1:] if argv is None else list(argv))
+        rv = _app_for(args)(args=args, prog_name="carbonpeak", standalone_mode=False)
     except CarbonpeakError as exc:
         from rich.console import Console
 
@@ -131,11 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else 1
     except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
+        if isinstance(exc, _usage_error_types()):
+            exc.show()  # type: ignore[attr-defined]
+            return int(exc.exit_code)  # type: ignore[attr-defined]
+        if isinstance(exc, typer.TyperException):
+            typer.echo(f"Error: {exc.format_message()}", err=True)
+            return int(exc.exit_code)
         raise
     return rv if isinstance(rv, int) else 0
 

@@ -226,7 +226,7 @@ def compile_cmd(
     sources = [{"what": "activity file", "source": str(f), "status": ""} for f in files] + [
         {"what": "gwp", "source": summary["gwp"], "status": ""}
     ]
-    if fmt == Format.csv and detail:
+    if (fmt == Format.csv and detail) or fmt == Format.parquet:
         # estimated rows plus one row per notation key (NE, NO, ...): missing is not zero
         emit(fmt, table=inv.export(year, region))
         return

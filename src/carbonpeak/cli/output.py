@@ -1,4 +1,4 @@
-"""One way to print results: ``--format table|json|csv|xlsx`` and ``-o FILE``.
+"""One way to print results: ``--format table|json|csv|xlsx|parquet`` and ``-o FILE``.
 
 JSON is the machine contract (stable keys, documented in ``docs/``); CSV prints one table; the
 table format is for people (rich); xlsx writes a workbook (every table of the result, formatted
@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from carbonpeak.jsonutil import to_json
 
@@ -33,10 +32,11 @@ class Format(StrEnum):
     json = "json"
     csv = "csv"
     xlsx = "xlsx"
+    parquet = "parquet"
 
 
 FormatOption = typer.Option(
-    Format.table, "--format", "-f", help="Output format: table, json, csv or xlsx (xlsx needs -o FILE)."
+    Format.table, "--format", "-f", help="Output format: table, json, csv, xlsx or parquet (xlsx needs -o FILE; parquet needs -o FILE or a redirect)."
 )
 
 #: The ``-o`` file of the command being run (set by the wrapper of :func:`add_output_option`).
@@ -45,7 +45,7 @@ _WRAPPED = "_carbonpeak_output_option"
 
 console = Console()
 
-__all__ = ["Format", "FormatOption", "add_output_option", "console", "emit", "print_table", "to_json"]
+__all__ = ["Format", "FormatOption", "add_output_option", "console", "emit", "print_table", "to_json", "write_parquet"]
 
 
 def _fmt_cell(v: Any) -> str:
@@ -74,15 +74,40 @@ def _fmt_year(v: Any) -> str:
 
 
 def print_table(df: pd.DataFrame, title: str | None = None, *, out: Console | None = None) -> None:
-    """Print a DataFrame as a rich table (numbers right-aligned)."""
-    t = Table(title=title, show_lines=False, header_style="bold")
-    for c in df.columns:
-        numeric = pd.api.types.is_numeric_dtype(df[c])
-        t.add_column(str(c), justify="right" if numeric else "left", overflow="fold")
-    plain = [_is_year_column(str(c)) for c in df.columns]
-    for row in df.itertuples(index=False, name=None):
-        t.add_row(*[_fmt_year(v) if p else _fmt_cell(v) for v, p in zip(row, plain, strict=True)])
-    (out or console).print(t)
+    """Print a DataFrame as a rich table (numbers right-aligned, probabilities as %), fitted to
+    the terminal's width unless ``--wide`` (see :mod:`carbonpeak.cli.tablefit`)."""
+    from carbonpeak.cli.tablefit import fit_and_print, fmt_percent, is_percent_column
+
+    headers = [str(c) for c in df.columns]
+    numeric = [bool(pd.api.types.is_numeric_dtype(df[c])) for c in df.columns]
+    pct = [n and is_percent_column(h) for h, n in zip(headers, numeric, strict=True)]
+    plain = [_is_year_column(h) for h in headers]
+    rows = [
+        [
+            fmt_percent(v) if p else (_fmt_year(v) if y else _fmt_cell(v))
+            for v, p, y in zip(row, pct, plain, strict=True)
+        ]
+        for row in df.itertuples(index=False, name=None)
+    ]
+    fit_and_print(headers, numeric, rows, title, out or console)
+
+
+def write_parquet(df: pd.DataFrame, out: Any = None) -> None:
+    """Write ``df`` as Parquet to ``out`` (a path or binary file; default: standard output, which must
+    not be a terminal).  Columns of mixed Python objects are written as text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if out is None:
+        if sys.stdout.isatty():
+            raise typer.BadParameter("--format parquet is binary: redirect it to a file (> out.parquet)")
+        out = sys.stdout.buffer
+    try:
+        t = pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        obj = [c for c in df.columns if df[c].dtype == object]
+        t = pa.Table.from_pandas(df.astype({c: "string" for c in obj}), preserve_index=False)
+    pq.write_table(t, out)
 
 
 def emit(
@@ -127,6 +152,12 @@ def emit(
         tables = ([(title or "data", df)] if df is not None else []) + [(t, x) for t, x in extra_tables]
         out.write_bytes(workbook(tables, sources=[dict(s) for s in sources], units=dict(units or {})))
         _done(out)
+    elif fmt == Format.parquet:
+        if df is None:
+            raise typer.BadParameter("this command has no tabular output; use --format json")
+        write_parquet(df, out)
+        if out is not None:
+            _done(out)
     else:
         if out is not None:
             from rich.console import Console as _C

@@ -155,10 +155,18 @@ def summarise(scenario: Scenario, inp: Inputs, res: Result, *, draws: int, seed:
 
 
 def montecarlo(scenario: Scenario, draws: int = 2000, seed: int = 0, end: int | None = None,
-               sampling: str = "random", plateau: float = 0.0, history: Any = None) -> dict[str, Any]:
-    """Run and summarise (see :func:`summarise`)."""
+               sampling: str = "random", plateau: float = 0.0, history: Any = None, *, output: str = "dict") -> Any:
+    """Run and summarise (see :func:`summarise`).
+
+    The summary is a :class:`~carbonpeak.scenarios.results.MonteCarloResult` (readable repr, HTML
+    in Jupyter, ``to_pandas()``, ``to_pyam()``); ``output="pandas"`` returns the fan by year,
+    ``output="pyam"`` a :class:`pyam.IamDataFrame` with the quantiles as an extra column.
+    """
+    from carbonpeak.scenarios.results import MonteCarloResult, convert
+
     inp, res, _ = run_montecarlo(scenario, draws, seed, end, sampling=sampling, history=history)
-    return summarise(scenario, inp, res, draws=draws, seed=seed, plateau=plateau, sampling=sampling)
+    summary = summarise(scenario, inp, res, draws=draws, seed=seed, plateau=plateau, sampling=sampling)
+    return convert(MonteCarloResult(summary), output)
 
 
 def factor_table(scenario: Scenario) -> list[Mapping[str, Any]]:

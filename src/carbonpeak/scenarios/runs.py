@@ -171,8 +171,12 @@ def evaluate_checks(res: Result, inp: Inputs, checks: list[dict[str, Any]],
     return rows
 
 
-def run_scenario(scenario: Scenario, end: int | None = None, history: Any = None) -> dict[str, Any]:
+def run_scenario(scenario: Scenario, end: int | None = None, history: Any = None, *, output: str = "dict") -> Any:
     """One deterministic run (every uncertain factor at its nominal value) as a JSON-ready dict.
+
+    The dict is a :class:`~carbonpeak.scenarios.results.ScenarioRun` (readable repr, HTML in
+    Jupyter, ``to_pandas()``, ``to_pyam()``); ``output="pandas"`` returns the IAMC long frame,
+    ``output="pyam"`` a :class:`pyam.IamDataFrame`.
 
     Keys: ``scenario, chain, years, peak_year, peak_co2_t, peaked, trajectory`` (year → tCO2),
     ``co2_by_sector_t``, ``ghg_by_gas_t`` (tCO2e), ``land_sink_t``, ``primary_energy_tce`` by fuel,
@@ -182,9 +186,11 @@ def run_scenario(scenario: Scenario, end: int | None = None, history: Any = None
     :class:`~carbonpeak.scenarios.history.History`, e.g. from the store's observations) replaces the
     bundled observations for the observed years.
     """
+    from carbonpeak.scenarios.results import ScenarioRun, convert
+
     inp = prepare(scenario, end=end, history=history)
     res = simulate(inp, nominal_factors(scenario), marginal=True)
-    return result_dict(scenario, inp, res)
+    return convert(ScenarioRun(result_dict(scenario, inp, res)), output)
 
 
 def _series(years: np.ndarray, arr: np.ndarray) -> dict[int, float]:

@@ -254,3 +254,18 @@ def mount_dashboard(app: FastAPI) -> None:
         chain = audit.verify_chain(store_of(request))
         return render(request, "audit.html", "audit.title", user, entries=entries, chain=chain)
 
+    @app.get("/admin/schedule", include_in_schema=False)
+    def schedule_page(request: Request) -> Response:
+        """The schedule of unattended work and its recent runs (admin; data of /api/admin/schedule)."""
+        user = page(request, ("admin",))
+        if isinstance(user, Response):
+            return user
+        from carbonpeak.workflows.schedule import history
+
+        overview = request.app.state.cp.scheduler.overview()
+        try:
+            runs = history(store_of(request), 50)
+        except Exception:  # a store without the jobs table yet: nothing ran
+            runs = []
+        return render(request, "schedule.html", "schedule.title", user, s=overview, runs=runs)
+

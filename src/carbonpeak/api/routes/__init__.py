@@ -22,6 +22,7 @@ AREAS: tuple[str, ...] = (
     "credit",
     "audit",
     "jobs",
+    "schedule",
 )
 
 
