@@ -146,9 +146,10 @@ def build_app(modules: tuple[str, ...] = COMMAND_MODULES) -> typer.Typer:
                 raise
             continue
         mod.register(new)
-    from carbonpeak.cli.output import add_output_option
+    if modules:  # the bare index app (`carbonpeak --help`) has no --format and must stay light
+        from carbonpeak.cli.output import add_output_option
 
-    add_output_option(new)  # -o FILE beside every --format (xlsx writes a workbook)
+        add_output_option(new)  # -o FILE beside every --format (xlsx writes a workbook)
     return new
 
 
