@@ -256,7 +256,8 @@ class PgConnection:
             cur.executemany(translate(sql), [_adapt(r) for r in rows])
 
     def cursor(self) -> PgConnection:
-        return self
+        """The same connection (its own transaction state); closing it leaves the connection open."""
+        return _Borrowed(self)
 
     def register(self, name: str, frame: pd.DataFrame, like: str | None = None) -> None:
         """The frame as a temporary table ``name`` (dropped at ``unregister`` or the session's end).
@@ -308,6 +309,17 @@ class PgConnection:
 
     def close(self) -> None:
         self._raw.close()
+
+
+class _Borrowed(PgConnection):
+    """:meth:`PgConnection.cursor`: the connection under another name, not closed by ``close``."""
+
+    def __init__(self, owner: PgConnection) -> None:
+        self._raw = owner._raw
+        self._pg = owner._pg
+
+    def close(self) -> None:
+        return None
 
 
 def register(con: Any, name: str, frame: pd.DataFrame, *, like: str | None = None) -> None:
