@@ -173,6 +173,7 @@ def observations_import(
         "__file__",
     ]
     with Store(path) as store:
+        shown = store.path  # a PostgreSQL URL without its password
         res = store.import_frame(
             "observations",
             obs[cols],
@@ -180,7 +181,7 @@ def observations_import(
             source=", ".join(str(f) for f in files),
             submitter=submitter,
         )
-    data = {"batch_id": res.batch_id, "rows": res.rows, "created": res.created, "db": str(path)}
+    data = {"batch_id": res.batch_id, "rows": res.rows, "created": res.created, "db": shown}
     emit(
         fmt,
         data=data,
