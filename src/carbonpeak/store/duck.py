@@ -92,6 +92,13 @@ def sidecar_base(location: Location | str | Path) -> str:
     return str(root / f"pg-{u.host or 'local'}-{u.port or 5432}-{u.database}")
 
 
+def store_exists(location: str | Path) -> bool:
+    """Whether there is a store to read at ``location`` (a DuckDB file that exists, ``:memory:``,
+    or a PostgreSQL URL: the database is assumed to exist; opening it says otherwise)."""
+    loc = locate(location)
+    return loc.is_postgres or loc.path == ":memory:" or Path(loc.path).exists()
+
+
 class _NoLock:
     """PostgreSQL: no process-wide write lock (the database's transactions and row locks decide)."""
 
