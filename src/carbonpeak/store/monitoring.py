@@ -169,7 +169,7 @@ def ingest_readings_frame(store: Store, df: pd.DataFrame, *, source: str, submit
                                    max_problems=50)  # fmt: skip
         finally:
             scon.unregister("_mon_in")
-            if scon is not store.con:
+            if store.is_postgres:  # the staging DuckDB beside PostgreSQL
                 scon.close()
 
 
@@ -182,7 +182,7 @@ def ingest_readings_parquet(store: Store, path: Path, *, submitter: str = "cli",
     try:
         return _readings_parquet(store, scon, src, params, name, source_name, submitter, max_problems)
     finally:
-        if scon is not store.con:
+        if store.is_postgres:  # the staging DuckDB beside PostgreSQL
             scon.close()
 
 
@@ -279,7 +279,7 @@ def _apply_readings(store: Store, con: Any, select_sql: str, params: list[Any], 
             "min(source_file) AS source_file, min(source_row) AS source_row FROM _mon_stage GROUP BY meter_id, ts"
         )
         with store.transaction() as w:
-            if w is not con:  # PostgreSQL: the checked batch goes over in one COPY
+            if store.is_postgres:  # the checked batch goes over in one COPY
                 w.register("_mon_s", con.execute("SELECT * FROM _mon_s").df())
             for t in ("_mon_new", "_mon_chg"):
                 w.execute(f"DROP TABLE IF EXISTS {t}")
