@@ -5,11 +5,15 @@
 #   - CJK fonts (Chinese text in PDF reports): Noto CJK for the screen, WenQuanYi Micro Hei (TrueType
 #     outlines) so that Chromium embeds the report's Chinese as real CID fonts, not Type 3
 #   - poppler-utils (pdffonts/pdftoppm: the report tests check the PDF's fonts and render its pages)
+#   - PostgreSQL (the second pass of `make test` runs the suite on a temporary cluster)
 # Runs apt-get only when something is missing; needs root (CI and the dev machines run as root).
 set -euo pipefail
 need=()
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  need+=(postgresql)
+fi
 if ! fc-list :lang=zh 2>/dev/null | grep -qi 'noto'; then need+=(fonts-noto-cjk fontconfig); fi
 if ! fc-list 2>/dev/null | grep -qi 'WenQuanYi Micro Hei'; then need+=(fonts-wqy-microhei fontconfig); fi
 command -v pdffonts >/dev/null 2>&1 || need+=(poppler-utils)

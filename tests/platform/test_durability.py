@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.stores import db_location
 
 from carbonpeak.store import Store
 from carbonpeak.store.users import add_user
@@ -86,7 +87,7 @@ def _send(client: httpx.Client, token: str, i: int) -> httpx.Response:
 
 
 def test_sigkill_during_ingest_loses_no_acknowledged_batch(tmp_path: Path):
-    db = tmp_path / "durable.duckdb"
+    db = db_location(tmp_path / "durable.duckdb")
     s = Store(db)
     add_user(s, "ent_a", PW, "enterprise", enterprise_id="ENT-A")
     from tests.platform.conftest import seed_registry
@@ -129,7 +130,7 @@ def test_sigkill_during_ingest_loses_no_acknowledged_batch(tmp_path: Path):
     assert set(acked) <= stored
     assert len(stored - set(acked)) <= 1  # at most the batch in flight, committed but not yet answered
     assert (df["rows"] == 200).all()
-    per_version = s.query("SELECT submission_id, version, count(*) n FROM submission_rows GROUP BY ALL")
+    per_version = s.query("SELECT submission_id, version, count(*) n FROM submission_rows GROUP BY submission_id, version")
     assert len(per_version) == len(df)
     assert (per_version["n"] == 200).all()  # each acknowledged batch whole, one stored row per row
     s.close()

@@ -8,7 +8,6 @@ fails a test instead of being raised inside the client.
 
 from __future__ import annotations
 
-import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from tests.platform.conftest import PW, REGISTRY, USERS, _template_db, login, seed_registry
+from tests.stores import copy_store, db_location
 
 from carbonpeak.store import Store
 
@@ -58,10 +58,9 @@ def upload_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def svc(tmp_path: Path, _template_db: Path, upload_root: Path):
-    shutil.copy(_template_db, tmp_path / "svc.duckdb")
+    copy_store(_template_db, tmp_path / "svc.duckdb")
     # the audit keyring travels with its store (docs/security.md, "Key handling")
-    shutil.copy(f"{_template_db}.audit-keys.json", tmp_path / "svc.duckdb.audit-keys.json")
-    store = Store(tmp_path / "svc.duckdb")
+    store = Store(db_location(tmp_path / "svc.duckdb"))
     _seed_foreign(store)
     with make_client(store) as client:
         yield client, store
@@ -90,6 +89,7 @@ def wait_job(client: TestClient, headers: dict[str, str], job_id: str, timeout: 
 
 def foreign_rows(store: Store) -> pd.DataFrame:
     return store.query(
-        "SELECT meter_id, ts, value, version, is_current, batch_id FROM mon_readings WHERE meter_id = ? ORDER BY ALL",
+        "SELECT meter_id, ts, value, version, is_current, batch_id FROM mon_readings WHERE meter_id = ? "
+        "ORDER BY meter_id, ts, value, version, is_current, batch_id",
         [FOREIGN[0]],
     )

@@ -11,8 +11,10 @@ import hashlib
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
+from tests.stores import db_location, sidecar
 
 from carbonpeak.cli import main
 from carbonpeak.store import Store, audit, audit_keys, checkpoints
@@ -23,7 +25,7 @@ PW = "correct horse battery"
 
 @pytest.fixture
 def db(tmp_path):
-    path = tmp_path / "a.duckdb"
+    path = db_location(tmp_path / "a.duckdb")
     s = Store(path)
     for i in range(4):
         add_user(s, f"user{i}", PW, "province_analyst")
@@ -45,7 +47,7 @@ def _checkpoint(db, tmp_path, capsys, name: str = "cp.json"):
 
 
 def test_key_file_is_generated_beside_the_store_owner_only(db):
-    key = db.with_name(db.name + audit_keys.KEYRING_SUFFIX)
+    key = Path(sidecar(db) + audit_keys.KEYRING_SUFFIX)
     assert key.exists()
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
     s = Store(db)
@@ -184,7 +186,7 @@ def test_checkpoint_signature_verifies_with_the_published_public_key_alone(db, t
 
 def test_key_rotation_keeps_old_entries_and_checkpoints_verifiable(db, tmp_path, capsys):
     old_cp = _checkpoint(db, tmp_path, capsys, "old.json")
-    key = db.with_name(db.name + audit_keys.KEYRING_SUFFIX)
+    key = Path(sidecar(db) + audit_keys.KEYRING_SUFFIX)
     old_kid = json.loads(key.read_text())["hmac"]["active"]
     assert main(["audit", "rotate-key", "--db", str(db)]) == 0
     new_kid = json.loads(key.read_text())["hmac"]["active"]
@@ -216,13 +218,13 @@ def test_keyring_from_an_environment_secret(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CARBONPEAK_AUDIT_KEYRING", ring.to_json())
     get_settings.cache_clear()
     try:
-        db = tmp_path / "env.duckdb"
+        db = db_location(tmp_path / "env.duckdb")
         s = Store(db)
         add_user(s, "envuser", PW, "province_analyst")
         kid = s.con.execute("SELECT key_id FROM audit_log").fetchone()[0]
         s.close()
         assert kid == ring.active_hmac
-        assert not db.with_name(db.name + audit_keys.KEYRING_SUFFIX).exists()  # no file written
+        assert not Path(sidecar(db) + audit_keys.KEYRING_SUFFIX).exists()  # no file written
         rc, rep = _verify(db, capsys)
         assert rc == 0, rep
     finally:
@@ -239,7 +241,7 @@ def test_service_verify_uses_the_newest_checkpoint_file(tmp_path):
 
     from carbonpeak.api import create_app
 
-    store = Store(tmp_path / "svc.duckdb")
+    store = Store(db_location(tmp_path / "svc.duckdb"))
     add_user(store, "analyst", PW, "province_analyst")
     add_user(store, "other", PW, "province_analyst")
     with TestClient(create_app(store, session_ttl=timedelta(minutes=5))) as c:
@@ -247,7 +249,7 @@ def test_service_verify_uses_the_newest_checkpoint_file(tmp_path):
         h = {"Authorization": f"Bearer {tok}"}
         _, path = checkpoints.create(store)
         assert path is not None
-        assert path.parent == tmp_path / "svc.duckdb.checkpoints"
+        assert path.parent == Path(sidecar(tmp_path / "svc.duckdb") + ".checkpoints")
         assert c.get("/api/audit/verify", headers=h).json()["ok"] is True
         newest = store.con.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
         store.con.execute("DELETE FROM audit_log WHERE seq = ?", [newest])
@@ -264,7 +266,7 @@ def test_the_service_signs_checkpoints_while_it_owns_the_store(tmp_path):
 
     from carbonpeak.api.checkpointer import Checkpointer
 
-    store = Store(tmp_path / "svc.duckdb")
+    store = Store(db_location(tmp_path / "svc.duckdb"))
     add_user(store, "analyst", PW, "province_analyst")
     ck = Checkpointer(store, interval=0)
     assert ck.tick() is True
@@ -283,7 +285,7 @@ def test_the_service_signs_checkpoints_while_it_owns_the_store(tmp_path):
             time.sleep(0.05)
     finally:
         bg.stop()
-    files = sorted((tmp_path / "svc.duckdb.checkpoints").glob("checkpoint-*.json"))
+    files = sorted((Path(sidecar(tmp_path / "svc.duckdb") + ".checkpoints")).glob("checkpoint-*.json"))
     assert len(files) == 3
     assert checkpoints.verify_against(store, checkpoints.Checkpoint.read(files[-1])).ok
     store.close()

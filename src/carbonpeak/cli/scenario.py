@@ -120,16 +120,17 @@ def _store(db: Path | None) -> Any:
     from carbonpeak.config import get_settings
     from carbonpeak.store import Store
 
-    return Store(db if db is not None else get_settings().db_path)
+    return Store(db if db is not None else get_settings().store_location)
 
 
 def _history(db: Path | None) -> Any:
     """The observed history from the store's observations when the store has them, else ``None``
     (the bundled demo observations)."""
     from carbonpeak.config import get_settings
+    from carbonpeak.store.duck import store_exists
 
-    path = db if db is not None else get_settings().db_path
-    if str(path) != ":memory:" and not Path(path).exists():
+    path = db if db is not None else get_settings().store_location
+    if not store_exists(path):
         return None
     try:
         from carbonpeak.scenarios.history import load_history
