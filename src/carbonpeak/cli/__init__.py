@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "scenario",
     "monitor",
     "platform",
+    "store",
     "remote",
     "demo",
 )
@@ -49,6 +50,7 @@ COMMANDS: dict[str, str] = {
     "serve": "platform",
     "users": "platform",
     "audit": "platform",
+    "store": "store",
     "remote": "remote",
     "demo": "demo",
 }

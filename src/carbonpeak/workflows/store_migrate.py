@@ -1,0 +1,130 @@
+"""Use case: move a whole store to another database (``carbonpeak store migrate``).
+
+DuckDB -> PostgreSQL when a province outgrows the embedded file, PostgreSQL -> DuckDB for a copy
+to take away (an audit, a city office, a laptop).  The copy and its proof are
+:func:`carbonpeak.store.transfer.copy_store`; this module decides where the audit keys go:
+
+- the keyring is the **source's** (the chain and the checkpoints are sealed with it);
+- a **DuckDB** target keeps its keys beside it, ``<target>.audit-keys.json`` (mode 0600), unless
+  ``key_file`` names another place: the copy is then self-contained like any DuckDB store;
+- a **PostgreSQL** target never keeps its keys in the database (whoever can write the database
+  could then re-seal an edited chain).  Its keyring is the file named by ``key_file`` or the
+  ``audit_key_file`` setting (``CARBONPEAK_AUDIT_KEY_FILE``), which every service worker and the
+  CLI then use; or the ``CARBONPEAK_AUDIT_KEYRING`` secret, when it is set (then the source used
+  it too and nothing is written);
+- an existing key file is never overwritten with other keys: the copy is refused instead.
+
+After the copy a new checkpoint of the target is signed (native digests of the target's engine),
+so later ``carbonpeak audit verify`` runs on the target have a baseline of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from carbonpeak.config import get_settings
+from carbonpeak.errors import CarbonpeakError
+from carbonpeak.store import audit, audit_keys, checkpoints, transfer
+from carbonpeak.store.audit_keys import KEYRING_SUFFIX, Keyring, write_keyring
+from carbonpeak.store.duck import Store
+
+
+@dataclass
+class MigrateResult:
+    """The verified copy, where its keys are, and the checkpoint signed on the target."""
+
+    report: transfer.TransferReport
+    key_file: str | None
+    key_note: str
+    checkpoint: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.report.to_dict(),
+            "key_file": self.key_file,
+            "keys": self.key_note,
+            "new_checkpoint": self.checkpoint,
+        }
+
+
+def default_source() -> str:
+    """The store the settings point at (``CARBONPEAK_DATABASE_URL``, else ``db_path``)."""
+    s = get_settings()
+    url = getattr(s, "database_url", None)
+    return str(url) if url else str(s.db_path)
+
+
+def _is_url(place: str) -> bool:
+    return "://" in place or place.startswith(("postgresql:", "postgres:"))
+
+
+def target_key_file(target: Store, key_file: Path | None) -> tuple[Path | None, str]:
+    """Where the target's keyring goes (``None``: the keyring secret of the environment)."""
+    s = get_settings()
+    if key_file is not None:
+        return key_file, "written to the given key file"
+    if s.audit_keyring is not None:
+        return None, "CARBONPEAK_AUDIT_KEYRING (the same secret serves the source and the target)"
+    if getattr(target, "is_postgres", False) or _is_url(target.path):
+        if s.audit_key_file is not None:
+            return Path(s.audit_key_file), "CARBONPEAK_AUDIT_KEY_FILE"
+        raise CarbonpeakError(
+            "a PostgreSQL store keeps its audit keys outside the database: give --key-file PATH (a file "
+            "readable by the service only, e.g. /etc/carbonpeak/audit-keys.json) and set "
+            "CARBONPEAK_AUDIT_KEY_FILE to it for the service and the CLI (docs/operations.md)"
+        )
+    if target.path == ":memory:":
+        return None, "in memory"
+    return Path(target.path + KEYRING_SUFFIX), "beside the DuckDB file"
+
+
+def _place_keys(ring: Keyring, path: Path | None) -> bool:
+    """Write ``ring`` to ``path`` unless the same keys are there; return True if a file was made."""
+    if path is None:
+        return False
+    if path.exists():
+        have = audit_keys.read_keyring(path)
+        if (
+            have.hmac_keys != ring.hmac_keys
+            or set(have.signing_keys) != set(ring.signing_keys)
+            or any(
+                audit_keys.public_key_b64(have.signing_keys[k]) != audit_keys.public_key_b64(v)
+                for k, v in ring.signing_keys.items()
+            )
+        ):
+            raise CarbonpeakError(
+                f"{path} holds other audit keys than the source's: move it away or name another "
+                "--key-file (an existing keyring is never overwritten)"
+            )
+        return False
+    write_keyring(ring, path)
+    return True
+
+
+def migrate_store(
+    to: str, source: str | None = None, *, key_file: Path | None = None, replace: bool = False
+) -> MigrateResult:
+    """Copy the store at ``source`` (default: the configured one) to ``to`` and verify the copy."""
+    src_place = source or default_source()
+    if str(src_place) == str(to):
+        raise transfer.TransferError("the source and the target are the same store")
+    if not _is_url(src_place) and src_place != ":memory:" and not Path(src_place).exists():
+        raise CarbonpeakError(f"the source store {src_place} does not exist")
+    with Store(src_place) as src:
+        ring = audit.keyring(src)
+        with Store(to) as dst:
+            path, note = target_key_file(dst, key_file)
+            made = _place_keys(ring, path)
+            try:
+                report = transfer.copy_store(src, dst, ring, replace=replace)
+            except BaseException:
+                if made and path is not None:
+                    path.unlink(missing_ok=True)
+                raise
+            cp = None
+            if report.chain.get("entries"):
+                new, file = checkpoints.create(dst, ring)
+                cp = {**new.summary(), "file": str(file) if file else None}
+    return MigrateResult(report, str(path) if path else None, note, cp)
