@@ -61,5 +61,11 @@ def register(app: typer.Typer) -> None:
                 f"{sum(1 for c in data['checkpoints'] if c['status'] == 'ok')}/{len(data['checkpoints'])}"
             )
             typer.echo(f"audit keys: {data['key_file'] or '-'} ({data['keys']})")
-            if data["new_checkpoint"]:
-                typer.echo(f"new checkpoint on the target at entry {data['new_checkpoint']['seq']}")
+            cp = data["new_checkpoint"]
+            if cp and "error" in cp:
+                typer.echo(
+                    f"no checkpoint signed on the target ({cp['error']}): run `carbonpeak audit checkpoint` there",
+                    err=True,
+                )
+            elif cp:
+                typer.echo(f"new checkpoint on the target at entry {cp['seq']}")

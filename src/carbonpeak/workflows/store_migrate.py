@@ -20,6 +20,7 @@ so later ``carbonpeak audit verify`` runs on the target have a baseline of their
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from carbonpeak.errors import CarbonpeakError
 from carbonpeak.store import audit, audit_keys, checkpoints, transfer
 from carbonpeak.store.audit_keys import KEYRING_SUFFIX, Keyring, write_keyring
 from carbonpeak.store.duck import Store
+
+log = logging.getLogger("carbonpeak.store")
 
 
 @dataclass
@@ -123,8 +126,14 @@ def migrate_store(
                 if made and path is not None:
                     path.unlink(missing_ok=True)
                 raise
-            cp = None
+            cp: dict[str, Any] | None = None
             if report.chain.get("entries"):
-                new, file = checkpoints.create(dst, ring)
-                cp = {**new.summary(), "file": str(file) if file else None}
+                # the copy is committed and verified; a new baseline checkpoint follows it.  If the
+                # target cannot sign one now, say so (the operator runs `audit checkpoint` there).
+                try:
+                    made_cp, file = checkpoints.create(dst, ring)
+                    cp = {**made_cp.summary(), "file": str(file) if file else None}
+                except Exception as exc:  # noqa: BLE001 -- reported, the committed copy stands
+                    log.warning("store migrate: no checkpoint signed on the target: %s", exc)
+                    cp = {"error": str(exc).strip().splitlines()[0]}
     return MigrateResult(report, str(path) if path else None, note, cp)
