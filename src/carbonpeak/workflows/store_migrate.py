@@ -133,7 +133,7 @@ def migrate_store(
                 try:
                     made_cp, file = checkpoints.create(dst, ring)
                     cp = {**made_cp.summary(), "file": str(file) if file else None}
-                except Exception as exc:  # noqa: BLE001 -- reported, the committed copy stands
+                except Exception as exc:  # reported; the committed copy stands
                     log.warning("store migrate: no checkpoint signed on the target: %s", exc)
                     cp = {"error": str(exc).strip().splitlines()[0]}
     return MigrateResult(report, str(path) if path else None, note, cp)
