@@ -142,6 +142,20 @@ class Store:
         return self.backend == "postgresql"
 
     @property
+    def sidecar_base(self) -> str:
+        """Where files that belong beside the store go (``<base>.audit-keys.json``,
+        ``<base>.checkpoints/``): the DuckDB file, or for PostgreSQL a name for the database under
+        ``CARBONPEAK_STATE_DIR`` (default ``~/.local/share/carbonpeak``)."""
+        if not self.is_postgres:
+            return self.path
+        import os
+
+        u = sa.engine.make_url(self.url)
+        root = Path(os.environ.get("CARBONPEAK_STATE_DIR") or Path.home() / ".local" / "share" / "carbonpeak")
+        root.mkdir(parents=True, exist_ok=True)
+        return str(root / f"pg-{u.host or 'local'}-{u.port or 5432}-{u.database}")
+
+    @property
     def con(self) -> Any:
         """This thread's connection (DuckDB: a cursor on the one database; PostgreSQL: a pooled
         connection of its own, in autocommit mode outside :meth:`transaction`)."""

@@ -297,4 +297,6 @@ class PgConnection:
 
 def pg_engine(url: str) -> sa.Engine:
     """A pooled SQLAlchemy engine for PostgreSQL (psycopg 3); each thread takes its own connection."""
-    return sa.create_engine(url, pool_size=5, max_overflow=20, pool_pre_ping=True)
+    return sa.create_engine(
+        url, pool_size=5, max_overflow=20, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"}
+    )

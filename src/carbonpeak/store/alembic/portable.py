@@ -23,4 +23,5 @@ def run_sql(duckdb_sql: str, postgresql_sql: str | None = None) -> None:
     name = op.get_bind().dialect.name
     sql = postgresql_sql if name == "postgresql" and postgresql_sql is not None else duckdb_sql
     for stmt in statements(sql):
-        op.get_bind().exec_driver_sql(stmt)
+        # psycopg reads % as a placeholder even without parameters when called through SQLAlchemy
+        op.get_bind().exec_driver_sql(stmt.replace("%", "%%") if name == "postgresql" else stmt)
