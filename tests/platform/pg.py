@@ -1,7 +1,7 @@
 """A real PostgreSQL server for the tests: the suite's cluster, or a temporary one of this process.
 
-``CARBONPEAK_TEST_PG_ADMIN`` (a URL of a role that may create databases, e.g. set by the make
-target that starts the test cluster) is used when set.  Otherwise the first call starts a
+``CARBONPEAK_TEST_DATABASE_URL`` (the server of the suite's PostgreSQL pass, started by
+``scripts/pg-test-cluster.sh``; a role that may create databases) is used when set.  Otherwise the first call starts a
 temporary cluster (Debian's ``postgresql`` package, ``initdb`` + ``pg_ctl``) in a temporary folder
 on a free loopback port, as the current user or, under root, as ``nobody``; it is stopped and
 removed when the test process exits.  :func:`fresh_database` makes a new empty database each call.
@@ -96,7 +96,7 @@ def _start_cluster() -> str:
 def admin_url() -> str:
     global _admin
     if _admin is None:
-        _admin = os.environ.get("CARBONPEAK_TEST_PG_ADMIN") or _start_cluster()
+        _admin = os.environ.get("CARBONPEAK_TEST_DATABASE_URL") or _start_cluster()
     return _admin
 
 

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from carbonpeak.cli import app
-from carbonpeak.store import Store, audit, checkpoints, transfer
+from carbonpeak.store import Store, audit, audit_keys, checkpoints, transfer
 from carbonpeak.store.audit_keys import KEYRING_SUFFIX, read_keyring
 from carbonpeak.store.users import add_user, set_disabled
 from carbonpeak.workflows.store_migrate import migrate_store
@@ -89,7 +89,22 @@ def test_duckdb_to_postgres_and_back(tmp_path: Path, pg_url: str) -> None:
     # ... and back to a fresh DuckDB file: the keys land beside it, the chain verifies there
     back = tmp_path / "back.duckdb"
     env = {"CARBONPEAK_AUDIT_KEY_FILE": str(key_file)}  # a PostgreSQL store's keys: the setting
-    out = _cli(["store", "migrate", "--from", pg_url, "--to", str(back), "--format", "json"], env)
+    back_keys = Path(str(back) + KEYRING_SUFFIX)  # a copy to take away: its keys beside it
+    out = _cli(
+        [
+            "store",
+            "migrate",
+            "--from",
+            pg_url,
+            "--to",
+            str(back),
+            "--key-file",
+            str(back_keys),
+            "--format",
+            "json",
+        ],
+        env,
+    )
     data = json.loads(out)
     assert data["ok"], data
     assert data["committed"]
@@ -194,13 +209,22 @@ def test_non_empty_target_is_refused_unless_replace(tmp_path: Path, pg_url: str)
     assert _counts(pg_url)["activity"] == 65
 
 
-def test_postgres_target_needs_a_key_file_and_keys_are_never_overwritten(tmp_path: Path, pg_url: str) -> None:
-    src = seeded_duckdb(tmp_path / "src.duckdb")
+def test_keys_go_where_the_target_looks_and_are_never_overwritten(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from carbonpeak.errors import CarbonpeakError
 
-    with pytest.raises(CarbonpeakError, match="--key-file"):
-        migrate_store(pg_url, str(src))
+    src = seeded_duckdb(tmp_path / "src.duckdb")
     other = seeded_duckdb(tmp_path / "other.duckdb")  # another store: other keys
     with pytest.raises(CarbonpeakError, match="other audit keys"):
         migrate_store(pg_url, str(src), key_file=Path(str(other) + KEYRING_SUFFIX))
     assert sum(_counts(pg_url).values()) == 0
+    # no key file named, no setting: the host's state folder, where the PostgreSQL store looks
+    monkeypatch.setenv("CARBONPEAK_STATE_DIR", str(tmp_path / "state"))
+    res = migrate_store(pg_url, str(src))
+    assert res.report.ok
+    assert res.key_file is not None
+    assert Path(res.key_file).parent == tmp_path / "state"
+    with Store(pg_url) as pg:
+        assert audit.verify_chain(pg).ok  # found by itself, no setting
+        assert audit_keys.default_key_file(pg.sidecar_base) == Path(res.key_file)

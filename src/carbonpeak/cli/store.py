@@ -28,8 +28,8 @@ def register(app: typer.Typer) -> None:
         key_file: Path | None = typer.Option(
             None,
             "--key-file",
-            help="Where the target's audit keyring goes (default: beside a DuckDB target; for PostgreSQL "
-            "CARBONPEAK_AUDIT_KEY_FILE, else this option is required).",
+            help="Where the target's audit keyring goes (default: where the target looks for it: "
+            "CARBONPEAK_AUDIT_KEY_FILE, else beside a DuckDB file, else the state folder for PostgreSQL).",
         ),
         replace: bool = typer.Option(
             False, "--replace", help="Delete the rows of a non-empty target first (same transaction)."

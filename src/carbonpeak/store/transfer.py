@@ -263,7 +263,7 @@ def write_table(target: Store, con: Any, table: str, frame: pd.DataFrame, types:
     if not len(frame):
         return
     frame = _fit(frame, types)
-    if getattr(target, "is_postgres", False):
+    if target.is_postgres:
         con.copy_into(table, frame)
         return
     cols = [str(c) for c in frame.columns]
@@ -278,7 +278,7 @@ def write_table(target: Store, con: Any, table: str, frame: pd.DataFrame, types:
 
 
 def _same_place(a: Store, b: Store) -> bool:
-    return str(getattr(a, "url", a.path)) == str(getattr(b, "url", b.path)) and a.path != ":memory:"
+    return a.url == b.url and a.path != ":memory:"
 
 
 def _snapshot(source: Store) -> tuple[dict[str, dict[str, str]], dict[str, pd.DataFrame]]:

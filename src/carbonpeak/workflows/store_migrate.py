@@ -6,12 +6,14 @@ to take away (an audit, a city office, a laptop).  The copy and its proof are
 
 - the keyring is the **source's** (the chain and the checkpoints are sealed with it);
 - a **DuckDB** target keeps its keys beside it, ``<target>.audit-keys.json`` (mode 0600), unless
-  ``key_file`` names another place: the copy is then self-contained like any DuckDB store;
+  ``key_file`` or the ``audit_key_file`` setting names another place;
 - a **PostgreSQL** target never keeps its keys in the database (whoever can write the database
-  could then re-seal an edited chain).  Its keyring is the file named by ``key_file`` or the
-  ``audit_key_file`` setting (``CARBONPEAK_AUDIT_KEY_FILE``), which every service worker and the
-  CLI then use; or the ``CARBONPEAK_AUDIT_KEYRING`` secret, when it is set (then the source used
-  it too and nothing is written);
+  could then re-seal an edited chain).  Its keyring goes where the target will look for it: the
+  file named by ``key_file``, else the ``audit_key_file`` setting (``CARBONPEAK_AUDIT_KEY_FILE``,
+  what every service worker and the CLI should use in production), else the host's state folder
+  (``CARBONPEAK_STATE_DIR``, ``~/.local/share/carbonpeak/pg-<host>-<port>-<db>.audit-keys.json``,
+  see :attr:`Store.sidecar_base`); nothing is written when the ``CARBONPEAK_AUDIT_KEYRING`` secret
+  is set (the source used it too);
 - an existing key file is never overwritten with other keys: the copy is refused instead.
 
 After the copy a new checkpoint of the target is signed (native digests of the target's engine),
@@ -28,7 +30,7 @@ from typing import Any
 from carbonpeak.config import get_settings
 from carbonpeak.errors import CarbonpeakError
 from carbonpeak.store import audit, audit_keys, checkpoints, transfer
-from carbonpeak.store.audit_keys import KEYRING_SUFFIX, Keyring, write_keyring
+from carbonpeak.store.audit_keys import Keyring, write_keyring
 from carbonpeak.store.duck import Store
 
 log = logging.getLogger("carbonpeak.store")
@@ -55,32 +57,29 @@ class MigrateResult:
 def default_source() -> str:
     """The store the settings point at (``CARBONPEAK_DATABASE_URL``, else ``db_path``)."""
     s = get_settings()
-    url = getattr(s, "database_url", None)
-    return str(url) if url else str(s.db_path)
+    return str(s.database_url) if s.database_url else str(s.db_path)
 
 
 def _is_url(place: str) -> bool:
-    return "://" in place or place.startswith(("postgresql:", "postgres:"))
+    return "://" in place or place.startswith(("postgresql:", "postgres:", "duckdb:"))
 
 
 def target_key_file(target: Store, key_file: Path | None) -> tuple[Path | None, str]:
-    """Where the target's keyring goes (``None``: the keyring secret of the environment)."""
+    """Where the target's keyring goes: where the target itself will look for it (``None``: the
+    keyring secret of the environment, nothing to write)."""
     s = get_settings()
     if key_file is not None:
         return key_file, "written to the given key file"
     if s.audit_keyring is not None:
         return None, "CARBONPEAK_AUDIT_KEYRING (the same secret serves the source and the target)"
-    if getattr(target, "is_postgres", False) or _is_url(target.path):
-        if s.audit_key_file is not None:
-            return Path(s.audit_key_file), "CARBONPEAK_AUDIT_KEY_FILE"
-        raise CarbonpeakError(
-            "a PostgreSQL store keeps its audit keys outside the database: give --key-file PATH (a file "
-            "readable by the service only, e.g. /etc/carbonpeak/audit-keys.json) and set "
-            "CARBONPEAK_AUDIT_KEY_FILE to it for the service and the CLI (docs/operations.md)"
-        )
-    if target.path == ":memory:":
+    path = audit_keys.default_key_file(target.sidecar_base)
+    if path is None:
         return None, "in memory"
-    return Path(target.path + KEYRING_SUFFIX), "beside the DuckDB file"
+    if s.audit_key_file is not None:
+        return path, "CARBONPEAK_AUDIT_KEY_FILE"
+    if target.is_postgres:
+        return path, "the state folder of this host (set CARBONPEAK_AUDIT_KEY_FILE in production)"
+    return path, "beside the DuckDB file"
 
 
 def _place_keys(ring: Keyring, path: Path | None) -> bool:
