@@ -73,13 +73,23 @@ def db_location(path: str | Path = ":memory:") -> str | Path:
         return _made[key]
 
 
-def copy_store(src: str | Path, dst: str | Path) -> str | Path:
-    """A copy of the store at ``src`` standing for ``dst`` (DuckDB: the file is copied; PostgreSQL:
-    ``CREATE DATABASE … TEMPLATE`` the source database, which must have no open connection)."""
-    if not on_postgres():
-        import shutil
+def sidecar(location: str | Path) -> str:
+    """The base name of the files beside a store (``+ ".audit-keys.json"``, ``+ ".checkpoints"``)."""
+    from carbonpeak.store.duck import sidecar_base
 
+    return sidecar_base(db_location(location))
+
+
+def copy_store(src: str | Path, dst: str | Path) -> str | Path:
+    """A copy of the store at ``src`` standing for ``dst``, with its audit keyring (DuckDB: the file
+    is copied; PostgreSQL: ``CREATE DATABASE … TEMPLATE`` the source database, which must have no
+    open connection)."""
+    import shutil
+
+    if not on_postgres():
         shutil.copy(src, dst)
+        if Path(f"{src}.audit-keys.json").exists():
+            shutil.copy(f"{src}.audit-keys.json", f"{dst}.audit-keys.json")
         return dst
     from sqlalchemy.engine import make_url
 
@@ -90,4 +100,7 @@ def copy_store(src: str | Path, dst: str | Path) -> str | Path:
         c.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{src_db}"')
     with _lock:
         _made[key] = _url(name)
+    keys = Path(sidecar(src) + ".audit-keys.json")
+    if keys.exists():
+        shutil.copy(keys, sidecar(_made[key]) + ".audit-keys.json")
     return _made[key]

@@ -20,6 +20,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Platform settings (see ``docs/operations.md``)."""
 
+    @property
+    def store_location(self) -> str | Path:
+        """Where the store is: ``database_url`` when set, else the DuckDB file ``db_path``."""
+        return self.database_url or self.db_path
+
     model_config = SettingsConfigDict(env_prefix="CARBONPEAK_", extra="ignore")
 
     db_path: Path = Field(default=Path("carbonpeak.duckdb"), description="DuckDB file of the store")
@@ -40,7 +45,9 @@ class Settings(BaseSettings):
     )
     secret_key: str | None = Field(default=None, description="token-signing key of the service")
     database_url: str | None = Field(
-        default=None, description="PostgreSQL URL for multi-process deployments (optional)"
+        default=None,
+        description="the store's database: postgresql+psycopg://user@host:port/db (several service "
+        "workers, the CLI beside them) or duckdb:///path; unset: the DuckDB file db_path",
     )
     upload_dir: Path | None = Field(
         default=None,

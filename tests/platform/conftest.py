@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -94,7 +93,6 @@ def _template_db(tmp_path_factory):
 def platform(tmp_path, _template_db):
     copy_store(_template_db, tmp_path / "svc.duckdb")
     # the audit keyring travels with its store (docs/security.md, "Key handling")
-    shutil.copy(f"{_template_db}.audit-keys.json", tmp_path / "svc.duckdb.audit-keys.json")
     store = Store(db_location(tmp_path / "svc.duckdb"))
     app = create_app(store, session_ttl=timedelta(minutes=5), login_limit=50)
     with TestClient(app) as client:

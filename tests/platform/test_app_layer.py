@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from tests.platform.conftest import PW, monitored_store
-from tests.stores import db_location
+from tests.stores import copy_store, db_location
 
 from carbonpeak.cli import main
 from carbonpeak.config import get_settings
@@ -101,11 +101,7 @@ def _credit(db) -> list[tuple]:
 def test_review_from_cli_and_api_same_checks_and_credit_event(mon_db, tmp_path, capsys):
     src, alert_ids = mon_db
     a_cli, a_api = alert_ids[0], alert_ids[1]
-    db = db_location(tmp_path / "r.duckdb")
-    shutil.copy(src, db)
-    keys = src.parent / (src.name + ".audit-keys.json")
-    if keys.exists():  # the audit keyring travels with its store
-        shutil.copy(keys, tmp_path / (db.name + ".audit-keys.json"))
+    db = copy_store(src, tmp_path / "r.duckdb")  # the audit keyring travels with its store
 
     # the enterprise itself may not review, from either side
     assert main(["monitor", "review", a_cli, "--comment", "mine", "--reviewer", "ent", "--db", str(db)]) == 2

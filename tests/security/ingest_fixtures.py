@@ -8,7 +8,6 @@ fails a test instead of being raised inside the client.
 
 from __future__ import annotations
 
-import shutil
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -61,7 +60,6 @@ def upload_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def svc(tmp_path: Path, _template_db: Path, upload_root: Path):
     copy_store(_template_db, tmp_path / "svc.duckdb")
     # the audit keyring travels with its store (docs/security.md, "Key handling")
-    shutil.copy(f"{_template_db}.audit-keys.json", tmp_path / "svc.duckdb.audit-keys.json")
     store = Store(db_location(tmp_path / "svc.duckdb"))
     _seed_foreign(store)
     with make_client(store) as client:

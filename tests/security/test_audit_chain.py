@@ -11,9 +11,10 @@ import hashlib
 import json
 import os
 import stat
+from pathlib import Path
 
 import pytest
-from tests.stores import db_location
+from tests.stores import db_location, sidecar
 
 from carbonpeak.cli import main
 from carbonpeak.store import Store, audit, audit_keys, checkpoints
@@ -46,7 +47,7 @@ def _checkpoint(db, tmp_path, capsys, name: str = "cp.json"):
 
 
 def test_key_file_is_generated_beside_the_store_owner_only(db):
-    key = db.with_name(db.name + audit_keys.KEYRING_SUFFIX)
+    key = Path(sidecar(db) + audit_keys.KEYRING_SUFFIX)
     assert key.exists()
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
     s = Store(db)
@@ -185,7 +186,7 @@ def test_checkpoint_signature_verifies_with_the_published_public_key_alone(db, t
 
 def test_key_rotation_keeps_old_entries_and_checkpoints_verifiable(db, tmp_path, capsys):
     old_cp = _checkpoint(db, tmp_path, capsys, "old.json")
-    key = db.with_name(db.name + audit_keys.KEYRING_SUFFIX)
+    key = Path(sidecar(db) + audit_keys.KEYRING_SUFFIX)
     old_kid = json.loads(key.read_text())["hmac"]["active"]
     assert main(["audit", "rotate-key", "--db", str(db)]) == 0
     new_kid = json.loads(key.read_text())["hmac"]["active"]
@@ -223,7 +224,7 @@ def test_keyring_from_an_environment_secret(tmp_path, monkeypatch, capsys):
         kid = s.con.execute("SELECT key_id FROM audit_log").fetchone()[0]
         s.close()
         assert kid == ring.active_hmac
-        assert not db.with_name(db.name + audit_keys.KEYRING_SUFFIX).exists()  # no file written
+        assert not Path(sidecar(db) + audit_keys.KEYRING_SUFFIX).exists()  # no file written
         rc, rep = _verify(db, capsys)
         assert rc == 0, rep
     finally:
@@ -248,7 +249,7 @@ def test_service_verify_uses_the_newest_checkpoint_file(tmp_path):
         h = {"Authorization": f"Bearer {tok}"}
         _, path = checkpoints.create(store)
         assert path is not None
-        assert path.parent == tmp_path / "svc.duckdb.checkpoints"
+        assert path.parent == Path(sidecar(tmp_path / "svc.duckdb") + ".checkpoints")
         assert c.get("/api/audit/verify", headers=h).json()["ok"] is True
         newest = store.con.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
         store.con.execute("DELETE FROM audit_log WHERE seq = ?", [newest])
@@ -284,7 +285,7 @@ def test_the_service_signs_checkpoints_while_it_owns_the_store(tmp_path):
             time.sleep(0.05)
     finally:
         bg.stop()
-    files = sorted((tmp_path / "svc.duckdb.checkpoints").glob("checkpoint-*.json"))
+    files = sorted((Path(sidecar(tmp_path / "svc.duckdb") + ".checkpoints")).glob("checkpoint-*.json"))
     assert len(files) == 3
     assert checkpoints.verify_against(store, checkpoints.Checkpoint.read(files[-1])).ok
     store.close()

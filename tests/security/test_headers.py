@@ -9,7 +9,6 @@ only), ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy``.  HSTS and th
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,7 +38,6 @@ def seeded_db(tmp_path_factory):
 
 def _site(db, tmp_path, **kw):
     copy_store(db, tmp_path / "h.duckdb")
-    shutil.copy(f"{db}.audit-keys.json", tmp_path / "h.duckdb.audit-keys.json")
     store = Store(db_location(tmp_path / "h.duckdb"))
     return store, create_site(store, session_ttl=timedelta(minutes=5), login_limit=100, **kw)
 

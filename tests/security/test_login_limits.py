@@ -5,7 +5,6 @@ The clock of the limiter is replaced by a fake one, so lock-outs are tested with
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 
 import pytest
@@ -47,7 +46,6 @@ def clock(monkeypatch):
 @pytest.fixture
 def svc(seeded, tmp_path, clock):
     copy_store(seeded, tmp_path / "l.duckdb")
-    shutil.copy(f"{seeded}.audit-keys.json", tmp_path / "l.duckdb.audit-keys.json")
     store = Store(db_location(tmp_path / "l.duckdb"))
     app = create_app(
         store,

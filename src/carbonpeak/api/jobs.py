@@ -33,6 +33,7 @@ class JobRunner:
         self.store = store
         self.workers = workers
         self.pool: ThreadPoolExecutor | None = None  # started on first use, again after a shutdown
+        self.alive = job_table.Liveness(store)
 
     def recover(self) -> list[str]:
         """Mark the jobs a previous process left ``queued`` or ``running`` as failed, with the reason.
@@ -61,6 +62,7 @@ class JobRunner:
         so that an interrupted job can say what to send again."""
         job_id = uuid.uuid4().hex
         job_table.insert(self.store, job_id, kind, owner, files)
+        self.alive.hold(job_id)  # PostgreSQL: other workers see it is alive
         if self.pool is None:
             self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="carbonpeak-job")
         self.pool.submit(self._run, job_id, fn)
@@ -70,9 +72,15 @@ class JobRunner:
         job_table.update(self.store, job_id, **fields)
 
     def _run(self, job_id: str, fn: JobFn) -> None:
+        try:
+            if job_table.claim(self.store, job_id):
+                self._work(job_id, fn)
+        finally:
+            self.alive.release(job_id)
+
+    def _work(self, job_id: str, fn: JobFn) -> None:
         from carbonpeak.errors import CarbonpeakError
 
-        self._set(job_id, status="running")
         try:
             result = fn(lambda f: self._set(job_id, progress=float(max(0.0, min(1.0, f)))))
         except CarbonpeakError as exc:  # the user's own error: its message names their file, row, field
@@ -115,3 +123,4 @@ class JobRunner:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+        self.alive.close()

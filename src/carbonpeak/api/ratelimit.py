@@ -10,11 +10,11 @@
   login is refused *before* the password is checked, so a correct password is never accepted
   during a lock-out.
 
-With a store (the service's), the failures are kept in its ``login_failures`` table (migration
-``0630_login_failures.sql``, written with bound parameters only), so a restart of the service
-does not reset a lock-out; the times are wall-clock seconds (a monotonic clock does not survive a
-restart).  Without a store (tools, tests of the limiter alone) they are kept in memory.
-One service process owns the store (docs/operations.md, "One writer").
+With a store (the service's), the failures are kept in its ``login_failures`` table
+(:mod:`carbonpeak.store.login_limits`; Alembic revision ``0630_login_failures``), so a restart of
+the service does not reset a lock-out and, on PostgreSQL, every worker process sees the same
+counts; the times are wall-clock seconds (a monotonic clock does not survive a restart).  Without
+a store (tools, tests of the limiter alone) they are kept in memory.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from carbonpeak.store import login_limits
 
 if TYPE_CHECKING:
     from carbonpeak.store.duck import Store
@@ -84,37 +86,14 @@ class RateLimiter:
         self._events: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
-    # -- kept in the store: every value bound as a parameter -------------------------------------
+    # -- kept in the store (carbonpeak.store.login_limits) ----------------------------------------
     def _db_count(self, key: str, now: float) -> int:
         assert self.store is not None
-        with self.store.transaction() as con:
-            con.execute(
-                "DELETE FROM login_failures WHERE kind = ? AND subject = ? AND failed_at <= ?",
-                [self.kind, key, now - self.window],
-            )
-            row = con.execute(
-                "SELECT count(*) FROM login_failures WHERE kind = ? AND subject = ?", [self.kind, key]
-            ).fetchone()
-        return int(row[0]) if row else 0
+        return login_limits.count(self.store, self.kind, key, now, self.window)
 
     def _db_hit(self, key: str, now: float) -> bool:
         assert self.store is not None
-        with self.store.transaction() as con:
-            # expired failures of every name/address of this kind go (the table stays small even
-            # when a spray comes from many addresses)
-            con.execute(
-                "DELETE FROM login_failures WHERE kind = ? AND failed_at <= ?", [self.kind, now - self.window]
-            )
-            row = con.execute(
-                "SELECT count(*) FROM login_failures WHERE kind = ? AND subject = ?", [self.kind, key]
-            ).fetchone()
-            if row and int(row[0]) >= self.limit:
-                return False
-            con.execute(
-                "INSERT INTO login_failures (kind, subject, failed_at) VALUES (?, ?, ?)",
-                [self.kind, key, now],
-            )
-        return True
+        return login_limits.hit(self.store, self.kind, key, now, self.window, self.limit)
 
     def _prune(self, q: deque[float], now: float) -> None:
         while q and now - q[0] > self.window:
@@ -145,8 +124,7 @@ class RateLimiter:
 
     def reset(self, key: str) -> None:
         if self.store is not None:
-            with self.store.transaction() as con:
-                con.execute("DELETE FROM login_failures WHERE kind = ? AND subject = ?", [self.kind, key])
+            login_limits.reset(self.store, self.kind, key)
             return
         with self._lock:
             self._events.pop(key, None)

@@ -256,7 +256,7 @@ def import_cmd(
     from carbonpeak.store import Store
 
     act = load_activity(files)
-    path = db if db is not None else get_settings().db_path
+    path = db if db is not None else get_settings().store_location
     with Store(path) as store:
         res = store.import_frame(
             "activity", act, kind="activity", source=", ".join(str(f) for f in files), submitter=submitter

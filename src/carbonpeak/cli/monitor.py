@@ -23,7 +23,7 @@ DbOption = typer.Option(None, "--db", help="DuckDB file of the store (default: C
 def _store(db: Path | None) -> Any:
     from carbonpeak.store import Store
 
-    return Store(db or get_settings().db_path)
+    return Store(db or get_settings().store_location)
 
 
 def _date(text: str, name: str) -> dt.date:

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import getpass
+import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -14,14 +16,22 @@ from carbonpeak.config import get_settings
 from carbonpeak.errors import CarbonpeakError
 
 DbOption = typer.Option(
-    None, "--db", help="DuckDB file of the store (default: CARBONPEAK_DB_PATH or ./carbonpeak.duckdb)."
+    None, "--db", help="The store: a DuckDB file or a postgresql+psycopg:// URL (default: CARBONPEAK_DATABASE_URL, else CARBONPEAK_DB_PATH or ./carbonpeak.duckdb)."
 )
 
 
 def _store(db: Path | None):  # noqa: ANN202 - Store imported lazily to keep CLI start-up fast
     from carbonpeak.store import Store
 
-    return Store(db or get_settings().db_path)
+    return Store(db or get_settings().store_location)
+
+
+def site_from_settings() -> Any:
+    """The service on the store of the settings: the app factory of each ``serve --workers`` process."""
+    from carbonpeak.store import Store
+    from carbonpeak.web import create_site
+
+    return create_site(Store(get_settings().store_location))
 
 
 def register(app: typer.Typer) -> None:
@@ -35,6 +45,9 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", help="Address to listen on."),
         port: int = typer.Option(8000, help="Port."),
         db: Path | None = DbOption,
+        workers: int = typer.Option(
+            1, "--workers", min=1, help="Worker processes (more than 1 needs PostgreSQL: CARBONPEAK_DATABASE_URL)."
+        ),
     ) -> None:
         """Run the web service and dashboard (FastAPI + uvicorn) on the store."""
         import uvicorn
@@ -46,6 +59,23 @@ def register(app: typer.Typer) -> None:
 
         if not has_users(store):
             typer.echo("No users yet: create the first admin with `carbonpeak users bootstrap`.", err=True)
+        if workers > 1:
+            if not store.is_postgres:
+                store.close()
+                typer.echo(
+                    f"--workers {workers}: a DuckDB store has one writing process; run one worker, or put "
+                    "the store on PostgreSQL (CARBONPEAK_DATABASE_URL=postgresql+psycopg://…; "
+                    "docs/operations.md, 'The database')",
+                    err=True,
+                )
+                raise typer.Exit(2)
+            # each worker process opens the store itself (its own connections) from this setting
+            os.environ["CARBONPEAK_DATABASE_URL"] = store.url
+            store.close()
+            get_settings.cache_clear()
+            uvicorn.run("carbonpeak.cli.platform:site_from_settings", factory=True, workers=workers,
+                        host=host, port=port, log_level="info")  # fmt: skip
+            return
         uvicorn.run(create_site(store), host=host, port=port, log_level="info")
 
     @users.command("add")

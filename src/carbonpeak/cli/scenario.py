@@ -120,7 +120,7 @@ def _store(db: Path | None) -> Any:
     from carbonpeak.config import get_settings
     from carbonpeak.store import Store
 
-    return Store(db if db is not None else get_settings().db_path)
+    return Store(db if db is not None else get_settings().store_location)
 
 
 def _history(db: Path | None) -> Any:
@@ -128,7 +128,7 @@ def _history(db: Path | None) -> Any:
     (the bundled demo observations)."""
     from carbonpeak.config import get_settings
 
-    path = db if db is not None else get_settings().db_path
+    path = db if db is not None else get_settings().store_location
     if str(path) != ":memory:" and not Path(path).exists():
         return None
     try:

@@ -33,7 +33,7 @@ def _store_frame(db: Path | None, table: str, key: list[str]) -> pd.DataFrame | 
     from carbonpeak.config import get_settings
     from carbonpeak.store import Store
 
-    path = db if db is not None else get_settings().db_path
+    path = db if db is not None else get_settings().store_location
     if str(path) != ":memory:" and not Path(path).exists():
         return None
     with Store(path) as store:
@@ -46,7 +46,7 @@ def latest_checkpoint(db: Path | None) -> dict[str, Any] | None:
     from carbonpeak.config import get_settings
     from carbonpeak.store import Store, checkpoints
 
-    path = db if db is not None else get_settings().db_path
+    path = db if db is not None else get_settings().store_location
     if str(path) == ":memory:" or not Path(path).exists():
         return None
     with Store(path) as store:
@@ -157,7 +157,7 @@ def observations_import(
     from carbonpeak.store import Store
 
     obs = load_observations(files)
-    path = db if db is not None else get_settings().db_path
+    path = db if db is not None else get_settings().store_location
     cols = [
         "indicator",
         "region",
@@ -212,7 +212,7 @@ def save_assessment(a: dict[str, Any], db: Path | None) -> str:
     from carbonpeak.config import get_settings
     from carbonpeak.store import Store, assessments
 
-    with Store(db if db is not None else get_settings().db_path) as store:
+    with Store(db if db is not None else get_settings().store_location) as store:
         return assessments.save(store, a)
 
 

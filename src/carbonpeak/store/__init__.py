@@ -1,4 +1,4 @@
-"""Persistence: the DuckDB store (default), its migrations and idempotent batch imports."""
+"""Persistence: the store on DuckDB (default) or PostgreSQL, its Alembic migrations and idempotent batch imports."""
 
 from carbonpeak.store.duck import ImportResult, Store, frame_digest
 

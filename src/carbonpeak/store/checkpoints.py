@@ -98,6 +98,17 @@ GUARDED: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+#: PostgreSQL words for the queries DuckDB writes differently (a struct literal).
+GUARDED_POSTGRESQL: dict[str, str] = {
+    "alert_reviews": (
+        "SELECT sha256(CAST(json_build_object('alert_id', alert_id, 'status', status, 'review_comment', "
+        "review_comment, 'reviewed_by', reviewed_by, 'reviewed_at', reviewed_at) AS VARCHAR)) AS h FROM mon_alerts "
+        "WHERE status <> 'open' OR review_comment IS NOT NULL OR reviewed_by IS NOT NULL OR reviewed_at IS NOT NULL "
+        "ORDER BY h"
+    ),
+}
+
+
 class CheckpointError(CarbonpeakError):
     """A checkpoint file that cannot be read."""
 
@@ -118,7 +129,7 @@ def table_digests(store: Store) -> tuple[int, str, dict[str, dict[str, Any]]]:
         for name, (sql, _entities) in GUARDED.items():
             h = hashlib.sha256()
             n = 0
-            res = cur.execute(sql)
+            res = cur.execute(GUARDED_POSTGRESQL.get(name, sql) if store.is_postgres else sql)
             while batch := res.fetchmany(10_000):
                 for (rh,) in batch:
                     h.update(bytes.fromhex(rh))

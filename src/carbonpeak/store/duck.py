@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from duckdb_engine import ConnectionWrapper
 
 from carbonpeak.errors import CarbonpeakError
-from carbonpeak.store.engine import PgConnection, locate, pg_engine
+from carbonpeak.store.engine import Location, PgConnection, locate, pg_engine
 
 
 class StoreBusyError(CarbonpeakError):
@@ -69,6 +69,21 @@ class ImportResult:
     kind: str
     rows: int
     created: bool  # False when the same batch was already stored (idempotent re-import)
+
+
+def sidecar_base(location: Location | str | Path) -> str:
+    """Where files that belong beside a store go (``<base>.audit-keys.json``, ``<base>.checkpoints/``):
+    the DuckDB file, or for PostgreSQL a name for the database under ``CARBONPEAK_STATE_DIR``
+    (default ``~/.local/share/carbonpeak``)."""
+    import os
+
+    loc = location if isinstance(location, Location) else locate(location)
+    if not loc.is_postgres:
+        return loc.path
+    u = sa.engine.make_url(loc.url)
+    root = Path(os.environ.get("CARBONPEAK_STATE_DIR") or Path.home() / ".local" / "share" / "carbonpeak")
+    root.mkdir(parents=True, exist_ok=True)
+    return str(root / f"pg-{u.host or 'local'}-{u.port or 5432}-{u.database}")
 
 
 class _NoLock:
@@ -143,17 +158,8 @@ class Store:
 
     @property
     def sidecar_base(self) -> str:
-        """Where files that belong beside the store go (``<base>.audit-keys.json``,
-        ``<base>.checkpoints/``): the DuckDB file, or for PostgreSQL a name for the database under
-        ``CARBONPEAK_STATE_DIR`` (default ``~/.local/share/carbonpeak``)."""
-        if not self.is_postgres:
-            return self.path
-        import os
-
-        u = sa.engine.make_url(self.url)
-        root = Path(os.environ.get("CARBONPEAK_STATE_DIR") or Path.home() / ".local" / "share" / "carbonpeak")
-        root.mkdir(parents=True, exist_ok=True)
-        return str(root / f"pg-{u.host or 'local'}-{u.port or 5432}-{u.database}")
+        """Where files that belong beside the store go (:func:`sidecar_base`)."""
+        return sidecar_base(self.location)
 
     @property
     def con(self) -> Any:

@@ -256,12 +256,28 @@ class PgConnection:
             cur.executemany(translate(sql), [_adapt(r) for r in rows])
 
     def cursor(self) -> PgConnection:
-        return self
+        """The same connection (its own transaction state); closing it leaves the connection open."""
+        return _Borrowed(self)
 
-    def register(self, name: str, frame: pd.DataFrame) -> None:
-        """The frame as a temporary table ``name`` (dropped at ``unregister`` or the session's end)."""
+    def register(self, name: str, frame: pd.DataFrame, like: str | None = None) -> None:
+        """The frame as a temporary table ``name`` (dropped at ``unregister`` or the session's end).
+
+        ``like``: a table whose column types the frame's columns of the same name take (so that
+        ``COPY`` parses dates, timestamps and booleans as the target expects); other columns get a
+        type from their pandas dtype.
+        """
         cols = [str(c) for c in frame.columns]
-        defs = ", ".join(f"{_quote(c)} {_pg_type(frame[c])}" for c in cols)
+        target: dict[str, str] = {}
+        if like is not None:
+            with self._pg.cursor() as cur:
+                cur.execute(
+                    "SELECT column_name, format_type(a.atttypid, a.atttypmod) FROM information_schema.columns c "
+                    "JOIN pg_attribute a ON a.attrelid = to_regclass(c.table_name) AND a.attname = c.column_name "
+                    "WHERE c.table_name = %s AND c.table_schema = current_schema()",
+                    [like],
+                )
+                target = dict(cur.fetchall())
+        defs = ", ".join(f"{_quote(c)} {target.get(c) or _pg_type(frame[c])}" for c in cols)
         with self._pg.cursor() as cur:
             cur.execute(f"DROP TABLE IF EXISTS pg_temp.{_quote(name)}")
             cur.execute(f"CREATE TEMP TABLE {_quote(name)} ({defs})")
@@ -293,6 +309,25 @@ class PgConnection:
 
     def close(self) -> None:
         self._raw.close()
+
+
+class _Borrowed(PgConnection):
+    """:meth:`PgConnection.cursor`: the connection under another name, not closed by ``close``."""
+
+    def __init__(self, owner: PgConnection) -> None:
+        self._raw = owner._raw
+        self._pg = owner._pg
+
+    def close(self) -> None:
+        return None
+
+
+def register(con: Any, name: str, frame: pd.DataFrame, *, like: str | None = None) -> None:
+    """``con.register(name, frame)`` on either backend (``like``: see :meth:`PgConnection.register`)."""
+    if isinstance(con, PgConnection):
+        con.register(name, frame, like=like)
+    else:
+        con.register(name, frame)
 
 
 def pg_engine(url: str) -> sa.Engine:

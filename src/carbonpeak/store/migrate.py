@@ -32,6 +32,7 @@ class AlembicDuckDBImpl(DefaultImpl):
 
 def _config(connection: Any = None) -> Config:
     cfg = Config()
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("script_location", str(ALEMBIC_DIR))
     cfg.set_main_option("version_locations", str(ALEMBIC_DIR / "versions"))
     if connection is not None:

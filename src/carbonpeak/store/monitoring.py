@@ -29,6 +29,7 @@ from carbonpeak.errors import CarbonpeakError, NotFound, Problem, ValidationErro
 from carbonpeak.io import read_table
 from carbonpeak.monitoring.registry import TABLES, detect_kind, validate_kind
 from carbonpeak.store.duck import Store
+from carbonpeak.store.engine import register
 
 REGISTRY_COLUMNS: dict[str, list[str]] = {
     "units": ["unit_id", "name", "uscc", "industry_code", "city", "kind", "hub_node", "registered_level", "synthetic",
@@ -59,6 +60,26 @@ class IngestResult:
         return dict(self.__dict__)
 
 
+def _stage_con(store: Store) -> Any:
+    """Where files of readings are read and checked: DuckDB (``read_parquet``, fast checks).
+
+    On DuckDB that is the store itself; on PostgreSQL an in-memory DuckDB beside it with the
+    meter registry the checks need (``mon_meters_current``); the checked batch is then written
+    to PostgreSQL in one transaction (:func:`_apply_readings`).
+    """
+    if not store.is_postgres:
+        return store.con
+    import duckdb
+
+    stage = duckdb.connect(":memory:")
+    meters = store.query("SELECT meter_id, kind FROM mon_meters_current")
+    stage.register("_meters", meters)
+    stage.execute("CREATE TABLE mon_meters_current AS SELECT CAST(meter_id AS VARCHAR) AS meter_id, "
+                  "CAST(kind AS VARCHAR) AS kind FROM _meters")  # fmt: skip
+    stage.unregister("_meters")
+    return stage
+
+
 def _is_parquet(p: Path) -> bool:
     return p.is_dir() or p.suffix.lower() in (".parquet", ".pq")
 
@@ -76,7 +97,10 @@ def ingest_path(store: Store, path: str | Path, *, kind: str | None = None, subm
         raise ValidationError([Problem(name, None, None, "file not found")])
     if _is_parquet(p):
         src, params = _parquet_src(p)
-        cols = store.con.execute(f"DESCRIBE SELECT * FROM {src}", params).df()["column_name"].tolist()  # noqa: S608 -- src is a constant read_parquet(?) call, the path is bound
+        import duckdb
+
+        with duckdb.connect(":memory:") as probe:
+            cols = probe.execute(f"DESCRIBE SELECT * FROM {src}", params).df()["column_name"].tolist()  # noqa: S608 -- src is a constant read_parquet(?) call, the path is bound
         k = kind or detect_kind(cols, name)
         if k == "readings":
             return ingest_readings_parquet(store, p, submitter=submitter, max_problems=max_problems, source_name=source_name)
@@ -138,11 +162,15 @@ def ingest_readings_frame(store: Store, df: pd.DataFrame, *, source: str, submit
         }
     )
     with store._lock:
-        store.con.register("_mon_in", stage)
+        scon = _stage_con(store)
+        scon.register("_mon_in", stage)
         try:
-            return _apply_readings(store, "SELECT * FROM _mon_in", [], source=source, submitter=submitter, max_problems=50)
+            return _apply_readings(store, scon, "SELECT * FROM _mon_in", [], source=source, submitter=submitter,
+                                   max_problems=50)  # fmt: skip
         finally:
-            store.con.unregister("_mon_in")
+            scon.unregister("_mon_in")
+            if scon is not store.con:
+                scon.close()
 
 
 def ingest_readings_parquet(store: Store, path: Path, *, submitter: str = "cli", max_problems: int = 20,
@@ -150,7 +178,17 @@ def ingest_readings_parquet(store: Store, path: Path, *, submitter: str = "cli",
     """Readings from a Parquet file or a ``date=``-partitioned directory, checked inside DuckDB."""
     src, params = _parquet_src(path)
     name = source_name or str(path)
-    cols = set(store.con.execute(f"DESCRIBE SELECT * FROM {src}", params).df()["column_name"])  # noqa: S608 -- src is a constant read_parquet(?) call
+    scon = _stage_con(store)
+    try:
+        return _readings_parquet(store, scon, src, params, name, source_name, submitter, max_problems)
+    finally:
+        if scon is not store.con:
+            scon.close()
+
+
+def _readings_parquet(store: Store, scon: Any, src: str, params: list[Any], name: str, source_name: str | None,
+                      submitter: str, max_problems: int) -> IngestResult:  # fmt: skip
+    cols = set(scon.execute(f"DESCRIBE SELECT * FROM {src}", params).df()["column_name"])  # noqa: S608 -- src is a constant read_parquet(?) call
     missing = [c for c in ("meter_id", "ts", "value") if c not in cols]
     if missing:
         raise ValidationError([Problem(name, None, c, "required column is missing") for c in missing])
@@ -163,17 +201,20 @@ def ingest_readings_parquet(store: Store, path: Path, *, submitter: str = "cli",
     )
     sql_params = ([] if source_name is None else [source_name]) + params
     with store._lock:
-        return _apply_readings(store, sql, sql_params, source=name, submitter=submitter, max_problems=max_problems)
+        return _apply_readings(store, scon, sql, sql_params, source=name, submitter=submitter,
+                               max_problems=max_problems)  # fmt: skip
 
 
-def _apply_readings(store: Store, select_sql: str, params: list[Any], *, source: str, submitter: str,
+def _apply_readings(store: Store, con: Any, select_sql: str, params: list[Any], *, source: str, submitter: str,
                     max_problems: int) -> IngestResult:  # fmt: skip
-    """Check a staged batch of readings and apply it (``select_sql`` is built from code constants only)."""
+    """Check a staged batch of readings and apply it (``select_sql`` is built from code constants only).
+
+    ``con`` is the DuckDB connection the batch is staged and checked on (:func:`_stage_con`).
+    """
     from carbonpeak.io.validate import clock_allowance_minutes, plausible_range
 
     lo, hi = plausible_range("readings", "value")
     latest = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=clock_allowance_minutes())
-    con = store.con
     con.execute(f"CREATE OR REPLACE TEMP TABLE _mon_stage AS {select_sql}", params)
     try:
         cols = set(con.execute("DESCRIBE _mon_stage").df()["column_name"])
@@ -233,43 +274,49 @@ def _apply_readings(store: Store, select_sql: str, params: list[Any], *, source:
         batch_id = "mon_readings:" + hashlib.sha256(f"{n_rows}:{h}".encode()).hexdigest()[:32]
         if store.batch_exists(batch_id):
             return IngestResult(source, "readings", batch_id, int(n_rows), False)
-        with store.transaction():
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _mon_s AS SELECT meter_id, ts, any_value(value) AS value, "
-                "min(source_file) AS source_file, min(source_row) AS source_row FROM _mon_stage GROUP BY meter_id, ts"
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _mon_s AS SELECT meter_id, ts, any_value(value) AS value, "
+            "min(source_file) AS source_file, min(source_row) AS source_row FROM _mon_stage GROUP BY meter_id, ts"
+        )
+        with store.transaction() as w:
+            if w is not con:  # PostgreSQL: the checked batch goes over in one COPY
+                w.register("_mon_s", con.execute("SELECT * FROM _mon_s").df())
+            for t in ("_mon_new", "_mon_chg"):
+                w.execute(f"DROP TABLE IF EXISTS {t}")
+            w.execute(
+                "CREATE TEMP TABLE _mon_new AS SELECT s.* FROM _mon_s s WHERE NOT EXISTS "
+                "(SELECT 1 FROM mon_readings r WHERE r.meter_id = s.meter_id AND r.ts = s.ts)"
             )
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _mon_new AS SELECT s.* FROM _mon_s s "
-                "ANTI JOIN (SELECT DISTINCT meter_id, ts FROM mon_readings) r ON r.meter_id = s.meter_id AND r.ts = s.ts"
-            )
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _mon_chg AS SELECT s.*, r.version AS old_version FROM _mon_s s "
+            w.execute(
+                "CREATE TEMP TABLE _mon_chg AS SELECT s.*, r.version AS old_version FROM _mon_s s "
                 "JOIN mon_readings r ON r.meter_id = s.meter_id AND r.ts = s.ts AND r.is_current WHERE r.value <> s.value"
             )
-            n_new = con.execute("SELECT count(*) FROM _mon_new").fetchone()[0]
-            n_chg = con.execute("SELECT count(*) FROM _mon_chg").fetchone()[0]
-            n_distinct = con.execute("SELECT count(*) FROM _mon_s").fetchone()[0]
+            n_new = w.execute("SELECT count(*) FROM _mon_new").fetchone()[0]
+            n_chg = w.execute("SELECT count(*) FROM _mon_chg").fetchone()[0]
+            n_distinct = w.execute("SELECT count(*) FROM _mon_s").fetchone()[0]
             if n_chg:
-                con.execute(
+                w.execute(
                 "UPDATE mon_readings SET is_current = false, superseded_by = ? FROM _mon_chg c "
                 "WHERE mon_readings.meter_id = c.meter_id AND mon_readings.ts = c.ts AND mon_readings.is_current",
                 [batch_id],
                 )
-            con.execute(
+            w.execute(
                 "INSERT INTO mon_readings SELECT meter_id, ts, value, old_version + 1, true, NULL, ?, source_file, source_row "
                 "FROM _mon_chg",
                 [batch_id],
             )
-            con.execute(
+            w.execute(
                 "INSERT INTO mon_readings SELECT meter_id, ts, value, 1, true, NULL, ?, source_file, source_row FROM _mon_new",
                 [batch_id],
             )
-            con.execute(
+            w.execute(
                 "INSERT INTO batches (batch_id, kind, source, submitter, rows, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 [batch_id, "mon_readings", source, submitter, int(n_rows), dt.datetime.now(dt.UTC)],
             )
             audit_readings(store, batch_id, source=source, submitter=submitter, rows=int(n_rows),
                            inserted=int(n_new), corrected=int(n_chg))  # fmt: skip
+            for t in ("_mon_s", "_mon_new", "_mon_chg"):
+                w.execute(f"DROP TABLE IF EXISTS {t}")
         _checkpoint(store)
         return IngestResult(source, "readings", batch_id, int(n_rows), True, int(n_new), int(n_chg),
                             int(n_distinct - n_new - n_chg))  # fmt: skip
@@ -282,10 +329,7 @@ def audit_readings(store: Store, batch_id: str, *, source: str, submitter: str, 
                    corrected: int) -> None:  # fmt: skip
     """Record a readings batch in the audit chain (inside the caller's transaction): an ingest, or a
     correction when it replaced stored values (the earlier rows stay, superseded by this batch)."""
-    has_audit = store.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log'"
-    ).fetchone()[0]  # type: ignore[index]
-    if not has_audit:
+    if not store.has_table("audit_log"):
         return
     from carbonpeak.store import audit
 
@@ -303,6 +347,8 @@ def _checkpoint(store: Store) -> None:
     """
     import logging
 
+    if store.is_postgres:
+        return
     try:
         store.con.execute("CHECKPOINT")
     except Exception as exc:  # the commit is durable in the WAL; the checkpoint will happen later
@@ -334,6 +380,27 @@ def load_registry(store: Store) -> dict[str, pd.DataFrame]:
     cal = pd.to_datetime(m["calibration_valid_until"])
     m["calibration_valid_until"] = cal.dt.date.where(cal.notna(), None)
     return out
+
+
+def compute_connection(store: Store) -> Any:
+    """The DuckDB connection the monitoring pipeline runs on when it reads the store's readings.
+
+    DuckDB: the store's own connection.  PostgreSQL: an in-memory DuckDB holding a copy of the
+    current readings (the pipeline's aggregations run in DuckDB either way; readings at scale
+    live in a Parquet lake, read by DuckDB or Spark, not in the store).
+    """
+    if not store.is_postgres:
+        return store.con
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    cur = store.query("SELECT meter_id, ts, value, is_current FROM mon_readings WHERE is_current")
+    con.register("_r", cur)
+    con.execute("CREATE TABLE mon_readings AS SELECT CAST(meter_id AS VARCHAR) AS meter_id, "
+                "CAST(ts AS TIMESTAMPTZ) AS ts, CAST(value AS DOUBLE) AS value, "
+                "CAST(is_current AS BOOLEAN) AS is_current FROM _r")  # fmt: skip
+    con.unregister("_r")
+    return con
 
 
 def store_readings(con: Any) -> Any:
@@ -369,19 +436,19 @@ def save_run(store: Store, run_id: str, *, res: Any, rules: Any, source: str, pa
              int(res.info.get("meter_days", 0)), len(al), json.dumps(params, default=str)],
         )
         con.execute("DELETE FROM mon_unit_day WHERE date BETWEEN ? AND ?", [res.date_from, res.date_to])
-        con.register("_mon_ud", ud)
+        register(con, "_mon_ud", ud, like="mon_unit_day")
         con.execute("INSERT INTO mon_unit_day SELECT * FROM _mon_ud")
         con.unregister("_mon_ud")
         con.execute("DELETE FROM mon_pue WHERE period_start >= ? AND period_end <= ?", [res.date_from, res.date_to])
         if len(pue):
-            con.register("_mon_pue", pue)
+            register(con, "_mon_pue", pue, like="mon_pue")
             con.execute(
                 "INSERT INTO mon_pue SELECT unit_id, grain, period, period_start, period_end, days, total_kwh, it_kwh, pue, "
                 "limit_value, over_limit, grade, run_id FROM _mon_pue"
             )
             con.unregister("_mon_pue")
         if len(al):
-            con.register("_mon_al", al)
+            register(con, "_mon_al", al, like="mon_alerts")
             con.execute(
                 "INSERT INTO mon_alerts (alert_id, kind, severity, unit_id, meter_id, city, product, period_start, period_end, "
                 "value, threshold, value_unit, observed, location, why, rule_source, first_run, last_run, status, grain, "
@@ -417,10 +484,7 @@ def review_alert(store: Store, alert_id: str, *, comment: str, reviewer: str = "
             "UPDATE mon_alerts SET status = 'reviewed', review_comment = ?, reviewed_by = ?, reviewed_at = ? WHERE alert_id = ?",
             [comment, reviewer, now, alert_id],
         )
-        has_audit = store.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log'"
-        ).fetchone()[0]
-        if has_audit:
+        if store.has_table("audit_log"):
             from carbonpeak.store import audit
 
             audit.append(store, actor=reviewer, action="review", entity="mon_alert", entity_id=alert_id,
@@ -482,7 +546,7 @@ def save_meter_day(store: Store, source: str, md: pd.DataFrame, date_from: dt.da
     con = store.con
     with store.transaction():
         con.execute("DELETE FROM mon_meter_day WHERE source = ? AND day BETWEEN ? AND ?", [source, d0, d1])
-        con.register("_mon_md", rows)
+        register(con, "_mon_md", rows, like="mon_meter_day")
         try:
             con.execute(
                 "INSERT INTO mon_meter_day SELECT ?, meter_id, day, n, energy, vmin, vmax, n_negative, n_impossible, "

@@ -27,6 +27,7 @@ from carbonpeak.monitoring.pipeline import PipelineResult, run_pipeline
 from carbonpeak.monitoring.rules import RuleResult, evaluate
 from carbonpeak.store import Store
 from carbonpeak.store.monitoring import (
+    compute_connection,
     load_meter_day,
     load_registry,
     meter_day_cover,
@@ -75,7 +76,8 @@ def run_monitoring(
         raise CarbonpeakError(
             "the Spark engine reads readings from a Parquet lake: give --lake DIR or set CARBONPEAK_LAKE_PATH"
         )
-    con = connect(engine, duckdb_con=store.con if engine == "duckdb" else None, spark_master=spark_master)
+    con = connect(engine, duckdb_con=compute_connection(store) if engine == "duckdb" else None,
+                  spark_master=spark_master)  # fmt: skip
     if lake is not None:
         readings, source = read_lake(con, lake), f"lake:{Path(lake).resolve()}"
     else:

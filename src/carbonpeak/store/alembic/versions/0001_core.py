@@ -50,6 +50,8 @@ CREATE OR REPLACE FUNCTION json_extract_string(text, text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$SELECT CASE WHEN left(ltrim($1), 1) = '{' THEN ($1::jsonb) #>> string_to_array(regexp_replace($2, '^\\$\\.?', ''), '.') END$$;
 CREATE OR REPLACE FUNCTION strftime(date, text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$SELECT to_char($1, replace(replace(replace($2, '%Y', 'YYYY'), '%m', 'MM'), '%d', 'DD'))$$;
+CREATE OR REPLACE FUNCTION sha256(text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')$$;
 CREATE OR REPLACE FUNCTION isfinite(double precision) RETURNS boolean
     LANGUAGE sql IMMUTABLE AS $$SELECT $1 NOT IN ('Infinity'::float8, '-Infinity'::float8, 'NaN'::float8)$$;
 """
