@@ -228,3 +228,18 @@ def test_keys_go_where_the_target_looks_and_are_never_overwritten(
     with Store(pg_url) as pg:
         assert audit.verify_chain(pg).ok  # found by itself, no setting
         assert audit_keys.default_key_file(pg.sidecar_base) == Path(res.key_file)
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "postgresql"])
+def test_store_upgrade_reports_the_revision(tmp_path: Path, backend: str) -> None:
+    from carbonpeak.store import migrate
+
+    place = fresh_database() if backend == "postgresql" else str(tmp_path / "u.duckdb")
+    if backend == "duckdb":
+        Store(place).close()
+    out = _cli(["store", "upgrade", "--db", place, "--format", "json"], {})
+    data = json.loads(out)
+    assert data["after"] == migrate.head()
+    assert data["up_to_date"] is True
+    # a PostgreSQL database not opened before: no revision, then the head
+    assert data["before"] == (None if backend == "postgresql" else migrate.head())

@@ -1,4 +1,5 @@
-"""Store commands: ``store migrate`` (copy a whole store to another database and verify it)."""
+"""Store commands: ``store migrate`` (copy a whole store to another database and verify it),
+``store upgrade`` (apply pending schema revisions once, before the workers start)."""
 
 from __future__ import annotations
 
@@ -69,3 +70,18 @@ def register(app: typer.Typer) -> None:
                 )
             elif cp:
                 typer.echo(f"new checkpoint on the target at entry {cp['seq']}")
+
+    @store_app.command("upgrade")
+    def store_upgrade(
+        db: str | None = typer.Option(
+            None, "--db", help="The store (default: CARBONPEAK_DATABASE_URL, else CARBONPEAK_DB_PATH)."
+        ),
+        fmt: Format = FormatOption,
+    ) -> None:
+        """Apply the pending schema revisions (Alembic) and print the revision before and after."""
+        from carbonpeak.workflows.store_migrate import upgrade_store
+
+        data = upgrade_store(db)
+        emit(fmt, data=data, table=[data], title="store upgrade")
+        if not data["up_to_date"]:
+            raise typer.Exit(1)
