@@ -130,7 +130,7 @@ def test_sigkill_during_ingest_loses_no_acknowledged_batch(tmp_path: Path):
     assert set(acked) <= stored
     assert len(stored - set(acked)) <= 1  # at most the batch in flight, committed but not yet answered
     assert (df["rows"] == 200).all()
-    per_version = s.query("SELECT submission_id, version, count(*) n FROM submission_rows GROUP BY ALL")
+    per_version = s.query("SELECT submission_id, version, count(*) n FROM submission_rows GROUP BY submission_id, version")
     assert len(per_version) == len(df)
     assert (per_version["n"] == 200).all()  # each acknowledged batch whole, one stored row per row
     s.close()

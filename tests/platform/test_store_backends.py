@@ -57,8 +57,9 @@ def test_placeholders_translated_for_psycopg_outside_string_literals():
 
 
 def test_revisions_are_the_old_migration_files_in_order():
-    assert revisions() == OLD_FILES
-    assert head() == "0630_login_failures"
+    """The first revisions are the former SQL files, in order; later ones (0700_markets …) follow."""
+    assert revisions()[: len(OLD_FILES)] == OLD_FILES
+    assert head() == revisions()[-1]
 
 
 def test_a_store_of_the_old_runner_is_stamped_and_upgraded(tmp_path):
@@ -195,3 +196,39 @@ def test_two_service_workers_and_the_cli_writing_beside_them(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+@pg_only
+def test_write_transactions_of_two_threads_do_not_wait_for_each_other(tmp_path):
+    """PostgreSQL: no process-wide write lock. While one thread's transaction is open, another
+    thread of the same process commits its own write (on DuckDB the second would wait)."""
+    import threading
+
+    with Store(db_location(tmp_path / "conc.duckdb")) as s:
+        inside, release = threading.Event(), threading.Event()
+
+        def long_writer() -> None:
+            with s.transaction() as con:
+                con.execute("INSERT INTO login_failures VALUES ('user', 'slow', 1.0)")
+                inside.set()
+                assert release.wait(60)
+
+        t = threading.Thread(target=long_writer)
+        t.start()
+        assert inside.wait(60)
+        done = threading.Event()
+
+        def quick_writer() -> None:
+            with s.transaction() as con:
+                con.execute("INSERT INTO login_failures VALUES ('user', 'quick', 2.0)")
+            done.set()
+
+        q = threading.Thread(target=quick_writer)
+        q.start()
+        assert done.wait(30), "the second transaction waited for the first"
+        # the first one's row is not visible before it commits
+        assert s.query("SELECT subject FROM login_failures ORDER BY subject")["subject"].tolist() == ["quick"]
+        release.set()
+        t.join(60)
+        q.join(60)
+        assert s.query("SELECT subject FROM login_failures ORDER BY subject")["subject"].tolist() == ["quick", "slow"]

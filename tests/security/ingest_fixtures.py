@@ -89,6 +89,7 @@ def wait_job(client: TestClient, headers: dict[str, str], job_id: str, timeout: 
 
 def foreign_rows(store: Store) -> pd.DataFrame:
     return store.query(
-        "SELECT meter_id, ts, value, version, is_current, batch_id FROM mon_readings WHERE meter_id = ? ORDER BY ALL",
+        "SELECT meter_id, ts, value, version, is_current, batch_id FROM mon_readings WHERE meter_id = ? "
+        "ORDER BY meter_id, ts, value, version, is_current, batch_id",
         [FOREIGN[0]],
     )

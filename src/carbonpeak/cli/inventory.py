@@ -258,10 +258,11 @@ def import_cmd(
     act = load_activity(files)
     path = db if db is not None else get_settings().store_location
     with Store(path) as store:
+        shown = store.path  # a PostgreSQL URL without its password
         res = store.import_frame(
             "activity", act, kind="activity", source=", ".join(str(f) for f in files), submitter=submitter
         )
-    data = {"batch_id": res.batch_id, "rows": res.rows, "created": res.created, "db": str(path)}
+    data = {"batch_id": res.batch_id, "rows": res.rows, "created": res.created, "db": shown}
     emit(fmt, data=data, table=[data], title="Activity import" + ("" if res.created else " (already stored)"))
 
 

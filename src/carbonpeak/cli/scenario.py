@@ -127,9 +127,10 @@ def _history(db: Path | None) -> Any:
     """The observed history from the store's observations when the store has them, else ``None``
     (the bundled demo observations)."""
     from carbonpeak.config import get_settings
+    from carbonpeak.store.duck import store_exists
 
     path = db if db is not None else get_settings().store_location
-    if str(path) != ":memory:" and not Path(path).exists():
+    if not store_exists(path):
         return None
     try:
         from carbonpeak.scenarios.history import load_history

@@ -32,9 +32,10 @@ FilesOpt = typer.Option(None, help="Files (CSV, Excel, Parquet); repeat the opti
 def _store_frame(db: Path | None, table: str, key: list[str]) -> pd.DataFrame | None:
     from carbonpeak.config import get_settings
     from carbonpeak.store import Store
+    from carbonpeak.store.duck import store_exists
 
     path = db if db is not None else get_settings().store_location
-    if str(path) != ":memory:" and not Path(path).exists():
+    if not store_exists(path):
         return None
     with Store(path) as store:
         df = store.current(table, key)
@@ -45,9 +46,10 @@ def latest_checkpoint(db: Path | None) -> dict[str, Any] | None:
     """The latest signed audit checkpoint of the store (for the report), ``None`` without one."""
     from carbonpeak.config import get_settings
     from carbonpeak.store import Store, checkpoints
+    from carbonpeak.store.duck import store_exists
 
     path = db if db is not None else get_settings().store_location
-    if str(path) == ":memory:" or not Path(path).exists():
+    if str(path) == ":memory:" or not store_exists(path):
         return None
     with Store(path) as store:
         cp = checkpoints.latest(store)
@@ -173,6 +175,7 @@ def observations_import(
         "__file__",
     ]
     with Store(path) as store:
+        shown = store.path  # a PostgreSQL URL without its password
         res = store.import_frame(
             "observations",
             obs[cols],
@@ -180,7 +183,7 @@ def observations_import(
             source=", ".join(str(f) for f in files),
             submitter=submitter,
         )
-    data = {"batch_id": res.batch_id, "rows": res.rows, "created": res.created, "db": str(path)}
+    data = {"batch_id": res.batch_id, "rows": res.rows, "created": res.created, "db": shown}
     emit(
         fmt,
         data=data,

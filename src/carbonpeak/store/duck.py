@@ -43,6 +43,12 @@ class StoreBusyError(CarbonpeakError):
     """Another process holds the DuckDB file for writing."""
 
 
+try:  # the error a concurrent insert of the same key raises on PostgreSQL
+    from psycopg.errors import UniqueViolation as _UNIQUE_VIOLATION
+except ImportError:  # pragma: no cover - psycopg is a dependency
+    _UNIQUE_VIOLATION = ()  # type: ignore[assignment,misc]
+
+
 class StoreUnavailableError(CarbonpeakError):
     """The database of the store cannot be reached."""
 
@@ -85,6 +91,13 @@ def sidecar_base(location: Location | str | Path) -> str:
     root = Path(os.environ.get("CARBONPEAK_STATE_DIR") or Path.home() / ".local" / "share" / "carbonpeak")
     root.mkdir(parents=True, exist_ok=True)
     return str(root / f"pg-{u.host or 'local'}-{u.port or 5432}-{u.database}")
+
+
+def store_exists(location: str | Path) -> bool:
+    """Whether there is a store to read at ``location`` (a DuckDB file that exists, ``:memory:``,
+    or a PostgreSQL URL: the database is assumed to exist; opening it says otherwise)."""
+    loc = locate(location)
+    return loc.is_postgres or loc.path == ":memory:" or Path(loc.path).exists()
 
 
 class _NoLock:
@@ -257,23 +270,33 @@ class Store:
                 return ImportResult(batch_id, kind, len(df), created=False)
             out = df.rename(columns={"__row__": "source_row", "__file__": "source_file"}).copy()
             out["batch_id"] = batch_id
-            with self.transaction() as con:
-                if self.is_postgres:
-                    con.copy_into(table, out)
-                else:
-                    con.register("_incoming", out)
-                    try:
-                        cols = ", ".join(f'"{c}"' for c in out.columns)
-                        con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _incoming')  # noqa: S608 -- table and column names come from code (migration tables), values are registered frames
-                    finally:
-                        con.unregister("_incoming")
-                con.execute(
-                    "INSERT INTO batches (batch_id, kind, source, submitter, rows, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [batch_id, kind, source, submitter, len(df), datetime.now(UTC)],
-                )
-                self._audit_import(batch_id, kind, source, submitter, len(df))
+            try:
+                self._import(table, out, batch_id, kind, source, submitter, len(df))
+            except _UNIQUE_VIOLATION:
+                # PostgreSQL: another worker stored the same batch between the check and the insert
+                if self.batch_exists(batch_id):
+                    return ImportResult(batch_id, kind, len(df), created=False)
+                raise
             return ImportResult(batch_id, kind, len(df), created=True)
+
+    def _import(self, table: str, out: pd.DataFrame, batch_id: str, kind: str, source: str, submitter: str,
+                rows: int) -> None:  # fmt: skip
+        with self.transaction() as con:
+            if self.is_postgres:
+                con.copy_into(table, out)
+            else:
+                con.register("_incoming", out)
+                try:
+                    cols = ", ".join(f'"{c}"' for c in out.columns)
+                    con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _incoming')  # noqa: S608 -- table and column names come from code (migration tables), values are registered frames
+                finally:
+                    con.unregister("_incoming")
+            con.execute(
+                "INSERT INTO batches (batch_id, kind, source, submitter, rows, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [batch_id, kind, source, submitter, rows, datetime.now(UTC)],
+            )
+            self._audit_import(batch_id, kind, source, submitter, rows)
 
     def _audit_import(self, batch_id: str, kind: str, source: str, submitter: str, rows: int) -> None:
         """Append ``<kind>.import`` to the audit chain (inside the caller's transaction)."""

@@ -52,7 +52,7 @@ def budget_use(dal: DataAccess, min_share: float) -> list[dict[str, Any]]:
         dal,
         "WITH used AS (SELECT unit_id, year(date) AS year, sum(tce) AS used_tce, count(DISTINCT date) AS days "  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
         "FROM mon_unit_day WHERE run_id = (SELECT run_id FROM mon_runs ORDER BY started_at DESC LIMIT 1) "
-        "GROUP BY ALL) "
+        "GROUP BY unit_id, year(date)) "
         "SELECT b.unit_id, u.name, u.city, b.year, round(used.used_tce, 1) AS used_tce, b.budget_tce, "
         "round(used.used_tce / b.budget_tce, 3) AS used_share, "
         "round(used.used_tce / used.days * (CASE WHEN b.year % 4 = 0 THEN 366 ELSE 365 END) / b.budget_tce, 3) "

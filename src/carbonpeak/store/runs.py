@@ -43,7 +43,7 @@ def save_run(store: Store, *, scenario: str, kind: str, tool_version: str, input
 def list_runs(store: Store, scenario: str | None = None) -> pd.DataFrame:
     """Stored runs, newest first (without the payload)."""
     sql = ("SELECT run_id, created_at, scenario, kind, tool_version, input_hash, seed, draws, submitter, summary "
-           "FROM scenario_runs WHERE (? IS NULL OR scenario = ?) ORDER BY created_at DESC")
+           "FROM scenario_runs WHERE (CAST(? AS VARCHAR) IS NULL OR scenario = ?) ORDER BY created_at DESC")
     return store.query(sql, [scenario, scenario])
 
 

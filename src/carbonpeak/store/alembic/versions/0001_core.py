@@ -52,6 +52,8 @@ CREATE OR REPLACE FUNCTION strftime(date, text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$SELECT to_char($1, replace(replace(replace($2, '%Y', 'YYYY'), '%m', 'MM'), '%d', 'DD'))$$;
 CREATE OR REPLACE FUNCTION sha256(text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')$$;
+CREATE OR REPLACE FUNCTION round(double precision, integer) RETURNS double precision
+    LANGUAGE sql IMMUTABLE AS 'SELECT CAST(round(CAST($1 AS numeric), $2) AS double precision)';
 CREATE OR REPLACE FUNCTION isfinite(double precision) RETURNS boolean
     LANGUAGE sql IMMUTABLE AS $$SELECT $1 NOT IN ('Infinity'::float8, '-Infinity'::float8, 'NaN'::float8)$$;
 """
