@@ -55,6 +55,7 @@ _COLUMNS_SQL = (
     "SELECT column_name, data_type FROM information_schema.columns "
     "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position"
 )
+_SNAPSHOT_PG = "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
 #: foreign keys (child, parent) of the current schema, for the dependency order
 _FK_SQL = (
     "SELECT tc.table_name, ccu.table_name FROM information_schema.table_constraints tc "
@@ -284,7 +285,8 @@ def _same_place(a: Store, b: Store) -> bool:
 def _snapshot(source: Store) -> tuple[dict[str, dict[str, str]], dict[str, pd.DataFrame]]:
     """Every table of the source with its column types, read in one transaction."""
     con = source.con
-    con.execute("BEGIN TRANSACTION")
+    # one snapshot for every table (PostgreSQL's default READ COMMITTED takes one per statement)
+    con.execute(_SNAPSHOT_PG if source.is_postgres else "BEGIN TRANSACTION")
     try:
         names = tables(source)
         types = {t: columns(source, t) for t in names}
