@@ -2,9 +2,9 @@
 
 ``CARBONPEAK_TEST_DATABASE_URL`` (the server of the suite's PostgreSQL pass, started by
 ``scripts/pg-test-cluster.sh``; a role that may create databases) is used when set.  Otherwise the first call starts a
-temporary cluster (Debian's ``postgresql`` package, ``initdb`` + ``pg_ctl``) in a temporary folder
-on a free loopback port, as the current user or, under root, as ``nobody``; it is stopped and
-removed when the test process exits.  :func:`fresh_database` makes a new empty database each call.
+temporary cluster with the same script (``scripts/pg-test-cluster.sh``: Debian's ``postgresql``
+package, a free loopback port, an unprivileged user); it is stopped and removed when the test
+process exits.  :func:`fresh_database` makes a new empty database each call.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import atexit
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -24,73 +23,27 @@ import pytest
 _admin: str | None = None
 
 
-def pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+REPO = Path(__file__).resolve().parents[2]
+CLUSTER_SCRIPT = REPO / "scripts" / "pg-test-cluster.sh"
 
 
 def _start_cluster() -> str:
-    bindir = pg_bin()
-    if bindir is None:
+    """The suite's temporary cluster script (scripts/pg-test-cluster.sh), for this process only."""
+    if not glob.glob("/usr/lib/postgresql/*/bin/initdb") and shutil.which("initdb") is None:
         pytest.skip("no PostgreSQL binaries (apt-get install postgresql; scripts/system-deps.sh)")
-    root = Path(tempfile.mkdtemp(prefix="cp-pgtest-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        as_user = ["runuser", "-u", "nobody", "--"]
-        shutil.chown(root, "nobody")
-    data, port = root / "data", _free_port()
-    subprocess.run(
-        [
-            *as_user,
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [
-            *as_user,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(root / "log"),
-            "-w",
-            "-o",
-            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
+    parent = Path(tempfile.mkdtemp(prefix="cp-pgtest-"))
+    parent.chmod(0o755)  # the cluster's owner may be another (unprivileged) user
+    root = parent / "cluster"
+    r = subprocess.run(
+        ["bash", str(CLUSTER_SCRIPT), "start", str(root)], capture_output=True, text=True, check=True
     )
 
     def stop() -> None:
-        subprocess.run(
-            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-            check=False,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+        subprocess.run(["bash", str(CLUSTER_SCRIPT), "stop", str(root)], capture_output=True, check=False)
+        shutil.rmtree(parent, ignore_errors=True)
 
     atexit.register(stop)
-    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    return r.stdout.strip().splitlines()[-1]
 
 
 def admin_url() -> str:
