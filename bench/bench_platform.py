@@ -370,6 +370,7 @@ def start_postgres(root: Path) -> tuple[str, Any]:
             capture_output=True,
             check=False,
         )
+        shutil.rmtree(root, ignore_errors=True)
 
     return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", stop
 
