@@ -197,6 +197,10 @@ class DataAccess:
             }
         )
         with self.store.transaction() as con:
+            if self.store.is_postgres:
+                # concurrent uploads of one submission (several workers, several uploads per
+                # worker) number their versions one at a time; released at the commit
+                con.execute("SELECT pg_advisory_xact_lock(hashtext(?))", [submission_id])
             same = con.execute(
                 "SELECT version FROM submissions WHERE submission_id = ? AND batch_id = ?",
                 [submission_id, batch_id],

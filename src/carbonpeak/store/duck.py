@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -130,7 +131,9 @@ class Store:
             self.engine = pg_engine(self.url)
             self._root: Any = None
             self._lock: Any = _NoLock()
-            self._conns: list[PgConnection] = []
+            # weak: the connection of a thread that ended (the server's idle worker threads end)
+            # is garbage-collected and goes back to the pool instead of staying checked out
+            self._conns: weakref.WeakSet[PgConnection] = weakref.WeakSet()
             self._conns_lock = threading.Lock()
             try:
                 self.con.execute("SELECT 1")
@@ -185,7 +188,7 @@ class Store:
                     raise StoreUnavailableError("the store is closed")
                 c = PgConnection(self.engine.raw_connection())
                 with self._conns_lock:
-                    self._conns.append(c)
+                    self._conns.add(c)
             else:
                 c = self._root if threading.current_thread() is threading.main_thread() else self._root.cursor()
             self._local.con = c
@@ -198,7 +201,7 @@ class Store:
         self._closed = True
         if self.backend == "postgresql":
             with self._conns_lock:
-                for c in self._conns:
+                for c in list(self._conns):
                     with contextlib.suppress(Exception):  # a broken connection is closed anyway
                         c.close()
                 self._conns.clear()

@@ -21,6 +21,7 @@ the small dialect layer under it (docs/architecture.md, "The store floor"):
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from dataclasses import dataclass
@@ -310,6 +311,11 @@ class PgConnection:
     def close(self) -> None:
         self._raw.close()
 
+    def __del__(self) -> None:
+        # the thread that held it ended: the connection goes back to the pool (closing twice is harmless)
+        with contextlib.suppress(Exception):
+            self.close()
+
 
 class _Borrowed(PgConnection):
     """:meth:`PgConnection.cursor`: the connection under another name, not closed by ``close``."""
@@ -330,8 +336,18 @@ def register(con: Any, name: str, frame: pd.DataFrame, *, like: str | None = Non
         con.register(name, frame)
 
 
+#: connections one process may hold: each thread that touches the store keeps its own, and the
+#: service runs requests on up to 40 threads (anyio's default) plus its job threads.  Fewer made
+#: request threads wait 30 s for a connection and fail under load (docs/operations.md).
+POOL_SIZE, POOL_OVERFLOW = 5, 45
+
+
 def pg_engine(url: str) -> sa.Engine:
     """A pooled SQLAlchemy engine for PostgreSQL (psycopg 3); each thread takes its own connection."""
     return sa.create_engine(
-        url, pool_size=5, max_overflow=20, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"}
+        url,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC"},
     )

@@ -15,7 +15,12 @@ from carbonpeak.io import TableSpec, read_table, validate_table
 from carbonpeak.io.validate import Column
 
 router = APIRouter(tags=["submissions"])
-_INGEST_GATE = threading.Lock()
+#: Uploads checked and written at once in one process.  DuckDB: one (its writes are serialised
+#: by the store anyway, and parsing in parallel would only take the interpreter away from the
+#: dashboard's reads).  PostgreSQL: several (each in its own transaction; the database's row
+#: locks and the audit chain's transaction lock order them), so an upload does not queue behind
+#: another one's parsing and network round trips.
+_INGEST_GATES = {"duckdb": threading.BoundedSemaphore(1), "postgresql": threading.BoundedSemaphore(4)}
 
 
 def _not_future(ts: pd.Series) -> tuple[pd.Series, str]:
@@ -68,10 +73,9 @@ def submit(
     """
     check_period(kind, period)
     ent, city_ = dal.submission_scope(enterprise_id, city)
-    # A sync endpoint: FastAPI runs it in its thread pool, not on the event loop.  One ingest
-    # at a time: writes are serialised by the store anyway, and parsing them in parallel
-    # would only take the interpreter away from the dashboard's reads.
-    with _INGEST_GATE, uploaded([file], max_bytes=state.max_upload_bytes) as ups:
+    # A sync endpoint: FastAPI runs it in its thread pool, not on the event loop; the gate of
+    # the backend bounds how many uploads one process checks and writes at once.
+    with _INGEST_GATES[state.store.backend], uploaded([file], max_bytes=state.max_upload_bytes) as ups:
         df = read_table(ups[0].path)
         df["__file__"] = ups[0].name
         rows = validate_table(df, UPLOAD_SPECS[kind])
