@@ -1,0 +1,407 @@
+"""The registry ledger's persistence (issue 11 §3): the only SQL of the markets.
+
+Rules are :mod:`carbonpeak.markets.ledger`; this module reads the state they need, writes what
+they decide and appends every journal entry to the audit chain in the same transaction (the
+entry's id *is* its audit sequence number).  All values are bound parameters.
+
+Concurrency: a movement deletes the block it takes with a conditional ``DELETE … WHERE
+account_id = <debit>`` and refuses the whole transaction unless exactly one row went.  Two
+requests for the same serials therefore cannot both succeed: on DuckDB the store's write lock
+serialises them and the second finds the block gone; on PostgreSQL the second ``DELETE`` waits
+for the first transaction and then matches nothing.  The loser gets :class:`DoubleSpend` (409)
+and nothing it did is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+
+from carbonpeak.errors import NotFound
+from carbonpeak.markets.ledger import (
+    ACCOUNT_KINDS,
+    CREATING,
+    TERMINAL_KINDS,
+    Account,
+    Block,
+    DoubleSpend,
+    Entry,
+    LedgerError,
+    Movement,
+    check_movement,
+    plan_movement,
+    serial_label,
+    split,
+    unit_types,
+)
+from carbonpeak.store import audit
+from carbonpeak.store.duck import Store
+
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+FAR_PAST = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+# -- accounts ------------------------------------------------------------------------------
+def open_account(
+    store: Store, account_id: str, kind: str, owner: str, *, city: str | None = None, name: str | None = None,
+    actor: str = "cli",
+) -> Account:
+    """Open an account (idempotent: the same account opened again is returned unchanged)."""
+    if kind not in ACCOUNT_KINDS:
+        raise LedgerError(f"account kind '{kind}' is not one of {', '.join(ACCOUNT_KINDS)}")
+    if not account_id or len(account_id) > 120:
+        raise LedgerError("account id: 1-120 characters")
+    with store.transaction() as con:
+        row = con.execute("SELECT account_id, kind, owner, city FROM mk_accounts WHERE account_id = ?",
+                          [account_id]).fetchone()
+        if row is not None:
+            acc = Account(str(row[0]), str(row[1]), str(row[2]), row[3])
+            if (acc.kind, acc.owner) != (kind, owner):
+                raise LedgerError(f"account {account_id} exists as {acc.kind} of {acc.owner}")
+            return acc
+        con.execute(
+            "INSERT INTO mk_accounts (account_id, kind, owner, city, name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [account_id, kind, owner, city, name, datetime.now(UTC)],
+        )
+        audit.append(store, actor=actor, action="markets.account.open", entity="mk_account", entity_id=account_id,
+                     payload={"kind": kind, "owner": owner, "city": city, "enterprise_id": owner})
+    return Account(account_id, kind, owner, city)
+
+
+def get_account(store: Store, account_id: str) -> Account:
+    row = store.con.execute("SELECT account_id, kind, owner, city FROM mk_accounts WHERE account_id = ?",
+                            [account_id]).fetchone()
+    if row is None:
+        raise NotFound(f"account {account_id}")
+    return Account(str(row[0]), str(row[1]), str(row[2]), row[3])
+
+
+def accounts(store: Store) -> pd.DataFrame:
+    """All accounts (account_id, kind, owner, city, name)."""
+    return store.query("SELECT account_id, kind, owner, city, name FROM mk_accounts ORDER BY account_id")
+
+
+# -- movements -----------------------------------------------------------------------------
+def _blocks_of(con: Any, account_id: str, unit_type: str, vintage: int) -> list[Block]:
+    rows = con.execute(
+        "SELECT unit_type, vintage, serial_start, serial_end, account_id FROM mk_blocks "
+        "WHERE account_id = ? AND unit_type = ? AND vintage = ? ORDER BY serial_start",
+        [account_id, unit_type, vintage],
+    ).fetchall()
+    return [Block(str(r[0]), int(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in rows]
+
+
+def post(store: Store, m: Movement, *, actor: str, compliance_year: int | None = None) -> list[dict[str, Any]]:
+    """Carry out one movement: its journal entries, block moves and audit entries, all or nothing."""
+    txn = uuid.uuid4().hex[:16]
+    out: list[dict[str, Any]] = []
+    with store.transaction() as con:
+        debit, credit = get_account(store, m.debit), get_account(store, m.credit)
+        check_movement(m, debit, credit, compliance_year=compliance_year)
+        held = [] if m.kind in CREATING else _blocks_of(con, m.debit, m.unit_type, m.vintage)
+        nxt = 1
+        if m.kind in CREATING:
+            row = con.execute(
+                "SELECT coalesce(max(serial_end), 0) FROM mk_journal "
+                "WHERE unit_type = ? AND vintage = ? AND kind IN ('issue', 'borrow')",
+                [m.unit_type, m.vintage],
+            ).fetchone()
+            nxt = int(row[0]) + 1 if row else 1
+        for e in plan_movement(m, held, nxt):
+            out.append(_write_entry(store, con, e, txn, actor, held))
+    return out
+
+
+def _write_entry(store: Store, con: Any, e: Entry, txn: str, actor: str, held: list[Block]) -> dict[str, Any]:
+    ts = datetime.now(UTC)
+    payload = {**asdict(e), "txn_id": txn, "quantity": e.quantity,
+               "serials": serial_label(e.unit_type, e.vintage, e.start, e.end, unit_types()[e.unit_type]["issuer"])}
+    seq = audit.append(store, actor=actor, action=f"markets.{e.kind}", entity="mk_entry", entity_id=txn,
+                       payload=payload)
+    if e.kind in CREATING:
+        parts = [Block(e.unit_type, e.vintage, e.start, e.end, e.credit)]
+    else:
+        src = next(b for b in held if b.start <= e.start and e.end <= b.end)
+        gone = con.execute(
+            "DELETE FROM mk_blocks WHERE unit_type = ? AND vintage = ? AND serial_start = ? AND serial_end = ? "
+            "AND account_id = ?",
+            [src.unit_type, src.vintage, src.start, src.end, src.account],
+        ).fetchone()
+        if not gone or int(gone[0]) != 1:
+            raise DoubleSpend(f"{e.unit_type} {e.vintage} serials {e.start}..{e.end} left account {e.debit} "
+                              "in a concurrent movement; nothing was moved")
+        parts = split(src, e.start, e.end, e.credit)
+    for b in parts:
+        con.execute(
+            "INSERT INTO mk_blocks (unit_type, vintage, serial_start, serial_end, account_id, entry_id) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [b.unit_type, b.vintage, b.start, b.end, b.account, seq],
+        )
+    con.execute(
+        "INSERT INTO mk_journal (entry_id, txn_id, ts, kind, unit_type, vintage, serial_start, serial_end, quantity, "
+        "debit_account, credit_account, actor, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [seq, txn, ts, e.kind, e.unit_type, e.vintage, e.start, e.end, e.quantity, e.debit, e.credit, actor,
+         e.reference],
+    )
+    return {**payload, "entry_id": seq, "ts": ts.isoformat()}
+
+
+# -- derived views ---------------------------------------------------------------------------
+_BALANCE_SQL = (
+    "SELECT unit_type, vintage, sum(q) AS balance FROM ("
+    " SELECT unit_type, vintage, quantity AS q FROM mk_journal WHERE credit_account = ? AND ts < ?"
+    " UNION ALL"
+    " SELECT unit_type, vintage, -quantity AS q FROM mk_journal WHERE debit_account = ? AND ts < ?"
+    ") x GROUP BY unit_type, vintage ORDER BY unit_type, vintage"
+)
+
+
+def balance(store: Store, account_id: str, *, before: datetime | None = None) -> pd.DataFrame:
+    """The balance of an account by unit type and vintage, derived from the journal (before ``before``)."""
+    t = before or FAR_FUTURE
+    df = store.query(_BALANCE_SQL, [account_id, t, account_id, t])
+    df["balance"] = df["balance"].astype("int64")
+    return df[df["balance"] != 0].reset_index(drop=True)
+
+
+def holdings(store: Store, account_id: str) -> pd.DataFrame:
+    """The serial blocks an account holds now (the derived cache; see :func:`check_integrity`)."""
+    return store.query(
+        "SELECT unit_type, vintage, serial_start, serial_end, serial_end - serial_start + 1 AS quantity "
+        "FROM mk_blocks WHERE account_id = ? ORDER BY unit_type, vintage, serial_start",
+        [account_id],
+    )
+
+
+def statement(store: Store, account_id: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """Opening balance, the entries in ``[start, end)`` and the closing balance of an account."""
+    get_account(store, account_id)
+    entries = store.query(
+        "SELECT entry_id, ts, txn_id, kind, unit_type, vintage, serial_start, serial_end, "
+        "CASE WHEN credit_account = ? THEN quantity ELSE -quantity END AS change, "
+        "debit_account, credit_account, actor, reference FROM mk_journal "
+        "WHERE (credit_account = ? OR debit_account = ?) AND ts >= ? AND ts < ? ORDER BY entry_id",
+        [account_id, account_id, account_id, start, end],
+    )
+    return {
+        "account_id": account_id,
+        "start": start,
+        "end": end,
+        "opening": balance(store, account_id, before=start),
+        "entries": entries,
+        "closing": balance(store, account_id, before=end),
+    }
+
+
+def serial_history(store: Store, unit_type: str, vintage: int, serial: int) -> dict[str, Any]:
+    """The life of one serial: every entry that moved it, and the account holding it now."""
+    entries = store.query(
+        "SELECT entry_id, ts, txn_id, kind, debit_account, credit_account, serial_start, serial_end, actor, reference "
+        "FROM mk_journal WHERE unit_type = ? AND vintage = ? AND serial_start <= ? AND serial_end >= ? "
+        "ORDER BY entry_id",
+        [unit_type, vintage, serial, serial],
+    )
+    if entries.empty:
+        raise NotFound(f"{unit_type} {vintage} serial {serial}")
+    now = store.con.execute(
+        "SELECT b.account_id, a.kind FROM mk_blocks b JOIN mk_accounts a USING (account_id) "
+        "WHERE b.unit_type = ? AND b.vintage = ? AND b.serial_start <= ? AND b.serial_end >= ?",
+        [unit_type, vintage, serial, serial],
+    ).fetchall()
+    return {"unit_type": unit_type, "vintage": vintage, "serial": serial, "entries": entries,
+            "holder": str(now[0][0]) if now else None, "final": bool(now) and str(now[0][1]) in TERMINAL_KINDS}
+
+
+def positions(store: Store, owners: list[str] | None = None) -> pd.DataFrame:
+    """Holdings by owner, account kind and unit type (allowances beside energy-use rights)."""
+    df = store.query(
+        "SELECT a.owner, a.city, a.kind, b.unit_type, b.vintage, sum(b.serial_end - b.serial_start + 1) AS quantity "
+        "FROM mk_blocks b JOIN mk_accounts a USING (account_id) "
+        "GROUP BY a.owner, a.city, a.kind, b.unit_type, b.vintage ORDER BY a.owner, b.unit_type, b.vintage"
+    )
+    if owners is not None:
+        df = df[df["owner"].isin(owners)].reset_index(drop=True)
+    df["quantity"] = df["quantity"].astype("int64")
+    return df
+
+
+def totals(store: Store) -> pd.DataFrame:
+    """Per unit type and vintage: issued (issuer debits) and where the units are now, by account kind."""
+    df = store.query(
+        "SELECT b.unit_type, b.vintage, a.kind, sum(b.serial_end - b.serial_start + 1) AS quantity "
+        "FROM mk_blocks b JOIN mk_accounts a USING (account_id) GROUP BY b.unit_type, b.vintage, a.kind "
+        "ORDER BY b.unit_type, b.vintage, a.kind"
+    )
+    df["quantity"] = df["quantity"].astype("int64")
+    return df
+
+
+def journal(store: Store, account_ids: list[str] | None = None, limit: int = 200) -> pd.DataFrame:
+    """The newest entries (of ``account_ids`` when given)."""
+    df = store.query(
+        "SELECT entry_id, ts, txn_id, kind, unit_type, vintage, serial_start, serial_end, quantity, "
+        "debit_account, credit_account, actor, reference FROM mk_journal ORDER BY entry_id DESC LIMIT ?",
+        [limit if account_ids is None else 1_000_000],
+    )
+    if account_ids is not None:
+        df = df[df["debit_account"].isin(account_ids) | df["credit_account"].isin(account_ids)].head(limit)
+    return df.reset_index(drop=True)
+
+
+def check_integrity(store: Store) -> list[str]:
+    """Every broken ledger invariant, checked in SQL over the whole journal (empty when sound).
+
+    (1) each unit type and vintage sums to zero over all accounts; (2) no account but an issuer
+    is negative; (3) the block cache equals the journal's balances; (4) no serial is in two
+    blocks; (5) no entry debits a terminal account (a surrendered/retired serial never moves).
+    """
+    con = store.con
+    problems: list[str] = []
+    for ut, v, t in con.execute(
+        "SELECT unit_type, vintage, sum(CASE WHEN kind IN ('issue', 'borrow') THEN quantity ELSE 0 END) - "
+        "coalesce((SELECT sum(serial_end - serial_start + 1) FROM mk_blocks b "
+        "          WHERE b.unit_type = j.unit_type AND b.vintage = j.vintage), 0) "
+        "FROM mk_journal j GROUP BY unit_type, vintage"
+    ).fetchall():
+        if t:
+            problems.append(f"{ut} {v}: issued and held differ by {t}")
+    bal_sql = (
+        "WITH bal AS (SELECT account_id, unit_type, vintage, sum(q) AS q FROM ("
+        " SELECT credit_account AS account_id, unit_type, vintage, quantity AS q FROM mk_journal"
+        " UNION ALL SELECT debit_account, unit_type, vintage, -quantity FROM mk_journal) x"
+        " GROUP BY account_id, unit_type, vintage),"
+        " held AS (SELECT account_id, unit_type, vintage, sum(serial_end - serial_start + 1) AS q FROM mk_blocks"
+        " GROUP BY account_id, unit_type, vintage)"
+        " SELECT coalesce(bal.account_id, held.account_id), coalesce(bal.unit_type, held.unit_type),"
+        " coalesce(bal.vintage, held.vintage), coalesce(bal.q, 0), coalesce(held.q, 0), a.kind"
+        " FROM bal FULL OUTER JOIN held ON bal.account_id = held.account_id AND bal.unit_type = held.unit_type"
+        " AND bal.vintage = held.vintage JOIN mk_accounts a ON a.account_id = coalesce(bal.account_id, held.account_id)"
+    )
+    for acc, ut, v, bq, hq, kind in con.execute(bal_sql).fetchall():
+        if kind == "issuer":
+            if hq:
+                problems.append(f"issuer account {acc} holds blocks of {ut} {v}")
+            continue
+        if bq < 0:
+            problems.append(f"account {acc} has a negative balance {bq} of {ut} {v}")
+        if bq != hq:
+            problems.append(f"account {acc} {ut} {v}: journal balance {bq}, blocks held {hq}")
+    for ut, v, s in con.execute(
+        "SELECT unit_type, vintage, serial_start FROM (SELECT unit_type, vintage, serial_start, "
+        "lag(serial_end) OVER (PARTITION BY unit_type, vintage ORDER BY serial_start) AS prev_end FROM mk_blocks) t "
+        "WHERE serial_start <= prev_end"
+    ).fetchall():
+        problems.append(f"{ut} {v} serial {s} is in two blocks")
+    row = con.execute(
+        "SELECT count(*) FROM mk_journal j JOIN mk_accounts a ON a.account_id = j.debit_account "
+        "WHERE a.kind IN ('surrender', 'retirement', 'cancellation', 'withdrawal')"
+    ).fetchone()
+    if row and row[0]:
+        problems.append(f"{row[0]} entries move units out of a terminal account")
+    return problems
+
+
+# -- bulk import (registry migration; the bench's 1,000,000 entries) --------------------------
+def import_journal(store: Store, entries: pd.DataFrame, *, actor: str) -> int:
+    """Append many already-planned entries at once, sealed into the audit chain, all or nothing.
+
+    ``entries`` has columns kind, unit_type, vintage, serial_start, serial_end, debit_account,
+    credit_account (and optionally txn_id, reference), in journal order.  The blocks are
+    recomputed from the whole journal afterwards and :func:`check_integrity` must pass, or
+    nothing is kept.  For migrating an existing registry's history (and the bench).
+    """
+    n = len(entries)
+    if n == 0:
+        return 0
+    with store.transaction() as con:
+        ring = audit.keyring(store)
+        last = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+        seq0 = 1 if last is None else int(last[0]) + 1
+        prev = audit.GENESIS if last is None else str(last[1])
+        kid = ring.active_hmac
+        now = datetime.now(UTC)
+        ts = audit._ts_text(now)
+        df = entries.reset_index(drop=True).copy()
+        df["quantity"] = df["serial_end"] - df["serial_start"] + 1
+        if "txn_id" not in df:
+            df["txn_id"] = [f"import-{seq0 + i}" for i in range(n)]
+        if "reference" not in df:
+            df["reference"] = ""
+        seqs, hashes, prevs, bodies, actions = [], [], [], [], []
+        cols = ["kind", "unit_type", "vintage", "serial_start", "serial_end", "debit_account", "credit_account",
+                "txn_id", "reference"]
+        for i, rec in enumerate(df[cols].itertuples(index=False, name=None)):
+            kind, ut, v, s, e, d, c, txn, ref = rec
+            body = audit.canonical_json({"kind": kind, "unit_type": ut, "vintage": int(v), "start": int(s),
+                                         "end": int(e), "debit": d, "credit": c, "reference": ref, "txn_id": txn,
+                                         "quantity": int(e) - int(s) + 1})
+            seq = seq0 + i
+            h = audit.entry_mac(ring, kid, seq, ts, actor, f"markets.{kind}", "mk_entry", txn, body, prev)
+            seqs.append(seq)
+            prevs.append(prev)
+            hashes.append(h)
+            bodies.append(body)
+            actions.append(f"markets.{kind}")
+            prev = h
+        log = pd.DataFrame({"seq": seqs, "ts": ts, "actor": actor, "action": actions, "entity": "mk_entry",
+                            "entity_id": df["txn_id"], "payload": bodies, "prev_hash": prevs, "hash": hashes,
+                            "key_id": kid})
+        df["entry_id"] = seqs
+        df["ts"] = now
+        df["actor"] = actor
+        con.register("_mk_log", log)
+        con.register("_mk_entries", df)
+        try:
+            con.execute("INSERT INTO audit_log (seq, ts, actor, action, entity, entity_id, payload, prev_hash, hash, "
+                        "key_id) SELECT seq, ts, actor, action, entity, entity_id, payload, prev_hash, hash, key_id "
+                        "FROM _mk_log")
+            con.execute("INSERT INTO mk_journal (entry_id, txn_id, ts, kind, unit_type, vintage, serial_start, "
+                        "serial_end, quantity, debit_account, credit_account, actor, reference) SELECT entry_id, "
+                        "txn_id, ts, kind, unit_type, vintage, serial_start, serial_end, quantity, debit_account, "
+                        "credit_account, actor, reference FROM _mk_entries")
+        finally:
+            con.unregister("_mk_log")
+            con.unregister("_mk_entries")
+        _rebuild_blocks(con)
+        problems = check_integrity(store)
+        if problems:
+            raise LedgerError("the imported journal breaks the ledger's rules; nothing was imported: "
+                              + "; ".join(problems[:5]))
+    return n
+
+
+def _rebuild_blocks(con: Any) -> None:
+    """Recompute every block's holder from the journal: the last entry that moved each serial range.
+
+    Serial ranges are cut at every entry boundary; each elementary range is held by the credit
+    account of the newest entry covering it.
+    """
+    con.execute("DELETE FROM mk_blocks")
+    con.execute(
+        "INSERT INTO mk_blocks (unit_type, vintage, serial_start, serial_end, account_id, entry_id) "
+        "WITH cuts AS (SELECT unit_type, vintage, serial_start AS p FROM mk_journal "
+        "  UNION SELECT unit_type, vintage, serial_end + 1 FROM mk_journal),"
+        " pieces AS (SELECT unit_type, vintage, p AS s, lead(p) OVER (PARTITION BY unit_type, vintage ORDER BY p) - 1 AS e"
+        "  FROM cuts),"
+        " owner AS (SELECT pc.unit_type, pc.vintage, pc.s, pc.e, j.credit_account, j.entry_id,"
+        "  row_number() OVER (PARTITION BY pc.unit_type, pc.vintage, pc.s ORDER BY j.entry_id DESC) AS rn"
+        "  FROM pieces pc JOIN mk_journal j ON j.unit_type = pc.unit_type AND j.vintage = pc.vintage"
+        "  AND j.serial_start <= pc.s AND j.serial_end >= pc.e WHERE pc.e IS NOT NULL)"
+        " SELECT unit_type, vintage, s, e, credit_account, entry_id FROM owner WHERE rn = 1"
+    )
+
+
+def as_json(obj: Any) -> Any:
+    """Frames and dates of the views above, as JSON-ready values."""
+    if isinstance(obj, pd.DataFrame):
+        return json.loads(obj.to_json(orient="records", date_format="iso"))
+    if isinstance(obj, dict):
+        return {k: as_json(v) for k, v in obj.items()}
+    if isinstance(obj, datetime | date):
+        return obj.isoformat()
+    return obj
