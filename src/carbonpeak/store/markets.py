@@ -98,23 +98,46 @@ def _blocks_of(con: Any, account_id: str, unit_type: str, vintage: int) -> list[
 
 def post(store: Store, m: Movement, *, actor: str, compliance_year: int | None = None) -> list[dict[str, Any]]:
     """Carry out one movement: its journal entries, block moves and audit entries, all or nothing."""
+    with store.transaction() as con:
+        return _post_in(store, con, m, actor=actor, compliance_year=compliance_year)
+
+
+def _post_in(store: Store, con: Any, m: Movement, *, actor: str, compliance_year: int | None) -> list[dict[str, Any]]:
+    """:func:`post` inside the caller's transaction."""
     txn = uuid.uuid4().hex[:16]
     out: list[dict[str, Any]] = []
-    with store.transaction() as con:
-        debit, credit = get_account(store, m.debit), get_account(store, m.credit)
-        check_movement(m, debit, credit, compliance_year=compliance_year)
-        held = [] if m.kind in CREATING else _blocks_of(con, m.debit, m.unit_type, m.vintage)
-        nxt = 1
-        if m.kind in CREATING:
-            row = con.execute(
-                "SELECT coalesce(max(serial_end), 0) FROM mk_journal "
-                "WHERE unit_type = ? AND vintage = ? AND kind IN ('issue', 'borrow')",
-                [m.unit_type, m.vintage],
-            ).fetchone()
-            nxt = int(row[0]) + 1 if row else 1
-        for e in plan_movement(m, held, nxt):
-            out.append(_write_entry(store, con, e, txn, actor, held))
+    debit, credit = get_account(store, m.debit), get_account(store, m.credit)
+    check_movement(m, debit, credit, compliance_year=compliance_year)
+    held = [] if m.kind in CREATING else _blocks_of(con, m.debit, m.unit_type, m.vintage)
+    nxt = 1
+    if m.kind in CREATING:
+        row = con.execute(
+            "SELECT coalesce(max(serial_end), 0) FROM mk_journal "
+            "WHERE unit_type = ? AND vintage = ? AND kind IN ('issue', 'borrow')",
+            [m.unit_type, m.vintage],
+        ).fetchone()
+        nxt = int(row[0]) + 1 if row else 1
+    for e in plan_movement(m, held, nxt):
+        out.append(_write_entry(store, con, e, txn, actor, held))
     return out
+
+
+def issue_application(store: Store, application_id: str, m: Movement, *, actor: str) -> list[dict[str, Any]]:
+    """Issue a verified PHCER application into the register and mark it issued, in one transaction."""
+    from carbonpeak.errors import Conflict
+
+    with store.transaction() as con:
+        entries = _post_in(store, con, m, actor=actor, compliance_year=None)
+        n = con.execute(
+            "UPDATE mk_phcer_applications SET state = 'issued', issued_txn = ?, updated_at = ? "
+            "WHERE application_id = ? AND state = 'verified'",
+            [entries[0]["txn_id"], datetime.now(UTC), application_id],
+        ).fetchone()
+        if not n or int(n[0]) != 1:
+            raise Conflict(f"application {application_id} is not (or no longer) verified; nothing was issued")
+        audit.append(store, actor=actor, action="markets.phcer.issue", entity="mk_phcer_application",
+                     entity_id=application_id, payload={"txn_id": entries[0]["txn_id"], "quantity": m.requested})
+    return entries
 
 
 def _write_entry(store: Store, con: Any, e: Entry, txn: str, actor: str, held: list[Block]) -> dict[str, Any]:
@@ -405,3 +428,127 @@ def as_json(obj: Any) -> Any:
     if isinstance(obj, datetime | date):
         return obj.isoformat()
     return obj
+
+
+# -- PHCER methodology register and issuance applications ------------------------------------------
+def record_methodology(store: Store, m: dict[str, Any], *, actor: str) -> bool:
+    """Record a methodology version (idempotent: an existing (id, version) is left as it is)."""
+    with store.transaction() as con:
+        if con.execute("SELECT 1 FROM mk_methodologies WHERE methodology_id = ? AND version = ?",
+                       [m["methodology_id"], m["version"]]).fetchone():
+            return False
+        con.execute(
+            "INSERT INTO mk_methodologies (methodology_id, version, name_zh, name_en, scope, formula, parameters, "
+            "source, status, stage, filed_on, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [m["methodology_id"], m["version"], m["name_zh"], m["name_en"], m["scope"], m["formula"],
+             json.dumps(m["parameters"], ensure_ascii=False, sort_keys=True), m["source"], m["status"], m["stage"],
+             m.get("filed_on"), actor, datetime.now(UTC)],
+        )
+        audit.append(store, actor=actor, action="markets.methodology.record", entity="mk_methodology",
+                     entity_id=f"{m['methodology_id']}/{m['version']}",
+                     payload={"stage": m["stage"], "status": m["status"], "formula": m["formula"]})
+    return True
+
+
+def methodologies(store: Store) -> pd.DataFrame:
+    return store.query(
+        "SELECT methodology_id, version, name_zh, name_en, scope, formula, parameters, source, status, stage, filed_on "
+        "FROM mk_methodologies ORDER BY methodology_id, version"
+    )
+
+
+def get_methodology(store: Store, methodology_id: str, version: str) -> dict[str, Any]:
+    df = store.query(
+        "SELECT methodology_id, version, formula, parameters, stage, status FROM mk_methodologies "
+        "WHERE methodology_id = ? AND version = ?", [methodology_id, version])
+    if df.empty:
+        raise NotFound(f"methodology {methodology_id} {version}")
+    return dict(df.iloc[0])
+
+
+def set_methodology_stage(store: Store, methodology_id: str, version: str, stage: str, *, on: date | None,
+                          actor: str) -> None:
+    with store.transaction() as con:
+        con.execute("UPDATE mk_methodologies SET stage = ?, filed_on = coalesce(?, filed_on) "
+                    "WHERE methodology_id = ? AND version = ?", [stage, on, methodology_id, version])
+        audit.append(store, actor=actor, action="markets.methodology.stage", entity="mk_methodology",
+                     entity_id=f"{methodology_id}/{version}", payload={"stage": stage, "on": on})
+
+
+def create_application(store: Store, a: dict[str, Any], *, actor: str) -> None:
+    with store.transaction() as con:
+        if con.execute("SELECT 1 FROM mk_phcer_applications WHERE application_id = ?",
+                       [a["application_id"]]).fetchone():
+            from carbonpeak.errors import Conflict
+
+            raise Conflict(f"application {a['application_id']} exists")
+        con.execute(
+            "INSERT INTO mk_phcer_applications (application_id, methodology_id, version, project, owner, city, vintage, "
+            "inputs, claimed_t, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?)",
+            [a["application_id"], a["methodology_id"], a["version"], a["project"], a["owner"], a.get("city"),
+             a["vintage"], json.dumps(a["inputs"], sort_keys=True), a["claimed_t"], datetime.now(UTC)],
+        )
+        audit.append(store, actor=actor, action="markets.phcer.apply", entity="mk_phcer_application",
+                     entity_id=a["application_id"], payload={**a, "enterprise_id": a["owner"]})
+
+
+def get_application(store: Store, application_id: str) -> dict[str, Any]:
+    df = store.query("SELECT * FROM mk_phcer_applications WHERE application_id = ?", [application_id])
+    if df.empty:
+        raise NotFound(f"application {application_id}")
+    return {k: (None if (not isinstance(v, str) and pd.isna(v)) else v) for k, v in df.iloc[0].items()}
+
+
+def applications(store: Store) -> pd.DataFrame:
+    return store.query("SELECT application_id, methodology_id, version, project, owner, city, vintage, claimed_t, "
+                       "notice_start, notice_end, verified_t, verifier, state, issued_txn, updated_at "
+                       "FROM mk_phcer_applications ORDER BY application_id")
+
+
+def update_application(store: Store, application_id: str, expected_state: str, changes: dict[str, Any], *,
+                       actor: str, action: str) -> None:
+    """Move an application on (only from ``expected_state``: a concurrent step loses with 409)."""
+    from carbonpeak.errors import Conflict
+
+    allowed = {"state", "notice_start", "notice_end", "verified_t", "verifier", "issued_txn"}
+    bad = set(changes) - allowed
+    if bad:
+        raise LedgerError(f"cannot change {sorted(bad)}")
+    with store.transaction() as con:
+        n = con.execute(
+            "UPDATE mk_phcer_applications SET state = ?, notice_start = coalesce(?, notice_start), "
+            "notice_end = coalesce(?, notice_end), verified_t = coalesce(?, verified_t), "
+            "verifier = coalesce(?, verifier), issued_txn = coalesce(?, issued_txn), updated_at = ? "
+            "WHERE application_id = ? AND state = ?",
+            [changes["state"], changes.get("notice_start"), changes.get("notice_end"), changes.get("verified_t"),
+             changes.get("verifier"), changes.get("issued_txn"), datetime.now(UTC), application_id, expected_state],
+        ).fetchone()
+        if not n or int(n[0]) != 1:
+            raise Conflict(f"application {application_id} is no longer '{expected_state}'")
+        audit.append(store, actor=actor, action=f"markets.phcer.{action}", entity="mk_phcer_application",
+                     entity_id=application_id, payload=changes)
+
+
+def post_many(store: Store, movements: list[Movement], *, actor: str) -> list[dict[str, Any]]:
+    """Several movements in one transaction (an allocation run): all are carried out or none."""
+    out: list[dict[str, Any]] = []
+    with store.transaction() as con:
+        for m in movements:
+            out += _post_in(store, con, m, actor=actor, compliance_year=None)
+    return out
+
+
+# -- monitoring data the energy-use rights need -----------------------------------------------
+def unit_energy_budgets(store: Store, year: int) -> pd.DataFrame:
+    """Dual-control energy budgets of the key units for ``year`` with their enterprise and city."""
+    return store.query(
+        "SELECT u.uscc AS enterprise_id, u.city, b.unit_id, b.budget_tce FROM mon_budgets_current b "
+        "JOIN mon_units_current u USING (unit_id) WHERE b.year = ? ORDER BY u.uscc, b.unit_id", [year])
+
+
+def enterprise_energy_use(store: Store, year: int) -> pd.DataFrame:
+    """Monitored energy use (tce) per enterprise in ``year`` (from the monitoring run's unit days)."""
+    return store.query(
+        "SELECT u.uscc AS enterprise_id, sum(d.tce) AS used_tce FROM mon_unit_day d "
+        "JOIN mon_units_current u USING (unit_id) WHERE d.date >= ? AND d.date < ? GROUP BY u.uscc",
+        [date(year, 1, 1), date(year + 1, 1, 1)])
