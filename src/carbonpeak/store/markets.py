@@ -425,6 +425,8 @@ def as_json(obj: Any) -> Any:
         return json.loads(obj.to_json(orient="records", date_format="iso"))
     if isinstance(obj, dict):
         return {k: as_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [as_json(v) for v in obj]
     if isinstance(obj, datetime | date):
         return obj.isoformat()
     return obj
@@ -552,3 +554,21 @@ def enterprise_energy_use(store: Store, year: int) -> pd.DataFrame:
         "SELECT u.uscc AS enterprise_id, sum(d.tce) AS used_tce FROM mon_unit_day d "
         "JOIN mon_units_current u USING (unit_id) WHERE d.date >= ? AND d.date < ? GROUP BY u.uscc",
         [date(year, 1, 1), date(year + 1, 1, 1)])
+
+
+def journal_between(store: Store, debits: list[str], credit: str) -> pd.DataFrame:
+    """Entries from any of ``debits`` into ``credit`` (e.g. an enterprise's surrenders of a year)."""
+    df = store.query(
+        "SELECT entry_id, unit_type, vintage, serial_start, serial_end, quantity, debit_account FROM mk_journal "
+        "WHERE credit_account = ? ORDER BY entry_id", [credit])
+    return df[df["debit_account"].isin(debits)].reset_index(drop=True)
+
+
+def surrenders_by_owner(store: Store) -> pd.DataFrame:
+    """Surrendered units per owner, compliance year (surrender account) and unit type."""
+    return store.query(
+        "SELECT a.owner, a.city, j.credit_account AS surrender_account, j.unit_type, sum(j.quantity) AS quantity "
+        "FROM mk_journal j JOIN mk_accounts a ON a.account_id = j.debit_account "
+        "JOIN mk_accounts s ON s.account_id = j.credit_account WHERE s.kind = 'surrender' "
+        "GROUP BY a.owner, a.city, j.credit_account, j.unit_type ORDER BY a.owner, j.credit_account, j.unit_type"
+    )

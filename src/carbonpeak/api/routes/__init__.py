@@ -19,6 +19,7 @@ AREAS: tuple[str, ...] = (
     "projections",
     "monitoring",
     "credit",
+    "markets",
     "audit",
     "jobs",
 )
