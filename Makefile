@@ -9,11 +9,11 @@ HASH   := $(shell sha1sum pyproject.toml | cut -c1-12)
 STAMP  := $(VENV)/.stamp-run-$(HASH)
 TSTAMP := $(VENV)/.stamp-test-$(HASH)
 
-.PHONY: demo test test-fast lint bench system-deps clean help
+.PHONY: demo test test-pg test-fast lint bench system-deps clean help
 
 help:
 	@echo "make demo   - install and run the main job on the bundled Guangdong demo data"
-	@echo "make test   - install with test extras and run the whole test suite"
+	@echo "make test   - install with test extras and run the whole test suite (DuckDB, then PostgreSQL)"
 	@echo "make lint   - ruff"
 	@echo "make bench  - run the benchmarks in bench/ (by hand; prints tables)"
 
@@ -40,9 +40,25 @@ demo: $(STAMP) system-deps
 # The whole suite, spread over 2 workers (tests of one module stay on one worker, so module
 # fixtures such as the browser or a Spark session start once); slow, Spark, browser and
 # service tests included.  Every test has a 15-minute ceiling so a hang fails instead of stalling.
+# It runs twice: on DuckDB (the embedded default), then on PostgreSQL, in a temporary cluster
+# started here as an unprivileged user (scripts/pg-test-cluster.sh) and stopped afterwards, also
+# when the tests fail.
+PYTEST_ALL := $(BIN)/python -m pytest -n 2 --dist loadscope --timeout 900 --durations 25
 test: $(TSTAMP) system-deps
 	$(BIN)/ruff check src tests bench
-	$(BIN)/python -m pytest -n 2 --dist loadscope --timeout 900 --durations 25
+	$(PYTEST_ALL)
+	@pgdir=$$(mktemp -d) && chmod 711 $$pgdir && \
+	  url=$$(bash scripts/pg-test-cluster.sh start $$pgdir/cluster) && \
+	  echo "== the suite on PostgreSQL ($$url)" && \
+	  CARBONPEAK_TEST_DATABASE_URL=$$url $(PYTEST_ALL); rc=$$?; \
+	  bash scripts/pg-test-cluster.sh stop $$pgdir/cluster; rmdir $$pgdir 2>/dev/null; exit $$rc
+
+# the suite on PostgreSQL only (a temporary cluster, as in `make test`)
+test-pg: $(TSTAMP) system-deps
+	@pgdir=$$(mktemp -d) && chmod 711 $$pgdir && \
+	  url=$$(bash scripts/pg-test-cluster.sh start $$pgdir/cluster) && \
+	  CARBONPEAK_TEST_DATABASE_URL=$$url $(PYTEST_ALL); rc=$$?; \
+	  bash scripts/pg-test-cluster.sh stop $$pgdir/cluster; rmdir $$pgdir 2>/dev/null; exit $$rc
 
 test-fast: $(TSTAMP)
 	$(BIN)/python -m pytest -m "not slow and not spark and not browser and not service"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.stores import db_location
 
 from carbonpeak.errors import ValidationError
 from carbonpeak.model.activity import load_activity
@@ -118,7 +119,7 @@ def test_excel_and_parquet(tmp_path: Path) -> None:
 def test_import_all_or_nothing_and_idempotent(tmp_path: Path, store) -> None:  # type: ignore[no-untyped-def]
     from carbonpeak.cli import main
 
-    db = tmp_path / "test.duckdb"
+    db = db_location(tmp_path / "test.duckdb")
     store.close()
     good = write(tmp_path, "good.csv", GOOD)
     bad = write(tmp_path, "bad.csv", "2020,GD,1.A.2.a,raw_coal,-1,t,,,\n")

@@ -12,6 +12,7 @@ import ibis
 import pandas as pd
 import pytest
 from tests.monitoring.conftest import has_alert
+from tests.stores import db_location
 
 from carbonpeak.monitoring.pipeline import STAGE1_COLUMNS, run_pipeline
 from carbonpeak.monitoring.rules import evaluate
@@ -123,7 +124,7 @@ def test_cli_incremental_run_on_the_store(tmp_path, capsys):
         assert main(["monitor", "run", *win, *extra, "--db", db, "--format", "json"]) == 0
         return json.loads(capsys.readouterr().out)
 
-    db = str(tmp_path / "inc.duckdb")
+    db = str(db_location(tmp_path / "inc.duckdb"))
     assert main(["monitor", "ingest", *files, str(tmp_path / "base.parquet"), "--db", db, "--format", "json"]) == 0
     capsys.readouterr()
     assert main(["monitor", "run", *win, "--incremental", "--db", db]) == 2  # nothing stored yet: refused
@@ -137,7 +138,7 @@ def test_cli_incremental_run_on_the_store(tmp_path, capsys):
     again = run(db, "--incremental")  # no new batch: nothing recomputed
     assert again["recomputed_days"] == []
 
-    fresh = str(tmp_path / "full.duckdb")
+    fresh = str(db_location(tmp_path / "full.duckdb"))
     assert main(["monitor", "ingest", *files, str(tmp_path / "base.parquet"), str(tmp_path / "batch.parquet"),
                  "--db", fresh, "--format", "json"]) == 0  # fmt: skip
     capsys.readouterr()

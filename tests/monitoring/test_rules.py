@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from tests.stores import db_location
 
 from carbonpeak.monitoring.pipeline import day_number, finish
 from carbonpeak.monitoring.rules import digit_tests, evaluate
@@ -152,7 +153,7 @@ def test_cli_end_to_end(tmp_path, capsys, monkeypatch):
     """generate → ingest → run → alerts → review → pue, with the packaged catalog."""
     from carbonpeak.cli import main
 
-    db = str(tmp_path / "m.duckdb")
+    db = str(db_location(tmp_path / "m.duckdb"))
     out = tmp_path / "syn"
     assert main(["monitor", "generate", "--out", str(out), "--units", "24", "--days", "32", "--seed", "3", "--format", "json"]) == 0
     capsys.readouterr()

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.stores import copy_store, db_location
 
 from carbonpeak.api import create_app
 from carbonpeak.store import Store
@@ -80,7 +81,7 @@ def seed_registry(store: Store, registry: dict = REGISTRY) -> None:
 @pytest.fixture(scope="session")
 def _template_db(tmp_path_factory):
     """The users are created once (argon2 hashing is slow on purpose); each test gets a copy."""
-    path = tmp_path_factory.mktemp("template") / "svc.duckdb"
+    path = db_location(tmp_path_factory.mktemp("template") / "svc.duckdb")
     store = Store(path)
     seed_users(store, USERS)
     seed_registry(store)
@@ -91,10 +92,10 @@ def _template_db(tmp_path_factory):
 
 @pytest.fixture
 def platform(tmp_path, _template_db):
-    shutil.copy(_template_db, tmp_path / "svc.duckdb")
+    copy_store(_template_db, tmp_path / "svc.duckdb")
     # the audit keyring travels with its store (docs/security.md, "Key handling")
     shutil.copy(f"{_template_db}.audit-keys.json", tmp_path / "svc.duckdb.audit-keys.json")
-    store = Store(tmp_path / "svc.duckdb")
+    store = Store(db_location(tmp_path / "svc.duckdb"))
     app = create_app(store, session_ttl=timedelta(minutes=5), login_limit=50)
     with TestClient(app) as client:
         yield client, store
@@ -142,7 +143,7 @@ def monitored_store(folder) -> Store:
     from carbonpeak.workflows.monitoring_run import run_monitoring
 
     generate(folder / "gen", units=40, days=35, seed=7)
-    store = Store(folder / "mon.duckdb")
+    store = Store(db_location(folder / "mon.duckdb"))
     for kind in ("units", "meters", "output", "budgets", "reported"):
         ingest_path(store, folder / "gen" / "registry" / f"{kind}.csv")
     ingest_path(store, folder / "gen" / "readings")

@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from tests.platform.conftest import PW, monitored_store
+from tests.stores import db_location
 
 from carbonpeak.cli import main
 from carbonpeak.config import get_settings
@@ -36,7 +37,7 @@ def ar6(monkeypatch):
 
 @pytest.fixture
 def activity_store(tmp_path):
-    store = Store(tmp_path / "a.duckdb")
+    store = Store(db_location(tmp_path / "a.duckdb"))
     act = load_activity(demo_files("activity"))
     store.import_frame("activity", act, kind="activity", source="demo activity", submitter="test")
     add_user(store, "analyst", PW, "province_analyst")
@@ -100,7 +101,7 @@ def _credit(db) -> list[tuple]:
 def test_review_from_cli_and_api_same_checks_and_credit_event(mon_db, tmp_path, capsys):
     src, alert_ids = mon_db
     a_cli, a_api = alert_ids[0], alert_ids[1]
-    db = tmp_path / "r.duckdb"
+    db = db_location(tmp_path / "r.duckdb")
     shutil.copy(src, db)
     keys = src.parent / (src.name + ".audit-keys.json")
     if keys.exists():  # the audit keyring travels with its store

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from tests.platform.conftest import login
 from tests.platform.test_scoping import READINGS, upload
+from tests.stores import db_location
 
 from carbonpeak.store import audit
 from carbonpeak.store.users import add_user
@@ -82,7 +83,7 @@ def test_login_rate_limited_and_wrong_password(tmp_path):
     from carbonpeak.api import create_app
     from carbonpeak.store import Store
 
-    s = Store(tmp_path / "x.duckdb")
+    s = Store(db_location(tmp_path / "x.duckdb"))
     add_user(s, "alice", "a long password!", "province_analyst")
     with TestClient(create_app(s, session_ttl=timedelta(minutes=1), login_limit=3)) as c:
         codes = [
@@ -100,7 +101,7 @@ def test_expired_session_is_refused(tmp_path):
     from carbonpeak.api import create_app
     from carbonpeak.store import Store
 
-    s = Store(tmp_path / "x.duckdb")
+    s = Store(db_location(tmp_path / "x.duckdb"))
     add_user(s, "alice", "a long password!", "province_analyst")
     with TestClient(create_app(s, session_ttl=timedelta(seconds=-1))) as c:
         tok = c.post("/api/auth/login", json={"username": "alice", "password": "a long password!"}).json()[

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from tests.platform.conftest import seed_registry, seed_users, serve_in_thread
+from tests.stores import db_location
 
 from carbonpeak.store import Store
 
@@ -39,7 +40,7 @@ ALL_NAV = {"province", "cities", "monitoring", "enterprise", "audit"}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    db = tmp_path_factory.mktemp("web") / "web.duckdb"
+    db = db_location(tmp_path_factory.mktemp("web") / "web.duckdb")
     store = Store(db)
     seed_users(store, ROLES)
     seed_registry(store)  # ENT-A's meters: an enterprise submits readings of its own meters only

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.stores import db_location
 
 from carbonpeak.store import Store
 from carbonpeak.store.users import add_user
@@ -86,7 +87,7 @@ def _send(client: httpx.Client, token: str, i: int) -> httpx.Response:
 
 
 def test_sigkill_during_ingest_loses_no_acknowledged_batch(tmp_path: Path):
-    db = tmp_path / "durable.duckdb"
+    db = db_location(tmp_path / "durable.duckdb")
     s = Store(db)
     add_user(s, "ent_a", PW, "enterprise", enterprise_id="ENT-A")
     from tests.platform.conftest import seed_registry

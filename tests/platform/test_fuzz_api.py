@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from tests.stores import db_location
 
 from carbonpeak.store import Store
 from carbonpeak.store.users import add_user
@@ -27,7 +28,7 @@ PW = "correct horse battery"
 
 
 def _app(tmp_dir):
-    db = tmp_dir / "fuzz.duckdb"
+    db = db_location(tmp_dir / "fuzz.duckdb")
     store = Store(db)
     add_user(store, "admin", PW, "admin")
     add_user(store, "ent_a", PW, "enterprise", enterprise_id="ENT-A")

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.stores import db_location
 
 from carbonpeak.errors import ValidationError
 from carbonpeak.store import Store
@@ -109,7 +110,7 @@ def test_activity_import_is_all_or_nothing(tmp_path_factory, text):
 
     tmp = tmp_path_factory.mktemp("a")
     p = _write(tmp, "act.csv", text)
-    store = Store(tmp / "s.duckdb")
+    store = Store(db_location(tmp / "s.duckdb"))
     try:
         act, problems = None, []
         try:
@@ -154,7 +155,7 @@ def service(tmp_path_factory):
     from carbonpeak.api import create_app
     from carbonpeak.store.users import add_user
 
-    store = Store(tmp_path_factory.mktemp("r") / "s.duckdb")
+    store = Store(db_location(tmp_path_factory.mktemp("r") / "s.duckdb"))
     add_user(store, "ent", "correct horse battery", "enterprise", enterprise_id="E1")
     seed_registry(store, {"U1": ("E1", "GD-GZ", ("M1",))})
     # server exceptions become real 500 answers here, and a 500 fails the test below

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from tests.platform.conftest import PW, monitored_store
+from tests.stores import copy_store, db_location
 
 from carbonpeak.store import Store
 from carbonpeak.store.users import add_user
@@ -42,8 +43,8 @@ def mon(tmp_path_factory):
 @pytest.fixture
 def client(mon, tmp_path):
     db, target, units = mon
-    shutil.copy(db, tmp_path / "m.duckdb")
-    store = Store(tmp_path / "m.duckdb")
+    copy_store(db, tmp_path / "m.duckdb")
+    store = Store(db_location(tmp_path / "m.duckdb"))
     with TestClient(create_site(store, session_ttl=timedelta(minutes=5), login_limit=100)) as c:
         yield c, target, units
     store.close()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import json
 
+from tests.stores import db_location
+
 from carbonpeak.cli import main
 from carbonpeak.store import Store
 
 
 def test_bootstrap_once_then_users_and_audit(tmp_path, monkeypatch, capsys):
-    db = str(tmp_path / "cli.duckdb")
+    db = str(db_location(tmp_path / "cli.duckdb"))
     assert main(["users", "bootstrap", "--db", db]) == 0
     out = capsys.readouterr().out
     assert "Password (shown once" in out
@@ -50,7 +52,7 @@ def test_second_writer_gets_a_clear_message(tmp_path, capsys):
     import subprocess
     import sys
 
-    db = tmp_path / "held.duckdb"
+    db = db_location(tmp_path / "held.duckdb")
     holder = subprocess.Popen(
         [
             sys.executable,

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from tests.platform.conftest import PW, serve_in_thread
+from tests.stores import db_location
 
 from carbonpeak.cli import main
 from carbonpeak.store import Store
@@ -21,7 +22,7 @@ def test_remote_login_import_and_verify(tmp_path, monkeypatch, capsys):
     import carbonpeak.cli.remote as remote
 
     monkeypatch.setattr(remote, "SESSION_FILE", tmp_path / "session.json")
-    store = Store(tmp_path / "svc.duckdb")
+    store = Store(db_location(tmp_path / "svc.duckdb"))
     add_user(store, "analyst", PW, "province_analyst")
     (tmp_path / "act.csv").write_text(ACT)
     (tmp_path / "bad.csv").write_text(ACT.replace("1000", "abc"))

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import pytest
+from tests.stores import db_location
 from tests.targets.test_indicators_assess import _obs, _results
 
 from carbonpeak.i18n import LANGS, Messages, load_messages
@@ -91,7 +92,7 @@ def test_report_prints_the_latest_audit_checkpoint(assessment, lang, tmp_path):
     from carbonpeak.store import Store, checkpoints
     from carbonpeak.store.users import add_user
 
-    with Store(tmp_path / "r.duckdb") as store:
+    with Store(db_location(tmp_path / "r.duckdb")) as store:
         add_user(store, "analyst", "correct horse battery", "province_analyst")
         cp, _ = checkpoints.create(store)
         latest = checkpoints.latest(store)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.stores import db_location
 
 from carbonpeak.cli import main
 
@@ -134,7 +135,7 @@ def test_diff_breakdown_balance(capsys):
 
 
 def test_runs_stored_listed_compared(tmp_path, capsys):
-    db = str(tmp_path / "runs.duckdb")
+    db = str(db_location(tmp_path / "runs.duckdb"))
     a = _json(capsys, ["scenario", "montecarlo", "plan", "--draws", "100", "--seed", "1", "--save", "--db", db,
                        "--format", "json"])
     again = _json(capsys, ["scenario", "montecarlo", "plan", "--draws", "100", "--seed", "1", "--save", "--db", db,

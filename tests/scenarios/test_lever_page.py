@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 from tests.platform.conftest import PW, seed_users, serve_in_thread
+from tests.stores import db_location
 
 from carbonpeak.store import Store
 
@@ -23,7 +24,7 @@ USERS = {"analyst": dict(role="province_analyst"), "gz_officer": dict(role="city
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("levers") / "web.duckdb")
+    store = Store(db_location(tmp_path_factory.mktemp("levers") / "web.duckdb"))
     seed_users(store, USERS)
     with serve_in_thread(store) as url:
         yield url

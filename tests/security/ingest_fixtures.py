@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from tests.platform.conftest import PW, REGISTRY, USERS, _template_db, login, seed_registry
+from tests.stores import copy_store, db_location
 
 from carbonpeak.store import Store
 
@@ -58,10 +59,10 @@ def upload_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def svc(tmp_path: Path, _template_db: Path, upload_root: Path):
-    shutil.copy(_template_db, tmp_path / "svc.duckdb")
+    copy_store(_template_db, tmp_path / "svc.duckdb")
     # the audit keyring travels with its store (docs/security.md, "Key handling")
     shutil.copy(f"{_template_db}.audit-keys.json", tmp_path / "svc.duckdb.audit-keys.json")
-    store = Store(tmp_path / "svc.duckdb")
+    store = Store(db_location(tmp_path / "svc.duckdb"))
     _seed_foreign(store)
     with make_client(store) as client:
         yield client, store

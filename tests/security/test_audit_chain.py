@@ -13,6 +13,7 @@ import os
 import stat
 
 import pytest
+from tests.stores import db_location
 
 from carbonpeak.cli import main
 from carbonpeak.store import Store, audit, audit_keys, checkpoints
@@ -23,7 +24,7 @@ PW = "correct horse battery"
 
 @pytest.fixture
 def db(tmp_path):
-    path = tmp_path / "a.duckdb"
+    path = db_location(tmp_path / "a.duckdb")
     s = Store(path)
     for i in range(4):
         add_user(s, f"user{i}", PW, "province_analyst")
@@ -216,7 +217,7 @@ def test_keyring_from_an_environment_secret(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CARBONPEAK_AUDIT_KEYRING", ring.to_json())
     get_settings.cache_clear()
     try:
-        db = tmp_path / "env.duckdb"
+        db = db_location(tmp_path / "env.duckdb")
         s = Store(db)
         add_user(s, "envuser", PW, "province_analyst")
         kid = s.con.execute("SELECT key_id FROM audit_log").fetchone()[0]
@@ -239,7 +240,7 @@ def test_service_verify_uses_the_newest_checkpoint_file(tmp_path):
 
     from carbonpeak.api import create_app
 
-    store = Store(tmp_path / "svc.duckdb")
+    store = Store(db_location(tmp_path / "svc.duckdb"))
     add_user(store, "analyst", PW, "province_analyst")
     add_user(store, "other", PW, "province_analyst")
     with TestClient(create_app(store, session_ttl=timedelta(minutes=5))) as c:
@@ -264,7 +265,7 @@ def test_the_service_signs_checkpoints_while_it_owns_the_store(tmp_path):
 
     from carbonpeak.api.checkpointer import Checkpointer
 
-    store = Store(tmp_path / "svc.duckdb")
+    store = Store(db_location(tmp_path / "svc.duckdb"))
     add_user(store, "analyst", PW, "province_analyst")
     ck = Checkpointer(store, interval=0)
     assert ck.tick() is True

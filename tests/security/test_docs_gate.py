@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from tests.platform.conftest import PW
+from tests.stores import db_location
 
 from carbonpeak.api import create_app
 from carbonpeak.config import get_settings
@@ -16,7 +17,7 @@ from carbonpeak.store.users import add_user
 
 @pytest.fixture(scope="module")
 def store():
-    s = Store(":memory:")
+    s = Store(db_location())
     add_user(s, "reader", PW, "verifier")
     yield s
     s.close()

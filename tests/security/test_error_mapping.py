@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.stores import db_location
 
 from carbonpeak.api import create_app
 from carbonpeak.api.errors import STATUS, status_of
@@ -44,7 +45,7 @@ FAMILY = [
 
 @pytest.fixture(scope="module")
 def client():
-    app = create_app(Store(":memory:"))
+    app = create_app(Store(db_location()))
     raising: dict[str, BaseException] = {}
 
     def boom(name: str) -> None:

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from tests.platform.conftest import _template_db, login, platform  # noqa: F401 - fixtures
+from tests.stores import db_location
 
 from carbonpeak.cli import main
 from carbonpeak.io.export import FORMULA_STARTS, neutralise_cell, safe_frame, to_csv, to_xlsx
@@ -83,7 +84,7 @@ def test_service_credit_export_is_neutralised(platform):  # noqa: F811 - importe
 
 @pytest.mark.parametrize("name", ["@import", "-payload", "=x"])
 def test_cli_csv_output_is_neutralised(tmp_path, capsys, name):
-    db = tmp_path / "c.duckdb"
+    db = db_location(tmp_path / "c.duckdb")
     with Store(db) as s:
         s.con.execute("SELECT 1")  # migrate
         if name == "=x":  # not a valid user name: put the text in an audit entry instead

@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 from tests.platform.conftest import PW
+from tests.stores import copy_store, db_location
 
 from carbonpeak.api.security_headers import CSP
 from carbonpeak.store import Store
@@ -29,7 +30,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "carbonpeak" / "web" /
 def seeded_db(tmp_path_factory):
     from tests.platform.conftest import seed_users
 
-    path = tmp_path_factory.mktemp("hdr") / "h.duckdb"
+    path = db_location(tmp_path_factory.mktemp("hdr") / "h.duckdb")
     s = Store(path)
     seed_users(s, {"analyst": dict(role="province_analyst"), "ent_a": dict(role="enterprise", enterprise_id="E")})
     s.close()
@@ -37,9 +38,9 @@ def seeded_db(tmp_path_factory):
 
 
 def _site(db, tmp_path, **kw):
-    shutil.copy(db, tmp_path / "h.duckdb")
+    copy_store(db, tmp_path / "h.duckdb")
     shutil.copy(f"{db}.audit-keys.json", tmp_path / "h.duckdb.audit-keys.json")
-    store = Store(tmp_path / "h.duckdb")
+    store = Store(db_location(tmp_path / "h.duckdb"))
     return store, create_site(store, session_ttl=timedelta(minutes=5), login_limit=100, **kw)
 
 

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 from datetime import UTC, datetime
 
 import duckdb
@@ -19,6 +18,7 @@ import pandas as pd
 import pytest
 from tests.security import ingest_fixtures as fx
 from tests.security.ingest_fixtures import login, make_client, wait_job
+from tests.stores import copy_store, db_location
 
 from carbonpeak.store import Store
 
@@ -34,8 +34,8 @@ def _ingest(client, h, body=READINGS, name="mine.csv"):
 
 
 def test_a_job_left_running_by_a_dead_process_is_failed_at_start_up(tmp_path, _template_db, upload_root):  # noqa: PT019
-    shutil.copy(_template_db, tmp_path / "s.duckdb")
-    store = Store(tmp_path / "s.duckdb")
+    copy_store(_template_db, tmp_path / "s.duckdb")
+    store = Store(db_location(tmp_path / "s.duckdb"))
     # what a process killed in the middle of an ingest leaves behind
     for job_id, status in (("j-running", "running"), ("j-queued", "queued"), ("j-done", "done")):
         store.con.execute(

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from tests.platform.conftest import PW, USERS, seed_users
+from tests.stores import copy_store, db_location
 
 from carbonpeak.api import create_app
 from carbonpeak.api import ratelimit as rl
@@ -29,7 +30,7 @@ class Clock:
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
-    path = tmp_path_factory.mktemp("ll") / "l.duckdb"
+    path = db_location(tmp_path_factory.mktemp("ll") / "l.duckdb")
     s = Store(path)
     seed_users(s, USERS)
     s.close()
@@ -45,9 +46,9 @@ def clock(monkeypatch):
 
 @pytest.fixture
 def svc(seeded, tmp_path, clock):
-    shutil.copy(seeded, tmp_path / "l.duckdb")
+    copy_store(seeded, tmp_path / "l.duckdb")
     shutil.copy(f"{seeded}.audit-keys.json", tmp_path / "l.duckdb.audit-keys.json")
-    store = Store(tmp_path / "l.duckdb")
+    store = Store(db_location(tmp_path / "l.duckdb"))
     app = create_app(
         store,
         session_ttl=timedelta(minutes=5),
@@ -92,7 +93,7 @@ def test_a_restart_does_not_reset_a_lock_out(svc, clock, tmp_path):
         assert _login(c, "analyst", "wrong password here").status_code == 401
     assert _login(c, "analyst", PW).status_code == 429
     store.close()
-    store2 = Store(tmp_path / "l.duckdb")  # the restarted service opens the same file
+    store2 = Store(db_location(tmp_path / "l.duckdb"))  # the restarted service opens the same file
     try:
         app2 = create_app(store2, session_ttl=timedelta(minutes=5), login_limit=3, login_limit_address=5, login_window=600)
         assert _login(_client(app2, "198.51.100.70"), "analyst", PW).status_code == 429
@@ -112,7 +113,7 @@ def test_an_address_lock_survives_a_restart(svc, clock, tmp_path):
     for name in ["admin", "gz_officer", "sz_officer", "ent_a", "ent_b"]:
         assert _login(c, name, "Spring2025!!").status_code == 401
     store.close()
-    store2 = Store(tmp_path / "l.duckdb")
+    store2 = Store(db_location(tmp_path / "l.duckdb"))
     try:
         app2 = create_app(store2, session_ttl=timedelta(minutes=5), login_limit=3, login_limit_address=5, login_window=600)
         assert _login(_client(app2, "203.0.113.90"), "analyst", PW).status_code == 429

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.security import ingest_fixtures as fx
 from tests.security.ingest_fixtures import login
+from tests.stores import copy_store, db_location
 
 from carbonpeak.errors import CarbonpeakError, ValidationError
 from carbonpeak.store import Store
@@ -79,7 +80,7 @@ def test_observation_value(tmp_path, v):
 def mon_store(tmp_path):
     from tests.platform.conftest import seed_registry
 
-    s = Store(tmp_path / "m.duckdb")
+    s = Store(db_location(tmp_path / "m.duckdb"))
     seed_registry(s)
     yield s
     s.close()
@@ -242,11 +243,10 @@ def test_any_float_observation(tmp_path_factory, v):
 
 @pytest.fixture(scope="module")
 def any_float_service(tmp_path_factory, _template_db):
-    import shutil
 
     d = tmp_path_factory.mktemp("svc")
-    shutil.copy(_template_db, d / "s.duckdb")
-    store = Store(d / "s.duckdb")
+    copy_store(_template_db, d / "s.duckdb")
+    store = Store(db_location(d / "s.duckdb"))
     with fx.make_client(store) as c:
         yield c, store, login(c, "ent_a")
     store.close()
@@ -277,7 +277,7 @@ def test_any_float_readings_parquet(tmp_path_factory, v):
     from carbonpeak.store.monitoring import ingest_path
 
     d = tmp_path_factory.mktemp("p")
-    s = Store(d / "m.duckdb")
+    s = Store(db_location(d / "m.duckdb"))
     try:
         seed_registry(s)
         p = d / "r.parquet"

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from tests.platform.conftest import PW, _template_db, login, platform  # noqa: F401 - fixtures
 from tests.platform.test_browser import _login, browser, server  # noqa: F401 - fixtures
+from tests.stores import db_location
 
 from carbonpeak.cli import main
 from carbonpeak.store import Store
@@ -88,7 +89,7 @@ def test_change_password_needs_a_session(platform):  # noqa: F811
 
 
 def test_cli_passwd(tmp_path, monkeypatch, capsys):
-    db = tmp_path / "p.duckdb"
+    db = db_location(tmp_path / "p.duckdb")
     with Store(db) as s:
         add_user(s, "carol", PW, "province_analyst")
     monkeypatch.setattr("sys.stdin", io.StringIO("aaaaaaaaaaaaaaaa\n"))

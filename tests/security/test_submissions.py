@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from tests.security import ingest_fixtures as fx
 from tests.security.ingest_fixtures import login
+from tests.stores import db_location
 
 _template_db, svc, upload_root = fx._template_db, fx.svc, fx.upload_root  # fixtures
 
@@ -205,7 +206,7 @@ def test_cli_assign_list_is_validated_id_by_id(tmp_path, monkeypatch, capsys, as
     from carbonpeak.cli import main
     from carbonpeak.store import Store
 
-    db = str(tmp_path / "cli.duckdb")
+    db = str(db_location(tmp_path / "cli.duckdb"))
     monkeypatch.setattr("sys.stdin", io.StringIO("a sufficiently long password\n"))
     cmd = ["users", "add", "ver9", "--role", "verifier", "--assign", assign, "--password-stdin", "--db", db]
     assert main(cmd) == 2
@@ -223,7 +224,7 @@ def test_cli_assign_comma_list_and_repeats_store_each_id(tmp_path, monkeypatch):
     from carbonpeak.cli import main
     from carbonpeak.store import Store
 
-    db = str(tmp_path / "cli.duckdb")
+    db = str(db_location(tmp_path / "cli.duckdb"))
     monkeypatch.setattr("sys.stdin", io.StringIO("a sufficiently long password\n"))
     cmd = ["users", "add", "ver9", "--role", "verifier", "--assign", "ENT-A, ENT-B", "--assign", "91440101MA5X",
            "--password-stdin", "--db", db]  # fmt: skip
@@ -241,7 +242,7 @@ def test_store_refuses_a_comma_joined_id(tmp_path):
     from carbonpeak.store import Store
     from carbonpeak.store.users import add_user
 
-    s = Store(tmp_path / "u.duckdb")
+    s = Store(db_location(tmp_path / "u.duckdb"))
     try:
         with pytest.raises(CarbonpeakError, match="not an enterprise id"):
             add_user(s, "ver9", "a sufficiently long password", "verifier", assigned=["ENT-A,ENT-B"])

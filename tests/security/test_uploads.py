@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-import shutil
 import zipfile
 
 import pandas as pd
 import pytest
 from tests.security import ingest_fixtures as fx
 from tests.security.ingest_fixtures import login, make_client
+from tests.stores import copy_store, db_location
 
 from carbonpeak.api.uploads import BodyLimitMiddleware
 from carbonpeak.store import Store
@@ -74,8 +74,8 @@ def test_a_body_within_the_limit_passes():
 
 @pytest.fixture
 def small_limits(tmp_path, _template_db, upload_root):
-    shutil.copy(_template_db, tmp_path / "s.duckdb")
-    store = Store(tmp_path / "s.duckdb")
+    copy_store(_template_db, tmp_path / "s.duckdb")
+    store = Store(db_location(tmp_path / "s.duckdb"))
     with make_client(store, max_upload_bytes=2_000, max_request_bytes=50_000) as c:
         yield c, store
     store.close()
@@ -268,7 +268,7 @@ def test_stale_upload_folders_are_swept_at_service_start(dedicated_upload_dir, t
     os.symlink(outside / MARKER, marker_link / MARKER)
     _age(marker_link, day)
 
-    store = Store(tmp_path / "s.duckdb")
+    store = Store(db_location(tmp_path / "s.duckdb"))
     try:
         create_app(store)  # the service starts: jobs are recovered and stale uploads swept
     finally:

@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+from tests.stores import db_location
 
 from carbonpeak.cli import main
 from carbonpeak.demo import demo_files
@@ -88,7 +89,7 @@ def test_demo_runs(tmp_path, capsys):
 
 
 def test_store_observations_and_tier_override(capsys, tmp_path, small_activity):
-    db = tmp_path / "s.duckdb"
+    db = db_location(tmp_path / "s.duckdb")
     obs = [str(f) for f in demo_files("observations")]
     assert main(["observations", "import", *obs, "--db", str(db), "--format", "json"]) == 0
     capsys.readouterr()
@@ -121,7 +122,7 @@ def test_assess_lists_activity_sources(capsys, small_activity):
 
 
 def test_assess_save_is_idempotent(capsys, tmp_path):
-    db = tmp_path / "a.duckdb"
+    db = db_location(tmp_path / "a.duckdb")
     args = ["assess", "--year", "2023", "--no-outlook", "--db", str(db), "--save", "--format", "json"]
     for f in demo_files("observations"):
         args += ["--observations", str(f)]

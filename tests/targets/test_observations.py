@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from tests.stores import db_location
 
 from carbonpeak.cli import main
 from carbonpeak.demo import demo_files
@@ -89,7 +90,7 @@ def test_demo_observations_valid_and_sourced():
 
 
 def test_import_idempotent_and_atomic(tmp_path):
-    db = tmp_path / "s.duckdb"
+    db = db_location(tmp_path / "s.duckdb")
     good = _write(tmp_path, "g.csv", "forest_coverage,GD,2020,58.66,%,x,unverified,\n")
     assert main(["observations", "import", str(good), "--db", str(db), "--format", "json"]) == 0
     assert main(["observations", "import", str(good), "--db", str(db), "--format", "json"]) == 0

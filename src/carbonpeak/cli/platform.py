@@ -165,7 +165,7 @@ def register(app: typer.Typer) -> None:
 
         with _store(db) as store:
             audit.keyring(store)  # make sure the keyring exists
-            path = audit_keys.default_key_file(store.path)
+            path = audit_keys.default_key_file(store.sidecar_base)
         if path is None or get_settings().audit_keyring is not None:
             raise CarbonpeakError(
                 "the keyring comes from CARBONPEAK_AUDIT_KEYRING or the store is in memory: rotate the "

@@ -70,7 +70,11 @@ def keyring(store: Store) -> Keyring:
         row = store.con.execute("SELECT coalesce(max(seq), 0) FROM audit_log WHERE key_id IS NULL").fetchone()
         return int(row[0]) if row else 0
 
-    return audit_keys.keyring_for(store.path, legacy_upto=legacy)
+    return audit_keys.keyring_for(store.sidecar_base, legacy_upto=legacy)
+
+
+#: PostgreSQL advisory lock key of the audit chain (any fixed 64-bit number; "cpaudit" in ASCII).
+AUDIT_CHAIN_LOCK = 0x63706175646974
 
 
 def _ts_text(ts: Any) -> str:
@@ -87,6 +91,10 @@ def append(store: Store, *, actor: str, action: str, entity: str, entity_id: str
     """
     ring = keyring(store)
     con = store.con
+    if store.is_postgres:
+        # one writer of the chain at a time (released at the end of the caller's transaction);
+        # other writes of other transactions go on concurrently
+        con.execute("SELECT pg_advisory_xact_lock(?)", [AUDIT_CHAIN_LOCK])
     last = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     seq = 1 if last is None else int(last[0]) + 1
     prev = GENESIS if last is None else str(last[1])

@@ -186,7 +186,7 @@ def checkpoint_dir(store: Store) -> Path | None:
     d = get_settings().checkpoint_dir
     if d is not None:
         return Path(d)
-    return None if store.path == ":memory:" else Path(store.path + ".checkpoints")
+    return None if store.sidecar_base == ":memory:" else Path(store.sidecar_base + ".checkpoints")
 
 
 def create(store: Store, ring: Keyring | None = None, out: Path | None = None) -> tuple[Checkpoint, Path | None]:

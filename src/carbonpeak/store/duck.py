@@ -1,15 +1,24 @@
-"""The embedded store: one DuckDB file, migrated on first use.
+"""The store: DuckDB (embedded default) or PostgreSQL, migrated with Alembic on first use.
+
+``Store(path_or_url)``: a plain path (or ``duckdb:///path``, ``:memory:``) is a DuckDB file; a
+``postgresql+psycopg://…`` URL is a PostgreSQL database (:mod:`carbonpeak.store.engine`).
 
 Imports are all-or-nothing (one transaction per batch) and idempotent: a batch is identified by
 the SHA-256 of its canonical content, and a batch already stored is acknowledged again without
-writing anything.  Migrations are the ``*.sql`` files in ``store/migrations/`` applied in name
-order, each once, recorded in ``_migrations``.  Each domain adds its own numbered file
-(``0100_…`` accounting, ``0200_…`` targets, ``0300_…`` scenarios, ``0400_…`` monitoring,
-``0600_…`` platform) so that areas never edit each other's schema.
+writing anything.  The schema is the Alembic revisions in ``store/alembic/versions/`` (one per
+domain step: ``0001_core``, ``0100_accounting`` … ``0630_login_failures``), applied on first use
+(:mod:`carbonpeak.store.migrate`); a DuckDB store made by the earlier hand-written runner (table
+``_migrations``) is stamped with the revision of its last applied file and upgraded from there.
+
+Writes: on DuckDB one process writes the file and write transactions are serialised by a lock
+in that process; on PostgreSQL every thread has its own connection and transactions run
+concurrently (the database's row locks decide; the audit chain takes a transaction-scoped
+advisory lock, see :func:`carbonpeak.store.audit.append`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections.abc import Iterator
@@ -17,18 +26,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
+from duckdb_engine import ConnectionWrapper
 
 from carbonpeak.errors import CarbonpeakError
-
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+from carbonpeak.store.engine import PgConnection, locate, pg_engine
 
 
 class StoreBusyError(CarbonpeakError):
     """Another process holds the DuckDB file for writing."""
+
+
+class StoreUnavailableError(CarbonpeakError):
+    """The database of the store cannot be reached."""
 
 
 def frame_digest(df: pd.DataFrame, columns: list[str] | None = None) -> str:
@@ -56,42 +71,123 @@ class ImportResult:
     created: bool  # False when the same batch was already stored (idempotent re-import)
 
 
+class _NoLock:
+    """PostgreSQL: no process-wide write lock (the database's transactions and row locks decide)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
+
+
 class Store:
-    """A DuckDB-backed store.  Use ``Store(":memory:")`` in tests."""
+    """The store on DuckDB or PostgreSQL.  Use ``Store(":memory:")`` in tests (or a test fixture)."""
 
     def __init__(self, path: str | Path = "carbonpeak.duckdb", *, read_only: bool = False) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._root = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise StoreBusyError(
-                    f"the store {self.path} is in use by another process (is `carbonpeak serve` running?). "
-                    "Stop it, or send the data through the service with `carbonpeak remote ...` "
-                    "(docs/operations.md, 'One writer')"
-                ) from None
-            raise
+        self.location = locate(path)
+        self.backend = self.location.backend
+        self.path = self.location.path
+        self.url = self.location.url
+        self.read_only = read_only
         self._local = threading.local()
-        # Write transactions are serialised by this lock (DuckDB allows one writer at a time
-        # anyway); reads run concurrently, each thread on its own cursor (MVCC snapshot).
-        self._lock = threading.RLock()
+        self._closed = False
+        if self.backend == "postgresql":
+            self.engine = pg_engine(self.url)
+            self._root: Any = None
+            self._lock: Any = _NoLock()
+            self._conns: list[PgConnection] = []
+            self._conns_lock = threading.Lock()
+            try:
+                self.con.execute("SELECT 1")
+            except Exception as exc:
+                self.engine.dispose()
+                raise StoreUnavailableError(
+                    f"cannot connect to the PostgreSQL store {self.path}: {str(exc).strip().splitlines()[0]}"
+                ) from None
+        else:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._root = duckdb.connect(self.path, read_only=read_only)
+            except duckdb.IOException as exc:
+                if "lock" in str(exc).lower():
+                    raise StoreBusyError(
+                        f"the store {self.path} is in use by another process (is `carbonpeak serve` running?). "
+                        "Stop it, or send the data through the service with `carbonpeak remote ...` "
+                        "(docs/operations.md, 'One writer'), or use PostgreSQL (CARBONPEAK_DATABASE_URL)"
+                    ) from None
+                raise
+            root = self._root
+            # the SQLAlchemy engine (duckdb_engine) on the same database: Alembic runs through it
+            self.engine = sa.create_engine(
+                "duckdb:///:memory:",
+                creator=lambda: ConnectionWrapper(root.cursor()),
+                poolclass=sa.pool.NullPool,
+            )
+            # Write transactions are serialised by this lock (DuckDB allows one writer at a time
+            # anyway); reads run concurrently, each thread on its own cursor (MVCC snapshot).
+            self._lock = threading.RLock()
         if not read_only:
             self.migrate()
 
     @property
-    def con(self) -> duckdb.DuckDBPyConnection:
-        """This thread's connection (a cursor on the one database; DuckDB cursors are per-thread)."""
+    def is_postgres(self) -> bool:
+        return self.backend == "postgresql"
+
+    @property
+    def sidecar_base(self) -> str:
+        """Where files that belong beside the store go (``<base>.audit-keys.json``,
+        ``<base>.checkpoints/``): the DuckDB file, or for PostgreSQL a name for the database under
+        ``CARBONPEAK_STATE_DIR`` (default ``~/.local/share/carbonpeak``)."""
+        if not self.is_postgres:
+            return self.path
+        import os
+
+        u = sa.engine.make_url(self.url)
+        root = Path(os.environ.get("CARBONPEAK_STATE_DIR") or Path.home() / ".local" / "share" / "carbonpeak")
+        root.mkdir(parents=True, exist_ok=True)
+        return str(root / f"pg-{u.host or 'local'}-{u.port or 5432}-{u.database}")
+
+    @property
+    def con(self) -> Any:
+        """This thread's connection (DuckDB: a cursor on the one database; PostgreSQL: a pooled
+        connection of its own, in autocommit mode outside :meth:`transaction`)."""
         c = getattr(self._local, "con", None)
         if c is None:
-            c = self._root if threading.current_thread() is threading.main_thread() else self._root.cursor()
+            if self.backend == "postgresql":
+                if self._closed:
+                    raise StoreUnavailableError("the store is closed")
+                c = PgConnection(self.engine.raw_connection())
+                with self._conns_lock:
+                    self._conns.append(c)
+            else:
+                c = self._root if threading.current_thread() is threading.main_thread() else self._root.cursor()
             self._local.con = c
         return c
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
-        self._root.close()
+        if self._closed:
+            return
+        self._closed = True
+        if self.backend == "postgresql":
+            with self._conns_lock:
+                for c in self._conns:
+                    with contextlib.suppress(Exception):  # a broken connection is closed anyway
+                        c.close()
+                self._conns.clear()
+            self._local = threading.local()
+            self.engine.dispose()
+        else:
+            self.engine.dispose()
+            self._root.close()
 
     def __enter__(self) -> Store:
         return self
@@ -100,34 +196,25 @@ class Store:
         self.close()
 
     def migrate(self) -> list[str]:
-        """Apply pending migrations; return the names applied."""
+        """Apply pending Alembic revisions; return the revision ids applied."""
+        from carbonpeak.store.migrate import upgrade
+
         with self._lock:
-            self.con.execute(
-                "CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ)"
-            )
-            done = {r[0] for r in self.con.execute("SELECT name FROM _migrations").fetchall()}
-            applied = []
-            for f in sorted(MIGRATIONS_DIR.glob("*.sql")):
-                if f.name in done:
-                    continue
-                with self.transaction():
-                    self.con.execute(f.read_text(encoding="utf-8"))
-                    self.con.execute("INSERT INTO _migrations VALUES (?, ?)", [f.name, datetime.now(UTC)])
-                applied.append(f.name)
-            return applied
+            return upgrade(self)
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self) -> Iterator[Any]:
         """A transaction: everything inside commits together or not at all."""
         with self._lock:
-            self.con.execute("BEGIN TRANSACTION")
+            con = self.con
+            con.execute("BEGIN TRANSACTION")
             try:
-                yield self.con
+                yield con
             except BaseException:
-                self.con.execute("ROLLBACK")
+                con.execute("ROLLBACK")
                 raise
             else:
-                self.con.execute("COMMIT")
+                con.execute("COMMIT")
 
     # -- batches ---------------------------------------------------------------------------
     def batch_count(self) -> int:
@@ -162,12 +249,15 @@ class Store:
             out = df.rename(columns={"__row__": "source_row", "__file__": "source_file"}).copy()
             out["batch_id"] = batch_id
             with self.transaction() as con:
-                con.register("_incoming", out)
-                try:
-                    cols = ", ".join(f'"{c}"' for c in out.columns)
-                    con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _incoming')  # noqa: S608 -- table and column names come from code (migration tables), values are registered frames
-                finally:
-                    con.unregister("_incoming")
+                if self.is_postgres:
+                    con.copy_into(table, out)
+                else:
+                    con.register("_incoming", out)
+                    try:
+                        cols = ", ".join(f'"{c}"' for c in out.columns)
+                        con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM _incoming')  # noqa: S608 -- table and column names come from code (migration tables), values are registered frames
+                    finally:
+                        con.unregister("_incoming")
                 con.execute(
                     "INSERT INTO batches (batch_id, kind, source, submitter, rows, created_at) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
@@ -178,9 +268,7 @@ class Store:
 
     def _audit_import(self, batch_id: str, kind: str, source: str, submitter: str, rows: int) -> None:
         """Append ``<kind>.import`` to the audit chain (inside the caller's transaction)."""
-        if self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'audit_log'"
-        ).fetchone()[0]:  # type: ignore[index]
+        if self.has_table("audit_log"):
             from carbonpeak.store import audit
 
             audit.append(
@@ -200,14 +288,24 @@ class Store:
         files and without ``batch_id``, ready for the domain code.
         """
         keys = ", ".join(f'"{k}"' for k in key)
+        tkeys = ", ".join(f't."{k}"' for k in key)
         df = self.query(
-            f"""SELECT t.* FROM "{table}" t JOIN batches b USING (batch_id)
-                QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY b.created_at DESC, t.source_row DESC) = 1
-                ORDER BY {keys}"""  # noqa: S608 -- table and key names come from code (migration tables)
-        )
+            f"""SELECT * FROM (
+                  SELECT t.*, row_number() OVER (PARTITION BY {tkeys}
+                                                 ORDER BY b.created_at DESC, t.source_row DESC) AS rn_
+                  FROM "{table}" t JOIN batches b USING (batch_id)) cur
+                WHERE rn_ = 1 ORDER BY {keys}"""  # noqa: S608 -- table and key names come from code (migration tables)
+        ).drop(columns=["rn_"])
         return df.rename(columns={"source_row": "__row__", "source_file": "__file__"}).drop(
             columns=["batch_id"]
         )
+
+    def has_table(self, name: str) -> bool:
+        """Whether the table (or view) ``name`` exists in the store's schema."""
+        row = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchone()
+        return bool(row and row[0])
 
     def query(self, sql: str, params: list[object] | None = None) -> pd.DataFrame:
         """Run a read query and return a DataFrame (no lock: reads see a consistent snapshot)."""

@@ -130,10 +130,10 @@ def issue_application(store: Store, application_id: str, m: Movement, *, actor: 
         entries = _post_in(store, con, m, actor=actor, compliance_year=None)
         n = con.execute(
             "UPDATE mk_phcer_applications SET state = 'issued', issued_txn = ?, updated_at = ? "
-            "WHERE application_id = ? AND state = 'verified'",
+            "WHERE application_id = ? AND state = 'verified' RETURNING application_id",
             [entries[0]["txn_id"], datetime.now(UTC), application_id],
-        ).fetchone()
-        if not n or int(n[0]) != 1:
+        ).fetchall()
+        if len(n) != 1:
             raise Conflict(f"application {application_id} is not (or no longer) verified; nothing was issued")
         audit.append(store, actor=actor, action="markets.phcer.issue", entity="mk_phcer_application",
                      entity_id=application_id, payload={"txn_id": entries[0]["txn_id"], "quantity": m.requested})
@@ -152,10 +152,10 @@ def _write_entry(store: Store, con: Any, e: Entry, txn: str, actor: str, held: l
         src = next(b for b in held if b.start <= e.start and e.end <= b.end)
         gone = con.execute(
             "DELETE FROM mk_blocks WHERE unit_type = ? AND vintage = ? AND serial_start = ? AND serial_end = ? "
-            "AND account_id = ?",
+            "AND account_id = ? RETURNING serial_start",
             [src.unit_type, src.vintage, src.start, src.end, src.account],
-        ).fetchone()
-        if not gone or int(gone[0]) != 1:
+        ).fetchall()
+        if len(gone) != 1:
             raise DoubleSpend(f"{e.unit_type} {e.vintage} serials {e.start}..{e.end} left account {e.debit} "
                               "in a concurrent movement; nothing was moved")
         parts = split(src, e.start, e.end, e.credit)
@@ -521,11 +521,11 @@ def update_application(store: Store, application_id: str, expected_state: str, c
             "UPDATE mk_phcer_applications SET state = ?, notice_start = coalesce(?, notice_start), "
             "notice_end = coalesce(?, notice_end), verified_t = coalesce(?, verified_t), "
             "verifier = coalesce(?, verifier), issued_txn = coalesce(?, issued_txn), updated_at = ? "
-            "WHERE application_id = ? AND state = ?",
+            "WHERE application_id = ? AND state = ? RETURNING application_id",
             [changes["state"], changes.get("notice_start"), changes.get("notice_end"), changes.get("verified_t"),
              changes.get("verifier"), changes.get("issued_txn"), datetime.now(UTC), application_id, expected_state],
-        ).fetchone()
-        if not n or int(n[0]) != 1:
+        ).fetchall()
+        if len(n) != 1:
             raise Conflict(f"application {application_id} is no longer '{expected_state}'")
         audit.append(store, actor=actor, action=f"markets.phcer.{action}", entity="mk_phcer_application",
                      entity_id=application_id, payload=changes)

@@ -1,3 +1,20 @@
+"""0700_markets: the registry ledger, the PHCER methodology register and issuance applications (issue 11 §3, §5)
+
+Revision ID: 0700_markets
+Revises: 0630_login_failures
+
+One portable script for DuckDB and PostgreSQL (VARCHAR, BIGINT, INTEGER, DOUBLE PRECISION,
+TIMESTAMPTZ, DATE; no engine-specific syntax).
+"""
+
+from carbonpeak.store.alembic.portable import run_sql
+
+revision = "0700_markets"
+down_revision = "0630_login_failures"
+branch_labels = None
+depends_on = None
+
+SQL = """\
 -- Markets (issue 11 §3, §5): the registry ledger, the PHCER methodology register and issuance
 -- applications.  Portable SQL (DuckDB and PostgreSQL): no engine-specific types or syntax.
 --
@@ -80,3 +97,12 @@ CREATE TABLE IF NOT EXISTS mk_phcer_applications (
     issued_txn VARCHAR,
     updated_at TIMESTAMPTZ NOT NULL
 );
+"""
+
+
+def upgrade() -> None:
+    run_sql(SQL)
+
+
+def downgrade() -> None:
+    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")

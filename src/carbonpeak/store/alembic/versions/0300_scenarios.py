@@ -1,3 +1,20 @@
+"""0300_scenarios: Scenarios: stored projection runs (deterministic or Monte Carlo), listed and compared later.
+
+Revision ID: 0300_scenarios
+Revises: 0200_targets
+
+The schema step that was ``store/migrations/0300_scenarios.sql`` in the hand-written runner (a store it
+migrated is stamped with this revision; carbonpeak.store.migrate).
+"""
+
+from carbonpeak.store.alembic.portable import run_sql
+
+revision = '0300_scenarios'
+down_revision = '0200_targets'
+branch_labels = None
+depends_on = None
+
+DUCKDB_SQL = """\
 -- Scenarios: stored projection runs (deterministic or Monte Carlo), listed and compared later.
 CREATE TABLE IF NOT EXISTS scenario_runs (
     run_id        VARCHAR PRIMARY KEY,   -- "<kind>:<sha256 prefix of input hash, seed, draws, version>"
@@ -12,3 +29,14 @@ CREATE TABLE IF NOT EXISTS scenario_runs (
     summary       VARCHAR NOT NULL,      -- JSON: headline figures (peak, P(peak <= 2030), 2030 CO2 ...)
     payload       VARCHAR NOT NULL       -- JSON: the whole run
 );
+"""
+
+POSTGRESQL_SQL: str | None = None  # the same statements
+
+
+def upgrade() -> None:
+    run_sql(DUCKDB_SQL, POSTGRESQL_SQL)
+
+
+def downgrade() -> None:
+    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")

@@ -1,3 +1,20 @@
+"""0620_audit_keys: Security (issue 9 part B): the keyed audit chain, signed checkpoints of its head.
+
+Revision ID: 0620_audit_keys
+Revises: 0610_submission_rows
+
+The schema step that was ``store/migrations/0620_audit_keys.sql`` in the hand-written runner (a store it
+migrated is stamped with this revision; carbonpeak.store.migrate).
+"""
+
+from carbonpeak.store.alembic.portable import run_sql
+
+revision = '0620_audit_keys'
+down_revision = '0610_submission_rows'
+branch_labels = None
+depends_on = None
+
+DUCKDB_SQL = """\
 -- Security (issue 9 part B): the keyed audit chain, signed checkpoints of its head.
 -- key_id: id of the HMAC key that sealed the entry (NULL = an entry written before the chain was
 -- keyed; accepted only up to the keyring's legacy_upto).
@@ -11,3 +28,14 @@ CREATE TABLE IF NOT EXISTS audit_checkpoints (
     signature  VARCHAR NOT NULL,               -- Ed25519 signature of body (base64)
     PRIMARY KEY (seq, ts)
 );
+"""
+
+POSTGRESQL_SQL: str | None = None  # the same statements
+
+
+def upgrade() -> None:
+    run_sql(DUCKDB_SQL, POSTGRESQL_SQL)
+
+
+def downgrade() -> None:
+    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
