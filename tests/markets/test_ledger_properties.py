@@ -124,33 +124,17 @@ def test_rules_refuse_what_they_must() -> None:
 
 
 # -- the store agrees with the model -------------------------------------------------------------
-@pytest.fixture(scope="module")
-def ledger_template(tmp_path_factory: pytest.TempPathFactory):
-    import shutil
-
-    from carbonpeak.store import Store
-    from carbonpeak.store import markets as sm
-
-    path = tmp_path_factory.mktemp("ledger") / "tpl.duckdb"
-    s = Store(path)
-    for a in ACCOUNTS:
-        sm.open_account(s, a.account_id, a.kind, a.owner, city=a.city)
-    s.con.execute("CHECKPOINT")
-    s.close()
-    return path, shutil
-
-
 @given(ops=st.lists(movements(), max_size=25))
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_store_matches_the_model(ops: list[Movement], ledger_template, tmp_path_factory) -> None:
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_store_matches_the_model(ops: list[Movement], tmp_path_factory) -> None:
+    from tests.stores import db_location
+
     from carbonpeak.store import Store, audit
     from carbonpeak.store import markets as sm
 
-    path, shutil = ledger_template
-    d = tmp_path_factory.mktemp("run")
-    shutil.copy(path, d / "s.duckdb")
-    shutil.copy(f"{path}.audit-keys.json", d / "s.duckdb.audit-keys.json")
-    s = Store(d / "s.duckdb")
+    s = Store(db_location(tmp_path_factory.mktemp("run") / "s.duckdb"))
+    for a in ACCOUNTS:
+        sm.open_account(s, a.account_id, a.kind, a.owner, city=a.city)
     led = Ledger()
     for a in ACCOUNTS:
         led.open(a)
