@@ -17,13 +17,30 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pandas as pd
 import pytest
-from tests.platform.conftest import PW, login, serve_in_thread
-from tests.platform.conftest import _template_db as _template_db
-from tests.platform.conftest import platform as platform
+from fastapi.testclient import TestClient
+from tests.platform.conftest import PW, USERS, login, seed_registry, seed_users, serve_in_thread
+from tests.stores import db_location
 
-from carbonpeak.store import audit
+from carbonpeak.api import create_app
+from carbonpeak.store import Store, audit
 from carbonpeak.store import markets as sm
 from carbonpeak.workflows import markets as wm
+
+
+@pytest.fixture
+def platform(tmp_path):
+    """The service on a fresh store of the suite's backend (DuckDB, or PostgreSQL with
+    CARBONPEAK_TEST_DATABASE_URL), with one user per role."""
+    import datetime as dt
+
+    store = Store(db_location(tmp_path / "svc.duckdb"))
+    seed_users(store, {k: v for k, v in USERS.items() if k in ("admin", "analyst", "gz_officer", "ent_a",
+                                                                "verifier_a")})
+    seed_registry(store)
+    app = create_app(store, session_ttl=dt.timedelta(minutes=5), login_limit=500)
+    with TestClient(app) as client:
+        yield client, store
+    store.close()
 
 
 def seed_market(store) -> None:

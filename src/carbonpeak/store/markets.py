@@ -7,8 +7,10 @@ entry's id *is* its audit sequence number).  All values are bound parameters.
 Concurrency: a movement deletes the block it takes with a conditional ``DELETE … WHERE
 account_id = <debit>`` and refuses the whole transaction unless exactly one row went.  Two
 requests for the same serials therefore cannot both succeed: on DuckDB the store's write lock
-serialises them and the second finds the block gone; on PostgreSQL the second ``DELETE`` waits
-for the first transaction and then matches nothing.  The loser gets :class:`DoubleSpend` (409)
+serialises them and the second finds the block gone; on PostgreSQL a movement first takes a
+transaction-scoped advisory lock on its debit account (so it plans from the committed blocks),
+and the conditional ``DELETE`` is the last line of defence: a second ``DELETE`` of the same block
+waits for the first transaction and then matches nothing.  The loser gets :class:`DoubleSpend` (409)
 and nothing it did is kept.
 """
 
@@ -43,6 +45,8 @@ from carbonpeak.store import audit
 from carbonpeak.store.duck import Store
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+#: PostgreSQL advisory-lock class of the ledger's per-account locks (the audit chain has its own key).
+ACCOUNT_LOCK_CLASS = 7001
 FAR_PAST = datetime(1900, 1, 1, tzinfo=UTC)
 
 
@@ -106,6 +110,11 @@ def _post_in(store: Store, con: Any, m: Movement, *, actor: str, compliance_year
     """:func:`post` inside the caller's transaction."""
     txn = uuid.uuid4().hex[:16]
     out: list[dict[str, Any]] = []
+    if store.is_postgres:
+        # one movement out of an account at a time (released at commit): the blocks read below are
+        # then the committed state, so a quantity is taken from what is really there, and an
+        # issuer's new serials are numbered once
+        con.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))", [ACCOUNT_LOCK_CLASS, m.debit])
     debit, credit = get_account(store, m.debit), get_account(store, m.credit)
     check_movement(m, debit, credit, compliance_year=compliance_year)
     held = [] if m.kind in CREATING else _blocks_of(con, m.debit, m.unit_type, m.vintage)
