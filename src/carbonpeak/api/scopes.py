@@ -79,6 +79,8 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/markets/serials/{unit_type}/{vintage}/{serial}"): ALL,
     ("GET", "/api/markets/positions"): ALL,
     ("GET", "/api/markets/overview"): GOVERNMENT,
+    ("GET", "/api/markets/obligations"): ALL,
+    ("POST", "/api/markets/emissions/sign-off"): frozenset({"admin", "verifier"}),
     ("GET", "/api/markets/phcer/methodologies"): ALL,
     ("GET", "/api/markets/phcer/applications"): ALL,
     ("POST", "/api/markets/transfer"): frozenset({"admin", "enterprise"}),

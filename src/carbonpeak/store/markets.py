@@ -100,13 +100,24 @@ def _blocks_of(con: Any, account_id: str, unit_type: str, vintage: int) -> list[
     return [Block(str(r[0]), int(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in rows]
 
 
-def post(store: Store, m: Movement, *, actor: str, compliance_year: int | None = None) -> list[dict[str, Any]]:
-    """Carry out one movement: its journal entries, block moves and audit entries, all or nothing."""
+def post(store: Store, m: Movement, *, actor: str, compliance_year: int | None = None,
+         check: Any = None, origin: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Carry out one movement: its journal entries, block moves and audit entries, all or nothing.
+
+    ``check(entries)``, when given, is called with the planned entries inside the transaction,
+    before anything is written (offset eligibility at surrender); raising refuses the movement.
+    ``origin`` (project_id, project_type, origin_province, origin_pilot, pre_cdm) is recorded for
+    issued offsets in the same transaction.
+    """
     with store.transaction() as con:
-        return _post_in(store, con, m, actor=actor, compliance_year=compliance_year)
+        entries = _post_in(store, con, m, actor=actor, compliance_year=compliance_year, check=check)
+        if origin is not None:
+            record_offset_origin(store, entries, **origin)
+        return entries
 
 
-def _post_in(store: Store, con: Any, m: Movement, *, actor: str, compliance_year: int | None) -> list[dict[str, Any]]:
+def _post_in(store: Store, con: Any, m: Movement, *, actor: str, compliance_year: int | None,
+             check: Any = None) -> list[dict[str, Any]]:
     """:func:`post` inside the caller's transaction."""
     txn = uuid.uuid4().hex[:16]
     out: list[dict[str, Any]] = []
@@ -126,17 +137,22 @@ def _post_in(store: Store, con: Any, m: Movement, *, actor: str, compliance_year
             [m.unit_type, m.vintage],
         ).fetchone()
         nxt = int(row[0]) + 1 if row else 1
-    for e in plan_movement(m, held, nxt):
+    planned = plan_movement(m, held, nxt)
+    if check is not None:
+        check(planned)
+    for e in planned:
         out.append(_write_entry(store, con, e, txn, actor, held))
     return out
 
 
-def issue_application(store: Store, application_id: str, m: Movement, *, actor: str) -> list[dict[str, Any]]:
+def issue_application(store: Store, application_id: str, m: Movement, *, actor: str,
+                      origin: dict[str, Any]) -> list[dict[str, Any]]:
     """Issue a verified PHCER application into the register and mark it issued, in one transaction."""
     from carbonpeak.errors import Conflict
 
     with store.transaction() as con:
         entries = _post_in(store, con, m, actor=actor, compliance_year=None)
+        record_offset_origin(store, entries, **origin)
         n = con.execute(
             "UPDATE mk_phcer_applications SET state = 'issued', issued_txn = ?, updated_at = ? "
             "WHERE application_id = ? AND state = 'verified' RETURNING application_id",
@@ -581,3 +597,58 @@ def surrenders_by_owner(store: Store) -> pd.DataFrame:
         "JOIN mk_accounts s ON s.account_id = j.credit_account WHERE s.kind = 'surrender' "
         "GROUP BY a.owner, a.city, j.credit_account, j.unit_type ORDER BY a.owner, j.credit_account, j.unit_type"
     )
+
+
+# -- offsets' origin and verified emissions -----------------------------------------------------
+def record_offset_origin(store: Store, entries: list[dict[str, Any]], *, project_id: str, project_type: str,
+                         origin_province: str, origin_pilot: bool = False, pre_cdm: bool = False) -> None:
+    """Record where the offsets issued by ``entries`` come from (inside or after their issue)."""
+    for e in entries:
+        store.con.execute(
+            "INSERT INTO mk_offset_lots (unit_type, vintage, serial_start, serial_end, project_id, project_type, "
+            "origin_province, origin_pilot, pre_cdm, entry_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [e["unit_type"], e["vintage"], e["start"], e["end"], project_id, project_type, origin_province,
+             origin_pilot, pre_cdm, e["entry_id"]],
+        )
+
+
+def offset_origins(store: Store, unit_type: str, vintage: int, start: int, end: int) -> pd.DataFrame:
+    """The recorded origin lots overlapping serials ``start``..``end``."""
+    return store.query(
+        "SELECT serial_start, serial_end, project_id, project_type, origin_province, origin_pilot, pre_cdm "
+        "FROM mk_offset_lots WHERE unit_type = ? AND vintage = ? AND serial_start <= ? AND serial_end >= ? "
+        "ORDER BY serial_start", [unit_type, vintage, end, start])
+
+
+def surrendered_offsets(store: Store, year_account: str, debits: list[str] | None = None) -> pd.DataFrame:
+    """Offset entries (CCER, PHCER) into a compliance year's surrender account (of ``debits``)."""
+    df = store.query(
+        "SELECT entry_id, unit_type, vintage, serial_start, serial_end, quantity, debit_account FROM mk_journal "
+        "WHERE credit_account = ? AND unit_type IN ('CCER', 'PHCER') ORDER BY entry_id", [year_account])
+    if debits is not None:
+        df = df[df["debit_account"].isin(debits)]
+    return df.reset_index(drop=True)
+
+
+def set_verified_emissions(store: Store, enterprise_id: str, year: int, verified_t: float, *, verifier: str) -> None:
+    """The verifier's sign-off of an enterprise's emissions for a year (once; a change is a conflict)."""
+    from carbonpeak.errors import Conflict
+
+    with store.transaction() as con:
+        row = con.execute("SELECT verified_t FROM mk_verified_emissions WHERE enterprise_id = ? AND year = ?",
+                          [enterprise_id, year]).fetchone()
+        if row is not None:
+            if abs(float(row[0]) - verified_t) < 1e-9:
+                return
+            raise Conflict(f"{enterprise_id} {year} emissions were signed off as {row[0]} t")
+        con.execute("INSERT INTO mk_verified_emissions (enterprise_id, year, verified_t, verifier, signed_off_at) "
+                    "VALUES (?, ?, ?, ?, ?)", [enterprise_id, year, verified_t, verifier, datetime.now(UTC)])
+        audit.append(store, actor=verifier, action="markets.emissions.sign_off", entity="enterprise",
+                     entity_id=enterprise_id, payload={"year": year, "verified_t": verified_t,
+                                                       "enterprise_id": enterprise_id})
+
+
+def verified_emissions(store: Store, year: int | None = None) -> pd.DataFrame:
+    df = store.query("SELECT enterprise_id, year, verified_t, verifier, signed_off_at FROM mk_verified_emissions "
+                     "ORDER BY enterprise_id, year")
+    return df if year is None else df[df["year"] == year].reset_index(drop=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from carbonpeak.errors import NotFound, PermissionDenied
+from carbonpeak.errors import CarbonpeakError, CatalogError, NotFound, PermissionDenied
 from carbonpeak.markets import energy_rights, phcer
 from carbonpeak.markets.ledger import Movement, unit_types
 from carbonpeak.store import markets as sm
@@ -187,13 +187,15 @@ def allocate(store: Store, p: Principal, *, year: int, allocations: pd.DataFrame
 
 def surrender(store: Store, p: Principal, *, enterprise_id: str, year: int, unit_type: str, vintage: int,
               quantity: int | None = None, start: int | None = None, end: int | None = None,
-              from_account: str | None = None, eligibility: Any = None) -> dict[str, Any]:
+              from_account: str | None = None, params: dict[str, Any] | None = None) -> dict[str, Any]:
     """Surrender units against the compliance year's obligation.
 
-    Allowances go straight in; offsets (CCER, PHCER) must pass the offset-eligibility rules of
-    the compliance module first (``eligibility``: a callable ``(store, enterprise_id, year,
-    unit_type, vintage, quantity) -> None`` that raises with the rule and the amount refused;
-    by default :func:`offset_eligibility`).
+    Allowances go straight in.  Offsets (CCER, PHCER) pass the offset-eligibility rules of the
+    compliance module first (:func:`carbonpeak.markets.compliance.check_surrender`: unit type and
+    exclusions, the 10 % limit, the 70 % local share, the province-wide pool), checked on the
+    very serials the surrender takes, together with the offsets this enterprise already
+    surrendered for the year, inside the surrender's transaction.  Any refusal refuses the
+    whole surrender and names the rule and the amount.
     """
     src = from_account or holding(enterprise_id)
     acc = _require_mover(store, p, src)
@@ -201,10 +203,12 @@ def surrender(store: Store, p: Principal, *, enterprise_id: str, year: int, unit
         raise PermissionDenied(f"account {src} is not {enterprise_id}'s")
     m = _movement("surrender", unit_type, vintage, src, surrender_account(year), quantity, start, end,
                   f"compliance {year}")
-    if unit_type in OFFSETS:
-        (eligibility or offset_eligibility)(store, enterprise_id, year, unit_type, vintage, m.requested)
     _ensure_year(store, year, p.username)
-    entries = sm.post(store, m, actor=p.username)
+    check = None
+    if unit_type in OFFSETS:
+        def check(entries: list[Any]) -> None:
+            offset_check(store, enterprise_id=enterprise_id, year=year, entries=entries, params=params)
+    entries = sm.post(store, m, actor=p.username, check=check)
     return {"enterprise_id": enterprise_id, "year": year, "unit_type": unit_type, "vintage": vintage,
             "surrendered": sum(e["quantity"] for e in entries), "entries": entries,
             "total_surrendered": surrendered(store, enterprise_id, year)}
@@ -216,13 +220,133 @@ def surrendered(store: Store, enterprise_id: str, year: int) -> dict[str, int]:
     return {str(k): int(v) for k, v in df.groupby("unit_type")["quantity"].sum().items()} if len(df) else {}
 
 
-def offset_eligibility(store: Store, enterprise_id: str, year: int, unit_type: str, vintage: int,
-                       quantity: int) -> None:
-    """Offset eligibility at surrender (mk-rules' compliance module: 10 %/70 %, pool, exclusions)."""
-    from carbonpeak.workflows import markets_compliance
+def _lots(store: Store, unit_type: str, vintage: int, start: int, end: int, tag: str) -> list[Any]:
+    """Offset lots (compliance.OffsetLot) for serials start..end, from their recorded origin."""
+    from carbonpeak.markets.compliance import OffsetLot
 
-    markets_compliance.check_offsets(store, enterprise_id=enterprise_id, year=year, unit_type=unit_type,
-                                     vintage=vintage, quantity=quantity)
+    origins = sm.offset_origins(store, unit_type, vintage, start, end)
+    lots, cur = [], start
+    for o in origins.itertuples():
+        lo, hi = max(start, int(o.serial_start)), min(end, int(o.serial_end))
+        if lo > cur:
+            break
+        lots.append(OffsetLot(f"{tag}{unit_type}-{vintage}-{lo}-{hi}", unit_type, float(hi - lo + 1), vintage,
+                              project_type=str(o.project_type), origin_province=str(o.origin_province),
+                              origin_pilot=bool(o.origin_pilot), pre_cdm=bool(o.pre_cdm)))
+        cur = hi + 1
+    if cur <= end:
+        raise NotFound(f"the origin of {unit_type} {vintage} serials {cur}..{end} (recorded at issuance)")
+    return lots
+
+
+def offset_check(store: Store, *, enterprise_id: str, year: int, entries: list[Any],
+                 params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Offset eligibility of a planned surrender; raises :class:`OffsetRefused` naming each refused rule."""
+    from carbonpeak.catalog.markets import ruleset_for
+    from carbonpeak.markets.compliance import check_surrender, obligation
+
+    ve = sm.verified_emissions(store, year)
+    row = ve[ve["enterprise_id"] == enterprise_id]
+    if row.empty:
+        raise OffsetRefused(f"{enterprise_id} has no verified emissions for {year}: the verifier signs them off "
+                            "before offsets can be surrendered (the limits depend on them)")
+    emissions = float(row["verified_t"].iloc[0])
+    rs = ruleset_for("guangdong_ets", year) if _has_ruleset(year) else ruleset_for("guangdong_ets", 2024)
+    ob = obligation(enterprise_id, year, emissions, rs, params=params)
+    prior = sm.surrendered_offsets(store, surrender_account(year), [holding(enterprise_id), bank(enterprise_id)])
+    lots = [lot for r in prior.itertuples()
+            for lot in _lots(store, str(r.unit_type), int(r.vintage), int(r.serial_start), int(r.serial_end), "prior:")]
+    new = [lot for e in entries for lot in _lots(store, e.unit_type, e.vintage, e.start, e.end, "")]
+    all_year = sm.surrendered_offsets(store, surrender_account(year))
+    pool_used = float(all_year["quantity"].sum()) if len(all_year) else 0.0
+    pool_remaining = None
+    if rs.has("offsets.pool", year=year) or (params and "offsets.pool" in params):
+        pool = float(rs.param("offsets.pool", year=year, overrides=params, unit="tCO2"))
+        pool_remaining = max(0.0, pool - pool_used + sum(x.amount_t for x in lots))
+    res = check_surrender([*lots, *new], rs, year=year, obligation_t=ob.obligation_t,
+                          last_year_emissions_t=emissions, pool_remaining_t=pool_remaining, params=params)
+    if res.refusals:
+        why = "; ".join(f"{r.rule}: {r.refused_t:,.0f} t refused ({r.detail})" for r in res.refusals)
+        raise OffsetRefused(f"offsets refused for {enterprise_id} {year}: {why}")
+    return res.to_dict()
+
+
+def _has_ruleset(year: int) -> bool:
+    from carbonpeak.catalog.markets import ruleset_for
+
+    try:
+        ruleset_for("guangdong_ets", year)
+    except CatalogError:
+        return False
+    return True
+
+
+class OffsetRefused(CarbonpeakError):
+    """Offsets refused at surrender by an eligibility rule (HTTP 400; nothing was surrendered)."""
+
+
+def sign_off_emissions(store: Store, p: Principal, *, enterprise_id: str, year: int, verified_t: float) -> dict[str, Any]:
+    """The assigned verifier (or admin) signs off an enterprise's verified emissions for a year."""
+    if not (p.role == "admin" or (p.role == "verifier" and enterprise_id in p.assigned)):
+        raise PermissionDenied("emissions are signed off by the verifier assigned to the enterprise")
+    if verified_t < 0:
+        raise OffsetRefused("verified emissions must be ≥ 0")
+    sm.set_verified_emissions(store, enterprise_id, year, verified_t, verifier=p.username)
+    return {"enterprise_id": enterprise_id, "year": year, "verified_t": verified_t, "verifier": p.username}
+
+
+def obligations(store: Store, p: Principal, year: int, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Per enterprise in scope: verified emissions, obligation, surrendered, shortfall and status.
+
+    A verifier sees the enterprises assigned to it (the emissions it must sign off: those with
+    no sign-off yet are listed with ``verified_t`` empty).
+    """
+    from carbonpeak.catalog.markets import ruleset_for
+    from carbonpeak.markets.compliance import compliance_status, obligation
+
+    accs = sm.accounts(store)
+    ents = accs[accs["kind"] == "holding"][["owner", "city"]].drop_duplicates().rename(columns={"owner": "enterprise_id"})
+    if p.role == "verifier":
+        ents = pd.concat([ents, pd.DataFrame({"enterprise_id": list(p.assigned), "city": None})]).drop_duplicates(
+            "enterprise_id")
+    keep = [p.role in PROVINCE_ROLES or allowed(p, city=c if isinstance(c, str) else None, enterprise_id=e)
+            for e, c in zip(ents["enterprise_id"], ents["city"], strict=True)]
+    ents = ents[keep]
+    ve = sm.verified_emissions(store, year).set_index("enterprise_id")["verified_t"]
+    rs = ruleset_for("guangdong_ets", year if _has_ruleset(year) else 2024)
+    rows = []
+    for ent, city in zip(ents["enterprise_id"], ents["city"], strict=True):
+        done = surrendered(store, str(ent), year)
+        allow = float(sum(v for k, v in done.items() if k in ALLOWANCES))
+        offs = float(sum(v for k, v in done.items() if k in OFFSETS))
+        row: dict[str, Any] = {"enterprise_id": ent, "city": city, "year": year, "verified_t": None,
+                               "obligation_t": None, "surrendered_allowances_t": allow, "surrendered_offsets_t": offs,
+                               "shortfall_t": None, "deadline": None, "status": "awaiting_sign_off"}
+        if ent in ve.index:
+            ob = obligation(str(ent), year, float(ve[ent]), rs)
+            stt = compliance_status(ob, allow, offs, rs, as_of or dt.date.today())
+            row.update(verified_t=float(ve[ent]), obligation_t=ob.obligation_t, shortfall_t=stt.shortfall_t,
+                       deadline=stt.deadline, status=stt.status)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["enterprise_id", "city", "year", "verified_t", "obligation_t",
+                                       "surrendered_allowances_t", "surrendered_offsets_t", "shortfall_t", "deadline",
+                                       "status"])
+
+
+def issue_offsets(store: Store, p: Principal, *, unit_type: str, vintage: int, quantity: int, owner: str,
+                  city: str | None, project_id: str, project_type: str, origin_province: str,
+                  origin_pilot: bool = False, pre_cdm: bool = False) -> list[dict[str, Any]]:
+    """Record offsets issued elsewhere (CCER by the national registry) into an owner's holding, with origin."""
+    _require_admin(p, "offset issuance")
+    if unit_type not in OFFSETS:
+        raise OffsetRefused(f"{unit_type} is not an offset unit ({', '.join(OFFSETS)})")
+    setup(store, actor=p.username)
+    open_enterprise(store, owner, city, actor=p.username)
+    origin = {"project_id": project_id, "project_type": project_type, "origin_province": origin_province,
+              "origin_pilot": origin_pilot, "pre_cdm": pre_cdm}
+    return sm.post(store, Movement("issue", unit_type, vintage, issuer(unit_type), holding(owner),
+                                   quantity=quantity, reference=f"project {project_id}"), actor=p.username,
+                   origin=origin)
 
 
 # -- statements and views ----------------------------------------------------------------------------
@@ -362,7 +486,8 @@ def verify_phcer(store: Store, p: Principal, *, application_id: str, verified_t:
     a = sm.get_application(store, application_id)
     if not (p.role == "admin" or (p.role == "verifier" and a["owner"] in p.assigned)):
         raise PermissionDenied("verification is done by the verifier assigned to the project owner")
-    new = phcer.check_step(str(a["state"]), "verify", today=today or dt.date.today(), notice_end_on=a["notice_end"])
+    ends = None if a["notice_end"] is None else pd.Timestamp(a["notice_end"]).date()
+    new = phcer.check_step(str(a["state"]), "verify", today=today or dt.date.today(), notice_end_on=ends)
     if verified_t > float(a["claimed_t"]) + 1e-9:
         raise phcer.PhcerError(f"verified {verified_t} t exceeds the claim {a['claimed_t']} t")
     tonnes = phcer.issuable_tonnes(verified_t)
@@ -383,7 +508,9 @@ def issue_phcer(store: Store, p: Principal, *, application_id: str) -> dict[str,
         raise phcer.PhcerError("nothing to issue: the verified reduction is 0 t")
     m = Movement("issue", "PHCER", int(a["vintage"]), issuer("PHCER"), holding(str(a["owner"])),
                  quantity=int(a["verified_t"]), reference=f"PHCER {application_id}")
-    entries = sm.issue_application(store, application_id, m, actor=p.username)
+    entries = sm.issue_application(store, application_id, m, actor=p.username,
+                                   origin={"project_id": application_id, "project_type": str(a["methodology_id"]),
+                                           "origin_province": "guangdong"})
     return {"application_id": application_id, "state": "issued", "issued": int(a["verified_t"]),
             "serials": [e["serials"] for e in entries]}
 

@@ -94,6 +94,12 @@ class NoticeIn(BaseModel):
     holidays: list[dt.date] | None = None
 
 
+class SignOffIn(BaseModel):
+    enterprise_id: EnterpriseId
+    year: Vintage
+    verified_t: Annotated[float, Field(ge=0, le=1e12)]
+
+
 class VerifyIn(BaseModel):
     verified_t: Annotated[float, Field(ge=0, le=1e12)]
 
@@ -163,6 +169,20 @@ def positions(
 def overview(p: PrincipalDep, state: StateDep) -> dict[str, Any]:
     """The market: units by type, vintage and where they are; surrenders; the ledger check (province)."""
     return _out(wm.overview(state.store, p))
+
+
+@router.get("/api/markets/obligations")
+def obligations(p: PrincipalDep, state: StateDep, year: Annotated[int, Query(ge=2000, le=2100)]) -> list[dict[str, Any]]:
+    """Per enterprise in scope: verified emissions, obligation, surrendered, shortfall, status (a
+    verifier: the enterprises whose emissions it signs off)."""
+    return frame_records(wm.obligations(state.store, p, year))
+
+
+@router.post("/api/markets/emissions/sign-off", status_code=201)
+def sign_off(body: SignOffIn, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
+    """The assigned verifier signs off an enterprise's verified emissions of a year."""
+    return _out(wm.sign_off_emissions(state.store, p, enterprise_id=body.enterprise_id, year=body.year,
+                                      verified_t=body.verified_t))
 
 
 @router.get("/api/markets/phcer/methodologies")

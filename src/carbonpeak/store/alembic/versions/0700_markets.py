@@ -97,6 +97,29 @@ CREATE TABLE IF NOT EXISTS mk_phcer_applications (
     issued_txn VARCHAR,
     updated_at TIMESTAMPTZ NOT NULL
 );
+-- Offsets' origin (CCER, PHCER), recorded at issuance: what offset eligibility at surrender needs.
+CREATE TABLE IF NOT EXISTS mk_offset_lots (
+    unit_type VARCHAR NOT NULL,
+    vintage INTEGER NOT NULL,
+    serial_start BIGINT NOT NULL,
+    serial_end BIGINT NOT NULL,
+    project_id VARCHAR NOT NULL,
+    project_type VARCHAR NOT NULL,
+    origin_province VARCHAR NOT NULL,
+    origin_pilot BOOLEAN NOT NULL,
+    pre_cdm BOOLEAN NOT NULL,
+    entry_id BIGINT NOT NULL
+);
+
+-- Verified emissions per enterprise and compliance year, signed off by the assigned verifier.
+CREATE TABLE IF NOT EXISTS mk_verified_emissions (
+    enterprise_id VARCHAR NOT NULL,
+    year INTEGER NOT NULL,
+    verified_t DOUBLE PRECISION NOT NULL,
+    verifier VARCHAR NOT NULL,
+    signed_off_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (enterprise_id, year)
+);
 """
 
 
