@@ -17,6 +17,7 @@ from carbonpeak.markets.allocation import (
     pre_allocate,
     select_base_years,
     true_up,
+    withdraw_idle,
 )
 
 
@@ -173,21 +174,25 @@ def test_cap_split_and_reserve(gd):
     assert (m.free_t, m.paid_t, m.reserve_t) == pytest.approx((855, 45, 100))
 
 
-def test_idle_month_withdrawal():
-    """Free 120,000 t (10,000 a month).  7 months below 50 % → > 6 idle months → 70,000 t withdrawn;
-    6 idle months → nothing; closure with 2 idle months → 20,000 t."""
+def test_idle_month_withdrawal(gd):
+    """Free 120,000 t (10,000 a month), rule set thresholds 50 % and 6 months (实施细则 §14–15).
+    7 months below 50 % → > 6 idle months → 70,000 t withdrawn; 6 idle months → nothing; closure
+    with 2 idle months → 20,000 t."""
+    a = allocate(AllocationRequest("I", "textiles", 2024, base_emissions={2023: 120_000 / 0.98 / 0.95}), gd,
+                 {"allocation.history.base_years": 1})
+    assert a.free_t == pytest.approx(120_000)
     seven = [0.3] * 7 + [0.9] * 5
-    w = idle_withdrawal(120_000, seven)
+    w = withdraw_idle(a, seven, gd)
     assert w.triggered
     assert w.idle_months == (1, 2, 3, 4, 5, 6, 7)
     assert w.withdrawn_t == pytest.approx(70_000)
     six = [0.49] * 6 + [0.5] * 6   # 0.5 is not below 50 %
-    assert idle_withdrawal(120_000, six).withdrawn_t == 0
-    closed = idle_withdrawal(120_000, [0.9] * 10 + [0.0, 0.0], closed=True)
+    assert withdraw_idle(a, six, gd).withdrawn_t == 0
+    closed = withdraw_idle(a, [0.9] * 10 + [0.0, 0.0], gd, closed=True)
     assert closed.reason == "closure"
     assert closed.withdrawn_t == pytest.approx(20_000)
     with pytest.raises(AllocationError, match="12 values"):
-        idle_withdrawal(1, [0.5] * 11)
+        idle_withdrawal(1, [0.5] * 11, utilisation_min=0.5, months_min=6)
 
 
 def test_bad_inputs_are_named(gd):
@@ -198,3 +203,28 @@ def test_bad_inputs_are_named(gd):
                  {"allocation.benchmark.annual_factor": 1.0})
     with pytest.raises(AllocationError, match="annual_factor"):
         history_allocation({2023: 1.0}, -0.5)
+
+
+def test_requests_from_store_frames(gd):
+    """The workflow's path: frames read from the store -> requests -> allocations -> frame.
+    Same numbers as W1 (history) and the intensity case above."""
+    import pandas as pd
+
+    from carbonpeak.errors import ValidationError
+    from carbonpeak.markets.allocation import allocate_many, allocations_frame, requests_from_frames
+
+    ent = pd.DataFrame([{"enterprise_id": "W1", "sector": "textiles"}, {"enterprise_id": "C1", "sector": "ceramics"}])
+    em = pd.DataFrame({"enterprise_id": ["W1"] * 3 + ["C1"] * 3, "year": [2021, 2022, 2023] * 2,
+                       "emissions_t": [102_000, 98_000, 100_000, 40_000, 45_000, 50_000]})
+    out = pd.DataFrame({"enterprise_id": ["C1"] * 5, "year": [2021, 2022, 2023, 2024, 2024],
+                        "product": ["tile"] * 4 + ["tile"], "output": [100_000, 110_000, 120_000, 100_000, 25_000]})
+    reqs = requests_from_frames(ent, em, out, year=2024)
+    allocs = allocate_many(reqs, gd, {"allocation.history.base_years": 3, "allocation.intensity.base_years": 3,
+                                      "allocation.intensity.annual_factor": 0.98})
+    f = allocations_frame(allocs).set_index("enterprise_id")
+    assert f.loc["W1", "allocation_t"] == pytest.approx(98_000)
+    assert f.loc["C1", "allocation_t"] == pytest.approx(50_113.636, abs=1e-3)   # 125,000 t of tiles in 2024
+    assert f.loc["C1", "method"] == "intensity"
+    with pytest.raises(ValidationError, match="emissions, row 2"):
+        requests_from_frames(ent, pd.DataFrame({"enterprise_id": ["W1"], "year": [2023], "emissions_t": ["n/a"]}),
+                             year=2024)

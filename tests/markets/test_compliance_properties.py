@@ -78,14 +78,15 @@ def test_history_allocation_scales_linearly_and_free_share_holds(base, k):
 @settings(max_examples=60, deadline=None)
 @given(util=st.lists(st.floats(min_value=0, max_value=1), min_size=12, max_size=12), free=amount)
 def test_idle_withdrawal_never_exceeds_the_free_allocation(util, free):
-    w = idle_withdrawal(free, util)
+    w = idle_withdrawal(free, util, utilisation_min=0.5, months_min=6)
     assert 0 <= w.withdrawn_t <= free + 1e-6
 
 
 lots_st = st.lists(
     st.builds(
-        lambda i, amt, t, local, ptype, pilot: OffsetLot(f"L{i}", t, amt, 2022, ptype,
-                                                        "guangdong" if local else "hunan", pilot),
+        lambda i, amt, t, local, ptype, pilot: OffsetLot(f"L{i}", t, amt, 2022,
+                                                        origin_province="guangdong" if local else "hunan",
+                                                        project_type=ptype, origin_pilot=pilot),
         st.integers(), st.floats(min_value=0, max_value=5e4), st.sampled_from(["CCER", "PHCER", "CER"]),
         st.booleans(), st.sampled_from(["wind", "forestry", "hydro", "solar"]), st.booleans()),
     max_size=10, unique_by=lambda x: x.lot_id)
@@ -100,8 +101,13 @@ def test_eligibility_never_accepts_more_than_the_limits(lots, last, ob, pool):
     assert r.accepted_t <= 0.10 * last + tol
     assert r.accepted_t <= ob + tol
     assert r.accepted_t <= pool + tol
-    if r.accepted_t > tol:
-        assert r.local_t >= 0.70 * r.accepted_t - tol
+    ccer = r.local_t + r.nonlocal_t
+    assert r.local_t + r.nonlocal_t + r.other_t == pytest.approx(r.accepted_t, abs=1e-6)
+    if ccer > tol:
+        assert r.local_t >= 0.70 * ccer - tol
+    local_ccer = sum(r.accepted.get(x.lot_id, 0.0) for x in lots
+                     if x.unit_type == "CCER" and x.origin_province == "guangdong")
+    assert local_ccer == pytest.approx(r.local_t, abs=1e-6)
     offered = {x.lot_id: x.amount_t for x in lots}
     refused: dict[str, float] = {}
     for x in r.refusals:

@@ -39,10 +39,14 @@ def test_mrv_calendar_guangdong_2024(gd):
 
 
 def test_mrv_calendar_national_first_cycle():
-    cal = mrv_calendar(load_ruleset("national-power-2019-2020"), 2019)
-    d = {e.event: e.date for e in cal}
-    assert d["report"] == dt.date(2020, 3, 31)
-    assert d["surrender"] == dt.date(2021, 12, 31)
+    """ICAP, "China releases timeline for first compliance cycle and MRV documents" (March 2021): 2020
+    emissions reported by 30 Apr 2021, verified by 30 Jun 2021, compliance for 2019 and 2020 by
+    31 Dec 2021.  The 2019 reporting date is not in the source, so the calendar has none."""
+    d19 = {e.event: e.date for e in mrv_calendar(load_ruleset("national-power-2019-2020"), 2019)}
+    assert d19 == {"surrender": dt.date(2021, 12, 31)}
+    d20 = {e.event: e.date for e in mrv_calendar(load_ruleset("national-power-2019-2020"), 2020)}
+    assert d20 == {"report": dt.date(2021, 4, 30), "verification": dt.date(2021, 6, 30),
+                   "surrender": dt.date(2021, 12, 31)}
     cal22 = {e.event: e.date for e in mrv_calendar(load_ruleset("national-power-2021-2022"), 2022)}
     assert cal22["surrender_95pct"] == dt.date(2023, 11, 15)
     assert cal22["surrender"] == dt.date(2023, 12, 31)
@@ -129,13 +133,14 @@ def test_offsets_10pct_limit(gd):
 
 
 def test_offsets_70pct_local(gd):
-    """Local 6,000 t accepted; non-local at most 3/7 × 6,000 = 2,571.43 t (so local = 70 %).  Offered
-    5,000 non-local: 1,000 over the 10 % limit first, then 1,428.57 over the local share."""
-    r = check_surrender([lot("L", 6_000, unit_type="PHCER"), lot("N", 5_000, origin_province="hubei")], gd,
+    """Local CCER 6,000 t accepted; non-local CCER at most 3/7 × 6,000 = 2,571.43 t (so local = 70 % of
+    the CCER; ets-china.org 9 Jan 2017).  Offered 5,000 non-local: 1,000 over the 10 % limit first,
+    then 1,428.57 over the local share."""
+    r = check_surrender([lot("L", 6_000), lot("N", 5_000, origin_province="hubei")], gd,
                         year=2024, obligation_t=100_000, last_year_emissions_t=100_000, pool_remaining_t=1e6)
     assert r.accepted["L"] == 6_000
     assert r.accepted["N"] == pytest.approx(6_000 * 3 / 7)
-    assert r.local_t / r.accepted_t == pytest.approx(0.70)
+    assert r.local_t / (r.local_t + r.nonlocal_t) == pytest.approx(0.70)
     rules = {x.rule: x.refused_t for x in r.refusals}
     assert rules["limit_share"] == pytest.approx(1_000)
     assert rules["local_share"] == pytest.approx(4_000 - 6_000 * 3 / 7)
@@ -144,6 +149,18 @@ def test_offsets_70pct_local(gd):
                            last_year_emissions_t=100_000, pool_remaining_t=1e6)
     assert only.accepted_t == 0
     assert only.refusals[0].rule == "local_share"
+
+
+def test_phcer_is_outside_the_ccer_local_share(gd):
+    """The 70 % rule is on the CCER surrendered: PHCER neither helps nor counts against it."""
+    r = check_surrender([lot("P", 6_000, unit_type="PHCER"), lot("N", 1_000, origin_province="hubei")], gd,
+                        year=2024, obligation_t=100_000, last_year_emissions_t=100_000, pool_remaining_t=1e6)
+    assert r.accepted == {"P": 6_000, "N": 0.0}
+    assert r.other_t == 6_000
+    mixed = check_surrender([lot("P", 2_000, unit_type="PHCER"), lot("L", 2_100),
+                             lot("N", 2_000, origin_province="hubei")], gd,
+                            year=2024, obligation_t=100_000, last_year_emissions_t=100_000, pool_remaining_t=1e6)
+    assert mixed.accepted["N"] == pytest.approx(900)      # 3/7 × 2,100
 
 
 def test_offsets_pool_and_required_pool(gd):

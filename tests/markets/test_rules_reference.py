@@ -62,3 +62,28 @@ def test_w4_key_unit_data_quality_thresholds():
     deviation = abs(10_300 - 10_000) / 10_000
     assert deviation == pytest.approx(0.03)
     assert deviation <= float(cat.t("consistency_max"))     # pass
+
+
+def test_docs_reproduce_w1_to_w4():
+    """docs/markets.md §6 must run as written and give the published numbers (no stale docs)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "markets.md").read_text(encoding="utf-8")
+    section = text.split("## 6. Worked examples", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    ns: dict[str, object] = {}
+    exec(compile(code, "docs/markets.md", "exec"), ns)
+    a = ns["a"]
+    assert (a.allocation_t, a.free_t, a.paid_t) == pytest.approx((98_000, 93_100, 4_900))
+    # every example line that states a result in a comment is checked by evaluating it again
+    checks = re.findall(r"^(\S.*?)\s+#\s+(True|[\d.]+(?:, [\d.]+)*)", code, re.M)
+    assert len(checks) >= 6
+    for expr, want in checks:
+        got = eval(expr, ns)
+        if want == "True":
+            assert got is True, expr
+            continue
+        wants = [float(w) for w in want.split(", ")]
+        gots = list(got) if isinstance(got, tuple) else [got]
+        assert [float(g) for g in gots] == pytest.approx(wants), expr

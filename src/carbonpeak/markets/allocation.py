@@ -32,10 +32,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import pandas as pd
 import pint
 
 from carbonpeak.catalog.markets import MissingParameterError, ParamValue, RuleSet, qualified_name
-from carbonpeak.errors import CarbonpeakError, CatalogError
+from carbonpeak.errors import CarbonpeakError, CatalogError, Problem, ValidationError
 from carbonpeak.markets.units import QuantityLike, magnitude, tco2, times_benchmark
 
 FUELS = ("coal", "gas")
@@ -306,14 +307,16 @@ def cap_split(cap_t: float, allocations: Iterable[Allocation] | Mapping[str, flo
     return CapSplit(cap_t, total, free, paid, cap_t - free - paid)
 
 
-def idle_withdrawal(free_t: float, monthly_utilisation: Sequence[float], *, utilisation_min: float = 0.5,
-                    months_min: int = 6, closed: bool = False, relocated: bool = False) -> IdleWithdrawal:
+def idle_withdrawal(free_t: float, monthly_utilisation: Sequence[float], *, utilisation_min: float,
+                    months_min: int, closed: bool = False, relocated: bool = False) -> IdleWithdrawal:
     """Free allowances withdrawn for non-normal production months (实施细则 §14–15).
 
-    A month is idle when utilisation < ``utilisation_min``.  Withdrawal applies on closure, on
-    leaving the province, or when more than ``months_min`` months are idle; the withdrawn amount is
-    the free allocation of the idle months, ``free × idle / 12`` (an equal monthly share: the
-    实施细则 repost does not give a monthly profile -- a documented reading).
+    A month is idle (非正常生产月份) when utilisation (开工率) < ``utilisation_min``.  §14: on closure or
+    leaving the province the free allowances of the idle months are withdrawn; §15: when production
+    stopped for more than ``months_min`` months in the year the allowances of the idle months are
+    withdrawn.  We read "stopped > 6 months" as "more than 6 idle months" (the text does not say
+    whether the months must be consecutive) and withdraw ``free × idle / 12`` (equal monthly shares:
+    the text gives no monthly profile) -- both documented readings.
     """
     if len(monthly_utilisation) != 12:
         raise AllocationError(f"monthly_utilisation must have 12 values (got {len(monthly_utilisation)})")
@@ -327,6 +330,17 @@ def idle_withdrawal(free_t: float, monthly_utilisation: Sequence[float], *, util
     else:
         return IdleWithdrawal(idle, False, f"{len(idle)} idle month(s) <= {months_min}: no withdrawal", 0.0)
     return IdleWithdrawal(idle, True, reason, free_t * len(idle) / 12.0)
+
+
+def withdraw_idle(allocation: Allocation, monthly_utilisation: Sequence[float], ruleset: RuleSet, *,
+                  closed: bool = False, relocated: bool = False,
+                  params: Mapping[str, ParamValue] | None = None) -> IdleWithdrawal:
+    """:func:`idle_withdrawal` of an allocation's free allowances with the rule set's
+    ``idle.utilisation_min`` and ``idle.months_min``."""
+    u = ruleset.param("idle.utilisation_min", allocation.sector, year=allocation.year, overrides=params)
+    m = int(ruleset.param("idle.months_min", allocation.sector, year=allocation.year, overrides=params))
+    return idle_withdrawal(allocation.free_t, monthly_utilisation, utilisation_min=u, months_min=m,
+                           closed=closed, relocated=relocated)
 
 
 def true_up(pre_allocated_t: float, final_t: float) -> TrueUp:
@@ -509,3 +523,65 @@ def pre_allocate(base_request: AllocationRequest, ruleset: RuleSet,
     return replace(full, allocation_t=full.allocation_t * s, free_t=full.free_t * s, paid_t=full.paid_t * s,
                    formula=f"{s:g} × [{full.formula}] (pre-allocation on base-year output)",
                    components={**full.components, "pre_allocation_share": s})
+
+
+# ---- frames (what the workflow reads from the store) ------------------------------------------------------
+ALLOCATION_COLUMNS = ("enterprise_id", "year", "ruleset", "sector", "activity", "method", "allocation_t", "free_t",
+                      "paid_t", "formula")
+
+
+def requests_from_frames(enterprises: pd.DataFrame, emissions: pd.DataFrame | None = None,
+                         outputs: pd.DataFrame | None = None, *, year: int, file: str = "") -> list[AllocationRequest]:
+    """Allocation requests from the store's frames (never retyped).
+
+    ``enterprises``: ``enterprise_id, sector`` and optional ``activity``, ``method``, ``output_unit``;
+    ``emissions``: verified history ``enterprise_id, year, emissions_t``; ``outputs``:
+    ``enterprise_id, year, product, output`` (the current year's rows are the output, earlier years the
+    base output summed over products).  Problems name the frame, row and field.
+    """
+    problems: list[Problem] = []
+    for name, df, cols in (("enterprises", enterprises, ("enterprise_id", "sector")),
+                           ("emissions", emissions, ("enterprise_id", "year", "emissions_t")),
+                           ("outputs", outputs, ("enterprise_id", "year", "product", "output"))):
+        if df is not None:
+            problems += [Problem(file or name, None, c, "missing column") for c in cols if c not in df.columns]
+    if problems:
+        raise ValidationError(problems)
+    hist: dict[str, dict[int, float]] = {}
+    if emissions is not None:
+        for i, r in enumerate(emissions.to_dict("records")):
+            try:
+                hist.setdefault(str(r["enterprise_id"]), {})[int(r["year"])] = float(r["emissions_t"])
+            except (TypeError, ValueError):
+                problems.append(Problem(file or "emissions", i + 2, "emissions_t/year", f"not a number: {r!r}"))
+    cur: dict[str, dict[str, float]] = {}
+    base_q: dict[str, dict[int, float]] = {}
+    if outputs is not None:
+        for i, r in enumerate(outputs.to_dict("records")):
+            try:
+                eid, y, v = str(r["enterprise_id"]), int(r["year"]), float(r["output"])
+            except (TypeError, ValueError):
+                problems.append(Problem(file or "outputs", i + 2, "output/year", f"not a number: {r!r}"))
+                continue
+            if y == year:
+                cur.setdefault(eid, {})[str(r["product"])] = cur.get(eid, {}).get(str(r["product"]), 0.0) + v
+            elif y < year:
+                base_q.setdefault(eid, {})[y] = base_q.get(eid, {}).get(y, 0.0) + v
+    if problems:
+        raise ValidationError(problems)
+    out: list[AllocationRequest] = []
+    for r in enterprises.to_dict("records"):
+        eid = str(r["enterprise_id"])
+        act = str(r.get("activity") or "*")
+        method = r.get("method") or None
+        out.append(AllocationRequest(eid, str(r["sector"]), year, activity=act, output=cur.get(eid, {}),
+                                     output_unit=str(r.get("output_unit") or "1"),
+                                     base_emissions=hist.get(eid, {}), base_output=base_q.get(eid, {}),
+                                     method=str(method) if method else None))
+    return out
+
+
+def allocations_frame(allocations: Iterable[Allocation]) -> pd.DataFrame:
+    """Allocations as a frame (``ALLOCATION_COLUMNS``) for the ledger's issuance and the reports."""
+    return pd.DataFrame([{c: getattr(a, c) for c in ALLOCATION_COLUMNS} for a in allocations],
+                        columns=list(ALLOCATION_COLUMNS))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import KW_ONLY, asdict, dataclass
 from typing import Any
 
 from carbonpeak.catalog.markets import EVENTS, MissingParameterError, ParamValue, RuleSet
@@ -222,8 +222,9 @@ class OffsetLot:
     unit_type: str                 # CCER | PHCER
     amount_t: float
     vintage: int
+    _: KW_ONLY                     # the rest by keyword only: origin and type must never be swapped
+    origin_province: str           # where the project is (a rule set's jurisdiction id, e.g. "guangdong")
     project_type: str = ""
-    origin_province: str = "guangdong"
     origin_pilot: bool = False     # from another ETS pilot region
     pre_cdm: bool = False
     inside_boundary: bool = False  # reductions inside the surrendering enterprise's own boundary
@@ -242,8 +243,9 @@ class SurrenderCheck:
     accepted: dict[str, float]
     refusals: tuple[Refusal, ...]
     limit_t: float | None
-    local_t: float
-    nonlocal_t: float
+    local_t: float           # accepted local offsets of the types the local-share rule covers
+    nonlocal_t: float        # accepted non-local offsets of those types
+    other_t: float = 0.0     # accepted offsets outside the local-share rule (e.g. PHCER in Guangdong)
 
     @property
     def accepted_t(self) -> float:
@@ -251,7 +253,7 @@ class SurrenderCheck:
 
     def to_dict(self) -> dict[str, Any]:
         return {"accepted": dict(self.accepted), "accepted_t": self.accepted_t, "limit_t": self.limit_t,
-                "local_t": self.local_t, "nonlocal_t": self.nonlocal_t,
+                "local_t": self.local_t, "nonlocal_t": self.nonlocal_t, "other_t": self.other_t,
                 "refusals": [asdict(r) for r in self.refusals]}
 
 
@@ -277,7 +279,7 @@ def _excluded(lot: OffsetLot, ruleset: RuleSet) -> tuple[str, str]:
 
 def check_surrender(lots: Sequence[OffsetLot], ruleset: RuleSet, *, year: int, obligation_t: float,
                     last_year_emissions_t: float | None = None, pool_remaining_t: float | None = None,
-                    home_province: str = "guangdong",
+                    home_province: str | None = None,
                     params: Mapping[str, ParamValue] | None = None) -> SurrenderCheck:
     """Offset eligibility at surrender: accepted amounts per lot, and every refusal with its rule.
 
@@ -287,14 +289,21 @@ def check_surrender(lots: Sequence[OffsetLot], ruleset: RuleSet, *, year: int, o
        other pilots, own boundary, vintage) -- the whole lot is refused;
     2. the quantitative limit: Guangdong ``offsets.limit_share`` × last year's emissions; national
        ``offsets.limit_share_of_obligation`` × obligation; never more than the obligation;
-    3. the local-origin share (Guangdong ``offsets.local_share_min``): non-local offsets are accepted
-       only up to ``(1 − s)/s`` × the accepted local offsets (so local >= s × total);
+    3. the local-origin share (Guangdong ``offsets.local_share_min``, applied to the unit types in
+       the rule set's ``offsets_local_share_types`` -- CCER in Guangdong: "70 % of submitted CCER must
+       come from Guangdong"; PHCER are Guangdong reductions anyway): non-local offsets of those types
+       are accepted only up to ``(1 − s)/s`` × the accepted local ones (so local >= s × their total);
     4. the province-wide pool remaining (``pool_remaining_t``, from the ledger; required where the
        rule set has a pool rule).
+
+    ``last_year_emissions_t`` is the verified emissions of the year being surrendered for (the
+    "previous year" at surrender time: for the 2016 compliance, 10 % of 2016 emissions, ets-china.org
+    Jan 2017).
 
     The greedy order is optimal: local offsets never reduce what non-local offsets can use, so
     accepting local first maximises the total within every limit.
     """
+    home_province = home_province or ruleset.jurisdiction
     ids = [x.lot_id for x in lots]
     if len(set(ids)) != len(ids):
         raise ComplianceError("offset lots must have distinct lot_id values")
@@ -353,14 +362,17 @@ def check_surrender(lots: Sequence[OffsetLot], ruleset: RuleSet, *, year: int, o
     local_min = ruleset.param("offsets.local_share_min", year=year, overrides=params) \
         if ruleset.has("offsets.local_share_min", year=year) else 0.0
     ratio = (1 - local_min) / local_min if local_min > 0 else float("inf")
+    scope = tuple(ruleset.extra.get("offsets_local_share_types") or UNIT_TYPES_OFFSET)
+
+    def in_scope(x: OffsetLot) -> bool:
+        return local_min > 0 and x.unit_type in scope
 
     accepted: dict[str, float] = {}
     room = limit
     pool_room = pool if pool is not None else float("inf")
-    local_acc = 0.0
-    locals_ = [x for x in eligible if local_min == 0 or x.origin_province == home_province]
-    others = [x for x in eligible if not (local_min == 0 or x.origin_province == home_province)]
-    for lot in locals_:
+    local_acc = other_acc = 0.0
+    # first every lot the local-share rule does not hold back (local, or outside its scope) ...
+    for lot in [x for x in eligible if not in_scope(x) or x.origin_province == home_province]:
         take = min(lot.amount_t, room)
         refused_limit = lot.amount_t - take
         take_pool = min(take, pool_room)
@@ -372,17 +384,23 @@ def check_surrender(lots: Sequence[OffsetLot], ruleset: RuleSet, *, year: int, o
         accepted[lot.lot_id] = take_pool
         room -= take_pool
         pool_room -= take_pool
-        local_acc += take_pool
+        if in_scope(lot):
+            local_acc += take_pool
+        else:
+            other_acc += take_pool
+    # ... then the non-local ones, up to (1 - s)/s x the accepted local ones
     nonlocal_acc = 0.0
-    for lot in others:
+    for lot in [x for x in eligible if in_scope(x) and x.origin_province != home_province]:
         by_local = max(0.0, local_acc * ratio - nonlocal_acc)
         take = lot.amount_t
         cuts: list[tuple[str, float, str]] = []
         for rule, cap, text in (
                 (limit_rule, room, f"over {limit_text} (limit {limit:,.0f} t)"),
-                ("local_share", by_local, f"non-local offsets may be at most {1 - local_min:.0%} of those used "
-                                          f"(local accepted {local_acc:,.0f} t allows {local_acc * ratio:,.0f} t)"),
-                ("pool", pool_room, f"over the province-wide offset pool remaining ({pool if pool is not None else 0:,.0f} t)")):
+                ("local_share", by_local,
+                 f"non-local {'/'.join(scope)} may be at most {1 - local_min:.0%} of the {'/'.join(scope)} used "
+                 f"(local accepted {local_acc:,.0f} t allows {local_acc * ratio:,.0f} t)"),
+                ("pool", pool_room,
+                 f"over the province-wide offset pool remaining ({pool if pool is not None else 0:,.0f} t)")):
             if take > cap:
                 cuts.append((rule, take - max(cap, 0.0), text))
                 take = max(cap, 0.0)
@@ -395,4 +413,4 @@ def check_surrender(lots: Sequence[OffsetLot], ruleset: RuleSet, *, year: int, o
         nonlocal_acc += take
     for lot in eligible:
         accepted.setdefault(lot.lot_id, 0.0)
-    return SurrenderCheck(accepted, tuple(refusals), limit, local_acc, nonlocal_acc)
+    return SurrenderCheck(accepted, tuple(refusals), limit, local_acc, nonlocal_acc, other_acc)

@@ -83,6 +83,14 @@ def _num(v: Any) -> float | None:
     return None if math.isnan(f) else f
 
 
+def _bool(v: Any, default: bool) -> bool:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v == "":
+        return default
+    if isinstance(v, str):
+        return v.strip().lower() in ("1", "true", "yes", "y", "是")
+    return bool(v)
+
+
 def _reaches(e: EnterpriseYear, th: SectorCoverage) -> str:
     """The first threshold reached, as text ('' if none)."""
     tests = (("emissions_tco2", th.threshold_tco2, "tCO2"), ("energy_tce", th.threshold_tce, "tce"),
@@ -159,8 +167,8 @@ def records_from_frame(df: pd.DataFrame, file: str = "") -> list[EnterpriseYear]
             vals[c] = v
         out.append(EnterpriseYear(str(r["enterprise_id"]), str(r["sector"]), year, vals.get("emissions_tco2"),
                                   vals.get("energy_tce"), vals.get("racks"), str(r.get("city") or ""),
-                                  str(r.get("name") or ""), bool(r.get("applied") or False),
-                                  bool(r.get("verified", True)) if r.get("verified") is not None else True))
+                                  str(r.get("name") or ""), _bool(r.get("applied"), False),
+                                  _bool(r.get("verified"), True)))
     if problems:
         raise ValidationError(problems)
     return out

@@ -7,7 +7,8 @@ wires them; mk-ledger):
 * ``series_tco2(frame, ...)``            -- a year → tCO2 series from a projection or inventory frame
   (IAMC long rows of ``Emissions|CO2``, or any frame with ``year`` and ``value`` and a unit)
 * ``cap_share(cap, province)``           -- share of the province's emissions under the cap, by year
-* ``peak_consistency(cap, projection)``  -- does the cap path peak before 2030, and the uncovered rest?
+* ``peak_consistency(cap, projection)``  -- does the cap path peak by the plan's peak year (2030, from
+  the targets catalog), and the uncovered rest?
 * ``surplus_deficit(positions, by)``     -- allocation − verified emissions by sector or city
 * ``balance_value(frame, by)``           -- 平衡值: the intensity at which allocation equals emissions
 * ``city_comparison(...)``               -- city shares of the cap against city dual-control shares
@@ -22,10 +23,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from carbonpeak.catalog.targets import load_targets
 from carbonpeak.errors import Problem, ValidationError
-from carbonpeak.markets.units import magnitude
+from carbonpeak.markets.units import magnitude, to_quantity
 
-PEAK_BY = 2030   # plan 一(二): 2030年前实现碳达峰 (catalog target peak_before_2030)
+PEAK_TARGET = "peak_before_2030"   # plan 一(二): 2030年前实现碳达峰 (catalog/data/targets.yaml)
+
+
+def plan_peak_year() -> int:
+    """The plan's latest peak year, from the targets catalog (``peak_before_2030``: 2030)."""
+    return int(load_targets().get(PEAK_TARGET).target_value)
 
 
 def _unit_text(u: str) -> str:
@@ -58,7 +65,8 @@ def series_tco2(frame: pd.DataFrame, value: str = "value", unit: str | None = No
     out: dict[int, float] = {}
     for r in df.to_dict("records"):
         u = unit or (r.get("unit") if "unit" in df.columns else None) or "tCO2"
-        out[int(r["year"])] = magnitude(float(r[value]), _unit_text(str(u)), f"{value} {r['year']}")
+        q = to_quantity(float(r[value]), _unit_text(str(u)), f"{value} {r['year']}")
+        out[int(r["year"])] = magnitude(q, "tCO2", f"{value} {r['year']}")
     return dict(sorted(out.items()))
 
 
@@ -93,7 +101,7 @@ class PeakConsistency:
 
 
 def peak_consistency(cap: Mapping[int, float], projection: Mapping[int, float],
-                     peak_by: int = PEAK_BY) -> PeakConsistency:
+                     peak_by: int | None = None) -> PeakConsistency:
     """Is the cap path consistent with the province peaking before ``peak_by``?
 
     Consistent when (i) the cap path peaks no later than ``peak_by`` and does not rise afterwards,
@@ -101,6 +109,8 @@ def peak_consistency(cap: Mapping[int, float], projection: Mapping[int, float],
     peaks no later than ``peak_by`` (otherwise the uncovered sectors carry the growth -- reported
     with their own peak year, ``projection − cap``).
     """
+    if peak_by is None:
+        peak_by = plan_peak_year()
     years = sorted(set(cap) & set(projection))
     if not years:
         raise ValidationError([Problem("", None, "year", "the cap and the projection share no year")])
@@ -115,7 +125,7 @@ def peak_consistency(cap: Mapping[int, float], projection: Mapping[int, float],
     reasons: list[str] = []
     if c_y is not None and c_y > peak_by:
         reasons.append(f"the cap peaks in {c_y}, after {peak_by}")
-    after = [y for y in years if y > peak_by]
+    after = [y for y in years if y >= peak_by]
     rises = [y for y, prev in zip(after[1:], after[:-1], strict=False) if cap[y] > cap[prev]]
     if rises:
         reasons.append(f"the cap rises after {peak_by} (in {', '.join(map(str, rises))})")
@@ -163,7 +173,7 @@ def balance_value(frame: pd.DataFrame, by: str = "class") -> pd.DataFrame:
     if miss:
         raise ValidationError([Problem("", None, c, "missing column") for c in miss])
     f = frame.copy()
-    f["_adj"] = f["output"] * (f["correction"] if "correction" in f.columns else 1.0)
+    f["_adj"] = f["output"] * (f["correction"].fillna(1.0) if "correction" in f.columns else 1.0)
     agg = {"emissions_t": ("emissions_t", "sum"), "adj_output": ("_adj", "sum")}
     if "benchmark" in f.columns:
         agg["benchmark"] = ("benchmark", "first")

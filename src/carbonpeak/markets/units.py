@@ -70,7 +70,7 @@ def times_benchmark(output: QuantityLike, benchmark: pint.Quantity, what: str = 
         v = float(output)
         if math.isnan(v) or math.isinf(v):
             raise UnitError(f"{what}: not a finite number ({output!r})")
-        num = {k: e for k, e in benchmark.unit_items() if e > 0}
+        num = {k: e for k, e in benchmark.unit_items() if float(e) > 0}  # type: ignore[arg-type]  # pint exponents are real
         unit = ureg.Unit("*".join(f"{k}**{e}" for k, e in num.items())) if num else ureg.dimensionless
         q = Q_(v * float(benchmark.magnitude), unit)
     try:
