@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "platform",
     "remote",
     "demo",
+    "markets",
 )
 
 #: the top-level name of every command or group → the module that registers it.  ``main`` imports
@@ -51,6 +52,7 @@ COMMANDS: dict[str, str] = {
     "audit": "platform",
     "remote": "remote",
     "demo": "demo",
+    "markets": "markets",
 }
 
 
