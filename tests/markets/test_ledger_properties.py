@@ -177,3 +177,29 @@ def test_store_integrity_check_detects_tampering(store) -> None:
     assert any("journal balance" in p for p in problems)
     store.con.execute("INSERT INTO mk_blocks VALUES ('GDEA', 2024, 3, 3, 'B', 0)")
     assert any("two blocks" in p for p in sm.check_integrity(store))
+
+
+def test_bulk_import_rebuilds_blocks_and_refuses_an_invalid_journal(store) -> None:
+    import pandas as pd
+
+    from carbonpeak.store import audit
+    from carbonpeak.store import markets as sm
+
+    for a in ACCOUNTS:
+        sm.open_account(store, a.account_id, a.kind, a.owner, city=a.city)
+    ok = pd.DataFrame({"kind": ["issue", "transfer", "surrender"], "unit_type": "GDEA", "vintage": 2024,
+                       "serial_start": [1, 5, 7], "serial_end": [10, 8, 7],
+                       "debit_account": ["ISS", "A", "B"], "credit_account": ["A", "B", "SUR"]})
+    assert sm.import_journal(store, ok, actor="t") == 3
+    held = store.query("SELECT account_id, serial_start, serial_end FROM mk_blocks ORDER BY serial_start")
+    assert list(held.itertuples(index=False, name=None)) == [("A", 1, 4), ("B", 5, 6), ("SUR", 7, 7), ("B", 8, 8),
+                                                            ("A", 9, 10)]
+    assert audit.verify_chain(store).ok
+    n = store.query("SELECT count(*) n FROM mk_journal")["n"][0]
+    # B moves serial 1, which A holds: the journal balances no longer match the blocks -> refused whole
+    bad = pd.DataFrame({"kind": ["transfer"], "unit_type": "GDEA", "vintage": 2024, "serial_start": [1],
+                        "serial_end": [1], "debit_account": ["B"], "credit_account": ["A"]})
+    with pytest.raises(LedgerError, match="nothing was imported"):
+        sm.import_journal(store, bad, actor="t")
+    assert store.query("SELECT count(*) n FROM mk_journal")["n"][0] == n
+    assert sm.check_integrity(store) == []

@@ -77,6 +77,23 @@ def open_account(
     return Account(account_id, kind, owner, city)
 
 
+def open_accounts(store: Store, rows: pd.DataFrame, *, actor: str) -> int:
+    """Open many accounts (account_id, kind, owner, city, name) in one transaction; existing ones are kept."""
+    bad = set(rows["kind"]) - set(ACCOUNT_KINDS)
+    if bad:
+        raise LedgerError(f"account kind(s) {sorted(bad)} not one of {', '.join(ACCOUNT_KINDS)}")
+    have = set(accounts(store)["account_id"])
+    new = rows[~rows["account_id"].isin(have)]
+    with store.transaction() as con:
+        for r in new.itertuples(index=False):
+            con.execute("INSERT INTO mk_accounts (account_id, kind, owner, city, name, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", [r.account_id, r.kind, r.owner, r.city, r.name, datetime.now(UTC)])
+            audit.append(store, actor=actor, action="markets.account.open", entity="mk_account",
+                         entity_id=str(r.account_id), payload={"kind": r.kind, "owner": r.owner, "city": r.city,
+                                                               "enterprise_id": r.owner})
+    return len(new)
+
+
 def get_account(store: Store, account_id: str) -> Account:
     row = store.con.execute("SELECT account_id, kind, owner, city FROM mk_accounts WHERE account_id = ?",
                             [account_id]).fetchone()
@@ -359,7 +376,8 @@ def import_journal(store: Store, entries: pd.DataFrame, *, actor: str) -> int:
     """Append many already-planned entries at once, sealed into the audit chain, all or nothing.
 
     ``entries`` has columns kind, unit_type, vintage, serial_start, serial_end, debit_account,
-    credit_account (and optionally txn_id, reference), in journal order.  The blocks are
+    credit_account (and optionally txn_id, reference, ts: the historical time of each entry), in
+    journal order.  The blocks are
     recomputed from the whole journal afterwards and :func:`check_integrity` must pass, or
     nothing is kept.  For migrating an existing registry's history (and the bench).
     """
@@ -368,7 +386,8 @@ def import_journal(store: Store, entries: pd.DataFrame, *, actor: str) -> int:
         return 0
     with store.transaction() as con:
         ring = audit.keyring(store)
-        last = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+        rows = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchall()
+        last = rows[0] if rows else None
         seq0 = 1 if last is None else int(last[0]) + 1
         prev = audit.GENESIS if last is None else str(last[1])
         kid = ring.active_hmac
@@ -400,7 +419,8 @@ def import_journal(store: Store, entries: pd.DataFrame, *, actor: str) -> int:
                             "entity_id": df["txn_id"], "payload": bodies, "prev_hash": prevs, "hash": hashes,
                             "key_id": kid})
         df["entry_id"] = seqs
-        df["ts"] = now
+        if "ts" not in df:
+            df["ts"] = now
         df["actor"] = actor
         con.register("_mk_log", log)
         con.register("_mk_entries", df)
@@ -426,22 +446,43 @@ def import_journal(store: Store, entries: pd.DataFrame, *, actor: str) -> int:
 def _rebuild_blocks(con: Any) -> None:
     """Recompute every block's holder from the journal: the last entry that moved each serial range.
 
-    Serial ranges are cut at every entry boundary; each elementary range is held by the credit
-    account of the newest entry covering it.
+    Per unit type and vintage the serial line is cut at every entry's boundaries; the entries are
+    painted onto the pieces in journal order, so each piece ends with the credit account (and
+    entry) of the newest entry covering it; adjacent pieces with the same holder and entry are
+    merged into one block.
     """
+    import numpy as np
+
+    j = con.execute("SELECT unit_type, vintage, serial_start, serial_end, credit_account, entry_id FROM mk_journal "
+                    "ORDER BY unit_type, vintage, entry_id").df()
     con.execute("DELETE FROM mk_blocks")
-    con.execute(
-        "INSERT INTO mk_blocks (unit_type, vintage, serial_start, serial_end, account_id, entry_id) "
-        "WITH cuts AS (SELECT unit_type, vintage, serial_start AS p FROM mk_journal "
-        "  UNION SELECT unit_type, vintage, serial_end + 1 FROM mk_journal),"
-        " pieces AS (SELECT unit_type, vintage, p AS s, lead(p) OVER (PARTITION BY unit_type, vintage ORDER BY p) - 1 AS e"
-        "  FROM cuts),"
-        " owner AS (SELECT pc.unit_type, pc.vintage, pc.s, pc.e, j.credit_account, j.entry_id,"
-        "  row_number() OVER (PARTITION BY pc.unit_type, pc.vintage, pc.s ORDER BY j.entry_id DESC) AS rn"
-        "  FROM pieces pc JOIN mk_journal j ON j.unit_type = pc.unit_type AND j.vintage = pc.vintage"
-        "  AND j.serial_start <= pc.s AND j.serial_end >= pc.e WHERE pc.e IS NOT NULL)"
-        " SELECT unit_type, vintage, s, e, credit_account, entry_id FROM owner WHERE rn = 1"
-    )
+    out = []
+    for (ut, v), g in j.groupby(["unit_type", "vintage"], sort=False):
+        s = g["serial_start"].to_numpy(np.int64)
+        e = g["serial_end"].to_numpy(np.int64) + 1
+        cuts = np.unique(np.concatenate([s, e]))
+        a, b = np.searchsorted(cuts, s), np.searchsorted(cuts, e)
+        holder = np.full(len(cuts) - 1, -1, dtype=np.int64)
+        for k, (lo, hi) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+            holder[lo:hi] = k
+        keep = holder >= 0
+        starts, ends, h = cuts[:-1][keep], cuts[1:][keep] - 1, holder[keep]
+        new = np.ones(len(h), dtype=bool)
+        new[1:] = (h[1:] != h[:-1]) | (starts[1:] != ends[:-1] + 1)
+        idx = np.flatnonzero(new)
+        last = np.append(idx[1:] - 1, len(h) - 1)
+        out.append(pd.DataFrame({"unit_type": ut, "vintage": int(v), "serial_start": starts[idx],
+                                 "serial_end": ends[last], "account_id": g["credit_account"].to_numpy()[h[idx]],
+                                 "entry_id": g["entry_id"].to_numpy(np.int64)[h[idx]]}))
+    if not out:
+        return
+    blocks = pd.concat(out, ignore_index=True)
+    con.register("_mk_blocks", blocks)
+    try:
+        con.execute("INSERT INTO mk_blocks (unit_type, vintage, serial_start, serial_end, account_id, entry_id) "
+                    "SELECT unit_type, vintage, serial_start, serial_end, account_id, entry_id FROM _mk_blocks")
+    finally:
+        con.unregister("_mk_blocks")
 
 
 def as_json(obj: Any) -> Any:
