@@ -120,6 +120,62 @@ def allocate_cmd(
     _emit(fmt, data=res, table=[res], title="Allocation issued")
 
 
+@app.command("rules")
+def rules_cmd(ruleset: str | None = typer.Argument(None, help="A rule set id (default: list them)."),
+              fmt: Format = FormatOption) -> None:
+    """The rule sets, or one rule set's parameters that a run must supply (not published)."""
+    from carbonpeak.catalog.markets import list_rulesets, load_ruleset
+
+    if ruleset is None:
+        rows = [load_ruleset(r).to_dict() for r in list_rulesets()]
+        _emit(fmt, data=rows, table=[{k: r[k] for k in ("id", "scheme", "compliance_years", "source")} for r in rows],
+              title="Rule sets")
+        return
+    rs = load_ruleset(ruleset)
+    req = [{"parameter": p.name, "unit": p.unit, "note": p.note} for p in rs.required_parameters()]
+    _emit(fmt, data={"ruleset": rs.to_dict(), "required": req}, table=req or [{"parameter": "none"}],
+          title=f"{ruleset}: required run parameters")
+
+
+@app.command("allocation")
+def allocation_cmd(
+    file: Path = typer.Argument(..., help="Requests: enterprise_id, sector, [city, activity, base_emissions "
+                                "'2021:102000;2022:98000', output 'clinker:1200000', coprocessed_waste_t]."),
+    ruleset: str = typer.Option(..., "--ruleset"), year: int = typer.Option(..., "--year"),
+    param: list[str] = typer.Option([], "--param", help="Run parameter NAME=NUMBER (repeatable)."),
+    issue: bool = typer.Option(False, "--issue", help="Issue the free allocation into the ledger."),
+    unit_type: str = typer.Option("GDEA", "--unit-type", "-u"),
+    db: Path | None = DbOption, actor: str = ActorOption, fmt: Format = FormatOption,
+) -> None:
+    """Compute allocations by the rule set (W1, W3) and optionally issue the free part."""
+    from carbonpeak.io.tables import read_table
+    from carbonpeak.workflows import markets as wm
+
+    df = wm.compute_allocation(read_table(file), ruleset, year, _params(param) or None)
+    if issue:
+        with _store(db) as s:
+            wm.allocate(s, _op(actor), year=year, allocations=df, unit_type=unit_type, reference=f"{ruleset} {year}")
+    _emit(fmt, table=df.drop(columns=["formula"]) if fmt == Format.table else df, data=df,
+          title=f"Allocation {ruleset} {year}" + (" (issued)" if issue else ""))
+
+
+@app.command("banking")
+def banking_cmd(
+    surplus: float = typer.Option(..., "--surplus-t", help="Surplus at the end of the period, t."),
+    ruleset: str = typer.Option(..., "--ruleset"), year: int | None = typer.Option(None, "--year"),
+    net_sales: float | None = typer.Option(None, "--net-sales-t", help="Net allowances sold over the period, t."),
+    fmt: Format = FormatOption,
+) -> None:
+    """How much of a surplus may be banked (W2: national 2023–24 cap)."""
+    from dataclasses import asdict
+
+    from carbonpeak.catalog.markets import load_ruleset
+    from carbonpeak.markets.compliance import banking
+
+    b = asdict(banking(surplus, load_ruleset(ruleset), net_sales_t=net_sales, year=year))
+    _emit(fmt, data=b, table=[b], title="Banking")
+
+
 @app.command("issue-offsets")
 def issue_offsets_cmd(
     unit_type: str = UnitOption, vintage: int = VintageOption,

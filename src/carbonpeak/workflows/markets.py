@@ -185,6 +185,41 @@ def allocate(store: Store, p: Principal, *, year: int, allocations: pd.DataFrame
             "issued": sum(e["quantity"] for e in entries), "entries": len(entries)}
 
 
+def compute_allocation(requests: pd.DataFrame, ruleset_id: str, year: int,
+                       params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Allocations by the rule set's methods (mk-rules' allocation engine) for a table of requests.
+
+    Columns: enterprise_id, sector, [city, activity, base_emissions "2021:102000;2022:98000",
+    output "clinker:1200000", coprocessed_waste_t].  Returns enterprise_id, city, method,
+    allocation_t, free_t, paid_t, formula, and ``quantity`` = the free allowances in whole
+    tonnes (rounded down) to issue.
+    """
+    from carbonpeak.catalog.markets import load_ruleset
+    from carbonpeak.markets.allocation import AllocationRequest, allocate
+
+    def pairs(text: Any, key: Any = str) -> dict[Any, float]:
+        if text is None or (isinstance(text, float) and pd.isna(text)) or str(text).strip() == "":
+            return {}
+        out = {}
+        for part in str(text).split(";"):
+            k, _, v = part.partition(":")
+            out[key(k.strip())] = float(v)
+        return out
+
+    rs = load_ruleset(ruleset_id)
+    rows = []
+    for r in requests.to_dict("records"):
+        req = AllocationRequest(
+            str(r["enterprise_id"]), str(r["sector"]), year, activity=str(r.get("activity") or "*"),
+            output=pairs(r.get("output")), base_emissions=pairs(r.get("base_emissions"), int),
+            coprocessed_waste_t=float(r.get("coprocessed_waste_t") or 0.0))
+        a = allocate(req, rs, params)
+        rows.append({"enterprise_id": a.enterprise_id, "city": r.get("city"), "sector": a.sector,
+                     "method": a.method, "allocation_t": a.allocation_t, "free_t": a.free_t, "paid_t": a.paid_t,
+                     "quantity": int(a.free_t // 1), "formula": a.formula})
+    return pd.DataFrame(rows)
+
+
 def surrender(store: Store, p: Principal, *, enterprise_id: str, year: int, unit_type: str, vintage: int,
               quantity: int | None = None, start: int | None = None, end: int | None = None,
               from_account: str | None = None, params: dict[str, Any] | None = None) -> dict[str, Any]:
