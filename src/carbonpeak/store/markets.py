@@ -247,11 +247,15 @@ def statement(store: Store, account_id: str, start: datetime, end: datetime) -> 
     """Opening balance, the entries in ``[start, end)`` and the closing balance of an account."""
     get_account(store, account_id)
     entries = store.query(
-        "SELECT entry_id, ts, txn_id, kind, unit_type, vintage, serial_start, serial_end, "
-        "CASE WHEN credit_account = ? THEN quantity ELSE -quantity END AS change, "
-        "debit_account, credit_account, actor, reference FROM mk_journal "
-        "WHERE (credit_account = ? OR debit_account = ?) AND ts >= ? AND ts < ? ORDER BY entry_id",
-        [account_id, account_id, account_id, start, end],
+        "SELECT * FROM ("
+        " SELECT entry_id, ts, txn_id, kind, unit_type, vintage, serial_start, serial_end, quantity AS change,"
+        " debit_account, credit_account, actor, reference FROM mk_journal"
+        " WHERE credit_account = ? AND ts >= ? AND ts < ?"
+        " UNION ALL"
+        " SELECT entry_id, ts, txn_id, kind, unit_type, vintage, serial_start, serial_end, -quantity AS change,"
+        " debit_account, credit_account, actor, reference FROM mk_journal"
+        " WHERE debit_account = ? AND ts >= ? AND ts < ?) x ORDER BY entry_id",
+        [account_id, start, end, account_id, start, end],
     )
     return {
         "account_id": account_id,

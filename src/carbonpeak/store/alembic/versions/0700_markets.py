@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS mk_blocks (
     account_id VARCHAR NOT NULL,
     entry_id BIGINT NOT NULL        -- the journal entry that put the block here
 );
+CREATE INDEX IF NOT EXISTS mk_blocks_account ON mk_blocks (account_id);
 
 -- PHCER methodology register (filing, versions, formula and parameters).
 CREATE TABLE IF NOT EXISTS mk_methodologies (
