@@ -555,3 +555,34 @@ def phcer_applications(store: Store, p: Principal) -> pd.DataFrame:
     keep = [p.role in PROVINCE_ROLES or allowed(p, city=c if isinstance(c, str) else None, enterprise_id=o)
             for o, c in zip(df["owner"], df["city"], strict=True)]
     return df[keep].reset_index(drop=True)
+
+
+def report_section(store: Store, year: int | None) -> dict[str, Any] | None:
+    """The markets section of the annual assessment report (None when the ledger is empty).
+
+    Units by type (issued, held by enterprises, surrendered, retired/cancelled/withdrawn), the
+    year's obligations by status, offsets surrendered, and the ledger check.
+    """
+    tot = sm.totals(store)
+    if tot.empty:
+        return None
+    by = tot.pivot_table(index="unit_type", columns="kind", values="quantity", aggfunc="sum", fill_value=0)
+    units = []
+    for ut in by.index:
+        row = by.loc[ut]
+        units.append({"unit_type": ut, "unit": unit_types()[ut]["unit"],
+                      "issued": int(row.sum()),
+                      "held": int(row.get("holding", 0) + row.get("bank", 0)),
+                      "surrendered": int(row.get("surrender", 0)),
+                      "retired": int(row.get("retirement", 0) + row.get("cancellation", 0) + row.get("withdrawal", 0))})
+    out: dict[str, Any] = {"units": units, "integrity_ok": not sm.check_integrity(store), "year": year,
+                           "obligations": None}
+    if year is not None:
+        ob = obligations(store, SYSTEM, year)
+        if len(ob):
+            out["obligations"] = {"enterprises": len(ob), "status": ob["status"].value_counts().to_dict(),
+                                  "verified_t": float(ob["verified_t"].fillna(0).sum()),
+                                  "surrendered_allowances_t": float(ob["surrendered_allowances_t"].sum()),
+                                  "surrendered_offsets_t": float(ob["surrendered_offsets_t"].sum()),
+                                  "shortfall_t": float(ob["shortfall_t"].fillna(0).sum())}
+    return out
