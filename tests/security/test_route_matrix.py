@@ -171,6 +171,8 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("GET", "/monitoring"): lambda u: ("GET", "/monitoring", {}),
     ("GET", "/enterprise"): lambda u: ("GET", "/enterprise", {}),
     ("GET", "/audit"): lambda u: ("GET", "/audit", {}),
+    ("GET", "/markets"): lambda u: ("GET", "/markets?year=2024", {}),
+    ("GET", "/markets/enterprise"): lambda u: ("GET", "/markets/enterprise?year=2024", {}),
 }
 
 #: Allowed callers whose valid request still answers a documented non-2xx (resource scope).

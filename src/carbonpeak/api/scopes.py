@@ -113,6 +113,8 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/monitoring"): ALL,
     ("GET", "/enterprise"): frozenset({"admin", "enterprise"}),
     ("GET", "/audit"): PROVINCE | {"verifier"},
+    ("GET", "/markets"): GOVERNMENT,
+    ("GET", "/markets/enterprise"): frozenset({"admin", "enterprise"}),
     ("GET", "/account/password"): ALL,
 }
 
