@@ -30,6 +30,11 @@ def test_allocate_transfer_surrender_statement_history_check(tmp_path) -> None:
     st = json.loads(run("markets", "statement", "ENT-B:holding", "--from", "2000-01-01", "--to", "2100-01-01",
                         "-f", "json"))
     assert [e["change"] for e in st["entries"]] == [500, 10]
+    assert st["opening"] == []
+    later = json.loads(run("markets", "statement", "ENT-B:holding", "--from", "2099-01-01", "--to", "2100-01-01",
+                           "-f", "json"))
+    assert later["entries"] == []
+    assert later["opening"] == later["closing"] == [{"unit_type": "GDEA", "vintage": 2024, "balance": 510}]
     h = json.loads(run("markets", "history", "GDEA", "2024", "15", "-f", "json"))
     assert h["holder"] == "ENT-B:holding"
     assert [e["kind"] for e in h["entries"]] == ["issue", "transfer"]

@@ -257,14 +257,22 @@ def statement(store: Store, account_id: str, start: datetime, end: datetime) -> 
         " WHERE debit_account = ? AND ts >= ? AND ts < ?) x ORDER BY entry_id",
         [account_id, start, end, account_id, start, end],
     )
-    return {
-        "account_id": account_id,
-        "start": start,
-        "end": end,
-        "opening": balance(store, account_id, before=start),
-        "entries": entries,
-        "closing": balance(store, account_id, before=end),
-    }
+    both = store.query(
+        "SELECT unit_type, vintage, sum(CASE WHEN ts < ? THEN q ELSE 0 END) AS opening, sum(q) AS closing FROM ("
+        " SELECT unit_type, vintage, ts, quantity AS q FROM mk_journal WHERE credit_account = ? AND ts < ?"
+        " UNION ALL"
+        " SELECT unit_type, vintage, ts, -quantity AS q FROM mk_journal WHERE debit_account = ? AND ts < ?"
+        ") x GROUP BY unit_type, vintage ORDER BY unit_type, vintage",
+        [start, account_id, end, account_id, end],
+    )
+
+    def side(col: str) -> pd.DataFrame:
+        df = both[["unit_type", "vintage", col]].rename(columns={col: "balance"})
+        df["balance"] = df["balance"].astype("int64")
+        return df[df["balance"] != 0].reset_index(drop=True)
+
+    return {"account_id": account_id, "start": start, "end": end, "opening": side("opening"), "entries": entries,
+            "closing": side("closing")}
 
 
 def serial_history(store: Store, unit_type: str, vintage: int, serial: int) -> dict[str, Any]:
