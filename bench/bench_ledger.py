@@ -181,14 +181,13 @@ def main() -> None:
     a = ap.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cpus, python {platform.python_version()}; "
           f"load average {os.getloadavg()}")
-    rows = []
-    with tempfile.TemporaryDirectory() as d:
-        rows += run(str(Path(d) / "ledger.duckdb"), a.entries, a.repeat)
-    if a.pg:
-        rows += run(a.pg, a.entries, a.repeat)
     pd.set_option("display.width", 200)
     pd.set_option("display.max_colwidth", 90)
-    print(pd.DataFrame(rows).to_string(index=False))
+    with tempfile.TemporaryDirectory() as d:
+        print(pd.DataFrame(run(str(Path(d) / "ledger.duckdb"), a.entries, a.repeat)).to_string(index=False),
+              flush=True)
+    if a.pg:
+        print(pd.DataFrame(run(a.pg, a.entries, a.repeat)).to_string(index=False), flush=True)
 
 
 if __name__ == "__main__":
