@@ -125,6 +125,42 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ),
     ("GET", "/api/credit"): lambda u: ("GET", "/api/credit", {}),
     ("GET", "/api/credit/export.csv"): lambda u: ("GET", "/api/credit/export.csv", {}),
+    # markets (tests/markets/market_fixtures.py seeds what these refer to)
+    ("GET", "/api/markets/accounts"): lambda u: ("GET", "/api/markets/accounts", {}),
+    ("GET", "/api/markets/accounts/{account_id}"): lambda u: ("GET", "/api/markets/accounts/ENT-A:holding", {}),
+    ("GET", "/api/markets/accounts/{account_id}/statement"): lambda u: (
+        "GET", "/api/markets/accounts/ENT-A:holding/statement?start=2020-01-01&end=2100-01-01", {}),
+    ("GET", "/api/markets/serials/{unit_type}/{vintage}/{serial}"): lambda u: (
+        "GET", "/api/markets/serials/GDEA/2024/1", {}),
+    ("GET", "/api/markets/positions"): lambda u: ("GET", "/api/markets/positions", {}),
+    ("GET", "/api/markets/overview"): lambda u: ("GET", "/api/markets/overview", {}),
+    ("GET", "/api/markets/obligations"): lambda u: ("GET", "/api/markets/obligations?year=2024", {}),
+    ("POST", "/api/markets/emissions/sign-off"): lambda u: (
+        "POST", "/api/markets/emissions/sign-off", {"json": {"enterprise_id": "ENT-A", "year": 2024, "verified_t": 990}}),
+    ("GET", "/api/markets/phcer/methodologies"): lambda u: ("GET", "/api/markets/phcer/methodologies", {}),
+    ("GET", "/api/markets/phcer/applications"): lambda u: ("GET", "/api/markets/phcer/applications", {}),
+    ("POST", "/api/markets/transfer"): lambda u: ("POST", "/api/markets/transfer", {"json": {
+        "from_account": "ENT-A:holding", "to_account": "ENT-B:holding", "unit_type": "GDEA", "vintage": 2024,
+        "quantity": 1}}),
+    ("POST", "/api/markets/surrender"): lambda u: ("POST", "/api/markets/surrender", {"json": {
+        "enterprise_id": "ENT-A", "year": 2024, "unit_type": "GDEA", "vintage": 2024, "quantity": 1}}),
+    ("POST", "/api/markets/retire"): lambda u: ("POST", "/api/markets/retire", {"json": {
+        "from_account": "ENT-A:holding", "unit_type": "GDEA", "vintage": 2024, "quantity": 1,
+        "reference": "carbon-neutral event"}}),
+    ("POST", "/api/markets/allocate"): lambda u: ("POST", "/api/markets/allocate", {"json": {
+        "year": 2025, "allocations": [{"enterprise_id": "ENT-A", "city": "GD-GZ", "quantity": 10}]}}),
+    ("POST", "/api/markets/energy-rights/allocate"): lambda u: (
+        "POST", "/api/markets/energy-rights/allocate", {"json": {"year": 2025}}),
+    ("POST", "/api/markets/phcer/applications"): lambda u: ("POST", "/api/markets/phcer/applications", {"json": {
+        "application_id": f"APP-new-{u}", "methodology_id": "gd_pv_distributed", "version": "V01",
+        "project": "rooftop PV", "owner": "ENT-A", "city": "GD-GZ", "vintage": 2024,
+        "inputs": {"EG_y": 10, "EF_grid_y": 0.5}}}),
+    ("POST", "/api/markets/phcer/applications/{application_id}/notice"): lambda u: (
+        "POST", f"/api/markets/phcer/applications/APP-N-{u}/notice", {"json": {"start": "2025-03-03"}}),
+    ("POST", "/api/markets/phcer/applications/{application_id}/verify"): lambda u: (
+        "POST", f"/api/markets/phcer/applications/APP-V-{u}/verify", {"json": {"verified_t": 4.5}}),
+    ("POST", "/api/markets/phcer/applications/{application_id}/issue"): lambda u: (
+        "POST", f"/api/markets/phcer/applications/APP-I-{u}/issue", {}),
     ("GET", "/api/audit"): lambda u: ("GET", "/api/audit", {}),
     ("GET", "/api/audit/verify"): lambda u: ("GET", "/api/audit/verify", {}),
     ("GET", "/api/jobs/{job_id}"): lambda u: ("GET", f"/api/jobs/job-of-{u}", {}),
@@ -153,6 +189,8 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("GET", "/enterprise"): lambda u: ("GET", "/enterprise", {}),
     ("GET", "/audit"): lambda u: ("GET", "/audit", {}),
     ("GET", "/admin/schedule"): lambda u: ("GET", "/admin/schedule", {}),
+    ("GET", "/markets"): lambda u: ("GET", "/markets?year=2024", {}),
+    ("GET", "/markets/enterprise"): lambda u: ("GET", "/markets/enterprise?year=2024", {}),
 }
 
 #: Allowed callers whose valid request still answers a documented non-2xx (resource scope).
@@ -204,6 +242,9 @@ def _seed(store) -> None:
             [f"job-of-{user}", user, datetime.now(UTC)],
         )
     add_user(store, "mallory", "a long enough passphrase", "province_analyst")
+    from tests.markets.market_fixtures import seed_markets
+
+    seed_markets(store)
     Path("reports").mkdir()
     Path("reports/r.html").write_text("<p>report</p>", encoding="utf-8")
 

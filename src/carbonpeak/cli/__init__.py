@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "template",
     "schedule",
     "demo",
+    "markets",
 )
 
 #: the top-level name of every command or group → the module that registers it.  ``main`` imports
@@ -57,6 +58,7 @@ COMMANDS: dict[str, str] = {
     "template": "template",
     "schedule": "schedule",
     "demo": "demo",
+    "markets": "markets",
 }
 
 

@@ -26,6 +26,9 @@ def write_assessment_report(
     from carbonpeak.reports.assessment import write_report
 
     a = assess_year(store, year)
+    from carbonpeak.workflows.markets import report_section
+
+    a = {**a, "markets": report_section(store, a.get("year") if isinstance(a, dict) else year)}
     progress(0.4)
     ch = store_chain(store)
     rf = write_report(

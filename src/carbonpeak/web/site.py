@@ -242,6 +242,10 @@ def mount_dashboard(app: FastAPI) -> None:
         msgs = {k: t(f"password.{k}", lang) for k in ("changed", "refused", "differ")}
         return render(request, "password.html", "password.title", user, msgs=msgs)
 
+    from carbonpeak.web import markets_pages
+
+    markets_pages.mount(app, render=render, page=page, store_of=store_of, lang_of=lang_of)
+
     @app.get("/audit", include_in_schema=False)
     def audit_page(request: Request) -> Response:
         user = page(request, (*PROVINCE_ROLES, "verifier"))

@@ -20,6 +20,7 @@ AREAS: tuple[str, ...] = (
     "projections",
     "monitoring",
     "credit",
+    "markets",
     "audit",
     "jobs",
     "schedule",

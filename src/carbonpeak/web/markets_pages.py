@@ -1,0 +1,91 @@
+"""Dashboard pages of the markets (issue 11 §6): the province's market overview and an
+enterprise's accounts and obligations, with surrender.
+
+Data through :mod:`carbonpeak.workflows.markets` (scope from the principal); the surrender form
+posts to ``/api/markets/surrender`` from ``static/markets.js`` (no inline script: CSP).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from carbonpeak.i18n import t
+from carbonpeak.store import markets as sm
+from carbonpeak.workflows import markets as wm
+
+GOVERNMENT = ("admin", "province_analyst", "city_officer")
+
+
+def _bar(x: list[str], ys: dict[str, list[float]], title: str, unit: str) -> dict[str, Any]:
+    return {"data": [{"type": "bar", "name": k, "x": x, "y": v} for k, v in ys.items()],
+            "layout": {"title": {"text": title}, "barmode": "group", "yaxis": {"title": {"text": unit}},
+                       "margin": {"t": 40, "l": 60, "r": 10, "b": 80}, "height": 340}}
+
+
+def market_overview(store: Any, user: Any, lang: str, year: int) -> dict[str, Any]:
+    ov = wm.overview(store, user)
+    pos = ov["positions"]
+    ob = wm.obligations(store, user, year)
+    totals = sm.totals(store) if user.role != "city_officer" else None
+    charts: dict[str, Any] = {}
+    if totals is not None and len(totals):
+        wide = totals.pivot_table(index="unit_type", columns="kind", values="quantity", aggfunc="sum", fill_value=0)
+        charts["chart-market-units"] = _bar(
+            list(wide.index), {t(f"markets.kind.{k}", lang): [int(x) for x in wide[k]] for k in wide.columns},
+            t("markets.units_chart", lang), "t / tce")
+    if len(ob):
+        held = pos.set_index("enterprise_id")["GDEA"] if len(pos) else None
+        ents = list(ob["enterprise_id"])
+        surplus = [float((held.get(e, 0) if held is not None else 0) + s - (o or 0))
+                   for e, s, o in zip(ents, ob["surrendered_allowances_t"] + ob["surrendered_offsets_t"],
+                                      ob["obligation_t"].fillna(0), strict=True)]
+        charts["chart-market-surplus"] = _bar(ents, {t("markets.surplus", lang): surplus},
+                                              t("markets.surplus_chart", lang, year=year), "t CO2")
+    return {"totals": totals.to_dict("records") if totals is not None else None,
+            "positions": pos.to_dict("records"), "obligations": ob.to_dict("records"),
+            "integrity": ov.get("integrity"), "charts": charts, "year": year}
+
+
+def mount(app: FastAPI, *, render: Callable[..., Response], page: Callable[..., Any],
+          store_of: Callable[[Request], Any], lang_of: Callable[[Request], str]) -> None:
+    @app.get("/markets", include_in_schema=False)
+    def markets_page(request: Request) -> Response:
+        user = page(request, GOVERNMENT)
+        if isinstance(user, Response):
+            return user
+        year = _year(request)
+        ctx = market_overview(store_of(request), user, lang_of(request), year)
+        return render(request, "markets.html", "markets.title", user, **ctx)
+
+    @app.get("/markets/enterprise", include_in_schema=False)
+    def markets_enterprise(request: Request) -> Response:
+        user = page(request, ("admin", "enterprise"))
+        if isinstance(user, Response):
+            return user
+        st, lang, year = store_of(request), lang_of(request), _year(request)
+        accounts = wm.visible_accounts(st, user)
+        if user.role == "enterprise":
+            accounts = accounts[accounts["owner"] == user.enterprise_id]
+        rows = []
+        for acc in accounts.to_dict("records"):
+            if acc["kind"] not in ("holding", "bank"):
+                continue
+            for b in sm.balance(st, acc["account_id"]).to_dict("records"):
+                rows.append({**acc, **b})
+        ob = wm.obligations(st, user, year)
+        if user.role == "enterprise":
+            ob = ob[ob["enterprise_id"] == user.enterprise_id]
+        msgs = {k: t(f"markets.msg.{k}", lang) for k in ("done", "refused")}
+        return render(request, "markets_enterprise.html", "markets.enterprise_title", user, balances=rows,
+                      obligations=ob.to_dict("records"), year=year, msgs=msgs,
+                      enterprise_id=user.enterprise_id or "")
+
+
+def _year(request: Request) -> int:
+    q = request.query_params.get("year", "")
+    return int(q) if q.isdigit() and 2000 <= int(q) <= 2100 else date.today().year - 1
