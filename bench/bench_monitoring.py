@@ -333,7 +333,8 @@ def main() -> None:
     total = {n: json.loads((lakes[n] / "faults.json").read_text())["readings"] for n in lakes}
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
           f"{psutil.virtual_memory().total / 1e9:.1f} GB RAM, Python {platform.python_version()}, "
-          f"DuckDB threads={DUCKDB_THREADS} memory_limit={DUCKDB_MEMORY}; load = 1-min load average before/after")  # fmt: skip
+          f"DuckDB threads={os.environ.get('BENCH_DUCKDB_THREADS', DUCKDB_THREADS)} "
+          f"memory_limit={os.environ.get('BENCH_DUCKDB_MEMORY', DUCKDB_MEMORY)}; load = 1-min load average before/after")  # fmt: skip
     print()
     print(f"{'readings':>13s} {'pipeline s':>10s} {'(rules s)':>9s} {'floor s':>8s} {'ratio':>6s} {'peak GB':>8s} "
           f"{'rows/s':>12s} {'load pipe':>10s} {'load floor':>10s}")  # fmt: skip
