@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_monitoring.py [--sizes 1000000,10000000,100000000]
         [--spark-sizes 10000000,100000000] [--spark-timeout 1800] [--cache DIR] [--skip-spark]
-        [--skip-cli] [--pandas]
+        [--skip-cli] [--pandas] [--repeat N]
 
 1. Generates (once, cached under ``--cache``, default ``$TMPDIR/carbonpeak-bench``; keep it out
    of the git tree) a SYNTHETIC lake per size: 15-minute readings over 365 days, Parquet
@@ -24,6 +24,10 @@
    * the command line: ``carbonpeak --help`` and ``carbonpeak monitor run`` on a tiny lake, against
      the same run as a Python program (fresh process) and as a warm call.
 
+DuckDB runs with ``threads`` and ``memory_limit`` (``BENCH_DUCKDB_THREADS``/``BENCH_DUCKDB_MEMORY``,
+the settings ``CARBONPEAK_MONITOR_DUCKDB_*`` of ``monitor run``); ``--repeat N`` alternates N
+pipeline/floor pairs per size and prints each and their medians (the machine may be shared).
+
 Goals (issue 14): pipeline ≤ 2 × floor at 100M readings, peak memory < 1 GB; the batch in time
 proportional to the days it touches; the command line adds ≤ 0.5 s to ``monitor run``.
 """
@@ -36,6 +40,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -88,9 +93,9 @@ def _registry(lake: Path) -> dict:
 def _duckdb_con():
     from carbonpeak.monitoring.engine import connect
 
-    con = connect("duckdb")
-    con.raw_sql(f"SET threads = {DUCKDB_THREADS}")
-    con.raw_sql(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+    # the same settings `monitor run` takes from CARBONPEAK_MONITOR_DUCKDB_MEMORY_LIMIT / _THREADS
+    con = connect("duckdb", memory_limit=os.environ.get("BENCH_DUCKDB_MEMORY", DUCKDB_MEMORY),
+                  threads=int(os.environ.get("BENCH_DUCKDB_THREADS", DUCKDB_THREADS)))  # fmt: skip
     con.raw_sql("SET preserve_insertion_order = false")
     return con
 
@@ -312,6 +317,7 @@ def main() -> None:
     ap.add_argument("--skip-spark", action="store_true")
     ap.add_argument("--skip-cli", action="store_true")
     ap.add_argument("--skip-incremental", action="store_true")
+    ap.add_argument("--repeat", type=int, default=1, help="pipeline/floor pairs per size; the table shows medians")
     ap.add_argument("--pandas", action="store_true", help="also time a plain-pandas daily aggregate (issue 5 peer)")
     ap.add_argument("--child")
     ap.add_argument("--lake", type=Path)
@@ -327,16 +333,33 @@ def main() -> None:
     total = {n: json.loads((lakes[n] / "faults.json").read_text())["readings"] for n in lakes}
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
           f"{psutil.virtual_memory().total / 1e9:.1f} GB RAM, Python {platform.python_version()}, "
-          f"DuckDB threads={DUCKDB_THREADS} memory_limit={DUCKDB_MEMORY}; load = 1-min load average before/after")  # fmt: skip
+          f"DuckDB threads={os.environ.get('BENCH_DUCKDB_THREADS', DUCKDB_THREADS)} "
+          f"memory_limit={os.environ.get('BENCH_DUCKDB_MEMORY', DUCKDB_MEMORY)}; load = 1-min load average before/after")  # fmt: skip
     print()
     print(f"{'readings':>13s} {'pipeline s':>10s} {'(rules s)':>9s} {'floor s':>8s} {'ratio':>6s} {'peak GB':>8s} "
           f"{'rows/s':>12s} {'load pipe':>10s} {'load floor':>10s}")  # fmt: skip
     for n in sizes:
-        rp = run_child("pipeline", lakes[n], DAYS)
-        rf = run_child("floor", lakes[n], DAYS)
         t = total[n]
-        print(f"{t:>13,d} {rp['secs']:>10.2f} {rp['rules']:>9.2f} {rf['secs']:>8.2f} {rp['secs'] / rf['secs']:>6.2f} "
-              f"{rp['peak_gb']:>8.2f} {t / rp['secs']:>12,.0f} {_fmt_load(rp):>10s} {_fmt_load(rf):>10s}", flush=True)  # fmt: skip
+        runs = []
+        for _ in range(a.repeat):  # pipeline and floor alternate, so that both see the same load
+            rp = run_child("pipeline", lakes[n], DAYS)
+            rf = run_child("floor", lakes[n], DAYS)
+            runs.append((rp, rf))
+            if a.repeat > 1:
+                print(f"{'  (run)':>13s} {rp['secs']:>10.2f} {rp['rules']:>9.2f} {rf['secs']:>8.2f} "
+                      f"{rp['secs'] / rf['secs']:>6.2f} {rp['peak_gb']:>8.2f} {'':>12s} {_fmt_load(rp):>10s} "
+                      f"{_fmt_load(rf):>10s}", flush=True)  # fmt: skip
+        med = statistics.median
+        p_secs, p_rules = med(r[0]["secs"] for r in runs), med(r[0]["rules"] for r in runs)
+        fs = med(r[1]["secs"] for r in runs)
+        ratio = med(r[0]["secs"] / r[1]["secs"] for r in runs)
+        peak = max(r[0]["peak_gb"] for r in runs)
+        la = (min(r[0]["load"][0] for r in runs), max(r[0]["load"][1] for r in runs))
+        lf = (min(r[1]["load"][0] for r in runs), max(r[1]["load"][1] for r in runs))
+        print(f"{t:>13,d} {p_secs:>10.2f} {p_rules:>9.2f} {fs:>8.2f} {ratio:>6.2f} {peak:>8.2f} {t / p_secs:>12,.0f} "
+              f"{_fmt_load({'load': la}):>10s} {_fmt_load({'load': lf}):>10s}"
+              + (f"  median of {a.repeat} (ratio: median of the runs' ratios; peak: the largest)" if a.repeat > 1 else ""),
+              flush=True)  # fmt: skip
         if a.pandas:
             rb = run_child("pandas", lakes[n], DAYS)
             print(f"{'':>13s} plain pandas daily tce: {rb['secs']:.2f} s, peak {rb['peak_gb']:.2f} GB", flush=True)

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
         default="duckdb", description="query engine for large aggregations (monitoring)"
     )
     spark_master: str = Field(default="local[2]", description="Spark master URL when engine=spark")
+    monitor_duckdb_memory_limit: str | None = Field(
+        default=None,
+        description="DuckDB memory_limit of a monitoring run over a lake (e.g. 512MB; default: DuckDB's 80 % of RAM)",
+    )
+    monitor_duckdb_threads: int | None = Field(
+        default=None, ge=1, description="DuckDB threads of a monitoring run over a lake (default: all cores)"
+    )
     lake_path: Path | None = Field(
         default=None, description="root of a Parquet data lake of readings (partitioned by date)"
     )

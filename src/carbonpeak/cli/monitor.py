@@ -101,6 +101,7 @@ def register(app: typer.Typer) -> None:
                 store, _date(date_from, "--from"), _date(date_to, "--to"), engine=eng, lake=lk,
                 electricity_method=electricity_method or s.electricity_method, grid=grid, warn_levels=levels,
                 spark_master=s.spark_master, incremental=incremental, changed=chg,
+                duckdb_memory_limit=s.monitor_duckdb_memory_limit, duckdb_threads=s.monitor_duckdb_threads,
             )  # fmt: skip
         finally:
             store.close()

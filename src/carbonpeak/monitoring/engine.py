@@ -74,8 +74,24 @@ def spark_session(master: str = "local[2]", conf: dict[str, str] | None = None) 
         return _SPARK
 
 
-def connect(engine: str = "duckdb", *, duckdb_con: Any = None, spark_master: str = "local[2]") -> Any:
-    """An Ibis backend for ``engine``.  ``duckdb_con`` reuses an existing DuckDB connection."""
+def connect(
+    engine: str = "duckdb",
+    *,
+    duckdb_con: Any = None,
+    spark_master: str = "local[2]",
+    memory_limit: str | None = None,
+    threads: int | None = None,
+) -> Any:
+    """An Ibis backend for ``engine``.  ``duckdb_con`` reuses an existing DuckDB connection.
+
+    ``memory_limit`` (DuckDB syntax, e.g. ``"512MB"``, ``"2GB"``) and ``threads`` bound the
+    DuckDB engine of this connection (settings ``monitor_duckdb_memory_limit`` and
+    ``monitor_duckdb_threads``, ``CARBONPEAK_MONITOR_DUCKDB_*``); above the limit DuckDB spills
+    the aggregation to its temporary directory instead of growing.  With ``duckdb_con`` they apply
+    to the whole database (DuckDB's settings are global), so a run on a shared store connection
+    should leave them unset.  Spark's memory is set in its own configuration
+    (``spark.driver.memory``).
+    """
     if engine == "duckdb":
         # a cursor of the store's connection: same database, own session settings (UTC, so that
         # TIMESTAMPTZ → epoch never depends on the machine's time zone)
@@ -84,6 +100,15 @@ def connect(engine: str = "duckdb", *, duckdb_con: Any = None, spark_master: str
         # give memory freed after a query back to the system (otherwise the allocator keeps the
         # stage-1 aggregation's few hundred MB for the rest of the run, next to the rules' tables)
         con.raw_sql("SET allocator_background_threads = true")
+        # bound parameters: the values never become SQL text
+        settings = (("SET memory_limit = ?", "memory_limit", memory_limit), ("SET threads = ?", "threads", threads))
+        for stmt, name, value in settings:
+            if value is None or value == "":
+                continue
+            try:
+                con.con.execute(stmt, [value])
+            except Exception as exc:  # DuckDB raises its own error types for a malformed value
+                raise CarbonpeakError(f"DuckDB setting {name} = {value!r} was refused: {exc}") from exc
         return con
     if engine == "spark":
         return ibis.pyspark.connect(spark_session(spark_master))

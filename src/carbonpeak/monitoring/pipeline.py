@@ -339,6 +339,10 @@ class PipelineResult:
     units: pd.DataFrame
     meters: pd.DataFrame
     info: dict[str, Any] = field(default_factory=dict)
+    #: the Ibis backend of the run: the set-operation checks (:mod:`carbonpeak.monitoring.setchecks`) run on it
+    con: Any = field(default=None, repr=False, compare=False)
+    #: tables derived once per result and shared by the rules (the meter-days on the engine, the gaps)
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def rollup(self, by: str) -> pd.DataFrame:
         """Totals by ``unit``, ``month``, ``city``, ``industry`` or ``day`` (tce and CO2)."""
@@ -493,4 +497,5 @@ def run_pipeline(
     res = finish(holder.pop(), meters, units, coef_fn, date_from=date_from, date_to=date_to, engine=engine or con.name)
     release_memory()
     res.info.update(info)
+    res.con = con
     return res

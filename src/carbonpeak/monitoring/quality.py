@@ -13,10 +13,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from carbonpeak.catalog.units import conversion_factor
 from carbonpeak.monitoring.alerts import Alert, day_runs
 from carbonpeak.monitoring.catalog import MonitoringCatalog
 from carbonpeak.monitoring.pipeline import CST_OFFSET_S, DAY_S, PipelineResult, day_date, day_number
+from carbonpeak.monitoring.setchecks import duplicate_rows, gap_rows, submeter_rows
 
 SRC_QUALITY = (
     "national online-monitoring data-quality requirements (completeness >= 90 %, consistency <= 5 %), "
@@ -146,25 +146,24 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
     cmin = float(cat.t("completeness_min"))
     flat_min = int(cat.t("flat_min_readings"))
 
-    # gaps: every registered meter × every day of the window that had ended at the as-of time --
-    mids, d0, comp = completeness_matrix(res, as_of)
-    bad = comp < cmin
+    # gaps: every registered meter × every day of the window that had ended at the as-of time,
+    # a cross join anti-joined with the meter-days on the engine (setchecks.gap_rows) --------
+    d0 = day_number(res.date_from)
+    gaps = gap_rows(res, d0, ended_days(res, as_of), cmin)
     src_gap = f"completeness = received / expected readings >= {cmin:g}: {cat.source('completeness_min')}"
-    mcity = meters.set_index("meter_id")["unit_id"].astype(str).to_dict()
-    for i in np.flatnonzero(bad.any(axis=1)):
-        mid = mids[i]
-        uid = mcity[mid]
-        loc, city = _loc(units, uid, mid)
-        days = pd.Series(np.flatnonzero(bad[i]) + d0)
-        for a, b, _pos in day_runs(days):
-            c = comp[i, a - d0 : b - d0 + 1]
+    for mid, g in gaps.groupby("meter_id", sort=True):
+        uid = str(g["unit_id"].iloc[0])
+        loc, city = _loc(units, uid, str(mid))
+        cvals = g["completeness"].to_numpy()
+        for a, b, pos in day_runs(g["day"]):
+            c = cvals[pos]
             observed = (
                 f"no readings {_span(a, b)}"
                 if float(c.max()) == 0
                 else f"completeness {c.mean():.0%} (lowest {c.min():.0%}) {_span(a, b)}"
             )
             alerts.append(
-                Alert("gap", "warning", uid, mid, day_date(a), day_date(b), float(c.mean()), cmin, "1",
+                Alert("gap", "warning", uid, str(mid), day_date(a), day_date(b), float(c.mean()), cmin, "1",
                       observed, loc, src_gap, city)
             )
 
@@ -207,10 +206,11 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
             "cnt", 0.0, "readings", SRC_QUALITY,
         )  # fmt: skip
 
-    # duplicates: more readings than slots between the first and last timestamp ----------
-    slots = (md["last_epoch"] - md["first_epoch"]) // (md["interval_minutes"] * 60) + 1
-    isdup = ((md["n"] > slots) & is_iv).to_numpy()
-    dup = base[isdup].assign(extra=(md["n"] - slots).to_numpy()[isdup])
+    # duplicates: more readings than slots between the first and last timestamp (on the engine)
+    drows = duplicate_rows(res)
+    key = pd.MultiIndex.from_frame(md[["meter_id", "day"]])
+    dpos = key.get_indexer(pd.MultiIndex.from_frame(drows[["meter_id", "day"]])) if len(drows) else np.zeros(0, np.int64)
+    dup = base.iloc[dpos].assign(extra=drows["extra"].to_numpy())
     alerts += _runs_alerts(
         dup, "duplicate_readings", "warning", units,
         lambda s, a, b, v: f"{int(s['extra'].sum())} readings more than time slots {_span(a, b)}",
@@ -251,33 +251,17 @@ def _submeter_alerts(res: PipelineResult, cat: MonitoringCatalog, units: pd.Data
     md = res.meter_day
     tol = float(cat.t("submeter_tolerance"))
     cmin = float(cat.t("completeness_min"))
-    meters = res.meters.set_index("meter_id")
-    kids = md.loc[md["parent_meter_id"].fillna("") != "", ["meter_id", "parent_meter_id", "day", "energy", "completeness"]]
-    if kids.empty:
+    if md.empty or (res.meters["parent_meter_id"].fillna("") == "").all():
         return []
-    km = res.meters[res.meters["parent_meter_id"].fillna("") != ""]
-    pairs = {(a, b): conversion_factor(a, b) for a, b in set(zip(km["unit"], km["parent_meter_id"].map(meters["unit"]), strict=True))}
-    conv = {m: pairs[(a, meters.at[p, "unit"])] for m, a, p in zip(km["meter_id"], km["unit"], km["parent_meter_id"], strict=True)}
-    kids = kids.assign(conv=pd.Series(conv, dtype="float64").reindex(kids["meter_id"]).to_numpy())
-    kids["e_parent_unit"] = kids["energy"] * kids["conv"]
-    kids["ok"] = kids["completeness"] >= cmin
-    s = kids.groupby(["parent_meter_id", "day"], as_index=False).agg(
-        children=("e_parent_unit", "sum"), n_children=("meter_id", "size"), all_ok=("ok", "all")
+    # the join of the children's meter-days with their parent's, on the engine (setchecks.submeter_rows)
+    bad = submeter_rows(res, cmin, tol)
+    if bad.empty:
+        return []
+    key = pd.MultiIndex.from_frame(md[["meter_id", "day"]])
+    pos = key.get_indexer(pd.MultiIndex.from_frame(bad[["meter_id", "day"]]))
+    rows = md.iloc[pos][["meter_id", "unit_id", "day", "energy", "unit", "completeness"]].assign(
+        ratio=bad["ratio"].to_numpy()
     )
-    nk = res.meters[res.meters["parent_meter_id"].fillna("") != ""].groupby("parent_meter_id")["meter_id"].nunique()
-    is_parent = md["meter_id"].isin(nk.index).to_numpy()  # only the parents' meter-days are joined
-    p = md.loc[is_parent, ["meter_id", "unit_id", "day", "energy", "unit", "completeness"]].rename(
-        columns={"meter_id": "parent_meter_id"}
-    )
-    j = s.merge(p, on=["parent_meter_id", "day"], how="inner")
-    j = j[j["all_ok"] & (j["completeness"] >= cmin) & (j["energy"] > 0)]
-    nkj = nk.reindex(j["parent_meter_id"]).to_numpy(dtype=float)  # sub-meters registered under the parent
-    keep = j["n_children"].to_numpy() == nkj
-    j, nkj = j[keep], nkj[keep]
-    j["ratio"] = j["children"] / j["energy"]
-    breakdown = nkj >= 2
-    badm = (j["ratio"] > 1 + tol) | (breakdown & (j["ratio"] < 1 - tol))
-    rows = j[badm].rename(columns={"parent_meter_id": "meter_id"})
     return _runs_alerts(
         rows, "submeter_mismatch", "warning", units,
         lambda s, a, b, v: f"sub-meters add up to {s['ratio'].min():.0%}–{s['ratio'].max():.0%} of the parent meter {_span(a, b)}",

@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from carbonpeak.monitoring.alerts import Alert, day_runs
-from carbonpeak.monitoring.pipeline import day_date
-from carbonpeak.monitoring.quality import _loc, completeness_matrix
+from carbonpeak.monitoring.pipeline import day_date, day_number
+from carbonpeak.monitoring.quality import _loc, completeness_matrix, ended_days
 from carbonpeak.monitoring.rulebase import RuleContext, register
+from carbonpeak.monitoring.setchecks import gap_rows
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -328,22 +329,21 @@ def fault_alerts(ctx: RuleContext) -> list[Alert]:
     limit = int(cfg["value"])
     cmin = float(cat.t("completeness_min"))
     out: list[Alert] = []
-    mids, d0, comp = completeness_matrix(res, ctx.options.get("as_of"))
-    if not mids:
-        return out
-    mu = res.meters.set_index("meter_id")["unit_id"].astype(str).to_dict()
-    bad = comp < cmin
-    for i in np.flatnonzero(bad.any(axis=1)):
-        for a, b, _pos in day_runs(pd.Series(np.flatnonzero(bad[i]) + d0)):
+    # the meter-days below the completeness limit: the same set-operation rows as the gap check,
+    # computed once on the engine (setchecks.gap_rows)
+    d0 = day_number(res.date_from)
+    ndays = ended_days(res, ctx.options.get("as_of"))
+    gaps = gap_rows(res, d0, ndays, cmin)
+    for mid, g in gaps.groupby("meter_id", sort=True):
+        for a, b, _pos in day_runs(g["day"]):
             days = [day_date(x) for x in range(a, b + 1)]
             wd = sum(is_workday(d) for d in days)
             if wd <= limit:
                 continue
-            mid = mids[i]
-            uid = mu[mid]
-            loc, city = _loc(units, uid, mid)
-            ongoing = " (still open at the as-of time)" if b == d0 + comp.shape[1] - 1 else ""
-            out.append(Alert("fault_unrepaired", "error", uid, mid, days[0], days[-1], float(wd), float(limit), "working days",
+            uid = str(g["unit_id"].iloc[0])
+            loc, city = _loc(units, uid, str(mid))
+            ongoing = " (still open at the as-of time)" if b == d0 + ndays - 1 else ""
+            out.append(Alert("fault_unrepaired", "error", uid, str(mid), days[0], days[-1], float(wd), float(limit), "working days",
                              f"no complete data for {wd} working days ({len(days)} days) from {days[0]} to {days[-1]}{ongoing}: "
                              f"not repaired within {limit} working days; the outage must be registered with the provincial "
                              "platform and the data filled in", loc, f"{cfg['source']} ({cfg['note']})", city,
