@@ -99,8 +99,8 @@ def target_paths(store: Store, lang: str) -> dict[str, Any] | None:
     }
 
 
-def outlook() -> tuple[dict[str, Any], dict[str, Any] | None]:
-    o = _outlook()
+def outlook(store: Store) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    o = _outlook(store)
     fan = o.get("fan") or []
     if not fan:
         return o, None

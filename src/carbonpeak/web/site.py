@@ -18,6 +18,7 @@ from carbonpeak.store.access import PROVINCE_ROLES, DataAccess
 from carbonpeak.store.duck import Store
 from carbonpeak.store.users import AuthError, Principal, end_session, resolve_session
 from carbonpeak.web import data
+from carbonpeak.workflows.demo import data_status
 from carbonpeak.workflows.views import cached_view
 
 HERE = Path(__file__).parent
@@ -65,8 +66,12 @@ def mount_dashboard(app: FastAPI) -> None:
         request: Request, template: str, title_key: str, user: Principal | None, **ctx: Any
     ) -> HTMLResponse:
         lang = lang_of(request)
+        # every signed-in page says when the store is empty or shows demo data (workflows/demo.py)
+        status = data_status(store_of(request)) if user is not None else None
         html = _env.get_template(template).render(
-            lang=lang, t=lambda k, **kw: t(k, lang, **kw), title=t(title_key, lang), user=user, **ctx
+            lang=lang, t=lambda k, **kw: t(k, lang, **kw), title=t(title_key, lang), user=user,
+            data_state=status.state if status else None,
+            data_message=status.message(lang) if status else None, **ctx
         )
         resp = HTMLResponse(html)
         if request.query_params.get("lang") in LANGS:

@@ -21,36 +21,32 @@ OBSERVATION_KEY = ["indicator", "region", "year"]
 
 
 def activity_source(store: Store) -> tuple[str, pd.DataFrame]:
-    """The activity data the service works on: what is stored, else the bundled demo."""
-    df = store.current("activity", ACTIVITY_KEY)
-    if not df.empty:
-        return "stored", df
-    from carbonpeak.demo import demo_files
-    from carbonpeak.model.activity import load_activity
+    """The stored activity data (``"stored"``, frame); :class:`~carbonpeak.workflows.demo.NoData` without any.
 
-    return "demo", load_activity(demo_files("activity"))
+    There is no fallback to the bundled demo files: demo data are in the store only after
+    ``carbonpeak demo load`` (:mod:`carbonpeak.workflows.demo`).
+    """
+    df = store.current("activity", ACTIVITY_KEY)
+    if df.empty:
+        from carbonpeak.workflows.demo import NoData
+
+        raise NoData("no activity data in the store")
+    return "stored", df
 
 
 def observations_source(store: Store) -> pd.DataFrame:
-    """Indicator observations: what is stored, else the bundled demo observations."""
+    """The stored indicator observations (an empty frame without any)."""
     df = store.current("observations", OBSERVATION_KEY)
-    if not df.empty:
-        return df
-    from carbonpeak.demo import demo_files
-    from carbonpeak.model.observation import load_observations
+    if df.empty:
+        from carbonpeak.model.observation import empty_observations
 
-    return load_observations(demo_files("observations"))
-
-
-def _demo_signature() -> int:
-    from carbonpeak.demo import demo_files
-
-    return hash(tuple((f.name, f.stat().st_mtime_ns) for f in demo_files("activity")))
+        return empty_observations()
+    return df
 
 
 def batch_version(store: Store) -> int:
-    """A number that changes with every stored batch or demo file."""
-    return store.batch_count() * 1_000_003 + _demo_signature()
+    """A number that changes with every stored batch."""
+    return store.batch_count()
 
 
 def cached(store: Store, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
@@ -118,6 +114,12 @@ def compile_summary(
             res = res[res["year"] == year]
         u = unc.approach1(res) if uncertainty == "approach1" else unc.monte_carlo(res, draws, seed)
         out["uncertainty"] = u.to_dict()
+    from carbonpeak.workflows.demo import data_status
+
+    st = data_status(store)
+    pairs = {(y, r) for y, r in st.demo_region_years if (region is None or r == region) and (year is None or y == year)}
+    out["demo"] = st.state == "demo" or bool(pairs)
+    out["data"] = st.to_dict()
     progress(1.0)
     return out
 
@@ -130,3 +132,22 @@ def import_activity(store: Store, files: list[tuple[Path, str]], *, submitter: s
     act["__file__"] = act["__file__"].map({str(p): name for p, name in files})
     names = ", ".join(name for _, name in files)
     return store.import_frame("activity", act, kind="activity", source=names, submitter=submitter)
+
+
+#: The stored columns of an observation batch (``observations`` table).
+OBSERVATION_COLUMNS = [
+    "indicator", "region", "year", "value", "unit", "value_reported", "unit_reported", "source", "status", "note",
+    "__row__", "__file__",
+]
+
+
+def import_observations(store: Store, files: list[tuple[Path, str]], *, submitter: str) -> ImportResult:
+    """Validate observation files together and store them as one batch (``files``: path, name shown)."""
+    from carbonpeak.model.observation import load_observations
+
+    obs = load_observations([p for p, _ in files])
+    obs["__file__"] = obs["__file__"].map({str(p): name for p, name in files})
+    names = ", ".join(name for _, name in files)
+    return store.import_frame(
+        "observations", obs[OBSERVATION_COLUMNS], kind="observations", source=names, submitter=submitter
+    )
