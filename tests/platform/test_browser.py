@@ -43,6 +43,9 @@ def server(tmp_path_factory):
     store = Store(db)
     seed_users(store, ROLES)
     seed_registry(store)  # ENT-A's meters: an enterprise submits readings of its own meters only
+    from carbonpeak.workflows.demo import load_demo
+
+    load_demo(store)  # the charts need inventory data: the demo, loaded on purpose
     with serve_in_thread(store) as url:
         yield url
     store.close()

@@ -1,0 +1,205 @@
+"""Demo data only when loaded into the store, labelled wherever shown; an empty store is an empty platform.
+
+Issue 10 §2: "An empty store shows an empty platform with a clear 'no data yet; load data or run
+the demo' message. Demo data appear only when the demo was loaded into the store, and every page,
+export and report then says 示范数据 / demo data."
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tests.platform.conftest import USERS, copy_store, login
+
+from carbonpeak.api.scopes import PUBLIC, ROUTE_ROLES
+from carbonpeak.i18n import t
+from carbonpeak.store import Store
+from carbonpeak.store.demo import DEMO_SUBMITTER
+from carbonpeak.workflows.demo import data_status, load_demo
+
+EMPTY_ZH, EMPTY_EN = t("data.empty", "zh"), t("data.empty", "en")
+DEMO_ZH, DEMO_EN = t("data.demo", "zh"), t("data.demo", "en")
+PAGES = [p for (m, p) in ROUTE_ROLES if m == "GET" and not p.startswith(("/api/", "/static/", "/openapi", "/docs"))]
+DATA_PAGES = [p for p in PAGES if p not in ("/", "/login", "/logout")]
+#: a concrete URL for each GET route with a path parameter
+CONCRETE = {
+    "/cities/{code}": "/cities/GD-GZ",
+    "/api/submissions/{enterprise_id}/{kind}/{period}": "/api/submissions/ENT-A/readings/2025-01",
+    "/api/reports/{name}": "/api/reports/none.html",
+    "/api/jobs/{job_id}": "/api/jobs/none",
+}
+OWN_ACTIVITY = b"year,region,category,item,amount,unit,source\n2021,GD-SZ,1.A.1.a,natural_gas,1000,10^4 Nm3,test\n"
+
+
+def _site(tmp_path, template):
+    """The whole site (API + dashboard) on a copy of ``template``; a server error is a real 500."""
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.web import create_site
+
+    copy_store(template, tmp_path / "site.duckdb")
+    store = Store(tmp_path / "site.duckdb")
+    app = create_site(store, session_ttl=timedelta(minutes=5), login_limit=10_000)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client, store
+    store.close()
+
+
+@pytest.fixture
+def empty_site(tmp_path, _empty_template_db):
+    yield from _site(tmp_path, _empty_template_db)
+
+
+@pytest.fixture
+def demo_site(tmp_path, _template_db):
+    yield from _site(tmp_path, _template_db)
+
+
+def _url(path: str, user: str) -> str:
+    """A concrete URL of ``path`` in ``user``'s own scope (a city officer's own city)."""
+    if path == "/cities/{code}":
+        return f"/cities/{USERS[user].get('city') or 'GD-GZ'}"
+    return CONCRETE.get(path, path)
+
+
+def _roles_allowed(path: str) -> list[str]:
+    rule = ROUTE_ROLES[("GET", path)]
+    return list(USERS) if rule == PUBLIC else [u for u, kw in USERS.items() if kw["role"] in rule]
+
+
+def test_demo_load_is_an_audited_idempotent_import(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    assert data_status(store).state == "empty"
+    first = load_demo(store)
+    assert [r.kind for r in first] == ["activity", "observations"] and all(r.created for r in first)
+    assert not any(r.created for r in load_demo(store))  # a second load writes nothing
+    b = store.query("SELECT kind, submitter FROM batches ORDER BY kind")
+    assert b.to_dict(orient="records") == [
+        {"kind": "activity", "submitter": DEMO_SUBMITTER},
+        {"kind": "observations", "submitter": DEMO_SUBMITTER},
+    ]
+    audit = store.query("SELECT action, actor FROM audit_log WHERE action LIKE '%.import' ORDER BY action")
+    assert audit.to_dict(orient="records") == [
+        {"action": "activity.import", "actor": "demo"},
+        {"action": "observations.import", "actor": "demo"},
+    ]
+    st = data_status(store)
+    assert st.state == "demo" and st.is_demo(2020, "GD") and st.message("zh").startswith("示范数据")
+    store.close()
+
+
+def test_demo_load_cli(tmp_path, capsys):
+    from typer.testing import CliRunner
+
+    from carbonpeak.cli import app
+
+    db = tmp_path / "c.duckdb"
+    r = CliRunner().invoke(app, ["demo", "load", "--db", str(db), "-f", "json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout[r.stdout.index("{"):])
+    assert [b["created"] for b in out["batches"]] == [True, True]
+    r2 = CliRunner().invoke(app, ["demo", "load", "--db", str(db), "-f", "json"])
+    assert [b["created"] for b in json.loads(r2.stdout[r2.stdout.index("{"):])["batches"]] == [False, False]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", sorted(p for (m, p) in ROUTE_ROLES if m == "GET"))
+def test_every_get_route_on_an_empty_store_as_every_role(empty_site, path):
+    """No 500 anywhere on an empty store; what needs data says "no data yet", never shows demo figures."""
+    client, _ = empty_site
+    for user in _roles_allowed(path):
+        url = _url(path, user)
+        h = login(client, user)
+        r = client.get(url, headers=h, follow_redirects=False)
+        assert r.status_code < 500, (user, url, r.text[:300])
+        if path == "/api/assessment":
+            assert r.status_code == 404 and "carbonpeak demo load" in r.json()["message"], r.text
+        if path in DATA_PAGES:
+            client.cookies.set("cp_session", h["Authorization"].split()[1])
+            for lang, msg in (("zh", EMPTY_ZH), ("en", EMPTY_EN)):
+                page = client.get(f"{url}?lang={lang}", follow_redirects=False)
+                assert page.status_code == 200, (user, url, page.status_code)
+                assert msg in page.text, (user, url, lang)
+                assert "data-banner empty" in page.text and "data-banner demo" not in page.text
+                assert DEMO_ZH not in page.text and DEMO_EN not in page.text
+            client.cookies.clear()
+
+
+def test_inventory_compile_on_an_empty_store_says_no_data(empty_platform):
+    client, _ = empty_platform
+    r = client.post("/api/inventory/compile", headers=login(client, "analyst"), json={"year": 2020})
+    assert r.status_code == 404
+    assert "No data yet" in r.json()["message"] and "carbonpeak demo load" in r.json()["message"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", DATA_PAGES)
+def test_every_page_says_demo_data_when_the_demo_is_loaded(demo_site, path):
+    client, _ = demo_site
+    for user in _roles_allowed(path):
+        url = _url(path, user)
+        h = login(client, user)
+        client.cookies.set("cp_session", h["Authorization"].split()[1])
+        for lang, msg in (("zh", DEMO_ZH), ("en", DEMO_EN)):
+            r = client.get(f"{url}?lang={lang}", follow_redirects=False)
+            assert r.status_code == 200, (user, url, r.status_code)
+            assert 'id="data-banner"' in r.text and msg in r.text, (user, url, lang)
+        client.cookies.clear()
+
+
+def test_api_answers_carry_the_demo_label(platform):
+    client, _ = platform
+    h = login(client, "analyst")
+    inv = client.post("/api/inventory/compile", headers=h, json={"year": 2020, "region": "GD"}).json()
+    assert inv["demo"] is True and inv["data"]["state"] == "demo"
+    assert inv["data"]["message"]["zh"].startswith("示范数据")
+
+
+@pytest.mark.slow
+def test_assessment_and_report_say_demo_data(platform, tmp_path):
+    from carbonpeak.reports.annual import write_assessment_report
+
+    client, store = platform
+    a = client.get("/api/assessment", headers=login(client, "analyst")).json()
+    assert a["data"]["demo"] and all(tg["demo"] for tg in a["targets"])
+    for lang, word in (("zh", "示范数据"), ("en", "demo data")):
+        files = write_assessment_report(store, 2023, tmp_path / lang, lang=lang, pdf=False)
+        html = next(f for f in files if f.suffix == ".html").read_text(encoding="utf-8")
+        assert 'id="demo-title"' in html and 'id="demo-footer"' in html and word in html
+        data = json.loads(next(f for f in files if f.suffix == ".json").read_text(encoding="utf-8"))
+        assert data["year"] == 2023
+
+
+def test_a_report_of_own_data_has_no_demo_label(tmp_path):
+    from carbonpeak.i18n import Messages
+    from carbonpeak.reports.assessment import _demo_note
+
+    assert _demo_note({"demo": False, "message": None}, Messages("en"), "en") is None
+    assert _demo_note(False, Messages("zh"), "zh") is None
+    assert _demo_note(True, Messages("zh"), "zh").startswith("示范数据")
+
+
+@pytest.mark.slow
+def test_a_mixed_store_says_which_figures_are_demo(empty_site, tmp_path):
+    client, store = empty_site
+    h = login(client, "analyst")
+    assert client.post("/api/activity", headers=h, files=[("files", ("own.csv", OWN_ACTIVITY, "text/csv"))]).status_code == 201
+    st = data_status(store)
+    assert st.state == "own" and st.message("en") is None
+    load_demo(store)
+    st = data_status(store)
+    assert st.state == "mixed"
+    assert st.is_demo(2020, "GD") and not st.is_demo(2021, "GD-SZ")
+    assert "GD 2015–2025" in st.which() and "GD-SZ 2015–2020" in st.which()
+    own = client.post("/api/inventory/compile", headers=h, json={"year": 2021, "region": "GD-SZ"}).json()
+    demo = client.post("/api/inventory/compile", headers=h, json={"year": 2020, "region": "GD"}).json()
+    assert own["demo"] is False and demo["demo"] is True and own["data"]["state"] == "mixed"
+    client.cookies.set("cp_session", h["Authorization"].split()[1])
+    page = client.get("/province?lang=zh")
+    assert "部分为示范数据" in page.text and "GD 2015–2025" in page.text
+    frame = st.label_frame(store.current("activity", ["year", "region", "category", "item"]))
+    assert not frame.loc[frame["region"] == "GD-SZ"].query("year == 2021")["demo"].any()
+    assert frame.loc[frame["region"] == "GD"]["demo"].all()
