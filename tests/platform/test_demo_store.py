@@ -74,7 +74,8 @@ def test_demo_load_is_an_audited_idempotent_import(tmp_path):
     store = Store(tmp_path / "s.duckdb")
     assert data_status(store).state == "empty"
     first = load_demo(store)
-    assert [r.kind for r in first] == ["activity", "observations"] and all(r.created for r in first)
+    assert [r.kind for r in first] == ["activity", "observations"]
+    assert all(r.created for r in first)
     assert not any(r.created for r in load_demo(store))  # a second load writes nothing
     b = store.query("SELECT kind, submitter FROM batches ORDER BY kind")
     assert b.to_dict(orient="records") == [
@@ -87,7 +88,9 @@ def test_demo_load_is_an_audited_idempotent_import(tmp_path):
         {"action": "observations.import", "actor": "demo"},
     ]
     st = data_status(store)
-    assert st.state == "demo" and st.is_demo(2020, "GD") and st.message("zh").startswith("示范数据")
+    assert st.state == "demo"
+    assert st.is_demo(2020, "GD")
+    assert st.message("zh").startswith("示范数据")
     store.close()
 
 
@@ -116,15 +119,18 @@ def test_every_get_route_on_an_empty_store_as_every_role(empty_site, path):
         r = client.get(url, headers=h, follow_redirects=False)
         assert r.status_code < 500, (user, url, r.text[:300])
         if path == "/api/assessment":
-            assert r.status_code == 404 and "carbonpeak demo load" in r.json()["message"], r.text
+            assert r.status_code == 404, r.text
+            assert "carbonpeak demo load" in r.json()["message"], r.text
         if path in DATA_PAGES:
             client.cookies.set("cp_session", h["Authorization"].split()[1])
             for lang, msg in (("zh", EMPTY_ZH), ("en", EMPTY_EN)):
                 page = client.get(f"{url}?lang={lang}", follow_redirects=False)
                 assert page.status_code == 200, (user, url, page.status_code)
                 assert msg in page.text, (user, url, lang)
-                assert "data-banner empty" in page.text and "data-banner demo" not in page.text
-                assert DEMO_ZH not in page.text and DEMO_EN not in page.text
+                assert "data-banner empty" in page.text
+                assert "data-banner demo" not in page.text
+                assert DEMO_ZH not in page.text
+                assert DEMO_EN not in page.text
             client.cookies.clear()
 
 
@@ -132,7 +138,8 @@ def test_inventory_compile_on_an_empty_store_says_no_data(empty_platform):
     client, _ = empty_platform
     r = client.post("/api/inventory/compile", headers=login(client, "analyst"), json={"year": 2020})
     assert r.status_code == 404
-    assert "No data yet" in r.json()["message"] and "carbonpeak demo load" in r.json()["message"]
+    assert "No data yet" in r.json()["message"]
+    assert "carbonpeak demo load" in r.json()["message"]
 
 
 @pytest.mark.slow
@@ -146,7 +153,8 @@ def test_every_page_says_demo_data_when_the_demo_is_loaded(demo_site, path):
         for lang, msg in (("zh", DEMO_ZH), ("en", DEMO_EN)):
             r = client.get(f"{url}?lang={lang}", follow_redirects=False)
             assert r.status_code == 200, (user, url, r.status_code)
-            assert 'id="data-banner"' in r.text and msg in r.text, (user, url, lang)
+            assert 'id="data-banner"' in r.text, (user, url, lang)
+            assert msg in r.text, (user, url, lang)
         client.cookies.clear()
 
 
@@ -154,7 +162,8 @@ def test_api_answers_carry_the_demo_label(platform):
     client, _ = platform
     h = login(client, "analyst")
     inv = client.post("/api/inventory/compile", headers=h, json={"year": 2020, "region": "GD"}).json()
-    assert inv["demo"] is True and inv["data"]["state"] == "demo"
+    assert inv["demo"] is True
+    assert inv["data"]["state"] == "demo"
     assert inv["data"]["message"]["zh"].startswith("示范数据")
 
 
@@ -164,11 +173,14 @@ def test_assessment_and_report_say_demo_data(platform, tmp_path):
 
     client, store = platform
     a = client.get("/api/assessment", headers=login(client, "analyst")).json()
-    assert a["data"]["demo"] and all(tg["demo"] for tg in a["targets"])
+    assert a["data"]["demo"]
+    assert all(tg["demo"] for tg in a["targets"])
     for lang, word in (("zh", "示范数据"), ("en", "demo data")):
         files = write_assessment_report(store, 2023, tmp_path / lang, lang=lang, pdf=False)
         html = next(f for f in files if f.suffix == ".html").read_text(encoding="utf-8")
-        assert 'id="demo-title"' in html and 'id="demo-footer"' in html and word in html
+        assert 'id="demo-title"' in html
+        assert 'id="demo-footer"' in html
+        assert word in html
         data = json.loads(next(f for f in files if f.suffix == ".json").read_text(encoding="utf-8"))
         assert data["year"] == 2023
 
@@ -188,18 +200,24 @@ def test_a_mixed_store_says_which_figures_are_demo(empty_site, tmp_path):
     h = login(client, "analyst")
     assert client.post("/api/activity", headers=h, files=[("files", ("own.csv", OWN_ACTIVITY, "text/csv"))]).status_code == 201
     st = data_status(store)
-    assert st.state == "own" and st.message("en") is None
+    assert st.state == "own"
+    assert st.message("en") is None
     load_demo(store)
     st = data_status(store)
     assert st.state == "mixed"
-    assert st.is_demo(2020, "GD") and not st.is_demo(2021, "GD-SZ")
-    assert "GD 2015–2025" in st.which() and "GD-SZ 2015–2020" in st.which()
+    assert st.is_demo(2020, "GD")
+    assert not st.is_demo(2021, "GD-SZ")
+    assert "GD 2015–2025" in st.which()
+    assert "GD-SZ 2015–2020" in st.which()
     own = client.post("/api/inventory/compile", headers=h, json={"year": 2021, "region": "GD-SZ"}).json()
     demo = client.post("/api/inventory/compile", headers=h, json={"year": 2020, "region": "GD"}).json()
-    assert own["demo"] is False and demo["demo"] is True and own["data"]["state"] == "mixed"
+    assert own["demo"] is False
+    assert demo["demo"] is True
+    assert own["data"]["state"] == "mixed"
     client.cookies.set("cp_session", h["Authorization"].split()[1])
     page = client.get("/province?lang=zh")
-    assert "部分为示范数据" in page.text and "GD 2015–2025" in page.text
+    assert "部分为示范数据" in page.text
+    assert "GD 2015–2025" in page.text
     frame = st.label_frame(store.current("activity", ["year", "region", "category", "item"]))
     assert not frame.loc[frame["region"] == "GD-SZ"].query("year == 2021")["demo"].any()
     assert frame.loc[frame["region"] == "GD"]["demo"].all()
