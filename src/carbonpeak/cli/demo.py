@@ -100,6 +100,7 @@ def demo_cmd(
         "headline": a["headline"],
         "report_files": paths,
         "outlook_error": ch.outlook_error,
+        "data": ch.data.to_dict() if ch.data is not None else None,
         "seconds": round(elapsed, 1),
     }
     if fmt != Format.table:

@@ -26,6 +26,8 @@ class Chain:
     outlook: dict[str, Any] | None
     outlook_error: str | None = None
     activity: pd.DataFrame | None = None
+    #: where the data came from (:class:`carbonpeak.workflows.demo.DataStatus`): demo data or not
+    data: Any = None
 
 
 def build_chain(

@@ -103,7 +103,7 @@ class DataStatus:
         if self.state == "demo":
             return t("data.demo", lang)
         if self.state == "mixed":
-            return t("data.mixed", lang, which=self.which())
+            return t("data.mixed", lang, which=self.which() or t("data.demo_files", lang))
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,6 +151,32 @@ def data_status(store: Store) -> DataStatus:
         return DataStatus(state, kinds, frozenset(pairs))
 
     return cached(store, ("data_status",), build)  # type: ignore[no-any-return]
+
+
+def files_status(paths: list[Any]) -> DataStatus:
+    """The status of data read from files: ``demo`` when every file is one of the bundled demo files,
+    ``mixed`` (naming no figures) when some are, else ``own``."""
+    from pathlib import Path
+
+    from carbonpeak.demo import DEMO_DIR
+
+    root = DEMO_DIR.resolve()
+    demo = [Path(p).resolve().is_relative_to(root) for p in paths]
+    if demo and all(demo):
+        return DataStatus("demo", ("files",))
+    return DataStatus("mixed", ("files",)) if any(demo) else DataStatus("own")
+
+
+def combine(a: DataStatus, b: DataStatus) -> DataStatus:
+    """The status of two sources used together (e.g. activity files beside stored observations)."""
+    if a.empty:
+        return b
+    if b.empty or a == b:
+        return a
+    if a.state == b.state == "own":
+        return a
+    state = "demo" if a.state == b.state == "demo" else "mixed"
+    return DataStatus(state, tuple(sorted({*a.demo_kinds, *b.demo_kinds})), a.demo_region_years | b.demo_region_years)
 
 
 def require_data(store: Store, what: str = "") -> DataStatus:
