@@ -221,3 +221,48 @@ def test_a_mixed_store_says_which_figures_are_demo(empty_site, tmp_path):
     frame = st.label_frame(store.current("activity", ["year", "region", "category", "item"]))
     assert not frame.loc[frame["region"] == "GD-SZ"].query("year == 2021")["demo"].any()
     assert frame.loc[frame["region"] == "GD"]["demo"].all()
+
+
+def test_projection_on_an_empty_store_uses_no_demo_observations(empty_platform):
+    """Without observations in the store the run starts from the scenario's calibration, not the demo."""
+    client, _ = empty_platform
+    r = client.post("/api/projections/run", headers=login(client, "analyst"), json={"scenario": "plan"})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["state"] == "empty"
+    assert r.json()["last_observed_year"] == 2020
+
+
+def test_projection_on_the_demo_store_is_labelled(platform):
+    client, _ = platform
+    r = client.post("/api/projections/run", headers=login(client, "analyst"), json={"scenario": "plan"}).json()
+    assert r["data"]["demo"] is True
+    assert r["last_observed_year"] > 2020
+
+
+def test_cli_exports_of_store_data_say_demo(tmp_path):
+    """`dualcontrol -f csv` has a demo column; `assess -f json` carries data and per-target demo."""
+    from typer.testing import CliRunner
+
+    from carbonpeak.cli import app
+
+    db = tmp_path / "c.duckdb"
+    with Store(db) as s:
+        load_demo(s)
+    r = CliRunner().invoke(app, ["dualcontrol", "--year", "2019", "--db", str(db), "-f", "csv"])
+    assert r.exit_code == 0, r.output
+    header, first = r.stdout.splitlines()[:2]
+    assert header.split(",")[-1] == "demo"
+    assert first.split(",")[-1] == "True"
+    r = CliRunner().invoke(app, ["assess", "--year", "2023", "--db", str(db), "--no-outlook", "-f", "json",
+                                 "--out", str(tmp_path / "rep"), "--lang", "en", "--no-pdf"])
+    assert r.exit_code == 0, r.output
+    a = json.loads(r.stdout[r.stdout.index("{"):])
+    assert a["data"]["state"] == "demo"
+    assert all(tg["demo"] for tg in a["targets"])
+    html = (tmp_path / "rep" / "assessment-2023-en.html").read_text(encoding="utf-8")
+    assert 'id="demo-footer"' in html
+    own = tmp_path / "own.duckdb"
+    Store(own).close()
+    r = CliRunner().invoke(app, ["assess", "--year", "2023", "--db", str(own), "--no-outlook"])
+    assert r.exit_code != 0
+    assert "carbonpeak demo load" in r.output + str(r.exception)

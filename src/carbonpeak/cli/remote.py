@@ -116,7 +116,7 @@ def register(app: typer.Typer) -> None:
         gwp: str = typer.Option("AR5"),
         fmt: Format = FormatOption,
     ) -> None:
-        """Compile the service's inventory (stored activity, else the demo data)."""
+        """Compile the service's inventory of its stored activity data (404 "no data yet" on an empty store)."""
         with _client() as c:
             data = _check(c.post("/api/inventory/compile", json={"year": year, "region": region, "gwp": gwp}))
         rows = [{"code": k, "co2e_t": v} for k, v in (data.get("by_category") or {}).items()]

@@ -28,12 +28,21 @@ def observed_history(store: Store) -> Any:
     return load_history(observations_source(store))
 
 
+def _labelled(store: Store, out: Any) -> Any:
+    """A result with the ``data`` origin of its observed years (demo data or not)."""
+    from carbonpeak.workflows.demo import data_status
+
+    if isinstance(out, dict):
+        return {**out, "data": data_status(store).to_dict()}
+    return out
+
+
 def run(store: Store, scenario: str) -> Any:
-    """One deterministic run of a packaged scenario on the observed history."""
+    """One deterministic run of a packaged scenario on the observed history (labelled with its ``data``)."""
     from carbonpeak.scenarios.runs import run_scenario
     from carbonpeak.scenarios.scenario import load_scenario
 
-    return run_scenario(load_scenario(scenario), history=observed_history(store))
+    return _labelled(store, run_scenario(load_scenario(scenario), history=observed_history(store)))
 
 
 def levers(scenario: str) -> list[dict[str, Any]]:
@@ -45,7 +54,7 @@ def levers(scenario: str) -> list[dict[str, Any]]:
 def lever_outlook(store: Store, scenario: str, settings: dict[str, float], *, draws: int, seed: int) -> Any:
     from carbonpeak.scenarios.levers import lever_outlook as _lever_outlook
 
-    return _lever_outlook(scenario, settings, draws, seed, history=observed_history(store))
+    return _labelled(store, _lever_outlook(scenario, settings, draws, seed, history=observed_history(store)))
 
 
 def montecarlo(scenario: str, *, draws: int, seed: int, history: Any = None) -> Any:
