@@ -3,11 +3,13 @@
 #   - a Java runtime for Apache Spark (local mode in tests)
 #   - Chromium (browser tests; HTML -> PDF printing of reports)
 #   - CJK fonts (Chinese text in PDF reports)
+#   - poppler-utils (pdftotext: the report tests read the printed PDF's pages)
 # Runs apt-get only when something is missing; needs root (CI and the dev machines run as root).
 set -euo pipefail
 need=()
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 if ! fc-list :lang=zh 2>/dev/null | grep -qi 'noto'; then need+=(fonts-noto-cjk fontconfig); fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "system-deps: installing ${need[*]}"

@@ -266,3 +266,25 @@ def test_cli_exports_of_store_data_say_demo(tmp_path):
     r = CliRunner().invoke(app, ["assess", "--year", "2023", "--db", str(own), "--no-outlook"])
     assert r.exit_code != 0
     assert "carbonpeak demo load" in r.output + str(r.exception)
+
+
+@pytest.mark.slow
+def test_every_page_of_the_demo_pdf_report_says_demo_data(tmp_path):
+    """The printed report: the label beside the title and in the footer of every page (Chromium + pdftotext)."""
+    import shutil
+    import subprocess
+
+    from carbonpeak.reports.annual import write_assessment_report
+    from carbonpeak.reports.pdf import find_chromium
+
+    if find_chromium() is None or shutil.which("pdftotext") is None:
+        pytest.fail("Chromium and pdftotext are needed: run `make system-deps`")
+    with Store(tmp_path / "r.duckdb") as store:
+        load_demo(store)
+        files = write_assessment_report(store, 2023, tmp_path / "out", lang="en", pdf=True)
+    pdf = next(f for f in files if f.suffix == ".pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = [p for p in text.split("\f") if p.strip()]
+    assert len(pages) > 2
+    assert "assessment demo data" in " ".join(pages[0].split()[:30])  # beside the title
+    assert all("demo data · Demo data" in " ".join(p.split()) for p in pages), "a page without the demo footer"

@@ -204,17 +204,25 @@ def render_html(assessment: Mapping[str, Any], *, lang: str = "zh", inventory_re
         except (KeyError, ValueError, IndexError):
             return str(d.get("reason", ""))
 
+    note = _demo_note(demo, t, lang)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=jinja2.select_autoescape(["html", "j2"]),
                              undefined=jinja2.StrictUndefined)
     tpl = env.get_template("assessment.html.j2")
     return tpl.render(
         a=a, t=t, lang=lang, fmt=fmt, goal=_goal(t), statuses=STATUSES, charts=ch, inventory=inv,
-        city_rows=city_rows, levers=levers, demo=_demo_note(demo, t, lang), demo_short=t("data.demo_short"),
+        city_rows=city_rows, levers=levers, demo=note, demo_short=t("data.demo_short"),
+        demo_css=_css_string(f"{t('data.demo_short')} · {note}") if note else "",
         version=__version__,
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), font_stack=charts.FONT_STACK,
         reason=reason, unit=_unit(t), audit_checkpoint=audit_checkpoint,
         rate_unit=lambda ru: "%/yr" if ru == "%/yr" else (_unit(t)(ru[:-3]) + "/yr" if ru.endswith("/yr") else ru), region_name=lambda c: regions[c].name(lang) if c in regions else c,
     )
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a quoted CSS string, safe inside a ``<style>`` element."""
+    clean = "".join(ch for ch in text if ch not in '<>"\\\n\r')
+    return f'"{clean}"'
 
 
 def _demo_note(demo: bool | Mapping[str, Any], t: Messages, lang: str) -> str | None:
