@@ -63,11 +63,15 @@ def mount_dashboard(app: FastAPI) -> None:
             return None
 
     def render(
-        request: Request, template: str, title_key: str, user: Principal | None, **ctx: Any
+        request: Request, template: str, title_key: str, user: Principal | None, *, inventory_page: bool = False,
+        **ctx: Any,
     ) -> HTMLResponse:
         lang = lang_of(request)
-        # every signed-in page says when the store is empty or shows demo data (workflows/demo.py)
+        # every signed-in page says when it shows demo data; the pages of inventory figures say
+        # "no data yet" on a store without inventory data (workflows/demo.py)
         status = data_status(store_of(request)) if user is not None else None
+        if status is not None and status.empty and not inventory_page:
+            status = None
         html = _env.get_template(template).render(
             lang=lang, t=lambda k, **kw: t(k, lang, **kw), title=t(title_key, lang), user=user,
             data_state=status.state if status else None,
@@ -135,7 +139,7 @@ def mount_dashboard(app: FastAPI) -> None:
         ctx = cached_view(
             st, ("province", lang, region), lambda: data.province_overview(st, lang, region=region)
         )
-        return render(request, "province.html", "nav.province", user, **ctx)
+        return render(request, "province.html", "nav.province", user, inventory_page=True, **ctx)
 
     @app.get("/cities", include_in_schema=False)
     def cities(request: Request) -> Response:
@@ -146,7 +150,7 @@ def mount_dashboard(app: FastAPI) -> None:
         rows = cached_view(st, ("cities", lang), lambda: data.city_tiles(st, lang))
         if user.role == "city_officer":
             rows = [r for r in rows if r["code"] == user.city]
-        return render(request, "cities.html", "cities.title", user, cities=rows)
+        return render(request, "cities.html", "cities.title", user, inventory_page=True, cities=rows)
 
     @app.get("/cities/{code}", include_in_schema=False)
     def city(request: Request, code: str) -> Response:
@@ -162,7 +166,9 @@ def mount_dashboard(app: FastAPI) -> None:
             resp.status_code = 404
             return resp
         ctx = data.province_overview(store_of(request), lang, region=code)
-        page_ = render(request, "city.html", "cities.title", user, city=tiles[code], charts=ctx["charts"])
+        page_ = render(
+            request, "city.html", "cities.title", user, inventory_page=True, city=tiles[code], charts=ctx["charts"]
+        )
         return page_
 
     @app.get("/levers", include_in_schema=False)
@@ -172,7 +178,7 @@ def mount_dashboard(app: FastAPI) -> None:
             return user
         from carbonpeak.scenarios.levers import lever_table
 
-        return render(request, "levers.html", "levers.title", user, levers=lever_table("plan"))
+        return render(request, "levers.html", "levers.title", user, inventory_page=True, levers=lever_table("plan"))
 
     @app.get("/monitoring", include_in_schema=False)
     def monitoring(request: Request) -> Response:
