@@ -68,6 +68,7 @@ def demo_cmd(
         outlook=ch.outlook,
         activity_sources=ch.activity,
     )
+    a["data"] = ch.data.to_dict()  # the report JSON says: demo data (the bundled files)
     coverage = status_coverage(a)
     coverage["latest_assessable_year"] = latest_assessable_year(ch.indicators) or year
     files = []
@@ -100,7 +101,7 @@ def demo_cmd(
         "headline": a["headline"],
         "report_files": paths,
         "outlook_error": ch.outlook_error,
-        "data": ch.data.to_dict() if ch.data is not None else None,
+        "data": a["data"],
         "seconds": round(elapsed, 1),
     }
     if fmt != Format.table:
