@@ -293,3 +293,18 @@ def test_every_page_of_the_demo_pdf_report_says_demo_data(tmp_path):
     assert len(pages) > 2
     assert "assessment demo data" in " ".join(pages[0].split()[:30])  # beside the title
     assert all("demo data · Demo data" in " ".join(p.split()) for p in pages), "a page without the demo footer"
+
+
+def test_the_demo_submitter_is_reserved(tmp_path):
+    """Data sent under the submitter 'demo' would be labelled demo data: only `demo load` may use it."""
+    from carbonpeak.demo import demo_files
+    from carbonpeak.errors import Conflict
+    from carbonpeak.workflows.inventory import import_activity, import_observations
+
+    with Store(tmp_path / "r.duckdb") as store:
+        f = demo_files("activity")[0]
+        with pytest.raises(Conflict, match="reserved"):
+            import_activity(store, [(f, f.name)], submitter=DEMO_SUBMITTER)
+        with pytest.raises(Conflict, match="reserved"):
+            import_observations(store, [(demo_files("observations")[0], "o.csv")], submitter=DEMO_SUBMITTER)
+        assert data_status(store).state == "empty"

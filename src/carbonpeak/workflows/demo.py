@@ -43,8 +43,12 @@ def load_demo(store: Store) -> list[ImportResult]:
     act = [f for kind in DEMO_ACTIVITY for f in demo_files(kind)]
     obs = [f for kind in DEMO_OBSERVATIONS for f in demo_files(kind)]
     return [
-        import_activity(store, [(p, f"demo/{p.parent.name}/{p.name}") for p in act], submitter=DEMO_SUBMITTER),
-        import_observations(store, [(p, f"demo/{p.parent.name}/{p.name}") for p in obs], submitter=DEMO_SUBMITTER),
+        import_activity(
+            store, [(p, f"demo/{p.parent.name}/{p.name}") for p in act], submitter=DEMO_SUBMITTER, demo=True
+        ),
+        import_observations(
+            store, [(p, f"demo/{p.parent.name}/{p.name}") for p in obs], submitter=DEMO_SUBMITTER, demo=True
+        ),
     ]
 
 

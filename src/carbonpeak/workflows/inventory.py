@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from carbonpeak.errors import NotFound
+from carbonpeak.errors import Conflict, NotFound
 from carbonpeak.store.duck import ImportResult, Store
 from carbonpeak.workflows.settings import resolve
 
@@ -124,10 +124,24 @@ def compile_summary(
     return out
 
 
-def import_activity(store: Store, files: list[tuple[Path, str]], *, submitter: str) -> ImportResult:
+def _check_submitter(submitter: str, demo: bool) -> None:
+    """The submitter ``demo`` marks the bundled demo data: only ``carbonpeak demo load`` may use it."""
+    from carbonpeak.store.demo import DEMO_SUBMITTER
+
+    if submitter == DEMO_SUBMITTER and not demo:
+        raise Conflict(
+            f"the submitter name '{DEMO_SUBMITTER}' is reserved for the bundled demo data (carbonpeak demo load); "
+            "data sent under it would be labelled demo data: use another submitter"
+        )
+
+
+def import_activity(
+    store: Store, files: list[tuple[Path, str]], *, submitter: str, demo: bool = False
+) -> ImportResult:
     """Validate activity files together and store them as one batch (``files``: path, name shown)."""
     from carbonpeak.model.activity import load_activity
 
+    _check_submitter(submitter, demo)
     act = load_activity([p for p, _ in files])
     act["__file__"] = act["__file__"].map({str(p): name for p, name in files})
     names = ", ".join(name for _, name in files)
@@ -141,10 +155,13 @@ OBSERVATION_COLUMNS = [
 ]
 
 
-def import_observations(store: Store, files: list[tuple[Path, str]], *, submitter: str) -> ImportResult:
+def import_observations(
+    store: Store, files: list[tuple[Path, str]], *, submitter: str, demo: bool = False
+) -> ImportResult:
     """Validate observation files together and store them as one batch (``files``: path, name shown)."""
     from carbonpeak.model.observation import load_observations
 
+    _check_submitter(submitter, demo)
     obs = load_observations([p for p, _ in files])
     obs["__file__"] = obs["__file__"].map({str(p): name for p, name in files})
     names = ", ".join(name for _, name in files)
