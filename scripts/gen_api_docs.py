@@ -112,8 +112,10 @@ RETURNS: dict[str, str] = {
     "GET /api/factors": "the default factor rows (item, parameter, value, unit, source, status, ...)",
     "GET /api/targets": "the plan's target catalog (`catalog/data/targets.yaml`) as JSON",
     "POST /api/inventory/compile": (
-        "the inventory summary (keys in [inventory.md](inventory.md)); several years without `year`: "
-        "`{gwp, years, regions, by_year: {year: summary}, warnings}` (years are never added together); with "
+        "the inventory summary (keys in [inventory.md](inventory.md), plus `demo` and `data`: whether it rests on "
+        "demo data, [demo-data.md](demo-data.md#the-demo-in-the-store)); several years without `year`: "
+        "`{gwp, years, regions, by_year: {year: summary}, warnings}` (years are never added together); "
+        "404 \"no data yet\" on an empty store; with "
         "`uncertainty` `approach1`/`mc` it starts a job and answers `{job_id, status: queued}`"
     ),
     "POST /api/activity": "201, `{batch_id, rows, created}` (`created` false when the same batch was stored before)",
@@ -130,7 +132,9 @@ RETURNS: dict[str, str] = {
     "GET /api/submissions": "list of submissions (latest versions) in scope",
     "GET /api/submissions/{enterprise_id}/{kind}/{period}": "one submission, the latest or `?version=N`",
     "POST /api/submissions/{enterprise_id}/{kind}/{period}/versions/{version}/sign-off": '`{"status": "signed_off"}`',
-    "GET /api/assessment": "the annual assessment JSON (`targets[].id, status, value, target, gap`, cities, ...)",
+    "GET /api/assessment": "the annual assessment JSON (`targets[].id, status, value, target, gap, demo`, cities, "
+                           "`data`: demo data or not, ...); 404 \"no data yet; … run the demo (carbonpeak demo load)\" "
+                           "on an empty store",
     "POST /api/reports/assessment": "202, `{job_id, status}`; the job's result names the files",
     "GET /api/reports/{name}": "the report file (HTML, PDF or JSON)",
     "GET /api/projections/scenarios": "names of the packaged scenarios",

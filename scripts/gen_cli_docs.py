@@ -50,6 +50,7 @@ EXAMPLES: dict[str, str] = {
     "decompose": f"carbonpeak decompose {D}/decomposition/guangdong_kaya.csv --from 2015 --to 2019",
     "serve": "carbonpeak serve --host 127.0.0.1 --port 8000 --db carbonpeak.duckdb",
     "demo": "carbonpeak demo --lang en --no-pdf --out demo-output",
+    "demo load": "carbonpeak demo load --db carbonpeak.duckdb",
     "factors list": "carbonpeak factors list --item natural_gas",
     "factors show": "carbonpeak factors show raw_coal",
     "factors gwp": "carbonpeak factors gwp --set AR5",
@@ -160,6 +161,8 @@ def _command_md(path: list[str], cmd: Any) -> list[str]:
 
 def _walk(cmd: Any, path: list[str], out: list[tuple[list[str], Any]]) -> None:
     if hasattr(cmd, "commands"):
+        if getattr(cmd, "invoke_without_command", False) and len(path) > 1:  # a group that also runs (`demo`)
+            out.append((path, cmd))
         for name, sub in cmd.commands.items():
             _walk(sub, [*path, name], out)
     else:

@@ -77,27 +77,61 @@ def seed_registry(store: Store, registry: dict = REGISTRY) -> None:
     store.import_frame("mon_meters", meters, kind="mon_meters", source="test registry")
 
 
+_EMPTY_TEMPLATES: dict[str, object] = {}
+
+
+def _empty_template(tmp_path_factory):
+    """Users and registry, no inventory data: an empty platform. Built once per session (argon2 is slow)."""
+    key = str(tmp_path_factory.getbasetemp())
+    if key not in _EMPTY_TEMPLATES:
+        path = db_location(tmp_path_factory.mktemp("template-empty") / "svc.duckdb")
+        store = Store(path)
+        seed_users(store, USERS)
+        seed_registry(store)
+        store.con.execute("CHECKPOINT")
+        store.close()
+        _EMPTY_TEMPLATES[key] = path
+    return _EMPTY_TEMPLATES[key]
+
+
+@pytest.fixture(scope="session")
+def _empty_template_db(tmp_path_factory):
+    return _empty_template(tmp_path_factory)
+
+
 @pytest.fixture(scope="session")
 def _template_db(tmp_path_factory):
-    """The users are created once (argon2 hashing is slow on purpose); each test gets a copy."""
-    path = db_location(tmp_path_factory.mktemp("template") / "svc.duckdb")
+    """The empty template with the bundled demo loaded explicitly (`carbonpeak demo load`); each test gets a copy."""
+    from carbonpeak.workflows.demo import load_demo
+
+    path = copy_store(_empty_template(tmp_path_factory), tmp_path_factory.mktemp("template") / "svc.duckdb")
     store = Store(path)
-    seed_users(store, USERS)
-    seed_registry(store)
+    load_demo(store)
     store.con.execute("CHECKPOINT")
     store.close()
     return path
 
 
-@pytest.fixture
-def platform(tmp_path, _template_db):
-    copy_store(_template_db, tmp_path / "svc.duckdb")
+def _platform(tmp_path, template):
     # the audit keyring travels with its store (docs/security.md, "Key handling")
+    copy_store(template, tmp_path / "svc.duckdb")
     store = Store(db_location(tmp_path / "svc.duckdb"))
     app = create_app(store, session_ttl=timedelta(minutes=5), login_limit=50)
     with TestClient(app) as client:
         yield client, store
     store.close()
+
+
+@pytest.fixture
+def platform(tmp_path, _template_db):
+    """The service on a copy of the demo-loaded template store."""
+    yield from _platform(tmp_path, _template_db)
+
+
+@pytest.fixture
+def empty_platform(tmp_path, _empty_template_db):
+    """The service on a store with users but no inventory data (the demo not loaded)."""
+    yield from _platform(tmp_path, _empty_template_db)
 
 
 def login(client: TestClient, username: str) -> dict[str, str]:

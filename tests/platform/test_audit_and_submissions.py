@@ -127,8 +127,8 @@ def test_passwords_are_argon2_hashed(platform):
     assert all(h.startswith("$argon2id$") for h in hashes)
 
 
-def test_activity_import_through_the_service_is_audited_and_idempotent(platform, tmp_path):
-    client, store = platform
+def test_activity_import_through_the_service_is_audited_and_idempotent(empty_platform, tmp_path):
+    client, store = empty_platform
     good = "year,region,category,item,amount,unit,source\n2020,GD,1.A.1.a,natural_gas,1000,10^4 Nm3,test\n"
     h = login(client, "analyst")
     files = [("files", ("act.csv", good.encode(), "text/csv"))]
@@ -178,9 +178,9 @@ def test_assessment_and_report_job(platform, tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
-def test_stored_activity_is_compiled_and_a_correction_replaces_it(platform):
+def test_stored_activity_is_compiled_and_a_correction_replaces_it(empty_platform):
     """The service compiles the stored activity (newest batch per key), not the demo data."""
-    client, store = platform
+    client, store = empty_platform
     h = login(client, "analyst")
     v1 = "year,region,category,item,amount,unit,source\n2020,GD,1.A.1.a,natural_gas,1000,10^4 Nm3,test\n"
     v2 = v1.replace(",1000,", ",2000,")

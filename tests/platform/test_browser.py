@@ -44,6 +44,11 @@ def server(tmp_path_factory):
     store = Store(db)
     seed_users(store, ROLES)
     seed_registry(store)  # ENT-A's meters: an enterprise submits readings of its own meters only
+    from carbonpeak.web.data import province_overview
+    from carbonpeak.workflows.demo import load_demo
+
+    load_demo(store)  # the charts need inventory data: the demo, loaded on purpose
+    province_overview(store, "zh")  # inventory, assessment and peak outlook once, before a page waits for them
     with serve_in_thread(store) as url:
         yield url
     store.close()

@@ -1,7 +1,13 @@
-"""``carbonpeak demo``: the main job on the bundled Guangdong data.
+"""``carbonpeak demo``: the main job on the bundled Guangdong data; ``carbonpeak demo load``: the demo in the store.
 
-Demo activity data → inventory → computed indicators + demo observations → peak outlook (scenarios)
-→ annual assessment → report (HTML + PDF in zh and en, JSON) in ``demo-output/``.
+``carbonpeak demo``: demo activity data → inventory → computed indicators + demo observations →
+peak outlook (scenarios) → annual assessment → report (HTML + PDF in zh and en, JSON, marked
+示范数据 / demo data) in ``demo-output/``, from the bundled files (the store is not touched).
+
+``carbonpeak demo load [--db]``: import the bundled files into the store through the ordinary
+import path (audited, idempotent batches with the submitter ``demo``), so that the service, the
+dashboard and the store-reading commands show them — labelled 示范数据 / demo data everywhere.
+Without it, an empty store is an empty platform.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ DEFAULT_YEAR = 2023
 
 
 def demo_cmd(
+    ctx: typer.Context,
     year: int = typer.Option(DEFAULT_YEAR, "--year", help="Assessment year"),
     out: Path = typer.Option(Path("demo-output"), "--out", help="Output folder"),
     lang: str = typer.Option("both", "--lang", help="zh, en or both"),
@@ -26,7 +33,12 @@ def demo_cmd(
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Print the PDF with headless Chromium"),
     fmt: Format = FormatOption,
 ) -> None:
-    """Run the whole chain on the bundled Guangdong demo data and write the annual assessment report."""
+    """Run the whole chain on the bundled Guangdong demo data and write the annual assessment report.
+
+    `carbonpeak demo load` puts the demo data into the store instead (for the service and dashboard).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     import pandas as pd
 
     from carbonpeak.cli.targets import load_chain
@@ -56,6 +68,7 @@ def demo_cmd(
         outlook=ch.outlook,
         activity_sources=ch.activity,
     )
+    a["data"] = ch.data.to_dict()  # the report JSON says: demo data (the bundled files)
     coverage = status_coverage(a)
     coverage["latest_assessable_year"] = latest_assessable_year(ch.indicators) or year
     files = []
@@ -88,6 +101,7 @@ def demo_cmd(
         "headline": a["headline"],
         "report_files": paths,
         "outlook_error": ch.outlook_error,
+        "data": a["data"],
         "seconds": round(elapsed, 1),
     }
     if fmt != Format.table:
@@ -159,5 +173,34 @@ def _print_inventory_summary(inv: object) -> None:
     print_table(pd.DataFrame(rows), f"Guangdong demo inventory {year} ({s['gwp']}), MtCO2e")
 
 
+def load_cmd(
+    db: Path | None = typer.Option(None, "--db", help="DuckDB file (default: settings db_path)."),
+    fmt: Format = FormatOption,
+) -> None:
+    """Import the bundled demo data into the store (audited, idempotent; labelled demo data everywhere)."""
+    from carbonpeak.config import get_settings
+    from carbonpeak.store import Store
+    from carbonpeak.workflows.demo import load_demo
+
+    path = db if db is not None else get_settings().db_path
+    with Store(path) as store:
+        results = load_demo(store)
+    rows = [{"batch_id": r.batch_id, "kind": r.kind, "rows": r.rows, "created": r.created} for r in results]
+    new = any(r.created for r in results)
+    emit(
+        fmt,
+        data={"db": str(path), "batches": rows},
+        table=rows,
+        title=f"Demo data loaded into {path}" if new else f"Demo data already in {path}",
+    )
+
+
 def register(app: typer.Typer) -> None:
-    app.command("demo")(demo_cmd)
+    demo = typer.Typer(
+        help="The bundled Guangdong demo: run it (report in demo-output/) or `demo load` it into the store.",
+        invoke_without_command=True,
+        no_args_is_help=False,
+    )
+    demo.callback(invoke_without_command=True)(demo_cmd)
+    demo.command("load")(load_cmd)
+    app.add_typer(demo, name="demo")

@@ -318,16 +318,13 @@ def import_cmd(
 ) -> None:
     """Validate activity files and store them as one batch (all-or-nothing, idempotent)."""
     from carbonpeak.config import get_settings
-    from carbonpeak.model.activity import load_activity
     from carbonpeak.store import Store
+    from carbonpeak.workflows.inventory import import_activity
 
-    act = load_activity(files)
     path = db if db is not None else get_settings().store_location
     with Store(path) as store:
         shown = store.path  # a PostgreSQL URL without its password
-        res = store.import_frame(
-            "activity", act, kind="activity", source=", ".join(str(f) for f in files), submitter=submitter
-        )
+        res = import_activity(store, [(f, str(f)) for f in files], submitter=submitter)
     data = {"batch_id": res.batch_id, "rows": res.rows, "created": res.created, "db": shown}
     emit(fmt, data=data, table=[data], title="Activity import" + ("" if res.created else " (already stored)"))
 

@@ -139,7 +139,7 @@ def register(app: typer.Typer) -> None:
         gwp: str = typer.Option("AR5"),
         fmt: Format = FormatOption,
     ) -> None:
-        """Compile the service's inventory (stored activity, else the demo data)."""
+        """Compile the service's inventory of its stored activity data (404 "no data yet" on an empty store)."""
         with _client() as c:
             data = _check(c.post("/api/inventory/compile", json={"year": year, "region": region, "gwp": gwp}))
         if "by_year" in data:  # several years: one column per year, never their sum

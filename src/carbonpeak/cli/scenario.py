@@ -123,14 +123,19 @@ def _store(db: Path | None) -> Any:
     return Store(db if db is not None else get_settings().store_location)
 
 
+_DEMO_NOTE = ("note: no observations in the store: the observed years come from the bundled demo observations "
+              "(示范数据 / demo data); import your own (`carbonpeak observations import`) to use them")
+
+
 def _history(db: Path | None) -> Any:
     """The observed history from the store's observations when the store has them, else ``None``
-    (the bundled demo observations)."""
+    (the bundled demo observations, said on stderr: 示范数据 / demo data)."""
     from carbonpeak.config import get_settings
     from carbonpeak.store.duck import store_exists
 
     path = db if db is not None else get_settings().store_location
     if not store_exists(path):
+        typer.echo(_DEMO_NOTE, err=True)
         return None
     try:
         from carbonpeak.scenarios.history import load_history
@@ -142,9 +147,13 @@ def _history(db: Path | None) -> Any:
         typer.echo(f"note: observed years from the bundled observations ({exc.__class__.__name__})", err=True)
         return None
     if df.empty:
+        typer.echo(_DEMO_NOTE, err=True)
         return None
     h = load_history(df)
-    return h if h.last_year is not None else None
+    if h.last_year is None:
+        typer.echo(_DEMO_NOTE, err=True)
+        return None
+    return h
 
 
 def _save(db: Path | None, s: Any, kind: str, seed: int | None, draws: int | None,

@@ -42,6 +42,19 @@ def _store_frame(db: Path | None, table: str, key: list[str]) -> pd.DataFrame | 
     return None if len(df) == 0 else df
 
 
+def _store_status(db: Path | None) -> Any:
+    """The store's :class:`~carbonpeak.workflows.demo.DataStatus` (``empty`` without a store file)."""
+    from carbonpeak.config import get_settings
+    from carbonpeak.store import Store
+    from carbonpeak.workflows.demo import DataStatus, data_status
+
+    path = db if db is not None else get_settings().db_path
+    if str(path) == ":memory:" or not Path(path).exists():
+        return DataStatus("empty")
+    with Store(path) as store:
+        return data_status(store)
+
+
 def latest_checkpoint(db: Path | None) -> dict[str, Any] | None:
     """The latest signed audit checkpoint of the store (for the report), ``None`` without one."""
     from carbonpeak.config import get_settings
@@ -76,21 +89,33 @@ def load_chain(
     from carbonpeak.model.activity import load_activity
     from carbonpeak.model.observation import load_observations
     from carbonpeak.workflows.assessment import build_chain
+    from carbonpeak.workflows.demo import DataStatus, combine, files_status
 
     act = load_activity(activity) if activity else _store_frame(db, "activity", ACTIVITY_KEY)
     obs = load_observations(observations) if observations else _store_frame(db, "observations", OBSERVATION_KEY)
     if obs is None and act is None:
         raise CarbonpeakError(
             "no data: pass --activity/--observations files, import them first "
-            "(`carbonpeak inventory import`, `carbonpeak observations import`), or run `carbonpeak demo`"
+            "(`carbonpeak inventory import`, `carbonpeak observations import`), or run the demo "
+            "(`carbonpeak demo load`, or `carbonpeak demo` for the demo report)"
         )
+    status = files_status([*(activity or []), *(observations or [])]) if (activity or observations) else DataStatus("empty")
+    if not (activity and observations):
+        status = combine(status, _store_status(db))
 
     def _outlook() -> dict[str, Any]:
         from carbonpeak.scenarios.outlook import peak_outlook
 
         return peak_outlook(scenario, draws=draws, seed=seed)
 
-    return build_chain(act, obs, base_year=base_year, gwp=gwp, outlook=_outlook if outlook else None)
+    ch = build_chain(act, obs, base_year=base_year, gwp=gwp, outlook=_outlook if outlook else None)
+    ch.data = status
+    return ch
+
+
+def _demo_title(ch: Chain, title: str) -> str:
+    """``title`` with the demo label when the chain's data are demo data."""
+    return f"[示范数据 / demo data] {title}" if ch.data is not None and ch.data.demo else title
 
 
 def _targets_table(cat: Any, lang: str = "en") -> pd.DataFrame:
@@ -155,34 +180,13 @@ def observations_import(
 ) -> None:
     """Validate observation files and store them as one batch (all-or-nothing, idempotent)."""
     from carbonpeak.config import get_settings
-    from carbonpeak.model.observation import load_observations
     from carbonpeak.store import Store
+    from carbonpeak.workflows.inventory import import_observations
 
-    obs = load_observations(files)
     path = db if db is not None else get_settings().store_location
-    cols = [
-        "indicator",
-        "region",
-        "year",
-        "value",
-        "unit",
-        "value_reported",
-        "unit_reported",
-        "source",
-        "status",
-        "note",
-        "__row__",
-        "__file__",
-    ]
     with Store(path) as store:
         shown = store.path  # a PostgreSQL URL without its password
-        res = store.import_frame(
-            "observations",
-            obs[cols],
-            kind="observations",
-            source=", ".join(str(f) for f in files),
-            submitter=submitter,
-        )
+        res = import_observations(store, [(f, str(f)) for f in files], submitter=submitter)
     data = {"batch_id": res.batch_id, "rows": res.rows, "created": res.created, "db": shown}
     emit(
         fmt,
@@ -292,6 +296,11 @@ def assess_cmd(
         seed=seed,
     )
     a = assess_chain(ch, year, base_year=base_year, tier_overrides=_tiers(tiers))
+    a["data"] = ch.data.to_dict()
+    a["targets"] = [
+        {**tg, "demo": ch.data.is_demo(tg.get("value_year") or year, tg.get("region") or a.get("region", "GD"))}
+        for tg in a["targets"]
+    ]
     files = []
     if out is not None:
         from carbonpeak.reports.assessment import write_report
@@ -305,6 +314,7 @@ def assess_cmd(
                 inventory_results=ch.inventory.results if ch.inventory else None,
                 outlook=ch.outlook,
                 pdf=pdf,
+                demo=a["data"],
                 gwp=ch.inventory.gwp if ch.inventory else resolve().gwp,
                 audit_checkpoint=audit_cp,
             )
@@ -314,7 +324,10 @@ def assess_cmd(
         a["report_files"] = sorted(set(files))
     if save:
         a["assessment_id"] = save_assessment(a, db)
-    emit(fmt, data=a, table=_summary_table(a, langs[0]), title=f"Assessment {year}: {a['summary']}")
+    tab = _summary_table(a, langs[0])
+    if ch.data.demo:
+        tab["demo"] = [tg["demo"] for tg in a["targets"]] if len(tab) == len(a["targets"]) else True
+    emit(fmt, data=a, table=tab, title=_demo_title(ch, f"Assessment {year}: {a['summary']}"))
     if fmt == Format.table and files:
         typer.echo("report: " + ", ".join(sorted(set(files))))
 
@@ -349,7 +362,9 @@ def dualcontrol_cmd(
         seed=0,
     )
     tab = dual_control_table(ch.indicators, load_regions(_tiers(tiers)), year, base_year)
-    emit(fmt, table=tab, title=f"Dual control, latest values up to {year}")
+    if ch.data.demo:  # a CSV export says which rows are demo data
+        tab = ch.data.label_frame(tab, year="emissions_year", region="region")
+    emit(fmt, table=tab, title=_demo_title(ch, f"Dual control, latest values up to {year}"))
 
 
 def decompose_target_cmd(
@@ -422,6 +437,8 @@ def decompose_target_cmd(
     tab = decs[0].table[["region", "name_en", "tier"]].copy()
     for d in decs:
         tab[f"{d.method}_reduction_pct"] = d.table["reduction_pct"].to_numpy()
+    if ch.data.demo:
+        tab = ch.data.label_frame(tab.assign(base_year=base_year), year="base_year", region="region")
     extras = []
     for d in decs:
         info = {
@@ -442,9 +459,10 @@ def decompose_target_cmd(
             "base_year": base_year,
             "reduction_pct": r,
             "decompositions": [d.to_dict() for d in decs],
+            "data": ch.data.to_dict(),
         },
         table=tab,
-        title=f"{target_id}: −{r:g} % split to {len(tab)} cities (base {base_year}, mode {mode})",
+        title=_demo_title(ch, f"{target_id}: −{r:g} % split to {len(tab)} cities (base {base_year}, mode {mode})"),
         extra_tables=extras,
     )
 

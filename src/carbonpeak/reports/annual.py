@@ -24,6 +24,7 @@ def write_assessment_report(
 ) -> list[Path]:
     """Write the report (HTML, JSON, PDF) of the store's assessment; the files written."""
     from carbonpeak.reports.assessment import write_report
+    from carbonpeak.workflows.demo import data_status
 
     a = assess_year(store, year)
     from carbonpeak.workflows.markets import report_section
@@ -35,10 +36,11 @@ def write_assessment_report(
         a,
         out_dir,
         lang=lang,
-        inventory_results=ch.inventory.select(explain=False),
+        inventory_results=ch.inventory.select(explain=False) if ch.inventory is not None else None,
         outlook=ch.outlook,
         pdf=pdf,
-        gwp=ch.inventory.gwp,
+        demo=data_status(store).to_dict(),
+        gwp=ch.inventory.gwp if ch.inventory is not None else "AR5",
         audit_checkpoint=latest_checkpoint(store),
     )
     progress(1.0)

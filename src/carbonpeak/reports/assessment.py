@@ -234,9 +234,13 @@ def _inventory(results: pd.DataFrame | None, region: str, gwp: str) -> dict[str,
 
 
 def render_html(assessment: Mapping[str, Any], *, lang: str = "zh", inventory_results: pd.DataFrame | None = None,
-                outlook: Mapping[str, Any] | None = None, demo: bool = False, gwp: str = "AR5",
+                outlook: Mapping[str, Any] | None = None, demo: bool | Mapping[str, Any] = False, gwp: str = "AR5",
                 audit_checkpoint: Mapping[str, Any] | None = None) -> str:
     """The report as one self-contained HTML page.
+
+    ``demo`` marks demo data on the title page and in the footer of every printed page: ``True``
+    for a report of the bundled demo files, or the store's data origin
+    (:meth:`carbonpeak.workflows.demo.DataStatus.to_dict`; a mixed store names the demo figures).
 
     ``audit_checkpoint`` is the latest signed checkpoint of the audit chain (``seq``, ``head``,
     ``time``, ``key_id``; :func:`carbonpeak.store.checkpoints.latest`), printed in the sources
@@ -291,12 +295,15 @@ def render_html(assessment: Mapping[str, Any], *, lang: str = "zh", inventory_re
             return str(d.get("reason", ""))
 
     weights, tiers = _decomposition_text(t, lang)
+    note = _demo_note(demo, t, lang)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=jinja2.select_autoescape(["html", "j2"]),
                              undefined=jinja2.StrictUndefined)
     tpl = env.get_template("assessment.html.j2")
     return tpl.render(
         a=a, t=t, lang=lang, fmt=fmt, goal=_goal(t), statuses=STATUSES, charts=ch, inventory=inv,
-        city_rows=city_rows, levers=levers, demo=demo, version=__version__,
+        city_rows=city_rows, levers=levers, demo=note, demo_short=t("data.demo_short"),
+        demo_css=_css_string(f"{t('data.demo_short')} · {note}") if note else "",
+        version=__version__,
         date=local_time(), font_stack=charts.FONT_STACK, dstatus=_lenient(t, "dstatus."),
         scenario_name=_lenient(t, "scenario."),
         decomp_weights=weights, decomp_tiers=tiers, lever_name=_lever_names(lang), all_empty=all_empty,
@@ -304,6 +311,22 @@ def render_html(assessment: Mapping[str, Any], *, lang: str = "zh", inventory_re
         reason=reason, unit=_unit(t), audit_checkpoint=audit_checkpoint,
         rate_unit=lambda ru: "%/yr" if ru == "%/yr" else (_unit(t)(ru[:-3]) + "/yr" if ru.endswith("/yr") else ru), region_name=lambda c: regions[c].name(lang) if c in regions else c,
     )
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a quoted CSS string, safe inside a ``<style>`` element."""
+    clean = "".join(ch for ch in text if ch not in '<>"\\\n\r')
+    return f'"{clean}"'
+
+
+def _demo_note(demo: bool | Mapping[str, Any], t: Messages, lang: str) -> str | None:
+    """The demo sentence of the report, ``None`` when its data are not demo data."""
+    if isinstance(demo, Mapping):
+        if not demo.get("demo"):
+            return None
+        msg = (demo.get("message") or {}).get(lang)
+        return str(msg) if msg else t("report.demo_note")
+    return t("report.demo_note") if demo else None
 
 
 def write_report(
@@ -314,7 +337,7 @@ def write_report(
     inventory_results: pd.DataFrame | None = None,
     outlook: Mapping[str, Any] | None = None,
     pdf: bool = True,
-    demo: bool = False,
+    demo: bool | Mapping[str, Any] = False,
     gwp: str = "AR5",
     audit_checkpoint: Mapping[str, Any] | None = None,
 ) -> ReportFiles:

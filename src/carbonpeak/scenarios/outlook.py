@@ -15,7 +15,7 @@ SOBOL_N = 512
 SOBOL_OUTPUT = "peak_year"
 
 
-def peak_outlook(scenario: str = "plan", draws: int = 2000, seed: int = 0) -> dict[str, Any]:
+def peak_outlook(scenario: str = "plan", draws: int = 2000, seed: int = 0, history: Any = None) -> dict[str, Any]:
     """Peak outlook of a scenario (packaged name or YAML path).
 
     Returns ``scenario``, ``peak_year`` and ``peak_co2_t`` (the Monte Carlo medians; the results
@@ -29,10 +29,12 @@ def peak_outlook(scenario: str = "plan", draws: int = 2000, seed: int = 0) -> di
     Sobol index on the peak year, top five), ``top_drivers`` (the same for the non-policy
     factors: GDP, demand, capacity factors…) and ``targets``
     (each plan target with its probability of being met), plus ``draws``, ``seed``, ``years``.
+    ``history`` (a :class:`~carbonpeak.scenarios.history.History`, e.g. of the store's observations)
+    replaces the bundled observations as the observed years.
     """
     sc = load_scenario(scenario)
-    inp = prepare(sc)
-    det = run_scenario(sc)
+    inp = prepare(sc, history=history)
+    det = run_scenario(sc, history=history)
     _, res, _ = run_montecarlo(sc, draws, seed, inputs=inp)
     mc = summarise(sc, inp, res, draws=draws, seed=seed)
     si = sobol(sc, n=SOBOL_N, seed=seed, output=SOBOL_OUTPUT, inputs=inp)

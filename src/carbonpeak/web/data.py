@@ -147,7 +147,7 @@ def _targets_and_outlook(store: Store, lang: str) -> dict[str, Any]:
         from carbonpeak.web.integrations import outlook, target_lights, target_paths
 
         out["targets"] = target_lights(store, lang)
-        out["outlook"], fan = outlook(lang)
+        out["outlook"], fan = outlook(store, lang)
         paths = target_paths(store, lang)
         out["paths"] = paths
         charts: dict[str, Any] = {}

@@ -107,8 +107,8 @@ def _unit_label(u: str, lang: str) -> str:
     return u if text == "u." + u else text
 
 
-def outlook(lang: str = "zh") -> tuple[dict[str, Any], dict[str, Any] | None]:
-    o = _outlook()
+def outlook(store: Store, lang: str = "zh") -> tuple[dict[str, Any], dict[str, Any] | None]:
+    o = _outlook(store)
     fan = o.get("fan") or []
     if not fan:
         return o, None

@@ -18,6 +18,7 @@ from carbonpeak.store.access import PROVINCE_ROLES, DataAccess
 from carbonpeak.store.duck import Store
 from carbonpeak.store.users import AuthError, Principal, end_session, resolve_session
 from carbonpeak.web import data
+from carbonpeak.workflows.demo import data_status
 from carbonpeak.workflows.views import cached_view
 
 HERE = Path(__file__).parent
@@ -70,9 +71,16 @@ def mount_dashboard(app: FastAPI) -> None:
         title_key: str,
         user: Principal | None,
         title: str | None = None,
+        *,
+        inventory_page: bool = False,
         **ctx: Any,
     ) -> HTMLResponse:
         lang = lang_of(request)
+        # every signed-in page says when it shows demo data; the pages of inventory figures say
+        # "no data yet" on a store without inventory data (workflows/demo.py)
+        status = data_status(store_of(request)) if user is not None else None
+        if status is not None and status.empty and not inventory_page:
+            status = None
         html = _env.get_template(template).render(
             lang=lang,
             t=lambda k, **kw: t(k, lang, **kw),
@@ -80,6 +88,8 @@ def mount_dashboard(app: FastAPI) -> None:
             user=user,
             city_label=lambda code: data.region_name(code, lang),
             when=data.local_ts,
+            data_state=status.state if status else None,
+            data_message=status.message(lang) if status else None,
             **ctx,
         )
         resp = HTMLResponse(html)
@@ -146,7 +156,7 @@ def mount_dashboard(app: FastAPI) -> None:
         )
         # a city officer's overview is its city's, and says so in the title (广州市概览)
         title = t("province.city_title", lang, city=data.region_name(region, lang)) if region else None
-        return render(request, "province.html", "nav.province", user, title=title, city_view=bool(region), **ctx)
+        return render(request, "province.html", "nav.province", user, title=title, inventory_page=True, city_view=bool(region), **ctx)
 
     @app.get("/cities", include_in_schema=False)
     def cities(request: Request) -> Response:
@@ -157,7 +167,7 @@ def mount_dashboard(app: FastAPI) -> None:
         rows = cached_view(st, ("cities", lang), lambda: data.city_tiles(st, lang))
         if user.role == "city_officer":
             rows = [r for r in rows if r["code"] == user.city]
-        return render(request, "cities.html", "cities.title", user, cities=rows)
+        return render(request, "cities.html", "cities.title", user, inventory_page=True, cities=rows)
 
     @app.get("/cities/{code}", include_in_schema=False)
     def city(request: Request, code: str) -> Response:
@@ -174,7 +184,7 @@ def mount_dashboard(app: FastAPI) -> None:
             return resp
         ctx = data.province_overview(store_of(request), lang, region=code)
         return render(
-            request, "city.html", "cities.title", user, title=tiles[code]["name"], city=tiles[code],
+            request, "city.html", "cities.title", user, title=tiles[code]["name"], inventory_page=True, city=tiles[code],
             charts=ctx["charts"], inventory=ctx["inventory"],
         )
 
@@ -196,7 +206,7 @@ def mount_dashboard(app: FastAPI) -> None:
             return user
         from carbonpeak.scenarios.levers import lever_table
 
-        return render(request, "levers.html", "levers.title", user, levers=lever_table("plan"))
+        return render(request, "levers.html", "levers.title", user, inventory_page=True, levers=lever_table("plan"))
 
     @app.get("/monitoring", include_in_schema=False)
     def monitoring(request: Request) -> Response:

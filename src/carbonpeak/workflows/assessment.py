@@ -26,6 +26,8 @@ class Chain:
     outlook: dict[str, Any] | None
     outlook_error: str | None = None
     activity: pd.DataFrame | None = None
+    #: where the data came from (:class:`carbonpeak.workflows.demo.DataStatus`): demo data or not
+    data: Any = None
 
 
 def build_chain(
@@ -75,18 +77,23 @@ def assess_chain(
 
 
 def store_chain(store: Store) -> Chain:
-    """The chain on the store's data (cached until the data change)."""
+    """The chain on the store's data (cached until the data change); :class:`NoData` on an empty store."""
+    from carbonpeak.workflows.demo import NoData, require_data
     from carbonpeak.workflows.inventory import activity_source, cached, observations_source
     from carbonpeak.workflows.projections import outlook
 
+    require_data(store, "nothing to assess")
     s = resolve()
 
     def build() -> Chain:
-        _, act = activity_source(store)
+        try:
+            _, act = activity_source(store)
+        except NoData:  # observations only: indicators without an inventory
+            act = None
 
         def _outlook() -> dict[str, Any] | None:
             try:
-                return outlook()
+                return outlook(store)
             except Exception:  # the projection engine is optional for the assessment
                 return None
 
@@ -96,15 +103,40 @@ def store_chain(store: Store) -> Chain:
     return cached(store, ("chain", s), build)  # type: ignore[no-any-return]
 
 
+def _label_demo(a: dict[str, Any], store: Store) -> dict[str, Any]:
+    """The assessment with its ``data`` origin and, per target, ``demo`` (its figure rests on demo data)."""
+    from carbonpeak.workflows.demo import data_status
+
+    st = data_status(store)
+    out = dict(a)
+    out["data"] = st.to_dict()
+    region = a.get("region", "GD")
+    out["targets"] = [
+        {**tg, "demo": st.is_demo(tg.get("value_year") or a["year"], tg.get("region") or region)}
+        for tg in a.get("targets", [])
+    ]
+    return out
+
+
 def assess_year(store: Store, year: int | None = None) -> dict[str, Any]:
-    """The annual assessment of ``year`` (default: the latest year with an inventory)."""
+    """The annual assessment of ``year`` (default: the latest year with an inventory, else with indicators).
+
+    The answer carries ``data`` (:meth:`carbonpeak.workflows.demo.DataStatus.to_dict`: whether the
+    store's figures are demo data, and which) and ``demo`` on each target.
+    """
     from carbonpeak.workflows.inventory import cached
 
     ch = store_chain(store)
     if year is None:
-        year = int(ch.inventory.results["year"].max())
+        if ch.inventory is not None:
+            year = int(ch.inventory.results["year"].max())
+        else:
+            from carbonpeak.targets.assess import latest_assessable_year
+
+            year = latest_assessable_year(ch.indicators) or int(ch.indicators["year"].max())
     y = year
-    return cached(store, ("assessment", y, resolve()), lambda: assess_chain(ch, y))  # type: ignore[no-any-return]
+    a = cached(store, ("assessment", y, resolve()), lambda: assess_chain(ch, y))
+    return _label_demo(a, store)
 
 
 def latest_checkpoint(store: Store) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from carbonpeak.errors import NotFound
+from carbonpeak.errors import Conflict, NotFound
 from carbonpeak.store.duck import ImportResult, Store
 from carbonpeak.workflows.settings import resolve
 
@@ -21,36 +21,32 @@ OBSERVATION_KEY = ["indicator", "region", "year"]
 
 
 def activity_source(store: Store) -> tuple[str, pd.DataFrame]:
-    """The activity data the service works on: what is stored, else the bundled demo."""
-    df = store.current("activity", ACTIVITY_KEY)
-    if not df.empty:
-        return "stored", df
-    from carbonpeak.demo import demo_files
-    from carbonpeak.model.activity import load_activity
+    """The stored activity data (``"stored"``, frame); :class:`~carbonpeak.workflows.demo.NoData` without any.
 
-    return "demo", load_activity(demo_files("activity"))
+    There is no fallback to the bundled demo files: demo data are in the store only after
+    ``carbonpeak demo load`` (:mod:`carbonpeak.workflows.demo`).
+    """
+    df = store.current("activity", ACTIVITY_KEY)
+    if df.empty:
+        from carbonpeak.workflows.demo import NoData
+
+        raise NoData("no activity data in the store")
+    return "stored", df
 
 
 def observations_source(store: Store) -> pd.DataFrame:
-    """Indicator observations: what is stored, else the bundled demo observations."""
+    """The stored indicator observations (an empty frame without any)."""
     df = store.current("observations", OBSERVATION_KEY)
-    if not df.empty:
-        return df
-    from carbonpeak.demo import demo_files
-    from carbonpeak.model.observation import load_observations
+    if df.empty:
+        from carbonpeak.model.observation import empty_observations
 
-    return load_observations(demo_files("observations"))
-
-
-def _demo_signature() -> int:
-    from carbonpeak.demo import demo_files
-
-    return hash(tuple((f.name, f.stat().st_mtime_ns) for f in demo_files("activity")))
+        return empty_observations()
+    return df
 
 
 def batch_version(store: Store) -> int:
-    """A number that changes with every stored batch or demo file."""
-    return store.batch_count() * 1_000_003 + _demo_signature()
+    """A number that changes with every stored batch."""
+    return store.batch_count()
 
 
 def cached(store: Store, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
@@ -140,6 +136,12 @@ def compile_summary(
             res = res[res["year"] == year]
         u = unc.approach1(res) if uncertainty == "approach1" else unc.monte_carlo(res, draws, seed)
         out["uncertainty"] = u.to_dict()
+    from carbonpeak.workflows.demo import data_status
+
+    st = data_status(store)
+    pairs = {(y, r) for y, r in st.demo_region_years if (region is None or r == region) and (year is None or y == year)}
+    out["demo"] = st.state == "demo" or bool(pairs)
+    out["data"] = st.to_dict()
     progress(1.0)
     return out
 
@@ -152,10 +154,24 @@ def _shown_name(file: str, files: list[tuple[Path, str]]) -> str:
     return file
 
 
-def import_activity(store: Store, files: list[tuple[Path, str]], *, submitter: str) -> ImportResult:
+def _check_submitter(submitter: str, demo: bool) -> None:
+    """The submitter ``demo`` marks the bundled demo data: only ``carbonpeak demo load`` may use it."""
+    from carbonpeak.store.demo import DEMO_SUBMITTER
+
+    if submitter == DEMO_SUBMITTER and not demo:
+        raise Conflict(
+            f"the submitter name '{DEMO_SUBMITTER}' is reserved for the bundled demo data (carbonpeak demo load); "
+            "data sent under it would be labelled demo data: use another submitter"
+        )
+
+
+def import_activity(
+    store: Store, files: list[tuple[Path, str]], *, submitter: str, demo: bool = False
+) -> ImportResult:
     """Validate activity files together and store them as one batch (``files``: path, name shown)."""
     from carbonpeak.model.activity import load_activity
 
+    _check_submitter(submitter, demo)
     act = load_activity([p for p, _ in files])
     act["__file__"] = act["__file__"].map(lambda f: _shown_name(str(f), files))
     names = ", ".join(name for _, name in files)
@@ -170,17 +186,24 @@ OBSERVATION_COLUMNS = [
 
 
 def import_observations(
-    store: Store, files: list[tuple[Path, str]], *, submitter: str, region: str | None = None
+    store: Store,
+    files: list[tuple[Path, str]],
+    *,
+    submitter: str,
+    region: str | None = None,
+    demo: bool = False,
 ) -> ImportResult:
     """Validate observation files together and store them as one batch (all-or-nothing,
-    idempotent, audited as ``observations.import``).
+    idempotent, audited as ``observations.import``; ``files``: path, name shown).
 
     ``region``: the only region the submitter may load (a city officer's city); a row of another
-    region refuses the whole upload, naming file, row and field.
+    region refuses the whole upload, naming file, row and field.  ``demo``: only
+    ``carbonpeak demo load`` stores under the reserved submitter ``demo``.
     """
     from carbonpeak.errors import Problem, ValidationError
     from carbonpeak.model.observation import load_observations
 
+    _check_submitter(submitter, demo)
     obs = load_observations([p for p, _ in files])
     obs["__file__"] = obs["__file__"].map(lambda f: _shown_name(str(f), files))
     if region is not None:

@@ -15,7 +15,7 @@ _lock = threading.Lock()
 
 
 def data_version(store: Store) -> int:
-    """A number that changes whenever stored data, reviews, runs or the demo files change."""
+    """A number that changes whenever stored data, reviews or runs change."""
     return hash((batch_version(store), review_state(store)))
 
 

@@ -10,6 +10,7 @@ from carbonpeak.api.deps import PrincipalDep, StateDep, packaged_scenario, requi
 from carbonpeak.api.schemas import LeversIn, MonteCarloIn, ScenarioIn
 from carbonpeak.jsonutil import json_safe
 from carbonpeak.workflows import projections as wf
+from carbonpeak.workflows.demo import data_status
 
 router = APIRouter(tags=["projections"])
 
@@ -49,10 +50,11 @@ def projection_mc(body: MonteCarloIn, p: PrincipalDep, state: StateDep) -> dict[
     require_government(p)
     name = packaged_scenario(body.scenario)
     hist = wf.observed_history(state.store)
+    origin = data_status(state.store).to_dict()
 
     def run(progress: Any) -> Any:
         out = wf.montecarlo(name, draws=body.draws, seed=body.seed, history=hist)
         progress(0.8)
-        return json_safe(out)
+        return json_safe({**out, "data": origin})
 
     return {"job_id": state.jobs.submit("projection.montecarlo", p.username, run), "status": "queued"}
