@@ -20,7 +20,10 @@ from carbonpeak.workflows.demo import data_status, load_demo
 
 EMPTY_ZH, EMPTY_EN = t("data.empty", "zh"), t("data.empty", "en")
 DEMO_ZH, DEMO_EN = t("data.demo", "zh"), t("data.demo", "en")
-PAGES = [p for (m, p) in ROUTE_ROLES if m == "GET" and not p.startswith(("/api/", "/static/", "/openapi", "/docs"))]
+PAGES = [
+    p for (m, p) in ROUTE_ROLES
+    if m == "GET" and not p.startswith(("/api/", "/static/", "/openapi", "/docs", "/download/"))  # downloads are files
+]
 DATA_PAGES = [p for p in PAGES if p not in ("/", "/login", "/logout")]
 #: the pages of inventory figures: "no data yet" on a store without inventory data
 INVENTORY_PAGES = ("/province", "/cities", "/cities/{code}", "/levers")
@@ -30,6 +33,7 @@ CONCRETE = {
     "/api/submissions/{enterprise_id}/{kind}/{period}": "/api/submissions/ENT-A/readings/2025-01",
     "/api/reports/{name}": "/api/reports/none.html",
     "/api/jobs/{job_id}": "/api/jobs/none",
+    "/download/{table}": "/download/targets",
 }
 OWN_ACTIVITY = b"year,region,category,item,amount,unit,source\n2021,GD-SZ,1.A.1.a,natural_gas,1000,10^4 Nm3,test\n"
 

@@ -102,7 +102,9 @@ def test_excel_round_trip_and_hostile_uploads(platform):
     r = client.post("/api/activity", headers=h, files=up)
     assert r.status_code == 201, r.text
     assert r.json()["rows"] == 1
-    row = store.query("SELECT region, item, source_file FROM activity").to_dict("records")[0]
+    row = store.query(
+        "SELECT region, item, source_file FROM activity WHERE batch_id = ?", [r.json()["batch_id"]]
+    ).to_dict("records")[0]
     assert row["region"] == "GD-GZ"
     assert row["item"] == "raw_coal"
     assert row["source_file"] == "填报.xlsx [能源活动 energy]"  # the sheet is kept

@@ -118,7 +118,7 @@ def visible_accounts(store: Store, p: Principal) -> pd.DataFrame:
     df = sm.accounts(store)
     keep = [may_read(p, o, c if isinstance(c, str) else None, k)
             for o, c, k in zip(df["owner"], df["city"], df["kind"], strict=True)]
-    return df[keep].reset_index(drop=True)
+    return df[pd.Series(keep, index=df.index, dtype=bool)].reset_index(drop=True)
 
 
 # -- movements --------------------------------------------------------------------------------------
@@ -346,7 +346,7 @@ def obligations(store: Store, p: Principal, year: int, as_of: dt.date | None = N
             "enterprise_id")
     keep = [p.role in PROVINCE_ROLES or allowed(p, city=c if isinstance(c, str) else None, enterprise_id=e)
             for e, c in zip(ents["enterprise_id"], ents["city"], strict=True)]
-    ents = ents[keep]
+    ents = ents[pd.Series(keep, index=ents.index, dtype=bool)]
     ve = sm.verified_emissions(store, year).set_index("enterprise_id")["verified_t"]
     rs = ruleset_for("guangdong_ets", year if _has_ruleset(year) else 2024)
     rows = []
@@ -418,10 +418,13 @@ def positions(store: Store, p: Principal, year: int | None = None) -> pd.DataFra
     pos = pos[pos["kind"].isin(["holding", "bank"])]
     keep = [allowed(p, city=c if isinstance(c, str) else None, enterprise_id=o) or p.role in PROVINCE_ROLES
             for o, c in zip(pos["owner"], pos["city"], strict=True)]
-    pos = pos[keep]
-    wide = (pos.pivot_table(index=["owner", "city"], columns="unit_type", values="quantity", aggfunc="sum",
-                            fill_value=0).reset_index().rename(columns={"owner": "enterprise_id"}))
-    wide.columns.name = None
+    pos = pos[pd.Series(keep, index=pos.index, dtype=bool)]  # (a plain empty list would select columns)
+    if pos.empty:  # an empty ledger (or nothing in scope): no positions, same columns
+        wide = pd.DataFrame(columns=["enterprise_id", "city"])
+    else:
+        wide = (pos.pivot_table(index=["owner", "city"], columns="unit_type", values="quantity", aggfunc="sum",
+                                fill_value=0).reset_index().rename(columns={"owner": "enterprise_id"}))
+        wide.columns.name = None
     for ut in unit_types():
         if ut not in wide:
             wide[ut] = 0
@@ -554,7 +557,7 @@ def phcer_applications(store: Store, p: Principal) -> pd.DataFrame:
     df = sm.applications(store)
     keep = [p.role in PROVINCE_ROLES or allowed(p, city=c if isinstance(c, str) else None, enterprise_id=o)
             for o, c in zip(df["owner"], df["city"], strict=True)]
-    return df[keep].reset_index(drop=True)
+    return df[pd.Series(keep, index=df.index, dtype=bool)].reset_index(drop=True)
 
 
 def report_section(store: Store, year: int | None) -> dict[str, Any] | None:
