@@ -47,6 +47,7 @@ HOSTILE = [
 
 READINGS_OWN = "meter_id,ts,value\nM1,2025-01-01T00:00:00+08:00,10\nM1,2025-01-01T00:15:00+08:00,12\n"
 ACTIVITY = "year,region,category,item,amount,unit,source\n2020,GD,1.A.1.a,natural_gas,100,10^4 Nm3,test\n"
+OBSERVATIONS = "indicator,region,year,value,unit,source,status\ngdp_current,GD,2015,72812.55,亿元,test,verified\n"
 
 
 def _parquet_of(csv_text: str) -> bytes:
@@ -62,6 +63,7 @@ def _with_suffix(name: str, suffix: str) -> str:
 # How to drive each upload endpoint: (user, form fields, file field, file content, suffix).
 DRIVERS = {
     "/api/activity": ("analyst", {}, "files", ACTIVITY.encode(), ".csv"),
+    "/api/observations": ("analyst", {}, "files", OBSERVATIONS.encode(), ".csv"),
     "/api/submissions": ("ent_a", {"kind": "readings", "period": "2025-01"}, "file", READINGS_OWN.encode(), ".csv"),
     "/api/monitoring/ingest": ("ent_a", {}, "files", _parquet_of(READINGS_OWN), ".parquet"),
 }

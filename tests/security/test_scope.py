@@ -135,4 +135,5 @@ def test_the_dashboard_form_sends_no_scope_fields():
 
     html = (Path(carbonpeak.web.__file__).parent / "templates" / "enterprise.html").read_text(encoding="utf-8")
     assert 'name="city"' not in html
-    assert "{% if user.role == 'admin' %}<label>enterprise_id" in html
+    assert "{% if user.role == 'admin' %}<label>{{ t('enterprise.enterprise_id') }} <input name=\"enterprise_id\"" in html
+    assert html.count('name="enterprise_id"') == 1

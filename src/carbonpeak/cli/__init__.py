@@ -104,11 +104,10 @@ SUMMARIES: dict[str, tuple[bool, str]] = {
     "audit": (True, "The tamper-evident audit log."),
     "remote": (True, "Use a running carbonpeak service (while it owns the store)."),
     "template": (False, "Write the Excel template of one kind of input (fill it in, then import or upload it)."),
+    "store": (True, "The store's database: copy it between DuckDB and PostgreSQL."),
+    "markets": (True, "Markets: registry ledger, surrender with offsets, PHCER, energy-use rights."),
     "schedule": (True, "Scheduled work (deadline checks, monitoring runs, reports) and notifications."),
-    "demo": (
-        False,
-        "Run the whole chain on the bundled Guangdong demo data and write the annual assessment report.",
-    ),
+    "demo": (True, "The bundled Guangdong demo: run it (report in demo-output/) or `demo load` it into the store."),
 }
 
 
