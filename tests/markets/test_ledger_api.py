@@ -184,9 +184,16 @@ def test_concurrent_requests_from_separate_processes(platform):
                                   stdout=subprocess.PIPE, text=True) for body in [same] * 8 + [qty] * 8]
         codes = [int(p.communicate(timeout=120)[0].strip()) for p in procs]
     same_codes, qty_codes = codes[:8], codes[8:]
-    assert sorted(same_codes).count(201) == 1, same_codes
-    # 1000 - 100 (the serial race) leaves 900: six transfers of 150 fit, two must be refused
-    assert qty_codes.count(201) == 6, qty_codes
-    assert qty_codes.count(409) == 2, qty_codes
-    assert sm.balance(store, "ENT-A:holding").empty  # all 1000 moved, none twice
+    assert set(codes) <= {201, 409}, codes
+    same_wins, qty_wins = same_codes.count(201), qty_codes.count(201)
+    # at most one request for serials 101..200 wins; none wins only when a quantity transfer took
+    # some of those serials first (the quantity transfers and the serial race share one holding)
+    assert same_wins <= 1, same_codes
+    # whichever came first, six transfers of 150 fit in what is left (900 or 1000): two are refused
+    assert qty_wins == 6, qty_codes
+    left = sm.balance(store, "ENT-A:holding")
+    left_t = float(left["balance"].sum()) if not left.empty else 0.0
+    assert left_t == 1000 - 100 * same_wins - 150 * qty_wins  # nothing moved twice, nothing lost
+    if same_wins == 0:
+        assert left_t == 100  # the serial race lost to a quantity transfer, not to a double spend
     assert sm.check_integrity(store) == []
