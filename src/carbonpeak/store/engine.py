@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from carbonpeak.errors import CarbonpeakError
@@ -223,8 +224,11 @@ def _csv(frame: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def _quote(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
+def _copy_sql(table: str, cols: list[str]) -> sql.Composed:
+    """``COPY table (cols) FROM STDIN`` as CSV, identifiers composed by psycopg."""
+    return sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, cols))
+    )
 
 
 class PgConnection:
@@ -278,16 +282,15 @@ class PgConnection:
                     [like],
                 )
                 target = dict(cur.fetchall())
-        defs = ", ".join(f"{_quote(c)} {target.get(c) or _pg_type(frame[c])}" for c in cols)
+        # identifiers composed by psycopg (quoted and escaped); types come from the catalog or code
+        defs = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(target.get(c) or _pg_type(frame[c]))) for c in cols
+        )
         with self._pg.cursor() as cur:
-            cur.execute(f"DROP TABLE IF EXISTS pg_temp.{_quote(name)}")
-            cur.execute(f"CREATE TEMP TABLE {_quote(name)} ({defs})")
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(sql.Identifier(name)))
+            cur.execute(sql.SQL("CREATE TEMP TABLE {} ({})").format(sql.Identifier(name), defs))
             if len(frame):
-                copy_sql = (
-                    f"COPY {_quote(name)} ({', '.join(_quote(c) for c in cols)}) "
-                    "FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-                )
-                with cur.copy(copy_sql) as cp:
+                with cur.copy(_copy_sql(name, cols)) as cp:
                     cp.write(_csv(frame))
 
     def copy_into(self, table: str, frame: pd.DataFrame) -> None:
@@ -295,18 +298,12 @@ class PgConnection:
         column's type)."""
         if not len(frame):
             return
-        cols = [str(c) for c in frame.columns]
-        with self._pg.cursor() as cur:
-            copy_sql = (
-                f"COPY {_quote(table)} ({', '.join(_quote(c) for c in cols)}) "
-                "FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-            )
-            with cur.copy(copy_sql) as cp:
-                cp.write(_csv(frame))
+        with self._pg.cursor() as cur, cur.copy(_copy_sql(table, [str(c) for c in frame.columns])) as cp:
+            cp.write(_csv(frame))
 
     def unregister(self, name: str) -> None:
         with self._pg.cursor() as cur:
-            cur.execute(f"DROP TABLE IF EXISTS pg_temp.{_quote(name)}")
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(sql.Identifier(name)))
 
     def close(self) -> None:
         self._raw.close()
