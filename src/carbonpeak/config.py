@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     tls: bool = Field(
         default=False, description="the service is reached over HTTPS: send HSTS and Secure cookies"
     )
+    map_boundaries: Path | None = Field(
+        default=None,
+        description="GeoJSON of the 21 prefecture boundaries for the city map, with its metadata sidecar "
+        "<name>.yaml (source, licence, edition, attribution, processing; docs/dashboard.md); "
+        "none: the package's file if it ships one, else the tile map",
+    )
     docs_require_login: bool = Field(
         default=False, description="serve /docs and /openapi.json to logged-in users only"
     )

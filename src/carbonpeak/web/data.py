@@ -205,10 +205,14 @@ def city_tiles(store: Store, lang: str) -> list[dict[str, Any]]:
     return rows
 
 
-def city_map(store: Store, lang: str, indicator: str) -> dict[str, Any]:
-    """The tile map of the 21 cities coloured by ``indicator`` (status, emissions, intensity)."""
+def city_map(store: Store, lang: str, indicator: str, boundaries: Any = None) -> dict[str, Any]:
+    """The map of the 21 cities coloured by ``indicator`` (status, emissions, intensity): their
+    boundaries where a boundary file is available (``boundaries``: a path, else the package's
+    file), else the tile map; with the legend, its unit, the sources line and a table of the values."""
+    from carbonpeak.catalog.geo import load_boundaries
+    from carbonpeak.errors import CatalogError
     from carbonpeak.targets.progress import STATUSES
-    from carbonpeak.web.citymap import INDICATORS, tile_map
+    from carbonpeak.web.citymap import INDICATORS, boundary_map, tile_map
 
     rows = city_tiles(store, lang)
     intensity: dict[str, float] = {}
@@ -224,10 +228,21 @@ def city_map(store: Store, lang: str, indicator: str) -> dict[str, Any]:
         r["intensity"] = intensity.get(r["code"])
     labels = {f"status.{s}": t(f"status.{s}", lang) for s in STATUSES}
     labels["no_data"] = t("table.no_data", lang)
-    m = tile_map(rows, indicator, labels)
+    geo_error = None
+    try:
+        bounds = load_boundaries(boundaries)
+    except CatalogError as exc:  # a file that is there but unusable: say so, draw the tiles
+        log.warning("map boundaries refused: %s", exc)
+        bounds, geo_error = None, str(exc)
+    m = boundary_map(rows, indicator, labels, bounds) if bounds is not None else tile_map(rows, indicator, labels)
+    m["geo_error"] = geo_error
     m["indicators"] = [{"key": k, "label": t(f"map.ind.{k}", lang)} for k in INDICATORS]
     m["unit"] = {"status": "", "emissions": t("unit.10kt_co2e", lang), "intensity": t("unit.t_per_10k_yuan", lang)}[
         m["indicator"]]
+    shown = {a["code"]: a for a in m.get("areas", m.get("tiles", []))}
+    m["table"] = [{"code": r["code"], "name": r["name"], "value": shown[r["code"]]["value"],
+                   "status": t(f"status.{r['status']}", lang), "fill": shown[r["code"]]["fill"]}
+                  for r in rows if r["code"] in shown]
     return m
 
 

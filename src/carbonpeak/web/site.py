@@ -33,14 +33,20 @@ def _plotly_js() -> Path:
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
-def create_site(store: Store | str | Path, **kw: Any) -> FastAPI:
-    """The API plus the dashboard, on one store."""
+def create_site(store: Store | str | Path, *, map_boundaries: str | Path | None = None, **kw: Any) -> FastAPI:
+    """The API plus the dashboard, on one store.  ``map_boundaries``: the city map's boundary file
+    (default: the setting ``map_boundaries``, else the package's file; docs/dashboard.md)."""
     app = create_app(store, **kw)
-    mount_dashboard(app)
+    mount_dashboard(app, map_boundaries=map_boundaries)
     return app
 
 
-def mount_dashboard(app: FastAPI) -> None:
+def mount_dashboard(app: FastAPI, *, map_boundaries: str | Path | None = None) -> None:
+    if map_boundaries is None:
+        from carbonpeak.config import get_settings
+
+        map_boundaries = get_settings().map_boundaries
+    app.state.map_boundaries = map_boundaries
     app.mount("/static/app", StaticFiles(directory=HERE / "static"), name="static")
     from carbonpeak.web.downloads import mount_downloads
 
@@ -196,7 +202,8 @@ def mount_dashboard(app: FastAPI) -> None:
             return user
         st, lang = store_of(request), lang_of(request)
         indicator = request.query_params.get("indicator", "status")
-        ctx = cached_view(st, ("map", lang, indicator), lambda: data.city_map(st, lang, indicator))
+        geo = request.app.state.map_boundaries
+        ctx = cached_view(st, ("map", lang, indicator, str(geo)), lambda: data.city_map(st, lang, indicator, geo))
         return render(request, "map.html", "map.title", user, own_city=user.city, **ctx)
 
     @app.get("/levers", include_in_schema=False)
