@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.platform.conftest import serve_in_thread
-from tests.web.conftest import SHOTS, build_data_store
+from tests.platform.conftest import seed_users, serve_in_thread
+from tests.web.conftest import SHOTS
 from tests.web.geo_fixture import build_fixture, county_source
 from tests.web.test_pages_browser import login
 
@@ -36,7 +36,8 @@ def test_build_dissolves_counties_to_the_21_cities_without_gaps(fixture_file, tm
     from shapely.geometry import shape
 
     b = load_boundaries(fixture_file)
-    assert b is not None and list(b.cities) == CITIES
+    assert b is not None
+    assert list(b.cities) == CITIES
     doc = json.loads(fixture_file.read_text(encoding="utf-8"))
     geoms = {f["properties"]["code"]: shape(f["geometry"]) for f in doc["features"]}
     # each synthetic city is four 0.5° counties = 1 deg²; the simplification moves the jagged edge
@@ -53,7 +54,9 @@ def test_build_dissolves_counties_to_the_21_cities_without_gaps(fixture_file, tm
     assert n_out < n_in / 2  # dissolved and simplified
     assert fixture_file.stat().st_size < 300_000
     meta = sidecar_of(fixture_file).read_text(encoding="utf-8")
-    assert "coverage_simplify" in meta and "first four digits" in meta and "source_sha256" in meta
+    assert "coverage_simplify" in meta
+    assert "first four digits" in meta
+    assert "source_sha256" in meta
     # the label point lies inside its city
     from shapely.geometry import Point
 
@@ -86,7 +89,7 @@ def test_a_file_of_unknown_origin_or_incomplete_is_refused(fixture_file, tmp_pat
     doc = json.loads(fixture_file.read_text(encoding="utf-8"))
     doc["features"][3]["geometry"] = {"type": "Point", "coordinates": [113, 23]}
     geo.write_text(json.dumps(doc), encoding="utf-8")
-    with pytest.raises(CatalogError, match="feature 3 .*Polygon or MultiPolygon"):
+    with pytest.raises(CatalogError, match=r"feature 3 .*Polygon or MultiPolygon"):
         load_boundaries(geo)
     with pytest.raises(CatalogError, match="not found"):
         load_boundaries(tmp_path / "none.geojson")
@@ -104,7 +107,9 @@ def test_projection_keeps_north_up_and_proportions(fixture_file):
     assert height / 800 == pytest.approx(4 / (8 * math.cos(math.radians(23))), rel=1e-6)
     assert y1 == pytest.approx(height)
     d = svg_path(b.cities["GD-GZ"].polygons, project)
-    assert d.startswith("M") and d.endswith("Z") and "NaN" not in d
+    assert d.startswith("M")
+    assert d.endswith("Z")
+    assert "NaN" not in d
 
 
 def test_boundary_map_colours_every_city(fixture_file):
@@ -112,17 +117,30 @@ def test_boundary_map_colours_every_city(fixture_file):
     rows = [{"code": c, "name": c, "status": "no_data", "emissions": (i + 1) * 1e6, "intensity": None}
             for i, c in enumerate(CITIES)]
     m = boundary_map(rows, "emissions", LABELS, b)
-    assert m["kind"] == "boundaries" and len(m["areas"]) == 21
+    assert m["kind"] == "boundaries"
+    assert len(m["areas"]) == 21
     fills = [a["fill"] for a in m["areas"]]
-    assert fills[0] == RAMP[0] and fills[-1] == RAMP[-1]
+    assert fills[0] == RAMP[0]
+    assert fills[-1] == RAMP[-1]
     assert all(a["d"] for a in m["areas"])
     assert m["boundary_meta"]["attribution"] == "carbonpeak tests"
-    assert 0 < min(a["lx"] for a in m["areas"]) and max(a["lx"] for a in m["areas"]) < m["width"]
+    assert min(a["lx"] for a in m["areas"]) > 0
+    assert max(a["lx"] for a in m["areas"]) < m["width"]
 
 
 @pytest.fixture(scope="module")
 def geo_site(tmp_path_factory, fixture_file):
-    store, users = build_data_store(tmp_path_factory.mktemp("geo-pages"))
+    """The bundled demo data (loaded as demo: the pages say so) and one user per role."""
+    from carbonpeak.store import Store
+    from carbonpeak.workflows.demo import load_demo
+
+    store = Store(tmp_path_factory.mktemp("geo-pages") / "geo.duckdb")
+    load_demo(store)
+    users = {"admin": dict(role="admin"), "analyst": dict(role="province_analyst"),
+             "gz_officer": dict(role="city_officer", city="GD-GZ"),
+             "ent": dict(role="enterprise", enterprise_id="91440000TEST00001X"),
+             "verifier": dict(role="verifier", assigned=["91440000TEST00001X"])}
+    seed_users(store, users)
     with serve_in_thread(store, map_boundaries=fixture_file) as url:
         yield url, users
     store.close()
@@ -141,17 +159,19 @@ def test_boundary_map_page(geo_site, browser, user, lang):
     ctx, page = login(browser, base, user, lang)
     try:
         resp = page.goto(f"{base}/map")
-        assert resp is not None and resp.status == 200
+        assert resp is not None
+        assert resp.status == 200
         areas = page.locator("#city-map[data-kind='boundaries'] .map-area")
         assert areas.count() == 21
         assert page.locator("#city-map .map-tile").count() == 0  # the tiles only without a boundary file
         assert page.locator("#city-map .map-label").count() == 21
         note = page.locator("#map-note").inner_text()
         assert ("示意图" if lang == "zh" else "Schematic map") in note
-        assert "carbonpeak tests" in note and "test only" in note  # attribution and licence from the sidecar
+        assert "carbonpeak tests" in note
+        assert "test only" in note
         assert "审图号" in note
-        # this store holds the bundled demo files: the map says so, beside the page's banner
-        assert page.locator("#data-banner").count() == 1
+        # this store holds the bundled demo data: the map says so, beside the page's banner
+        assert page.locator("#data-banner.demo").count() == 1
         assert page.locator("#map-demo").inner_text() == ("示范数据" if lang == "zh" else "demo data")
         # the accessible fallback: a table of the same values
         assert page.locator("#map-table tbody tr").count() == 21
@@ -188,7 +208,32 @@ def test_roles_without_the_map_are_refused(geo_site, browser, user):
     ctx, page = login(browser, base, user, "en")
     try:
         resp = page.goto(f"{base}/map")
-        assert resp is not None and resp.status == 403
+        assert resp is not None
+        assert resp.status == 403
         assert page.locator("#city-map").count() == 0
     finally:
         ctx.close()
+
+
+def test_an_unusable_file_falls_back_to_the_tiles_and_says_why(tmp_path, fixture_file):
+    from carbonpeak.store import Store
+    from carbonpeak.web.data import city_map
+
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(fixture_file.read_text(encoding="utf-8"), encoding="utf-8")  # no sidecar
+    store = Store(tmp_path / "empty.duckdb")
+    try:
+        m = city_map(store, "en", "emissions", bad)
+        assert m["kind"] == "tiles"
+        assert len(m["tiles"]) == 21
+        assert "no metadata sidecar" in m["geo_error"]
+        ok = city_map(store, "en", "emissions", fixture_file)
+        assert ok["kind"] == "boundaries"
+        assert ok["geo_error"] is None
+        assert len(ok["table"]) == 21
+        assert {r["value"] for r in ok["table"]} == {"no data yet"}
+        none = city_map(store, "zh", "status", None)  # no package file ships: the tiles
+        assert none["kind"] == "tiles"
+        assert none["geo_error"] is None
+    finally:
+        store.close()

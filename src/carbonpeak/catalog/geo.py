@@ -19,6 +19,7 @@ simplify, write the sidecar).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -90,7 +91,7 @@ def _polygons(geom: Any, where: str) -> tuple[Polygon, ...]:
 
 def ring_area(ring: Ring) -> float:
     """Signed area (shoelace) in degrees²; used to pick the largest part for a label."""
-    return 0.5 * sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False))
+    return 0.5 * sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring))
 
 
 def ring_centroid(ring: Ring) -> tuple[float, float]:
@@ -98,8 +99,8 @@ def ring_centroid(ring: Ring) -> tuple[float, float]:
     if abs(a) < 1e-12:
         n = len(ring)
         return sum(x for x, _ in ring) / n, sum(y for _, y in ring) / n
-    cx = sum((x0 + x1) * (x0 * y1 - x1 * y0) for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False))
-    cy = sum((y0 + y1) * (x0 * y1 - x1 * y0) for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False))
+    cx = sum((x0 + x1) * (x0 * y1 - x1 * y0) for (x0, y0), (x1, y1) in itertools.pairwise(ring))
+    cy = sum((y0 + y1) * (x0 * y1 - x1 * y0) for (x0, y0), (x1, y1) in itertools.pairwise(ring))
     return cx / (6 * a), cy / (6 * a)
 
 

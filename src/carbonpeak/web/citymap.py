@@ -11,6 +11,7 @@ either side), and the page says so.  See docs/dashboard.md.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from carbonpeak.catalog.geo import Boundaries
@@ -104,7 +105,8 @@ def tile_map(rows: list[dict[str, Any]], indicator: str, labels: dict[str, str])
             "height": height, "tile_w": TILE_W, "tile_h": TILE_H}
 
 
-def projector(bounds: Boundaries, width: float = MAP_W, pad: float = 8.0):  # type: ignore[no-untyped-def]
+def projector(bounds: Boundaries, width: float = MAP_W, pad: float = 8.0
+              ) -> tuple[Callable[[float, float], tuple[float, float]], float]:
     """(project, height): ``project(lon, lat) -> (x, y)`` in SVG pixels, north up, fitting ``width``.
 
     Equirectangular with x scaled by cos(middle latitude), so that shapes keep their proportions
@@ -147,7 +149,7 @@ def boundary_map(rows: list[dict[str, Any]], indicator: str, labels: dict[str, s
         shape = bounds.cities.get(r["code"])
         if shape is None:
             continue
-        fill, ink, text = colours[r["code"]]
+        fill, _ink, text = colours[r["code"]]
         lx, ly = project(*shape.label)
         areas.append({"code": r["code"], "name": r["name"], "d": svg_path(shape.polygons, project), "fill": fill,
                       "ink": "#1f2328", "halo": "#ffffff", "value": text, "status": r["status"],
