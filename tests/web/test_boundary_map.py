@@ -237,3 +237,41 @@ def test_an_unusable_file_falls_back_to_the_tiles_and_says_why(tmp_path, fixture
         assert none["geo_error"] is None
     finally:
         store.close()
+
+
+def test_projection_and_classes_invariants(fixture_file):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from carbonpeak.web.citymap import classify
+
+    b = load_boundaries(fixture_file)
+    x0, y0, x1, y1 = b.bbox()
+    project, height = projector(b, width=700, pad=10)
+    lon = st.floats(x0, x1, allow_nan=False)
+    lat = st.floats(y0, y1, allow_nan=False)
+    values = st.lists(st.one_of(st.none(), st.floats(0, 1e9, allow_nan=False)), min_size=21, max_size=21)
+
+    @settings(max_examples=200, deadline=None)
+    @given(lon, lat, lon, lat, values)
+    def check(a_lon, a_lat, b_lon, b_lat, vals):
+        (ax, ay), (bx, by) = project(a_lon, a_lat), project(b_lon, b_lat)
+        assert 10 - 1e-6 <= ax <= 690 + 1e-6
+        assert 10 - 1e-6 <= ay <= height - 10 + 1e-6
+        if a_lon < b_lon:
+            assert ax <= bx  # east is right
+        if a_lat < b_lat:
+            assert ay >= by  # north is up
+        rows = [{"code": c, "name": c, "status": "no_data", "emissions": v, "intensity": None}
+                for c, v in zip(CITIES, vals, strict=True)]
+        _, colours, legend = classify(rows, "emissions", LABELS)
+        fills = {e["fill"] for e in legend}
+        assert all(colours[c][0] in fills for c in CITIES)  # every city's colour is in the legend
+        known = sorted(v for v in vals if v is not None)
+        for r in rows:  # a larger value never gets a lighter class
+            for s in rows:
+                if r["emissions"] is not None and s["emissions"] is not None and r["emissions"] < s["emissions"]:
+                    assert RAMP.index(colours[r["code"]][0]) <= RAMP.index(colours[s["code"]][0])
+        assert len(known) == sum(colours[c][0] in RAMP for c in CITIES)
+
+    check()
