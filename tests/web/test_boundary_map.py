@@ -275,3 +275,20 @@ def test_projection_and_classes_invariants(fixture_file):
         assert len(known) == sum(colours[c][0] in RAMP for c in CITIES)
 
     check()
+
+
+def test_label_point_without_one_in_the_file_is_the_largest_parts_centroid(fixture_file, tmp_path):
+    doc = json.loads(fixture_file.read_text(encoding="utf-8"))
+    for f in doc["features"]:
+        f["properties"].pop("label")
+    gz = next(f for f in doc["features"] if f["properties"]["code"] == "GD-GZ")
+    # Guangzhou as two parts: the 1° block (114–115° E, 23–24° N) and a small island south of it
+    block = [[114, 23], [115, 23], [115, 24], [114, 24], [114, 23]]
+    island = [[114.4, 22.6], [114.5, 22.6], [114.5, 22.7], [114.4, 22.7], [114.4, 22.6]]
+    gz["geometry"] = {"type": "MultiPolygon", "coordinates": [[island], [block[::-1]]]}  # either winding
+    geo = tmp_path / "nolabel.geojson"
+    geo.write_text(json.dumps(doc), encoding="utf-8")
+    sidecar_of(geo).write_text(sidecar_of(fixture_file).read_text(encoding="utf-8"), encoding="utf-8")
+    b = load_boundaries(geo)
+    assert b.cities["GD-GZ"].label == pytest.approx((114.5, 23.5))
+    assert len(b.cities["GD-GZ"].polygons) == 2
