@@ -53,8 +53,8 @@ def test_counts_match_the_docs_table() -> None:
     assert data["by_status"] == {
         "verified": 127,
         "derived": 9,
-        "consistent": 73,
-        "unverified": 709,
+        "consistent": 103,
+        "unverified": 679,
         "estimate": 22,
         "synthetic": 0,
     }
