@@ -44,17 +44,17 @@ def test_cli_status_json() -> None:
 
 
 def test_counts_match_the_docs_table() -> None:
-    """docs/factors.md §8 'after' row (issue 13 §3; after the data-verify pass of 2026-12-03).
+    """docs/factors.md §8 'after' row (issue 13 §3; after the data-verify pass and the data-13 pass of 2026-12-03).
 
     Change this together with the docs table when a row's status changes.
     """
     data = status_counts()
     assert data["total"] == 940
     assert data["by_status"] == {
-        "verified": 126,
+        "verified": 127,
         "derived": 9,
-        "consistent": 73,
-        "unverified": 710,
+        "consistent": 103,
+        "unverified": 679,
         "estimate": 22,
         "synthetic": 0,
     }
