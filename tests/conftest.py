@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,106 @@ def _state_dir(tmp_path_factory: pytest.TempPathFactory):
         os.environ.pop("CARBONPEAK_STATE_DIR", None)
     else:
         os.environ["CARBONPEAK_STATE_DIR"] = old
+
+
+# -- The two passes of `make test` (DuckDB, then PostgreSQL) -----------------------------------
+#
+# Tests that never open a store do not depend on the backend: the PostgreSQL pass of `make test`
+# (CARBONPEAK_TEST_DATABASE_URL set, CARBONPEAK_TEST_PG_ALL unset) leaves them out, so they run
+# once.  Which tests those are is the list below (directories or files under tests/), and it is
+# checked, not trusted: on the DuckDB pass a test in these paths fails if it opens a Store or
+# uses one (a session fixture's store, a service thread's) while it runs.  `make test-pg`
+# (CARBONPEAK_TEST_PG_ALL=1) runs the whole suite on PostgreSQL, these tests included.
+#
+# On the PostgreSQL pass every test that opens a store must open it on PostgreSQL (through
+# tests/stores.py: db_location, copy_store or the store fixtures); a test that opens a DuckDB
+# store there fails, unless it is marked ``duckdb_store`` with the reason it needs the DuckDB
+# file itself (a migration from DuckDB, the DuckDB lock, …).
+BACKEND_FREE: tuple[str, ...] = ()
+
+_opened: list[tuple[str, str]] = []  # (backend, location) of the stores opened or used by the running test
+_watching = False
+
+
+def _backend_free(item: pytest.Item) -> bool:
+    rel = Path(str(item.path)).resolve().relative_to(REPO / "tests").as_posix()
+    return any(rel == p or rel.startswith(p.rstrip("/") + "/") for p in BACKEND_FREE)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "duckdb_store(reason): the test opens a DuckDB store on purpose, also on the PostgreSQL pass",
+    )
+    from carbonpeak.store import duck
+
+    init, con = duck.Store.__init__, duck.Store.con
+
+    def watched_init(self, *a, **kw) -> None:  # type: ignore[no-untyped-def]
+        init(self, *a, **kw)
+        if _watching:
+            _opened.append((self.backend, str(self.path)))
+
+    def watched_con(self):  # type: ignore[no-untyped-def]
+        if _watching:
+            _opened.append((self.backend, str(self.path)))
+        return con.fget(self)
+
+    duck.Store.__init__ = watched_init  # type: ignore[method-assign]
+    duck.Store.con = property(watched_con)  # type: ignore[assignment,method-assign]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from tests.stores import on_postgres
+
+    if not on_postgres():
+        return "stores: DuckDB"
+    if os.environ.get("CARBONPEAK_TEST_PG_ALL"):
+        return "stores: PostgreSQL, whole suite"
+    return f"stores: PostgreSQL; the backend-free tests ({', '.join(BACKEND_FREE)}) ran on the DuckDB pass"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from tests.stores import on_postgres
+
+    if not on_postgres() or os.environ.get("CARBONPEAK_TEST_PG_ALL"):
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if _backend_free(item) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(autouse=True)
+def _store_guard(request: pytest.FixtureRequest):
+    """The checks described above, around each test (its fixtures' set-up included)."""
+    global _watching
+    from tests.stores import on_postgres
+
+    free = _backend_free(request.node)
+    check_pg = on_postgres() and request.node.get_closest_marker("duckdb_store") is None
+    if not (free or check_pg):
+        yield
+        return
+    _opened.clear()
+    _watching = True
+    try:
+        yield
+    finally:
+        _watching = False
+    seen = sorted(set(_opened))
+    _opened.clear()
+    if free and seen:
+        pytest.fail(
+            f"{request.node.nodeid} is listed in BACKEND_FREE (tests/conftest.py) but used a store "
+            f"({seen[0][0]} {seen[0][1]}): take its path out of the list, so that it runs on both backends"
+        )
+    duck_seen = [loc for backend, loc in seen if backend == "duckdb"]
+    if check_pg and duck_seen:
+        pytest.fail(
+            f"{request.node.nodeid} opened a DuckDB store ({duck_seen[0]}) on the PostgreSQL pass: open "
+            "stores through tests/stores.py (db_location, copy_store, the store fixtures), or mark the "
+            "test duckdb_store(reason) if it needs the DuckDB file itself"
+        )
