@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -91,6 +92,22 @@ BACKEND_FREE: tuple[str, ...] = (
 
 _opened: list[tuple[str, str]] = []  # (backend, location) of the stores opened or used by the running test
 _watching = False
+_sql_errors: list[str] = []  # SQL the database could not parse, logged (and swallowed) by a page
+
+
+class _SqlErrorLog(logging.Handler):
+    """Pages degrade to "unavailable" with a warning when a query fails (carbonpeak.web.data).  A
+    query the backend cannot even parse (a dialect gap) is a bug, not missing data: the test fails."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        import duckdb
+        import psycopg
+
+        bad = (psycopg.errors.SyntaxError, psycopg.errors.UndefinedFunction, duckdb.ParserException)
+        args = record.args if isinstance(record.args, tuple) else ()
+        for a in (*args, record.exc_info[1] if record.exc_info else None):
+            if isinstance(a, bad):
+                _sql_errors.append(f"{record.name}: {record.getMessage()}")
 
 
 def _backend_free(item: pytest.Item) -> bool:
@@ -106,6 +123,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "duckdb_store(reason): the test opens a DuckDB store on purpose, also on the PostgreSQL pass",
     )
+    logging.getLogger("carbonpeak").addHandler(_SqlErrorLog(logging.WARNING))
     from carbonpeak.store import duck
 
     init, con = duck.Store.__init__, duck.Store.con
@@ -155,17 +173,19 @@ def _store_guard(request: pytest.FixtureRequest):
 
     free = _backend_free(request.node)
     check_pg = on_postgres() and request.node.get_closest_marker("duckdb_store") is None
-    if not (free or check_pg):
-        yield
-        return
+    _sql_errors.clear()
     _opened.clear()
-    _watching = True
+    _watching = free or check_pg
     try:
         yield
     finally:
         _watching = False
     seen = sorted(set(_opened))
     _opened.clear()
+    errors = list(_sql_errors)
+    _sql_errors.clear()
+    if errors:
+        pytest.fail(f"{request.node.nodeid}: a query the database could not parse was logged: {errors[0]}")
     if free and seen:
         pytest.fail(
             f"{request.node.nodeid} is listed in BACKEND_FREE (tests/conftest.py) but used a store "
