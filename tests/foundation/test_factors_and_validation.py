@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import psycopg
 import pytest
 
 from carbonpeak.catalog.factors import FactorSet, FactorValue, read_factor_table
@@ -116,7 +117,7 @@ def test_excel_and_parquet_read_the_same(tmp_path: Path):
 
 def test_store_import_is_idempotent_and_atomic(store):
     store.con.execute(
-        "CREATE TABLE t (year INTEGER, item VARCHAR, amount DOUBLE NOT NULL, "
+        "CREATE TABLE t (year INTEGER, item VARCHAR, amount DOUBLE PRECISION NOT NULL, "
         "source_row INTEGER, source_file VARCHAR, batch_id VARCHAR)"
     )
     df = validate_table(pd.DataFrame({"year": ["2020"], "item": ["a"], "amount": ["1"]}), SPEC)
@@ -127,7 +128,8 @@ def test_store_import_is_idempotent_and_atomic(store):
     assert r1.batch_id == r2.batch_id
     assert store.query("select count(*) n from t")["n"][0] == 1
     bad = pd.DataFrame({"year": [2021, 2022], "item": ["a", "b"], "amount": [1.0, None]})
-    with pytest.raises(duckdb.Error):  # NOT NULL violation on the second row
+    not_null = psycopg.errors.NotNullViolation if store.is_postgres else duckdb.Error
+    with pytest.raises(not_null):  # NOT NULL violation on the second row
         store.import_frame("t", bad, kind="t", source="bad.csv")
     assert store.query("select count(*) n from t")["n"][0] == 1
     assert store.query("select count(*) n from batches")["n"][0] == 1

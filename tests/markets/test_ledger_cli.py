@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+from tests.stores import db_location
 from typer.testing import CliRunner
 
 from carbonpeak.cli import app
 
 
 def test_allocate_transfer_surrender_statement_history_check(tmp_path) -> None:
-    db = str(tmp_path / "m.duckdb")
+    db = str(db_location(tmp_path / "m.duckdb"))
     (tmp_path / "alloc.csv").write_text("enterprise_id,city,quantity\nENT-A,GD-GZ,1000\nENT-B,GD-SZ,500\n")
     r = CliRunner()
 
@@ -68,7 +69,7 @@ def test_worked_examples_w1_w2_w3_from_the_command_line(tmp_path) -> None:
     w3 = run("markets", "allocation", str(tmp_path / "w3.csv"), "--ruleset", "national-draft-2017", "--year", "2017")
     assert abs(w3[0]["allocation_t"] - 1_044_561.6) < 1e-6
     # --issue puts the free allocation (whole tonnes) into the ledger
-    db = str(tmp_path / "m.duckdb")
+    db = str(db_location(tmp_path / "m.duckdb"))
     res = r.invoke(app, ["markets", "allocation", str(tmp_path / "w1.csv"), "--ruleset", "guangdong-2024", "--year",
                          "2024", "--param", "allocation.history.base_years=3", "--issue", "--db", db])
     assert res.exit_code == 0, res.output

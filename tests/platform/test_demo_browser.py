@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from tests.platform.conftest import seed_registry, seed_users, serve_in_thread
 from tests.platform.test_browser import ROLES, SHOTS, _login, browser  # noqa: F401 - fixture
+from tests.stores import db_location
 
 from carbonpeak.i18n import t
 from carbonpeak.store import Store
@@ -23,7 +24,7 @@ def servers(tmp_path_factory):
 
     stores = {}
     for name in ("empty", "demo"):
-        s = Store(tmp_path_factory.mktemp(name) / f"{name}.duckdb")
+        s = Store(db_location(tmp_path_factory.mktemp(name) / f"{name}.duckdb"))
         seed_users(s, ROLES)
         seed_registry(s)
         if name == "demo":

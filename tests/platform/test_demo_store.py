@@ -11,6 +11,7 @@ import json
 
 import pytest
 from tests.platform.conftest import USERS, copy_store, login
+from tests.stores import db_location
 
 from carbonpeak.api.scopes import PUBLIC, ROUTE_ROLES
 from carbonpeak.i18n import t
@@ -47,7 +48,7 @@ def _site(tmp_path, template):
     from carbonpeak.web import create_site
 
     copy_store(template, tmp_path / "site.duckdb")
-    store = Store(tmp_path / "site.duckdb")
+    store = Store(db_location(tmp_path / "site.duckdb"))
     app = create_site(store, session_ttl=timedelta(minutes=5), login_limit=10_000)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, store
@@ -77,7 +78,7 @@ def _roles_allowed(path: str) -> list[str]:
 
 
 def test_demo_load_is_an_audited_idempotent_import(tmp_path):
-    store = Store(tmp_path / "s.duckdb")
+    store = Store(db_location(tmp_path / "s.duckdb"))
     assert data_status(store).state == "empty"
     first = load_demo(store)
     assert [r.kind for r in first] == ["activity", "observations"]
@@ -105,7 +106,7 @@ def test_demo_load_cli(tmp_path, capsys):
 
     from carbonpeak.cli import app
 
-    db = tmp_path / "c.duckdb"
+    db = db_location(tmp_path / "c.duckdb")
     r = CliRunner().invoke(app, ["demo", "load", "--db", str(db), "-f", "json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout[r.stdout.index("{"):])
@@ -254,7 +255,7 @@ def test_cli_exports_of_store_data_say_demo(tmp_path):
 
     from carbonpeak.cli import app
 
-    db = tmp_path / "c.duckdb"
+    db = db_location(tmp_path / "c.duckdb")
     with Store(db) as s:
         load_demo(s)
     r = CliRunner().invoke(app, ["dualcontrol", "--year", "2019", "--db", str(db), "-f", "csv"])
@@ -270,7 +271,7 @@ def test_cli_exports_of_store_data_say_demo(tmp_path):
     assert all(tg["demo"] for tg in a["targets"])
     html = (tmp_path / "rep" / "assessment-2023-en.html").read_text(encoding="utf-8")
     assert 'id="demo-footer"' in html
-    own = tmp_path / "own.duckdb"
+    own = db_location(tmp_path / "own.duckdb")
     Store(own).close()
     r = CliRunner().invoke(app, ["assess", "--year", "2023", "--db", str(own), "--no-outlook"])
     assert r.exit_code != 0
@@ -288,7 +289,7 @@ def test_every_page_of_the_demo_pdf_report_says_demo_data(tmp_path):
 
     if find_chromium() is None or shutil.which("pdftotext") is None:
         pytest.fail("Chromium and pdftotext are needed: run `make system-deps`")
-    with Store(tmp_path / "r.duckdb") as store:
+    with Store(db_location(tmp_path / "r.duckdb")) as store:
         load_demo(store)
         files = write_assessment_report(store, 2023, tmp_path / "out", lang="en", pdf=True)
     pdf = next(f for f in files if f.suffix == ".pdf")
@@ -305,7 +306,7 @@ def test_the_demo_submitter_is_reserved(tmp_path):
     from carbonpeak.errors import Conflict
     from carbonpeak.workflows.inventory import import_activity, import_observations
 
-    with Store(tmp_path / "r.duckdb") as store:
+    with Store(db_location(tmp_path / "r.duckdb")) as store:
         f = demo_files("activity")[0]
         with pytest.raises(Conflict, match="reserved"):
             import_activity(store, [(f, f.name)], submitter=DEMO_SUBMITTER)

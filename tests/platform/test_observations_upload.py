@@ -9,6 +9,7 @@ import json
 import openpyxl
 import pytest
 from tests.platform.conftest import PW, serve_in_thread
+from tests.stores import db_location
 
 from carbonpeak.cli import main
 from carbonpeak.store import Store
@@ -24,7 +25,7 @@ def test_observations_into_running_service(tmp_path, monkeypatch, capsys):
     import carbonpeak.cli.remote as remote
 
     monkeypatch.setattr(remote, "SESSION_FILE", tmp_path / "session.json")
-    store = Store(tmp_path / "svc.duckdb")
+    store = Store(db_location(tmp_path / "svc.duckdb"))
     add_user(store, "gz_officer", PW, "city_officer", city="GD-GZ")
     (tmp_path / "obs.csv").write_bytes(OBS.encode("gbk"))
     (tmp_path / "other.csv").write_text(OTHER_CITY, encoding="utf-8")
@@ -58,7 +59,7 @@ def test_observations_into_running_service(tmp_path, monkeypatch, capsys):
 def test_city_page_offers_templates_and_upload(tmp_path):
     import httpx
 
-    store = Store(tmp_path / "svc.duckdb")
+    store = Store(db_location(tmp_path / "svc.duckdb"))
     add_user(store, "gz_officer", PW, "city_officer", city="GD-GZ")
     with serve_in_thread(store) as url, httpx.Client(base_url=url, timeout=300) as c:
         tok = c.post("/api/auth/login", json={"username": "gz_officer", "password": PW}).json()["token"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from tests.platform.conftest import PW, USERS, login, monitored_store, seed_registry, seed_users
+from tests.stores import db_location
 from typer.testing import CliRunner
 
 from carbonpeak.config import Settings
@@ -63,7 +64,7 @@ class Recorder(Notifier):
 
 @pytest.fixture
 def store(tmp_path: Path) -> Any:
-    s = Store(tmp_path / "s.duckdb")
+    s = Store(db_location(tmp_path / "s.duckdb"))
     yield s
     s.close()
 
@@ -239,7 +240,7 @@ def test_cli_run_due_fires_once(tmp_path: Path) -> None:
     sched.write_text("timezone: Asia/Shanghai\njobs:\n"
                      "  - {name: deadline, task: deadline_check, cron: '0 9 11 * *', grace: 1d,"
                      " params: {kind: output, period: previous_year}}\n", encoding="utf-8")  # fmt: skip
-    db = tmp_path / "c.duckdb"
+    db = db_location(tmp_path / "c.duckdb")
     runner = CliRunner()
     args = ["schedule", "run-due", "--schedule", str(sched), "--db", str(db), "--now", "2026-01-11T02:00:00+00:00"]
     r = runner.invoke(app, [*args, "-f", "json"])
@@ -266,7 +267,7 @@ def test_service_scheduler_and_admin_view(tmp_path: Path) -> None:
     sched = tmp_path / "schedule.yaml"
     sched.write_text("jobs:\n  - {name: every-minute, task: deadline_check, cron: '* * * * *', grace: 2m,"
                      " params: {kind: readings, period: '2025-01'}}\n", encoding="utf-8")  # fmt: skip
-    store = Store(tmp_path / "svc.duckdb")
+    store = Store(db_location(tmp_path / "svc.duckdb"))
     seed_users(store, {k: v for k, v in USERS.items() if k in ("admin", "analyst")})
     seed_registry(store)
     app = create_site(store, scheduler=True, schedule_file=sched)
@@ -297,7 +298,7 @@ def test_service_scheduler_and_admin_view(tmp_path: Path) -> None:
         assert not sc.running  # stopped with the service
     finally:
         store.close()
-    reopened = Store(tmp_path / "svc.duckdb")
+    reopened = Store(db_location(tmp_path / "svc.duckdb"))
     rows = [h for h in history(reopened) if h["name"] == "every-minute"]
     reopened.close()
     dues = [h["job_id"] for h in rows]
@@ -311,7 +312,7 @@ def test_a_bad_schedule_file_stops_only_a_service_that_runs_it(tmp_path: Path) -
 
     bad = tmp_path / "schedule.yaml"
     bad.write_text("jobs:\n  - {name: x, task: report_monthly, cron: 'every day'}\n", encoding="utf-8")
-    store = Store(tmp_path / "b.duckdb")
+    store = Store(db_location(tmp_path / "b.duckdb"))
     seed_users(store, {"admin": USERS["admin"]})
     try:
         with pytest.raises(ValidationError):

@@ -23,6 +23,9 @@ from .pg import fresh_database
 
 PW = "correct horse battery"
 
+# DuckDB files on both passes: the migration goes between a DuckDB file and PostgreSQL
+pytestmark = pytest.mark.duckdb_store("copies stores between a DuckDB file and PostgreSQL")
+
 
 def _activity(n: int, year: int = 2024) -> pd.DataFrame:
     return pd.DataFrame(

@@ -9,6 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from tests.platform.conftest import PW, serve_in_thread
+from tests.stores import db_location
 
 from carbonpeak.store import Store
 from carbonpeak.store.users import add_user
@@ -23,7 +24,7 @@ def _login(c: httpx.Client, user: str) -> None:
 
 
 def test_table_downloads(tmp_path):
-    store = Store(tmp_path / "svc.duckdb")
+    store = Store(db_location(tmp_path / "svc.duckdb"))
     add_user(store, "analyst", PW, "province_analyst")
     add_user(store, "gz_officer", PW, "city_officer", city="GD-GZ")
     add_user(store, "ent_a", PW, "enterprise", enterprise_id="ENT-A")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from tests.platform.conftest import seed_users, serve_in_thread
+from tests.stores import db_location
 
 from carbonpeak.store import Store
 
@@ -36,7 +37,7 @@ def build_data_store(folder: Path) -> tuple[Store, dict[str, dict]]:
     from carbonpeak.workflows.monitoring_run import run_monitoring
 
     generate(folder / "gen", units=12, days=35, seed=7)
-    store = Store(folder / "pages.duckdb")
+    store = Store(db_location(folder / "pages.duckdb"))
     for kind in ("units", "meters", "output", "budgets", "reported"):
         ingest_path(store, folder / "gen" / "registry" / f"{kind}.csv")
     ingest_path(store, folder / "gen" / "readings")

@@ -182,7 +182,7 @@ def load_cmd(
     from carbonpeak.store import Store
     from carbonpeak.workflows.demo import load_demo
 
-    path = db if db is not None else get_settings().db_path
+    path = db if db is not None else get_settings().store_location
     with Store(path) as store:
         results = load_demo(store)
     rows = [{"batch_id": r.batch_id, "kind": r.kind, "rows": r.rows, "created": r.created} for r in results]

@@ -28,7 +28,7 @@ def _store(db: Path | None):  # noqa: ANN202 - Store imported lazily to keep CLI
     from carbonpeak.config import get_settings
     from carbonpeak.store import Store
 
-    return Store(db or get_settings().db_path)
+    return Store(db or get_settings().store_location)
 
 
 def _op(actor: str) -> Any:

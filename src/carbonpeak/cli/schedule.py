@@ -32,7 +32,7 @@ def _store(db: Path | None) -> Any:
     from carbonpeak.config import get_settings
     from carbonpeak.store import Store
 
-    return Store(db or get_settings().db_path)
+    return Store(db or get_settings().store_location)
 
 
 def _entries(path: Path | None) -> list[Any]:

@@ -46,10 +46,11 @@ def _store_status(db: Path | None) -> Any:
     """The store's :class:`~carbonpeak.workflows.demo.DataStatus` (``empty`` without a store file)."""
     from carbonpeak.config import get_settings
     from carbonpeak.store import Store
+    from carbonpeak.store.duck import store_exists
     from carbonpeak.workflows.demo import DataStatus, data_status
 
-    path = db if db is not None else get_settings().db_path
-    if str(path) == ":memory:" or not Path(path).exists():
+    path = db if db is not None else get_settings().store_location
+    if str(path) == ":memory:" or not store_exists(path):
         return DataStatus("empty")
     with Store(path) as store:
         return data_status(store)

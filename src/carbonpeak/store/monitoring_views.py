@@ -82,7 +82,7 @@ def unit_daily(dal: DataAccess, max_units: int = 8) -> list[dict[str, Any]]:
     return _q(
         dal,
         "WITH d AS (SELECT unit_id, date, sum(tce) AS tce FROM mon_unit_day "  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
-        "WHERE run_id = (SELECT run_id FROM mon_runs ORDER BY started_at DESC LIMIT 1) GROUP BY ALL), "
+        "WHERE run_id = (SELECT run_id FROM mon_runs ORDER BY started_at DESC LIMIT 1) GROUP BY unit_id, date), "
         "top AS (SELECT d.unit_id FROM d JOIN mon_units_current u USING (unit_id) "
         f"WHERE {pred} GROUP BY d.unit_id ORDER BY sum(d.tce) DESC, d.unit_id LIMIT ?) "
         "SELECT d.unit_id, d.date, round(d.tce, 3) AS tce FROM d JOIN top USING (unit_id) ORDER BY d.unit_id, d.date",
