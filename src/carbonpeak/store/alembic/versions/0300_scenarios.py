@@ -5,16 +5,18 @@ Revises: 0200_targets
 
 The schema step that was ``store/migrations/0300_scenarios.sql`` in the hand-written runner (a store it
 migrated is stamped with this revision; carbonpeak.store.migrate).
+
+One definition for DuckDB and PostgreSQL (carbonpeak.store.alembic.portable).
 """
 
-from carbonpeak.store.alembic.portable import run_sql
+from carbonpeak.store.alembic.portable import portable, run_ddl
 
 revision = '0300_scenarios'
 down_revision = '0200_targets'
 branch_labels = None
 depends_on = None
 
-DUCKDB_SQL = """\
+SQL = portable("""\
 -- Scenarios: stored projection runs (deterministic or Monte Carlo), listed and compared later.
 CREATE TABLE IF NOT EXISTS scenario_runs (
     run_id        VARCHAR PRIMARY KEY,   -- "<kind>:<sha256 prefix of input hash, seed, draws, version>"
@@ -29,13 +31,15 @@ CREATE TABLE IF NOT EXISTS scenario_runs (
     summary       VARCHAR NOT NULL,      -- JSON: headline figures (peak, P(peak <= 2030), 2030 CO2 ...)
     payload       VARCHAR NOT NULL       -- JSON: the whole run
 );
-"""
+""")
 
-POSTGRESQL_SQL: str | None = None  # the same statements
+
+def ddl(dialect: str) -> str:
+    return SQL
 
 
 def upgrade() -> None:
-    run_sql(DUCKDB_SQL, POSTGRESQL_SQL)
+    run_ddl(ddl)
 
 
 def downgrade() -> None:

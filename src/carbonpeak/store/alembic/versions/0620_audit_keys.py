@@ -5,16 +5,18 @@ Revises: 0610_submission_rows
 
 The schema step that was ``store/migrations/0620_audit_keys.sql`` in the hand-written runner (a store it
 migrated is stamped with this revision; carbonpeak.store.migrate).
+
+One definition for DuckDB and PostgreSQL (carbonpeak.store.alembic.portable).
 """
 
-from carbonpeak.store.alembic.portable import run_sql
+from carbonpeak.store.alembic.portable import portable, run_ddl
 
 revision = '0620_audit_keys'
 down_revision = '0610_submission_rows'
 branch_labels = None
 depends_on = None
 
-DUCKDB_SQL = """\
+SQL = portable("""\
 -- Security (issue 9 part B): the keyed audit chain, signed checkpoints of its head.
 -- key_id: id of the HMAC key that sealed the entry (NULL = an entry written before the chain was
 -- keyed; accepted only up to the keyring's legacy_upto).
@@ -28,13 +30,15 @@ CREATE TABLE IF NOT EXISTS audit_checkpoints (
     signature  VARCHAR NOT NULL,               -- Ed25519 signature of body (base64)
     PRIMARY KEY (seq, ts)
 );
-"""
+""")
 
-POSTGRESQL_SQL: str | None = None  # the same statements
+
+def ddl(dialect: str) -> str:
+    return SQL
 
 
 def upgrade() -> None:
-    run_sql(DUCKDB_SQL, POSTGRESQL_SQL)
+    run_ddl(ddl)
 
 
 def downgrade() -> None:
