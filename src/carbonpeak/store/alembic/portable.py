@@ -72,9 +72,21 @@ def latest_view(view: str, table: str, keys: tuple[str, ...], dialect: str) -> s
     )
 
 
-def latest_views(views: tuple[tuple[str, str, tuple[str, ...]], ...], dialect: str) -> str:
-    """:func:`latest_view` of each ``(view, table, keys)``, as one script."""
-    return "".join(latest_view(v, t, k, dialect) + ";\n" for v, t, k in views)
+#: The key of each batch table with a ``<table>_current`` view (defined once; a revision that adds
+#: columns to such a table creates its view again, since a view keeps the columns ``t.*`` had).
+CURRENT_KEYS: dict[str, tuple[str, ...]] = {
+    "mon_units": ("unit_id",),
+    "mon_meters": ("meter_id",),
+    "mon_output": ("unit_id", "product", "period_start", "period_end"),
+    "mon_budgets": ("unit_id", "year"),
+    "mon_reported": ("unit_id", "period_start", "period_end"),
+    "mon_uploads": ("unit_id", "indicator", "frequency", "period_start"),
+}
+
+
+def current_views(tables: tuple[str, ...], dialect: str) -> str:
+    """The ``<table>_current`` view of each of ``tables`` (:func:`latest_view` on its key), as one script."""
+    return "".join(latest_view(f"{t}_current", t, CURRENT_KEYS[t], dialect) + ";\n" for t in tables)
 
 
 def run_ddl(ddl: Callable[[str], str]) -> None:
@@ -85,6 +97,17 @@ def run_ddl(ddl: Callable[[str], str]) -> None:
         op.get_bind().exec_driver_sql(stmt.replace("%", "%%") if name == "postgresql" else stmt)
 
 
+def same_ddl(sql: str) -> Callable[[str], str]:
+    """The ``ddl`` of a revision whose portable script is the same on both dialects."""
+    portable(sql)
+    return lambda _dialect: sql
+
+
 def run_sql(sql: str) -> None:
     """Run one portable script on either dialect."""
     run_ddl(lambda _dialect: portable(sql))
+
+
+def forward_only() -> None:
+    """Every revision's ``downgrade``: the schema is only migrated forward."""
+    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")

@@ -5,18 +5,16 @@ Revises: 0001_core
 
 The schema step that was ``store/migrations/0100_accounting.sql`` in the hand-written runner (a store it
 migrated is stamped with this revision; carbonpeak.store.migrate).
-
-One definition for DuckDB and PostgreSQL (carbonpeak.store.alembic.portable).
 """
 
-from carbonpeak.store.alembic.portable import portable, run_ddl
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = '0100_accounting'
 down_revision = '0001_core'
 branch_labels = None
 depends_on = None
 
-SQL = portable("""\
+SQL = """\
 -- Accounting: activity data imported with `carbonpeak inventory import` (docs/inventory.md).
 -- One batch per import (batches.kind = 'activity'); a batch's rows are unique on
 -- (year, region, category, item).  Re-importing the same content is a no-op (same batch_id).
@@ -35,16 +33,14 @@ CREATE TABLE IF NOT EXISTS activity (
     source_row      BIGINT
 );
 CREATE INDEX IF NOT EXISTS activity_batch_idx ON activity (batch_id);
-""")
+"""
 
 
-def ddl(dialect: str) -> str:
-    return SQL
+ddl = same_ddl(SQL)
 
 
 def upgrade() -> None:
     run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

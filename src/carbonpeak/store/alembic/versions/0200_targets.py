@@ -5,18 +5,16 @@ Revises: 0100_accounting
 
 The schema step that was ``store/migrations/0200_targets.sql`` in the hand-written runner (a store it
 migrated is stamped with this revision; carbonpeak.store.migrate).
-
-One definition for DuckDB and PostgreSQL (carbonpeak.store.alembic.portable).
 """
 
-from carbonpeak.store.alembic.portable import portable, run_ddl
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = '0200_targets'
 down_revision = '0100_accounting'
 branch_labels = None
 depends_on = None
 
-SQL = portable("""\
+SQL = """\
 -- Targets: indicator observations (imported like activity data) and stored assessments.
 CREATE TABLE IF NOT EXISTS observations (
     indicator      VARCHAR NOT NULL,   -- catalog/data/indicators.yaml id
@@ -40,16 +38,14 @@ CREATE TABLE IF NOT EXISTS assessments (
     created_at    TIMESTAMPTZ NOT NULL,
     payload       VARCHAR NOT NULL      -- the assessment JSON (docs/methods/targets.md §6)
 );
-""")
+"""
 
 
-def ddl(dialect: str) -> str:
-    return SQL
+ddl = same_ddl(SQL)
 
 
 def upgrade() -> None:
     run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

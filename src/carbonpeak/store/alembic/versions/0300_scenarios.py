@@ -5,18 +5,16 @@ Revises: 0200_targets
 
 The schema step that was ``store/migrations/0300_scenarios.sql`` in the hand-written runner (a store it
 migrated is stamped with this revision; carbonpeak.store.migrate).
-
-One definition for DuckDB and PostgreSQL (carbonpeak.store.alembic.portable).
 """
 
-from carbonpeak.store.alembic.portable import portable, run_ddl
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = '0300_scenarios'
 down_revision = '0200_targets'
 branch_labels = None
 depends_on = None
 
-SQL = portable("""\
+SQL = """\
 -- Scenarios: stored projection runs (deterministic or Monte Carlo), listed and compared later.
 CREATE TABLE IF NOT EXISTS scenario_runs (
     run_id        VARCHAR PRIMARY KEY,   -- "<kind>:<sha256 prefix of input hash, seed, draws, version>"
@@ -31,16 +29,14 @@ CREATE TABLE IF NOT EXISTS scenario_runs (
     summary       VARCHAR NOT NULL,      -- JSON: headline figures (peak, P(peak <= 2030), 2030 CO2 ...)
     payload       VARCHAR NOT NULL       -- JSON: the whole run
 );
-""")
+"""
 
 
-def ddl(dialect: str) -> str:
-    return SQL
+ddl = same_ddl(SQL)
 
 
 def upgrade() -> None:
     run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

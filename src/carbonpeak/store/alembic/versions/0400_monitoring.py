@@ -5,11 +5,9 @@ Revises: 0300_scenarios
 
 The schema step that was ``store/migrations/0400_monitoring.sql`` in the hand-written runner (a store it
 migrated is stamped with this revision; carbonpeak.store.migrate).
-
-One definition for DuckDB and PostgreSQL (carbonpeak.store.alembic.portable).
 """
 
-from carbonpeak.store.alembic.portable import latest_views, portable, run_ddl
+from carbonpeak.store.alembic.portable import current_views, forward_only, portable, run_ddl
 
 revision = '0400_monitoring'
 down_revision = '0300_scenarios'
@@ -73,23 +71,16 @@ CREATE TABLE IF NOT EXISTS mon_alerts (
 );
 """)
 
-#: The *_current views: per key, the row of the latest batch (view, table, key columns).
-VIEWS = (
-    ('mon_units_current', 'mon_units', ('unit_id',)),
-    ('mon_meters_current', 'mon_meters', ('meter_id',)),
-    ('mon_output_current', 'mon_output', ('unit_id', 'product', 'period_start', 'period_end')),
-    ('mon_budgets_current', 'mon_budgets', ('unit_id', 'year')),
-    ('mon_reported_current', 'mon_reported', ('unit_id', 'period_start', 'period_end')),
-)
+#: The tables with a *_current view: per key, the row of the latest batch.
+CURRENT = ("mon_units", "mon_meters", "mon_output", "mon_budgets", "mon_reported")
 
 
 def ddl(dialect: str) -> str:
-    return SQL + latest_views(VIEWS, dialect)
+    return SQL + current_views(CURRENT, dialect)
 
 
 def upgrade() -> None:
     run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

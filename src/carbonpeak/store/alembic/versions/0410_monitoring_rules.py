@@ -5,11 +5,9 @@ Revises: 0400_monitoring
 
 The schema step that was ``store/migrations/0410_monitoring_rules.sql`` in the hand-written runner (a store it
 migrated is stamped with this revision; carbonpeak.store.migrate).
-
-One definition for DuckDB and PostgreSQL (carbonpeak.store.alembic.portable).
 """
 
-from carbonpeak.store.alembic.portable import latest_views, portable, run_ddl
+from carbonpeak.store.alembic.portable import current_views, forward_only, portable, run_ddl
 
 revision = '0410_monitoring_rules'
 down_revision = '0400_monitoring'
@@ -45,22 +43,16 @@ ALTER TABLE mon_alerts ADD COLUMN IF NOT EXISTS grain VARCHAR;
 ALTER TABLE mon_alerts ADD COLUMN IF NOT EXISTS indicator VARCHAR;
 """)
 
-#: The *_current views: per key, the row of the latest batch (view, table, key columns).
-VIEWS = (
-    ('mon_units_current', 'mon_units', ('unit_id',)),
-    ('mon_meters_current', 'mon_meters', ('meter_id',)),
-    ('mon_output_current', 'mon_output', ('unit_id', 'product', 'period_start', 'period_end')),
-    ('mon_uploads_current', 'mon_uploads', ('unit_id', 'indicator', 'frequency', 'period_start')),
-)
+#: The *_current views made again (units, meters and output have new columns) or new (uploads).
+CURRENT = ("mon_units", "mon_meters", "mon_output", "mon_uploads")
 
 
 def ddl(dialect: str) -> str:
-    return SQL + latest_views(VIEWS, dialect)
+    return SQL + current_views(CURRENT, dialect)
 
 
 def upgrade() -> None:
     run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

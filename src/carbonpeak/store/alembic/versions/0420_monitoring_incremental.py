@@ -5,18 +5,16 @@ Revises: 0410_monitoring_rules
 
 The schema step that was ``store/migrations/0420_monitoring_incremental.sql`` in the hand-written runner (a store it
 migrated is stamped with this revision; carbonpeak.store.migrate).
-
-One definition for DuckDB and PostgreSQL (carbonpeak.store.alembic.portable).
 """
 
-from carbonpeak.store.alembic.portable import portable, run_ddl
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = '0420_monitoring_incremental'
 down_revision = '0410_monitoring_rules'
 branch_labels = None
 depends_on = None
 
-SQL = portable("""\
+SQL = """\
 -- Incremental monitoring runs (issue 14): the stage-1 meter-day table of each readings source is kept
 -- between runs, so that a new batch recomputes only the days it touches.
 CREATE TABLE IF NOT EXISTS mon_meter_day (
@@ -30,16 +28,14 @@ CREATE TABLE IF NOT EXISTS mon_meter_day_cover (
     source VARCHAR NOT NULL, date_from DATE NOT NULL, date_to DATE NOT NULL, run_id VARCHAR NOT NULL,
     computed_at TIMESTAMPTZ NOT NULL
 );
-""")
+"""
 
 
-def ddl(dialect: str) -> str:
-    return SQL
+ddl = same_ddl(SQL)
 
 
 def upgrade() -> None:
     run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

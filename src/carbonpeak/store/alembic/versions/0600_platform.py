@@ -5,18 +5,16 @@ Revises: 0420_monitoring_incremental
 
 The schema step that was ``store/migrations/0600_platform.sql`` in the hand-written runner (a store it
 migrated is stamped with this revision; carbonpeak.store.migrate).
-
-One definition for DuckDB and PostgreSQL (carbonpeak.store.alembic.portable).
 """
 
-from carbonpeak.store.alembic.portable import portable, run_ddl
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = '0600_platform'
 down_revision = '0420_monitoring_incremental'
 branch_labels = None
 depends_on = None
 
-SQL = portable("""\
+SQL = """\
 -- Platform: users, sessions, the hash-chained audit log, versioned submissions, credit records.
 CREATE TABLE IF NOT EXISTS users (
     username      VARCHAR PRIMARY KEY,
@@ -81,16 +79,14 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at  TIMESTAMPTZ NOT NULL,
     finished_at TIMESTAMPTZ
 );
-""")
+"""
 
 
-def ddl(dialect: str) -> str:
-    return SQL
+ddl = same_ddl(SQL)
 
 
 def upgrade() -> None:
     run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

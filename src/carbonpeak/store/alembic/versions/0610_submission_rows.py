@@ -5,18 +5,16 @@ Revises: 0600_platform
 
 The schema step that was ``store/migrations/0610_submission_rows.sql`` in the hand-written runner (a store it
 migrated is stamped with this revision; carbonpeak.store.migrate).
-
-One definition for DuckDB and PostgreSQL (carbonpeak.store.alembic.portable).
 """
 
-from carbonpeak.store.alembic.portable import portable, run_ddl
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = '0610_submission_rows'
 down_revision = '0600_platform'
 branch_labels = None
 depends_on = None
 
-SQL = portable("""\
+SQL = """\
 -- Issue 9: a submission's rows live one per row, never as a whole upload in one JSON cell.
 -- submissions.payload now holds the pointer 'submission_rows' for new versions.
 CREATE TABLE IF NOT EXISTS submission_rows (
@@ -26,16 +24,14 @@ CREATE TABLE IF NOT EXISTS submission_rows (
     record        VARCHAR NOT NULL,            -- JSON object of one row (bounded by the row's own fields)
     PRIMARY KEY (submission_id, version, row_no)
 );
-""")
+"""
 
 
-def ddl(dialect: str) -> str:
-    return SQL
+ddl = same_ddl(SQL)
 
 
 def upgrade() -> None:
     run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

@@ -5,18 +5,16 @@ Revises: 0610_submission_rows
 
 The schema step that was ``store/migrations/0620_audit_keys.sql`` in the hand-written runner (a store it
 migrated is stamped with this revision; carbonpeak.store.migrate).
-
-One definition for DuckDB and PostgreSQL (carbonpeak.store.alembic.portable).
 """
 
-from carbonpeak.store.alembic.portable import portable, run_ddl
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = '0620_audit_keys'
 down_revision = '0610_submission_rows'
 branch_labels = None
 depends_on = None
 
-SQL = portable("""\
+SQL = """\
 -- Security (issue 9 part B): the keyed audit chain, signed checkpoints of its head.
 -- key_id: id of the HMAC key that sealed the entry (NULL = an entry written before the chain was
 -- keyed; accepted only up to the keyring's legacy_upto).
@@ -30,16 +28,14 @@ CREATE TABLE IF NOT EXISTS audit_checkpoints (
     signature  VARCHAR NOT NULL,               -- Ed25519 signature of body (base64)
     PRIMARY KEY (seq, ts)
 );
-""")
+"""
 
 
-def ddl(dialect: str) -> str:
-    return SQL
+ddl = same_ddl(SQL)
 
 
 def upgrade() -> None:
     run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

@@ -5,18 +5,16 @@ Revises: 0620_audit_keys
 
 The schema step that was ``store/migrations/0630_login_failures.sql`` in the hand-written runner (a store it
 migrated is stamped with this revision; carbonpeak.store.migrate).
-
-One definition for DuckDB and PostgreSQL (carbonpeak.store.alembic.portable).
 """
 
-from carbonpeak.store.alembic.portable import portable, run_ddl
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = '0630_login_failures'
 down_revision = '0620_audit_keys'
 branch_labels = None
 depends_on = None
 
-SQL = portable("""\
+SQL = """\
 -- Security (issue 9 leftovers): failed logins kept in the store, so a restart of the service
 -- does not reset a lock-out (carbonpeak.api.ratelimit.LoginGuard with a store).
 -- kind: 'user' (subject = case-folded user name) or 'address' (subject = real client address);
@@ -26,16 +24,14 @@ CREATE TABLE IF NOT EXISTS login_failures (
     subject VARCHAR NOT NULL,
     failed_at DOUBLE PRECISION NOT NULL
 );
-""")
+"""
 
 
-def ddl(dialect: str) -> str:
-    return SQL
+ddl = same_ddl(SQL)
 
 
 def upgrade() -> None:
     run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

@@ -7,14 +7,14 @@ One portable script for DuckDB and PostgreSQL (VARCHAR, BIGINT, INTEGER, DOUBLE 
 TIMESTAMPTZ, DATE; no engine-specific syntax).
 """
 
-from carbonpeak.store.alembic.portable import portable, run_ddl
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = "0700_markets"
 down_revision = "0630_login_failures"
 branch_labels = None
 depends_on = None
 
-SQL = portable("""\
+SQL = """\
 -- Markets (issue 11 §3, §5): the registry ledger, the PHCER methodology register and issuance
 -- applications.  Portable SQL (DuckDB and PostgreSQL): no engine-specific types or syntax.
 --
@@ -121,16 +121,14 @@ CREATE TABLE IF NOT EXISTS mk_verified_emissions (
     signed_off_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (enterprise_id, year)
 );
-""")
+"""
 
 
-def ddl(dialect: str) -> str:
-    return SQL
+ddl = same_ddl(SQL)
 
 
 def upgrade() -> None:
     run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

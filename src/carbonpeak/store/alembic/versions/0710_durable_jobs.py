@@ -11,14 +11,14 @@ One portable script (DuckDB cannot add a column with a constraint, so the new co
 defaults, not NOT NULL).
 """
 
-from carbonpeak.store.alembic.portable import portable, run_ddl
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = "0710_durable_jobs"
 down_revision = "0700_markets"
 branch_labels = None
 depends_on = None
 
-SQL = portable("""\
+SQL = """\
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS params VARCHAR;           -- JSON parameters of the job kind
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS principal VARCHAR;        -- JSON scope of the submitter
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS attempts INTEGER DEFAULT 0;
@@ -26,16 +26,14 @@ ALTER TABLE jobs ADD COLUMN IF NOT EXISTS max_attempts INTEGER DEFAULT 1;
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS worker VARCHAR;           -- the worker of the current attempt
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS started_at TIMESTAMPTZ;   -- start of the current attempt
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS lease_until TIMESTAMPTZ;  -- renewed by the worker's heartbeat
-""")
+"""
 
 
-def ddl(dialect: str) -> str:
-    return SQL
+ddl = same_ddl(SQL)
 
 
 def upgrade() -> None:
     run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only
