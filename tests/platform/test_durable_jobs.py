@@ -277,3 +277,19 @@ def test_n_jobs_across_two_worker_processes_each_run_exactly_once(n):
 
 def test_worker_module_registers_its_kinds():
     assert {"test.record", "test.sleep"} <= set(job_worker.load_kinds())
+
+
+def test_the_cli_runs_pending_jobs_and_lists_them(tmp_path, capsys):
+    from carbonpeak.cli import main
+
+    loc = str(db_location(tmp_path / "cli.duckdb"))
+    with Store(loc) as s:
+        make_runs_table(s)
+        ids = [submit(s, "test.record", {"n": i}, ANALYST) for i in range(2)]
+    assert main(["jobs", "run-pending", "--db", loc, "--max", "1", "-f", "json"]) == 0
+    first = json.loads(capsys.readouterr().out)["jobs"]
+    assert [(j["job_id"], j["status"]) for j in first] == [(ids[0], "done")]
+    assert main(["jobs", "list", "--db", loc, "--status", "queued", "-f", "json"]) == 0
+    assert [j["job_id"] for j in json.loads(capsys.readouterr().out)["jobs"]] == [ids[1]]
+    assert main(["jobs", "run-pending", "--db", loc, "-f", "json"]) == 0
+    assert [j["job_id"] for j in json.loads(capsys.readouterr().out)["jobs"]] == [ids[1]]
