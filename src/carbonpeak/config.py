@@ -114,6 +114,19 @@ class Settings(BaseSettings):
         default=900.0, gt=0, description="how long a lock-out lasts (and the window failures count in)"
     )
 
+    # -- background jobs (docs/operations.md, "Background jobs") ----------------------------------
+    job_lease_seconds: int = Field(
+        default=60, ge=2, le=86400,
+        description="a running job's lease; its worker renews it, and another worker takes the job over "
+        "when it ran out (the worker died)",
+    )
+    job_max_attempts: int = Field(
+        default=3, ge=1, le=100, description="attempts of a job in all when its workers die (then it fails)"
+    )
+    job_poll_seconds: float = Field(
+        default=2.0, gt=0, le=3600, description="how often an idle worker looks for jobs submitted elsewhere"
+    )
+
     # -- scheduled work and notifications (docs/operations.md, "Scheduled work and notifications") --
     schedule_file: Path | None = Field(
         default=None,

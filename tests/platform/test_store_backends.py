@@ -76,7 +76,7 @@ def test_a_store_of_the_old_runner_is_stamped_and_upgraded(tmp_path):
         spec = util.spec_from_file_location(name, versions / f"{name}.py")
         mod = util.module_from_spec(spec)
         spec.loader.exec_module(mod)
-        con.execute(mod.DUCKDB_SQL)
+        con.execute(mod.ddl("duckdb"))
         con.execute("INSERT INTO _migrations VALUES (?, now())", [f"{name}.sql"])
     con.execute("INSERT INTO users VALUES ('old_admin', 'x', 'admin', NULL, NULL, NULL, false, now())")
     con.close()

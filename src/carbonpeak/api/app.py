@@ -73,6 +73,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         checkpointer.start()
         schedule.start()
+        _app.state.cp.jobs.start()  # this worker runs queued jobs, its own and any other's
         yield
         schedule.stop()
         checkpointer.stop()

@@ -29,13 +29,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import UploadFile
 
-from carbonpeak.errors import CarbonpeakError, Problem, TooLarge, ValidationError
+from carbonpeak.errors import Problem, TooLarge, ValidationError
+from carbonpeak.workflows.uploads import MARKER, Upload, client_names, rename_problems  # noqa: F401 -- re-exported
 
 #: Suffixes an upload may have (lower-case); anything else is refused before it is written.
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".parquet")
@@ -46,14 +46,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 class UploadTooLarge(TooLarge):
     """An upload (or the whole request) is larger than the configured limit (HTTP 413)."""
-
-
-@dataclass(frozen=True)
-class Upload:
-    """One saved upload: the server's path (read this) and the client's name (show this)."""
-
-    path: Path
-    name: str
 
 
 def display_name(raw: str | None, index: int) -> str:
@@ -87,8 +79,6 @@ def upload_root() -> Path:
 #: The prefixes of the folders this module makes (``mkdtemp`` adds 8 characters of [a-z0-9_]).
 FOLDER_PREFIXES = ("cp-upload-", "cp-ingest-")
 _FOLDER_NAME = re.compile(r"^(?:cp-upload-|cp-ingest-)[a-z0-9_]{8}$")
-#: The marker file written into each upload folder (the sweep removes only folders holding it).
-MARKER = ".carbonpeak-upload"
 #: A folder younger than this is left alone by the start-up sweep (a job of another process).
 SWEEP_GRACE_SECONDS = 6 * 3600
 
@@ -180,44 +170,6 @@ def uploaded(files: list[UploadFile], *, max_bytes: int) -> Iterator[list[Upload
             yield ups
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _scrub(text: str, ups: list[Upload], folder: Path | None) -> str:
-    for u in ups:
-        text = text.replace(str(u.path), u.name).replace(u.path.as_posix(), u.name)
-    if folder is not None:
-        text = text.replace(str(folder), "<upload>")
-    return text
-
-
-def rename_problems(exc: CarbonpeakError, ups: list[Upload], folder: Path | None = None) -> CarbonpeakError:
-    """``exc`` with every server path replaced by the client's file name."""
-    by_path = {str(u.path): u.name for u in ups} | {u.path.name: u.name for u in ups}
-    if isinstance(exc, ValidationError):
-        return ValidationError(
-            [
-                Problem(
-                    by_path.get(p.file, _scrub(p.file, ups, folder)),
-                    p.row,
-                    p.field,
-                    _scrub(p.message, ups, folder),
-                )
-                for p in exc.problems
-            ]
-        )
-    new = type(exc).__new__(type(exc))
-    new.__dict__.update(exc.__dict__)
-    new.args = tuple(_scrub(str(a), ups, folder) if isinstance(a, str) else a for a in exc.args)
-    return new
-
-
-@contextmanager
-def client_names(ups: list[Upload], folder: Path | None = None) -> Iterator[None]:
-    """Re-raise a :class:`CarbonpeakError` of the block with client names instead of server paths."""
-    try:
-        yield
-    except CarbonpeakError as exc:
-        raise rename_problems(exc, ups, folder) from None
 
 
 # -- the request-body limit (checked while the body streams in) -------------------------------------

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "remote",
     "template",
     "schedule",
+    "jobs",
     "demo",
     "markets",
 )
@@ -57,6 +58,7 @@ COMMANDS: dict[str, str] = {
     "remote": "remote",
     "template": "template",
     "schedule": "schedule",
+    "jobs": "jobs",
     "demo": "demo",
     "markets": "markets",
 }
@@ -107,6 +109,7 @@ SUMMARIES: dict[str, tuple[bool, str]] = {
     "store": (True, "The store's database: copy it between DuckDB and PostgreSQL."),
     "markets": (True, "Markets: registry ledger, surrender with offsets, PHCER, energy-use rights."),
     "schedule": (True, "Scheduled work (deadline checks, monitoring runs, reports) and notifications."),
+    "jobs": (True, "Background jobs: run the queued ones here, or work as a job worker."),
     "demo": (True, "The bundled Guangdong demo: run it (report in demo-output/) or `demo load` it into the store."),
 }
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, File, UploadFile
 from carbonpeak.api.deps import PrincipalDep, StateDep, require_province
 from carbonpeak.api.schemas import CompileIn
 from carbonpeak.api.uploads import uploaded
-from carbonpeak.errors import PermissionDenied
 
 router = APIRouter()
 
@@ -34,30 +33,15 @@ def inventory_compile(body: CompileIn, p: PrincipalDep, state: StateDep) -> dict
     City officers may only ask for their own city.
     """
     from carbonpeak.workflows.inventory import compile_summary
+    from carbonpeak.workflows.job_kinds import inventory_region
 
-    if p.role in ("enterprise", "verifier"):
-        raise PermissionDenied("inventories are for province and city roles")
-    region = body.region
-    if p.role == "city_officer":
-        if region not in (None, p.city):
-            raise PermissionDenied("a city officer sees only its own city")
-        region = p.city
-
-    def run(progress: Any) -> dict[str, Any]:
-        return compile_summary(
-            state.store,
-            gwp=body.gwp,
-            year=body.year,
-            region=region,
-            uncertainty=body.uncertainty,
-            draws=body.draws,
-            seed=body.seed,
-            progress=progress,
-        )
-
+    region = inventory_region(p, body.region)  # a city officer: its own city only
     if body.uncertainty == "none":
-        return run(lambda _f: None)
-    job_id = state.jobs.submit("inventory.compile", p.username, run)
+        return compile_summary(
+            state.store, gwp=body.gwp, year=body.year, region=region, uncertainty=body.uncertainty,
+            draws=body.draws, seed=body.seed,
+        )  # fmt: skip
+    job_id = state.jobs.submit("inventory.compile", p, {**body.model_dump(), "region": region})
     return {"job_id": job_id, "status": "queued"}
 
 

@@ -30,20 +30,20 @@ def mon_ingest(p: PrincipalDep, state: StateDep, files: Annotated[list[UploadFil
     try:
         ups = save_uploads(files, tmp, max_bytes=state.max_upload_bytes)
         with client_names(ups, tmp):
-            plan = wf.ingest_plan(state.store, p, [wf.IngestFile(u.path, u.name) for u in ups])
+            wf.ingest_plan(state.store, p, [wf.IngestFile(u.path, u.name) for u in ups])  # 403 now, not later
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
-    def run(progress: Any) -> Any:
-        try:
-            with client_names(ups, tmp):
-                return wf.ingest(state.store, plan, submitter=p.username, progress=progress)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-
+    # the job may run in another worker process: it gets the saved files (and checks the scope again)
+    params = {"folder": str(tmp), "files": [{"path": str(u.path), "name": u.name} for u in ups]}
     names = [u.name for u in ups]
-    return {"job_id": state.jobs.submit("monitoring.ingest", p.username, run, files=names), "status": "queued"}
+    try:
+        job_id = state.jobs.submit("monitoring.ingest", p, params, files=names)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return {"job_id": job_id, "status": "queued"}
 
 
 @router.get("/api/monitoring/units")

@@ -10,7 +10,6 @@ from carbonpeak.api.deps import PrincipalDep, StateDep, packaged_scenario, requi
 from carbonpeak.api.schemas import LeversIn, MonteCarloIn, ScenarioIn
 from carbonpeak.jsonutil import json_safe
 from carbonpeak.workflows import projections as wf
-from carbonpeak.workflows.demo import data_status
 
 router = APIRouter(tags=["projections"])
 
@@ -48,13 +47,5 @@ def projection_levers_run(body: LeversIn, p: PrincipalDep, state: StateDep) -> A
 def projection_mc(body: MonteCarloIn, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
     """Monte Carlo of a packaged scenario as a background job (P(peak before 2030), fan, ...)."""
     require_government(p)
-    name = packaged_scenario(body.scenario)
-    hist = wf.observed_history(state.store)
-    origin = data_status(state.store).to_dict()
-
-    def run(progress: Any) -> Any:
-        out = wf.montecarlo(name, draws=body.draws, seed=body.seed, history=hist)
-        progress(0.8)
-        return json_safe({**out, "data": origin})
-
-    return {"job_id": state.jobs.submit("projection.montecarlo", p.username, run), "status": "queued"}
+    params = {"scenario": packaged_scenario(body.scenario), "draws": body.draws, "seed": body.seed}
+    return {"job_id": state.jobs.submit("projection.montecarlo", p, params), "status": "queued"}

@@ -41,18 +41,7 @@ def assessment_json(
 def report_job(body: ReportIn, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
     """Write the annual assessment report (HTML, PDF, JSON) as a background job."""
     require_province(p)
-    from carbonpeak.config import get_settings
-    from carbonpeak.reports.annual import write_assessment_report
-
-    out_dir = Path(get_settings().reports_dir)
-
-    def run(progress: Any) -> dict[str, Any]:
-        files = write_assessment_report(
-            state.store, body.year, out_dir, lang=body.lang, pdf=body.pdf, progress=progress
-        )
-        return {"files": [x.name for x in files]}
-
-    job_id = state.jobs.submit("report.assessment", p.username, run)
+    job_id = state.jobs.submit("report.assessment", p, body.model_dump())
     return {"job_id": job_id, "status": "queued"}
 
 

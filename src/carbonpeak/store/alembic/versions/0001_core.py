@@ -7,14 +7,14 @@ The schema step that was ``store/migrations/0001_core.sql`` in the hand-written 
 migrated is stamped with this revision; carbonpeak.store.migrate).
 """
 
-from carbonpeak.store.alembic.portable import run_sql
+from carbonpeak.store.alembic.portable import forward_only, portable, run_ddl
 
 revision = '0001_core'
 down_revision = None
 branch_labels = None
 depends_on = None
 
-DUCKDB_SQL = """\
+SQL = portable("""\
 -- Core tables shared by every domain.
 CREATE TABLE IF NOT EXISTS batches (
     batch_id   VARCHAR PRIMARY KEY,      -- "<kind>:<sha256 prefix of content>"
@@ -24,19 +24,10 @@ CREATE TABLE IF NOT EXISTS batches (
     rows       BIGINT NOT NULL,
     created_at TIMESTAMPTZ NOT NULL
 );
-"""
+""")
 
-POSTGRESQL_SQL: str | None = """\
--- Core tables shared by every domain.
-CREATE TABLE IF NOT EXISTS batches (
-    batch_id   VARCHAR PRIMARY KEY,      -- "<kind>:<sha256 prefix of content>"
-    kind       VARCHAR NOT NULL,         -- activity, observations, meters, readings, ...
-    source     VARCHAR NOT NULL,         -- file name or API client
-    submitter  VARCHAR NOT NULL,
-    rows       BIGINT NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL
-);
-
+#: PostgreSQL only: the DuckDB functions the store's SQL uses (the dialect layer; store/engine.py).
+POSTGRESQL_FUNCTIONS = """\
 -- The DuckDB functions the store's SQL uses, for PostgreSQL (the dialect layer; store/engine.py).
 CREATE OR REPLACE FUNCTION list_contains(text[], text) RETURNS boolean
     LANGUAGE sql IMMUTABLE AS 'SELECT $2 = ANY($1)';
@@ -59,9 +50,12 @@ CREATE OR REPLACE FUNCTION isfinite(double precision) RETURNS boolean
 """
 
 
+def ddl(dialect: str) -> str:
+    return SQL + (POSTGRESQL_FUNCTIONS if dialect == "postgresql" else "")
+
+
 def upgrade() -> None:
-    run_sql(DUCKDB_SQL, POSTGRESQL_SQL)
+    run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

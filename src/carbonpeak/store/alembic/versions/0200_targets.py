@@ -7,40 +7,14 @@ The schema step that was ``store/migrations/0200_targets.sql`` in the hand-writt
 migrated is stamped with this revision; carbonpeak.store.migrate).
 """
 
-from carbonpeak.store.alembic.portable import run_sql
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = '0200_targets'
 down_revision = '0100_accounting'
 branch_labels = None
 depends_on = None
 
-DUCKDB_SQL = """\
--- Targets: indicator observations (imported like activity data) and stored assessments.
-CREATE TABLE IF NOT EXISTS observations (
-    indicator      VARCHAR NOT NULL,   -- catalog/data/indicators.yaml id
-    region         VARCHAR NOT NULL,   -- GD or GD-XX
-    year           INTEGER NOT NULL,
-    value          DOUBLE  NOT NULL,   -- in the indicator's canonical unit
-    unit           VARCHAR NOT NULL,   -- the indicator's canonical unit
-    value_reported DOUBLE,             -- as written in the file
-    unit_reported  VARCHAR,
-    source         VARCHAR NOT NULL,
-    status         VARCHAR,
-    note           VARCHAR,
-    source_file    VARCHAR,
-    source_row     BIGINT,
-    batch_id       VARCHAR NOT NULL
-);
-CREATE INDEX IF NOT EXISTS observations_key ON observations (indicator, region, year);
-CREATE TABLE IF NOT EXISTS assessments (
-    assessment_id VARCHAR PRIMARY KEY,  -- "<year>:<sha256 prefix of the JSON>"
-    year          INTEGER NOT NULL,
-    created_at    TIMESTAMPTZ NOT NULL,
-    payload       VARCHAR NOT NULL      -- the assessment JSON (docs/methods/targets.md §6)
-);
-"""
-
-POSTGRESQL_SQL: str | None = """\
+SQL = """\
 -- Targets: indicator observations (imported like activity data) and stored assessments.
 CREATE TABLE IF NOT EXISTS observations (
     indicator      VARCHAR NOT NULL,   -- catalog/data/indicators.yaml id
@@ -67,9 +41,11 @@ CREATE TABLE IF NOT EXISTS assessments (
 """
 
 
+ddl = same_ddl(SQL)
+
+
 def upgrade() -> None:
-    run_sql(DUCKDB_SQL, POSTGRESQL_SQL)
+    run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

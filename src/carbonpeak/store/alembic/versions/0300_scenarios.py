@@ -7,14 +7,14 @@ The schema step that was ``store/migrations/0300_scenarios.sql`` in the hand-wri
 migrated is stamped with this revision; carbonpeak.store.migrate).
 """
 
-from carbonpeak.store.alembic.portable import run_sql
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = '0300_scenarios'
 down_revision = '0200_targets'
 branch_labels = None
 depends_on = None
 
-DUCKDB_SQL = """\
+SQL = """\
 -- Scenarios: stored projection runs (deterministic or Monte Carlo), listed and compared later.
 CREATE TABLE IF NOT EXISTS scenario_runs (
     run_id        VARCHAR PRIMARY KEY,   -- "<kind>:<sha256 prefix of input hash, seed, draws, version>"
@@ -31,12 +31,12 @@ CREATE TABLE IF NOT EXISTS scenario_runs (
 );
 """
 
-POSTGRESQL_SQL: str | None = None  # the same statements
+
+ddl = same_ddl(SQL)
 
 
 def upgrade() -> None:
-    run_sql(DUCKDB_SQL, POSTGRESQL_SQL)
+    run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

@@ -7,93 +7,14 @@ The schema step that was ``store/migrations/0400_monitoring.sql`` in the hand-wr
 migrated is stamped with this revision; carbonpeak.store.migrate).
 """
 
-from carbonpeak.store.alembic.portable import run_sql
+from carbonpeak.store.alembic.portable import current_views, forward_only, portable, run_ddl
 
 revision = '0400_monitoring'
 down_revision = '0300_scenarios'
 branch_labels = None
 depends_on = None
 
-DUCKDB_SQL = """\
--- Monitoring of key energy-consuming units (issue 5).  Registry tables are append-only batches
--- (Store.import_frame); the *_current views pick, per key, the row of the latest batch.
-CREATE TABLE IF NOT EXISTS mon_units (
-    unit_id VARCHAR NOT NULL, name VARCHAR NOT NULL, uscc VARCHAR NOT NULL, industry_code VARCHAR NOT NULL,
-    city VARCHAR NOT NULL, kind VARCHAR NOT NULL, hub_node BOOLEAN NOT NULL, registered_level VARCHAR,
-    synthetic BOOLEAN, batch_id VARCHAR NOT NULL, source_file VARCHAR, source_row BIGINT
-);
-CREATE TABLE IF NOT EXISTS mon_meters (
-    meter_id VARCHAR NOT NULL, unit_id VARCHAR NOT NULL, energy_type VARCHAR NOT NULL, point VARCHAR NOT NULL,
-    kind VARCHAR NOT NULL, unit VARCHAR NOT NULL, interval_minutes INTEGER NOT NULL,
-    parent_meter_id VARCHAR, product VARCHAR, rollover DOUBLE, max_interval_value DOUBLE,
-    batch_id VARCHAR NOT NULL, source_file VARCHAR, source_row BIGINT
-);
-CREATE TABLE IF NOT EXISTS mon_output (
-    unit_id VARCHAR NOT NULL, product VARCHAR NOT NULL, period_start DATE NOT NULL, period_end DATE NOT NULL,
-    quantity DOUBLE NOT NULL, unit VARCHAR NOT NULL,
-    batch_id VARCHAR NOT NULL, source_file VARCHAR, source_row BIGINT
-);
-CREATE TABLE IF NOT EXISTS mon_budgets (
-    unit_id VARCHAR NOT NULL, year INTEGER NOT NULL, budget_tce DOUBLE NOT NULL,
-    batch_id VARCHAR NOT NULL, source_file VARCHAR, source_row BIGINT
-);
-CREATE TABLE IF NOT EXISTS mon_reported (
-    unit_id VARCHAR NOT NULL, period_start DATE NOT NULL, period_end DATE NOT NULL, energy_tce DOUBLE NOT NULL,
-    batch_id VARCHAR NOT NULL, source_file VARCHAR, source_row BIGINT
-);
--- Readings with history: a correction (same meter_id and ts, another value) sets is_current of the
--- earlier row to false and records the batch that superseded it; nothing is deleted.
-CREATE TABLE IF NOT EXISTS mon_readings (
-    meter_id VARCHAR NOT NULL, ts TIMESTAMPTZ NOT NULL, value DOUBLE NOT NULL, version INTEGER NOT NULL,
-    is_current BOOLEAN NOT NULL, superseded_by VARCHAR, batch_id VARCHAR NOT NULL,
-    source_file VARCHAR, source_row BIGINT
-);
-CREATE TABLE IF NOT EXISTS mon_runs (
-    run_id VARCHAR PRIMARY KEY, started_at TIMESTAMPTZ NOT NULL, date_from DATE NOT NULL, date_to DATE NOT NULL,
-    engine VARCHAR NOT NULL, source VARCHAR NOT NULL, readings BIGINT, meter_days BIGINT, alerts BIGINT,
-    params VARCHAR
-);
-CREATE TABLE IF NOT EXISTS mon_unit_day (
-    unit_id VARCHAR NOT NULL, date DATE NOT NULL, energy_type VARCHAR NOT NULL, tce DOUBLE, co2_t DOUBLE,
-    electricity_kwh DOUBLE, run_id VARCHAR NOT NULL
-);
-CREATE TABLE IF NOT EXISTS mon_pue (
-    unit_id VARCHAR NOT NULL, grain VARCHAR NOT NULL, period VARCHAR NOT NULL, period_start DATE NOT NULL,
-    period_end DATE NOT NULL, days INTEGER, total_kwh DOUBLE, it_kwh DOUBLE, pue DOUBLE, limit_value DOUBLE,
-    over_limit BOOLEAN, grade VARCHAR, run_id VARCHAR NOT NULL
-);
-CREATE TABLE IF NOT EXISTS mon_alerts (
-    alert_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, severity VARCHAR NOT NULL, unit_id VARCHAR,
-    meter_id VARCHAR, city VARCHAR, product VARCHAR, period_start DATE, period_end DATE, value DOUBLE,
-    threshold DOUBLE, value_unit VARCHAR, observed VARCHAR NOT NULL, location VARCHAR NOT NULL,
-    why VARCHAR NOT NULL, rule_source VARCHAR NOT NULL, first_run VARCHAR, last_run VARCHAR,
-    status VARCHAR NOT NULL DEFAULT 'open', review_comment VARCHAR, reviewed_by VARCHAR, reviewed_at TIMESTAMPTZ
-);
-CREATE OR REPLACE VIEW mon_units_current AS
-    SELECT * EXCLUDE (rn_) FROM (
-        SELECT t.*, row_number() OVER (PARTITION BY t.unit_id ORDER BY b.created_at DESC, t.source_row DESC) AS rn_
-        FROM mon_units t JOIN batches b USING (batch_id)) WHERE rn_ = 1;
-CREATE OR REPLACE VIEW mon_meters_current AS
-    SELECT * EXCLUDE (rn_) FROM (
-        SELECT t.*, row_number() OVER (PARTITION BY t.meter_id ORDER BY b.created_at DESC, t.source_row DESC) AS rn_
-        FROM mon_meters t JOIN batches b USING (batch_id)) WHERE rn_ = 1;
-CREATE OR REPLACE VIEW mon_output_current AS
-    SELECT * EXCLUDE (rn_) FROM (
-        SELECT t.*, row_number() OVER (PARTITION BY t.unit_id, t.product, t.period_start, t.period_end
-                                       ORDER BY b.created_at DESC, t.source_row DESC) AS rn_
-        FROM mon_output t JOIN batches b USING (batch_id)) WHERE rn_ = 1;
-CREATE OR REPLACE VIEW mon_budgets_current AS
-    SELECT * EXCLUDE (rn_) FROM (
-        SELECT t.*, row_number() OVER (PARTITION BY t.unit_id, t.year ORDER BY b.created_at DESC, t.source_row DESC) AS rn_
-        FROM mon_budgets t JOIN batches b USING (batch_id)) WHERE rn_ = 1;
-CREATE OR REPLACE VIEW mon_reported_current AS
-    SELECT * EXCLUDE (rn_) FROM (
-        SELECT t.*, row_number() OVER (PARTITION BY t.unit_id, t.period_start, t.period_end
-                                       ORDER BY b.created_at DESC, t.source_row DESC) AS rn_
-        FROM mon_reported t JOIN batches b USING (batch_id)) WHERE rn_ = 1;
-"""
-
-POSTGRESQL_SQL: str | None = """\
+SQL = portable("""\
 -- Monitoring of key energy-consuming units (issue 5).  Registry tables are append-only batches
 -- (Store.import_frame); the *_current views pick, per key, the row of the latest batch.
 CREATE TABLE IF NOT EXISTS mon_units (
@@ -148,32 +69,18 @@ CREATE TABLE IF NOT EXISTS mon_alerts (
     why VARCHAR NOT NULL, rule_source VARCHAR NOT NULL, first_run VARCHAR, last_run VARCHAR,
     status VARCHAR NOT NULL DEFAULT 'open', review_comment VARCHAR, reviewed_by VARCHAR, reviewed_at TIMESTAMPTZ
 );
-CREATE OR REPLACE VIEW mon_units_current AS
-    SELECT DISTINCT ON (t.unit_id) t.*
-    FROM mon_units t JOIN batches b USING (batch_id)
-    ORDER BY t.unit_id, b.created_at DESC, t.source_row DESC;
-CREATE OR REPLACE VIEW mon_meters_current AS
-    SELECT DISTINCT ON (t.meter_id) t.*
-    FROM mon_meters t JOIN batches b USING (batch_id)
-    ORDER BY t.meter_id, b.created_at DESC, t.source_row DESC;
-CREATE OR REPLACE VIEW mon_output_current AS
-    SELECT DISTINCT ON (t.unit_id, t.product, t.period_start, t.period_end) t.*
-    FROM mon_output t JOIN batches b USING (batch_id)
-    ORDER BY t.unit_id, t.product, t.period_start, t.period_end, b.created_at DESC, t.source_row DESC;
-CREATE OR REPLACE VIEW mon_budgets_current AS
-    SELECT DISTINCT ON (t.unit_id, t.year) t.*
-    FROM mon_budgets t JOIN batches b USING (batch_id)
-    ORDER BY t.unit_id, t.year, b.created_at DESC, t.source_row DESC;
-CREATE OR REPLACE VIEW mon_reported_current AS
-    SELECT DISTINCT ON (t.unit_id, t.period_start, t.period_end) t.*
-    FROM mon_reported t JOIN batches b USING (batch_id)
-    ORDER BY t.unit_id, t.period_start, t.period_end, b.created_at DESC, t.source_row DESC;
-"""
+""")
+
+#: The tables with a *_current view: per key, the row of the latest batch.
+CURRENT = ("mon_units", "mon_meters", "mon_output", "mon_budgets", "mon_reported")
+
+
+def ddl(dialect: str) -> str:
+    return SQL + current_views(CURRENT, dialect)
 
 
 def upgrade() -> None:
-    run_sql(DUCKDB_SQL, POSTGRESQL_SQL)
+    run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

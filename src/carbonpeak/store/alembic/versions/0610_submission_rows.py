@@ -7,14 +7,14 @@ The schema step that was ``store/migrations/0610_submission_rows.sql`` in the ha
 migrated is stamped with this revision; carbonpeak.store.migrate).
 """
 
-from carbonpeak.store.alembic.portable import run_sql
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = '0610_submission_rows'
 down_revision = '0600_platform'
 branch_labels = None
 depends_on = None
 
-DUCKDB_SQL = """\
+SQL = """\
 -- Issue 9: a submission's rows live one per row, never as a whole upload in one JSON cell.
 -- submissions.payload now holds the pointer 'submission_rows' for new versions.
 CREATE TABLE IF NOT EXISTS submission_rows (
@@ -26,12 +26,12 @@ CREATE TABLE IF NOT EXISTS submission_rows (
 );
 """
 
-POSTGRESQL_SQL: str | None = None  # the same statements
+
+ddl = same_ddl(SQL)
 
 
 def upgrade() -> None:
-    run_sql(DUCKDB_SQL, POSTGRESQL_SQL)
+    run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

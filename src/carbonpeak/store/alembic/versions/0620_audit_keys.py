@@ -7,14 +7,14 @@ The schema step that was ``store/migrations/0620_audit_keys.sql`` in the hand-wr
 migrated is stamped with this revision; carbonpeak.store.migrate).
 """
 
-from carbonpeak.store.alembic.portable import run_sql
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = '0620_audit_keys'
 down_revision = '0610_submission_rows'
 branch_labels = None
 depends_on = None
 
-DUCKDB_SQL = """\
+SQL = """\
 -- Security (issue 9 part B): the keyed audit chain, signed checkpoints of its head.
 -- key_id: id of the HMAC key that sealed the entry (NULL = an entry written before the chain was
 -- keyed; accepted only up to the keyring's legacy_upto).
@@ -30,12 +30,12 @@ CREATE TABLE IF NOT EXISTS audit_checkpoints (
 );
 """
 
-POSTGRESQL_SQL: str | None = None  # the same statements
+
+ddl = same_ddl(SQL)
 
 
 def upgrade() -> None:
-    run_sql(DUCKDB_SQL, POSTGRESQL_SQL)
+    run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

@@ -7,26 +7,14 @@ The schema step that was ``store/migrations/0630_login_failures.sql`` in the han
 migrated is stamped with this revision; carbonpeak.store.migrate).
 """
 
-from carbonpeak.store.alembic.portable import run_sql
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = '0630_login_failures'
 down_revision = '0620_audit_keys'
 branch_labels = None
 depends_on = None
 
-DUCKDB_SQL = """\
--- Security (issue 9 leftovers): failed logins kept in the store, so a restart of the service
--- does not reset a lock-out (carbonpeak.api.ratelimit.LoginGuard with a store).
--- kind: 'user' (subject = case-folded user name) or 'address' (subject = real client address);
--- failed_at: wall-clock time of the failure in seconds since the epoch (UTC).
-CREATE TABLE IF NOT EXISTS login_failures (
-    kind VARCHAR NOT NULL,
-    subject VARCHAR NOT NULL,
-    failed_at DOUBLE NOT NULL
-);
-"""
-
-POSTGRESQL_SQL: str | None = """\
+SQL = """\
 -- Security (issue 9 leftovers): failed logins kept in the store, so a restart of the service
 -- does not reset a lock-out (carbonpeak.api.ratelimit.LoginGuard with a store).
 -- kind: 'user' (subject = case-folded user name) or 'address' (subject = real client address);
@@ -39,9 +27,11 @@ CREATE TABLE IF NOT EXISTS login_failures (
 """
 
 
+ddl = same_ddl(SQL)
+
+
 def upgrade() -> None:
-    run_sql(DUCKDB_SQL, POSTGRESQL_SQL)
+    run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only

@@ -7,7 +7,7 @@ One portable script for DuckDB and PostgreSQL (VARCHAR, BIGINT, INTEGER, DOUBLE 
 TIMESTAMPTZ, DATE; no engine-specific syntax).
 """
 
-from carbonpeak.store.alembic.portable import run_sql
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = "0700_markets"
 down_revision = "0630_login_failures"
@@ -124,9 +124,11 @@ CREATE TABLE IF NOT EXISTS mk_verified_emissions (
 """
 
 
+ddl = same_ddl(SQL)
+
+
 def upgrade() -> None:
-    run_sql(SQL)
+    run_ddl(ddl)
 
 
-def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+downgrade = forward_only
