@@ -173,6 +173,29 @@ def cpu_seconds() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of process ``root`` and its live descendants (the server's
+    workers), read from /proc (Linux; 0 elsewhere).  Independent of what else loads the machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(d.name)] = int(fields[1])
+        cpu[int(d.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total = 0.0
+    for pid, c in cpu.items():
+        p = pid
+        while p > 1 and p != root:
+            p = parent.get(p, 0)
+        if p == root:
+            total += c
+    return total
+
+
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
@@ -186,6 +209,7 @@ class Result:
     uploads: dict[int, float] = field(default_factory=dict)  # clients -> uploads/s (upload phase)
     upload_bad: int = 0
     client_cores: float = 0.0  # CPU of the load generator / wall time of the mixed phase
+    server_ms: float = 0.0  # CPU of the server processes per request of the mixed phase, ms
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after the mixed phase
 
     def row(self, kind: str) -> dict[str, Any] | None:
@@ -320,9 +344,10 @@ def run_config(name: str, factory: str, workers: int, env: dict[str, str], a: ar
         for _ in range(4 * workers):
             for p in READS:
                 httpx.get(srv.base + p, cookies={"cp_session": tokens["analyst"]}, timeout=120)
-        la0, c0 = os.getloadavg()[0], cpu_seconds()
+        la0, c0, s0 = os.getloadavg()[0], cpu_seconds(), tree_cpu_seconds(srv.proc.pid)
         out, wall = load(srv.base, tokens, a.clients, a.seconds, a.ingest_share, a.think)
         res.client_cores, res.load = (cpu_seconds() - c0) / wall, (la0, os.getloadavg()[0])
+        res.server_ms = (tree_cpu_seconds(srv.proc.pid) - s0) * 1000 / max(1, len(out))
         summarise(res, out, wall)
         for n in (1, a.upload_clients):
             up, upwall = load(srv.base, tokens, n, a.upload_seconds, 1.0, 0.0)
@@ -437,10 +462,15 @@ def report(results: list[Result], a: argparse.Namespace) -> None:
         label = f"{r.name} ({r.workers} worker{'s' if r.workers > 1 else ''})"
         print(f"{label:<34}{one:>20.1f}{many:>22.1f}{(many / one if one else 0):>8.2f}x{r.upload_bad:>9}")
     print()
-    print(f"{'configuration':<34}{'client CPU (cores)':>20}{'load avg before':>17}{'after':>8}")
+    print(
+        f"{'configuration':<34}{'server CPU ms/request':>22}{'client CPU (cores)':>20}{'load avg before':>17}"
+        f"{'after':>8}"
+    )
     for r in results:
         label = f"{r.name} ({r.workers} worker{'s' if r.workers > 1 else ''})"
-        print(f"{label:<34}{r.client_cores:>20.2f}{r.load[0]:>17.1f}{r.load[1]:>8.1f}")
+        print(
+            f"{label:<34}{r.server_ms:>22.1f}{r.client_cores:>20.2f}{r.load[0]:>17.1f}{r.load[1]:>8.1f}"
+        )
     print()
     trivial = {r.workers: r for r in results if r.name.startswith("trivial")}
     for r in results:
