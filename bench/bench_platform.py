@@ -35,6 +35,7 @@ import glob
 import os
 import platform
 import random
+import resource
 import shutil
 import socket
 import statistics
@@ -166,6 +167,35 @@ def load(base: str, tokens: dict[str, str], clients: int, seconds: float, share:
     return out, time.perf_counter() - t0
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process (the load generator) so far, user + system."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of process ``root`` and its live descendants (the server's
+    workers), read from /proc (Linux; 0 elsewhere).  Independent of what else loads the machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(d.name)] = int(fields[1])
+        cpu[int(d.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total = 0.0
+    for pid, c in cpu.items():
+        p = pid
+        while p > 1 and p != root:
+            p = parent.get(p, 0)
+        if p == root:
+            total += c
+    return total
+
+
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
@@ -178,6 +208,9 @@ class Result:
     rows: list[dict[str, Any]] = field(default_factory=list)
     uploads: dict[int, float] = field(default_factory=dict)  # clients -> uploads/s (upload phase)
     upload_bad: int = 0
+    client_cores: float = 0.0  # CPU of the load generator / wall time of the mixed phase
+    server_ms: float = 0.0  # CPU of the server processes per request of the mixed phase, ms
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after the mixed phase
 
     def row(self, kind: str) -> dict[str, Any] | None:
         return next((r for r in self.rows if r["kind"] == kind), None)
@@ -246,13 +279,18 @@ class Server:
             self.proc.kill()
 
 
-def seed(place: str) -> None:
+def seed(place: str, demo: bool = False) -> None:
+    """Users, the registry of ENT-A's meters and, with ``demo``, the bundled demo (`carbonpeak demo load`)."""
     import pandas as pd
 
     from carbonpeak.store import Store
     from carbonpeak.store.users import add_user
 
     s = Store(place)
+    if demo:
+        from carbonpeak.workflows.demo import load_demo
+
+        load_demo(s)
     add_user(s, "analyst", PW, "province_analyst")
     add_user(s, "ent", PW, "enterprise", enterprise_id="ENT-A")
     # one unit of ENT-A with the 50 meters the uploads name (written straight to the registry
@@ -306,7 +344,10 @@ def run_config(name: str, factory: str, workers: int, env: dict[str, str], a: ar
         for _ in range(4 * workers):
             for p in READS:
                 httpx.get(srv.base + p, cookies={"cp_session": tokens["analyst"]}, timeout=120)
+        la0, c0, s0 = os.getloadavg()[0], cpu_seconds(), tree_cpu_seconds(srv.proc.pid)
         out, wall = load(srv.base, tokens, a.clients, a.seconds, a.ingest_share, a.think)
+        res.client_cores, res.load = (cpu_seconds() - c0) / wall, (la0, os.getloadavg()[0])
+        res.server_ms = (tree_cpu_seconds(srv.proc.pid) - s0) * 1000 / max(1, len(out))
         summarise(res, out, wall)
         for n in (1, a.upload_clients):
             up, upwall = load(srv.base, tokens, n, a.upload_seconds, 1.0, 0.0)
@@ -398,6 +439,7 @@ def report(results: list[Result], a: argparse.Namespace) -> None:
     print(
         f"clients={a.clients} seconds={a.seconds} ingest_share={a.ingest_share} think={a.think}s "
         f"upload phase: 1 and {a.upload_clients} clients x {a.upload_seconds}s  (server and clients on this machine)"
+        f"  store: {'demo loaded' if a.demo else 'users and registry only (no inventory data)'}"
     )
     head = f"{'configuration':<34}{'kind':<20}{'n':>7}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'non-2xx':>9}"
     print(head)
@@ -419,6 +461,16 @@ def report(results: list[Result], a: argparse.Namespace) -> None:
         one, many = r.uploads.get(1, 0.0), r.uploads.get(a.upload_clients, 0.0)
         label = f"{r.name} ({r.workers} worker{'s' if r.workers > 1 else ''})"
         print(f"{label:<34}{one:>20.1f}{many:>22.1f}{(many / one if one else 0):>8.2f}x{r.upload_bad:>9}")
+    print()
+    print(
+        f"{'configuration':<34}{'server CPU ms/request':>22}{'client CPU (cores)':>20}{'load avg before':>17}"
+        f"{'after':>8}"
+    )
+    for r in results:
+        label = f"{r.name} ({r.workers} worker{'s' if r.workers > 1 else ''})"
+        print(
+            f"{label:<34}{r.server_ms:>22.1f}{r.client_cores:>20.2f}{r.load[0]:>17.1f}{r.load[1]:>8.1f}"
+        )
     print()
     trivial = {r.workers: r for r in results if r.name.startswith("trivial")}
     for r in results:
@@ -447,6 +499,11 @@ def main() -> None:
     ap.add_argument("--pg-url", default=None, help="a PostgreSQL server (a role that may create databases)")
     ap.add_argument("--pg-workers", type=int, default=2)
     ap.add_argument("--only", default="pg,duckdb,trivial")
+    ap.add_argument(
+        "--demo", action="store_true",
+        help="load the bundled demo into the stores (the pages then show the inventory, targets and "
+        "outlook; each worker builds them once in the warm-up)",
+    )
     a = ap.parse_args()
     only = set(a.only.split(","))
     d = Path(tempfile.mkdtemp(prefix="cp-load-"))
@@ -460,7 +517,7 @@ def main() -> None:
                 server, stop_pg = start_postgres(Path(tempfile.mkdtemp(prefix="cp-load-pg-")))
             url = new_database(server)
             os.environ.update(env)
-            seed(url)
+            seed(url, a.demo)
             results.append(
                 run_config(
                     "carbonpeak on PostgreSQL",
@@ -472,7 +529,7 @@ def main() -> None:
             )
         if "duckdb" in only:
             db = d / "load.duckdb"
-            seed(str(db))
+            seed(str(db), a.demo)
             results.append(
                 run_config("carbonpeak on DuckDB", "carbonpeak_app", 1, {"CP_BENCH_STORE": str(db)}, a)
             )

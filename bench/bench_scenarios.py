@@ -44,7 +44,7 @@ def main() -> None:
 
     # the representative-day dispatch alone, against its floor: the same energy balance done annually
     # (no hours: must-run + wind + solar, thermal fills the rest), on the same 10,000 × 16 arrays
-    from carbonpeak.scenarios.model import dispatch, load_profiles
+    from carbonpeak.scenarios.dispatch import dispatch, load_profiles
 
     pr = load_profiles()
     n, y = 10_000, len(inp.years)

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carbonpeak.io import read_table
+from carbonpeak.scenarios.dispatch import _level
 from carbonpeak.scenarios.history import load_history
-from carbonpeak.scenarios.model import FACTORS, _level, nominal_factors, prepare, simulate
+from carbonpeak.scenarios.model import FACTORS, nominal_factors, prepare, simulate
 from carbonpeak.scenarios.montecarlo import run_montecarlo, sample_factors, summarise
 from carbonpeak.scenarios.runs import proportion_interval, run_scenario
 from carbonpeak.scenarios.scenario import load_scenario

@@ -19,6 +19,7 @@ from carbonpeak.api.checkpointer import Checkpointer
 from carbonpeak.api.deps import SESSION_COOKIE, AppState, current_principal
 from carbonpeak.api.docs_gate import install_docs
 from carbonpeak.api.errors import install_error_handlers
+from carbonpeak.api.pinning import PinDataVersions
 from carbonpeak.api.ratelimit import LoginGuard
 from carbonpeak.api.routes import routers
 from carbonpeak.api.scheduler import ServiceScheduler
@@ -104,6 +105,7 @@ def create_app(
         principal=current_principal,
     )
     app.add_middleware(BodyLimitMiddleware, limit=max_request_bytes or get_settings().max_request_bytes)
+    app.add_middleware(PinDataVersions)  # one data version per read request (api/pinning.py)
     app.state.cp.jobs.recover()  # jobs left running by a previous process are marked failed
 
     install_error_handlers(app)

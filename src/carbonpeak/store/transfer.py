@@ -42,8 +42,9 @@ from carbonpeak.store import audit, checkpoints
 from carbonpeak.store.audit_keys import Keyring
 from carbonpeak.store.duck import Store
 
-#: bookkeeping tables of the schema tools: the target has its own (made by opening it)
-SKIP_TABLES = frozenset({"alembic_version", "_migrations"})
+#: bookkeeping tables of the schema tools and the data versions of the caches: the target has
+#: its own (made by opening it; its versions move with the rows copied in)
+SKIP_TABLES = frozenset({"alembic_version", "_migrations", "data_versions"})
 
 _DIALECT = postgresql.dialect()  # DuckDB quotes identifiers as PostgreSQL does
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,9 +11,6 @@ import pandas as pd
 from carbonpeak.errors import Conflict, NotFound
 from carbonpeak.store.duck import ImportResult, Store
 from carbonpeak.workflows.settings import resolve
-
-_cache: dict[tuple[Any, ...], Any] = {}
-_cache_lock = threading.Lock()
 
 ACTIVITY_KEY = ["year", "region", "category", "item"]
 OBSERVATION_KEY = ["indicator", "region", "year"]
@@ -44,32 +40,12 @@ def observations_source(store: Store) -> pd.DataFrame:
     return df
 
 
-def batch_version(store: Store) -> int:
-    """A number that changes with every stored batch."""
-    return store.batch_count()
-
-
 def cached(store: Store, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-    """``build()`` once per ``key`` and stored batches; a failure is cached (and raised) too.
+    """``build()`` once per ``key`` and version of the stored batches (:func:`carbonpeak.workflows.cache.cached`);
+    a failure is cached (and raised) too, so a page does not recompile bad data on every request."""
+    from carbonpeak.workflows.cache import cached as _cached
 
-    So a page does not recompile bad data on every request; a new stored batch or a changed
-    demo file clears it.
-    """
-    full = (store.path, batch_version(store), *key)
-    with _cache_lock:
-        hit = _cache.get(full)
-    if hit is None:
-        try:
-            hit = build()
-        except Exception as exc:
-            hit = exc
-        with _cache_lock:
-            if len(_cache) > 64:
-                _cache.clear()
-            _cache[full] = hit
-    if isinstance(hit, Exception):
-        raise hit
-    return hit
+    return _cached(store, key, build, areas=("batches",))
 
 
 def inventory(store: Store, gwp: str | None = None) -> Any:

@@ -1,0 +1,77 @@
+"""0800_data_versions: the data versions the caches of every service worker key on (issue 10)
+
+Revision ID: 0800_data_versions
+Revises: 0700_markets
+
+``data_versions`` holds one row per area of derived results (``batches``: the stored batches and
+the activity and observation rows the inventory, assessment and outlook are computed from;
+``monitoring``: the monitoring results, alerts and their reviews) and the row ``epoch``, a random
+number drawn when the database was made (it tells two databases apart whose counters happen to be
+equal).  On PostgreSQL a statement-level trigger on each table of an area adds one to the area's
+version in the writing transaction, whatever wrote (the service, the CLI, another worker, plain
+SQL): the new version becomes visible with the data, at the commit.  DuckDB has no triggers and a
+DuckDB file has one writer process, so there the versions are derived from the stored rows
+(carbonpeak.store.versions).
+"""
+
+import secrets
+
+import sqlalchemy as sa
+from alembic import op
+
+from carbonpeak.store.alembic.portable import run_sql
+
+revision = "0800_data_versions"
+down_revision = "0700_markets"
+branch_labels = None
+depends_on = None
+
+SQL = """\
+CREATE TABLE IF NOT EXISTS data_versions (
+    area VARCHAR PRIMARY KEY,
+    version BIGINT NOT NULL
+);
+"""
+
+#: the areas and their first version (the tables that change each are the triggers' below)
+AREAS = ("batches", "monitoring")
+
+# One trigger per table of an area: ``batches`` (stored batches, activity, observations) and
+# ``monitoring`` (alerts and their reviews, runs, PUE and unit-day results, budgets).
+POSTGRESQL_SQL = """\
+CREATE TABLE IF NOT EXISTS data_versions (
+    area VARCHAR PRIMARY KEY,
+    version BIGINT NOT NULL
+);
+CREATE OR REPLACE FUNCTION cp_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN UPDATE data_versions SET version = version + 1 WHERE area = TG_ARGV[0]; RETURN NULL; END $f$;
+CREATE TRIGGER cp_version_batches AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON batches
+    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('batches');
+CREATE TRIGGER cp_version_activity AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON activity
+    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('batches');
+CREATE TRIGGER cp_version_observations AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON observations
+    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('batches');
+CREATE TRIGGER cp_version_mon_alerts AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mon_alerts
+    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('monitoring');
+CREATE TRIGGER cp_version_mon_runs AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mon_runs
+    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('monitoring');
+CREATE TRIGGER cp_version_mon_pue AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mon_pue
+    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('monitoring');
+CREATE TRIGGER cp_version_mon_unit_day AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mon_unit_day
+    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('monitoring');
+CREATE TRIGGER cp_version_mon_budgets AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mon_budgets
+    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('monitoring');
+"""
+
+
+def upgrade() -> None:
+    run_sql(SQL, POSTGRESQL_SQL)
+    rows = [("epoch", secrets.randbits(62)), *((area, 0) for area in AREAS)]
+    for area, version in rows:
+        op.get_bind().execute(
+            sa.text("INSERT INTO data_versions (area, version) VALUES (:area, :version)"),
+            {"area": area, "version": version},
+        )
+
+
+def downgrade() -> None:
+    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
