@@ -3,7 +3,10 @@
 Gaps (registered meters × ended days, anti-joined with the meter-days), duplicate readings
 (interval meter-days with more readings than 15-minute slots) and sub-meters against their
 parent (a join of the children's meter-days, summed per parent and day, with the parent's) are
-relational operations over the meter-day table and the meter registry.  They are written once
+relational operations over the meter-day table and the meter registry; flat lines (a meter's
+median daily energy) and spikes (robust z from a meter's median and median absolute deviation)
+are window functions over the meter-days partitioned by meter (an exact median on both engines:
+DuckDB ``quantile_cont``, Spark ``percentile``, both interpolating like NumPy).  They are written once
 against Ibis and run on the engine of the run (DuckDB or Spark, :attr:`PipelineResult.con`);
 only the flagged rows (a few per mille of the meter-days) come back to Python, where
 :mod:`carbonpeak.monitoring.quality` groups them into runs of days and words the alerts.
@@ -26,7 +29,9 @@ import pyarrow as pa
 from carbonpeak.catalog.units import conversion_factor
 from carbonpeak.monitoring.pipeline import PipelineResult
 
-MD_COLUMNS = ("day", "n", "energy", "completeness", "first_epoch", "last_epoch")
+MD_COLUMNS = ("day", "n", "energy", "vmin", "vmax", "completeness", "first_epoch", "last_epoch")
+#: float columns whose NaN (a value that could not be computed) the engine sees as NULL, as pandas skips it
+NAN_AS_NULL = ("energy", "vmin", "vmax")
 
 
 def engine_of(res: PipelineResult) -> Any:
@@ -53,6 +58,7 @@ def _registry_frame(res: PipelineResult) -> tuple[pd.DataFrame, pd.DataFrame]:
         {
             "m": np.arange(len(m), dtype=np.int64),
             "is_interval": (m["kind"].astype(str) == "interval").to_numpy(),
+            "is_cumulative": (m["kind"].astype(str) == "cumulative").to_numpy(),
             "interval_s": m["interval_minutes"].astype("int64").to_numpy() * 60,
             "parent_m": pd.Index(mid).get_indexer(parent).astype(np.int64),
             "conv": np.asarray(conv, dtype=np.float64),
@@ -76,9 +82,12 @@ def engine_tables(res: PipelineResult) -> tuple[ir.Table, ir.Table]:
         cols = {"m": pos[keep].astype(np.int64), **{c: md[c].to_numpy()[keep] for c in MD_COLUMNS}}
         if engine_of(res).name == "pyspark":
             # the Spark backend registers memtables through pandas (Arrow transfer is off in the session)
-            got = (ibis.memtable(pd.DataFrame(cols)), ibis.memtable(reg))
+            t, r = ibis.memtable(pd.DataFrame(cols)), ibis.memtable(reg)
         else:
-            got = (ibis.memtable(pa.table(cols)), ibis.memtable(pa.Table.from_pandas(reg, preserve_index=False)))
+            t, r = ibis.memtable(pa.table(cols)), ibis.memtable(pa.Table.from_pandas(reg, preserve_index=False))
+        # NaN → NULL, so that the engines' medians skip it as pandas does (a NaN sorts above every number in SQL)
+        t = t.mutate(**{c: t[c].isnan().ifelse(ibis.null("float64"), t[c]) for c in NAN_AS_NULL})
+        got = (t, r)
         res.cache["engine_tables"] = got
         res.cache["registry_rows"] = regm
     return got
@@ -149,3 +158,38 @@ def submeter_rows(res: PipelineResult, cmin: float, tol: float) -> pd.DataFrame:
     j = j.select(m=j.parent_m, day=j.day, ratio=j.children / j.penergy, n_kids=j.n_kids)
     bad = (j.ratio > 1 + tol) | ((j.n_kids >= 2) & (j.ratio < 1 - tol))
     return _execute(res, j.filter(bad).select("m", "day", "ratio"))
+
+
+def flat_rows(res: PipelineResult, flat_min: int) -> pd.DataFrame:
+    """Flat lines: an interval meter's day with at least ``flat_min`` readings, all equal and above zero
+    (``vmin = vmax > 0``), or a cumulative meter's day with at least ``flat_min`` readings whose counter
+    did not advance (energy 0) while the meter's median daily energy (window over the meter's
+    meter-days) is above zero.  ``meter_id``, ``unit_id``, ``day``."""
+    md, reg = engine_tables(res)
+    j = md.join(reg.select("m", "is_interval", "is_cumulative"), "m")
+    j = j.mutate(med=j.energy.median().over(group_by=j.m))
+    many = j.n >= flat_min
+    flat_iv = j.is_interval & (j.vmin == j.vmax) & (j.vmax > 0) & many
+    flat_cu = j.is_cumulative & (j.energy == 0) & many & (j.med > 0)
+    return _execute(res, j.filter(flat_iv | flat_cu).select("m", "day"))
+
+
+def _robust_z(x: ir.FloatingValue, med: ir.FloatingValue, mad: ir.FloatingValue) -> ir.FloatingValue:
+    """0.6745 · (x − median) / MAD; 0 where the MAD is 0 or unknown, or x is unknown."""
+    return (mad > 0).ifelse(0.6745 * (x - med) / mad, 0.0).fill_null(0.0)
+
+
+def spike_rows(res: PipelineResult, cmin: float, zthr: float) -> pd.DataFrame:
+    """Spikes: over each meter's complete days (completeness ≥ ``cmin``), the robust z of the daily energy
+    and of the day's largest interval, z = 0.6745·(x − median)/MAD (median and median absolute
+    deviation as windows partitioned by meter); the days whose larger z is above ``zthr`` (upward
+    only).  ``meter_id``, ``unit_id``, ``day``, ``z``."""
+    md, _reg = engine_tables(res)
+    g = md.filter(md.completeness >= cmin).select("m", "day", "energy", "vmax")
+    by = {"group_by": g.m}
+    g = g.mutate(med_e=g.energy.median().over(**by), med_x=g.vmax.median().over(**by))
+    g = g.mutate(dev_e=(g.energy - g.med_e).abs(), dev_x=(g.vmax - g.med_x).abs())
+    g = g.mutate(mad_e=g.dev_e.median().over(**by), mad_x=g.dev_x.median().over(**by))
+    z = ibis.greatest(_robust_z(g.energy, g.med_e, g.mad_e), _robust_z(g.vmax, g.med_x, g.mad_x))
+    s = g.select("m", "day", z=z)
+    return _execute(res, s.filter(s.z > zthr))
