@@ -94,10 +94,9 @@ def _duckdb_con():
     from carbonpeak.monitoring.engine import connect
 
     # the same settings `monitor run` takes from CARBONPEAK_MONITOR_DUCKDB_MEMORY_LIMIT / _THREADS
-    con = connect("duckdb", memory_limit=os.environ.get("BENCH_DUCKDB_MEMORY", DUCKDB_MEMORY),
-                  threads=int(os.environ.get("BENCH_DUCKDB_THREADS", DUCKDB_THREADS)))  # fmt: skip
-    con.raw_sql("SET preserve_insertion_order = false")
-    return con
+    # (a connection of its own also gets preserve_insertion_order = false and a spill directory)
+    return connect("duckdb", memory_limit=os.environ.get("BENCH_DUCKDB_MEMORY", DUCKDB_MEMORY),
+                   threads=int(os.environ.get("BENCH_DUCKDB_THREADS", DUCKDB_THREADS)))  # fmt: skip
 
 
 def _full(con, lake: Path, reg: dict, eng: str, date_to: dt.date, readings=None):

@@ -214,10 +214,15 @@ def test_a_result_without_engine_uses_a_private_duckdb(con_factory, synth, coef,
     assert r.con.name == "duckdb"
 
 
-def test_duckdb_limits_are_applied_and_checked():
-    con = connect("duckdb", memory_limit="300MB", threads=1)
-    mem, thr = con.con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
+def test_duckdb_limits_are_applied_and_checked(tmp_path):
+    con = connect("duckdb", memory_limit="300MB", threads=1, temp_directory=tmp_path / "spill")
+    mem, thr, tmp, pio = con.con.execute(
+        "SELECT current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory'), "
+        "current_setting('preserve_insertion_order')"
+    ).fetchone()
     assert thr == 1
+    assert tmp == str(tmp_path / "spill")
+    assert pio is False
     assert mem.endswith("MiB")
     assert 280 < float(mem.split()[0]) < 290  # DuckDB reports 300 MB as 286.1 MiB
     with pytest.raises(CarbonpeakError, match="memory_limit"):
@@ -229,5 +234,7 @@ def test_settings_name_the_limits(monkeypatch):
 
     monkeypatch.setenv("CARBONPEAK_MONITOR_DUCKDB_MEMORY_LIMIT", "768MB")
     monkeypatch.setenv("CARBONPEAK_MONITOR_DUCKDB_THREADS", "2")
+    monkeypatch.setenv("CARBONPEAK_MONITOR_DUCKDB_TEMP_DIRECTORY", "/var/tmp/cp-spill")
     s = Settings()
     assert (s.monitor_duckdb_memory_limit, s.monitor_duckdb_threads) == ("768MB", 2)
+    assert str(s.monitor_duckdb_temp_directory) == "/var/tmp/cp-spill"

@@ -413,7 +413,7 @@ def finish(
     else:
         md = md.merge(meters[mcols], on="meter_id", how="inner")
     days64 = md["day"].to_numpy().astype("datetime64[D]")
-    md["date"] = days64.astype(object)
+    md["date"] = days64.astype("datetime64[s]")  # (not a column of a million date objects)
     md["year"] = days64.astype("datetime64[Y]").astype("int64") + 1970
     md["expected"] = (1440 // md["interval_minutes"]).astype("int64")
     md["completeness"] = md["n"] / md["expected"]

@@ -20,7 +20,7 @@ import pandas as pd
 from carbonpeak.monitoring.alerts import Alert, day_runs
 from carbonpeak.monitoring.catalog import MonitoringCatalog
 from carbonpeak.monitoring.pipeline import CST_OFFSET_S, DAY_S, PipelineResult, day_date, day_number
-from carbonpeak.monitoring.setchecks import duplicate_rows, flat_rows, gap_rows, spike_rows, submeter_rows
+from carbonpeak.monitoring.setchecks import gap_rows, row_checks, submeter_rows
 
 SRC_QUALITY = (
     "national online-monitoring data-quality requirements (completeness >= 90 %, consistency <= 5 %), "
@@ -173,7 +173,6 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
     if md.empty:
         return alerts
     base = md[["meter_id", "unit_id", "day", "n", "energy", "vmin", "vmax", "unit", "completeness"]]  # copy on write
-    # flat lines: the meter's median daily energy as a window on the engine (setchecks.flat_rows) ----------
     key = pd.MultiIndex.from_frame(md[["meter_id", "day"]])
 
     def rows_of(found: pd.DataFrame) -> pd.DataFrame:
@@ -181,7 +180,11 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
         pos = key.get_indexer(pd.MultiIndex.from_frame(found[["meter_id", "day"]])) if len(found) else np.zeros(0, np.int64)
         return base.iloc[pos]
 
-    flat = rows_of(flat_rows(res, flat_min))
+    zthr = float(cat.t("spike_robust_z"))
+    # duplicates, flat lines (the meter's median daily energy as a window) and spikes (medians and MADs
+    # as windows per meter): one query on the engine (setchecks.row_checks) ------------------------
+    checked = row_checks(res, flat_min, cmin, zthr)
+    flat = rows_of(checked[checked["flat"]])
     alerts += _runs_alerts(
         flat, "flat_line", "error", units,
         lambda s, a, b, v: f"{int(s['n'].sum())} readings all equal to {v:g} {s['unit'].iloc[0]} (or the counter did not advance) {_span(a, b)}",
@@ -205,8 +208,8 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
             "cnt", 0.0, "readings", SRC_QUALITY,
         )  # fmt: skip
 
-    # duplicates: more readings than slots between the first and last timestamp (on the engine)
-    drows = duplicate_rows(res)
+    # duplicates: more readings than slots between the first and last timestamp (row_checks above)
+    drows = checked[checked["extra"] > 0]
     dup = rows_of(drows).assign(extra=drows["extra"].to_numpy())
     alerts += _runs_alerts(
         dup, "duplicate_readings", "warning", units,
@@ -214,10 +217,8 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
         "extra", 0.0, "readings", SRC_QUALITY,
     )  # fmt: skip
 
-    # spikes: robust z of daily energy and of the daily largest interval, per meter, as windows on the
-    # engine (setchecks.spike_rows) ---------------------------------------------------------------
-    zthr = float(cat.t("spike_robust_z"))
-    srows = spike_rows(res, cmin, zthr)
+    # spikes: robust z of daily energy and of the daily largest interval, per meter (row_checks above)
+    srows = checked[checked["z"] > zthr]
     sp = rows_of(srows).assign(z=srows["z"].to_numpy(dtype=np.float64))
     alerts += _runs_alerts(
         sp, "spike", "warning", units,

@@ -126,16 +126,6 @@ def gap_rows(res: PipelineResult, d0: int, ndays: int, cmin: float) -> pd.DataFr
     return out
 
 
-def duplicate_rows(res: PipelineResult) -> pd.DataFrame:
-    """Interval meter-days with more readings than slots between their first and last reading:
-    ``meter_id``, ``unit_id``, ``day``, ``extra`` (readings − slots)."""
-    md, reg = engine_tables(res)
-    j = md.join(reg.filter(reg.is_interval).select("m", "interval_s"), "m")
-    slots = (j.last_epoch - j.first_epoch) // j.interval_s + 1
-    e = j.select("m", "day", extra=(j.n - slots).cast("int64"))
-    return _execute(res, e.filter(e.extra > 0))
-
-
 def submeter_rows(res: PipelineResult, cmin: float, tol: float) -> pd.DataFrame:
     """Parent meter-days whose registered sub-meters (all with data, all complete, converted to the
     parent's unit) add up to more than ``1 + tol`` of the parent, or — for a breakdown of two or
@@ -160,18 +150,74 @@ def submeter_rows(res: PipelineResult, cmin: float, tol: float) -> pd.DataFrame:
     return _execute(res, j.filter(bad).select("m", "day", "ratio"))
 
 
-def flat_rows(res: PipelineResult, flat_min: int) -> pd.DataFrame:
-    """Flat lines: an interval meter's day with at least ``flat_min`` readings, all equal and above zero
-    (``vmin = vmax > 0``), or a cumulative meter's day with at least ``flat_min`` readings whose counter
-    did not advance (energy 0) while the meter's median daily energy (window over the meter's
-    meter-days) is above zero.  ``meter_id``, ``unit_id``, ``day``."""
+def row_checks(
+    res: PipelineResult, flat_min: int | None = None, cmin: float | None = None, zthr: float | None = None
+) -> pd.DataFrame:
+    """The checks of single meter-days, in ONE query over the meter-days ⋈ registry (one compilation and
+    one execution instead of three): ``meter_id``, ``unit_id``, ``day``, ``flat`` (bool), ``z`` and
+    ``extra`` of every meter-day that at least one of them flags.
+
+    * **duplicates** (always): an interval meter-day with more readings than slots between its first
+      and last reading, ``extra`` = readings − slots > 0;
+    * **flat line** (``flat_min`` given): an interval meter's day with ≥ ``flat_min`` readings all
+      equal and above zero (``vmin = vmax > 0``), or a cumulative meter's day with ≥ ``flat_min``
+      readings whose counter did not advance (energy 0) while the meter's median daily energy (a
+      window over all its meter-days) is above zero;
+    * **spike** (``cmin`` and ``zthr`` given): over the meter's complete days (completeness ≥
+      ``cmin``), the robust z = 0.6745·(x − median)/MAD of the daily energy and of the day's largest
+      interval (median and median absolute deviation as windows partitioned by meter over the
+      complete days; a day that is not complete has no z), flagged when the larger is above ``zthr``
+      (upward only).
+    """
+    key = ("row_checks", flat_min, cmin, zthr)
+    if key in res.cache:
+        return res.cache[key]
     md, reg = engine_tables(res)
-    j = md.join(reg.select("m", "is_interval", "is_cumulative"), "m")
-    j = j.mutate(med=j.energy.median().over(group_by=j.m))
-    many = j.n >= flat_min
-    flat_iv = j.is_interval & (j.vmin == j.vmax) & (j.vmax > 0) & many
-    flat_cu = j.is_cumulative & (j.energy == 0) & many & (j.med > 0)
-    return _execute(res, j.filter(flat_iv | flat_cu).select("m", "day"))
+    j = md.join(reg.select("m", "is_interval", "is_cumulative", "interval_s"), "m")
+    slots = (j.last_epoch - j.first_epoch) // j.interval_s + 1
+    j = j.mutate(extra=j.is_interval.ifelse((j.n - slots).cast("int64"), 0))
+    no = ibis.literal(False)
+    if flat_min is not None:
+        j = j.mutate(med=j.energy.median().over(group_by=j.m))
+        many = j.n >= flat_min
+        flat_iv = j.is_interval & (j.vmin == j.vmax) & (j.vmax > 0) & many
+        flat_cu = j.is_cumulative & (j.energy == 0) & many & (j.med > 0)
+        j = j.mutate(flat=(flat_iv | flat_cu).fill_null(False))
+    else:
+        j = j.mutate(flat=no)
+    if cmin is not None and zthr is not None:
+        ok = j.completeness >= cmin
+        null = ibis.null("float64")
+        by = {"group_by": j.m}
+        # a day that is not complete takes no part in the medians (NULL is skipped) and gets no z
+        j = j.mutate(xe=ok.ifelse(j.energy, null), xx=ok.ifelse(j.vmax, null))
+        j = j.mutate(med_e=j.xe.median().over(**by), med_x=j.xx.median().over(**by))
+        j = j.mutate(dev_e=(j.xe - j.med_e).abs(), dev_x=(j.xx - j.med_x).abs())
+        j = j.mutate(mad_e=j.dev_e.median().over(**by), mad_x=j.dev_x.median().over(**by))
+        z = ibis.greatest(_robust_z(j.xe, j.med_e, j.mad_e), _robust_z(j.xx, j.med_x, j.mad_x))
+        j = j.mutate(z=z, spike=ok & (z > zthr))
+    else:
+        j = j.mutate(z=ibis.literal(0.0), spike=no)
+    out = j.filter(j.flat | j.spike | (j.extra > 0)).select("m", "day", "flat", "z", "extra")
+    got = _execute(res, out)
+    got["flat"] = got["flat"].astype(bool)
+    got["extra"] = got["extra"].astype("int64")
+    got["z"] = got["z"].astype("float64")
+    res.cache[key] = got
+    return got
+
+
+def duplicate_rows(res: PipelineResult) -> pd.DataFrame:
+    """Interval meter-days with more readings than slots between their first and last reading:
+    ``meter_id``, ``unit_id``, ``day``, ``extra`` (readings − slots); see :func:`row_checks`."""
+    r = row_checks(res)
+    return r.loc[r["extra"] > 0, ["meter_id", "unit_id", "day", "extra"]].reset_index(drop=True)
+
+
+def flat_rows(res: PipelineResult, flat_min: int) -> pd.DataFrame:
+    """Flat lines (see :func:`row_checks`): ``meter_id``, ``unit_id``, ``day``."""
+    r = row_checks(res, flat_min=flat_min)
+    return r.loc[r["flat"], ["meter_id", "unit_id", "day"]].reset_index(drop=True)
 
 
 def _robust_z(x: ir.FloatingValue, med: ir.FloatingValue, mad: ir.FloatingValue) -> ir.FloatingValue:
@@ -180,16 +226,6 @@ def _robust_z(x: ir.FloatingValue, med: ir.FloatingValue, mad: ir.FloatingValue)
 
 
 def spike_rows(res: PipelineResult, cmin: float, zthr: float) -> pd.DataFrame:
-    """Spikes: over each meter's complete days (completeness ≥ ``cmin``), the robust z of the daily energy
-    and of the day's largest interval, z = 0.6745·(x − median)/MAD (median and median absolute
-    deviation as windows partitioned by meter); the days whose larger z is above ``zthr`` (upward
-    only).  ``meter_id``, ``unit_id``, ``day``, ``z``."""
-    md, _reg = engine_tables(res)
-    g = md.filter(md.completeness >= cmin).select("m", "day", "energy", "vmax")
-    by = {"group_by": g.m}
-    g = g.mutate(med_e=g.energy.median().over(**by), med_x=g.vmax.median().over(**by))
-    g = g.mutate(dev_e=(g.energy - g.med_e).abs(), dev_x=(g.vmax - g.med_x).abs())
-    g = g.mutate(mad_e=g.dev_e.median().over(**by), mad_x=g.dev_x.median().over(**by))
-    z = ibis.greatest(_robust_z(g.energy, g.med_e, g.mad_e), _robust_z(g.vmax, g.med_x, g.mad_x))
-    s = g.select("m", "day", z=z)
-    return _execute(res, s.filter(s.z > zthr))
+    """Spikes (see :func:`row_checks`): ``meter_id``, ``unit_id``, ``day``, ``z``."""
+    r = row_checks(res, cmin=cmin, zthr=zthr)
+    return r.loc[r["z"] > zthr, ["meter_id", "unit_id", "day", "z"]].reset_index(drop=True)
