@@ -79,7 +79,8 @@ def engine_tables(res: PipelineResult) -> tuple[ir.Table, ir.Table]:
         codes, uniq = pd.factorize(md["meter_id"])
         pos = pd.Index(regm["meter_id"].astype(str)).get_indexer(pd.Index(uniq).astype(str))[codes]
         keep = pos >= 0
-        cols = {"m": pos[keep].astype(np.int64), **{c: md[c].to_numpy()[keep] for c in MD_COLUMNS}}
+        cols = {"m": pos[keep].astype(np.int64),
+                **{c: md[c].to_numpy(dtype=np.float64 if c in NAN_AS_NULL else None)[keep] for c in MD_COLUMNS}}  # fmt: skip
         if engine_of(res).name == "pyspark":
             # the Spark backend registers memtables through pandas (Arrow transfer is off in the session)
             t, r = ibis.memtable(pd.DataFrame(cols)), ibis.memtable(reg)
