@@ -25,7 +25,9 @@
      the same run as a Python program (fresh process) and as a warm call.
 
 DuckDB runs with ``threads`` and ``memory_limit`` (``BENCH_DUCKDB_THREADS``/``BENCH_DUCKDB_MEMORY``,
-the settings ``CARBONPEAK_MONITOR_DUCKDB_*`` of ``monitor run``); ``--repeat N`` alternates N
+the settings ``CARBONPEAK_MONITOR_DUCKDB_*`` of ``monitor run``; the pipeline's connection and the
+floor's are made by ``engine.connect``, so both run with ``preserve_insertion_order = false`` and a
+spill directory); ``--repeat N`` alternates N
 pipeline/floor pairs per size and prints each and their medians (the machine may be shared).
 
 Goals (issue 14): pipeline ≤ 2 × floor at 100M readings, peak memory < 1 GB; the batch in time
