@@ -508,14 +508,17 @@ def run_pipeline(
     """
     if date_to < date_from:
         raise CarbonpeakError(f"--to ({date_to}) is before --from ({date_from})")
+    from carbonpeak.monitoring.engine import release_memory
+
+    # what the caller freed (reading the registry and the uploads file: a few hundred MB at provincial
+    # scale) back to the system first: DuckDB's and Arrow's allocators would not reuse glibc's free pages
+    release_memory()
     if previous is not None and changed is not None:
         md, recomputed = update_meter_day(con, readings, meters, previous, changed_from=changed[0],
                                           changed_to=changed[1], date_from=date_from, date_to=date_to)  # fmt: skip
         info: dict[str, Any] = {"incremental": True, "recomputed_days": [str(d) for d in recomputed] if recomputed else []}
     else:
         md, info = compute_meter_day(con, readings, meters, date_from, date_to), {"incremental": False}
-    from carbonpeak.monitoring.engine import release_memory
-
     release_memory()  # the engine's and stage 1's freed memory back to the system before stage 2
     # stage 2 gets the only reference to the stage-1 table (one copy of the meter-days at a time)
     holder = [md]
