@@ -25,7 +25,9 @@
      the same run as a Python program (fresh process) and as a warm call.
 
 DuckDB runs with ``threads`` and ``memory_limit`` (``BENCH_DUCKDB_THREADS``/``BENCH_DUCKDB_MEMORY``,
-the settings ``CARBONPEAK_MONITOR_DUCKDB_*`` of ``monitor run``); ``--repeat N`` alternates N
+the settings ``CARBONPEAK_MONITOR_DUCKDB_*`` of ``monitor run``; the pipeline's connection and the
+floor's are made by ``engine.connect``, so both run with ``preserve_insertion_order = false`` and a
+spill directory); ``--repeat N`` alternates N
 pipeline/floor pairs per size and prints each and their medians (the machine may be shared).
 
 Goals (issue 14): pipeline ≤ 2 × floor at 100M readings, peak memory < 1 GB; the batch in time
@@ -94,10 +96,9 @@ def _duckdb_con():
     from carbonpeak.monitoring.engine import connect
 
     # the same settings `monitor run` takes from CARBONPEAK_MONITOR_DUCKDB_MEMORY_LIMIT / _THREADS
-    con = connect("duckdb", memory_limit=os.environ.get("BENCH_DUCKDB_MEMORY", DUCKDB_MEMORY),
-                  threads=int(os.environ.get("BENCH_DUCKDB_THREADS", DUCKDB_THREADS)))  # fmt: skip
-    con.raw_sql("SET preserve_insertion_order = false")
-    return con
+    # (a connection of its own also gets preserve_insertion_order = false and a spill directory)
+    return connect("duckdb", memory_limit=os.environ.get("BENCH_DUCKDB_MEMORY", DUCKDB_MEMORY),
+                   threads=int(os.environ.get("BENCH_DUCKDB_THREADS", DUCKDB_THREADS)))  # fmt: skip
 
 
 def _full(con, lake: Path, reg: dict, eng: str, date_to: dt.date, readings=None):

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     monitor_duckdb_threads: int | None = Field(
         default=None, ge=1, description="DuckDB threads of a monitoring run over a lake (default: all cores)"
     )
+    monitor_duckdb_temp_directory: Path | None = Field(
+        default=None,
+        description="where DuckDB spills a monitoring run over a lake beyond its memory_limit (default: <temp>/carbonpeak-duckdb)",
+    )
     lake_path: Path | None = Field(
         default=None, description="root of a Parquet data lake of readings (partitioned by date)"
     )

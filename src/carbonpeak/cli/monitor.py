@@ -102,6 +102,7 @@ def register(app: typer.Typer) -> None:
                 electricity_method=electricity_method or s.electricity_method, grid=grid, warn_levels=levels,
                 spark_master=s.spark_master, incremental=incremental, changed=chg,
                 duckdb_memory_limit=s.monitor_duckdb_memory_limit, duckdb_threads=s.monitor_duckdb_threads,
+                duckdb_temp_directory=s.monitor_duckdb_temp_directory,
             )  # fmt: skip
         finally:
             store.close()

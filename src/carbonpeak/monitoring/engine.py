@@ -14,6 +14,7 @@ China Standard Time offset itself, so both engines cut days at the same instant.
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,7 @@ def connect(
     spark_master: str = "local[2]",
     memory_limit: str | None = None,
     threads: int | None = None,
+    temp_directory: str | Path | None = None,
 ) -> Any:
     """An Ibis backend for ``engine``.  ``duckdb_con`` reuses an existing DuckDB connection.
 
@@ -89,7 +91,11 @@ def connect(
     ``monitor_duckdb_threads``, ``CARBONPEAK_MONITOR_DUCKDB_*``); above the limit DuckDB spills
     the aggregation to its temporary directory instead of growing.  With ``duckdb_con`` they apply
     to the whole database (DuckDB's settings are global), so a run on a shared store connection
-    should leave them unset.  Spark's memory is set in its own configuration
+    should leave them unset.  A connection of its own (no ``duckdb_con``) also spills to
+    ``temp_directory`` (setting ``monitor_duckdb_temp_directory``; default
+    ``<system temp>/carbonpeak-duckdb``) and runs with ``preserve_insertion_order = false`` (the
+    pipeline sorts what it needs itself; DuckDB may then stream and aggregate in any order, with
+    less memory).  Spark's memory is set in its own configuration
     (``spark.driver.memory``).
     """
     if engine == "duckdb":
@@ -102,6 +108,10 @@ def connect(
         con.raw_sql("SET allocator_background_threads = true")
         # bound parameters: the values never become SQL text
         settings = (("SET memory_limit = ?", "memory_limit", memory_limit), ("SET threads = ?", "threads", threads))
+        if duckdb_con is None:
+            tmp = Path(temp_directory) if temp_directory else Path(tempfile.gettempdir()) / "carbonpeak-duckdb"
+            settings += (("SET temp_directory = ?", "temp_directory", str(tmp)),
+                         ("SET preserve_insertion_order = ?", "preserve_insertion_order", False))  # fmt: skip
         for stmt, name, value in settings:
             if value is None or value == "":
                 continue

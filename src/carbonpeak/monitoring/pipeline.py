@@ -63,6 +63,8 @@ METER_DAY_COLUMNS = (
     "first_us",
     "last_us",
 )
+#: the columns :func:`pair_counters` returns (the meter as its registry position ``m``)
+PAIRED_COLUMNS = ("m", *METER_DAY_COLUMNS[1:])
 #: the stage-1 meter-day columns as returned by :func:`compute_meter_day`
 STAGE1_COLUMNS = (
     "meter_id", "day", "n", "energy", "vmin", "vmax", "n_negative", "n_impossible", "n_resets", "n_rollovers",
@@ -79,8 +81,12 @@ def day_date(n: int) -> dt.date:
 
 
 def _meter_table(meters: pd.DataFrame) -> pd.DataFrame:
+    """One row per meter id (the last registry row of an id wins) with its position ``m``: the engine
+    groups the readings by this integer, not by the meter-id string (a smaller hash table and result)."""
     m = meters[["meter_id", "kind", "interval_minutes", "rollover", "max_interval_value"]].copy()
     m["meter_id"] = m["meter_id"].astype(str)
+    m = m.drop_duplicates("meter_id", keep="last").reset_index(drop=True)
+    m.insert(0, "m", np.arange(len(m), dtype=np.int64))
     m["kind"] = m["kind"].astype(str)
     m["interval_minutes"] = m["interval_minutes"].astype("int64")
     for c in ("rollover", "max_interval_value"):
@@ -120,9 +126,9 @@ def meter_day_expr(
 ) -> ir.Table:
     """Stage 1a as ONE Ibis expression: the only pass over the readings, one row per meter and day.
 
-    ``readings`` needs ``meter_id``, ``ts`` (timestamp) and ``value``; ``meters`` needs
-    ``meter_id``, ``kind``, ``rollover`` and ``max_interval_value``.  Readings ⋈ meters grouped by
-    meter and CST day: an interval meter's row is final (energy, count, minimum and maximum,
+    ``readings`` needs ``meter_id``, ``ts`` (timestamp) and ``value``; ``meters`` needs ``m`` (the
+    meter's registry position, :func:`_meter_table`), ``meter_id``, ``kind`` and
+    ``max_interval_value``.  Readings ⋈ meters grouped by meter position ``m`` and CST day: an interval meter's row is final (energy, count, minimum and maximum,
     negative and impossible values, first and last time); a cumulative meter's row also carries
     the day's readings as an array ``rd`` of ``{us, v}`` (a few per cent of the readings), which
     :func:`pair_counters` turns into intervals.  Rows of ``day_to + 1`` are kept for the
@@ -136,14 +142,14 @@ def meter_day_expr(
 
     r = readings.select("meter_id", "ts", "value")
     r = r.mutate(us=epoch_us(r.ts, backend), value=r.value.cast("float64"))
-    m = meters.select("meter_id", cum=meters.kind == "cumulative", mx=meters.max_interval_value)
+    m = meters.select("m", "meter_id", cum=meters.kind == "cumulative", mx=meters.max_interval_value)
     j = r.join(m, "meter_id")
     neg = j.value < 0
     # when no meter declares a max_interval_value the per-row test is skipped (it costs ~1/3 of the scan);
     # a cumulative meter's limit applies to the advance of its counter (pair_counters)
     imp = (j.value > j.mx.fill_null(big)) if check_max else None
     good = ~neg & ~imp if imp is not None else ~neg
-    g = j.group_by(["meter_id", cst_day(j.us).name("day")]).aggregate(
+    g = j.group_by([j.m, cst_day(j.us).name("day")]).aggregate(
         cum=j.cum.max(),
         n=j.count(),
         energy=good.ifelse(j.value, 0.0).sum(),
@@ -176,19 +182,18 @@ def pair_counters(tbl: pa.Table, cum: np.ndarray, meters: pd.DataFrame, chunk_re
     out of the energy.  Vectorised (NumPy) over blocks of whole meters of about
     ``chunk_readings`` readings each (the temporaries of a block, not of all counters, are what
     it holds at once); ``tbl`` is the engine's result and ``cum`` marks its cumulative rows;
-    returns the meter-day rows of the cumulative meters (without the arrays).
+    ``meters`` the registry (or :func:`_meter_table` of it).  Returns the meter-day rows of the
+    cumulative meters (without the arrays), the meter as its position ``m``.
     """
-    cols = [c for c in METER_DAY_COLUMNS]
+    reg = meters if "m" in meters.columns else _meter_table(meters)
     rows = np.flatnonzero(cum)
     if len(rows) == 0:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols}).astype({"meter_id": object})
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("m", "day") else "float64") for c in PAIRED_COLUMNS})
     ridx = pa.array(rows)
-    head = pd.DataFrame({"meter_id": tbl["meter_id"].take(ridx).to_numpy(zero_copy_only=False),
-                         "day": tbl["day"].take(ridx).to_numpy(zero_copy_only=False).astype(np.int64)})  # fmt: skip
-    codes = pd.factorize(head["meter_id"], sort=True)[0]
-    order = np.lexsort((head["day"].to_numpy(), codes))
-    head = head.iloc[order].reset_index(drop=True)
-    codes = codes[order]
+    mpos = pc.take(tbl["m"], ridx).to_numpy(zero_copy_only=False).astype(np.int64)
+    day = pc.take(tbl["day"], ridx).to_numpy(zero_copy_only=False).astype(np.int64)
+    order = np.lexsort((day, mpos))
+    mpos, day = mpos[order], day[order]
     # the readings of the sorted rows are read straight from the list column's offsets (no copy of the lists)
     rd = tbl["rd"].combine_chunks()
     offs = rd.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
@@ -196,16 +201,15 @@ def pair_counters(tbl: pa.Table, cum: np.ndarray, meters: pd.DataFrame, chunk_re
     sel = rows[order]
     starts = offs[sel]
     lengths = np.where(rd.is_null().to_numpy(zero_copy_only=False)[sel], 0, offs[sel + 1] - starts)
-    reg = meters.drop_duplicates("meter_id").set_index("meter_id")
-    ro_row = pd.to_numeric(reg["rollover"], errors="coerce").reindex(head["meter_id"]).to_numpy(dtype=np.float64)
-    mx_row = pd.to_numeric(reg["max_interval_value"], errors="coerce").reindex(head["meter_id"]).to_numpy(dtype=np.float64)
+    ro_row = reg["rollover"].to_numpy(dtype=np.float64)[mpos]
+    mx_row = reg["max_interval_value"].to_numpy(dtype=np.float64)[mpos]
     # blocks of whole meters (a meter's pairs never cross a block), about chunk_readings readings each
-    first_of_meter = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    first_of_meter = np.flatnonzero(np.r_[True, mpos[1:] != mpos[:-1]])
     csum = np.concatenate([[0], np.cumsum(lengths)])
     cuts = np.unique(np.searchsorted(csum[first_of_meter], np.arange(0, csum[-1], max(chunk_readings, 1)), "right") - 1)
-    bounds = sorted({0, *first_of_meter[cuts].tolist(), len(head)})
+    bounds = sorted({0, *first_of_meter[cuts].tolist(), len(mpos)})
     parts = [
-        _pair_block(head.iloc[i0:i1], starts[i0:i1], lengths[i0:i1], codes[i0:i1], ro_row[i0:i1], mx_row[i0:i1], us_all, v_all)
+        _pair_block(mpos[i0:i1], day[i0:i1], starts[i0:i1], lengths[i0:i1], ro_row[i0:i1], mx_row[i0:i1], us_all, v_all)
         for i0, i1 in itertools.pairwise(bounds)
         if i1 > i0
     ]
@@ -213,7 +217,7 @@ def pair_counters(tbl: pa.Table, cum: np.ndarray, meters: pd.DataFrame, chunk_re
 
 
 def _pair_block(
-    head: pd.DataFrame, starts: np.ndarray, lengths: np.ndarray, mcode: np.ndarray, ro_row: np.ndarray,
+    mcode: np.ndarray, day: np.ndarray, starts: np.ndarray, lengths: np.ndarray, ro_row: np.ndarray,
     mx_row: np.ndarray, us_all: np.ndarray, v_all: np.ndarray,
 ) -> pd.DataFrame:  # fmt: skip
     """:func:`pair_counters` for the sorted meter-day rows of a block of whole meters."""
@@ -221,7 +225,7 @@ def _pair_block(
     gather = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
     us, v = us_all[gather], v_all[gather]
     del gather
-    row = np.repeat(np.arange(len(head)), lengths)
+    row = np.repeat(np.arange(len(mcode)), lengths)
     if len(us) > 1 and not np.all((np.diff(us) >= 0) | (np.diff(row) != 0)):
         # the engine collects in no particular order: sort by (row, time) (ties keep their order)
         srt = np.lexsort((us, row))
@@ -239,14 +243,14 @@ def _pair_block(
         neg = b < 0
         imp = e > np.where(np.isnan(mx), np.inf, mx)
     ok = ~neg & ~imp & ~np.isnan(e)  # a missing value (NULL in the lake) adds nothing, as in SQL
-    nrow = len(head)
+    nrow = len(mcode)
     n = np.bincount(start, minlength=nrow)
     has = n > 0
     firsts = np.flatnonzero(np.r_[True, start[1:] != start[:-1]]) if len(start) else np.zeros(0, np.int64)
     return pd.DataFrame(
         {
-            "meter_id": head["meter_id"].to_numpy()[has],
-            "day": head["day"].to_numpy()[has],
+            "m": mcode[has],
+            "day": day[has],
             "n": n[has],
             "energy": np.bincount(start, weights=np.where(ok, e, 0.0), minlength=nrow)[has],
             "vmin": np.fmin.reduceat(e, firsts) if len(e) else np.zeros(0),  # fmin/fmax skip NaN, like SQL min/max
@@ -285,8 +289,17 @@ def compute_meter_day(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Run stage 1 on ``con`` (one pass over the readings) and return the meter-day table (sorted, typed)."""
-    mt = ibis.memtable(_meter_table(meters))
+    """Run stage 1 on ``con`` (one pass over the readings) and return the meter-day table (sorted, typed).
+
+    The engine's result comes back once, as Arrow, keyed by the meter's registry position: the
+    counters are paired from it first and its readings arrays dropped; then each column of the
+    interval rows is cut out of it and joined with the counters' rows as a NumPy array, and the
+    meter ids are looked up from the registry at the end (one Arrow string column), so that the
+    result, the pairing and the table are never all held at once, and no pandas copy of the
+    engine's result is made.
+    """
+    reg = _meter_table(meters)
+    mt = ibis.memtable(reg)
     if date_from is not None and date_to is not None:
         readings = restrict_readings(readings, date_from, date_to)
     d0 = day_number(date_from) if date_from else None
@@ -297,33 +310,46 @@ def compute_meter_day(
         day_from=d0,
         day_to=d1,
         backend=con.name,
-        check_max=bool(pd.to_numeric(meters["max_interval_value"], errors="coerce").notna().any()),
+        check_max=bool(reg["max_interval_value"].notna().any()),
     )
-    # through Arrow: cheaper than the backends' own pandas conversion for a million meter-days
     from carbonpeak.monitoring.engine import release_memory, to_arrow
 
     tbl = to_arrow(con, expr)
-    cum = pc.fill_null(tbl["cum"], False)
-    # interval rows without the readings arrays; the counters paired from the arrays in place
-    iv = tbl.drop_columns(["rd"]).filter(pc.invert(cum)).drop_columns(["cum"]).to_pandas()
-    iv = iv.assign(n_resets=0, n_rollovers=0)
-    cu = pair_counters(tbl, cum.to_numpy(zero_copy_only=False), meters)
-    del tbl, cum  # the engine's result (readings arrays included) is not held through the rest
+    cum = pc.fill_null(tbl["cum"], False).to_numpy(zero_copy_only=False)
+    cu = pair_counters(tbl, cum, reg)
+    tbl = tbl.drop_columns(["rd", "cum"])  # the readings arrays (most of the result's bytes) are freed here
     release_memory()
-    df = pd.concat([iv[list(METER_DAY_COLUMNS)], cu], ignore_index=True)
-    del iv, cu
-    df["day"] = pd.to_numeric(df["day"]).astype("int64")
-    if d1 is not None:
-        df = df[df["day"] <= d1]
-    for c in ("first_us", "last_us"):
-        df[c.replace("_us", "_epoch")] = pd.to_numeric(df[c]).fillna(0).astype("int64") // 1_000_000
-    df = df.drop(columns=["first_us", "last_us"])
-    for c in ("n", "n_negative", "n_impossible", "n_resets", "n_rollovers", "first_epoch", "last_epoch"):
-        df[c] = pd.to_numeric(df[c]).fillna(0).astype("int64")
-    for c in ("energy", "vmin", "vmax"):
-        df[c] = pd.to_numeric(df[c]).astype("float64")
-    df["meter_id"] = df["meter_id"].astype(str)
-    return df.sort_values(["meter_id", "day"], kind="stable").reset_index(drop=True)
+    iv = ~cum
+    cols: dict[str, np.ndarray] = {}
+    for c in PAIRED_COLUMNS:
+        if c in ("n_resets", "n_rollovers"):
+            a = np.zeros(int(iv.sum()), dtype=np.int64)
+        else:
+            col = tbl[c]
+            if c not in ("energy", "vmin", "vmax"):
+                col = pc.fill_null(col, 0)  # a count or time over NULL values only
+            a = col.to_numpy(zero_copy_only=False)[iv]
+        b = cu[c].to_numpy()
+        dtype = np.float64 if c in ("energy", "vmin", "vmax") else np.int64
+        cols[c] = np.concatenate([a.astype(dtype, copy=False), b.astype(dtype, copy=False)])
+        if c in tbl.column_names:
+            tbl = tbl.drop_columns([c])
+    del tbl, cu
+    keep = np.ones(len(cols["m"]), dtype=bool) if d1 is None else cols["day"] <= d1
+    # sorted by meter id and day: the meter's rank in the sorted registry, then the day
+    ids = reg["meter_id"].to_numpy(dtype=object)
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
+    order = np.flatnonzero(keep)
+    order = order[np.lexsort((cols["day"][order], rank[cols["m"][order]]))]
+    out: dict[str, Any] = {"meter_id": pc.take(pa.array(ids, type=pa.string()), pa.array(cols.pop("m")[order])).to_pandas()}
+    for c in STAGE1_COLUMNS[1:]:
+        if c in ("first_epoch", "last_epoch"):
+            out[c] = cols.pop(c.replace("_epoch", "_us"))[order] // 1_000_000
+        else:
+            out[c] = cols.pop(c)[order]
+    release_memory()
+    return pd.DataFrame(out)
 
 
 @dataclass
@@ -387,7 +413,7 @@ def finish(
     else:
         md = md.merge(meters[mcols], on="meter_id", how="inner")
     days64 = md["day"].to_numpy().astype("datetime64[D]")
-    md["date"] = days64.astype(object)
+    md["date"] = days64.astype("datetime64[s]")  # (not a column of a million date objects)
     md["year"] = days64.astype("datetime64[Y]").astype("int64") + 1970
     md["expected"] = (1440 // md["interval_minutes"]).astype("int64")
     md["completeness"] = md["n"] / md["expected"]
@@ -482,14 +508,17 @@ def run_pipeline(
     """
     if date_to < date_from:
         raise CarbonpeakError(f"--to ({date_to}) is before --from ({date_from})")
+    from carbonpeak.monitoring.engine import release_memory
+
+    # what the caller freed (reading the registry and the uploads file: a few hundred MB at provincial
+    # scale) back to the system first: DuckDB's and Arrow's allocators would not reuse glibc's free pages
+    release_memory()
     if previous is not None and changed is not None:
         md, recomputed = update_meter_day(con, readings, meters, previous, changed_from=changed[0],
                                           changed_to=changed[1], date_from=date_from, date_to=date_to)  # fmt: skip
         info: dict[str, Any] = {"incremental": True, "recomputed_days": [str(d) for d in recomputed] if recomputed else []}
     else:
         md, info = compute_meter_day(con, readings, meters, date_from, date_to), {"incremental": False}
-    from carbonpeak.monitoring.engine import release_memory
-
     release_memory()  # the engine's and stage 1's freed memory back to the system before stage 2
     # stage 2 gets the only reference to the stage-1 table (one copy of the meter-days at a time)
     holder = [md]

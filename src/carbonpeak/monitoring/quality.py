@@ -1,6 +1,10 @@
 """Data-quality checks on the meter-day table: gaps, flat lines, impossible values, counter
 resets and rollovers, duplicates, robust spikes and sub-meters that do not add up.
 
+Gaps, duplicates, sub-meters, flat lines and spikes are found by the engine
+(:mod:`carbonpeak.monitoring.setchecks`); the counters of bad values are columns of the meter-day
+table.  Only the flagged meter-days are worded here.
+
 Each finding is grouped into runs of consecutive days per meter, so that a frozen meter gives
 one alert ("flat for 3 days, 2025-03-01 to 2025-03-03"), not one per day.
 """
@@ -16,7 +20,7 @@ import pandas as pd
 from carbonpeak.monitoring.alerts import Alert, day_runs
 from carbonpeak.monitoring.catalog import MonitoringCatalog
 from carbonpeak.monitoring.pipeline import CST_OFFSET_S, DAY_S, PipelineResult, day_date, day_number
-from carbonpeak.monitoring.setchecks import duplicate_rows, gap_rows, submeter_rows
+from carbonpeak.monitoring.setchecks import gap_rows, row_checks, submeter_rows
 
 SRC_QUALITY = (
     "national online-monitoring data-quality requirements (completeness >= 90 %, consistency <= 5 %), "
@@ -141,7 +145,6 @@ def completeness_matrix(res: PipelineResult, as_of: dt.datetime | None = None) -
 def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.datetime | None = None) -> list[Alert]:
     md = res.meter_day
     units = res.units.set_index("unit_id", drop=False)
-    meters = res.meters
     alerts: list[Alert] = []
     cmin = float(cat.t("completeness_min"))
     flat_min = int(cat.t("flat_min_readings"))
@@ -170,19 +173,18 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
     if md.empty:
         return alerts
     base = md[["meter_id", "unit_id", "day", "n", "energy", "vmin", "vmax", "unit", "completeness"]]  # copy on write
-    # the meter's kind per meter-day by position in the registry (no column of a million strings)
-    reg_kind = meters.drop_duplicates("meter_id")
-    kpos = pd.Index(reg_kind["meter_id"]).get_indexer(md["meter_id"])
-    kinds = np.append(reg_kind["kind"].astype(str).to_numpy(dtype=object), None)
-    is_iv = pd.Series((kinds == "interval")[kpos], index=md.index)
-    is_cu = pd.Series((kinds == "cumulative")[kpos], index=md.index)
+    key = pd.MultiIndex.from_frame(md[["meter_id", "day"]])
 
-    # flat lines ---------------------------------------------------------------------------
-    mcode = pd.factorize(md["meter_id"])[0]  # the meter as an integer code: every per-meter group below uses it
-    med_energy = md["energy"].groupby(mcode).transform("median")
-    flat_iv = is_iv & (md["vmin"] == md["vmax"]) & (md["vmax"] > 0) & (md["n"] >= flat_min)
-    flat_cu = is_cu & (md["energy"] == 0) & (md["n"] >= flat_min) & (med_energy > 0)
-    flat = base[flat_iv | flat_cu]
+    def rows_of(found: pd.DataFrame) -> pd.DataFrame:
+        """The meter-day rows (``base``) of rows the engine flagged, in the engine's order."""
+        pos = key.get_indexer(pd.MultiIndex.from_frame(found[["meter_id", "day"]])) if len(found) else np.zeros(0, np.int64)
+        return base.iloc[pos]
+
+    zthr = float(cat.t("spike_robust_z"))
+    # duplicates, flat lines (the meter's median daily energy as a window) and spikes (medians and MADs
+    # as windows per meter): one query on the engine (setchecks.row_checks) ------------------------
+    checked = row_checks(res, flat_min, cmin, zthr)
+    flat = rows_of(checked[checked["flat"]])
     alerts += _runs_alerts(
         flat, "flat_line", "error", units,
         lambda s, a, b, v: f"{int(s['n'].sum())} readings all equal to {v:g} {s['unit'].iloc[0]} (or the counter did not advance) {_span(a, b)}",
@@ -206,26 +208,18 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
             "cnt", 0.0, "readings", SRC_QUALITY,
         )  # fmt: skip
 
-    # duplicates: more readings than slots between the first and last timestamp (on the engine)
-    drows = duplicate_rows(res)
-    key = pd.MultiIndex.from_frame(md[["meter_id", "day"]])
-    dpos = key.get_indexer(pd.MultiIndex.from_frame(drows[["meter_id", "day"]])) if len(drows) else np.zeros(0, np.int64)
-    dup = base.iloc[dpos].assign(extra=drows["extra"].to_numpy())
+    # duplicates: more readings than slots between the first and last timestamp (row_checks above)
+    drows = checked[checked["extra"] > 0]
+    dup = rows_of(drows).assign(extra=drows["extra"].to_numpy())
     alerts += _runs_alerts(
         dup, "duplicate_readings", "warning", units,
         lambda s, a, b, v: f"{int(s['extra'].sum())} readings more than time slots {_span(a, b)}",
         "extra", 0.0, "readings", SRC_QUALITY,
     )  # fmt: skip
 
-    # spikes: robust z of daily energy and of the daily largest interval, per meter -------
-    zthr = float(cat.t("spike_robust_z"))
-    ok = (md["completeness"] >= cmin).to_numpy()
-    good = md.loc[ok, ["energy", "vmax"]].assign(meter_id=mcode[ok])
-    z_e = _robust_z(good, "energy")
-    z_m = _robust_z(good, "vmax")
-    z = np.maximum(z_e, z_m)  # upward only: low days (weekends, holidays) are not spikes
-    over = z > zthr
-    sp = base.loc[good.index[over]].assign(z=z[over])
+    # spikes: robust z of daily energy and of the daily largest interval, per meter (row_checks above)
+    srows = checked[checked["z"] > zthr]
+    sp = rows_of(srows).assign(z=srows["z"].to_numpy(dtype=np.float64))
     alerts += _runs_alerts(
         sp, "spike", "warning", units,
         lambda s, a, b, v: f"daily energy {s['energy'].max():.4g} {s['unit'].iloc[0]} / largest interval {s['vmax'].max():.4g}, robust z = {v:.1f} {_span(a, b)}",
@@ -235,16 +229,6 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
 
     alerts += _submeter_alerts(res, cat, units)
     return alerts
-
-
-def _robust_z(df: pd.DataFrame, col: str) -> np.ndarray:
-    if df.empty:
-        return np.zeros(0)
-    g = df.groupby("meter_id")[col]
-    med = g.transform("median")
-    mad = (df[col] - med).abs().groupby(df["meter_id"]).transform("median")
-    z = 0.6745 * (df[col] - med) / mad.where(mad > 0)
-    return z.fillna(0.0).to_numpy()
 
 
 def _submeter_alerts(res: PipelineResult, cat: MonitoringCatalog, units: pd.DataFrame) -> list[Alert]:

@@ -65,13 +65,15 @@ def run_monitoring(
     changed: tuple[dt.date, dt.date] | None = None,
     duckdb_memory_limit: str | None = None,
     duckdb_threads: int | None = None,
+    duckdb_temp_directory: str | Path | None = None,
 ) -> RunOutcome:
     """Run the pipeline and the rules for ``[date_from, date_to]`` and save the results.
 
     ``incremental``: reuse the stored meter-day table of this source and recompute only the days
     of ``changed`` (a lake: required; the store: found from the readings batches since).
-    ``duckdb_memory_limit`` / ``duckdb_threads``: limits of the DuckDB connection that reads a
-    lake (a connection of its own; readings from the store are read on the store's connection).
+    ``duckdb_memory_limit`` / ``duckdb_threads`` / ``duckdb_temp_directory``: limits and spill
+    directory of the DuckDB connection that reads a lake (a connection of its own; readings from
+    the store are read on the store's connection).
     """
     reg = load_registry(store)
     if reg["meters"].empty:
@@ -83,7 +85,8 @@ def run_monitoring(
     if engine == "duckdb" and lake is not None:
         # a lake is read by a DuckDB connection of its own, not the store's: its memory and thread
         # limits are then the run's alone, and the store's connection (and backend) is left alone
-        con = connect("duckdb", memory_limit=duckdb_memory_limit, threads=duckdb_threads)
+        con = connect("duckdb", memory_limit=duckdb_memory_limit, threads=duckdb_threads,
+                      temp_directory=duckdb_temp_directory)
     else:
         con = connect(engine, duckdb_con=compute_connection(store) if engine == "duckdb" else None, spark_master=spark_master)
     if lake is not None:
@@ -102,7 +105,8 @@ def run_monitoring(
     if engine == "duckdb" and lake is None:
         # readings came from the store's connection; the rules' set operations (setchecks) run on a
         # private in-memory DuckDB instead, so that nothing of theirs is registered on the store's
-        res.con = connect("duckdb", memory_limit=duckdb_memory_limit, threads=duckdb_threads)
+        res.con = connect("duckdb", memory_limit=duckdb_memory_limit, threads=duckdb_threads,
+                      temp_directory=duckdb_temp_directory)
     cat = load_catalog(thresholds)
     rules = evaluate(res, cat, output=reg["output"], budgets=reg["budgets"], reported=reg["reported"],
                      uploads=reg.get("uploads"), warn_levels=warn_levels)  # fmt: skip
