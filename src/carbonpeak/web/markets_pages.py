@@ -46,7 +46,8 @@ def market_overview(store: Any, user: Any, lang: str, year: int) -> dict[str, An
                                       ob["obligation_t"].fillna(0), strict=True)]
         charts["chart-market-surplus"] = _bar(ents, {t("markets.surplus", lang): surplus},
                                               t("markets.surplus_chart", lang, year=year), "t CO2")
-    return {"totals": totals.to_dict("records") if totals is not None else None,
+    return {"applications": _applications(store, user),
+            "totals": totals.to_dict("records") if totals is not None else None,
             "positions": pos.to_dict("records"), "obligations": ob.to_dict("records"),
             "integrity": ov.get("integrity"), "charts": charts, "year": year}
 
@@ -82,8 +83,20 @@ def mount(app: FastAPI, *, render: Callable[..., Response], page: Callable[..., 
             ob = ob[ob["enterprise_id"] == user.enterprise_id]
         msgs = {k: t(f"markets.msg.{k}", lang) for k in ("done", "refused")}
         return render(request, "markets_enterprise.html", "markets.enterprise_title", user, balances=rows,
+                      applications=_applications(st, user),
                       obligations=ob.to_dict("records"), year=year, msgs=msgs,
                       enterprise_id=user.enterprise_id or "")
+
+
+def _applications(store: Any, user: Any) -> list[dict[str, Any]]:
+    """PHCER applications in the user's scope, with state and (when rejected) the reason."""
+    df = wm.phcer_applications(store, user)
+    recs = df.to_dict("records")
+    for r in recs:
+        for k in ("verified_t", "rejected_reason", "rejected_by", "resubmission_of"):
+            if not isinstance(r.get(k), str) and (r.get(k) is None or r[k] != r[k]):
+                r[k] = None
+    return recs
 
 
 def _year(request: Request) -> int:
