@@ -204,3 +204,19 @@ def test_rejection_through_the_api_and_on_the_pages(platform):  # noqa: F811
         "city": "GD-GZ", "vintage": 2024, "inputs": {"EG_y": 10.0, "EF_grid_y": 0.5}, "resubmission_of": "APP-W1"})
     assert r.status_code == 201, r.text
     assert r.json()["resubmission_of"] == "APP-W1"
+
+
+def test_obligations_show_the_guangdong_penalty(store):
+    """Decree 197 (cnrmc.com 90162): refusing the order to surrender -> 2 × the shortfall off next
+    year's allocation and a CNY 50,000 fine.  1,000 t verified, 900 t surrendered, after the
+    20 July 2025 deadline: shortfall 100 t -> 200 t deducted, CNY 50,000."""
+    _market(store)
+    wm.surrender(store, ENT_A, enterprise_id="ENT-A", year=2024, unit_type="GDEA", vintage=2024, quantity=900)
+    before = wm.obligations(store, ADMIN, 2024, as_of=dt.date(2025, 7, 20)).set_index("enterprise_id")
+    assert before.loc["ENT-A", "status"] == "open"
+    assert before.loc["ENT-A", "penalty_deduction_t"] is None
+    ob = wm.obligations(store, ADMIN, 2024, as_of=dt.date(2025, 7, 21)).set_index("enterprise_id")
+    row = ob.loc["ENT-A"]
+    assert (row["status"], row["shortfall_t"]) == ("non_compliant", 100.0)
+    assert (row["penalty_deduction_t"], row["penalty_fine_cny"]) == (200.0, 50_000.0)
+    assert "2 × shortfall" in row["penalty_rule"]

@@ -425,7 +425,7 @@ def obligations(store: Store, p: Principal, year: int, as_of: dt.date | None = N
     no sign-off yet are listed with ``verified_t`` empty).
     """
     from carbonpeak.catalog.markets import ruleset_for
-    from carbonpeak.markets.compliance import compliance_status, obligation
+    from carbonpeak.markets.compliance import compliance_status, guangdong_penalty, obligation
 
     accs = sm.accounts(store)
     ents = accs[accs["kind"] == "holding"][["owner", "city"]].drop_duplicates().rename(columns={"owner": "enterprise_id"})
@@ -444,16 +444,23 @@ def obligations(store: Store, p: Principal, year: int, as_of: dt.date | None = N
         offs = float(sum(v for k, v in done.items() if k in OFFSETS))
         row: dict[str, Any] = {"enterprise_id": ent, "city": city, "year": year, "verified_t": None,
                                "obligation_t": None, "surrendered_allowances_t": allow, "surrendered_offsets_t": offs,
-                               "shortfall_t": None, "deadline": None, "status": "awaiting_sign_off"}
+                               "shortfall_t": None, "deadline": None, "status": "awaiting_sign_off",
+                               "penalty_deduction_t": None, "penalty_fine_cny": None, "penalty_rule": None}
         if ent in ve.index:
             ob = obligation(str(ent), year, float(ve[ent]), rs)
             stt = compliance_status(ob, allow, offs, rs, as_of or dt.date.today())
             row.update(verified_t=float(ve[ent]), obligation_t=ob.obligation_t, shortfall_t=stt.shortfall_t,
                        deadline=stt.deadline, status=stt.status)
+            if stt.status == "non_compliant":
+                # Decree 197: if the order to surrender is refused, 2 × the shortfall comes off next
+                # year's allocation and the fine is imposed (shown as what applies on refusal)
+                pen = guangdong_penalty(stt.shortfall_t, rs, refused_order=True)
+                row.update(penalty_deduction_t=pen.deduction_next_year_t, penalty_fine_cny=pen.fine_cny,
+                           penalty_rule=pen.rule)
         rows.append(row)
     return pd.DataFrame(rows, columns=["enterprise_id", "city", "year", "verified_t", "obligation_t",
                                        "surrendered_allowances_t", "surrendered_offsets_t", "shortfall_t", "deadline",
-                                       "status"])
+                                       "status", "penalty_deduction_t", "penalty_fine_cny", "penalty_rule"])
 
 
 def issue_offsets(store: Store, p: Principal, *, unit_type: str, vintage: int, quantity: int, owner: str,
