@@ -387,6 +387,45 @@ def obligations_cmd(year: int = typer.Option(..., "--year"), db: Path | None = D
     _emit(fmt, table=df, title=f"Obligations {year}")
 
 
+@app.command("coverage")
+def coverage_cmd(
+    file: Path = typer.Argument(..., help="CSV/Excel: enterprise_id, sector, year, emissions_tco2 / energy_tce / racks "
+                                "[, city, name, applied, verified]."),
+    ruleset: str = typer.Option("guangdong-2024", "--ruleset"),
+    widen: bool = typer.Option(False, "--widening", help="Also list what the plan's widening brings under the cap."),
+    fmt: Format = FormatOption,
+) -> None:
+    """Coverage screening under a rule set (and the plan's widening: ceramics, textiles, data centres, ...)."""
+    from carbonpeak.io.tables import read_table
+    from carbonpeak.workflows import markets as wm
+
+    res = wm.screen_coverage(read_table(file), ruleset, widen=widen)
+    extra = [("Covered by sector", res["by_sector"]), ("Covered by city", res["by_city"])]
+    if widen:
+        extra += [("Widening: newly covered", res["widening"]["entities"]),
+                  ("Widening by sector", res["widening"]["by_sector"])]
+    _emit(fmt, data=res, table=res["decisions"], title=f"Coverage ({res['ruleset']})", extra_tables=extra)
+
+
+@app.command("peak-link")
+def peak_link_cmd(
+    cap: Path = typer.Option(..., "--cap", help="CSV: year, value [, unit] -- the cap of each year."),
+    projection: Path = typer.Option(..., "--projection", help="Scenario run, IAMC long form (variable Emissions|CO2)."),
+    scenario: str | None = typer.Option(None, "--scenario", help="Pick one scenario of the run."),
+    region: str | None = typer.Option(None, "--region", help="Pick one region of the run."),
+    peak_by: int | None = typer.Option(None, "--peak-by", help="Peak year to test (default: the plan's 2030)."),
+    fmt: Format = FormatOption,
+) -> None:
+    """The cap path against the provincial peak projection: consistent with peaking by 2030?"""
+    from carbonpeak.io.tables import read_table
+    from carbonpeak.workflows import markets as wm
+
+    filters = {k: v for k, v in (("scenario", scenario), ("region", region)) if v}
+    res = wm.peak_link(read_table(cap), read_table(projection), filters=filters or None, peak_by=peak_by)
+    title = "Cap and peak: " + ("consistent" if res["consistent"] else "NOT consistent: " + "; ".join(res["reasons"]))
+    _emit(fmt, data=res, table=res["table"], title=title)
+
+
 @app.command("offset-pool")
 def offset_pool_cmd(
     year: int = typer.Option(..., "--year", help="Compliance (emissions) year of the pool."),

@@ -630,6 +630,52 @@ def apply_phcer(store: Store, p: Principal, *, application_id: str, methodology_
     return out
 
 
+# -- coverage screening and the link to the peak plan (issue 11 §2) ------------------------------------------
+def screen_coverage(enterprises: pd.DataFrame, ruleset_id: str, *, widen: bool = False) -> dict[str, Any]:
+    """Coverage of a table of enterprise-years under a rule set, and (``widen``) the plan's widening.
+
+    Columns: enterprise_id, sector, year and at least one of emissions_tco2, energy_tce, racks
+    (optional city, name, applied, verified).  Returns the decisions (covered, status, basis), the
+    covered entities and emissions by sector and city, and with ``widen`` the entities the plan's
+    widening (ceramics, textiles, data centres, public buildings, transport) brings under the cap.
+    """
+    from carbonpeak.catalog.markets import load_ruleset
+    from carbonpeak.markets.coverage import covered_emissions, records_from_frame, screen, widening
+
+    rs = load_ruleset(ruleset_id)
+    decisions = screen(records_from_frame(enterprises), rs)
+    out: dict[str, Any] = {
+        "ruleset": rs.id,
+        "decisions": pd.DataFrame([d.to_dict() for d in decisions],
+                                  columns=["enterprise_id", "sector", "year", "city", "covered", "status", "basis",
+                                           "emissions_tco2"]),
+        "by_sector": covered_emissions(decisions, "sector"), "by_city": covered_emissions(decisions, "city")}
+    if widen:
+        w = widening(enterprises, rs)
+        out["widening"] = {"entities": w.entities, "by_sector": w.by_sector, "emissions_tco2": w.emissions_tco2}
+    return out
+
+
+def peak_link(cap: pd.DataFrame, projection: pd.DataFrame, *, filters: dict[str, Any] | None = None,
+              peak_by: int | None = None) -> dict[str, Any]:
+    """The cap path against the provincial peak projection (plan action 36: 分配方案与全省碳达峰工作的衔接).
+
+    ``cap``: year, value (and unit, default tCO2) -- the cap of each year; ``projection``: a scenario
+    run in IAMC long form (``carbonpeak scenarios`` export: variable ``Emissions|CO2``, unit,
+    year, value; ``filters`` picks one scenario/region).  Returns whether the cap path is
+    consistent with peaking by ``peak_by`` (the plan's 2030), the reasons, and per year the cap,
+    the projection, the uncovered rest and the share under the cap.
+    """
+    from carbonpeak.markets.peak_link import peak_consistency, series_tco2
+
+    c = series_tco2(cap, variable=None)
+    pr = series_tco2(projection, filters=filters)
+    res = peak_consistency(c, pr, peak_by)
+    return {"consistent": res.consistent, "reasons": list(res.reasons), "cap_peak_year": res.cap_peak_year,
+            "projection_peak_year": res.projection_peak_year, "uncovered_peak_year": res.uncovered_peak_year,
+            "table": res.table}
+
+
 # -- forest sink PHCER: the project's removals from the accounting sink engine ----------------------------
 FOREST_CATEGORY = "3.B.1.a"  # forest land remaining forest land (IPCC 2006 Vol 4 Ch 4)
 
