@@ -220,3 +220,29 @@ def test_obligations_show_the_guangdong_penalty(store):
     assert (row["status"], row["shortfall_t"]) == ("non_compliant", 100.0)
     assert (row["penalty_deduction_t"], row["penalty_fine_cny"]) == (200.0, 50_000.0)
     assert "2 × shortfall" in row["penalty_rule"]
+
+
+def test_verifier_page_lists_what_to_sign_off_and_verify(platform):  # noqa: F811
+    """Issue 11 §6: a verifier sees the emissions it must sign off and the PHCER applications to verify."""
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.web.site import create_site
+
+    _client, store = platform
+    wm.setup(store)
+    wm.allocate(store, ADMIN, year=2024, allocations=pd.DataFrame(
+        {"enterprise_id": ["ENT-A", "ENT-B"], "city": ["GD-GZ", "GD-SZ"], "quantity": [10, 10]}))
+    _apply(store, "APP-V9")
+    wm.notice_phcer(store, GZ, application_id="APP-V9", start=dt.date(2025, 3, 3))
+    with TestClient(create_site(store, login_limit=500)) as site:
+        h = login(site, "verifier_a")
+        site.cookies.set("cp_session", h["Authorization"].split()[1])
+        r = site.get("/markets/verifier?year=2024", headers=h)
+        assert r.status_code == 200, r.text[:300]
+        assert 'data-enterprise="ENT-A"' in r.text  # assigned, not signed off yet
+        assert 'data-enterprise="ENT-B"' not in r.text  # not its enterprise
+        assert "APP-V9" in r.text
+        site.cookies.clear()
+        h = login(site, "ent_a")
+        site.cookies.set("cp_session", h["Authorization"].split()[1])
+        assert site.get("/markets/verifier?year=2024", headers=h, follow_redirects=False).status_code in (303, 403)

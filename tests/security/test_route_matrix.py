@@ -196,6 +196,7 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("GET", "/admin/schedule"): lambda u: ("GET", "/admin/schedule", {}),
     ("GET", "/markets"): lambda u: ("GET", "/markets?year=2024", {}),
     ("GET", "/markets/enterprise"): lambda u: ("GET", "/markets/enterprise?year=2024", {}),
+    ("GET", "/markets/verifier"): lambda u: ("GET", "/markets/verifier?year=2024", {}),
 }
 
 #: Allowed callers whose valid request still answers a documented non-2xx (resource scope).

@@ -127,6 +127,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/admin/schedule"): ADMIN,
     ("GET", "/markets"): GOVERNMENT,
     ("GET", "/markets/enterprise"): frozenset({"admin", "enterprise"}),
+    ("GET", "/markets/verifier"): frozenset({"admin", "verifier"}),
     ("GET", "/account/password"): ALL,
     ("GET", "/download/{table}"): ALL,  # each table its own roles (web/downloads.py TABLES), rows scoped
 }
