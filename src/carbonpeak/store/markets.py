@@ -276,12 +276,14 @@ def balance(store: Store, account_id: str, *, before: datetime | None = None) ->
     Before a time: summed from the journal itself.
     """
     if before is None:
-        df = store.query("SELECT unit_type, vintage, balance FROM mk_balances WHERE account_id = ? "
-                         "ORDER BY unit_type, vintage", [account_id])
+        rows = store.con.execute("SELECT unit_type, vintage, balance FROM mk_balances WHERE account_id = ? "
+                                 "ORDER BY unit_type, vintage", [account_id]).fetchall()
     else:
-        df = store.query(_BALANCE_SQL, [account_id, before, account_id, before])
-    df["balance"] = df["balance"].astype("int64")
-    return df[df["balance"] != 0].reset_index(drop=True)
+        rows = store.con.execute(_BALANCE_SQL, [account_id, before, account_id, before]).fetchall()
+    rows = [(str(u), int(v), int(b)) for u, v, b in rows if int(b) != 0]
+    return pd.DataFrame({"unit_type": pd.Series([r[0] for r in rows], dtype=object),
+                         "vintage": pd.Series([r[1] for r in rows], dtype="int64"),
+                         "balance": pd.Series([r[2] for r in rows], dtype="int64")})
 
 
 def journal_balance(store: Store, account_id: str) -> pd.DataFrame:
@@ -298,34 +300,42 @@ def holdings(store: Store, account_id: str) -> pd.DataFrame:
     )
 
 
+_STATEMENT_COLUMNS = ["entry_id", "ts", "txn_id", "kind", "unit_type", "vintage", "serial_start", "serial_end",
+                      "change", "debit_account", "credit_account", "actor", "reference"]
+
+
 def statement(store: Store, account_id: str, start: datetime, end: datetime) -> dict[str, Any]:
     """Opening balance, the entries in ``[start, end)`` and the closing balance of an account."""
     get_account(store, account_id)
-    entries = store.query(
-        "SELECT * FROM ("
-        " SELECT entry_id, ts, txn_id, kind, unit_type, vintage, serial_start, serial_end, quantity AS change,"
-        " debit_account, credit_account, actor, reference FROM mk_journal"
+    # one round trip: the period's entries (part 0) and the opening balance by unit type and
+    # vintage (part 1), each read by the account's (account, ts) index on PostgreSQL
+    rows = store.con.execute(
+        "SELECT 0 AS part, entry_id, ts, txn_id, kind, unit_type, vintage, serial_start, serial_end,"
+        " quantity AS change, debit_account, credit_account, actor, reference FROM mk_journal"
         " WHERE credit_account = ? AND ts >= ? AND ts < ?"
         " UNION ALL"
-        " SELECT entry_id, ts, txn_id, kind, unit_type, vintage, serial_start, serial_end, -quantity AS change,"
+        " SELECT 0, entry_id, ts, txn_id, kind, unit_type, vintage, serial_start, serial_end, -quantity,"
         " debit_account, credit_account, actor, reference FROM mk_journal"
-        " WHERE debit_account = ? AND ts >= ? AND ts < ?) x ORDER BY entry_id",
-        [account_id, start, end, account_id, start, end],
-    )
-    # one pass over the account's entries before ``end`` (index (account, ts) on PostgreSQL);
-    # the closing balance is the opening plus the period's changes
-    opening = store.query(
-        "SELECT unit_type, vintage, sum(q) AS balance FROM ("
-        " SELECT unit_type, vintage, quantity AS q FROM mk_journal WHERE credit_account = ? AND ts < ?"
+        " WHERE debit_account = ? AND ts >= ? AND ts < ?"
         " UNION ALL"
-        " SELECT unit_type, vintage, -quantity AS q FROM mk_journal WHERE debit_account = ? AND ts < ?"
-        ") x GROUP BY unit_type, vintage ORDER BY unit_type, vintage",
-        [account_id, start, account_id, start],
-    )
-    o = {(str(r.unit_type), int(r.vintage)): int(r.balance) for r in opening.itertuples()}
+        " SELECT 1, NULL, NULL, NULL, NULL, unit_type, vintage, NULL, NULL, CAST(sum(q) AS BIGINT), NULL, NULL, NULL,"
+        " NULL FROM ("
+        "  SELECT unit_type, vintage, quantity AS q FROM mk_journal WHERE credit_account = ? AND ts < ?"
+        "  UNION ALL"
+        "  SELECT unit_type, vintage, -quantity AS q FROM mk_journal WHERE debit_account = ? AND ts < ?"
+        " ) x GROUP BY unit_type, vintage",
+        [account_id, start, end, account_id, start, end, account_id, start, account_id, start],
+    ).fetchall()
+    # plain rows -> one frame (building it column by column from a driver frame cost more than the query)
+    period = sorted((r[1:] for r in rows if int(r[0]) == 0), key=lambda r: int(r[0]))
+    entries = pd.DataFrame.from_records(period, columns=_STATEMENT_COLUMNS)
+    for col in ("entry_id", "vintage", "serial_start", "serial_end", "change"):
+        entries[col] = entries[col].astype("int64")
+    entries["ts"] = pd.to_datetime(entries["ts"], utc=True)
+    o = {(str(r[5]), int(r[6])): int(r[9]) for r in rows if int(r[0]) == 1}
     c = dict(o)
-    for ut, v, q in zip(entries["unit_type"], entries["vintage"], entries["change"], strict=True):
-        c[(str(ut), int(v))] = c.get((str(ut), int(v)), 0) + int(q)
+    for r in period:
+        c[(str(r[4]), int(r[5]))] = c.get((str(r[4]), int(r[5])), 0) + int(r[8])
 
     def side(d: dict[tuple[str, int], int]) -> pd.DataFrame:
         rows = [(ut, v, q) for (ut, v), q in sorted(d.items()) if q]
@@ -345,13 +355,19 @@ def serial_history(store: Store, unit_type: str, vintage: int, serial: int) -> d
     ``(unit_type, vintage, span_class, serial_start)``.  The blocks never overlap, so the holder is
     the block with the greatest start at or below the serial, if it reaches the serial.
     """
-    entries = store.query(
+    rows = store.con.execute(
         "SELECT j.entry_id, j.ts, j.txn_id, j.kind, j.debit_account, j.credit_account, j.serial_start, j.serial_end,"
         " j.actor, j.reference FROM mk_span_classes c JOIN mk_journal j"
         " ON j.span_class = c.span_class AND j.serial_start >= ? - c.width + 1 AND j.serial_start <= ?"
         " WHERE j.unit_type = ? AND j.vintage = ? AND j.serial_end >= ? ORDER BY j.entry_id",
         [serial, serial, unit_type, vintage, serial],
-    )
+    ).fetchall()
+    entries = pd.DataFrame.from_records(rows, columns=["entry_id", "ts", "txn_id", "kind", "debit_account",
+                                                       "credit_account", "serial_start", "serial_end", "actor",
+                                                       "reference"])
+    for col in ("entry_id", "serial_start", "serial_end"):
+        entries[col] = entries[col].astype("int64")
+    entries["ts"] = pd.to_datetime(entries["ts"], utc=True)
     if entries.empty:
         raise NotFound(f"{unit_type} {vintage} serial {serial}")
     now = store.con.execute(
