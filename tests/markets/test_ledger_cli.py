@@ -75,3 +75,63 @@ def test_worked_examples_w1_w2_w3_from_the_command_line(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     bal = json.loads(r.invoke(app, ["markets", "balance", "W1:holding", "--db", db, "-f", "json"]).output)
     assert bal["balance"] == [{"unit_type": "GDEA", "vintage": 2024, "balance": 93100}]
+
+
+def test_coverage_peak_link_offset_pool_and_rejection_from_the_command_line(tmp_path) -> None:
+    """Hand cases: Guangdong 2024 thresholds (>= 10,000 tCO2 or >= 5,000 tce; 345wk.com 16255, ICAP
+    2024); textiles voluntary, made mandatory by the plan's widening; the cap path against a
+    projection (peak by 2030, plan 一(二))."""
+    db = str(tmp_path / "m.duckdb")
+    r = CliRunner()
+
+    def run(*args: str, db_arg: bool = True) -> str:
+        res = r.invoke(app, [*args, *(("--db", db) if db_arg else ())])
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    (tmp_path / "ents.csv").write_text(
+        "enterprise_id,sector,year,city,emissions_tco2,energy_tce\n"
+        "P1,paper,2024,GD-GZ,12000,\nP2,paper,2024,GD-FS,8000,6000\nP3,paper,2024,GD-FS,8000,3000\n"
+        "T1,textiles,2024,GD-ST,20000,\n")
+    cov = json.loads(run("markets", "coverage", str(tmp_path / "ents.csv"), "--widening", "-f", "json", db_arg=False))
+    status = {d["enterprise_id"]: d["status"] for d in cov["decisions"]}
+    assert status["P1"] == status["P2"] == "mandatory"
+    assert status["P3"] == "below_threshold"
+    assert status["T1"] != "mandatory"
+    paper = next(s for s in cov["by_sector"] if s["sector"] == "paper")
+    assert (paper["entities"], paper["emissions_tco2"]) == (2, 20000.0)
+    assert [e["enterprise_id"] for e in cov["widening"]["entities"]] == ["T1"]
+    assert cov["widening"]["emissions_tco2"] == 20000.0
+
+    (tmp_path / "run.csv").write_text(
+        "model,scenario,region,variable,unit,year,value\n"
+        + "".join(f"m,base,GD,Emissions|CO2,Mt CO2/yr,{y},{v}\n" for y, v in ((2025, 600), (2028, 620), (2030, 610),
+                                                                             (2035, 580))))
+    (tmp_path / "cap.csv").write_text("year,value,unit\n2025,94000000,tCO2\n2028,95000000,tCO2\n2030,93000000,tCO2\n"
+                                      "2035,90000000,tCO2\n")
+    ok = json.loads(run("markets", "peak-link", "--cap", str(tmp_path / "cap.csv"), "--projection",
+                        str(tmp_path / "run.csv"), "--scenario", "base", "-f", "json", db_arg=False))
+    assert ok["consistent"] is True
+    assert ok["cap_peak_year"] == 2028
+    assert [round(x["share"], 4) for x in ok["table"]] == [round(94 / 600, 4), round(95 / 620, 4), round(93 / 610, 4),
+                                                           round(90 / 580, 4)]
+    (tmp_path / "cap.csv").write_text("year,value,unit\n2025,94000000,tCO2\n2030,93000000,tCO2\n2035,96000000,tCO2\n")
+    bad = json.loads(run("markets", "peak-link", "--cap", str(tmp_path / "cap.csv"), "--projection",
+                         str(tmp_path / "run.csv"), "-f", "json", db_arg=False))
+    assert bad["consistent"] is False
+    assert any("rises after 2030 (in 2035)" in x for x in bad["reasons"])
+
+    run("markets", "setup")
+    pool = json.loads(run("markets", "offset-pool", "--year", "2024", "--set", "1", "--unit", "Mt", "--source",
+                          "test notice", "-f", "json"))
+    assert pool["pool_t"] == 1_000_000.0
+    assert pool["previous"] is None
+    assert json.loads(run("markets", "offset-pool", "--year", "2024", "-f", "json"))["remaining_t"] == 1_000_000.0
+    res = r.invoke(app, ["markets", "offset-pool", "--year", "2024", "--set", "-5", "--source", "x", "--db", db])
+    assert res.exit_code != 0
+    run("markets", "phcer", "apply", "APP-C1", "--methodology", "gd_pv_distributed", "--version", "V01", "--project",
+        "PV", "--owner", "ENT-A", "--city", "GD-GZ", "--vintage", "2024", "--input", "EG_y=10", "--input",
+        "EF_grid_y=0.5")
+    rej = json.loads(run("markets", "phcer", "reject", "APP-C1", "--reason", "no benefit-sharing notice", "-f", "json"))
+    assert rej["state"] == "rejected"
+    assert rej["reason"] == "no benefit-sharing notice"

@@ -156,12 +156,61 @@ def test_store_matches_the_model(ops: list[Movement], tmp_path_factory) -> None:
         assert sorted(map(tuple, held.itertuples(index=False, name=None))) == sorted(
             (b.account, b.unit_type, b.vintage, b.start, b.end) for b in led.blocks)
         for acc in IDS:
-            bal = sm.balance(s, acc)
             model = {(k[1], k[2]): q for k, q in led.balances().items() if k[0] == acc and q}
-            assert {(r.unit_type, int(r.vintage)): int(r.balance) for r in bal.itertuples()} == model
+            # the stored balance (mk_balances, written with each entry) and the journal's sum agree
+            # with the model's journal
+            for bal in (sm.balance(s, acc), sm.journal_balance(s, acc)):
+                assert {(r.unit_type, int(r.vintage)): int(r.balance) for r in bal.itertuples()} == model
+        # the life of every serial (span-class lookup) is exactly the model's entries covering it
+        for ut, v in {(e.unit_type, e.vintage) for e in led.journal}:
+            top = max(e.end for e in led.journal if (e.unit_type, e.vintage) == (ut, v))
+            for serial in range(1, top + 2):
+                want = [(e.debit, e.credit) for e in led.journal
+                        if (e.unit_type, e.vintage) == (ut, v) and e.start <= serial <= e.end]
+                if not want:
+                    with pytest.raises(CarbonpeakError):
+                        sm.serial_history(s, ut, v, serial)
+                    continue
+                h = sm.serial_history(s, ut, v, serial)
+                assert list(zip(h["entries"]["debit_account"], h["entries"]["credit_account"], strict=True)) == want
+                holder = [b.account for b in led.blocks if (b.unit_type, b.vintage) == (ut, v)
+                          and b.start <= serial <= b.end]
+                assert [h["holder"]] == holder
         assert audit.verify_chain(s).ok
     finally:
         s.close()
+
+
+@given(st.integers(1, 2**62))
+def test_span_class_bounds_the_entry(q: int) -> None:
+    """An entry of quantity q is in class k with 2^(k-1) < q <= 2^k: the serial lookup's window."""
+    from carbonpeak.store.markets import span_class
+
+    k = span_class(q)
+    assert q <= 2**k
+    assert (k == 0 or 2 ** (k - 1) < q)
+
+
+def test_serial_history_finds_big_and_small_blocks(store) -> None:
+    """A serial inside a huge issue block and later small moves: all entries, no others."""
+    from carbonpeak.store import markets as sm
+
+    for a in ACCOUNTS:
+        sm.open_account(store, a.account_id, a.kind, a.owner, city=a.city)
+    sm.post(store, Movement("issue", "GDEA", 2024, "ISS", "A", quantity=5_000_000), actor="t")
+    sm.post(store, Movement("transfer", "GDEA", 2024, "A", "B", start=4_000_000, end=4_000_009), actor="t")
+    sm.post(store, Movement("transfer", "GDEA", 2024, "B", "A", start=4_000_003, end=4_000_003), actor="t")
+    sm.post(store, Movement("surrender", "GDEA", 2024, "A", "SUR", start=4_000_003, end=4_000_003), actor="t")
+    h = sm.serial_history(store, "GDEA", 2024, 4_000_003)
+    assert list(h["entries"]["credit_account"]) == ["A", "B", "A", "SUR"]
+    assert (h["holder"], h["final"]) == ("SUR", True)
+    h = sm.serial_history(store, "GDEA", 2024, 4_000_010)
+    assert list(h["entries"]["credit_account"]) == ["A"]
+    assert h["holder"] == "A"
+    assert list(sm.serial_history(store, "GDEA", 2024, 1)["entries"]["credit_account"]) == ["A"]
+    with pytest.raises(CarbonpeakError):
+        sm.serial_history(store, "GDEA", 2024, 5_000_001)
+    assert sm.check_integrity(store) == []
 
 
 def test_store_integrity_check_detects_tampering(store) -> None:
@@ -177,6 +226,11 @@ def test_store_integrity_check_detects_tampering(store) -> None:
     assert any("journal balance" in p for p in problems)
     store.con.execute("INSERT INTO mk_blocks VALUES ('GDEA', 2024, 3, 3, 'B', 0)")
     assert any("two blocks" in p for p in sm.check_integrity(store))
+    # a stored balance that is not the journal's sum
+    store.con.execute("UPDATE mk_balances SET balance = balance + 1 WHERE account_id = 'A'")
+    assert any("stored balance" in p for p in sm.check_integrity(store))
+    store.con.execute("UPDATE mk_journal SET span_class = 0")
+    assert any("span class" in p for p in sm.check_integrity(store))
 
 
 def test_bulk_import_rebuilds_blocks_and_refuses_an_invalid_journal(store) -> None:

@@ -146,23 +146,76 @@ def test_methodology_register_and_formulas(market):
     assert "solarbe.com" in reg.loc["gd_pv_distributed", "source"]
     # the forestry example is not filed: no application may use it until it is
     with pytest.raises(phcer.PhcerError, match="not filed"):
-        wm.apply_phcer(store, ENT_A, application_id="F-1", methodology_id="gd_forest_sink", version="carbonpeak-1",
+        wm.apply_phcer(store, ENT_A, application_id="F-1", methodology_id="gd_forest_sink", version="carbonpeak-2",
                        project="x", owner="ENT-A", city="GD-GZ", vintage=2024,
-                       inputs={"R_project": 100, "R_baseline": 20, "LK": 0.1})
+                       inputs={"R_baseline": 200, "LK": 0.1}, forest=FIR_STOCK)
     with pytest.raises(phcer.PhcerError, match="cannot move"):
-        wm.file_methodology(store, ADMIN, methodology_id="gd_forest_sink", version="carbonpeak-1", stage="filed")
+        wm.file_methodology(store, ADMIN, methodology_id="gd_forest_sink", version="carbonpeak-2", stage="filed")
     for stage in ("city_forwarded", "expert_reviewed", "filed"):
-        wm.file_methodology(store, ADMIN, methodology_id="gd_forest_sink", version="carbonpeak-1", stage=stage,
+        wm.file_methodology(store, ADMIN, methodology_id="gd_forest_sink", version="carbonpeak-2", stage=stage,
                             on=dt.date(2025, 1, 2))
-    r = wm.apply_phcer(store, ENT_A, application_id="F-1", methodology_id="gd_forest_sink", version="carbonpeak-1",
+    r = wm.apply_phcer(store, ENT_A, application_id="F-1", methodology_id="gd_forest_sink", version="carbonpeak-2",
                        project="x", owner="ENT-A", city="GD-GZ", vintage=2024,
-                       inputs={"R_project": 100, "R_baseline": 20, "LK": 0.1})
-    assert r["claimed_t"] == pytest.approx(72.0)  # (100 − 20) × (1 − 0.1)
+                       inputs={"R_baseline": 200, "LK": 0.1}, forest=FIR_STOCK)
+    assert r["forest"]["R_project"] == pytest.approx(FIR_R_PROJECT, rel=1e-9)
+    assert r["claimed_t"] == pytest.approx((FIR_R_PROJECT - 200) * 0.9, rel=1e-9)  # 1,366.98 t
+    # R_project is never typed in; the forest data are required
+    with pytest.raises(phcer.PhcerError, match="computed from the project's forest data"):
+        wm.apply_phcer(store, ENT_A, application_id="F-3", methodology_id="gd_forest_sink", version="carbonpeak-2",
+                       project="x", owner="ENT-A", city="GD-GZ", vintage=2024,
+                       inputs={"R_project": 1e6, "R_baseline": 0, "LK": 0}, forest=FIR_STOCK)
+    with pytest.raises(phcer.PhcerError, match="needs the project's forest data"):
+        wm.apply_phcer(store, ENT_A, application_id="F-3", methodology_id="gd_forest_sink", version="carbonpeak-2",
+                       project="x", owner="ENT-A", city="GD-GZ", vintage=2024, inputs={"R_baseline": 0, "LK": 0})
     with pytest.raises(PermissionDenied):
-        wm.apply_phcer(store, ENT_A, application_id="F-2", methodology_id="gd_forest_sink", version="carbonpeak-1",
+        wm.apply_phcer(store, ENT_A, application_id="F-2", methodology_id="gd_forest_sink", version="carbonpeak-2",
                        project="x", owner="ENT-B", city="GD-SZ", vintage=2024, inputs={})
     with pytest.raises(phcer.PhcerError, match="required"):
         phcer.reduction("pv_grid_displacement", {"EG_y": 10})
+
+
+# Forest-sink PHCER worked example (hand computed; no published PHCER forestry worked example was
+# found).  IPCC 2006 Vol 4 Ch 2 Eq 2.8 (stock-difference) with the catalog's 杉木 (Chinese fir)
+# factors from the provincial guideline table (省级温室气体清单编制指南(试行), Ch 4; catalog status
+# unverified): SVD 0.307 t/m3, BEF 1.634, R 0.246, CF 0.5 -> 0.307 × 1.634 × 1.246 × 0.5
+# = 0.31252 t C per m3 of stem volume.  100 ha, 80 -> 95 m3/ha from 2020 to 2024: ΔV = 1,500 m3,
+# ΔC = 468.78 t C, R_project = 468.78 × 44/12 = 1,718.87 t CO2 (spread over 2021-2024).
+# Project emission reduction (structure of AR-CM-003-V01, leakage as a share):
+# ER = (1,718.87 − 200) × (1 − 0.1) = 1,366.98 t.
+FIR_C_PER_M3 = 0.307 * 1.634 * (1 + 0.246) * 0.5
+FIR_R_PROJECT = 1_500 * FIR_C_PER_M3 * 44 / 12
+FIR_STOCK = {"forest_type": "chinese_fir", "area_ha": 100, "start_year": 2020, "end_year": 2024,
+             "volume_start_m3_ha": 80, "volume_end_m3_ha": 95}
+
+
+def test_forest_project_removals_by_hand() -> None:
+    assert abs(FIR_R_PROJECT - 1_718.87) < 0.01
+    r = wm.forest_project_removals(FIR_STOCK)
+    assert r["method"] == "stock_difference"
+    assert r["R_project"] == pytest.approx(FIR_R_PROJECT, rel=1e-9)
+    assert sorted(r["by_year"]) == [2021, 2022, 2023, 2024]
+    assert all(v == pytest.approx(FIR_R_PROJECT / 4, rel=1e-9) for v in r["by_year"].values())
+    used = {f["parameter"]: f for f in r["factors"]}
+    assert (used["svd"]["value"], used["bef"]["value"], used["r"]["value"], used["cf"]["value"]) == (
+        0.307, 1.634, 0.246, 0.5)
+    assert all(f["source"] and f["status"] for f in r["factors"])
+    # gain-loss (Eq 2.9-2.12): 50 ha × 12 m3/ha/yr − 100 m3/yr harvested = 500 m3/yr over 2022-2024
+    # = the same 1,500 m3 -> the same removals
+    g = wm.forest_project_removals({"forest_type": "chinese_fir", "area_ha": 50, "start_year": 2021,
+                                    "end_year": 2024, "increment_m3_ha_yr": 12, "harvest_m3_yr": 100,
+                                    "increment_source": "sample plots (test)"})
+    assert g["method"] == "gain_loss"
+    assert g["R_project"] == pytest.approx(FIR_R_PROJECT, rel=1e-9)
+    assert {f["parameter"]: f["source"] for f in g["factors"]}["volume_increment"] == "sample plots (test)"
+    # every parameter is sourced or required
+    for bad, msg in (({**FIR_STOCK, "forest_type": "oak"}, "not one of"), ({**FIR_STOCK, "area_ha": 0}, "area_ha"),
+                     ({**FIR_STOCK, "end_year": 2020}, "after start_year"),
+                     ({**FIR_STOCK, "volume_end_m3_ha": float("nan")}, "finite"),
+                     ({k: v for k, v in FIR_STOCK.items() if not k.startswith("volume")}, "give volume"),
+                     ({"forest_type": "chinese_fir", "area_ha": 5, "start_year": 2020, "end_year": 2021,
+                       "increment_m3_ha_yr": 5}, "increment_source")):
+        with pytest.raises(phcer.PhcerError, match=msg):
+            wm.forest_project_removals(bad)
 
 
 def test_notice_needs_a_calendar_or_holidays() -> None:

@@ -161,6 +161,11 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
         "POST", f"/api/markets/phcer/applications/APP-V-{u}/verify", {"json": {"verified_t": 4.5}}),
     ("POST", "/api/markets/phcer/applications/{application_id}/issue"): lambda u: (
         "POST", f"/api/markets/phcer/applications/APP-I-{u}/issue", {}),
+    ("POST", "/api/markets/phcer/applications/{application_id}/reject"): lambda u: (
+        "POST", f"/api/markets/phcer/applications/APP-N-{u}/reject", {"json": {"reason": "benefit-sharing terms missing"}}),
+    ("GET", "/api/markets/offset-pool"): lambda u: ("GET", "/api/markets/offset-pool?year=2024", {}),
+    ("PUT", "/api/markets/offset-pool"): lambda u: ("PUT", "/api/markets/offset-pool", {"json": {
+        "year": 2024, "value": 1.0, "unit": "Mt", "source": "route matrix example"}}),
     ("GET", "/api/audit"): lambda u: ("GET", "/api/audit", {}),
     ("GET", "/api/audit/verify"): lambda u: ("GET", "/api/audit/verify", {}),
     ("GET", "/api/jobs/{job_id}"): lambda u: ("GET", f"/api/jobs/job-of-{u}", {}),
@@ -191,6 +196,7 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("GET", "/admin/schedule"): lambda u: ("GET", "/admin/schedule", {}),
     ("GET", "/markets"): lambda u: ("GET", "/markets?year=2024", {}),
     ("GET", "/markets/enterprise"): lambda u: ("GET", "/markets/enterprise?year=2024", {}),
+    ("GET", "/markets/verifier"): lambda u: ("GET", "/markets/verifier?year=2024", {}),
 }
 
 #: Allowed callers whose valid request still answers a documented non-2xx (resource scope).

@@ -84,6 +84,8 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/markets/overview"): GOVERNMENT,
     ("GET", "/api/markets/obligations"): ALL,
     ("POST", "/api/markets/emissions/sign-off"): frozenset({"admin", "verifier"}),
+    ("GET", "/api/markets/offset-pool"): GOVERNMENT,
+    ("PUT", "/api/markets/offset-pool"): ADMIN,
     ("GET", "/api/markets/phcer/methodologies"): ALL,
     ("GET", "/api/markets/phcer/applications"): ALL,
     ("POST", "/api/markets/transfer"): frozenset({"admin", "enterprise"}),
@@ -95,6 +97,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/markets/phcer/applications/{application_id}/notice"): GOVERNMENT,
     ("POST", "/api/markets/phcer/applications/{application_id}/verify"): frozenset({"admin", "verifier"}),
     ("POST", "/api/markets/phcer/applications/{application_id}/issue"): ADMIN,
+    ("POST", "/api/markets/phcer/applications/{application_id}/reject"): PROVINCE,
     # audit
     ("GET", "/api/audit"): PROVINCE | {"verifier"},
     ("GET", "/api/audit/verify"): PROVINCE,
@@ -124,6 +127,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/admin/schedule"): ADMIN,
     ("GET", "/markets"): GOVERNMENT,
     ("GET", "/markets/enterprise"): frozenset({"admin", "enterprise"}),
+    ("GET", "/markets/verifier"): frozenset({"admin", "verifier"}),
     ("GET", "/account/password"): ALL,
     ("GET", "/download/{table}"): ALL,  # each table its own roles (web/downloads.py TABLES), rows scoped
 }

@@ -67,6 +67,16 @@ def _params(values: list[str]) -> dict[str, float]:
     return out
 
 
+def _pairs(values: list[str]) -> dict[str, str]:
+    out = {}
+    for v in values:
+        k, sep, x = v.partition("=")
+        if not sep or not k.strip():
+            raise typer.BadParameter(f"give NAME=VALUE (got {v!r})")
+        out[k.strip()] = x.strip()
+    return out
+
+
 def _emit(fmt: Format, *, data: Any = None, table: Any = None, title: str | None = None,
           extra_tables: Any = ()) -> None:
     """:func:`emit` with frames' timestamps as ISO text in JSON."""
@@ -377,6 +387,64 @@ def obligations_cmd(year: int = typer.Option(..., "--year"), db: Path | None = D
     _emit(fmt, table=df, title=f"Obligations {year}")
 
 
+@app.command("coverage")
+def coverage_cmd(
+    file: Path = typer.Argument(..., help="CSV/Excel: enterprise_id, sector, year, emissions_tco2 / energy_tce / racks "
+                                "[, city, name, applied, verified]."),
+    ruleset: str = typer.Option("guangdong-2024", "--ruleset"),
+    widen: bool = typer.Option(False, "--widening", help="Also list what the plan's widening brings under the cap."),
+    fmt: Format = FormatOption,
+) -> None:
+    """Coverage screening under a rule set (and the plan's widening: ceramics, textiles, data centres, ...)."""
+    from carbonpeak.io.tables import read_table
+    from carbonpeak.workflows import markets as wm
+
+    res = wm.screen_coverage(read_table(file), ruleset, widen=widen)
+    extra = [("Covered by sector", res["by_sector"]), ("Covered by city", res["by_city"])]
+    if widen:
+        extra += [("Widening: newly covered", res["widening"]["entities"]),
+                  ("Widening by sector", res["widening"]["by_sector"])]
+    _emit(fmt, data=res, table=res["decisions"], title=f"Coverage ({res['ruleset']})", extra_tables=extra)
+
+
+@app.command("peak-link")
+def peak_link_cmd(
+    cap: Path = typer.Option(..., "--cap", help="CSV: year, value [, unit] -- the cap of each year."),
+    projection: Path = typer.Option(..., "--projection", help="Scenario run, IAMC long form (variable Emissions|CO2)."),
+    scenario: str | None = typer.Option(None, "--scenario", help="Pick one scenario of the run."),
+    region: str | None = typer.Option(None, "--region", help="Pick one region of the run."),
+    peak_by: int | None = typer.Option(None, "--peak-by", help="Peak year to test (default: the plan's 2030)."),
+    fmt: Format = FormatOption,
+) -> None:
+    """The cap path against the provincial peak projection: consistent with peaking by 2030?"""
+    from carbonpeak.io.tables import read_table
+    from carbonpeak.workflows import markets as wm
+
+    filters = {k: v for k, v in (("scenario", scenario), ("region", region)) if v}
+    res = wm.peak_link(read_table(cap), read_table(projection), filters=filters or None, peak_by=peak_by)
+    title = "Cap and peak: " + ("consistent" if res["consistent"] else "NOT consistent: " + "; ".join(res["reasons"]))
+    _emit(fmt, data=res, table=res["table"], title=title)
+
+
+@app.command("offset-pool")
+def offset_pool_cmd(
+    year: int = typer.Option(..., "--year", help="Compliance (emissions) year of the pool."),
+    set_value: float | None = typer.Option(None, "--set", help="Set the pool to this amount (in --unit)."),
+    unit: str = typer.Option("tCO2", "--unit", help="Unit of --set: tCO2, t, kt, Mt, 万t."),
+    source: str | None = typer.Option(None, "--source", help="The document the figure comes from (required with --set)."),
+    db: Path | None = DbOption, actor: str = ActorOption, fmt: Format = FormatOption,
+) -> None:
+    """Show, or set with --set, the province-wide offset pool of a year (used and remaining)."""
+    from carbonpeak.workflows import markets as wm
+
+    with _store(db) as s:
+        if set_value is None:
+            res = wm.offset_pool(s, _op(actor), year)
+        else:
+            res = wm.set_offset_pool(s, _op(actor), year=year, value=set_value, unit=unit, source=source or "")
+    _emit(fmt, data=res, table=[{k: v for k, v in res.items() if k != "previous"}], title=f"Offset pool {year}")
+
+
 @app.command("energy-rights")
 def energy_rights_cmd(
     year: int = typer.Option(..., "--year"),
@@ -425,6 +493,11 @@ def apply_cmd(
     project: str = typer.Option(..., "--project"), owner: str = typer.Option(..., "--owner"),
     city: str | None = typer.Option(None, "--city"), vintage: int = typer.Option(..., "--vintage"),
     inp: list[str] = typer.Option([], "--input", help="Formula input NAME=NUMBER (repeatable)."),
+    resubmission_of: str | None = typer.Option(None, "--resubmission-of",
+                                               help="The rejected application this one resubmits."),
+    forest: list[str] = typer.Option([], "--forest", help="Forest project data NAME=VALUE (repeatable; "
+                                     "gd_forest_sink: forest_type, area_ha, start_year, end_year, volume_start_m3_ha, "
+                                     "volume_end_m3_ha or increment_m3_ha_yr with increment_source)."),
     db: Path | None = DbOption, actor: str = ActorOption, fmt: Format = FormatOption,
 ) -> None:
     """Apply for PHCER under a filed methodology (the claim is computed by its formula)."""
@@ -432,7 +505,8 @@ def apply_cmd(
 
     with _store(db) as s:
         res = wm.apply_phcer(s, _op(actor), application_id=application, methodology_id=methodology, version=version,
-                             project=project, owner=owner, city=city, vintage=vintage, inputs=_params(inp))
+                             project=project, owner=owner, city=city, vintage=vintage, inputs=_params(inp),
+                             resubmission_of=resubmission_of, forest=_pairs(forest) or None)
     _emit(fmt, data=res, table=[res], title="PHCER application")
 
 
@@ -466,6 +540,20 @@ def verify_cmd(
         res = wm.verify_phcer(s, _op(actor), application_id=application, verified_t=verified,
                               today=dt.date.fromisoformat(today) if today else None)
     _emit(fmt, data=res, table=[res], title="Verification")
+
+
+@phcer_app.command("reject")
+def reject_cmd(
+    application: str = typer.Argument(...),
+    reason: str = typer.Option(..., "--reason", help="Why the application is rejected (kept and shown to the owner)."),
+    db: Path | None = DbOption, actor: str = ActorOption, fmt: Format = FormatOption,
+) -> None:
+    """Reject an application before issuance, stating the reason (final; the owner may resubmit)."""
+    from carbonpeak.workflows import markets as wm
+
+    with _store(db) as s:
+        res = wm.reject_phcer(s, _op(actor), application_id=application, reason=reason)
+    _emit(fmt, data=res, table=[res], title="PHCER application rejected")
 
 
 @phcer_app.command("issue")

@@ -28,13 +28,19 @@ from carbonpeak.errors import CarbonpeakError
 
 NOTICE_WORKING_DAYS = 7
 METHODOLOGY_STAGES = ("submitted", "city_forwarded", "expert_reviewed", "filed", "withdrawn")
-#: action -> (state it needs, state it leads to)
-APPLICATION_STEPS: dict[str, tuple[str, str]] = {
-    "notice": ("applied", "noticed"),
-    "verify": ("noticed", "verified"),
-    "issue": ("verified", "issued"),
-    "reject": ("applied", "rejected"),
+#: action -> (states it may start from, state it leads to).  ``applied`` is the submitted
+#: application, ``noticed`` the one under public notice; ``issued`` and ``rejected`` are final.
+#: A rejection (with its reason) can come at any step before issuance; a rejected application
+#: is never reopened: the owner may submit a new application that names it
+#: (``resubmission_of``), which goes through the whole procedure again (notice included).
+APPLICATION_STEPS: dict[str, tuple[tuple[str, ...], str]] = {
+    "notice": (("applied",), "noticed"),
+    "verify": (("noticed",), "verified"),
+    "issue": (("verified",), "issued"),
+    "reject": (("applied", "noticed", "verified"), "rejected"),
 }
+FINAL_STATES = frozenset({"issued", "rejected"})
+REASON_MAX = 500
 #: methodology stage -> the stage it may move to
 _NEXT_STAGE = {"submitted": ("city_forwarded", "withdrawn"), "city_forwarded": ("expert_reviewed", "withdrawn"),
                "expert_reviewed": ("filed", "withdrawn"), "filed": ("withdrawn",), "withdrawn": ()}
@@ -127,11 +133,21 @@ def check_step(state: str, action: str, *, today: dt.date | None = None, notice_
     if action not in APPLICATION_STEPS:
         raise PhcerError(f"action '{action}' is not one of {', '.join(APPLICATION_STEPS)}")
     need, to = APPLICATION_STEPS[action]
-    if state != need:
-        raise PhcerError(f"cannot {action} an application in state '{state}' (needs '{need}')")
+    if state not in need:
+        raise PhcerError(f"cannot {action} an application in state '{state}' (needs {' or '.join(map(repr, need))})")
     if action == "verify" and (notice_end_on is None or today is None or today <= notice_end_on):
         raise PhcerError(f"the public notice runs until {notice_end_on}; verification may start the next day")
     return to
+
+
+def check_reason(reason: str) -> str:
+    """A rejection's reason: required, stated in words (1-500 characters)."""
+    r = " ".join(str(reason or "").split())
+    if len(r) < 3:
+        raise PhcerError("a rejection states its reason (at least 3 characters)")
+    if len(r) > REASON_MAX:
+        raise PhcerError(f"the reason is {len(r)} characters; at most {REASON_MAX}")
+    return r
 
 
 # -- formulas ---------------------------------------------------------------------------------
@@ -161,7 +177,11 @@ def forest_sink_net_removals(inputs: dict[str, Any]) -> float:
 FORMULAS: dict[str, Callable[[dict[str, Any]], float]] = {
     "pv_grid_displacement": pv_grid_displacement,
     "forest_sink_net_removals": forest_sink_net_removals,
+    # the same formula, with R_project filled in by the workflow from the sink engine
+    "forest_sink_engine": forest_sink_net_removals,
 }
+#: formulas whose R_project the workflow computes from the project's forest data (never an input)
+ENGINE_FORMULAS = frozenset({"forest_sink_engine"})
 
 
 def reduction(formula: str, inputs: dict[str, Any]) -> float:

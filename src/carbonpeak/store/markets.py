@@ -94,6 +94,16 @@ def open_accounts(store: Store, rows: pd.DataFrame, *, actor: str) -> int:
     return len(new)
 
 
+def _two_accounts(con: Any, a: str, b: str) -> tuple[Account, Account]:
+    """Both accounts of a movement in one round trip (404 for one that does not exist)."""
+    got = {str(r[0]): Account(str(r[0]), str(r[1]), str(r[2]), r[3]) for r in con.execute(
+        "SELECT account_id, kind, owner, city FROM mk_accounts WHERE account_id IN (?, ?)", [a, b]).fetchall()}
+    for x in (a, b):
+        if x not in got:
+            raise NotFound(f"account {x}")
+    return got[a], got[b]
+
+
 def get_account(store: Store, account_id: str) -> Account:
     row = store.con.execute("SELECT account_id, kind, owner, city FROM mk_accounts WHERE account_id = ?",
                             [account_id]).fetchone()
@@ -108,12 +118,26 @@ def accounts(store: Store) -> pd.DataFrame:
 
 
 # -- movements -----------------------------------------------------------------------------
-def _blocks_of(con: Any, account_id: str, unit_type: str, vintage: int) -> list[Block]:
-    rows = con.execute(
-        "SELECT unit_type, vintage, serial_start, serial_end, account_id FROM mk_blocks "
-        "WHERE account_id = ? AND unit_type = ? AND vintage = ? ORDER BY serial_start",
-        [account_id, unit_type, vintage],
-    ).fetchall()
+def _blocks_of(con: Any, m: Movement) -> list[Block]:
+    """The blocks of the debit account that a movement can take (not all the account holds).
+
+    Serials ``start..end``: the blocks overlapping them.  A quantity q takes the lowest serials
+    first and every block holds at least one, so the first q blocks are enough (fewer rows
+    come back only when the account holds less: then they are all it holds).
+    """
+    if m.start is not None and m.end is not None:
+        rows = con.execute(
+            "SELECT unit_type, vintage, serial_start, serial_end, account_id FROM mk_blocks "
+            "WHERE account_id = ? AND unit_type = ? AND vintage = ? AND serial_start <= ? AND serial_end >= ? "
+            "ORDER BY serial_start",
+            [m.debit, m.unit_type, m.vintage, m.end, m.start],
+        ).fetchall()
+    else:
+        rows = con.execute(
+            "SELECT unit_type, vintage, serial_start, serial_end, account_id FROM mk_blocks "
+            "WHERE account_id = ? AND unit_type = ? AND vintage = ? ORDER BY serial_start LIMIT ?",
+            [m.debit, m.unit_type, m.vintage, max(1, m.requested)],
+        ).fetchall()
     return [Block(str(r[0]), int(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in rows]
 
 
@@ -143,23 +167,57 @@ def _post_in(store: Store, con: Any, m: Movement, *, actor: str, compliance_year
         # then the committed state, so a quantity is taken from what is really there, and an
         # issuer's new serials are numbered once
         con.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))", [ACCOUNT_LOCK_CLASS, m.debit])
-    debit, credit = get_account(store, m.debit), get_account(store, m.credit)
+    debit, credit = _two_accounts(con, m.debit, m.credit)
     check_movement(m, debit, credit, compliance_year=compliance_year)
-    held = [] if m.kind in CREATING else _blocks_of(con, m.debit, m.unit_type, m.vintage)
+    held = [] if m.kind in CREATING else _blocks_of(con, m)
     nxt = 1
     if m.kind in CREATING:
+        # every serial ever issued is in exactly one block (terminal accounts keep theirs), and
+        # blocks never overlap: the last serial issued ends the block with the greatest start
         row = con.execute(
-            "SELECT coalesce(max(serial_end), 0) FROM mk_journal "
-            "WHERE unit_type = ? AND vintage = ? AND kind IN ('issue', 'borrow')",
+            "SELECT serial_end FROM mk_blocks WHERE unit_type = ? AND vintage = ? "
+            "ORDER BY serial_start DESC LIMIT 1",
             [m.unit_type, m.vintage],
         ).fetchone()
         nxt = int(row[0]) + 1 if row else 1
     planned = plan_movement(m, held, nxt)
     if check is not None:
         check(planned)
+    deltas: dict[tuple[str, str, int], int] = {}
     for e in planned:
         out.append(_write_entry(store, con, e, txn, actor, held))
+        for acc, q in ((e.credit, e.quantity), (e.debit, -e.quantity)):
+            deltas[(acc, e.unit_type, e.vintage)] = deltas.get((acc, e.unit_type, e.vintage), 0) + q
+    _apply_balances(con, deltas)
     return out
+
+
+def span_class(quantity: int) -> int:
+    """The smallest k with 2^k >= quantity: an entry of class k covering serial s starts in
+    ``[s - 2^k + 1, s]`` (the serial lookup of :func:`serial_history`)."""
+    return max(0, int(quantity) - 1).bit_length()
+
+
+def _apply_balances(con: Any, deltas: dict[tuple[str, str, int], int]) -> None:
+    """Add the entries' changes to ``mk_balances`` (in key order: concurrent writers never deadlock)."""
+    # (an UPDATE, then an INSERT for a new key: DuckDB's ON CONFLICT path is ten times slower).  A
+    # movement changes two accounts of one unit type and vintage: both rows in one statement.
+    by_units: dict[tuple[str, int], list[tuple[str, int]]] = {}
+    for (acc, ut, v), q in sorted(deltas.items()):
+        if q:
+            by_units.setdefault((ut, v), []).append((acc, q))
+    for (ut, v), changes in sorted(by_units.items()):
+        for i in range(0, len(changes), 2):
+            pair = changes[i:i + 2]
+            (a1, q1), (a2, q2) = pair[0], pair[-1]
+            hit = {str(r[0]) for r in con.execute(
+                "UPDATE mk_balances SET balance = balance + CASE WHEN account_id = ? THEN ? ELSE ? END "
+                "WHERE unit_type = ? AND vintage = ? AND account_id IN (?, ?) RETURNING account_id",
+                [a1, q1, q2, ut, v, a1, a2]).fetchall()}
+            for acc, q in pair:
+                if acc not in hit:
+                    con.execute("INSERT INTO mk_balances (account_id, unit_type, vintage, balance) VALUES (?, ?, ?, ?)",
+                                [acc, ut, v, q])
 
 
 def issue_application(store: Store, application_id: str, m: Movement, *, actor: str,
@@ -209,14 +267,16 @@ def _write_entry(store: Store, con: Any, e: Entry, txn: str, actor: str, held: l
         )
     con.execute(
         "INSERT INTO mk_journal (entry_id, txn_id, ts, kind, unit_type, vintage, serial_start, serial_end, quantity, "
-        "debit_account, credit_account, actor, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "debit_account, credit_account, actor, reference, span_class) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [seq, txn, ts, e.kind, e.unit_type, e.vintage, e.start, e.end, e.quantity, e.debit, e.credit, actor,
-         e.reference],
+         e.reference, span_class(e.quantity)],
     )
     return {**payload, "entry_id": seq, "ts": ts.isoformat()}
 
 
 # -- derived views ---------------------------------------------------------------------------
+# Each query is shaped for an index of revision 0720_ledger_indexes (docs/markets.md, "Ledger
+# speed"); the times at 1,000,000 entries are in bench/bench_ledger.py.
 _BALANCE_SQL = (
     "SELECT unit_type, vintage, sum(q) AS balance FROM ("
     " SELECT unit_type, vintage, quantity AS q FROM mk_journal WHERE credit_account = ? AND ts < ?"
@@ -227,11 +287,26 @@ _BALANCE_SQL = (
 
 
 def balance(store: Store, account_id: str, *, before: datetime | None = None) -> pd.DataFrame:
-    """The balance of an account by unit type and vintage, derived from the journal (before ``before``)."""
-    t = before or FAR_FUTURE
-    df = store.query(_BALANCE_SQL, [account_id, t, account_id, t])
-    df["balance"] = df["balance"].astype("int64")
-    return df[df["balance"] != 0].reset_index(drop=True)
+    """The balance of an account by unit type and vintage.
+
+    Now: the account's rows of ``mk_balances``, written in the transaction of each journal entry
+    (credits minus debits; :func:`check_integrity` proves them equal to the journal's sums).
+    Before a time: summed from the journal itself.
+    """
+    if before is None:
+        rows = store.con.execute("SELECT unit_type, vintage, balance FROM mk_balances WHERE account_id = ? "
+                                 "ORDER BY unit_type, vintage", [account_id]).fetchall()
+    else:
+        rows = store.con.execute(_BALANCE_SQL, [account_id, before, account_id, before]).fetchall()
+    rows = [(str(u), int(v), int(b)) for u, v, b in rows if int(b) != 0]
+    return pd.DataFrame({"unit_type": pd.Series([r[0] for r in rows], dtype=object),
+                         "vintage": pd.Series([r[1] for r in rows], dtype="int64"),
+                         "balance": pd.Series([r[2] for r in rows], dtype="int64")})
+
+
+def journal_balance(store: Store, account_id: str) -> pd.DataFrame:
+    """The balance of an account summed from the whole journal (the proof of :func:`balance`)."""
+    return balance(store, account_id, before=FAR_FUTURE)
 
 
 def holdings(store: Store, account_id: str) -> pd.DataFrame:
@@ -243,53 +318,82 @@ def holdings(store: Store, account_id: str) -> pd.DataFrame:
     )
 
 
+_STATEMENT_COLUMNS = ["entry_id", "ts", "txn_id", "kind", "unit_type", "vintage", "serial_start", "serial_end",
+                      "change", "debit_account", "credit_account", "actor", "reference"]
+
+
 def statement(store: Store, account_id: str, start: datetime, end: datetime) -> dict[str, Any]:
     """Opening balance, the entries in ``[start, end)`` and the closing balance of an account."""
     get_account(store, account_id)
-    entries = store.query(
-        "SELECT * FROM ("
-        " SELECT entry_id, ts, txn_id, kind, unit_type, vintage, serial_start, serial_end, quantity AS change,"
-        " debit_account, credit_account, actor, reference FROM mk_journal"
+    # one round trip: the period's entries (part 0) and the opening balance by unit type and
+    # vintage (part 1), each read by the account's (account, ts) index on PostgreSQL
+    rows = store.con.execute(
+        "SELECT 0 AS part, entry_id, ts, txn_id, kind, unit_type, vintage, serial_start, serial_end,"
+        " quantity AS change, debit_account, credit_account, actor, reference FROM mk_journal"
         " WHERE credit_account = ? AND ts >= ? AND ts < ?"
         " UNION ALL"
-        " SELECT entry_id, ts, txn_id, kind, unit_type, vintage, serial_start, serial_end, -quantity AS change,"
+        " SELECT 0, entry_id, ts, txn_id, kind, unit_type, vintage, serial_start, serial_end, -quantity,"
         " debit_account, credit_account, actor, reference FROM mk_journal"
-        " WHERE debit_account = ? AND ts >= ? AND ts < ?) x ORDER BY entry_id",
-        [account_id, start, end, account_id, start, end],
-    )
-    both = store.query(
-        "SELECT unit_type, vintage, sum(CASE WHEN ts < ? THEN q ELSE 0 END) AS opening, sum(q) AS closing FROM ("
-        " SELECT unit_type, vintage, ts, quantity AS q FROM mk_journal WHERE credit_account = ? AND ts < ?"
+        " WHERE debit_account = ? AND ts >= ? AND ts < ?"
         " UNION ALL"
-        " SELECT unit_type, vintage, ts, -quantity AS q FROM mk_journal WHERE debit_account = ? AND ts < ?"
-        ") x GROUP BY unit_type, vintage ORDER BY unit_type, vintage",
-        [start, account_id, end, account_id, end],
-    )
+        " SELECT 1, NULL, NULL, NULL, NULL, unit_type, vintage, NULL, NULL, CAST(sum(q) AS BIGINT), NULL, NULL, NULL,"
+        " NULL FROM ("
+        "  SELECT unit_type, vintage, quantity AS q FROM mk_journal WHERE credit_account = ? AND ts < ?"
+        "  UNION ALL"
+        "  SELECT unit_type, vintage, -quantity AS q FROM mk_journal WHERE debit_account = ? AND ts < ?"
+        " ) x GROUP BY unit_type, vintage",
+        [account_id, start, end, account_id, start, end, account_id, start, account_id, start],
+    ).fetchall()
+    # plain rows -> one frame (building it column by column from a driver frame cost more than the query)
+    period = sorted((r[1:] for r in rows if int(r[0]) == 0), key=lambda r: int(r[0]))
+    entries = pd.DataFrame.from_records(period, columns=_STATEMENT_COLUMNS)
+    for col in ("entry_id", "vintage", "serial_start", "serial_end", "change"):
+        entries[col] = entries[col].astype("int64")
+    entries["ts"] = pd.to_datetime(entries["ts"], utc=True)
+    o = {(str(r[5]), int(r[6])): int(r[9]) for r in rows if int(r[0]) == 1}
+    c = dict(o)
+    for r in period:
+        c[(str(r[4]), int(r[5]))] = c.get((str(r[4]), int(r[5])), 0) + int(r[8])
 
-    def side(col: str) -> pd.DataFrame:
-        df = both[["unit_type", "vintage", col]].rename(columns={col: "balance"})
-        df["balance"] = df["balance"].astype("int64")
-        return df[df["balance"] != 0].reset_index(drop=True)
+    def side(d: dict[tuple[str, int], int]) -> pd.DataFrame:
+        rows = [(ut, v, q) for (ut, v), q in sorted(d.items()) if q]
+        return pd.DataFrame({"unit_type": pd.Series([r[0] for r in rows], dtype=object),
+                             "vintage": pd.Series([r[1] for r in rows], dtype="int64"),
+                             "balance": pd.Series([r[2] for r in rows], dtype="int64")})
 
-    return {"account_id": account_id, "start": start, "end": end, "opening": side("opening"), "entries": entries,
-            "closing": side("closing")}
+    return {"account_id": account_id, "start": start, "end": end, "opening": side(o), "entries": entries,
+            "closing": side(c)}
 
 
 def serial_history(store: Store, unit_type: str, vintage: int, serial: int) -> dict[str, Any]:
-    """The life of one serial: every entry that moved it, and the account holding it now."""
-    entries = store.query(
-        "SELECT entry_id, ts, txn_id, kind, debit_account, credit_account, serial_start, serial_end, actor, reference "
-        "FROM mk_journal WHERE unit_type = ? AND vintage = ? AND serial_start <= ? AND serial_end >= ? "
-        "ORDER BY entry_id",
-        [unit_type, vintage, serial, serial],
-    )
+    """The life of one serial: every entry that moved it, and the account holding it now.
+
+    An entry of span class k (quantity <= 2^k) that moved ``serial`` starts in
+    ``[serial - 2^k + 1, serial]``: one narrow range per class of the index
+    ``(unit_type, vintage, span_class, serial_start)``.  The blocks never overlap, so the holder is
+    the block with the greatest start at or below the serial, if it reaches the serial.
+    """
+    rows = store.con.execute(
+        "SELECT j.entry_id, j.ts, j.txn_id, j.kind, j.debit_account, j.credit_account, j.serial_start, j.serial_end,"
+        " j.actor, j.reference FROM mk_span_classes c JOIN mk_journal j"
+        " ON j.span_class = c.span_class AND j.serial_start >= ? - c.width + 1 AND j.serial_start <= ?"
+        " WHERE j.unit_type = ? AND j.vintage = ? AND j.serial_end >= ? ORDER BY j.entry_id",
+        [serial, serial, unit_type, vintage, serial],
+    ).fetchall()
+    entries = pd.DataFrame.from_records(rows, columns=["entry_id", "ts", "txn_id", "kind", "debit_account",
+                                                       "credit_account", "serial_start", "serial_end", "actor",
+                                                       "reference"])
+    for col in ("entry_id", "serial_start", "serial_end"):
+        entries[col] = entries[col].astype("int64")
+    entries["ts"] = pd.to_datetime(entries["ts"], utc=True)
     if entries.empty:
         raise NotFound(f"{unit_type} {vintage} serial {serial}")
     now = store.con.execute(
-        "SELECT b.account_id, a.kind FROM mk_blocks b JOIN mk_accounts a USING (account_id) "
-        "WHERE b.unit_type = ? AND b.vintage = ? AND b.serial_start <= ? AND b.serial_end >= ?",
-        [unit_type, vintage, serial, serial],
+        "SELECT b.account_id, a.kind, b.serial_end FROM mk_blocks b JOIN mk_accounts a ON a.account_id = b.account_id "
+        "WHERE b.unit_type = ? AND b.vintage = ? AND b.serial_start <= ? ORDER BY b.serial_start DESC LIMIT 1",
+        [unit_type, vintage, serial],
     ).fetchall()
+    now = [r for r in now if int(r[2]) >= serial]
     return {"unit_type": unit_type, "vintage": vintage, "serial": serial, "entries": entries,
             "holder": str(now[0][0]) if now else None, "final": bool(now) and str(now[0][1]) in TERMINAL_KINDS}
 
@@ -335,7 +439,9 @@ def check_integrity(store: Store) -> list[str]:
 
     (1) each unit type and vintage sums to zero over all accounts; (2) no account but an issuer
     is negative; (3) the block cache equals the journal's balances; (4) no serial is in two
-    blocks; (5) no entry debits a terminal account (a surrendered/retired serial never moves).
+    blocks; (5) no entry debits a terminal account (a surrendered/retired serial never moves);
+    (6) the stored balances (``mk_balances``) equal the journal's sums; (7) every entry's span
+    class is right (``2^(k-1) < quantity <= 2^k``).
     """
     con = store.con
     problems: list[str] = []
@@ -374,6 +480,25 @@ def check_integrity(store: Store) -> list[str]:
         "WHERE serial_start <= prev_end"
     ).fetchall():
         problems.append(f"{ut} {v} serial {s} is in two blocks")
+    # (6) the stored balances are the journal's sums, account by account
+    for acc, ut, v, jq, sq in con.execute(
+        "WITH bal AS (SELECT account_id, unit_type, vintage, sum(q) AS q FROM ("
+        " SELECT credit_account AS account_id, unit_type, vintage, quantity AS q FROM mk_journal"
+        " UNION ALL SELECT debit_account, unit_type, vintage, -quantity FROM mk_journal) x"
+        " GROUP BY account_id, unit_type, vintage)"
+        " SELECT coalesce(bal.account_id, s.account_id), coalesce(bal.unit_type, s.unit_type),"
+        " coalesce(bal.vintage, s.vintage), coalesce(bal.q, 0), coalesce(s.balance, 0)"
+        " FROM bal FULL OUTER JOIN mk_balances s ON bal.account_id = s.account_id AND bal.unit_type = s.unit_type"
+        " AND bal.vintage = s.vintage WHERE coalesce(bal.q, 0) <> coalesce(s.balance, 0)"
+    ).fetchall():
+        problems.append(f"account {acc} {ut} {v}: journal balance {jq}, stored balance {sq}")
+    # (7) every entry's span class is the one its serial lookup assumes
+    row = con.execute(
+        "SELECT count(*) FROM mk_journal j LEFT JOIN mk_span_classes c ON c.span_class = j.span_class "
+        "WHERE c.width IS NULL OR j.quantity > c.width OR (j.span_class > 0 AND 2 * j.quantity <= c.width)"
+    ).fetchone()
+    if row and row[0]:
+        problems.append(f"{row[0]} journal entries have a wrong span class (their serials cannot be looked up)")
     row = con.execute(
         "SELECT count(*) FROM mk_journal j JOIN mk_accounts a ON a.account_id = j.debit_account "
         "WHERE a.kind IN ('surrender', 'retirement', 'cancellation', 'withdrawal')"
@@ -407,6 +532,7 @@ def import_journal(store: Store, entries: pd.DataFrame, *, actor: str) -> int:
         ts = audit._ts_text(now)
         df = entries.reset_index(drop=True).copy()
         df["quantity"] = df["serial_end"] - df["serial_start"] + 1
+        df["span_class"] = [span_class(q) for q in df["quantity"].tolist()]
         if "txn_id" not in df:
             df["txn_id"] = [f"import-{seq0 + i}" for i in range(n)]
         if "reference" not in df:
@@ -441,18 +567,34 @@ def import_journal(store: Store, entries: pd.DataFrame, *, actor: str) -> int:
                         "key_id) SELECT seq, ts, actor, action, entity, entity_id, payload, prev_hash, hash, key_id "
                         "FROM _mk_log")
             con.execute("INSERT INTO mk_journal (entry_id, txn_id, ts, kind, unit_type, vintage, serial_start, "
-                        "serial_end, quantity, debit_account, credit_account, actor, reference) SELECT entry_id, "
-                        "txn_id, ts, kind, unit_type, vintage, serial_start, serial_end, quantity, debit_account, "
-                        "credit_account, actor, reference FROM _mk_entries")
+                        "serial_end, quantity, debit_account, credit_account, actor, reference, span_class) SELECT "
+                        "entry_id, txn_id, ts, kind, unit_type, vintage, serial_start, serial_end, quantity, "
+                        "debit_account, credit_account, actor, reference, span_class FROM _mk_entries")
         finally:
             con.unregister("_mk_log")
             con.unregister("_mk_entries")
         _rebuild_blocks(con)
+        _rebuild_balances(con)
         problems = check_integrity(store)
         if problems:
             raise LedgerError("the imported journal breaks the ledger's rules; nothing was imported: "
                               + "; ".join(problems[:5]))
+    if store.is_postgres:
+        # fresh statistics for the planner after a bulk load (the ledger's indexes, revision 0720)
+        for stmt in ("ANALYZE mk_journal", "ANALYZE mk_blocks", "ANALYZE mk_balances"):
+            store.con.execute(stmt)
     return n
+
+
+def _rebuild_balances(con: Any) -> None:
+    """Recompute ``mk_balances`` from the whole journal (credits minus debits per account)."""
+    con.execute("DELETE FROM mk_balances")
+    con.execute(
+        "INSERT INTO mk_balances (account_id, unit_type, vintage, balance) "
+        "SELECT account_id, unit_type, vintage, sum(q) FROM ("
+        " SELECT credit_account AS account_id, unit_type, vintage, quantity AS q FROM mk_journal"
+        " UNION ALL SELECT debit_account, unit_type, vintage, -quantity FROM mk_journal) x "
+        "GROUP BY account_id, unit_type, vintage")
 
 
 def _rebuild_blocks(con: Any) -> None:
@@ -564,9 +706,10 @@ def create_application(store: Store, a: dict[str, Any], *, actor: str) -> None:
             raise Conflict(f"application {a['application_id']} exists")
         con.execute(
             "INSERT INTO mk_phcer_applications (application_id, methodology_id, version, project, owner, city, vintage, "
-            "inputs, claimed_t, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?)",
+            "inputs, claimed_t, state, updated_at, resubmission_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?, ?)",
             [a["application_id"], a["methodology_id"], a["version"], a["project"], a["owner"], a.get("city"),
-             a["vintage"], json.dumps(a["inputs"], sort_keys=True), a["claimed_t"], datetime.now(UTC)],
+             a["vintage"], json.dumps(a["inputs"], sort_keys=True), a["claimed_t"], datetime.now(UTC),
+             a.get("resubmission_of")],
         )
         audit.append(store, actor=actor, action="markets.phcer.apply", entity="mk_phcer_application",
                      entity_id=a["application_id"], payload={**a, "enterprise_id": a["owner"]})
@@ -581,7 +724,8 @@ def get_application(store: Store, application_id: str) -> dict[str, Any]:
 
 def applications(store: Store) -> pd.DataFrame:
     return store.query("SELECT application_id, methodology_id, version, project, owner, city, vintage, claimed_t, "
-                       "notice_start, notice_end, verified_t, verifier, state, issued_txn, updated_at "
+                       "notice_start, notice_end, verified_t, verifier, state, issued_txn, updated_at, "
+                       "rejected_reason, rejected_by, rejected_at, resubmission_of "
                        "FROM mk_phcer_applications ORDER BY application_id")
 
 
@@ -590,7 +734,8 @@ def update_application(store: Store, application_id: str, expected_state: str, c
     """Move an application on (only from ``expected_state``: a concurrent step loses with 409)."""
     from carbonpeak.errors import Conflict
 
-    allowed = {"state", "notice_start", "notice_end", "verified_t", "verifier", "issued_txn"}
+    allowed = {"state", "notice_start", "notice_end", "verified_t", "verifier", "issued_txn", "rejected_reason",
+               "rejected_by", "rejected_at"}
     bad = set(changes) - allowed
     if bad:
         raise LedgerError(f"cannot change {sorted(bad)}")
@@ -598,10 +743,14 @@ def update_application(store: Store, application_id: str, expected_state: str, c
         n = con.execute(
             "UPDATE mk_phcer_applications SET state = ?, notice_start = coalesce(?, notice_start), "
             "notice_end = coalesce(?, notice_end), verified_t = coalesce(?, verified_t), "
-            "verifier = coalesce(?, verifier), issued_txn = coalesce(?, issued_txn), updated_at = ? "
+            "verifier = coalesce(?, verifier), issued_txn = coalesce(?, issued_txn), "
+            "rejected_reason = coalesce(?, rejected_reason), rejected_by = coalesce(?, rejected_by), "
+            "rejected_at = coalesce(?, rejected_at), updated_at = ? "
             "WHERE application_id = ? AND state = ? RETURNING application_id",
             [changes["state"], changes.get("notice_start"), changes.get("notice_end"), changes.get("verified_t"),
-             changes.get("verifier"), changes.get("issued_txn"), datetime.now(UTC), application_id, expected_state],
+             changes.get("verifier"), changes.get("issued_txn"), changes.get("rejected_reason"),
+             changes.get("rejected_by"), changes.get("rejected_at"), datetime.now(UTC), application_id,
+             expected_state],
         ).fetchall()
         if len(n) != 1:
             raise Conflict(f"application {application_id} is no longer '{expected_state}'")
@@ -705,3 +854,37 @@ def verified_emissions(store: Store, year: int | None = None) -> pd.DataFrame:
     df = store.query("SELECT enterprise_id, year, verified_t, verifier, signed_off_at FROM mk_verified_emissions "
                      "ORDER BY enterprise_id, year")
     return df if year is None else df[df["year"] == year].reset_index(drop=True)
+
+
+# -- rule parameters set by the authority (the offset pool) -----------------------------------------
+def set_run_parameter(store: Store, *, ruleset: str, name: str, year: int, value: float, unit: str, given: str,
+                      source: str, actor: str) -> dict[str, Any]:
+    """Record (or change) a rule parameter of a year; audited with the previous value."""
+    with store.transaction() as con:
+        row = con.execute("SELECT value, unit, source FROM mk_run_parameters WHERE ruleset = ? AND name = ? AND year = ?",
+                          [ruleset, name, year]).fetchone()
+        now = datetime.now(UTC)
+        if row is None:
+            con.execute("INSERT INTO mk_run_parameters (ruleset, name, year, value, unit, given, source, set_by, set_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [ruleset, name, year, value, unit, given, source, actor, now])
+        else:
+            con.execute("UPDATE mk_run_parameters SET value = ?, unit = ?, given = ?, source = ?, set_by = ?, set_at = ? "
+                        "WHERE ruleset = ? AND name = ? AND year = ?",
+                        [value, unit, given, source, actor, now, ruleset, name, year])
+        previous = None if row is None else {"value": float(row[0]), "unit": str(row[1]), "source": str(row[2])}
+        audit.append(store, actor=actor, action="markets.parameter.set", entity="mk_run_parameter",
+                     entity_id=f"{ruleset}/{name}/{year}",
+                     payload={"value": value, "unit": unit, "given": given, "source": source, "previous": previous})
+    return {"ruleset": ruleset, "name": name, "year": year, "value": value, "unit": unit, "given": given,
+            "source": source, "set_by": actor, "set_at": now, "previous": previous}
+
+
+def run_parameters(store: Store, ruleset: str | None = None, year: int | None = None) -> pd.DataFrame:
+    """Rule parameters set in the store (of a rule set and year when given)."""
+    df = store.query("SELECT ruleset, name, year, value, unit, given, source, set_by, set_at FROM mk_run_parameters "
+                     "ORDER BY ruleset, name, year")
+    if ruleset is not None:
+        df = df[df["ruleset"] == ruleset]
+    if year is not None:
+        df = df[df["year"] == year]
+    return df.reset_index(drop=True)

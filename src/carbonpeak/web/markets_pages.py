@@ -46,7 +46,8 @@ def market_overview(store: Any, user: Any, lang: str, year: int) -> dict[str, An
                                       ob["obligation_t"].fillna(0), strict=True)]
         charts["chart-market-surplus"] = _bar(ents, {t("markets.surplus", lang): surplus},
                                               t("markets.surplus_chart", lang, year=year), "t CO2")
-    return {"totals": totals.to_dict("records") if totals is not None else None,
+    return {"applications": _applications(store, user),
+            "totals": totals.to_dict("records") if totals is not None else None,
             "positions": pos.to_dict("records"), "obligations": ob.to_dict("records"),
             "integrity": ov.get("integrity"), "charts": charts, "year": year}
 
@@ -82,8 +83,45 @@ def mount(app: FastAPI, *, render: Callable[..., Response], page: Callable[..., 
             ob = ob[ob["enterprise_id"] == user.enterprise_id]
         msgs = {k: t(f"markets.msg.{k}", lang) for k in ("done", "refused")}
         return render(request, "markets_enterprise.html", "markets.enterprise_title", user, balances=rows,
+                      applications=_applications(st, user),
                       obligations=ob.to_dict("records"), year=year, msgs=msgs,
                       enterprise_id=user.enterprise_id or "")
+
+    _mount_verifier(app, render=render, page=page, store_of=store_of)
+
+
+def verifier_view(store: Any, user: Any, year: int) -> dict[str, Any]:
+    """What a verifier must do: the emissions of its enterprises to sign off (those without a
+    sign-off first) and the PHCER applications of its enterprises whose notice is running or over."""
+    ob = wm.obligations(store, user, year)
+    ob = ob.assign(_signed=ob["verified_t"].notna()).sort_values(["_signed", "enterprise_id"]).drop(columns="_signed")
+    rows = [{k: (None if not isinstance(v, str) and v is not None and v != v else v) for k, v in r.items()}
+            for r in ob.to_dict("records")]
+    apps = [a for a in _applications(store, user) if a["state"] == "noticed"
+            and (user.role == "admin" or a["owner"] in user.assigned)]
+    return {"to_sign": rows, "to_verify": apps, "year": year}
+
+
+def _applications(store: Any, user: Any) -> list[dict[str, Any]]:
+    """PHCER applications in the user's scope, with state and (when rejected) the reason."""
+    df = wm.phcer_applications(store, user)
+    recs = df.to_dict("records")
+    for r in recs:
+        for k in ("verified_t", "rejected_reason", "rejected_by", "resubmission_of"):
+            if not isinstance(r.get(k), str) and (r.get(k) is None or r[k] != r[k]):
+                r[k] = None
+    return recs
+
+
+def _mount_verifier(app: FastAPI, *, render: Callable[..., Response], page: Callable[..., Any],
+                    store_of: Callable[[Request], Any]) -> None:
+    @app.get("/markets/verifier", include_in_schema=False)
+    def markets_verifier(request: Request) -> Response:
+        user = page(request, ("admin", "verifier"))
+        if isinstance(user, Response):
+            return user
+        ctx = verifier_view(store_of(request), user, _year(request))
+        return render(request, "markets_verifier.html", "markets.verifier_title", user, **ctx)
 
 
 def _year(request: Request) -> int:

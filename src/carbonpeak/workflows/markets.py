@@ -287,6 +287,8 @@ def offset_check(store: Store, *, enterprise_id: str, year: int, entries: list[A
                             "before offsets can be surrendered (the limits depend on them)")
     emissions = float(row["verified_t"].iloc[0])
     rs = ruleset_for("guangdong_ets", year) if _has_ruleset(year) else ruleset_for("guangdong_ets", 2024)
+    # rule parameters the authority set in the store (the offset pool); an explicit run parameter wins
+    params = {**stored_parameters(store, rs.id, year), **(params or {})}
     ob = obligation(enterprise_id, year, emissions, rs, params=params)
     prior = sm.surrendered_offsets(store, surrender_account(year), [holding(enterprise_id), bank(enterprise_id)])
     lots = [lot for r in prior.itertuples()
@@ -304,6 +306,92 @@ def offset_check(store: Store, *, enterprise_id: str, year: int, entries: list[A
         why = "; ".join(f"{r.rule}: {r.refused_t:,.0f} t refused ({r.detail})" for r in res.refusals)
         raise OffsetRefused(f"offsets refused for {enterprise_id} {year}: {why}")
     return res.to_dict()
+
+
+def _gd_ruleset(year: int) -> Any:
+    from carbonpeak.catalog.markets import ruleset_for
+
+    return ruleset_for("guangdong_ets", year if _has_ruleset(year) else 2024)
+
+
+def stored_parameters(store: Store, ruleset: str, year: int) -> dict[str, Any]:
+    """The rule parameters set in the store for a rule set and year, as run parameters (strings with units)."""
+    df = sm.run_parameters(store, ruleset, year)
+    return {str(n): f"{float(v)!r} {u}" for n, v, u in zip(df["name"], df["value"], df["unit"], strict=True)}
+
+
+#: the rules the administrator may set in the store (the catalog publishes no value for them)
+SETTABLE_PARAMETERS = ("offsets.pool",)
+
+
+def offset_pool(store: Store, p: Principal, year: int) -> dict[str, Any]:
+    """The province-wide offset pool of a compliance year: the rule (catalog or set), used and remaining."""
+    if p.role not in (*PROVINCE_ROLES, "city_officer"):
+        raise PermissionDenied("the offset pool is shown to province and city roles")
+    rs = _gd_ruleset(year)
+    used_df = sm.surrendered_offsets(store, surrender_account(year))
+    used = float(used_df["quantity"].sum()) if len(used_df) else 0.0
+    out: dict[str, Any] = {"year": year, "ruleset": rs.id, "unit": "tCO2", "used_t": used, "pool_t": None,
+                           "remaining_t": None, "origin": None, "source": None, "set_by": None, "set_at": None}
+    stored = sm.run_parameters(store, rs.id, year)
+    stored = stored[stored["name"] == "offsets.pool"]
+    if len(stored):
+        r = stored.iloc[0]
+        out.update(pool_t=float(r["value"]), origin="set in the store", source=str(r["source"]),
+                   set_by=str(r["set_by"]), set_at=r["set_at"], given=str(r["given"]))
+    elif rs.has("offsets.pool", year=year):
+        row = rs.find("offsets.pool", year=year)
+        out["source"] = rs.source_of("offsets.pool", year=year)
+        if row.value is None:
+            out["origin"] = "required parameter (not published): set it"
+        else:
+            out.update(pool_t=float(rs.param("offsets.pool", year=year, unit="tCO2")), origin="rule set")
+    else:
+        out["origin"] = f"rule set {rs.id} has no pool rule for {year}"
+    if out["pool_t"] is not None:
+        out["remaining_t"] = max(0.0, float(out["pool_t"]) - used)
+    return out
+
+
+def set_offset_pool(store: Store, p: Principal, *, year: int, value: float | str, unit: str = "tCO2",
+                    source: str) -> dict[str, Any]:
+    """Set the province-wide offset pool of a compliance year (admin; the CLI and the API call this).
+
+    ``value`` must be a finite, non-negative amount in a unit of mass of CO2 (``tCO2``, ``t``,
+    ``Mt``, ``万t`` ...), not below the offsets already surrendered for the year; ``source`` names
+    the document the figure comes from.  Audited with the previous value.
+    """
+    import math
+
+    import pint
+
+    from carbonpeak.catalog.units import Q_, parse_unit
+    from carbonpeak.errors import UnitError
+
+    _require_admin(p, "setting the offset pool")
+    if not str(source or "").strip():
+        raise OffsetRefused("source: name the document the pool comes from (e.g. the year's allocation plan)")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise OffsetRefused(f"value: a number is needed, got {value!r}") from None
+    if not math.isfinite(v) or v < 0:
+        raise OffsetRefused(f"value: the pool must be a finite amount >= 0, got {value!r}")
+    try:
+        u = parse_unit(unit)
+        tonnes = float((Q_(v, u.units) * u.magnitude).to("t").magnitude)
+    except (UnitError, pint.errors.DimensionalityError) as exc:
+        raise UnitError(f"unit: '{unit}' is not a mass of CO2 (tCO2, t, kt, Mt, 万t): {exc}") from None
+    if not math.isfinite(tonnes):
+        raise OffsetRefused(f"value: {value} {unit} is not a finite amount")
+    rs = _gd_ruleset(year)
+    now = offset_pool(store, SYSTEM, year)
+    if tonnes + 1e-9 < now["used_t"]:
+        raise OffsetRefused(f"the {year} pool cannot be {tonnes:,.0f} t: {now['used_t']:,.0f} t of offsets were "
+                            "already surrendered for that year")
+    rec = sm.set_run_parameter(store, ruleset=rs.id, name="offsets.pool", year=year, value=tonnes, unit="tCO2",
+                               given=f"{value} {unit}", source=str(source).strip(), actor=p.username)
+    return {**offset_pool(store, p, year), "previous": rec["previous"]}
 
 
 def _has_ruleset(year: int) -> bool:
@@ -337,7 +425,7 @@ def obligations(store: Store, p: Principal, year: int, as_of: dt.date | None = N
     no sign-off yet are listed with ``verified_t`` empty).
     """
     from carbonpeak.catalog.markets import ruleset_for
-    from carbonpeak.markets.compliance import compliance_status, obligation
+    from carbonpeak.markets.compliance import compliance_status, guangdong_penalty, obligation
 
     accs = sm.accounts(store)
     ents = accs[accs["kind"] == "holding"][["owner", "city"]].drop_duplicates().rename(columns={"owner": "enterprise_id"})
@@ -356,16 +444,23 @@ def obligations(store: Store, p: Principal, year: int, as_of: dt.date | None = N
         offs = float(sum(v for k, v in done.items() if k in OFFSETS))
         row: dict[str, Any] = {"enterprise_id": ent, "city": city, "year": year, "verified_t": None,
                                "obligation_t": None, "surrendered_allowances_t": allow, "surrendered_offsets_t": offs,
-                               "shortfall_t": None, "deadline": None, "status": "awaiting_sign_off"}
+                               "shortfall_t": None, "deadline": None, "status": "awaiting_sign_off",
+                               "penalty_deduction_t": None, "penalty_fine_cny": None, "penalty_rule": None}
         if ent in ve.index:
             ob = obligation(str(ent), year, float(ve[ent]), rs)
             stt = compliance_status(ob, allow, offs, rs, as_of or dt.date.today())
             row.update(verified_t=float(ve[ent]), obligation_t=ob.obligation_t, shortfall_t=stt.shortfall_t,
                        deadline=stt.deadline, status=stt.status)
+            if stt.status == "non_compliant":
+                # Decree 197: if the order to surrender is refused, 2 × the shortfall comes off next
+                # year's allocation and the fine is imposed (shown as what applies on refusal)
+                pen = guangdong_penalty(stt.shortfall_t, rs, refused_order=True)
+                row.update(penalty_deduction_t=pen.deduction_next_year_t, penalty_fine_cny=pen.fine_cny,
+                           penalty_rule=pen.rule)
         rows.append(row)
     return pd.DataFrame(rows, columns=["enterprise_id", "city", "year", "verified_t", "obligation_t",
                                        "surrendered_allowances_t", "surrendered_offsets_t", "shortfall_t", "deadline",
-                                       "status"])
+                                       "status", "penalty_deduction_t", "penalty_fine_cny", "penalty_rule"])
 
 
 def issue_offsets(store: Store, p: Principal, *, unit_type: str, vintage: int, quantity: int, owner: str,
@@ -488,21 +583,222 @@ def file_methodology(store: Store, p: Principal, *, methodology_id: str, version
 
 
 def apply_phcer(store: Store, p: Principal, *, application_id: str, methodology_id: str, version: str,
-                project: str, owner: str, city: str | None, vintage: int, inputs: dict[str, Any]) -> dict[str, Any]:
-    """A project owner's application under a filed methodology; the claim is computed by its formula."""
+                project: str, owner: str, city: str | None, vintage: int, inputs: dict[str, Any],
+                resubmission_of: str | None = None, forest: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A project owner's application under a filed methodology; the claim is computed by its formula.
+
+    ``resubmission_of`` names a rejected application of the same owner that this one replaces
+    (a rejected application is final; its resubmission is a new application, through the whole
+    procedure again).
+    """
     if p.role == "enterprise" and owner != p.enterprise_id:
         raise PermissionDenied("an enterprise applies for its own projects only")
     if p.role not in ("enterprise", *PROVINCE_ROLES):
         raise PermissionDenied("applications are made by project owners")
+    if resubmission_of is not None:
+        old = sm.get_application(store, resubmission_of)
+        if old["owner"] != owner:
+            raise NotFound(f"application {resubmission_of}")
+        if old["state"] != "rejected":
+            raise phcer.PhcerError(f"application {resubmission_of} is '{old['state']}': only a rejected "
+                                   "application is resubmitted")
     m = sm.get_methodology(store, methodology_id, version)
     if m["stage"] != "filed":
         raise phcer.PhcerError(f"methodology {methodology_id} {version} is '{m['stage']}', not filed: "
                                "applications need a filed methodology")
+    detail = None
+    if str(m["formula"]) in phcer.ENGINE_FORMULAS:
+        # the project's removals come from the sink engine, never typed in
+        if "R_project" in inputs:
+            raise phcer.PhcerError("R_project is computed from the project's forest data (give 'forest'), "
+                                   "not an input")
+        if not forest:
+            raise phcer.PhcerError(f"methodology {methodology_id} {version} needs the project's forest data "
+                                   "(forest_type, area_ha, start_year, end_year, and volumes or increment)")
+        detail = forest_project_removals(forest)
+        inputs = {**inputs, "R_project": detail["R_project"]}
     claimed = phcer.reduction(str(m["formula"]), inputs)
     sm.create_application(store, {"application_id": application_id, "methodology_id": methodology_id,
                                   "version": version, "project": project, "owner": owner, "city": city,
-                                  "vintage": vintage, "inputs": inputs, "claimed_t": claimed}, actor=p.username)
-    return {"application_id": application_id, "claimed_t": claimed, "state": "applied"}
+                                  "vintage": vintage,
+                                  "inputs": inputs if detail is None else {**inputs, "forest": detail},
+                                  "claimed_t": claimed, "resubmission_of": resubmission_of}, actor=p.username)
+    out: dict[str, Any] = {"application_id": application_id, "claimed_t": claimed, "state": "applied",
+                           "resubmission_of": resubmission_of}
+    if detail is not None:
+        out["forest"] = detail
+    return out
+
+
+# -- coverage screening and the link to the peak plan (issue 11 §2) ------------------------------------------
+def screen_coverage(enterprises: pd.DataFrame, ruleset_id: str, *, widen: bool = False) -> dict[str, Any]:
+    """Coverage of a table of enterprise-years under a rule set, and (``widen``) the plan's widening.
+
+    Columns: enterprise_id, sector, year and at least one of emissions_tco2, energy_tce, racks
+    (optional city, name, applied, verified).  Returns the decisions (covered, status, basis), the
+    covered entities and emissions by sector and city, and with ``widen`` the entities the plan's
+    widening (ceramics, textiles, data centres, public buildings, transport) brings under the cap.
+    """
+    from carbonpeak.catalog.markets import load_ruleset
+    from carbonpeak.markets.coverage import covered_emissions, records_from_frame, screen, widening
+
+    rs = load_ruleset(ruleset_id)
+    decisions = screen(records_from_frame(enterprises), rs)
+    out: dict[str, Any] = {
+        "ruleset": rs.id,
+        "decisions": pd.DataFrame([d.to_dict() for d in decisions],
+                                  columns=["enterprise_id", "sector", "year", "city", "covered", "status", "basis",
+                                           "emissions_tco2"]),
+        "by_sector": covered_emissions(decisions, "sector"), "by_city": covered_emissions(decisions, "city")}
+    if widen:
+        w = widening(enterprises, rs)
+        out["widening"] = {"entities": w.entities, "by_sector": w.by_sector, "emissions_tco2": w.emissions_tco2}
+    return out
+
+
+def peak_link(cap: pd.DataFrame, projection: pd.DataFrame, *, filters: dict[str, Any] | None = None,
+              peak_by: int | None = None) -> dict[str, Any]:
+    """The cap path against the provincial peak projection (plan action 36: 分配方案与全省碳达峰工作的衔接).
+
+    ``cap``: year, value (and unit, default tCO2) -- the cap of each year; ``projection``: a scenario
+    run in IAMC long form (``carbonpeak scenarios`` export: variable ``Emissions|CO2``, unit,
+    year, value; ``filters`` picks one scenario/region).  Returns whether the cap path is
+    consistent with peaking by ``peak_by`` (the plan's 2030), the reasons, and per year the cap,
+    the projection, the uncovered rest and the share under the cap.
+    """
+    from carbonpeak.markets.peak_link import peak_consistency, series_tco2
+
+    c = series_tco2(cap, variable=None)
+    pr = series_tco2(projection, filters=filters)
+    res = peak_consistency(c, pr, peak_by)
+    return {"consistent": res.consistent, "reasons": list(res.reasons), "cap_peak_year": res.cap_peak_year,
+            "projection_peak_year": res.projection_peak_year, "uncovered_peak_year": res.uncovered_peak_year,
+            "table": res.table}
+
+
+# -- forest sink PHCER: the project's removals from the accounting sink engine ----------------------------
+FOREST_CATEGORY = "3.B.1.a"  # forest land remaining forest land (IPCC 2006 Vol 4 Ch 4)
+
+
+def forest_project_removals(forest: dict[str, Any]) -> dict[str, Any]:
+    """R_project (t CO2 removed over the monitoring period) of a forest project, from the sink engine.
+
+    ``forest``: ``forest_type`` (an item of ``catalog/data/items/lulucf.yaml`` of kind
+    ``forest_type``), ``area_ha``, ``start_year`` < ``end_year`` (the monitoring period),
+    ``region`` (for region-specific factors; default ``GD``) and either
+
+    * ``volume_start_m3_ha`` and ``volume_end_m3_ha`` -- standing volume per hectare measured on the
+      project's sample plots at the start and the end: stock-difference, IPCC 2006 Vol 4 Eq 2.8,
+      C = V × SVD × BEF × (1 + R) × CF on ``V = volume × area``; or
+    * ``increment_m3_ha_yr`` with ``increment_source`` (no default increment is published in the
+      catalog: a required parameter of the project) and optionally ``harvest_m3_yr`` -- gain-loss,
+      Eq 2.9-2.12, each year of the period.
+
+    SVD, BEF, R and CF come from the factor catalog with their source and status (listed in the
+    result).  The activity goes through :func:`carbonpeak.accounting.engine.compile_inventory`
+    and :func:`carbonpeak.accounting.sinks.sink_account`, the same engine as the provincial
+    inventory's forest sink.
+    """
+    import math
+
+    from carbonpeak.accounting.engine import compile_inventory
+    from carbonpeak.accounting.sinks import sink_account
+    from carbonpeak.catalog.factors import FactorSet, FactorValue
+    from carbonpeak.catalog.items import get_items
+
+    def num(name: str, lo: float = 0.0, required: bool = True) -> float | None:
+        v = forest.get(name)
+        if v is None or v == "":
+            if required:
+                raise phcer.PhcerError(f"forest project: '{name}' is required")
+            return None
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            raise phcer.PhcerError(f"forest project: '{name}' must be a number, got {v!r}") from None
+        if not math.isfinite(x) or x < lo:
+            raise phcer.PhcerError(f"forest project: '{name}' = {v!r} must be a finite number >= {lo}")
+        return x
+
+    ftype = str(forest.get("forest_type") or "")
+    item = get_items().get(ftype)
+    if item is None or item.kind != "forest_type":
+        kinds = sorted(k for k, v in get_items().items() if v.kind == "forest_type")
+        raise phcer.PhcerError(f"forest project: forest_type '{ftype}' is not one of {', '.join(kinds)}")
+    area = num("area_ha")
+    if not area:
+        raise phcer.PhcerError("forest project: 'area_ha' must be > 0")
+    y0, y1 = int(num("start_year", 1900) or 0), int(num("end_year", 1900) or 0)
+    if y1 <= y0:
+        raise phcer.PhcerError(f"forest project: end_year {y1} must be after start_year {y0}")
+    region = str(forest.get("region") or "GD")
+    extra: list[FactorValue] = []
+    v0, v1 = num("volume_start_m3_ha", required=False), num("volume_end_m3_ha", required=False)
+    inc = num("increment_m3_ha_yr", required=False)
+    if v0 is not None and v1 is not None:
+        method = "stock_difference"
+        rows = [(y0, v0 * area, "m3", ftype), (y1, v1 * area, "m3", ftype)]
+    elif inc is not None:
+        method = "gain_loss"
+        src = str(forest.get("increment_source") or "").strip()
+        if not src:
+            raise phcer.PhcerError("forest project: 'increment_source' must name where the volume increment comes "
+                                   "from (sample plots, yield table); the catalog publishes none")
+        extra.append(FactorValue(item=ftype, parameter="volume_increment", value=inc, unit="m3/ha/yr", source=src,
+                                 status="unverified", category="3.B", origin="forest project (run parameter)"))
+        harvest = num("harvest_m3_yr", required=False) or 0.0
+        rows = [(y, area, "ha", ftype) for y in range(y0 + 1, y1 + 1)]
+        rows += [(y, harvest, "m3", f"harvest_{ftype}") for y in range(y0 + 1, y1 + 1) if harvest > 0]
+    else:
+        raise phcer.PhcerError("forest project: give volume_start_m3_ha and volume_end_m3_ha (stock-difference) "
+                               "or increment_m3_ha_yr (gain-loss)")
+    activity = pd.DataFrame({"year": [r[0] for r in rows], "region": region, "category": FOREST_CATEGORY,
+                             "item": [r[3] for r in rows], "amount": [r[1] for r in rows],
+                             "unit": [r[2] for r in rows]})
+    base = FactorSet.default()
+    fs = FactorSet([base.rows(), extra]) if extra else base
+    inv = compile_inventory(activity, fs)
+    acc = sink_account(inv.results)
+    acc = acc[(acc["year"] > y0) & (acc["year"] <= y1)]
+    removals = float(acc["removals_tco2"].sum())
+    factors = []
+    for par in ("svd", "bef", "r", "cf", *(("volume_increment",) if method == "gain_loss" else ())):
+        fv = fs.get(ftype, par, category=FOREST_CATEGORY, region=region, year=y1)
+        factors.append({"parameter": par, "value": fv.value, "unit": fv.unit, "source": fv.source,
+                        "status": fv.status})
+    return {"R_project": removals, "method": method, "forest_type": ftype, "area_ha": area, "start_year": y0,
+            "end_year": y1, "region": region,
+            "by_year": {int(y): float(v) for y, v in acc.groupby("year")["removals_tco2"].sum().items()},
+            "factors": factors,
+            "formula": ("R_project = Σ_y −ΔC_y × 44/12; stock-difference ΔC = (C_t2 − C_t1)/(t2 − t1), "
+                        "C = V × SVD × BEF × (1 + R) × CF (IPCC 2006 Vol 4 Eq 2.8)" if method == "stock_difference"
+                        else "R_project = Σ_y (A × Iv − H) × SVD × BEF × (1 + R) × CF × 44/12 (IPCC 2006 Vol 4 "
+                             "Eq 2.9-2.12)")}
+
+
+#: who may reject an application: the province's reviewers (the DEE that issues PHCER)
+REJECTING_ROLES = PROVINCE_ROLES
+
+
+def reject_phcer(store: Store, p: Principal, *, application_id: str, reason: str) -> dict[str, Any]:
+    """Reject an application before issuance, stating the reason (province reviewers); final, audited.
+
+    Any state before issuance (applied, under notice, verified) may be rejected; an issued or
+    rejected application may not.  The reason, the reviewer and the time are kept with the
+    application and in the audit chain; the owner sees them on its pages and may resubmit as a
+    new application (``apply_phcer(..., resubmission_of=...)``).
+    """
+    if p.role not in REJECTING_ROLES:
+        raise PermissionDenied("applications are rejected by the province's reviewers")
+    a = sm.get_application(store, application_id)
+    why = phcer.check_reason(reason)
+    new = phcer.check_step(str(a["state"]), "reject")
+    at = dt.datetime.now(dt.UTC)
+    sm.update_application(store, application_id, str(a["state"]),
+                          {"state": new, "rejected_reason": why, "rejected_by": p.username, "rejected_at": at},
+                          actor=p.username, action="reject")
+    return {"application_id": application_id, "state": new, "previous_state": str(a["state"]), "reason": why,
+            "rejected_by": p.username, "rejected_at": at}
 
 
 def notice_phcer(store: Store, p: Principal, *, application_id: str, start: dt.date, days: int = 7,

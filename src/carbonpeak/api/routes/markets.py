@@ -77,6 +77,21 @@ class EnergyRightsIn(BaseModel):
     city_caps: dict[CityCode, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
 
 
+class ForestIn(BaseModel):
+    """A forest project's data: the sink engine computes its removals (methodology gd_forest_sink)."""
+
+    forest_type: Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]
+    area_ha: Annotated[float, Field(gt=0, le=1e8, allow_inf_nan=False)]
+    start_year: Vintage
+    end_year: Vintage
+    region: Annotated[str, Field(pattern=r"^GD(-[A-Z]{2})?$")] = "GD"
+    volume_start_m3_ha: Annotated[float, Field(ge=0, le=1e4, allow_inf_nan=False)] | None = None
+    volume_end_m3_ha: Annotated[float, Field(ge=0, le=1e4, allow_inf_nan=False)] | None = None
+    increment_m3_ha_yr: Annotated[float, Field(ge=0, le=1e3, allow_inf_nan=False)] | None = None
+    increment_source: Annotated[str, Field(max_length=300)] | None = None
+    harvest_m3_yr: Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)] | None = None
+
+
 class ApplicationIn(BaseModel):
     application_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     methodology_id: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,64}$")]
@@ -86,6 +101,12 @@ class ApplicationIn(BaseModel):
     city: CityCode | None = None
     vintage: Vintage
     inputs: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")], float]
+    resubmission_of: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")] | None = None
+    forest: ForestIn | None = None
+
+
+class RejectIn(BaseModel):
+    reason: Annotated[str, Field(min_length=3, max_length=500)]
 
 
 class NoticeIn(BaseModel):
@@ -102,6 +123,13 @@ class SignOffIn(BaseModel):
 
 class VerifyIn(BaseModel):
     verified_t: Annotated[float, Field(ge=0, le=1e12)]
+
+
+class OffsetPoolIn(BaseModel):
+    year: Vintage
+    value: Annotated[float, Field(ge=0, allow_inf_nan=False, le=1e12)]
+    unit: Annotated[str, Field(pattern=r"^(tCO2|t|kt|Mt|万t|万吨)$")] = "tCO2"
+    source: Annotated[str, Field(min_length=3, max_length=300)]
 
 
 def _units(body: _Units) -> dict[str, Any]:
@@ -185,6 +213,19 @@ def sign_off(body: SignOffIn, p: PrincipalDep, state: StateDep) -> dict[str, Any
                                       verified_t=body.verified_t))
 
 
+@router.get("/api/markets/offset-pool")
+def offset_pool(p: PrincipalDep, state: StateDep, year: Annotated[int, Query(ge=2000, le=2100)]) -> dict[str, Any]:
+    """The province-wide offset pool of a compliance year: the rule, where it comes from, used and remaining."""
+    return _out(wm.offset_pool(state.store, p, year))
+
+
+@router.put("/api/markets/offset-pool")
+def set_offset_pool(body: OffsetPoolIn, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
+    """Set the offset pool of a year (admin; the rule set does not publish it); audited."""
+    return _out(wm.set_offset_pool(state.store, p, year=body.year, value=body.value, unit=body.unit,
+                                   source=body.source))
+
+
 @router.get("/api/markets/phcer/methodologies")
 def methodologies(p: PrincipalDep, state: StateDep) -> list[dict[str, Any]]:
     """The PHCER methodology register (each version with formula, parameters, source and status)."""
@@ -251,7 +292,9 @@ def apply(body: ApplicationIn, p: PrincipalDep, state: StateDep) -> dict[str, An
         raise CarbonpeakError("owner: say whose project this is")
     return _out(wm.apply_phcer(state.store, p, application_id=body.application_id,
                                     methodology_id=body.methodology_id, version=body.version, project=body.project,
-                                    owner=owner, city=body.city, vintage=body.vintage, inputs=body.inputs))
+                                    owner=owner, city=body.city, vintage=body.vintage, inputs=body.inputs,
+                                    resubmission_of=body.resubmission_of,
+                                    forest=body.forest.model_dump(exclude_none=True) if body.forest else None))
 
 
 @router.post("/api/markets/phcer/applications/{application_id}/notice")
@@ -272,3 +315,9 @@ def verify(application_id: AppPath, body: VerifyIn, p: PrincipalDep, state: Stat
 def issue(application_id: AppPath, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
     """Issue a verified application's PHCER into the owner's holding account (admin)."""
     return _out(wm.issue_phcer(state.store, p, application_id=application_id))
+
+
+@router.post("/api/markets/phcer/applications/{application_id}/reject")
+def reject(application_id: AppPath, body: RejectIn, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
+    """Reject an application before issuance, with its reason (the province's reviewers); final."""
+    return _out(wm.reject_phcer(state.store, p, application_id=application_id, reason=body.reason))
