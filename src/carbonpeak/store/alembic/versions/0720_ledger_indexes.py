@@ -1,7 +1,7 @@
 """0720_ledger_indexes: the registry ledger's read paths at millions of entries (issue 11 §3, bench)
 
 Revision ID: 0720_ledger_indexes
-Revises: 0700_markets
+Revises: 0710_durable_jobs
 
 Three changes, each for a query of ``carbonpeak.store.markets`` (docs/markets.md, "Ledger speed"):
 
@@ -28,7 +28,7 @@ from sqlalchemy import text
 from carbonpeak.store.alembic.portable import run_sql
 
 revision = "0720_ledger_indexes"
-down_revision = "0700_markets"
+down_revision = "0710_durable_jobs"
 branch_labels = None
 depends_on = None
 
