@@ -1,7 +1,7 @@
 """0800_data_versions: the data versions the caches of every service worker key on (issue 10)
 
 Revision ID: 0800_data_versions
-Revises: 0700_markets
+Revises: 0730_markets_rest
 
 ``data_versions`` holds one row per area of derived results (``batches``: the stored batches and
 the activity and observation rows the inventory, assessment and outlook are computed from;
@@ -22,7 +22,7 @@ from alembic import op
 from carbonpeak.store.alembic.portable import run_sql
 
 revision = "0800_data_versions"
-down_revision = "0700_markets"
+down_revision = "0730_markets_rest"
 branch_labels = None
 depends_on = None
 
