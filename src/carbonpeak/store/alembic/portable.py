@@ -103,6 +103,16 @@ def same_ddl(sql: str) -> Callable[[str], str]:
     return lambda _dialect: sql
 
 
+def with_extras(common: str, *, duckdb: str = "", postgresql: str = "") -> Callable[[str], str]:
+    """The ``ddl`` of a revision whose portable script ``common`` is followed, on one dialect only, by
+    statements that engine alone needs or reads (PostgreSQL's covering ``INCLUDE`` indexes and
+    triggers; DuckDB's own indexes).  The revision keeps the extras as the module constants
+    ``DUCKDB_EXTRA`` / ``POSTGRESQL_EXTRA``, so the test of one definition per table can tell them
+    from the shared script."""
+    portable(common)
+    return lambda dialect: common + (postgresql if dialect == "postgresql" else duckdb)
+
+
 def run_sql(sql: str) -> None:
     """Run one portable script on either dialect."""
     run_ddl(lambda _dialect: portable(sql))

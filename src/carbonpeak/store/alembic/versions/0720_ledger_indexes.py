@@ -25,7 +25,7 @@ Three changes, each for a query of ``carbonpeak.store.markets`` (docs/markets.md
 from alembic import op
 from sqlalchemy import text
 
-from carbonpeak.store.alembic.portable import run_sql
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, run_sql, with_extras
 
 revision = "0720_ledger_indexes"
 down_revision = "0710_durable_jobs"
@@ -50,11 +50,13 @@ CREATE TABLE IF NOT EXISTS mk_span_classes (
 ALTER TABLE mk_journal ADD COLUMN IF NOT EXISTS span_class SMALLINT;
 """
 
-DUCKDB = COMMON + """\
+#: DuckDB uses its indexes for point lookups only; the one it needs is the holder lookup.
+DUCKDB_EXTRA = """\
 CREATE INDEX IF NOT EXISTS mk_blocks_serial ON mk_blocks (unit_type, vintage, serial_start);
 """
 
-POSTGRESQL = COMMON + """\
+#: PostgreSQL: covering (INCLUDE) indexes so statements and serial histories are index-only scans.
+POSTGRESQL_EXTRA = """\
 CREATE INDEX IF NOT EXISTS mk_blocks_serial ON mk_blocks (unit_type, vintage, serial_start) INCLUDE (serial_end, account_id);
 DROP INDEX IF EXISTS mk_blocks_account;
 CREATE INDEX IF NOT EXISTS mk_blocks_account ON mk_blocks (account_id, unit_type, vintage, serial_start) INCLUDE (serial_end);
@@ -78,8 +80,11 @@ GROUP BY account_id, unit_type, vintage;
 """
 
 
+ddl = with_extras(COMMON, duckdb=DUCKDB_EXTRA, postgresql=POSTGRESQL_EXTRA)
+
+
 def upgrade() -> None:
-    run_sql(DUCKDB, POSTGRESQL)
+    run_ddl(ddl)
     bind = op.get_bind()
     have = bind.execute(text("SELECT count(*) FROM mk_span_classes")).scalar()
     if not have:
@@ -89,4 +94,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+    forward_only()

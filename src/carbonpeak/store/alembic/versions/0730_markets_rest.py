@@ -12,7 +12,7 @@ A PHCER application can be rejected with a reason (who, when, why); a new applic
 the rejected one it resubmits.
 """
 
-from carbonpeak.store.alembic.portable import run_sql
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = "0730_markets_rest"
 down_revision = "0720_ledger_indexes"
@@ -38,10 +38,12 @@ ALTER TABLE mk_phcer_applications ADD COLUMN IF NOT EXISTS rejected_at TIMESTAMP
 ALTER TABLE mk_phcer_applications ADD COLUMN IF NOT EXISTS resubmission_of VARCHAR;
 """
 
+ddl = same_ddl(SQL)
+
 
 def upgrade() -> None:
-    run_sql(SQL)
+    run_ddl(ddl)
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+    forward_only()
