@@ -1,0 +1,29 @@
+"""0710_alert_messages: what a monitoring alert observed as a message key and its parameters (issue 12)
+
+Revision ID: 0710_alert_messages
+Revises: 0700_markets
+
+``observed`` keeps the English text; ``message_key`` and ``params`` (JSON text) let every page, API
+answer and report render it in the reader's language from catalog/data/messages/monitoring.yaml.
+Alerts stored before this revision have no key (NULL) and show their English text.  Portable SQL.
+"""
+
+from carbonpeak.store.alembic.portable import run_sql
+
+revision = "0710_alert_messages"
+down_revision = "0700_markets"
+branch_labels = None
+depends_on = None
+
+SQL = """\
+ALTER TABLE mon_alerts ADD COLUMN IF NOT EXISTS message_key VARCHAR;
+ALTER TABLE mon_alerts ADD COLUMN IF NOT EXISTS params VARCHAR;
+"""
+
+
+def upgrade() -> None:
+    run_sql(SQL)
+
+
+def downgrade() -> None:
+    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
