@@ -102,6 +102,8 @@ def render(key: str, params: dict[str, Any] | None, lang: str) -> str:
 
 
 def _param(v: Any, lang: str) -> Any:
+    if isinstance(v, (list, tuple)):  # a list of items (nested messages or words), joined
+        return "; ".join(str(_param(x, lang)) for x in v)
     if isinstance(v, Msg):
         return v.render(lang)
     if isinstance(v, dict) and "message_key" in v:
@@ -160,6 +162,8 @@ def _make_msg(key: str, params: dict[str, Any]) -> Msg:
 
 
 def _jsonable(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
     if isinstance(v, Msg):
         return v.to_dict()
     if isinstance(v, (str, int, float, bool)) or v is None:
@@ -178,3 +182,15 @@ def message_record(text: Any, lang: str) -> dict[str, Any]:
         return {"message": render_dict(text, lang), "message_key": text["message_key"],
                 "params": text.get("params") or {}}
     return {"message": str(text), "message_key": None, "params": {}}
+
+
+def alert_text(a: dict[str, Any], lang: str, *, with_why: bool = True) -> str:
+    """A stored monitoring alert (``kind``, ``observed``, ``why``, ``message_key``, ``params``) in
+    ``lang``: what was observed, then why it matters.  An alert stored without a message key shows
+    its English text."""
+    observed = render_dict(a, lang, default=str(a.get("observed") or ""))
+    if not with_why:
+        return observed
+    key = f"alert_why.{a.get('kind')}"
+    reason = t(key, lang) if key in load_messages() else str(a.get("why") or "")
+    return f"{observed} — {reason}"

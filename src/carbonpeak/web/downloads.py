@@ -56,6 +56,14 @@ def _mv(name: str, *args: Any) -> Callable[[DataAccess, str], list[dict[str, Any
     return build
 
 
+def _my_alerts(dal: DataAccess, lang: str) -> list[dict[str, Any]]:
+    """The enterprise's open alerts: the kind and the message in the reader's language."""
+    from carbonpeak.store import monitoring_views as mv
+    from carbonpeak.web.monitoring_views import alert_message
+
+    return [{"kind": a["kind"], "message": alert_message(a, lang)} for a in mv.open_alert_messages(dal)]
+
+
 TABLES: dict[str, Table] = {
     "targets": Table(
         (*PROVINCE_ROLES, "city_officer", "verifier"), _targets, source="annual assessment (carbonpeak assess)"
@@ -64,7 +72,7 @@ TABLES: dict[str, Table] = {
     "alerts": Table(ALL, _mv("open_alerts_by_kind")),
     "pue": Table(ALL, _mv("latest_pue"), source="monitoring run (mon_pue)"),
     "budgets": Table(ALL, _mv("budget_use", 0.8), units={"used_share": "fraction", "forecast_share": "fraction"}),
-    "my_alerts": Table(("admin", "enterprise"), _mv("open_alert_messages")),
+    "my_alerts": Table(("admin", "enterprise"), _my_alerts),
     "submissions": Table(ALL, lambda dal, _l: dal.list_submissions()),
     "audit": Table((*PROVINCE_ROLES, "verifier"), lambda dal, _l: dal.audit_entries(200)),
 }

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
 
-from carbonpeak.api.deps import PrincipalDep, StateDep, require_province
+from carbonpeak.api.deps import LangDep, PrincipalDep, StateDep, require_province
 from carbonpeak.api.schemas import CompileIn
 from carbonpeak.api.uploads import uploaded
 from carbonpeak.errors import PermissionDenied
@@ -26,8 +26,22 @@ def factors(p: PrincipalDep, item: str | None = None, parameter: str | None = No
     ]
 
 
+def with_messages(out: dict[str, Any], lang: str) -> dict[str, Any]:
+    """``warning_messages`` beside every ``warnings`` list of a summary (and of each year's): the
+    message in ``lang`` with its ``message_key`` and ``params``; ``warnings`` keeps the English text."""
+    from carbonpeak.i18n import message_record
+
+    if isinstance(out.get("warnings"), list):
+        out["warning_messages"] = [message_record(w, lang) for w in out["warnings"]]
+        out["warnings"] = [str(w) for w in out["warnings"]]
+    for s in (out.get("by_year") or {}).values():
+        if isinstance(s, dict):
+            with_messages(s, lang)
+    return out
+
+
 @router.post("/api/inventory/compile", tags=["inventory"])
-def inventory_compile(body: CompileIn, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
+def inventory_compile(body: CompileIn, p: PrincipalDep, state: StateDep, lang: LangDep) -> dict[str, Any]:
     """Compile the inventory of the stored activity data.
 
     Without uncertainty the answer comes at once; with uncertainty it is a background job.
@@ -44,7 +58,7 @@ def inventory_compile(body: CompileIn, p: PrincipalDep, state: StateDep) -> dict
         region = p.city
 
     def run(progress: Any) -> dict[str, Any]:
-        return compile_summary(
+        return with_messages(compile_summary(
             state.store,
             gwp=body.gwp,
             year=body.year,
@@ -53,7 +67,7 @@ def inventory_compile(body: CompileIn, p: PrincipalDep, state: StateDep) -> dict
             draws=body.draws,
             seed=body.seed,
             progress=progress,
-        )
+        ), lang)
 
     if body.uncertainty == "none":
         return run(lambda _f: None)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
 
-from carbonpeak.api.deps import PROVINCE_ROLES, AccessDep, PrincipalDep, StateDep
+from carbonpeak.api.deps import PROVINCE_ROLES, AccessDep, LangDep, PrincipalDep, StateDep
 from carbonpeak.api.schemas import ReviewIn
 from carbonpeak.api.uploads import client_names, new_upload_folder, save_uploads
 from carbonpeak.errors import PermissionDenied
+from carbonpeak.i18n import alert_text
 from carbonpeak.jsonutil import frame_records
 from carbonpeak.workflows import monitoring as wf
 
@@ -54,10 +56,18 @@ def mon_units(dal: AccessDep) -> list[dict[str, Any]]:
 @router.get("/api/monitoring/alerts")
 def mon_alerts(
     dal: AccessDep,
+    lang: LangDep,
     status: Annotated[str | None, Query(pattern="^(open|reviewed)$")] = "open",
     kind: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[dict[str, Any]]:
-    return frame_records(dal.monitoring_alerts(status=status, kind=kind))
+    """Alerts in the caller's scope.  ``observed`` and ``why`` keep their English text; ``message`` is
+    what was observed and why it matters in the request's language (``?lang=zh|en`` or
+    ``Accept-Language``), with ``message_key`` and ``params`` beside it for machines."""
+    out = []
+    for r in frame_records(dal.monitoring_alerts(status=status, kind=kind)):
+        params = json.loads(r["params"]) if isinstance(r.get("params"), str) else (r.get("params") or {})
+        out.append({**r, "params": params, "message": alert_text({**r, "params": params}, lang)})
+    return out
 
 
 @router.post("/api/monitoring/alerts/{alert_id}/review")
