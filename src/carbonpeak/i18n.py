@@ -194,3 +194,18 @@ def alert_text(a: dict[str, Any], lang: str, *, with_why: bool = True) -> str:
     key = f"alert_why.{a.get('kind')}"
     reason = t(key, lang) if key in load_messages() else str(a.get("why") or "")
     return f"{observed} — {reason}"
+
+
+def with_messages(out: Any, lang: str) -> Any:
+    """Add ``warning_messages`` beside every ``warnings`` list of an answer (and of each year's in
+    ``by_year``): each warning in ``lang`` with its ``message_key`` and ``params``.  ``warnings``
+    keeps the English text, so that the JSON a machine already reads does not change."""
+    if not isinstance(out, dict):
+        return out
+    if isinstance(out.get("warnings"), list):
+        out["warning_messages"] = [message_record(w, lang) for w in out["warnings"]]
+        out["warnings"] = [str(w) for w in out["warnings"]]
+    for s in (out.get("by_year") or {}).values():
+        if isinstance(s, dict):
+            with_messages(s, lang)
+    return out

@@ -10,6 +10,7 @@ from carbonpeak.api.deps import LangDep, PrincipalDep, StateDep, require_provinc
 from carbonpeak.api.schemas import CompileIn
 from carbonpeak.api.uploads import uploaded
 from carbonpeak.errors import PermissionDenied
+from carbonpeak.i18n import with_messages
 
 router = APIRouter()
 
@@ -24,20 +25,6 @@ def factors(p: PrincipalDep, item: str | None = None, parameter: str | None = No
         for r in rows
         if (item is None or r.item == item) and (parameter is None or r.parameter == parameter)
     ]
-
-
-def with_messages(out: dict[str, Any], lang: str) -> dict[str, Any]:
-    """``warning_messages`` beside every ``warnings`` list of a summary (and of each year's): the
-    message in ``lang`` with its ``message_key`` and ``params``; ``warnings`` keeps the English text."""
-    from carbonpeak.i18n import message_record
-
-    if isinstance(out.get("warnings"), list):
-        out["warning_messages"] = [message_record(w, lang) for w in out["warnings"]]
-        out["warnings"] = [str(w) for w in out["warnings"]]
-    for s in (out.get("by_year") or {}).values():
-        if isinstance(s, dict):
-            with_messages(s, lang)
-    return out
 
 
 @router.post("/api/inventory/compile", tags=["inventory"])
