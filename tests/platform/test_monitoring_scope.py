@@ -255,3 +255,36 @@ def test_repeated_limit_breaches_are_derived(client):
     rec = c.get("/api/credit", headers=_h(c, "analyst")).json()
     derived = [e for e in rec if e["enterprise_id"] == uscc and e["kind"] == "repeated_limit_breach"]
     assert (len(derived) >= 1) == (n >= 2)
+
+
+def test_alert_messages_in_the_request_language(client):
+    """Issue 12: every stored alert has a message key; the API answers ``message`` in the request's
+    language with ``message_key`` and ``params`` beside, and keeps ``observed``/``why`` in English."""
+    c, target, units = client
+    h = _h(c, "analyst")
+    en = c.get("/api/monitoring/alerts", headers=h).json()
+    zh = c.get("/api/monitoring/alerts?lang=zh", headers=h).json()
+    zh_hdr = c.get("/api/monitoring/alerts", headers={**h, "Accept-Language": "zh-CN,zh;q=0.9"}).json()
+    assert en
+    assert len(en) == len(zh) == len(zh_hdr)
+    for a, b, b2 in zip(en, zh, zh_hdr, strict=True):
+        assert a["alert_id"] == b["alert_id"]
+        assert a["message_key"]
+        assert a["message_key"].startswith("alert_obs.")
+        assert isinstance(a["params"], dict)
+        assert a["params"] == b["params"]
+        assert a["observed"] == b["observed"]
+        assert a["why"] == b["why"]
+        assert a["message"] == f"{a['observed']} — {a['why']}"
+        assert b["message"] == b2["message"] != a["message"]
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in b["message"]), b["message"]
+    # the enterprise page shows its alerts in the page's language
+    import html
+
+    c.post("/api/auth/login", json={"username": "ent", "password": PW})
+    page = html.unescape(c.get("/enterprise?lang=zh").text)
+    en_page = html.unescape(c.get("/enterprise?lang=en").text)
+    mine = [a for a in zh if a["unit_id"] in set(units[units["uscc"] == target["uscc"]]["unit_id"])]
+    assert mine
+    assert mine[0]["message"] in page
+    assert mine[0]["message"] not in en_page
