@@ -191,9 +191,13 @@ def alert_text(a: dict[str, Any], lang: str, *, with_why: bool = True) -> str:
     observed = render_dict(a, lang, default=str(a.get("observed") or ""))
     if not with_why:
         return observed
-    key = f"alert_why.{a.get('kind')}"
-    reason = t(key, lang) if key in load_messages() else str(a.get("why") or "")
-    return f"{observed} — {reason}"
+    return f"{observed} — {alert_why(str(a.get('kind')), lang, default=str(a.get('why') or ''))}"
+
+
+def alert_why(kind: str, lang: str, default: str = "") -> str:
+    """Why an alert of ``kind`` matters, in ``lang`` (``default`` for a kind the catalog lacks)."""
+    key = f"alert_why.{kind}"
+    return t(key, lang) if key in load_messages() else default
 
 
 def with_messages(out: Any, lang: str) -> Any:

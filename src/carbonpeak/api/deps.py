@@ -122,11 +122,12 @@ __all__ = ["PROVINCE_ROLES", "SESSION_COOKIE", "AccessDep", "AppState", "Princip
 
 
 def request_lang(request: Request) -> str:
-    """The language of an answer's messages: ``?lang=zh|en``, else the first of ``Accept-Language``
-    that is zh or en, else English (a machine reads ``message_key`` and ``params`` beside)."""
-    q = request.query_params.get("lang")
-    if q in ("zh", "en"):
-        return q
+    """The language of an answer's messages: ``?lang=zh|en``, else the dashboard's language cookie,
+    else the first of ``Accept-Language`` that is zh or en, else English (a machine reads
+    ``message_key`` and ``params`` beside)."""
+    for q in (request.query_params.get("lang"), request.cookies.get("cp_lang")):
+        if q in ("zh", "en"):
+            return q
     for part in request.headers.get("accept-language", "").split(","):
         tag = part.split(";")[0].strip().lower()
         if tag.startswith("zh"):

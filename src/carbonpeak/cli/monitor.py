@@ -128,7 +128,7 @@ def register(app: typer.Typer) -> None:
         fmt: Format = FormatOption,
     ) -> None:
         """List stored alerts: what was seen, where, why it matters, the rule's source."""
-        from carbonpeak.i18n import alert_text, load_messages, t
+        from carbonpeak.i18n import alert_text, alert_why
         from carbonpeak.store.monitoring import list_alerts
 
         if lang not in ("zh", "en"):
@@ -143,8 +143,7 @@ def register(app: typer.Typer) -> None:
             # what was observed in --lang (message_key and params stay for machines)
             recs = df.to_dict(orient="records")
             df["observed"] = [alert_text(r, lang, with_why=False) for r in recs]
-            df["why"] = [t(f"alert_why.{r['kind']}", lang) if f"alert_why.{r['kind']}" in load_messages() else r["why"]
-                         for r in recs]
+            df["why"] = [alert_why(str(r["kind"]), lang, default=str(r["why"])) for r in recs]
         short = df[["alert_id", "kind", "severity", "unit_id", "meter_id", "period_start", "period_end", "observed", "status"]] if fmt == Format.table else df  # fmt: skip
         emit(fmt, data=df, table=short, title=f"{len(df)} alerts")
 

@@ -133,7 +133,8 @@ def enterprise_export(dal: DataAccess) -> dict[str, Any]:
         ),
         "alerts": q(
             "SELECT alert_id, kind, severity, unit_id, meter_id, period_start, period_end, value, threshold, "  # noqa: S608 -- constant SQL, bound values
-            f"value_unit, observed, why, rule_source, status FROM mon_alerts WHERE {own} ORDER BY alert_id",
+            f"value_unit, observed, why, rule_source, status, message_key, params FROM mon_alerts WHERE {own} "
+            "ORDER BY alert_id",
             params,
         ),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
 
@@ -12,7 +12,7 @@ from carbonpeak.api.deps import PROVINCE_ROLES, AccessDep, LangDep, PrincipalDep
 from carbonpeak.api.schemas import ReviewIn
 from carbonpeak.api.uploads import client_names, new_upload_folder, save_uploads
 from carbonpeak.errors import PermissionDenied
-from carbonpeak.i18n import alert_text
+from carbonpeak.i18n import alert_text, alert_why
 from carbonpeak.jsonutil import frame_records
 from carbonpeak.workflows import monitoring as wf
 
@@ -82,22 +82,36 @@ def mon_pue(dal: AccessDep, grain: Annotated[str, Query(pattern="^(day|month|yea
 
 
 @router.get("/api/enterprise/export")
-def enterprise_export(dal: AccessDep) -> Response:
+def enterprise_export(
+    dal: AccessDep, lang: LangDep, headers: Annotated[Literal["labels", "ids"], Query()] = "labels"
+) -> Response:
     """All of the calling enterprise's own data (units, meters, readings, output, budgets, daily
-    energy, alerts, submissions) as a ZIP of UTF-8-BOM CSV files; the scope is the principal's."""
+    energy, alerts, submissions) as a ZIP of UTF-8-BOM CSV files; the scope is the principal's.
+
+    ``headers=labels`` (the default: column names in the request's language with units, for
+    people; the project's readers map them back to the ids) or ``headers=ids`` (for programs)."""
     import io
     import zipfile
 
+    from carbonpeak.io.export import csv_bytes
     from carbonpeak.store.monitoring_views import enterprise_export as export
 
     if dal.p.role != "enterprise" or not dal.p.enterprise_id:
         raise PermissionDenied("only an enterprise downloads its own data")
     frames = export(dal)
     frames["submissions"] = dal.list_submissions(enterprise_id=dal.p.enterprise_id)
+    al = frames.get("alerts")
+    if headers == "labels" and al is not None and len(al):
+        # for people: what was observed and why it matters in their language (the key and its
+        # parameters stay in the ids variant)
+        recs = al.to_dict(orient="records")
+        al = al.assign(observed=[alert_text(r, lang, with_why=False) for r in recs],
+                       why=[alert_why(str(r["kind"]), lang, default=str(r["why"])) for r in recs])
+        frames["alerts"] = al.drop(columns=["message_key", "params"])
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, df in frames.items():
-            z.writestr(f"{name}.csv", "\ufeff" + df.to_csv(index=False))
+            z.writestr(f"{name}.csv", csv_bytes(df, lang=lang if headers == "labels" else None))
     fname = f"carbonpeak-{dal.p.enterprise_id}.zip"
     return Response(buf.getvalue(), media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{fname}"'})
