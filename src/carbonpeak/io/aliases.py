@@ -59,8 +59,9 @@ def header_labels() -> dict[str, str]:
     table: dict[str, str | None] = {}
     for key, m in load_messages().items():
         if key.startswith("header."):
-            for text in m.values():
-                _add(table, text, key[len("header."):])
+            col = key[len("header."):]
+            for text in (col, *m.values()):  # the id too: "co2e_t (tCO2e)" is the ids variant's header
+                _add(table, text, col)
     return {k: v for k, v in table.items() if v is not None}
 
 

@@ -106,9 +106,15 @@ _PLAIN_INT = re.compile(r"(^|_)(year|years|row|version|id|code|adcode|from|to|ba
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
+#: Units of columns whose name does not end in a unit suffix.
+COLUMN_UNITS: dict[str, str] = {"tce": "tce", "altitude_m": "m", "pressure_pa": "Pa", "interval_minutes": "min"}
+
+
 def unit_of(column: str) -> str | None:
     """The unit a column name carries (``co2e_t`` → ``tCO2e``), or None."""
     low = column.lower()
+    if low in COLUMN_UNITS:
+        return COLUMN_UNITS[low]
     for suffix, unit in SUFFIX_UNITS:
         if low.endswith(suffix):
             return unit
