@@ -7,7 +7,8 @@ side by side with two floors measured in the same run on the same machine:
 
 * ``python -c pass`` — the interpreter's own start-up;
 * a bare ``pandas.read_csv`` of the same activity file — reading the data, without validation
-  or compilation.
+  or compilation; and a bare Arrow read of it (``pyarrow.csv.read_csv(...).to_pandas()``), the
+  reader ``read_table`` uses for CSV since issue 12.
 
 ``--compare SRC`` times the carbonpeak lines again with another source tree (e.g. the main
 checkout's ``src``) in the same run, as a before/after peer.
@@ -66,6 +67,11 @@ def main() -> None:
             (
                 "floor: pandas.read_csv of the file",
                 [py, "-c", f"import pandas; pandas.read_csv({str(path)!r}, dtype=str, keep_default_na=False)"],
+            ),
+            (
+                "floor: pyarrow.csv.read_csv of the file to pandas",
+                [py, "-c", "import pandas, pyarrow.csv as c; "
+                 f"c.read_csv({str(path)!r}).to_pandas()"],
             ),
             ("carbonpeak --help (goal < 0.3 s)", [py, "-c", CLI, "--help"]),
             ("carbonpeak --version", [py, "-c", CLI, "--version"]),
