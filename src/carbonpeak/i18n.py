@@ -144,6 +144,14 @@ class Msg(str):
         obj.key, obj.params = key, params
         return obj
 
+    @classmethod
+    def of(cls, record: dict[str, Any]) -> Msg:
+        """The message of a stored ``{"message", "message_key", "params"}`` record (its English text
+        kept, not rendered again)."""
+        obj = str.__new__(cls, record["message"])
+        obj.key, obj.params = str(record["message_key"]), dict(record.get("params") or {})
+        return obj
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (_make_msg, (self.key, self.params))
 

@@ -30,6 +30,16 @@ from carbonpeak.model.activity import validate_activity
 #: more than this (in %) should be explained.
 REFERENCE_TOLERANCE_PCT = 5.0
 
+
+class _SharedWarnings(list):  # type: ignore[type-arg]
+    """The data warnings in ``results.attrs``.  pandas deep-copies ``attrs`` into every frame derived
+    from the results (each filter, column, groupby); hundreds of warnings with their message
+    parameters, copied thousands of times, cost a tenth of ``inventory compile``.  They are not
+    changed after the compile, so every derived frame shares this one list."""
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _SharedWarnings:
+        return self
+
 declare({
     "warning.province_and_cities": {},
     "warning.incomplete_total": {"region": str, "year": int, "keys": list},
@@ -166,7 +176,7 @@ def compile_inventory(
         raise CarbonpeakError(f"GWP set {gwp} has no value for {missing}")
     res["co2e_t"] = res["mass_t"].to_numpy() * factor_of_gas.to_numpy(dtype=float)
     # travels with the frame (select, exports, reports): see Inventory.data_warnings
-    res.attrs["data_warnings"] = [dict(w) for w in ctx.warnings]
+    res.attrs["data_warnings"] = _SharedWarnings(dict(w) for w in ctx.warnings)
     inv = Inventory(
         results=res,
         gwp=gwp.upper(),
@@ -475,7 +485,7 @@ class Inventory:
             warnings.append(Msg("warning.province_and_cities"))
         data_warnings = self.data_warnings(year, region)
         warnings.extend(
-            Msg(w["message_key"], **w["params"]) if w.get("message_key") in DECLARED else w["message"]
+            Msg.of(w) if w.get("message_key") in DECLARED else w["message"]
             for w in data_warnings
         )
         from carbonpeak.accounting.notation import INCOMPLETE_KEYS, describe

@@ -220,9 +220,13 @@ def _arrow_csv(data: bytes) -> pd.DataFrame | None:
         )
     except (pa.ArrowInvalid, ValueError):
         return None
+    import pyarrow.compute as pc
+
+    # as pandas' skipinitialspace: the blanks after a delimiter are not part of the value
+    for i, col in enumerate(table.columns):
+        if pc.any(pc.starts_with(col, " ")).as_py():
+            table = table.set_column(i, table.column_names[i], pc.utf8_ltrim(col, characters=" "))
     text = pd.StringDtype("pyarrow", na_value=float("nan"))
-    # blanks around a value are kept here (pandas' skipinitialspace drops the leading ones): the
-    # validator strips every value it reads
     return table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
 
 
