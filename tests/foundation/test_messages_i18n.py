@@ -177,3 +177,27 @@ def test_inventory_warnings_keep_english_and_carry_keys() -> None:
     assert rec["params"]["keys"][0]["params"]["key"] == "NE"
     assert out["warning_messages"][1]["message_key"] is None
     assert out["by_year"]["2020"]["warning_messages"][0]["message"] == rec["message"]
+
+
+def test_offset_refusals_are_messages_in_both_languages() -> None:
+    """The surrender check says why offsets are refused as messages: the English text as before, the
+    Chinese from the catalog, the rule's figures as parameters."""
+    from carbonpeak.catalog.markets import load_ruleset
+    from carbonpeak.markets.compliance import OffsetLot, check_surrender
+
+    gd = load_ruleset("guangdong-2024")
+    lots = [OffsetLot("A", amount_t=12_000, unit_type="CCER", vintage=2022, project_type="wind",
+                      origin_province="guangdong"),
+            OffsetLot("H", amount_t=100, unit_type="CCER", vintage=2022, project_type="hydro",
+                      origin_province="guangdong")]
+    r = check_surrender(lots, gd, year=2024, obligation_t=100_000, last_year_emissions_t=100_000,
+                        pool_remaining_t=1e6)
+    by = {x.lot_id: x.detail for x in r.refusals}
+    limit = by["A"]
+    assert isinstance(limit, Msg)
+    assert limit.key == "markets.refusal.limit"
+    assert str(limit) == "over 10% of last year's emissions 100,000 t (limit 10,000 t)"
+    assert limit.render("zh") == "超过上年度排放量100,000 t的10%(上限10,000 t)"
+    assert by["H"].render("zh").startswith("项目类型“hydro”不予抵销 [")
+    # the JSON a machine reads is unchanged: the English text
+    assert json.loads(json.dumps(r.to_dict()))["refusals"][1]["detail"] == str(limit)
