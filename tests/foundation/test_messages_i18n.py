@@ -155,7 +155,7 @@ def test_alert_text_renders_stored_alerts_and_keeps_old_ones() -> None:
     zh = alert_text(row, "zh")
     assert zh.startswith("4个负读数,2025-01-05 — ")
     assert "物理上" in zh
-    assert alert_text(row, "en").startswith("4 negative readings 2025-01-05 — Negative energy readings")
+    assert alert_text(row, "en").startswith("4 negative readings on 2025-01-05 — Negative energy readings")
     old = {"kind": "negative_value", "observed": "3 negative readings", "why": "w", "message_key": None, "params": None}
     assert alert_text(old, "zh").startswith("3 negative readings — ")
 
