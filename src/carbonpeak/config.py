@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         default=None, description="root of a Parquet data lake of readings (partitioned by date)"
     )
     gwp: Literal["AR4", "AR5", "AR6"] = Field(default="AR5", description="default GWP set")
+    lang: Literal["zh", "en"] = Field(
+        default="en", description="language of the headers of the CLI's Excel output (--format xlsx)"
+    )
     electricity_method: Literal["calorific", "coal_substitution"] = Field(
         default="calorific", description="standard-coal method for electricity (GB/T 2589-2020)"
     )

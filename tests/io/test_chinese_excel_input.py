@@ -211,7 +211,7 @@ def test_compile_several_years_by_year(tmp_path: Path) -> None:
     assert r.exit_code != 0
 
 
-def test_compile_xlsx_and_csv_files(tmp_path: Path) -> None:
+def test_compile_xlsx_and_csv_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     p = tmp_path / "a.csv"
     p.write_text(ACT_2Y, encoding="utf-8")
     out = tmp_path / "inv.xlsx"
@@ -222,8 +222,24 @@ def test_compile_xlsx_and_csv_files(tmp_path: Path) -> None:
     assert "sources" in wb.sheetnames
     assert any(s.startswith("Detail") for s in wb.sheetnames)
     ws = wb.worksheets[0]
-    assert [c.value for c in ws[1]] == ["category", "name", "2019 (tCO2e)", "2020 (tCO2e)"]
+    # a workbook is for people: headers in CARBONPEAK_LANG (default en) with units; ids in 'columns'
+    assert [c.value for c in ws[1]] == ["Category", "Name", "2019 (tCO2e)", "2020 (tCO2e)"]
+    assert wb["columns"].sheet_state == "hidden"
     assert ws["C2"].number_format == "#,##0.00"
+    from carbonpeak.config import get_settings
+
+    monkeypatch.setenv("CARBONPEAK_LANG", "zh")
+    get_settings.cache_clear()
+    try:
+        r = runner.invoke(app, ["inventory", "compile", str(p), "-f", "xlsx", "-o", str(out)])
+    finally:
+        monkeypatch.delenv("CARBONPEAK_LANG")
+        get_settings.cache_clear()
+    assert r.exit_code == 0, r.output
+    assert [c.value for c in openpyxl.load_workbook(out).worksheets[0][1]][:2] == ["类别", "名称"]
+    r = runner.invoke(app, ["inventory", "compile", str(p), "-f", "xlsx", "-o", str(out), "--headers", "ids"])
+    assert r.exit_code == 0, r.output
+    assert [c.value for c in openpyxl.load_workbook(out).worksheets[0][1]][:2] == ["category", "name"]
     src = [r[1].value for r in wb["sources"].iter_rows(min_row=2)]
     assert str(p) in src
     r = runner.invoke(app, ["inventory", "compile", str(p), "-f", "xlsx"])
@@ -242,7 +258,7 @@ def test_every_format_command_takes_output(tmp_path: Path) -> None:
     r = runner.invoke(app, ["inventory", "categories", "--sector", "ippu", "-f", "xlsx", "-o", str(out)])
     assert r.exit_code == 0, r.output
     ws = openpyxl.load_workbook(out).worksheets[0]
-    assert ws["A1"].value == "code"
+    assert ws["A1"].value == "Code"
     assert ws.max_row > 5
 
 

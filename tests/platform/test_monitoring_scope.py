@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from tests.platform.conftest import PW, monitored_store
@@ -255,3 +256,69 @@ def test_repeated_limit_breaches_are_derived(client):
     rec = c.get("/api/credit", headers=_h(c, "analyst")).json()
     derived = [e for e in rec if e["enterprise_id"] == uscc and e["kind"] == "repeated_limit_breach"]
     assert (len(derived) >= 1) == (n >= 2)
+
+
+def test_alert_messages_in_the_request_language(client):
+    """Issue 12: every stored alert has a message key; the API answers ``message`` in the request's
+    language with ``message_key`` and ``params`` beside, and keeps ``observed``/``why`` in English."""
+    c, target, units = client
+    h = _h(c, "analyst")
+    en = c.get("/api/monitoring/alerts", headers=h).json()
+    zh = c.get("/api/monitoring/alerts?lang=zh", headers=h).json()
+    zh_hdr = c.get("/api/monitoring/alerts", headers={**h, "Accept-Language": "zh-CN,zh;q=0.9"}).json()
+    assert en
+    assert len(en) == len(zh) == len(zh_hdr)
+    for a, b, b2 in zip(en, zh, zh_hdr, strict=True):
+        assert a["alert_id"] == b["alert_id"]
+        assert a["message_key"]
+        assert a["message_key"].startswith("alert_obs.")
+        assert isinstance(a["params"], dict)
+        assert a["params"] == b["params"]
+        assert a["observed"] == b["observed"]
+        assert a["why"] == b["why"]
+        assert a["message"] == f"{a['observed']} — {a['why']}"
+        assert b["message"] == b2["message"] != a["message"]
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in b["message"]), b["message"]
+    # the enterprise page shows its alerts in the page's language
+    import html
+
+    c.post("/api/auth/login", json={"username": "ent", "password": PW})
+    page = html.unescape(c.get("/enterprise?lang=zh").text)
+    en_page = html.unescape(c.get("/enterprise?lang=en").text)
+    mine = [a for a in zh if a["unit_id"] in set(units[units["uscc"] == target["uscc"]]["unit_id"])]
+    assert mine
+    assert mine[0]["message"] in page
+    assert mine[0]["message"] not in en_page
+
+
+def test_enterprise_export_for_people_reimports_unchanged(client, tmp_path):
+    """Issue 12: the enterprise's ZIP export has headers for people (zh, with units) and re-imports
+    as it was: its readings file, ingested again, changes nothing (every reading unchanged), and
+    each labelled file reads back as the ids variant."""
+    import io
+    import zipfile
+
+    from carbonpeak.io.tables import FILE_COL, ROW_COL, read_table
+    from carbonpeak.store.monitoring import ingest_path
+
+    c, _target, _ = client
+    h = _h(c, "ent")
+    lab = zipfile.ZipFile(io.BytesIO(c.get("/api/enterprise/export?lang=zh", headers=h).content))
+    ids = zipfile.ZipFile(io.BytesIO(c.get("/api/enterprise/export?headers=ids", headers=h).content))
+    head = lab.read("readings.csv").decode("utf-8-sig").splitlines()[0]
+    assert head.startswith("计量器具编号,时间,数值")
+    assert ids.read("readings.csv").decode("utf-8-sig").startswith("meter_id,ts,value")
+    assert "能耗 (tce)" in lab.read("unit_day.csv").decode("utf-8-sig").splitlines()[0]
+    for name in ("units.csv", "meters.csv", "readings.csv", "budgets.csv", "unit_day.csv"):
+        (tmp_path / f"l-{name}").write_bytes(lab.read(name))
+        (tmp_path / f"i-{name}").write_bytes(ids.read(name))
+        a = read_table(tmp_path / f"l-{name}").drop(columns=[ROW_COL, FILE_COL])
+        b = read_table(tmp_path / f"i-{name}").drop(columns=[ROW_COL, FILE_COL])
+        pd.testing.assert_frame_equal(a, b)
+    rows = len(read_table(tmp_path / "l-readings.csv"))
+    assert rows > 0
+    # the alerts say what was observed in the reader's language
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in lab.read("alerts.csv").decode("utf-8-sig").splitlines()[1])
+    res = ingest_path(c.app.state.cp.store, tmp_path / "l-readings.csv", submitter="ent")
+    assert res.kind == "readings"
+    assert (res.inserted, res.corrected, res.unchanged) == (0, 0, rows)

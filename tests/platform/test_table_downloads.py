@@ -34,7 +34,8 @@ def test_table_downloads(tmp_path):
         r = c.get("/download/audit", params={"format": "xlsx"})
         assert r.status_code == 200
         wb = openpyxl.load_workbook(io.BytesIO(r.content))
-        assert wb.sheetnames == ["audit", "sources"]
+        assert wb.sheetnames == ["audit", "sources", "columns"]
+        assert wb["columns"].sheet_state == "hidden"  # the column ids, for programs
         assert wb["audit"]["A1"].value is not None
         assert wb["audit"].max_row >= 2  # the logins are audited
         src = [row[1].value for row in wb["sources"].iter_rows(min_row=2)]
@@ -51,7 +52,9 @@ def test_table_downloads(tmp_path):
         codes = [row[0].value for row in ws.iter_rows(min_row=2)]
         assert codes == ["GD-GZ"]  # a city officer's download holds its own city only
         heads = [c_.value for c_ in ws[1]]
-        assert "emissions (tCO2e)" in heads
+        assert "排放量 (tCO2e)" in heads  # headers for people, in the page's language (default zh)
+        r = c.get("/download/cities", params={"headers": "ids"})
+        assert "emissions (tCO2e)" in [c_.value for c_ in openpyxl.load_workbook(io.BytesIO(r.content))["cities"][1]]
         assert c.get("/download/audit").status_code == 403
         _login(c, "ent_a")
         assert c.get("/download/cities").status_code == 403

@@ -108,11 +108,18 @@ def test_enterprise_downloads_all_its_own_data(data_site, browser):
             "submissions.csv"} <= names
     import pandas as pd
 
-    units = pd.read_csv(io.BytesIO(z.read("units.csv")), encoding="utf-8-sig")
+    from carbonpeak.io.aliases import canonical_header
+
+    def read(name):  # headers for people (the page's language); the readers map them to the ids
+        df = pd.read_csv(io.BytesIO(z.read(name)), encoding="utf-8-sig")
+        return df.set_axis([canonical_header(c) for c in df.columns], axis=1)
+
+    assert "统一社会信用代码" in z.read("units.csv").decode("utf-8-sig").splitlines()[0]
+    units = read("units.csv")
     assert z.read("units.csv")[:3] == b"\xef\xbb\xbf"  # BOM: zh-CN Excel opens it unmangled
     assert set(units["uscc"]) == {uscc}
-    readings = pd.read_csv(io.BytesIO(z.read("readings.csv")), encoding="utf-8-sig")
-    meters = pd.read_csv(io.BytesIO(z.read("meters.csv")), encoding="utf-8-sig")
+    readings = read("readings.csv")
+    meters = read("meters.csv")
     assert len(readings) > 0
     assert set(readings["meter_id"]) <= set(meters["meter_id"])
     assert set(meters["unit_id"]) <= set(units["unit_id"])

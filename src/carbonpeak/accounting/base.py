@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from carbonpeak.catalog.factors import FactorSet, FactorValue
+from carbonpeak.i18n import Msg
 from carbonpeak.model.activity import OUTPUT_COLUMNS
 
 #: The columns of the activity rows a method receives: exactly what ``model.activity`` validates.
@@ -86,7 +87,11 @@ class MethodContext:
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def warn(self, code: str, message: str, **where: Any) -> None:
-        rec = {"code": code, **where, "message": message}
+        """Record a data warning; ``message`` is a :class:`~carbonpeak.i18n.Msg` (key and parameters,
+        kept as ``message_key``/``params`` so that each reader sees it in its language)."""
+        rec = {"code": code, **where, "message": str(message)}
+        if isinstance(message, Msg):
+            rec |= message.to_dict()
         if rec not in self.warnings:
             self.warnings.append(rec)
 

@@ -26,6 +26,17 @@ from carbonpeak.model.activity import validate_activity
 
 __all__ = ["Inventory", "MethodOutputError", "compile_inventory"]
 
+class _SharedWarnings(list):  # type: ignore[type-arg]
+    """The data warnings in ``results.attrs``.  pandas deep-copies ``attrs`` into every frame derived
+    from the results (each filter, column, groupby); hundreds of warnings with their message
+    parameters, copied thousands of times, cost a tenth of ``inventory compile``.  They are not
+    changed after the compile, so every derived frame shares this one list."""
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _SharedWarnings:
+        return self
+
+
+
 class MethodOutputError(CarbonpeakError):
     """A category method returned a malformed result (a bug in the method, not in the data)."""
 
@@ -154,7 +165,7 @@ def compile_inventory(
         raise CarbonpeakError(f"GWP set {gwp} has no value for {missing}")
     res["co2e_t"] = res["mass_t"].to_numpy() * factor_of_gas.to_numpy(dtype=float)
     # travels with the frame (select, exports, reports): see Inventory.data_warnings
-    res.attrs["data_warnings"] = [dict(w) for w in ctx.warnings]
+    res.attrs["data_warnings"] = _SharedWarnings(dict(w) for w in ctx.warnings)
     inv = Inventory(
         results=res,
         gwp=gwp.upper(),

@@ -20,10 +20,19 @@ import pandas as pd
 from carbonpeak.accounting.deferred import Collector
 from carbonpeak.catalog.categories import ancestors, get_categories, is_prefix
 from carbonpeak.catalog.gwp import DEFAULT_GWP, gwp_for, gwp_gas, gwp_sources, gwp_values
+from carbonpeak.i18n import DECLARED, Msg, declare
 
 #: IPCC 2006 Vol 2 Ch 6 §6.8: differences between the reference and the sectoral approach of
 #: more than this (in %) should be explained.
 REFERENCE_TOLERANCE_PCT = 5.0
+
+#: the summary's warnings (message keys; texts in catalog/data/messages/warnings.yaml)
+declare({
+    "warning.province_and_cities": {},
+    "warning.incomplete_total": {"region": str, "year": int, "keys": list},
+    "warning.reference_check": {"difference": float, "region": str, "year": int},
+    "warning.reference_check_na": {"region": str, "year": int},
+})
 
 
 class Inventory:
@@ -291,32 +300,28 @@ class Inventory:
             "reference_check": ref_check,
         }
         regions = sorted(str(r) for r in sel["region"].unique())
-        warnings: list[str] = []
+        warnings: list[str] = []  # Msg objects (message key + parameters); each str is the English text
         if "GD" in regions and any(r.startswith("GD-") for r in regions):
-            warnings.append(
-                "the selection holds the province GD and its cities: totals add both (double count); "
-                "use --region to select one"
-            )
+            warnings.append(Msg("warning.province_and_cities"))
         data_warnings = self.data_warnings(year, region)
-        warnings.extend(w["message"] for w in data_warnings)
+        warnings.extend(
+            Msg.of(w) if w.get("message_key") in DECLARED else w["message"]
+            for w in data_warnings
+        )
         from carbonpeak.accounting.notation import INCOMPLETE_KEYS, describe
 
         keys = self.notation_keys(year, region)
         incomplete = keys[keys["key"].isin(INCOMPLETE_KEYS)]
         if len(incomplete):
             for (y, reg), grp in incomplete.groupby(["year", "region"], sort=True):
-                warnings.append(
-                    f"the {reg} {y} total is incomplete: " + "; ".join(describe(grp))
-                    + " — not zero; a change against another year leaves these categories out "
-                    "(Inventory.change)"
-                )
+                warnings.append(Msg("warning.incomplete_total", region=str(reg), year=int(y), keys=describe(grp)))
         for chk in memo["reference_check"]:
             if chk["flag"]:
-                warnings.append(
-                    f"reference approach differs from the sectoral approach by "
-                    f"{'n/a' if chk['difference_pct'] is None else format(chk['difference_pct'], '.1f') + ' %'} "
-                    f"in {chk['region']} {chk['year']} (IPCC 2006 Vol 2 Ch 6: explain differences > 5 %)"
-                )
+                if chk["difference_pct"] is None:
+                    warnings.append(Msg("warning.reference_check_na", region=str(chk["region"]), year=int(chk["year"])))
+                else:
+                    warnings.append(Msg("warning.reference_check", difference=float(chk["difference_pct"]),
+                                        region=str(chk["region"]), year=int(chk["year"])))
         return {
             "gwp": self.gwp,
             "years": sorted(int(y) for y in np.unique(sel["year"].to_numpy())),

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from carbonpeak.errors import Problem, ValidationError
+from carbonpeak.i18n import Msg, declare
 
 #: The keys and their meaning (IPCC 2006 Vol 1 Ch 8 Table 8.2).
 NOTATION_KEYS = {
@@ -196,9 +197,14 @@ def missing_is_not_zero(
     return [p for p in pairs if (p[0], p[1]) not in zero and (p[0], "") not in zero]
 
 
-def describe(keys: pd.DataFrame) -> list[str]:
-    """``"4.A.1 CO2 NE (not estimated)"`` texts, one per row."""
+declare({"notation.item": {"category": str, "gas": str, "key": str, "meaning": Msg}}
+        | {f"notation.{k}": {} for k in NOTATION_KEYS})
+
+
+def describe(keys: pd.DataFrame) -> list[Msg]:
+    """``"4.A.1 CO2 NE (not estimated)"`` messages, one per row (``str`` of each is the English text)."""
     return [
-        f"{r.category}{' ' + r.gas if r.gas else ''} {r.key} ({NOTATION_KEYS.get(r.key, '')})"
+        Msg("notation.item", category=str(r.category), gas=f" {r.gas}" if r.gas else "", key=str(r.key),
+            meaning=Msg(f"notation.{r.key}") if r.key in NOTATION_KEYS else "")
         for r in keys.itertuples(index=False)
     ]

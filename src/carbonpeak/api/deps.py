@@ -119,3 +119,22 @@ def packaged_scenario(name: str) -> str:
 
 __all__ = ["PROVINCE_ROLES", "SESSION_COOKIE", "AccessDep", "AppState", "PrincipalDep", "StateDep", "app_state",
            "current_principal", "packaged_scenario", "require_admin", "require_government", "require_province"]
+
+
+def request_lang(request: Request) -> str:
+    """The language of an answer's messages: ``?lang=zh|en``, else the dashboard's language cookie,
+    else the first of ``Accept-Language`` that is zh or en, else English (a machine reads
+    ``message_key`` and ``params`` beside)."""
+    for q in (request.query_params.get("lang"), request.cookies.get("cp_lang")):
+        if q in ("zh", "en"):
+            return q
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh"
+        if tag.startswith("en"):
+            return "en"
+    return "en"
+
+
+LangDep = Annotated[str, Depends(request_lang)]

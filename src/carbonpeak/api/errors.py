@@ -22,6 +22,7 @@ from carbonpeak.errors import (
     TooLarge,
     ValidationError,
 )
+from carbonpeak.i18n import Msg, message_record
 
 #: Most specific first: the first class an error is an instance of gives (status, error code).
 STATUS: tuple[tuple[type[CarbonpeakError], int, str], ...] = (
@@ -43,10 +44,15 @@ def status_of(exc: CarbonpeakError) -> tuple[int, str]:
     return 400, "bad_request"  # pragma: no cover - CarbonpeakError is last in STATUS
 
 
-def error_response(exc: CarbonpeakError) -> JSONResponse:
+def error_response(exc: CarbonpeakError, lang: str = "en") -> JSONResponse:
     status, code = status_of(exc)
     if isinstance(exc, ValidationError):
         return JSONResponse(status_code=status, content=exc.to_dict())
+    arg = exc.args[0] if len(exc.args) == 1 else None
+    if isinstance(arg, Msg):
+        # an error raised with a message key (e.g. offsets refused): the message in the request's
+        # language, the key and parameters beside it for machines
+        return JSONResponse(status_code=status, content={"error": code, **message_record(arg, lang)})
     message = f"not found: {exc}" if isinstance(exc, NotFound) else str(exc)
     return JSONResponse(status_code=status, content={"error": code, "message": message})
 
@@ -67,8 +73,10 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map the error family to 400/401/403/404/409/413/422 and everything else to 500."""
 
     @app.exception_handler(CarbonpeakError)
-    async def _carbonpeak(_: Request, exc: CarbonpeakError) -> JSONResponse:
-        return error_response(exc)
+    async def _carbonpeak(request: Request, exc: CarbonpeakError) -> JSONResponse:
+        from carbonpeak.api.deps import request_lang
+
+        return error_response(exc, request_lang(request))
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:

@@ -57,6 +57,16 @@ def _progress() -> Progress:
 
 
 def _default_gwp() -> str:
+    import os
+
+    if not any(k.upper() == "CARBONPEAK_GWP" for k in os.environ) and not Path(
+        os.environ.get("CARBONPEAK_CONFIG", "carbonpeak.toml")
+    ).exists():
+        # nothing sets it: the settings' default, without loading the settings machinery (pydantic,
+        # a tenth of `inventory compile`'s time); tests/cli check the two defaults agree
+        from carbonpeak.catalog.gwp import DEFAULT_GWP
+
+        return DEFAULT_GWP
     from carbonpeak.config import get_settings
 
     return get_settings().gwp

@@ -124,18 +124,27 @@ def register(app: typer.Typer) -> None:
         unit: str | None = typer.Option(None, help="Only this unit."),
         kind: str | None = typer.Option(None, help="Only this kind (e.g. pue_over_limit, gap, flat_line)."),
         status: str | None = typer.Option(None, help="open or reviewed."),
+        lang: str = typer.Option("en", "--lang", help="Language of the message column: zh or en."),
         db: Path | None = DbOption,
         fmt: Format = FormatOption,
     ) -> None:
         """List stored alerts: what was seen, where, why it matters, the rule's source."""
+        from carbonpeak.i18n import alert_text, alert_why
         from carbonpeak.store.monitoring import list_alerts
 
+        if lang not in ("zh", "en"):
+            raise typer.BadParameter("zh or en", param_hint="--lang")
         store = _store(db)
         try:
             df = list_alerts(store, unit=unit, kind=kind, status=status)
         finally:
             store.close()
         df = _table(df)
+        if len(df) and "message_key" in df:
+            # what was observed in --lang (message_key and params stay for machines)
+            recs = df.to_dict(orient="records")
+            df["observed"] = [alert_text(r, lang, with_why=False) for r in recs]
+            df["why"] = [alert_why(str(r["kind"]), lang, default=str(r["why"])) for r in recs]
         short = df[["alert_id", "kind", "severity", "unit_id", "meter_id", "period_start", "period_end", "observed", "status"]] if fmt == Format.table else df  # fmt: skip
         emit(fmt, data=df, table=short, title=f"{len(df)} alerts")
 

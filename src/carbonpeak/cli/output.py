@@ -41,6 +41,7 @@ FormatOption = typer.Option(
 
 #: The ``-o`` file of the command being run (set by the wrapper of :func:`add_output_option`).
 _OUTPUT: ContextVar[Path | None] = ContextVar("carbonpeak_output", default=None)
+_HEADERS: ContextVar[str] = ContextVar("carbonpeak_headers", default="labels")
 _WRAPPED = "_carbonpeak_output_option"
 
 console = Console()
@@ -147,10 +148,14 @@ def emit(
             raise typer.BadParameter("this command has no tabular output; use --format json")
         if out is None:
             raise typer.BadParameter("--format xlsx writes a workbook: add -o FILE.xlsx")
+        from carbonpeak.config import get_settings
         from carbonpeak.io.export import workbook
 
+        # a workbook is for people: headers in the settings' language with units (CARBONPEAK_LANG),
+        # the column ids in its hidden 'columns' sheet; --headers ids keeps the ids as headers
+        lang = get_settings().lang if _HEADERS.get() == "labels" else None
         tables = ([(title or "data", df)] if df is not None else []) + [(t, x) for t, x in extra_tables]
-        out.write_bytes(workbook(tables, sources=[dict(s) for s in sources], units=dict(units or {})))
+        out.write_bytes(workbook(tables, sources=[dict(s) for s in sources], units=dict(units or {}), lang=lang))
         _done(out)
     elif fmt == Format.parquet:
         if df is None:
@@ -208,17 +213,27 @@ def _with_output(func: Callable[..., Any]) -> Callable[..., Any]:
         "a CSV file starts with a UTF-8 BOM for Excel).",
     )
 
+    headers_opt = typer.Option(
+        "labels", "--headers", help="xlsx headers: labels (names in CARBONPEAK_LANG with units) or ids (column ids)."
+    )
+
     @functools.wraps(func)
-    def wrapper(*args: Any, output_file: Path | None = None, **kwargs: Any) -> Any:
-        token = _OUTPUT.set(output_file)
+    def wrapper(*args: Any, output_file: Path | None = None, output_headers: str = "labels", **kwargs: Any) -> Any:
+        if output_headers not in ("labels", "ids"):
+            raise typer.BadParameter("labels or ids", param_hint="--headers")
+        token, htoken = _OUTPUT.set(output_file), _HEADERS.set(output_headers)
         try:
             return func(*args, **kwargs)
         finally:
             _OUTPUT.reset(token)
+            _HEADERS.reset(htoken)
 
     params = list(sig.parameters.values())
     params.append(
         inspect.Parameter("output_file", inspect.Parameter.KEYWORD_ONLY, default=option, annotation=Path | None)
+    )
+    params.append(
+        inspect.Parameter("output_headers", inspect.Parameter.KEYWORD_ONLY, default=headers_opt, annotation=str)
     )
     wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in params if p.annotation is not p.empty}

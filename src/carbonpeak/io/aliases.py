@@ -50,20 +50,36 @@ def header_aliases() -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def header_labels() -> dict[str, str]:
+    """Header label (normalised, zh and en) → column id, from the ``header.<id>`` messages that the
+    downloads write (:func:`carbonpeak.io.export.column_label`); a label two ids share is left out."""
+    from carbonpeak.i18n import load_messages
+
+    table: dict[str, str | None] = {}
+    for key, m in load_messages().items():
+        if key.startswith("header."):
+            col = key[len("header."):]
+            for text in (col, *m.values()):  # the id too: "co2e_t (tCO2e)" is the ids variant's header
+                _add(table, text, col)
+    return {k: v for k, v in table.items() if v is not None}
+
+
 def canonical_header(header: object) -> str:
     """The column name a header stands for; an unknown header comes back stripped and lower-cased.
 
-    ``"年份"`` → ``"year"``; ``"数量 (amount)"`` → ``"amount"``; ``"Amount"`` → ``"amount"``.
+    ``"年份"`` → ``"year"``; ``"数量 (amount)"`` → ``"amount"``; ``"Amount"`` → ``"amount"``; a
+    download's header ``"排放量 (tCO2e)"`` → ``"co2e_t"`` (the aliases first, then the labels).
     """
     text = _norm(str(header))
-    table = header_aliases()
-    if text in table:
-        return table[text]
-    m = _PAIR.match(text)
-    if m:
-        for part in (m.group("a"), m.group("b")):
-            if _norm(part) in table:
-                return table[_norm(part)]
+    for table in (header_aliases(), header_labels()):
+        if text in table:
+            return table[text]
+        m = _PAIR.match(text)
+        if m:
+            for part in (m.group("a"), m.group("b")):
+                if _norm(part) in table:
+                    return table[_norm(part)]
     return text
 
 

@@ -63,17 +63,19 @@ def _line_end(df: pd.DataFrame) -> str:
 BOM = "\ufeff"
 
 
-def to_csv(df: pd.DataFrame, *, bom: bool = False) -> str:
+def to_csv(df: pd.DataFrame, *, bom: bool = False, lang: str | None = None,
+           units: dict[str, str] | None = None) -> str:
     """CSV text of ``df`` (no index), formulas neutralised; ``bom`` starts it with a UTF-8 BOM
-    (for a file or download a person opens in Excel; not for a pipe)."""
-    safe = safe_frame(df)
+    (for a file or download a person opens in Excel; not for a pipe).  ``lang``: human headers
+    in that language with units (:func:`labelled`); none: the column ids."""
+    safe = safe_frame(labelled(df, lang, units) if lang else df)
     text = safe.to_csv(index=False, lineterminator=_line_end(safe))
     return BOM + text if bom else text
 
 
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """A CSV download: UTF-8 with BOM, formulas neutralised."""
-    return to_csv(df, bom=True).encode("utf-8")
+def csv_bytes(df: pd.DataFrame, *, lang: str | None = None, units: dict[str, str] | None = None) -> bytes:
+    """A CSV download: UTF-8 with BOM, formulas neutralised (``lang``: human headers)."""
+    return to_csv(df, bom=True, lang=lang, units=units).encode("utf-8")
 
 
 def write_csv(df: pd.DataFrame, path: Path, *, bom: bool = True) -> Path:
@@ -104,9 +106,15 @@ _PLAIN_INT = re.compile(r"(^|_)(year|years|row|version|id|code|adcode|from|to|ba
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
+#: Units of columns whose name does not end in a unit suffix.
+COLUMN_UNITS: dict[str, str] = {"tce": "tce", "altitude_m": "m", "pressure_pa": "Pa", "interval_minutes": "min"}
+
+
 def unit_of(column: str) -> str | None:
     """The unit a column name carries (``co2e_t`` → ``tCO2e``), or None."""
     low = column.lower()
+    if low in COLUMN_UNITS:
+        return COLUMN_UNITS[low]
     for suffix, unit in SUFFIX_UNITS:
         if low.endswith(suffix):
             return unit
@@ -117,6 +125,28 @@ def header_with_unit(column: str, units: dict[str, str] | None = None) -> str:
     """``column (unit)`` when the unit is known (given in ``units`` or carried by the name)."""
     unit = (units or {}).get(column) or unit_of(column)
     return f"{column} ({unit})" if unit and f"({unit})" not in column else column
+
+
+#: Header modes of a download: ``labels`` (people: the column's name in their language with the
+#: unit, e.g. ``排放量 (tCO2e)``) or ``ids`` (machines: the stable column ids).
+HEADER_MODES = ("labels", "ids")
+
+
+def column_label(column: str, lang: str, units: dict[str, str] | None = None) -> str:
+    """The header a person reads: the catalog's ``header.<column>`` (catalog/data/messages/headers.yaml)
+    in ``lang`` with the column's unit; a column without a label (a year, a code) keeps its id."""
+    from carbonpeak.i18n import load_messages
+
+    m = load_messages().get(f"header.{column}")
+    name = m[lang] if m else column
+    unit = (units or {}).get(column) or unit_of(column)
+    return f"{name} ({unit})" if unit and f"({unit})" not in name else name
+
+
+def labelled(df: pd.DataFrame, lang: str, units: dict[str, str] | None = None) -> pd.DataFrame:
+    """``df`` with human headers (:func:`column_label`); the reader maps them back to the ids
+    (:func:`carbonpeak.io.aliases.canonical_header`)."""
+    return df.set_axis([column_label(str(c), lang, units) for c in df.columns], axis=1)
 
 
 def sheet_title(title: str, used: set[str]) -> str:
@@ -135,14 +165,15 @@ def _is_int_column(s: pd.Series) -> bool:
     return pd.api.types.is_integer_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
 
 
-def write_sheet(ws: Any, df: pd.DataFrame, *, units: dict[str, str] | None = None) -> None:
+def write_sheet(ws: Any, df: pd.DataFrame, *, units: dict[str, str] | None = None, lang: str | None = None) -> None:
     """Write ``df`` into an openpyxl sheet: bold frozen header with units, numbers formatted
-    (thousands separators; years and ids plain), text neutralised, sensible column widths."""
+    (thousands separators; years and ids plain), text neutralised, sensible column widths.
+    ``lang``: human headers in that language (:func:`column_label`); none: the ids with units."""
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     safe = safe_frame(df)
-    headers = [header_with_unit(str(c), units) for c in df.columns]
+    headers = [column_label(str(c), lang, units) if lang else header_with_unit(str(c), units) for c in df.columns]
     ws.append([neutralise_cell(h) for h in headers])
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -225,27 +256,42 @@ def workbook(
     sources: list[dict[str, Any]] | None = None,
     units: dict[str, str] | None = None,
     origin: str | None = None,
+    lang: str | None = None,
 ) -> bytes:
     """An Excel workbook: one sheet per table (formatted, units in the headers) and a
     ``sources`` sheet (``origin``: what made the file; default the command line).  Text that a
-    spreadsheet would run as a formula is neutralised."""
+    spreadsheet would run as a formula is neutralised.
+
+    ``lang``: the headers are for people, in that language (``排放量 (tCO2e)``), and a hidden
+    ``columns`` sheet lists each sheet's column ids beside their headers, for programs (the
+    project's reader maps the headers back to the ids either way).  Without ``lang`` the headers
+    are the ids with units."""
     import openpyxl
 
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
-    used: set[str] = {"sources"}
-    for title, df in tables:
-        write_sheet(wb.create_sheet(sheet_title(title, used)), df, units=units)
-    write_sheet(wb.create_sheet("sources"), sources_frame(tables, sources, origin))
+    used: set[str] = {"sources", "columns"}
+    index: list[dict[str, Any]] = []
+    all_tables = [*tables, ("sources", sources_frame(tables, sources, origin))]
+    for k, (title, df) in enumerate(all_tables):
+        name = "sources" if k == len(all_tables) - 1 else sheet_title(title, used)
+        write_sheet(wb.create_sheet(name), df, units=units, lang=lang)
+        if lang:
+            index += [{"sheet": name, "position": j, "column": str(c), "header": column_label(str(c), lang, units)}
+                      for j, c in enumerate(df.columns, start=1)]
+    if lang:
+        ws = wb.create_sheet("columns")
+        write_sheet(ws, pd.DataFrame(index, columns=["sheet", "position", "column", "header"]))
+        ws.sheet_state = "hidden"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def to_xlsx(df: pd.DataFrame, sheet: str = "data") -> bytes:
+def to_xlsx(df: pd.DataFrame, sheet: str = "data", lang: str | None = None) -> bytes:
     """An Excel workbook of ``df`` (and a sources sheet), formulas neutralised (openpyxl would
-    store ``=...`` as a formula)."""
-    return workbook([(sheet, df)])
+    store ``=...`` as a formula); ``lang``: human headers (see :func:`workbook`)."""
+    return workbook([(sheet, df)], lang=lang)
 
 
 def write_xlsx(df: pd.DataFrame, path: Path, sheet: str = "data") -> Path:

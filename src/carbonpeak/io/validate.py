@@ -121,6 +121,23 @@ def _problems_for(
     return out
 
 
+def _arrow_numbers(txt: pd.Series) -> pd.Series | None:
+    """The numbers of a text column (thousands separators dropped, empty → NaN) when every
+    non-empty cell is one, cast in one Arrow kernel; ``None`` if any cell is not (the caller then
+    parses cell by cell to name the bad ones)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(txt, type=pa.string())
+        arr = pc.replace_substring(arr, ",", "")
+        arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+        out = pc.cast(arr, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    return pd.Series(out.to_numpy(zero_copy_only=False), index=txt.index, dtype=float)
+
+
 def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     """Validate and type ``df`` against ``spec``; raise :class:`ValidationError` on any problem."""
     if ROW_COL not in df.columns:
@@ -179,7 +196,9 @@ def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             else:
                 txt = as_text.where(~raw.isna(), "")
                 empty = txt == ""
-                typed = pd.to_numeric(txt.str.replace(",", "", regex=False), errors="coerce")
+                typed = _arrow_numbers(txt)
+                if typed is None:  # some cell is not a number: find which (and say so below)
+                    typed = pd.to_numeric(txt.str.replace(",", "", regex=False), errors="coerce")
                 bad_type = typed.isna() & ~empty
             finite = np.isfinite(typed.to_numpy(dtype=float, na_value=np.nan))
             nonfinite = pd.Series(~finite, index=typed.index) & ~empty & ~bad_type

@@ -26,8 +26,28 @@ from typing import Any
 
 from carbonpeak.catalog.markets import EVENTS, MissingParameterError, ParamValue, RuleSet
 from carbonpeak.errors import CarbonpeakError, CatalogError
+from carbonpeak.i18n import Msg, declare
 
 UNIT_TYPES_OFFSET = ("CCER", "PHCER")
+
+declare({
+    "markets.refusal.unit_type": {"unit_type": str, "ruleset": str, "allowed": str},
+    "markets.refusal.exclusion": {"what": Msg, "source": str},
+    "markets.exclusion.project_type": {"value": str},
+    "markets.exclusion.origin_pilot": {},
+    "markets.exclusion.pre_cdm": {},
+    "markets.exclusion.inside_boundary": {},
+    "markets.exclusion.vintage_before": {"vintage": int, "value": str},
+    "markets.refusal.limit": {"what": Msg, "limit": float},
+    "markets.limit.share_of_emissions": {"share": float, "emissions": float},
+    "markets.limit.share_of_obligation": {"share": float, "obligation": float},
+    "markets.limit.obligation": {},
+    "markets.limit.obligation_t": {"obligation": float},
+    "markets.refusal.pool": {"pool": float},
+    "markets.refusal.local_share": {"types": str, "share": float, "local": float, "allows": float},
+    "markets.refused_item": {"rule": str, "refused": float, "detail": Msg},
+    "markets.refused": {"enterprise": str, "year": int, "items": list},
+})
 
 
 class ComplianceError(CarbonpeakError):
@@ -235,7 +255,7 @@ class Refusal:
     lot_id: str
     rule: str
     refused_t: float
-    detail: str
+    detail: str  # a :class:`~carbonpeak.i18n.Msg` (message key + parameters); its str is the English text
 
 
 @dataclass(frozen=True)
@@ -257,7 +277,7 @@ class SurrenderCheck:
                 "refusals": [asdict(r) for r in self.refusals]}
 
 
-def _excluded(lot: OffsetLot, ruleset: RuleSet) -> tuple[str, str]:
+def _excluded(lot: OffsetLot, ruleset: RuleSet) -> tuple[str, Msg | str]:
     """``(rule, detail)`` of the first exclusion that refuses the lot, or ``("", "")``."""
     for e in ruleset.exclusions:
         if e.unit_types and lot.unit_type not in e.unit_types:
@@ -268,12 +288,10 @@ def _excluded(lot: OffsetLot, ruleset: RuleSet) -> tuple[str, str]:
                or (e.attribute == "inside_boundary" and lot.inside_boundary)
                or (e.attribute == "vintage_before" and lot.vintage < int(e.value)))
         if hit:
-            what = {"project_type": f"project type '{e.value}' is excluded",
-                    "origin_pilot": "projects in another pilot region are excluded",
-                    "pre_cdm": "pre-CDM projects are excluded",
-                    "inside_boundary": "reductions inside the enterprise's own boundary are excluded",
-                    "vintage_before": f"vintage {lot.vintage} is before {e.value}"}[e.attribute]
-            return f"exclusion.{e.attribute}", f"{what} [{e.source.cite()}]"
+            args: dict[str, Any] = {"project_type": {"value": str(e.value)},
+                                    "vintage_before": {"vintage": int(lot.vintage), "value": str(e.value)}}.get(e.attribute, {})
+            what = Msg(f"markets.exclusion.{e.attribute}", **args)
+            return f"exclusion.{e.attribute}", Msg("markets.refusal.exclusion", what=what, source=e.source.cite())
     return "", ""
 
 
@@ -318,7 +336,8 @@ def check_surrender(lots: Sequence[OffsetLot], ruleset: RuleSet, *, year: int, o
         allowed = ("CCER",) if national else UNIT_TYPES_OFFSET
         if lot.unit_type not in allowed:
             refusals.append(Refusal(lot.lot_id, "unit_type", lot.amount_t,
-                                    f"{lot.unit_type} is not an eligible offset in {ruleset.id} ({', '.join(allowed)})"))
+                                    Msg("markets.refusal.unit_type", unit_type=str(lot.unit_type), ruleset=str(ruleset.id),
+                                        allowed=", ".join(allowed))))
             continue
         rule, why = _excluded(lot, ruleset)
         if rule:
@@ -333,15 +352,18 @@ def check_surrender(lots: Sequence[OffsetLot], ruleset: RuleSet, *, year: int, o
                                         "the 10 % limit is on the previous year's actual emissions")
         share = ruleset.param("offsets.limit_share", year=year, overrides=params)
         limit = share * last_year_emissions_t
-        limit_rule, limit_text = "limit_share", f"{share:.0%} of last year's emissions {last_year_emissions_t:,.0f} t"
+        limit_rule, limit_text = "limit_share", Msg("markets.limit.share_of_emissions", share=float(share),
+                                                    emissions=float(last_year_emissions_t))
     elif ruleset.has("offsets.limit_share_of_obligation", year=year):
         share = ruleset.param("offsets.limit_share_of_obligation", year=year, overrides=params)
         limit = share * obligation_t
-        limit_rule, limit_text = "limit_share_of_obligation", f"{share:.0%} of the obligation {obligation_t:,.0f} t"
+        limit_rule, limit_text = "limit_share_of_obligation", Msg("markets.limit.share_of_obligation", share=float(share),
+                                                                  obligation=float(obligation_t))
     else:
-        limit, limit_rule, limit_text = obligation_t, "obligation", "the obligation"
+        limit, limit_rule, limit_text = obligation_t, "obligation", Msg("markets.limit.obligation")
     if limit > obligation_t:
-        limit, limit_rule, limit_text = obligation_t, "obligation", f"the obligation {obligation_t:,.0f} t"
+        limit, limit_rule, limit_text = obligation_t, "obligation", Msg("markets.limit.obligation_t",
+                                                                        obligation=float(obligation_t))
 
     # the pool
     pool: float | None = None
@@ -377,10 +399,11 @@ def check_surrender(lots: Sequence[OffsetLot], ruleset: RuleSet, *, year: int, o
         refused_limit = lot.amount_t - take
         take_pool = min(take, pool_room)
         if refused_limit > 1e-9:
-            refusals.append(Refusal(lot.lot_id, limit_rule, refused_limit, f"over {limit_text} (limit {limit:,.0f} t)"))
+            refusals.append(Refusal(lot.lot_id, limit_rule, refused_limit,
+                                    Msg("markets.refusal.limit", what=limit_text, limit=float(limit))))
         if take - take_pool > 1e-9:
             refusals.append(Refusal(lot.lot_id, "pool", take - take_pool,
-                                    f"over the province-wide offset pool remaining ({pool:,.0f} t)"))
+                                    Msg("markets.refusal.pool", pool=float(pool or 0.0))))
         accepted[lot.lot_id] = take_pool
         room -= take_pool
         pool_room -= take_pool
@@ -393,14 +416,13 @@ def check_surrender(lots: Sequence[OffsetLot], ruleset: RuleSet, *, year: int, o
     for lot in [x for x in eligible if in_scope(x) and x.origin_province != home_province]:
         by_local = max(0.0, local_acc * ratio - nonlocal_acc)
         take = lot.amount_t
-        cuts: list[tuple[str, float, str]] = []
+        cuts: list[tuple[str, float, Msg]] = []
         for rule, cap, text in (
-                (limit_rule, room, f"over {limit_text} (limit {limit:,.0f} t)"),
+                (limit_rule, room, Msg("markets.refusal.limit", what=limit_text, limit=float(limit))),
                 ("local_share", by_local,
-                 f"non-local {'/'.join(scope)} may be at most {1 - local_min:.0%} of the {'/'.join(scope)} used "
-                 f"(local accepted {local_acc:,.0f} t allows {local_acc * ratio:,.0f} t)"),
-                ("pool", pool_room,
-                 f"over the province-wide offset pool remaining ({pool if pool is not None else 0:,.0f} t)")):
+                 Msg("markets.refusal.local_share", types="/".join(scope), share=float(1 - local_min),
+                     local=float(local_acc), allows=float(local_acc * ratio))),
+                ("pool", pool_room, Msg("markets.refusal.pool", pool=float(pool if pool is not None else 0)))):
             if take > cap:
                 cuts.append((rule, take - max(cap, 0.0), text))
                 take = max(cap, 0.0)

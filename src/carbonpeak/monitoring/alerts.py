@@ -16,64 +16,66 @@ from dataclasses import dataclass, fields
 
 import pandas as pd
 
+from carbonpeak.i18n import DECLARED, Msg, declare, t
+
 SEVERITIES = ("info", "warning", "error")
 
-#: Every kind of alert, with the plain explanation of why it matters (documented in
-#: docs/methods/monitoring.md).
-KINDS: dict[str, str] = {
-    "pue_over_limit": "The data centre uses more energy per unit of IT load than the policy limit allows; "
-    "it must improve cooling or power distribution or lose approval for expansion.",
-    "pue_below_gb40879": "PUE worse than grade 3 of GB 40879-2021 means the centre is below the mandatory "
-    "energy-efficiency limit value.",
-    "product_over_limit": "Energy per unit of product above the mandatory limit value of the national "
-    "standard: the unit must rectify and punitive electricity prices apply.",
-    "product_below_base": "Energy per unit of product worse than NDRC's base level: the plant must be "
-    "retrofitted or phased out by the deadline of the benchmark document.",
-    "budget_warning": "Consumption to date has reached a warning level of the annual energy budget.",
-    "budget_forecast_over": "At the current rate the unit will exceed its annual energy budget.",
-    "inclusion_national": "The unit's annual consumption reaches 10,000 tce: it should be managed as a key "
-    "energy-consuming unit (online monitoring, energy manager, annual reports).",
-    "inclusion_provincial": "The unit's annual consumption reaches 5,000 tce: the province may designate it "
-    "a key energy-consuming unit.",
-    "gap": "Missing readings make totals too low and can hide consumption; completeness below 90 % "
-    "breaks the national data-quality requirement.",
-    "flat_line": "A meter that repeats one value (or a counter that stops) is frozen or tampered with; "
-    "its energy is not being measured.",
-    "negative_value": "Negative energy readings are physically impossible for a consumption meter.",
-    "impossible_value": "A reading above what the meter can physically measure in one interval.",
-    "counter_reset": "A cumulative counter fell back: the meter was replaced, reset or tampered with; the "
-    "energy across the reset is uncertain.",
-    "counter_rollover": "A cumulative counter wrapped around its maximum; handled, reported for the record.",
-    "duplicate_readings": "More readings than time slots in a day: duplicates inflate interval-meter totals.",
-    "spike": "A day far outside the meter's usual range (robust statistics) points to a meter fault or "
-    "a data error.",
-    "submeter_mismatch": "Sub-meters that do not add up to their parent meter mean one of them is wrong "
-    "or energy is unaccounted for.",
-    "intensity_jump": "Energy per unit of output jumped against the unit's usual level: either output "
-    "or energy is misreported.",
-    "reported_vs_metered": "The figure the unit reported differs from what its meters measured by more "
-    "than the 5 % consistency limit: under-reporting is a form of data falsification.",
-    "digit_test": "The digits of the reported figures do not follow the expected distribution "
-    "(Benford first digit or uniform last digit): figures may be invented or rounded.",
-    "platform_completeness": "Fewer than 90 % of the values the national platform expects for this unit, indicator "
-    "and period arrived: the platform's totals are incomplete.",
-    "platform_daily_vs_monthly": "The unit's daily reports do not add up to its monthly report within 5 %: one of "
-    "them is wrong.",
-    "platform_timestamp": "A figure's time label is off the start of its statistic period (daily 00:00 ± 1 min, "
-    "monthly the 1st ± 1 day): it may be counted in the wrong period.",
-    "platform_interval": "Readings further apart than the platform allows (15 minutes, at most 1 hour) hide load "
-    "peaks and break the completeness count.",
-    "platform_missing_indicator": "An indicator of the platform's minimum set was not uploaded (total energy, daily "
-    "and monthly energy by type, product output and intensity, gross output, value added).",
-    "meter_calibration_expired": "Readings came from a meter whose verification or calibration had expired: its "
-    "figures are not legally traceable.",
-    "meter_calibration_unknown": "Meters without a registered calibration date cannot be shown to be within their "
-    "verification period.",
-    "fault_unrepaired": "A collection or transmission fault lasted more than 3 working days: it had to be repaired, "
-    "or registered with the provincial platform and the data filled in by hand.",
-    "upload_late": "Figures uploaded after their deadline reach the platform too late for its daily and monthly "
-    "statistics.",
-}
+#: Every kind of alert, in the order alerts are listed.  The plain explanation of why each matters
+#: is the message ``alert_why.<kind>`` of catalog/data/messages/monitoring.yaml (zh and en;
+#: documented in docs/methods/monitoring.md).
+ALERT_KINDS: tuple[str, ...] = (
+    "pue_over_limit",
+    "pue_below_gb40879",
+    "product_over_limit",
+    "product_below_base",
+    "budget_warning",
+    "budget_forecast_over",
+    "inclusion_national",
+    "inclusion_provincial",
+    "gap",
+    "flat_line",
+    "negative_value",
+    "impossible_value",
+    "counter_reset",
+    "counter_rollover",
+    "duplicate_readings",
+    "spike",
+    "submeter_mismatch",
+    "intensity_jump",
+    "reported_vs_metered",
+    "digit_test",
+    "platform_completeness",
+    "platform_daily_vs_monthly",
+    "platform_timestamp",
+    "platform_interval",
+    "platform_missing_indicator",
+    "meter_calibration_expired",
+    "meter_calibration_unknown",
+    "fault_unrepaired",
+    "upload_late",
+)
+
+#: kind → the English explanation (the catalog's ``en`` text; :func:`why` gives any language).
+KINDS: dict[str, str] = {k: t(f"alert_why.{k}", "en") for k in ALERT_KINDS}
+
+
+declare({f"alert_obs.grain_{g}": {} for g in ("day", "month", "year", "period")}
+        | {f"alert_obs.freq_{f}": {} for f in ("day", "month")})
+
+
+def grain_word(grain: str) -> Msg | str:
+    """``day``/``month``/``year``/``period`` as a message (translated where it is printed)."""
+    return Msg(f"alert_obs.grain_{grain}") if f"alert_obs.grain_{grain}" in DECLARED else grain
+
+
+def freq_word(freq: str) -> Msg | str:
+    """``day``/``month`` as the adjective of a reporting frequency (daily, monthly)."""
+    return Msg(f"alert_obs.freq_{freq}") if f"alert_obs.freq_{freq}" in DECLARED else freq
+
+
+def why(kind: str, lang: str = "en") -> str:
+    """Why an alert of ``kind`` matters, in ``lang``."""
+    return t(f"alert_why.{kind}", lang)
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class Alert:
     value: float | None
     threshold: float | None
     value_unit: str
-    observed: str
+    observed: str  # a :class:`~carbonpeak.i18n.Msg` (message key + parameters); its str is the English text
     location: str
     rule_source: str
     city: str | None = None
@@ -115,6 +117,10 @@ class Alert:
         d = {f.name: getattr(self, f.name) for f in fields(self)}  # shallow: asdict deep-copies
         d["alert_id"] = self.alert_id
         d["why"] = self.why
+        d["observed"] = str(self.observed)
+        msg = self.observed.to_dict() if isinstance(self.observed, Msg) else {"message_key": None, "params": {}}
+        d["message_key"] = msg["message_key"]
+        d["params"] = msg["params"]
         return d
 
 
@@ -137,6 +143,8 @@ ALERT_COLUMNS = (
     "location",
     "why",
     "rule_source",
+    "message_key",  # the catalog key of ``observed`` (render it in any language with carbonpeak.i18n)
+    "params",  # its parameters (a dict; JSON text in the store)
 )
 
 

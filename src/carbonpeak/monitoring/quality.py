@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from carbonpeak.i18n import Msg, declare
 from carbonpeak.monitoring.alerts import Alert, day_runs
 from carbonpeak.monitoring.catalog import MonitoringCatalog
 from carbonpeak.monitoring.pipeline import CST_OFFSET_S, DAY_S, PipelineResult, day_date, day_number
@@ -55,9 +56,27 @@ def _loc(units: pd.DataFrame, unit_id: str, meter_id: str | None = None) -> tupl
     return s, city
 
 
-def _span(a: int, b: int) -> str:
+declare({
+    "alert_obs.span_day": {"day": object},
+    "alert_obs.span_days": {"first": object, "last": object, "days": int},
+    "alert_obs.gap_none": {"span": Msg},
+    "alert_obs.gap_partial": {"mean": float, "low": float, "span": Msg},
+    "alert_obs.flat_line": {"n": int, "value": float, "unit": str, "span": Msg},
+    "alert_obs.negative_value": {"n": int, "span": Msg},
+    "alert_obs.impossible_value": {"n": int, "span": Msg},
+    "alert_obs.counter_reset": {"n": int, "span": Msg},
+    "alert_obs.counter_rollover": {"n": int, "span": Msg},
+    "alert_obs.duplicate_readings": {"n": int, "span": Msg},
+    "alert_obs.spike": {"energy": float, "unit": str, "vmax": float, "z": float, "span": Msg},
+    "alert_obs.submeter_mismatch": {"low": float, "high": float, "span": Msg},
+})
+
+
+def _span(a: int, b: int) -> Msg:
     da, db = day_date(a), day_date(b)
-    return f"on {da}" if a == b else f"from {da} to {db} ({b - a + 1} days)"
+    if a == b:
+        return Msg("alert_obs.span_day", day=da.isoformat())
+    return Msg("alert_obs.span_days", first=da.isoformat(), last=db.isoformat(), days=b - a + 1)
 
 
 def _runs_alerts(
@@ -65,7 +84,7 @@ def _runs_alerts(
     kind: str,
     severity: str,
     units: pd.DataFrame,
-    describe: Callable[..., str],
+    describe: Callable[..., Msg],
     value_col: str,
     threshold: float | None,
     value_unit: str,
@@ -161,9 +180,9 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
         for a, b, pos in day_runs(g["day"]):
             c = cvals[pos]
             observed = (
-                f"no readings {_span(a, b)}"
+                Msg("alert_obs.gap_none", span=_span(a, b))
                 if float(c.max()) == 0
-                else f"completeness {c.mean():.0%} (lowest {c.min():.0%}) {_span(a, b)}"
+                else Msg("alert_obs.gap_partial", mean=float(c.mean()), low=float(c.min()), span=_span(a, b))
             )
             alerts.append(
                 Alert("gap", "warning", uid, str(mid), day_date(a), day_date(b), float(c.mean()), cmin, "1",
@@ -187,24 +206,24 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
     flat = rows_of(checked[checked["flat"]])
     alerts += _runs_alerts(
         flat, "flat_line", "error", units,
-        lambda s, a, b, v: f"{int(s['n'].sum())} readings all equal to {v:g} {s['unit'].iloc[0]} (or the counter did not advance) {_span(a, b)}",
+        lambda s, a, b, v: Msg("alert_obs.flat_line", n=int(s['n'].sum()), value=v, unit=str(s['unit'].iloc[0]), span=_span(a, b)),
         "vmax", None, str(md["unit"].iloc[0]) if len(md) else "",
         f"flat line = at least {flat_min} readings in a day with one value: {cat.source('flat_min_readings')}",
     )  # fmt: skip
 
     simple = (
-        ("n_negative", "negative_value", "error", "negative readings"),
-        ("n_impossible", "impossible_value", "error", "readings above the meter's max_interval_value"),
-        ("n_resets", "counter_reset", "warning", "counter resets (the cumulative value fell)"),
-        ("n_rollovers", "counter_rollover", "info", "counter rollovers (wrapped at its maximum)"),
+        ("n_negative", "negative_value", "error"),
+        ("n_impossible", "impossible_value", "error"),
+        ("n_resets", "counter_reset", "warning"),
+        ("n_rollovers", "counter_rollover", "info"),
     )
-    for col, k, sev, what in simple:
+    for col, k, sev in simple:
         cnt = md[col].to_numpy()
         hit = cnt > 0
         rows = base[hit].assign(cnt=cnt[hit])
         alerts += _runs_alerts(
             rows, k, sev, units,
-            lambda s, a, b, v, what=what: f"{int(s['cnt'].sum())} {what} {_span(a, b)}",
+            lambda s, a, b, v, k=k: Msg(f"alert_obs.{k}", n=int(s['cnt'].sum()), span=_span(a, b)),
             "cnt", 0.0, "readings", SRC_QUALITY,
         )  # fmt: skip
 
@@ -213,7 +232,7 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
     dup = rows_of(drows).assign(extra=drows["extra"].to_numpy())
     alerts += _runs_alerts(
         dup, "duplicate_readings", "warning", units,
-        lambda s, a, b, v: f"{int(s['extra'].sum())} readings more than time slots {_span(a, b)}",
+        lambda s, a, b, v: Msg("alert_obs.duplicate_readings", n=int(s['extra'].sum()), span=_span(a, b)),
         "extra", 0.0, "readings", SRC_QUALITY,
     )  # fmt: skip
 
@@ -222,7 +241,8 @@ def quality_alerts(res: PipelineResult, cat: MonitoringCatalog, as_of: dt.dateti
     sp = rows_of(srows).assign(z=srows["z"].to_numpy(dtype=np.float64))
     alerts += _runs_alerts(
         sp, "spike", "warning", units,
-        lambda s, a, b, v: f"daily energy {s['energy'].max():.4g} {s['unit'].iloc[0]} / largest interval {s['vmax'].max():.4g}, robust z = {v:.1f} {_span(a, b)}",
+        lambda s, a, b, v: Msg("alert_obs.spike", energy=float(s['energy'].max()), unit=str(s['unit'].iloc[0]),
+                               vmax=float(s['vmax'].max()), z=v, span=_span(a, b)),
         "z", zthr, "robust z",
         f"robust z = 0.6745·(x − median)/MAD over the meter's days (Iglewicz & Hoaglin 1993); limit {zthr:g}: {cat.source('spike_robust_z')}",
     )  # fmt: skip
@@ -248,7 +268,8 @@ def _submeter_alerts(res: PipelineResult, cat: MonitoringCatalog, units: pd.Data
     )
     return _runs_alerts(
         rows, "submeter_mismatch", "warning", units,
-        lambda s, a, b, v: f"sub-meters add up to {s['ratio'].min():.0%}–{s['ratio'].max():.0%} of the parent meter {_span(a, b)}",
+        lambda s, a, b, v: Msg("alert_obs.submeter_mismatch", low=float(s['ratio'].min()), high=float(s['ratio'].max()),
+                               span=_span(a, b)),
         "ratio", 1 + tol, "sum of sub-meters / parent",
         f"sub-meters must not exceed their parent by more than {tol:.0%}; a breakdown of 2 or more sub-meters must "
         f"not fall short by more than {tol:.0%}: {cat.source('submeter_tolerance')}",

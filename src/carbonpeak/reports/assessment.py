@@ -19,7 +19,7 @@ from carbonpeak.catalog.categories import sector_of
 from carbonpeak.catalog.regions import load_regions
 from carbonpeak.catalog.targets import load_indicators, load_targets
 from carbonpeak.errors import CarbonpeakError
-from carbonpeak.i18n import Messages
+from carbonpeak.i18n import Messages, render_dict
 from carbonpeak.jsonutil import to_json
 from carbonpeak.reports import charts
 from carbonpeak.reports.pdf import find_chromium, html_to_pdf
@@ -202,7 +202,7 @@ def _trajectory_charts(a: Mapping[str, Any], t: Messages, lang: str) -> list[dic
     return out
 
 
-def _inventory(results: pd.DataFrame | None, region: str, gwp: str) -> dict[str, Any]:
+def _inventory(results: pd.DataFrame | None, region: str, gwp: str, lang: str = "en") -> dict[str, Any]:
     if results is None or len(results) == 0:
         return {"years": [], "rows": {}, "total": [], "gwp": gwp, "flags": {}, "total_flags": [],
                 "not_estimated": {}, "warnings": []}
@@ -224,7 +224,7 @@ def _inventory(results: pd.DataFrame | None, region: str, gwp: str) -> dict[str,
     ne_cells = {(sector_of(c), y) for y, cs in ne_by_year.items() for c in cs}
     rows = {s: [None if pd.isna(v) else float(v) for v in tab.loc[s]] for s in order}
     flags = {s: [(s, y) in ne_cells for y in years] for s in order}
-    warnings = [str(w.get("message", w)) for w in results.attrs.get("data_warnings", [])
+    warnings = [render_dict(w, lang, default=str(w.get("message", w))) for w in results.attrs.get("data_warnings", [])
                 if w.get("region") in (None, region)]
     return {"years": years, "rows": rows, "flags": flags,
             "total": [float(v) for v in tab.sum(axis=0, min_count=1).fillna(0.0)],
@@ -249,7 +249,7 @@ def render_html(assessment: Mapping[str, Any], *, lang: str = "zh", inventory_re
     t = Messages(lang)
     a = assessment
     regions = load_regions()
-    inv = _inventory(inventory_results, a["region"], gwp)
+    inv = _inventory(inventory_results, a["region"], gwp, lang)
     ch: dict[str, Any] = {"trajectories": _trajectory_charts(a, t, lang)}
     if inv["years"]:
         ch["inventory"] = charts.stacked_sector_chart(

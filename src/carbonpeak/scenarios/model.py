@@ -44,6 +44,7 @@ import numpy as np
 
 from carbonpeak.catalog.units import convert
 from carbonpeak.errors import CatalogError
+from carbonpeak.i18n import Msg, declare
 from carbonpeak.scenarios.dispatch import Dispatch, dispatch, load_profiles
 from carbonpeak.scenarios.scenario import Param, Scenario
 
@@ -103,6 +104,12 @@ _DELIVERY_OF_SECTOR = {
     "transport.road_freight": "freight_delivery",
     "transport.water": "freight_delivery",
 }
+
+declare({
+    "scenario.warn.base_level": {"name": str, "file": str, "value": float, "unit": str},
+    "scenario.warn.observed_year": {"name": str, "year": int, "file": str, "value": float, "unit": str},
+    "scenario.warn.capacity_floor": {"name": str, "year": int, "value": float, "floor": float, "last_year": int},
+})
 
 
 def _sector_params() -> dict[str, str]:
@@ -289,8 +296,8 @@ def prepare(scenario: Scenario, start: int | None = None, end: int | None = None
             own = convert(float(p.value), p.unit, unit)  # type: ignore[arg-type]
             v = own if name.endswith(_CAL_SCALARS_KEEP_OWN) else convert(float(c.value), c.unit, unit)  # type: ignore[arg-type]
             if v != own:
-                inp.warnings.append(f"{name}: {Path(p.defined_in).name} sets a base-year level; the calibration's "
-                                    f"{v:g} {unit} is used so that the observed years stay data")
+                inp.warnings.append(Msg("scenario.warn.base_level", name=name, file=Path(p.defined_in).name, value=float(v),
+                                        unit=str(unit)))
             inp.scalars[name] = v
             inp.series[name] = np.full(years.shape, v)
             inp.base[name] = v
@@ -303,8 +310,8 @@ def prepare(scenario: Scenario, start: int | None = None, end: int | None = None
         if p is not c:
             for y, v in own_a.items():
                 if y <= lo_year and abs(v - _at(ca, y)) > 1e-9 * max(1.0, abs(v)) and y != BASE_YEAR:
-                    inp.warnings.append(f"{name} {y}: {Path(p.defined_in).name} gives {v:g} {unit} for an observed "
-                                        f"year; ignored (observed years are the same in every scenario)")
+                    inp.warnings.append(Msg("scenario.warn.observed_year", name=name, year=int(y),
+                                            file=Path(p.defined_in).name, value=float(v), unit=str(unit)))
         if name.endswith(CHANGE_LEVERS):  # increments after the last observed year
             own_lo = _at(own_a, lo_year)
             anchors.update({y: anchors[lo_year] + v - own_lo for y, v in own_a.items() if y > lo_year})
@@ -319,9 +326,8 @@ def prepare(scenario: Scenario, start: int | None = None, end: int | None = None
         low = inp.proj & (s < floor - 1e-9)
         if low.any():
             y = int(years[low][0])
-            inp.warnings.append(
-                f"{name}: {y} value {s[low][0]:g} GW is below the last observed {floor:g} GW ({lo_year}); "
-                f"held at {floor:g} GW (no capacity falls below its last observed value)")
+            inp.warnings.append(Msg("scenario.warn.capacity_floor", name=name, year=y, value=float(s[low][0]),
+                                    floor=float(floor), last_year=int(lo_year)))
             inp.series[name] = np.where(low, floor, s)
     for fu in FOSSILS:
         p = scenario.params[f"fuel.{fu}.ef"]

@@ -35,9 +35,16 @@ import yaml
 from carbonpeak.catalog.loader import DATA_DIR, STATUSES, load_yaml
 from carbonpeak.catalog.units import convert, parse_unit
 from carbonpeak.errors import CatalogError, Problem, UnitError, ValidationError
+from carbonpeak.i18n import Msg, declare
 
 SCENARIO_DIR = DATA_DIR / "scenarios"
 DISTRIBUTIONS = ("normal", "uniform", "triangular", "fixed")
+
+declare({
+    "scenario.warn.target_moved": {"name": str, "year": int, "target": str, "old": float, "new": float, "unit": str,
+                                   "edited": Msg, "file": str},
+    "scenario.warn.another_parameter": {},
+})
 
 
 @dataclass(frozen=True)
@@ -375,10 +382,10 @@ def load_scenario(
             for y in sorted(set(p.values) & set(q.values)):
                 if abs(p.values[y] - q.values[y]) > 1e-9 * max(1.0, abs(q.values[y])):
                     edited = [m for m in own if m in str(p.target)]
-                    warnings.append(
-                        f"{k} {y} is derived from target ({p.target}) and moved from {q.values[y]:g} to "
-                        f"{p.values[y]:g} {p.unit} because {', '.join(edited) or 'another parameter'} "
-                        f"was edited in {path.name}")
+                    warnings.append(Msg("scenario.warn.target_moved", name=k, year=int(y), target=str(p.target),
+                                        old=float(q.values[y]), new=float(p.values[y]), unit=str(p.unit),
+                                        edited=", ".join(edited) if edited else Msg("scenario.warn.another_parameter"),
+                                        file=path.name))
     checks = [dict(c) for c in (raw.get("targets") or [])] or (list(parent.checks) if parent else [])
     return Scenario(
         name=name,

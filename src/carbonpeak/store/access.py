@@ -422,7 +422,8 @@ class DataAccess:
         pred, params = scope_predicate(self.p, city_col="u.city", enterprise_col="u.uscc")
         sql = (
             "SELECT a.alert_id, a.kind, a.severity, a.unit_id, a.meter_id, u.city, a.period_start, a.period_end,"  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
-            " a.observed, a.location, a.why, a.rule_source, a.status, a.review_comment, a.reviewed_by "
+            " a.observed, a.location, a.why, a.rule_source, a.status, a.review_comment, a.reviewed_by, a.message_key,"
+            " a.params "
             f"FROM mon_alerts a JOIN mon_units_current u USING (unit_id) WHERE {pred}"
         )
         if status:

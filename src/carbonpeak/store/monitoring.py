@@ -426,6 +426,9 @@ def save_run(store: Store, run_id: str, *, res: Any, rules: Any, source: str, pa
     ud = ud[["unit_id", "date", "energy_type", "tce", "co2_t", "electricity_kwh", "run_id"]]
     pue = rules.pue.assign(run_id=run_id)
     al = rules.alerts.copy()
+    # the observed message's parameters as JSON text (rendered in the reader's language on the way out)
+    al["params"] = [json.dumps(p, ensure_ascii=False, sort_keys=True) if isinstance(p, dict) else p
+                    for p in (al["params"] if "params" in al else [None] * len(al))]
     al["first_run"] = run_id
     al["last_run"] = run_id
     con = store.con
@@ -452,10 +455,12 @@ def save_run(store: Store, run_id: str, *, res: Any, rules: Any, source: str, pa
             con.execute(
                 "INSERT INTO mon_alerts (alert_id, kind, severity, unit_id, meter_id, city, product, period_start, period_end, "
                 "value, threshold, value_unit, observed, location, why, rule_source, first_run, last_run, status, grain, "
-                "indicator) "
+                "indicator, message_key, params) "
                 "SELECT alert_id, kind, severity, unit_id, meter_id, city, product, period_start, period_end, value, threshold, "
-                "value_unit, observed, location, why, rule_source, first_run, last_run, 'open', grain, indicator FROM _mon_al "
+                "value_unit, observed, location, why, rule_source, first_run, last_run, 'open', grain, indicator, message_key, "
+                "params FROM _mon_al "
                 "ON CONFLICT (alert_id) DO UPDATE SET last_run = excluded.last_run, observed = excluded.observed, "
+                "message_key = excluded.message_key, params = excluded.params, "
                 "value = excluded.value, severity = excluded.severity, rule_source = excluded.rule_source"
             )
             con.unregister("_mon_al")

@@ -68,7 +68,7 @@ def open_alert_messages(dal: DataAccess) -> list[dict[str, Any]]:
     pred, params = _scope(dal)
     return _q(
         dal,
-        "SELECT a.kind, a.observed || ' — ' || a.why AS message FROM mon_alerts a "  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
+        "SELECT a.kind, a.observed, a.why, a.message_key, a.params FROM mon_alerts a "  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
         f"JOIN mon_units_current u USING (unit_id) WHERE a.status = 'open' AND {pred} "
         "ORDER BY a.severity DESC, a.kind LIMIT 100",
         params,
@@ -133,7 +133,8 @@ def enterprise_export(dal: DataAccess) -> dict[str, Any]:
         ),
         "alerts": q(
             "SELECT alert_id, kind, severity, unit_id, meter_id, period_start, period_end, value, threshold, "  # noqa: S608 -- constant SQL, bound values
-            f"value_unit, observed, why, rule_source, status FROM mon_alerts WHERE {own} ORDER BY alert_id",
+            f"value_unit, observed, why, rule_source, status, message_key, params FROM mon_alerts WHERE {own} "
+            "ORDER BY alert_id",
             params,
         ),
     }

@@ -2,8 +2,9 @@
 
 Each table is the one the page shows, built by the same scoped query (a city officer's or an
 enterprise's download holds only its own rows, through :class:`~carbonpeak.store.access.DataAccess`),
-written by :mod:`carbonpeak.io.export`: formatted numbers, units in the headers, a sources
-sheet; CSV with a UTF-8 BOM; formulas neutralised.
+written by :mod:`carbonpeak.io.export`: formatted numbers, headers in the reader's language with
+units (``?headers=ids`` for the column ids; an xlsx also lists the ids in a hidden ``columns``
+sheet), a sources sheet; CSV with a UTF-8 BOM; formulas neutralised.
 """
 
 from __future__ import annotations
@@ -56,6 +57,14 @@ def _mv(name: str, *args: Any) -> Callable[[DataAccess, str], list[dict[str, Any
     return build
 
 
+def _my_alerts(dal: DataAccess, lang: str) -> list[dict[str, Any]]:
+    """The enterprise's open alerts: the kind and the message in the reader's language."""
+    from carbonpeak.store import monitoring_views as mv
+    from carbonpeak.web.monitoring_views import alert_message
+
+    return [{"kind": a["kind"], "message": alert_message(a, lang)} for a in mv.open_alert_messages(dal)]
+
+
 TABLES: dict[str, Table] = {
     "targets": Table(
         (*PROVINCE_ROLES, "city_officer", "verifier"), _targets, source="annual assessment (carbonpeak assess)"
@@ -64,7 +73,7 @@ TABLES: dict[str, Table] = {
     "alerts": Table(ALL, _mv("open_alerts_by_kind")),
     "pue": Table(ALL, _mv("latest_pue"), source="monitoring run (mon_pue)"),
     "budgets": Table(ALL, _mv("budget_use", 0.8), units={"used_share": "fraction", "forecast_share": "fraction"}),
-    "my_alerts": Table(("admin", "enterprise"), _mv("open_alert_messages")),
+    "my_alerts": Table(("admin", "enterprise"), _my_alerts),
     "submissions": Table(ALL, lambda dal, _l: dal.list_submissions()),
     "audit": Table((*PROVINCE_ROLES, "verifier"), lambda dal, _l: dal.audit_entries(200)),
 }
@@ -92,8 +101,13 @@ def mount_downloads(app: FastAPI) -> None:
 
     @app.get("/download/{table}", include_in_schema=False)
     def download(
-        request: Request, table: str, format: Literal["xlsx", "csv"] = Query("xlsx")
+        request: Request,
+        table: str,
+        format: Literal["xlsx", "csv"] = Query("xlsx"),
+        headers: Literal["labels", "ids"] = Query("labels"),
     ) -> Response:
+        """The table for people (``headers=labels``: column names in the page's language with units;
+        an xlsx adds a hidden ``columns`` sheet of the ids) or for programs (``headers=ids``)."""
         tok = request.cookies.get(SESSION_COOKIE)
         store = request.app.state.cp.store
         user: Principal | None = None
@@ -110,16 +124,18 @@ def mount_downloads(app: FastAPI) -> None:
         spec = TABLES[table]
         from carbonpeak.io.export import csv_bytes, workbook
 
+        hl = (lang if lang in ("zh", "en") else "zh") if headers == "labels" else None
         if format == "csv":
             return Response(
-                csv_bytes(df),
+                csv_bytes(df, lang=hl, units=spec.units),
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": f'attachment; filename="{table}.csv"'},
             )
         sources = [{"what": "dashboard table", "source": f"/download/{table} ({user.username}, {user.role})", "status": ""}]
         if spec.source:
             sources.append({"what": "data", "source": spec.source, "status": ""})
-        body = workbook([(table, df)], sources=sources, units=spec.units, origin=f"carbonpeak dashboard /download/{table}")
+        body = workbook([(table, df)], sources=sources, units=spec.units, origin=f"carbonpeak dashboard /download/{table}",
+                        lang=hl)
         return Response(
             body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{table}.xlsx"'}
         )

@@ -29,6 +29,14 @@ def _lenient(prefix: str, lang: str) -> Callable[[Any], str]:
     return look
 
 
+def alert_message(a: dict[str, Any], lang: str) -> str:
+    """What an alert observed and why it matters, in ``lang`` (an alert stored without a message key
+    shows its English text)."""
+    from carbonpeak.i18n import alert_text
+
+    return alert_text(a, lang)
+
+
 def formatter(lang: str) -> Callable[[str, Any], str]:
     """How a cell of column ``c`` is shown: codes translated, numbers separated, shares as %."""
     from carbonpeak.web.data import region_name
@@ -104,7 +112,7 @@ def monitoring_views(dal: DataAccess, lang: str = "zh") -> dict[str, Any]:
 def enterprise_views(dal: DataAccess, lang: str = "zh") -> dict[str, Any]:
     budgets = mv.budget_use(dal, min_share=0.0)
     kind = _lenient("alert.", lang)
-    alerts = [{"kind": kind(a["kind"]), "message": a["message"]} for a in mv.open_alert_messages(dal)]
+    alerts = [{"kind": kind(a["kind"]), "message": alert_message(a, lang)} for a in mv.open_alert_messages(dal)]
     charts: dict[str, Any] = {}
     if budgets:
         charts["chart-budget"] = {

@@ -28,6 +28,8 @@ class CompileParams(JobParams):
     uncertainty: Literal["none", "approach1", "mc"] = "none"
     draws: int = Field(default=10_000, ge=100, le=1_000_000)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    #: the language of the answer's ``warning_messages`` (the request's)
+    lang: Literal["zh", "en"] = "en"
 
 
 def inventory_region(p: Principal, region: str | None) -> str | None:
@@ -43,18 +45,20 @@ def inventory_region(p: Principal, region: str | None) -> str | None:
 
 @job_kind("inventory.compile", CompileParams)
 def compile_inventory(store: Store, params: CompileParams, p: Principal, progress: Progress) -> dict[str, Any]:
+    from carbonpeak.i18n import with_messages
     from carbonpeak.workflows.inventory import compile_summary
 
-    return compile_summary(
+    return with_messages(compile_summary(
         store, gwp=params.gwp, year=params.year, region=inventory_region(p, params.region),
         uncertainty=params.uncertainty, draws=params.draws, seed=params.seed, progress=progress,
-    )  # fmt: skip
+    ), params.lang)  # fmt: skip
 
 
 class MonteCarloParams(JobParams):
     scenario: str = Field(min_length=1, max_length=64)
     draws: int = Field(default=2000, ge=10, le=100_000)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    lang: Literal["zh", "en"] = "en"
 
 
 def require_government(p: Principal) -> None:
@@ -65,6 +69,7 @@ def require_government(p: Principal) -> None:
 @job_kind("projection.montecarlo", MonteCarloParams)
 def projection_montecarlo(store: Store, params: MonteCarloParams, p: Principal, progress: Progress) -> Any:
     from carbonpeak.errors import NotFound
+    from carbonpeak.i18n import with_messages
     from carbonpeak.jsonutil import json_safe
     from carbonpeak.workflows import projections as wf
     from carbonpeak.workflows.demo import data_status
@@ -76,7 +81,7 @@ def projection_montecarlo(store: Store, params: MonteCarloParams, p: Principal, 
     origin = data_status(store).to_dict()
     out = wf.montecarlo(params.scenario, draws=params.draws, seed=params.seed, history=hist)
     progress(0.8)
-    return json_safe({**out, "data": origin})
+    return json_safe(with_messages({**out, "data": origin}, params.lang))
 
 
 class IngestUpload(JobParams):

@@ -303,8 +303,12 @@ def offset_check(store: Store, *, enterprise_id: str, year: int, entries: list[A
     res = check_surrender([*lots, *new], rs, year=year, obligation_t=ob.obligation_t,
                           last_year_emissions_t=emissions, pool_remaining_t=pool_remaining, params=params)
     if res.refusals:
-        why = "; ".join(f"{r.rule}: {r.refused_t:,.0f} t refused ({r.detail})" for r in res.refusals)
-        raise OffsetRefused(f"offsets refused for {enterprise_id} {year}: {why}")
+        from carbonpeak.i18n import Msg
+
+        items = [Msg("markets.refused_item", rule=r.rule, refused=float(r.refused_t), detail=r.detail)
+                 for r in res.refusals]
+        msg = Msg("markets.refused", enterprise=str(enterprise_id), year=int(year), items=items)
+        raise OffsetRefused(msg)
     return res.to_dict()
 
 

@@ -35,6 +35,7 @@ from carbonpeak.catalog.factors import FactorValue
 from carbonpeak.catalog.fuel_co2 import CO2_PER_C
 from carbonpeak.catalog.units import parse_unit, ureg
 from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
+from carbonpeak.i18n import Msg, declare
 
 #: Items that are secondary energy carriers, not fuels burnt in the inventory year.
 NON_COMBUSTION_ITEMS = ("electricity", "heat")
@@ -600,6 +601,10 @@ def _covers_year(fv: FactorValue, year: int) -> bool:
     return not (fv.year_to is not None and year > fv.year_to)
 
 
+declare({"warning.grid_factor_year_not_covered": {"series": str, "grid": str, "year": int, "factor_years": str,
+                                                  "value": float, "unit": str, "category": str}})
+
+
 def _years_of(fv: FactorValue) -> str:
     if fv.year_from is None and fv.year_to is None:
         return "undated"
@@ -668,9 +673,9 @@ def imported_electricity(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
         if not _covers_year(fv, k[0]):
             ctx.warn(
                 "grid_factor_year_not_covered",
-                f"no {series} grid factor published for the {g} grid in {k[0]}: "
-                f"the {_years_of(fv)} factor {fv.value:g} {fv.unit} was used for imported electricity "
-                f"({rows['category'].iloc[i]}); bring the right one with --factors FILE",
+                Msg("warning.grid_factor_year_not_covered", series=series, grid=g, year=int(k[0]),
+                    factor_years=_years_of(fv), value=float(fv.value), unit=str(fv.unit),
+                    category=str(rows["category"].iloc[i])),
                 year=k[0],
                 region=str(rows["region"].iloc[i]),
                 category=str(rows["category"].iloc[i]),

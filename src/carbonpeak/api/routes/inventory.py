@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
 
-from carbonpeak.api.deps import PrincipalDep, StateDep, require_province
+from carbonpeak.api.deps import LangDep, PrincipalDep, StateDep, require_province
 from carbonpeak.api.schemas import CompileIn
 from carbonpeak.api.uploads import uploaded
+from carbonpeak.i18n import with_messages
 
 router = APIRouter()
 
@@ -26,7 +27,7 @@ def factors(p: PrincipalDep, item: str | None = None, parameter: str | None = No
 
 
 @router.post("/api/inventory/compile", tags=["inventory"])
-def inventory_compile(body: CompileIn, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
+def inventory_compile(body: CompileIn, p: PrincipalDep, state: StateDep, lang: LangDep) -> dict[str, Any]:
     """Compile the inventory of the stored activity data.
 
     Without uncertainty the answer comes at once; with uncertainty it is a background job.
@@ -37,11 +38,11 @@ def inventory_compile(body: CompileIn, p: PrincipalDep, state: StateDep) -> dict
 
     region = inventory_region(p, body.region)  # a city officer: its own city only
     if body.uncertainty == "none":
-        return compile_summary(
+        return with_messages(compile_summary(
             state.store, gwp=body.gwp, year=body.year, region=region, uncertainty=body.uncertainty,
             draws=body.draws, seed=body.seed,
-        )  # fmt: skip
-    job_id = state.jobs.submit("inventory.compile", p, {**body.model_dump(), "region": region})
+        ), lang)  # fmt: skip
+    job_id = state.jobs.submit("inventory.compile", p, {**body.model_dump(), "region": region, "lang": lang})
     return {"job_id": job_id, "status": "queued"}
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import shutil
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
 
-from carbonpeak.api.deps import PROVINCE_ROLES, AccessDep, PrincipalDep, StateDep
+from carbonpeak.api.deps import PROVINCE_ROLES, AccessDep, LangDep, PrincipalDep, StateDep
 from carbonpeak.api.schemas import ReviewIn
 from carbonpeak.api.uploads import client_names, new_upload_folder, save_uploads
 from carbonpeak.errors import PermissionDenied
+from carbonpeak.i18n import alert_text, alert_why
 from carbonpeak.jsonutil import frame_records
 from carbonpeak.workflows import monitoring as wf
 
@@ -54,10 +56,18 @@ def mon_units(dal: AccessDep) -> list[dict[str, Any]]:
 @router.get("/api/monitoring/alerts")
 def mon_alerts(
     dal: AccessDep,
+    lang: LangDep,
     status: Annotated[str | None, Query(pattern="^(open|reviewed)$")] = "open",
     kind: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[dict[str, Any]]:
-    return frame_records(dal.monitoring_alerts(status=status, kind=kind))
+    """Alerts in the caller's scope.  ``observed`` and ``why`` keep their English text; ``message`` is
+    what was observed and why it matters in the request's language (``?lang=zh|en`` or
+    ``Accept-Language``), with ``message_key`` and ``params`` beside it for machines."""
+    out = []
+    for r in frame_records(dal.monitoring_alerts(status=status, kind=kind)):
+        params = json.loads(r["params"]) if isinstance(r.get("params"), str) else (r.get("params") or {})
+        out.append({**r, "params": params, "message": alert_text({**r, "params": params}, lang)})
+    return out
 
 
 @router.post("/api/monitoring/alerts/{alert_id}/review")
@@ -72,22 +82,36 @@ def mon_pue(dal: AccessDep, grain: Annotated[str, Query(pattern="^(day|month|yea
 
 
 @router.get("/api/enterprise/export")
-def enterprise_export(dal: AccessDep) -> Response:
+def enterprise_export(
+    dal: AccessDep, lang: LangDep, headers: Annotated[Literal["labels", "ids"], Query()] = "labels"
+) -> Response:
     """All of the calling enterprise's own data (units, meters, readings, output, budgets, daily
-    energy, alerts, submissions) as a ZIP of UTF-8-BOM CSV files; the scope is the principal's."""
+    energy, alerts, submissions) as a ZIP of UTF-8-BOM CSV files; the scope is the principal's.
+
+    ``headers=labels`` (the default: column names in the request's language with units, for
+    people; the project's readers map them back to the ids) or ``headers=ids`` (for programs)."""
     import io
     import zipfile
 
+    from carbonpeak.io.export import csv_bytes
     from carbonpeak.store.monitoring_views import enterprise_export as export
 
     if dal.p.role != "enterprise" or not dal.p.enterprise_id:
         raise PermissionDenied("only an enterprise downloads its own data")
     frames = export(dal)
     frames["submissions"] = dal.list_submissions(enterprise_id=dal.p.enterprise_id)
+    al = frames.get("alerts")
+    if headers == "labels" and al is not None and len(al):
+        # for people: what was observed and why it matters in their language (the key and its
+        # parameters stay in the ids variant)
+        recs = al.to_dict(orient="records")
+        al = al.assign(observed=[alert_text(r, lang, with_why=False) for r in recs],
+                       why=[alert_why(str(r["kind"]), lang, default=str(r["why"])) for r in recs])
+        frames["alerts"] = al.drop(columns=["message_key", "params"])
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, df in frames.items():
-            z.writestr(f"{name}.csv", "\ufeff" + df.to_csv(index=False))
+            z.writestr(f"{name}.csv", csv_bytes(df, lang=lang if headers == "labels" else None))
     fname = f"carbonpeak-{dal.p.enterprise_id}.zip"
     return Response(buf.getvalue(), media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{fname}"'})

@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from carbonpeak.api.deps import PrincipalDep, StateDep, packaged_scenario, require_government
+from carbonpeak.api.deps import LangDep, PrincipalDep, StateDep, packaged_scenario, require_government
 from carbonpeak.api.schemas import LeversIn, MonteCarloIn, ScenarioIn
+from carbonpeak.i18n import with_messages
 from carbonpeak.jsonutil import json_safe
 from carbonpeak.workflows import projections as wf
 
@@ -20,10 +21,10 @@ def scenarios(p: PrincipalDep) -> list[str]:
 
 
 @router.post("/api/projections/run")
-def projection_run(body: ScenarioIn, p: PrincipalDep, state: StateDep) -> Any:
+def projection_run(body: ScenarioIn, p: PrincipalDep, state: StateDep, lang: LangDep) -> Any:
     """One deterministic run of a packaged scenario, labelled as one path (peak, trajectory, ...)."""
     require_government(p)
-    return json_safe(wf.run(state.store, packaged_scenario(body.scenario)))
+    return json_safe(with_messages(wf.run(state.store, packaged_scenario(body.scenario)), lang))
 
 
 @router.get("/api/projections/levers")
@@ -34,18 +35,18 @@ def projection_levers(p: PrincipalDep, scenario: str = "plan") -> list[dict[str,
 
 
 @router.post("/api/projections/levers")
-def projection_levers_run(body: LeversIn, p: PrincipalDep, state: StateDep) -> Any:
+def projection_levers_run(body: LeversIn, p: PrincipalDep, state: StateDep, lang: LangDep) -> Any:
     """Monte Carlo outlook with the sliders set: median, interval, P(peak ≤ 2030) ± its error, fan."""
     require_government(p)
     out = wf.lever_outlook(
         state.store, packaged_scenario(body.scenario), body.settings, draws=body.draws, seed=body.seed
     )
-    return json_safe(out)
+    return json_safe(with_messages(out, lang))
 
 
 @router.post("/api/projections/montecarlo", status_code=202)
-def projection_mc(body: MonteCarloIn, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
+def projection_mc(body: MonteCarloIn, p: PrincipalDep, state: StateDep, lang: LangDep) -> dict[str, Any]:
     """Monte Carlo of a packaged scenario as a background job (P(peak before 2030), fan, ...)."""
     require_government(p)
-    params = {"scenario": packaged_scenario(body.scenario), "draws": body.draws, "seed": body.seed}
+    params = {"scenario": packaged_scenario(body.scenario), "draws": body.draws, "seed": body.seed, "lang": lang}
     return {"job_id": state.jobs.submit("projection.montecarlo", p, params), "status": "queued"}

@@ -7,9 +7,18 @@ import datetime as dt
 
 import pandas as pd
 
+from carbonpeak.i18n import Msg, declare
 from carbonpeak.monitoring.alerts import Alert
 from carbonpeak.monitoring.quality import _loc
 from carbonpeak.monitoring.rulebase import RuleContext, basis_tce, register, register_table
+
+declare({
+    "alert_obs.budget_warning": {"used": float, "first": object, "last": object, "share": float, "year": int,
+                                 "budget": float, "level": float},
+    "alert_obs.budget_forecast_over": {"forecast": float, "year": int, "share": float, "budget": float, "days": int},
+    "alert_obs.inclusion_national": {"forecast": float, "limit": float, "level": str},
+    "alert_obs.inclusion_provincial": {"forecast": float, "limit": float},
+})
 
 BUDGET_COLUMNS = ["unit_id", "year", "window_start", "window_end", "days", "to_date_tce", "forecast_tce", "budget_tce",
                   "share_to_date", "share_forecast", "basis"]  # fmt: skip
@@ -64,16 +73,17 @@ def budget_alerts(ctx: RuleContext) -> list[Alert]:
             lv = max(reached)
             out.append(
                 Alert("budget_warning", "error" if lv >= 1 else "warning", r.unit_id, None, ps, pe, float(r.share_to_date), lv,
-                      "share of budget", f"{r.to_date_tce:,.0f} tce used {ps}–{pe} = {r.share_to_date:.0%} of the {r.year} budget "
-                      f"{r.budget_tce:,.0f} tce (warning level {lv:.0%})", loc,
+                      "share of budget", Msg("alert_obs.budget_warning", used=float(r.to_date_tce), first=str(ps), last=str(pe),
+                                              share=float(r.share_to_date), year=int(r.year),
+                                              budget=float(r.budget_tce), level=float(lv)), loc,
                       f"energy budget (用能预算) warning levels {', '.join(f'{x:.0%}' for x in levels)}: "
                       f"{cat.source('budget_warn_levels')}; {basis}", city, grain="window", indicator="tce")
             )
         if r.share_forecast > 1 and r.days >= 28:
             out.append(
                 Alert("budget_forecast_over", "warning", r.unit_id, None, ps, pe, float(r.forecast_tce), float(r.budget_tce),
-                      "tce", f"straight-line forecast {r.forecast_tce:,.0f} tce for {r.year} ({r.share_forecast:.0%} of the budget "
-                      f"{r.budget_tce:,.0f} tce) from {r.days} days", loc,
+                      "tce", Msg("alert_obs.budget_forecast_over", forecast=float(r.forecast_tce), year=int(r.year),
+                                 share=float(r.share_forecast), budget=float(r.budget_tce), days=int(r.days)), loc,
                       f"forecast = tce in the window / days × days in the year (carbonpeak method, see docs/methods/monitoring.md); {basis}",
                       city, grain="year", indicator="tce")
             )
@@ -99,13 +109,11 @@ def inclusion_alerts(ctx: RuleContext) -> list[Alert]:
         if r.forecast_tce >= nat and level != "national":
             out.append(
                 Alert("inclusion_national", "warning", r.unit_id, None, r.window_start, r.window_end, float(r.forecast_tce),
-                      nat, "tce/a", f"annual consumption forecast {r.forecast_tce:,.0f} tce >= {nat:,.0f} tce but the unit is "
-                      f"registered as '{level}'", loc, cat.source("key_unit_national_tce"), city)
+                      nat, "tce/a", Msg("alert_obs.inclusion_national", forecast=float(r.forecast_tce), limit=nat, level=level), loc, cat.source("key_unit_national_tce"), city)
             )
         elif prov <= r.forecast_tce < nat and level == "none":
             out.append(
                 Alert("inclusion_provincial", "info", r.unit_id, None, r.window_start, r.window_end, float(r.forecast_tce),
-                      prov, "tce/a", f"annual consumption forecast {r.forecast_tce:,.0f} tce >= {prov:,.0f} tce; the unit is "
-                      "not registered", loc, cat.source("key_unit_provincial_tce"), city)
+                      prov, "tce/a", Msg("alert_obs.inclusion_provincial", forecast=float(r.forecast_tce), limit=prov), loc, cat.source("key_unit_provincial_tce"), city)
             )
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from carbonpeak.i18n import Msg, declare
 from carbonpeak.monitoring.alerts import Alert
 from carbonpeak.monitoring.catalog import MonitoringCatalog
 from carbonpeak.monitoring.chisq import chisquare
@@ -20,6 +21,11 @@ from carbonpeak.monitoring.rulebase import RuleContext, register, register_table
 
 BENFORD = np.log10(1 + 1 / np.arange(1, 10))
 DIGIT_COLUMNS = ["unit_id", "test", "n", "orders", "chi2", "p_value"]
+
+declare({
+    "alert_obs.digit_benford": {"orders": float, "chi2": float, "n": int, "p": float},
+    "alert_obs.digit_last": {"chi2": float, "n": int, "p": float},
+})
 
 
 def orders_of_magnitude(v: np.ndarray) -> float:
@@ -81,15 +87,16 @@ def digit_alerts(ctx: RuleContext) -> list[Alert]:
         sub = reported if r.unit_id is None else reported[reported["unit_id"] == r.unit_id]
         loc, city = _loc(units, r.unit_id) if r.unit_id else ("all reported figures", None)
         if r.test == "benford_first_digit":
-            what = f"first digits deviate from Benford's law (figures span {r.orders:.1f} orders of magnitude)"
+            what = Msg("alert_obs.digit_benford", orders=float(r.orders), chi2=float(r.chi2), n=int(r.n),
+                       p=float(r.p_value))
             src = f"Benford first-digit chi-square test at p < {p_lim:g}, only on figures spanning >= " \
                   f"{cat.t('benford_min_orders')} orders: {cat.source('benford_min_orders')}"
         else:
-            what = "last digits are not uniform"
+            what = Msg("alert_obs.digit_last", chi2=float(r.chi2), n=int(r.n), p=float(r.p_value))
             src = f"last-digit chi-square test at p < {p_lim:g}: {cat.source('digit_test_p')}"
         out.append(
             Alert("digit_test", "warning", r.unit_id, None, sub["period_start"].min(), sub["period_end"].max(),
-                  float(r.p_value), p_lim, "p-value", f"{what}: chi-square {r.chi2:.1f} on {r.n} figures, p = {r.p_value:.2g}",
+                  float(r.p_value), p_lim, "p-value", what,
                   loc, src, city, grain="window", indicator=str(r.test))
         )
     return out

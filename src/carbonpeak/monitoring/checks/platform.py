@@ -20,13 +20,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carbonpeak.monitoring.alerts import Alert, day_runs
+from carbonpeak.i18n import Msg, declare
+from carbonpeak.monitoring.alerts import Alert, day_runs, freq_word
 from carbonpeak.monitoring.pipeline import day_date, day_number
 from carbonpeak.monitoring.quality import _loc, completeness_matrix, ended_days
 from carbonpeak.monitoring.rulebase import RuleContext, register
 from carbonpeak.monitoring.setchecks import gap_rows
 
 CST = dt.timezone(dt.timedelta(hours=8))
+
+declare({
+    "alert_obs.platform_readings": {"energy_type": str, "share": float, "month": str, "meters": int},
+    "alert_obs.platform_uploads": {"indicator": str, "n": int, "days": int, "month": str, "share": float},
+    "alert_obs.platform_daily_vs_monthly": {"indicator": str, "month": str, "days": int, "total": float,
+                                            "monthly": float, "dev": float},
+    "alert_obs.platform_timestamp": {"n": int, "freq": Msg, "indicator": str, "minutes": float, "tol": str,
+                                     "example": str},
+    "alert_obs.platform_interval_registry": {"minutes": str, "standard": str, "max": str},
+    "alert_obs.platform_interval_days": {"minutes": float, "n": int},
+    "alert_obs.platform_missing_indicator": {"freq": Msg, "indicator": str, "month": str},
+    "alert_obs.meter_calibration_expired": {"due": object, "last": object, "days": int},
+    "alert_obs.meter_calibration_unknown": {"n": int},
+    "alert_obs.fault_unrepaired": {"workdays": int, "days": int, "first": object, "last": object, "ongoing": Msg,
+                                   "limit": str},
+    "alert_obs.fault_ongoing": {},
+    "alert_obs.upload_late": {"n": int, "freq": Msg, "indicator": str, "hours": float},
+})
 
 
 def _p(ctx: RuleContext) -> dict[str, Any]:
@@ -128,8 +147,8 @@ def completeness_alerts(ctx: RuleContext) -> list[Alert]:
             for (uid, et), v in mean[k][mean[k] < cmin].items():
                 loc, city = _loc(units, str(uid))
                 out.append(Alert("platform_completeness", "warning", str(uid), None, ms, me, float(v), cmin, "1",
-                                 f"{et} readings {v:.1%} of the expected 15-minute values in {ms:%Y-%m} "
-                                 f"({int(count[(uid, et)])} top-level meter(s))", loc, src, city, grain="month",
+                                 Msg("alert_obs.platform_readings", energy_type=str(et), share=float(v),
+                                     month=f"{ms:%Y-%m}", meters=int(count[(uid, et)])), loc, src, city, grain="month",
                                  indicator=f"readings:{et}"))  # fmt: skip
     up = _uploads(ctx)
     if up.empty:
@@ -145,7 +164,8 @@ def completeness_alerts(ctx: RuleContext) -> list[Alert]:
             if n / n_days < cmin:
                 loc, city = _loc(units, str(uid))
                 out.append(Alert("platform_completeness", "warning", str(uid), None, ms, me, n / n_days, cmin, "1",
-                                 f"daily uploads of {ind}: {n} of {n_days} days in {ms:%Y-%m} ({n / n_days:.0%})",
+                                 Msg("alert_obs.platform_uploads", indicator=str(ind), n=n, days=n_days,
+                                     month=f"{ms:%Y-%m}", share=n / n_days),
                                  loc, src, city, grain="month", indicator=f"{ind}/day"))  # fmt: skip
     return out
 
@@ -171,8 +191,9 @@ def daily_vs_monthly_alerts(ctx: RuleContext) -> list[Alert]:
         me = (r.month + pd.offsets.MonthEnd(0)).date()
         loc, city = _loc(units, str(r.unit_id))
         out.append(Alert("platform_daily_vs_monthly", "warning", str(r.unit_id), None, ms, me, float(r.dev), tol,
-                         "relative deviation", f"{r.indicator} {ms:%Y-%m}: Σ {r.days} daily reports {r.total:,.4g} vs monthly "
-                         f"report {r.monthly:,.4g} ({r.dev:+.1%})", loc, src, city, grain="month",
+                         "relative deviation",
+                         Msg("alert_obs.platform_daily_vs_monthly", indicator=str(r.indicator), month=f"{ms:%Y-%m}",
+                             days=int(r.days), total=float(r.total), monthly=float(r.monthly), dev=float(r.dev)), loc, src, city, grain="month",
                          indicator=str(r.indicator)))  # fmt: skip
     return out
 
@@ -193,11 +214,11 @@ def timestamp_alerts(ctx: RuleContext) -> list[Alert]:
     for (uid, ind, freq, month), g in bad.groupby(["unit_id", "indicator", "frequency", "month"]):
         worst = float(g["off"].abs().max())
         loc, city = _loc(units, str(uid))
-        tol = f"{cfg['day_seconds']} s" if freq == "day" else f"{cfg['month_days']} day"
+        tol = f"{cfg['day_seconds']} s" if freq == "day" else f"{cfg['month_days']} d"
         out.append(Alert("platform_timestamp", "warning", str(uid), None, month.date(), (month + pd.offsets.MonthEnd(0)).date(),
                          worst, float(cfg["day_seconds"] if freq == "day" else cfg["month_days"] * 86400), "s",
-                         f"{len(g)} {freq} figure(s) of {ind} labelled off the period start by up to {worst / 60:,.1f} min "
-                         f"(tolerance {tol}; e.g. {g['ps'].iloc[0].isoformat()} CST)", loc, src, city, grain="month",
+                         Msg("alert_obs.platform_timestamp", n=len(g), freq=freq_word(str(freq)), indicator=str(ind),
+                             minutes=worst / 60, tol=tol, example=g["ps"].iloc[0].isoformat()), loc, src, city, grain="month",
                          indicator=f"{ind}/{freq}"))  # fmt: skip
     return out
 
@@ -215,8 +236,9 @@ def interval_alerts(ctx: RuleContext) -> list[Alert]:
     for r in m[m["interval_minutes"].astype(float) > mx].itertuples(index=False):
         loc, city = _loc(units, str(r.unit_id), str(r.meter_id))
         out.append(Alert("platform_interval", "error", str(r.unit_id), str(r.meter_id), res.date_from, res.date_to,
-                         float(r.interval_minutes), mx, "min", f"registered reading interval {r.interval_minutes} min "
-                         f"(standard {cfg['standard_minutes']}, at most {cfg['max_minutes']})", loc, src, city,
+                         float(r.interval_minutes), mx, "min",
+                         Msg("alert_obs.platform_interval_registry", minutes=str(r.interval_minutes),
+                             standard=str(cfg["standard_minutes"]), max=str(cfg["max_minutes"])), loc, src, city,
                          grain="registry", indicator="interval"))  # fmt: skip
     md = res.meter_day
     if md.empty:
@@ -232,7 +254,7 @@ def interval_alerts(ctx: RuleContext) -> list[Alert]:
         for a, b, pos in day_runs(g["day"]):
             v = float(g["mean_min"].to_numpy()[pos].max())
             out.append(Alert("platform_interval", "warning", uid, str(mid), day_date(a), day_date(b), v, mx, "min",
-                             f"readings on average every {v:.0f} min ({len(pos)} day(s))", loc, src, city, grain="day",
+                             Msg("alert_obs.platform_interval_days", minutes=v, n=len(pos)), loc, src, city, grain="day",
                              indicator="interval"))  # fmt: skip
     return out
 
@@ -267,7 +289,8 @@ def indicator_set_alerts(ctx: RuleContext) -> list[Alert]:
             missing = [(i, f) for i, f in needed if not have_month.get((uid, i, f, ms))]
             for i, f in missing:
                 out.append(Alert("platform_missing_indicator", "warning", uid, None, ms, me, None, None, "",
-                                 f"no {f} figure of {i} uploaded for {ms:%Y-%m}", loc, src, city, grain="month",
+                                 Msg("alert_obs.platform_missing_indicator", freq=freq_word(f), indicator=i,
+                                     month=f"{ms:%Y-%m}"), loc, src, city, grain="month",
                                  indicator=f"{i}/{f}"))  # fmt: skip
     return out
 
@@ -298,13 +321,14 @@ def calibration_alerts(ctx: RuleContext) -> list[Alert]:
             first = max(due + dt.timedelta(days=1), res.date_from)
             loc, city = _loc(units, str(r.unit_id), str(r.meter_id))
             out.append(Alert("meter_calibration_expired", "warning", str(r.unit_id), str(r.meter_id), first, last_day,
-                             float((last_day - due).days), 0.0, "days", f"calibration valid until {due}; readings used up "
-                             f"to {last_day} ({(last_day - due).days} days past)", loc, src, city, grain="window",
+                             float((last_day - due).days), 0.0, "days",
+                             Msg("alert_obs.meter_calibration_expired", due=due.isoformat(), last=last_day.isoformat(),
+                                 days=(last_day - due).days), loc, src, city, grain="window",
                              indicator="calibration"))  # fmt: skip
     for uid, n in sorted(unknown.items()):
         loc, city = _loc(units, uid)
         out.append(Alert("meter_calibration_unknown", "info", uid, None, res.date_from, res.date_to, float(n), None,
-                         "meters", f"{n} meter(s) registered without calibration_valid_until", loc, src, city,
+                         "meters", Msg("alert_obs.meter_calibration_unknown", n=int(n)), loc, src, city,
                          grain="registry", indicator="calibration"))  # fmt: skip
     return out
 
@@ -342,11 +366,10 @@ def fault_alerts(ctx: RuleContext) -> list[Alert]:
                 continue
             uid = str(g["unit_id"].iloc[0])
             loc, city = _loc(units, uid, str(mid))
-            ongoing = " (still open at the as-of time)" if b == d0 + ndays - 1 else ""
+            ongoing = Msg("alert_obs.fault_ongoing") if b == d0 + ndays - 1 else ""
             out.append(Alert("fault_unrepaired", "error", uid, str(mid), days[0], days[-1], float(wd), float(limit), "working days",
-                             f"no complete data for {wd} working days ({len(days)} days) from {days[0]} to {days[-1]}{ongoing}: "
-                             f"not repaired within {limit} working days; the outage must be registered with the provincial "
-                             "platform and the data filled in", loc, f"{cfg['source']} ({cfg['note']})", city,
+                             Msg("alert_obs.fault_unrepaired", workdays=int(wd), days=len(days), first=days[0].isoformat(),
+                                 last=days[-1].isoformat(), ongoing=ongoing, limit=str(limit)), loc, f"{cfg['source']} ({cfg['note']})", city,
                              grain="day", indicator="repair"))  # fmt: skip
     return out
 
@@ -374,6 +397,7 @@ def timeliness_alerts(ctx: RuleContext) -> list[Alert]:
         worst = float(g["late_h"].max())
         out.append(Alert("upload_late", "warning", str(uid), None, month.date(), (month + pd.offsets.MonthEnd(0)).date(),
                          worst, 0.0, "hours late",
-                         f"{len(g)} {freq} figure(s) of {ind} uploaded after the deadline (up to {worst:,.1f} h late)",
+                         Msg("alert_obs.upload_late", n=len(g), freq=freq_word(str(freq)), indicator=str(ind),
+                             hours=worst),
                          loc, src, city, grain="month", indicator=f"{ind}/{freq}"))  # fmt: skip
     return out

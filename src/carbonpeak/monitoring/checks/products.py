@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from carbonpeak.i18n import Msg, declare
 from carbonpeak.monitoring.alerts import Alert
 from carbonpeak.monitoring.catalog import MonitoringCatalog, limit_unit_factor
 from carbonpeak.monitoring.quality import _loc
@@ -275,8 +276,21 @@ def product_table(ctx: RuleContext) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PRODUCT_COLUMNS)
 
 
-def _whole_site(basis: str) -> str:
-    return f" [measured on the {basis}]" if basis.startswith("whole site: no product-line") else ""
+declare({
+    "alert_obs.product_over_limit": {"product": str, "indicator": str, "sec": float, "sec_unit": str, "limit": float,
+                                     "site": Msg, "surcharge": Msg, "corrections": Msg},
+    "alert_obs.product_below_base": {"product": str, "indicator": str, "sec": float, "sec_unit": str, "base": float,
+                                     "benchmark": float, "site": Msg},
+    "alert_obs.product_site": {"basis": str},
+    "alert_obs.product_surcharge": {"rate": float, "kwh": float, "yuan": float, "rule": str},
+    "alert_obs.product_corrections": {"notes": str},
+    "alert_obs.intensity_jump": {"product": str, "indicator": str, "sec": float, "sec_unit": str, "ratio": float,
+                                 "median": float},
+})
+
+
+def _whole_site(basis: str) -> Msg | str:
+    return Msg("alert_obs.product_site", basis=basis) if basis.startswith("whole site: no product-line") else ""
 
 
 @register(
@@ -293,28 +307,32 @@ def product_alerts(ctx: RuleContext) -> list[Alert]:
         loc, city = _loc(units, r.unit_id)
         pl = lim[r.product][r.indicator]
         grain = grain_of(r.period_start, r.period_end)
-        corr = f"; {r.corrections}" if r.corrections else ""
+        corr = Msg("alert_obs.product_corrections", notes=str(r.corrections)) if r.corrections else ""
         if r.grade == "over limit":
             g3 = pl["grade3"]
             src = f"{g3['standard']} {g3['clause']}: {g3['source']} [{g3['status']}]"
             extra = (
-                f"; surcharge {r.surcharge_yuan_per_kwh:.3f} yuan/kWh × {r.electricity_kwh:,.0f} kWh = {r.surcharge_yuan:,.0f} yuan ({r.surcharge_rule})"
+                Msg("alert_obs.product_surcharge", rate=float(r.surcharge_yuan_per_kwh), kwh=float(r.electricity_kwh),
+                    yuan=float(r.surcharge_yuan), rule=str(r.surcharge_rule))
                 if r.surcharge_yuan_per_kwh
                 else ""
             )
             out.append(
                 Alert("product_over_limit", "error", r.unit_id, None, r.period_start, r.period_end, float(r.sec),
                       float(r.grade3), r.sec_unit,
-                      f"{r.product} ({r.indicator}): {r.sec:.6g} {r.sec_unit} over the limit value {r.grade3:g}"
-                      f"{_whole_site(r.basis)}{extra}{corr}", loc, src, city, r.product, grain=grain, indicator=r.indicator)
+                      Msg("alert_obs.product_over_limit", product=str(r.product), indicator=str(r.indicator),
+                          sec=float(r.sec), sec_unit=str(r.sec_unit), limit=float(r.grade3), site=_whole_site(r.basis),
+                          surcharge=extra, corrections=corr), loc, src, city, r.product, grain=grain, indicator=r.indicator)
             )
         if r.ndrc_class == "below base":
             bs = pl["base"]
             src = f"{bs['standard']} ({bs['clause']}): {bs['source']} [{bs['status']}]"
             out.append(
                 Alert("product_below_base", "warning", r.unit_id, None, r.period_start, r.period_end, float(r.sec),
-                      float(r.base), r.sec_unit, f"{r.product} ({r.indicator}): {r.sec:.6g} {r.sec_unit} is worse than the base "
-                      f"level {r.base:g} (benchmark {r.benchmark:g}){_whole_site(r.basis)}", loc, src, city, r.product,
+                      float(r.base), r.sec_unit,
+                      Msg("alert_obs.product_below_base", product=str(r.product), indicator=str(r.indicator),
+                          sec=float(r.sec), sec_unit=str(r.sec_unit), base=float(r.base), benchmark=float(r.benchmark),
+                          site=_whole_site(r.basis)), loc, src, city, r.product,
                       grain=grain, indicator=r.indicator)
             )
     return out
@@ -337,7 +355,8 @@ def intensity_jump_alerts(ctx: RuleContext) -> list[Alert]:
         loc, city = _loc(units, str(r.unit_id))
         out.append(
             Alert("intensity_jump", "warning", str(r.unit_id), None, r.period_start, r.period_end, float(rt), jump,
-                  "× median", f"{r.product} ({r.indicator}): {r.sec:.4g} {r.sec_unit} is {rt:.2f}× the unit's median period ({m:.4g})",
+                  "× median", Msg("alert_obs.intensity_jump", product=str(r.product), indicator=str(r.indicator), sec=float(r.sec),
+                                  sec_unit=str(r.sec_unit), ratio=float(rt), median=float(m)),
                   loc, src, city, str(r.product), grain=grain_of(r.period_start, r.period_end), indicator=str(r.indicator))
         )
     return out

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from carbonpeak.monitoring.alerts import Alert, day_runs
+from carbonpeak.i18n import Msg, declare
+from carbonpeak.monitoring.alerts import Alert, day_runs, grain_word
 from carbonpeak.monitoring.catalog import MonitoringCatalog
 from carbonpeak.monitoring.pipeline import day_date
 from carbonpeak.monitoring.quality import _loc
@@ -13,6 +14,14 @@ from carbonpeak.monitoring.rulebase import RuleContext, register, register_table
 
 PUE_COLUMNS = ["unit_id", "grain", "period", "period_start", "period_end", "days", "total_kwh", "it_kwh", "pue",
                "limit_value", "over_limit", "grade", "target", "d0"]  # fmt: skip
+
+declare({
+    "alert_obs.pue_daily": {"limit": float, "n": int, "first": object, "last": object, "high": float},
+    "alert_obs.pue_over_limit": {"grain": Msg, "period": str, "pue": float, "days": int, "total_kwh": float,
+                                 "it_kwh": float, "limit": float, "month_note": Msg},
+    "alert_obs.pue_month_note": {},
+    "alert_obs.pue_below_gb40879": {"grain": Msg, "period": str, "pue": float, "target": str},
+})
 
 
 def _attr(units: pd.DataFrame, col: str) -> pd.Series:
@@ -123,8 +132,8 @@ def pue_alerts(ctx: RuleContext) -> list[Alert]:
                     pmax = float(over["pue"].to_numpy()[pos].max())
                     alerts.append(
                         Alert("pue_over_limit", "info", str(uid), None, day_date(a), day_date(b), pmax, lim, "PUE",
-                              f"daily PUE above {lim:g} on {len(pos)} day(s) from {day_date(a)} to {day_date(b)} "
-                              f"(highest {pmax:.3f}); the target is an annual average, daily values are for information",
+                              Msg("alert_obs.pue_daily", limit=lim, n=len(pos), first=day_date(a).isoformat(),
+                                  last=day_date(b).isoformat(), high=pmax),
                               loc, src_of.get(lim, ""), city, grain="day", indicator="pue")
                     )
             continue
@@ -132,16 +141,18 @@ def pue_alerts(ctx: RuleContext) -> list[Alert]:
             alerts.append(
                 Alert("pue_over_limit", "warning" if grain == "month" else "error", str(uid), None, r.period_start,
                       r.period_end, float(r.pue), float(r.limit_value), "PUE",
-                      f"{grain} {r.period} PUE {r.pue:.3f} over {r.days} day(s) "
-                      f"({r.total_kwh:,.0f} kWh total / {r.it_kwh:,.0f} kWh IT) exceeds {r.limit_value:g}"
-                      + (" (the annual average is what the target binds; a month is an early warning)" if grain == "month" else ""),
+                      Msg("alert_obs.pue_over_limit", grain=grain_word(str(grain)), period=str(r.period), pue=float(r.pue),
+                          days=int(r.days), total_kwh=float(r.total_kwh), it_kwh=float(r.it_kwh),
+                          limit=float(r.limit_value),
+                          month_note=Msg("alert_obs.pue_month_note") if grain == "month" else ""),
                       loc, src_of.get(float(r.limit_value), ""), city, grain=grain, indicator="pue")
             )
         for r in g[g["grade"] == "below grade 3"].itertuples(index=False):
             alerts.append(
                 Alert("pue_below_gb40879", "error" if grain == "year" else "warning", str(uid), None, r.period_start,
                       r.period_end, float(r.pue), float(g3["max_pue"]), "PUE",
-                      f"{grain} {r.period} PUE {r.pue:.3f} is worse than grade 3 ({r.target})", loc, g3src, city,
+                      Msg("alert_obs.pue_below_gb40879", grain=grain_word(str(grain)), period=str(r.period),
+                          pue=float(r.pue), target=str(r.target)), loc, g3src, city,
                       grain=grain, indicator="pue")
             )
     return alerts

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from carbonpeak.monitoring.alerts import Alert
+from carbonpeak.i18n import Msg, declare
+from carbonpeak.monitoring.alerts import Alert, grain_word
 from carbonpeak.monitoring.quality import _loc
 from carbonpeak.monitoring.rulebase import (
     RangeSum,
@@ -19,6 +20,12 @@ from carbonpeak.monitoring.rulebase import (
 )
 
 REPORTED_COLUMNS = ["unit_id", "period_start", "period_end", "grain", "reported_tce", "metered_tce", "deviation", "coverage"]
+
+declare({
+    "alert_obs.reported_vs_metered": {"grain": Msg, "first": object, "last": object, "reported": float,
+                                      "metered": float, "dev": float, "basis": str, "under": Msg},
+    "alert_obs.under_reporting": {},
+})
 
 
 @register_table("reported")
@@ -65,9 +72,9 @@ def reported_alerts(ctx: RuleContext) -> list[Alert]:
         out.append(
             Alert("reported_vs_metered", "error" if dev < 0 else "warning", str(r.unit_id), None, r.period_start,
                   r.period_end, dev, tol, "relative deviation",
-                  f"{r.grain} {r.period_start}–{r.period_end}: reported {r.reported_tce:,.1f} tce vs metered "
-                  f"{r.metered_tce:,.1f} tce ({dev:+.1%}, electricity on the {basis} basis)"
-                  + (" — under-reporting" if dev < 0 else ""), loc,
+                  Msg("alert_obs.reported_vs_metered", grain=grain_word(str(r.grain)), first=str(r.period_start),
+                      last=str(r.period_end), reported=float(r.reported_tce), metered=float(r.metered_tce), dev=dev,
+                      basis=str(basis), under=Msg("alert_obs.under_reporting") if dev < 0 else ""), loc,
                   f"consistency limit {tol:.0%} per reported period: {cat.source('consistency_max')}; "
                   f"basis: {cat.source('reported_electricity_basis')}; cross-source reconciliation after MEE 2022 fraud cases",
                   city, grain=str(r.grain), indicator="tce")

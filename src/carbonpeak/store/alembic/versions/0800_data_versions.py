@@ -1,7 +1,7 @@
 """0800_data_versions: the data versions the caches of every service worker key on (issue 10)
 
 Revision ID: 0800_data_versions
-Revises: 0730_markets_rest
+Revises: 0740_alert_messages
 
 ``data_versions`` holds one row per area of derived results (``batches``: the stored batches and
 the activity and observation rows the inventory, assessment and outlook are computed from;
@@ -19,10 +19,10 @@ import secrets
 import sqlalchemy as sa
 from alembic import op
 
-from carbonpeak.store.alembic.portable import run_sql
+from carbonpeak.store.alembic.portable import forward_only, run_ddl, with_extras
 
 revision = "0800_data_versions"
-down_revision = "0730_markets_rest"
+down_revision = "0740_alert_messages"
 branch_labels = None
 depends_on = None
 
@@ -38,11 +38,7 @@ AREAS = ("batches", "monitoring")
 
 # One trigger per table of an area: ``batches`` (stored batches, activity, observations) and
 # ``monitoring`` (alerts and their reviews, runs, PUE and unit-day results, budgets).
-POSTGRESQL_SQL = """\
-CREATE TABLE IF NOT EXISTS data_versions (
-    area VARCHAR PRIMARY KEY,
-    version BIGINT NOT NULL
-);
+POSTGRESQL_EXTRA = """\
 CREATE OR REPLACE FUNCTION cp_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN UPDATE data_versions SET version = version + 1 WHERE area = TG_ARGV[0]; RETURN NULL; END $f$;
 CREATE TRIGGER cp_version_batches AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON batches
     FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('batches');
@@ -63,8 +59,12 @@ CREATE TRIGGER cp_version_mon_budgets AFTER INSERT OR UPDATE OR DELETE OR TRUNCA
 """
 
 
+#: DuckDB has no triggers: its versions are derived counts (see ``carbonpeak.store.versions``)
+ddl = with_extras(SQL, postgresql=POSTGRESQL_EXTRA)
+
+
 def upgrade() -> None:
-    run_sql(SQL, POSTGRESQL_SQL)
+    run_ddl(ddl)
     rows = [("epoch", secrets.randbits(62)), *((area, 0) for area in AREAS)]
     for area, version in rows:
         op.get_bind().execute(
@@ -74,4 +74,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the store's schema is only migrated forward (restore a backup to go back)")
+    forward_only()
