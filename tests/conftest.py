@@ -118,6 +118,18 @@ def _backend_free(item: pytest.Item) -> bool:
     return any(rel == p or rel.startswith(p.rstrip("/") + "/") for p in BACKEND_FREE)
 
 
+#: The service's own background threads (job runners and their heartbeats, the scheduler, the
+#: checkpointer): a runner started by an earlier test's service keeps polling that test's store
+#: while later tests run, which is not a use of a store by the test being checked.
+BACKGROUND_THREADS = ("carbonpeak-job", "carbonpeak-schedule", "carbonpeak-run-", "cp-checkpointer")
+
+
+def _background() -> bool:
+    import threading
+
+    return threading.current_thread().name.startswith(BACKGROUND_THREADS)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
@@ -130,11 +142,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
     def watched_init(self, *a, **kw) -> None:  # type: ignore[no-untyped-def]
         init(self, *a, **kw)
-        if _watching:
+        if _watching and not _background():
             _opened.append((self.backend, str(self.path)))
 
     def watched_con(self):  # type: ignore[no-untyped-def]
-        if _watching:
+        if _watching and not _background():
             _opened.append((self.backend, str(self.path)))
         return con.fget(self)
 

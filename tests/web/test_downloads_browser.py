@@ -92,7 +92,8 @@ def test_dashboard_table_as_excel_and_csv(data_site, browser):
         ctx.close()
     assert (xname, cname) == ("cities.xlsx", "cities.csv")
     wb = openpyxl.load_workbook(io.BytesIO(xbody))
-    assert wb.sheetnames == ["cities", "sources"]
+    assert wb.sheetnames == ["cities", "sources", "columns"]
+    assert wb["columns"].sheet_state == "hidden"  # the column ids, for programs (docs/dashboard.md)
     ws = wb["cities"]
     headers = [c.value for c in ws[1]]
     assert any(h and "tCO2e" in str(h) for h in headers), headers  # the unit in the header
@@ -142,11 +143,17 @@ def test_enterprise_downloads_only_its_own_units(data_site, browser):
         _, all_budgets = _click_download(page, "a[href='/download/budgets?format=xlsx']")
     finally:
         ctx.close()
-    units = pd.read_csv(io.BytesIO(zipfile.ZipFile(io.BytesIO(allzip)).read("units.csv")), encoding="utf-8-sig")
+    from carbonpeak.io.aliases import canonical_header
+
+    # the downloads are for people (headers in the page's language with units): map them back to ids
+    def ids(df: pd.DataFrame) -> pd.DataFrame:
+        return df.rename(columns=lambda c: canonical_header(c))
+
+    units = ids(pd.read_csv(io.BytesIO(zipfile.ZipFile(io.BytesIO(allzip)).read("units.csv")), encoding="utf-8-sig"))
     mine = set(units["unit_id"])
-    own = pd.read_excel(io.BytesIO(own_budgets), sheet_name="budgets")
-    everyone = pd.read_excel(io.BytesIO(all_budgets), sheet_name="budgets")
-    uid = next(c for c in own.columns if str(c).startswith("unit_id"))
+    own = ids(pd.read_excel(io.BytesIO(own_budgets), sheet_name="budgets"))
+    everyone = ids(pd.read_excel(io.BytesIO(all_budgets), sheet_name="budgets"))
+    uid = "unit_id"
     assert len(own) > 0
     assert set(own[uid]) <= mine
     # the province sees units of other enterprises, which the enterprise's download left out

@@ -42,9 +42,10 @@ from carbonpeak.store import audit, checkpoints
 from carbonpeak.store.audit_keys import Keyring
 from carbonpeak.store.duck import Store
 
-#: bookkeeping tables of the schema tools and the data versions of the caches: the target has
-#: its own (made by opening it; its versions move with the rows copied in)
-SKIP_TABLES = frozenset({"alembic_version", "_migrations", "data_versions"})
+#: bookkeeping tables of the schema tools, the data versions of the caches and the ledger's span
+#: classes: the target has its own, made by opening it (its versions move with the rows copied in;
+#: the span classes 0..62 are written by revision 0720_ledger_indexes itself, the same on both)
+SKIP_TABLES = frozenset({"alembic_version", "_migrations", "data_versions", "mk_span_classes"})
 
 _DIALECT = postgresql.dialect()  # DuckDB quotes identifiers as PostgreSQL does
 
