@@ -33,30 +33,28 @@ CREATE TABLE IF NOT EXISTS data_versions (
 );
 """
 
-#: the areas and their first version (the tables that change each are the triggers' below)
-AREAS = ("batches", "monitoring")
+#: the tables whose writes move each area's version (one statement trigger per table on
+#: PostgreSQL): ``batches`` (stored batches, activity, observations) and ``monitoring`` (alerts and
+#: their reviews, runs, PUE and unit-day results, budgets)
+AREA_TABLES = {
+    "batches": ("batches", "activity", "observations"),
+    "monitoring": ("mon_alerts", "mon_runs", "mon_pue", "mon_unit_day", "mon_budgets"),
+}
+AREAS = tuple(AREA_TABLES)
 
-# One trigger per table of an area: ``batches`` (stored batches, activity, observations) and
-# ``monitoring`` (alerts and their reviews, runs, PUE and unit-day results, budgets).
-POSTGRESQL_EXTRA = """\
-CREATE OR REPLACE FUNCTION cp_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN UPDATE data_versions SET version = version + 1 WHERE area = TG_ARGV[0]; RETURN NULL; END $f$;
-CREATE TRIGGER cp_version_batches AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON batches
-    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('batches');
-CREATE TRIGGER cp_version_activity AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON activity
-    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('batches');
-CREATE TRIGGER cp_version_observations AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON observations
-    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('batches');
-CREATE TRIGGER cp_version_mon_alerts AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mon_alerts
-    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('monitoring');
-CREATE TRIGGER cp_version_mon_runs AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mon_runs
-    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('monitoring');
-CREATE TRIGGER cp_version_mon_pue AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mon_pue
-    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('monitoring');
-CREATE TRIGGER cp_version_mon_unit_day AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mon_unit_day
-    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('monitoring');
-CREATE TRIGGER cp_version_mon_budgets AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mon_budgets
-    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('monitoring');
-"""
+_BUMP = (
+    "CREATE OR REPLACE FUNCTION cp_bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN "
+    "UPDATE data_versions SET version = version + 1 WHERE area = TG_ARGV[0]; RETURN NULL; END $f$;\n"
+)
+_TRIGGER = (
+    "CREATE TRIGGER cp_version_{table} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}\n"
+    "    FOR EACH STATEMENT EXECUTE FUNCTION cp_bump_data_version('{area}');\n"
+)
+POSTGRESQL_EXTRA = _BUMP + "".join(
+    _TRIGGER.format(table=table, area=area)  # names: the code constants above (DDL binds no values)
+    for area, tables in AREA_TABLES.items()
+    for table in tables
+)
 
 
 #: DuckDB has no triggers: its versions are derived counts (see ``carbonpeak.store.versions``)
