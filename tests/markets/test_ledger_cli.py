@@ -81,7 +81,7 @@ def test_coverage_peak_link_offset_pool_and_rejection_from_the_command_line(tmp_
     """Hand cases: Guangdong 2024 thresholds (>= 10,000 tCO2 or >= 5,000 tce; 345wk.com 16255, ICAP
     2024); textiles voluntary, made mandatory by the plan's widening; the cap path against a
     projection (peak by 2030, plan 一(二))."""
-    db = str(tmp_path / "m.duckdb")
+    db = str(db_location(tmp_path / "m.duckdb"))
     r = CliRunner()
 
     def run(*args: str, db_arg: bool = True) -> str:

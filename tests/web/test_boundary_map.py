@@ -13,6 +13,7 @@ import json
 
 import pytest
 from tests.platform.conftest import seed_users, serve_in_thread
+from tests.stores import db_location
 from tests.web.conftest import SHOTS
 from tests.web.geo_fixture import build_fixture, county_source
 from tests.web.test_pages_browser import login
@@ -134,7 +135,7 @@ def geo_site(tmp_path_factory, fixture_file):
     from carbonpeak.store import Store
     from carbonpeak.workflows.demo import load_demo
 
-    store = Store(tmp_path_factory.mktemp("geo-pages") / "geo.duckdb")
+    store = Store(db_location(tmp_path_factory.mktemp("geo-pages") / "geo.duckdb"))
     load_demo(store)
     users = {"admin": dict(role="admin"), "analyst": dict(role="province_analyst"),
              "gz_officer": dict(role="city_officer", city="GD-GZ"),
@@ -221,7 +222,7 @@ def test_an_unusable_file_falls_back_to_the_tiles_and_says_why(tmp_path, fixture
 
     bad = tmp_path / "bad.geojson"
     bad.write_text(fixture_file.read_text(encoding="utf-8"), encoding="utf-8")  # no sidecar
-    store = Store(tmp_path / "empty.duckdb")
+    store = Store(db_location(tmp_path / "empty.duckdb"))
     try:
         m = city_map(store, "en", "emissions", bad)
         assert m["kind"] == "tiles"
