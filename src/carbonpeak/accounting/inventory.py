@@ -467,14 +467,7 @@ class Inventory:
             for text in r.loc[hit, "explain"].unique():
                 for f in _factors_in(json.loads(text)):
                     if f.get("overridden"):
-                        k = (
-                            f.get("origin"),
-                            f.get("item"),
-                            f.get("parameter"),
-                            f.get("gas"),
-                            f.get("category"),
-                        )
-                        seen.setdefault(k, f)
+                        seen.setdefault(_factor_key(f), f)
         return {"files": list(self.factor_files), "used": list(seen.values())}
 
     def explain(
@@ -503,16 +496,7 @@ class Inventory:
         for r, text in zip(rows.itertuples(index=False), texts, strict=True):
             ex = json.loads(text) if text else {}
             for f in _factors_in(ex):
-                k = (
-                    f.get("origin"),
-                    f.get("item"),
-                    f.get("parameter"),
-                    f.get("gas"),
-                    f.get("category"),
-                    f.get("region"),
-                    f.get("year_from"),
-                )
-                factors.setdefault(k, f)
+                factors.setdefault(_factor_key(f, "region", "year_from"), f)
             out_rows.append(
                 {
                     "year": int(r.year),
@@ -581,6 +565,11 @@ class Inventory:
             .sort_values(cols[:5])
             .reset_index(drop=True)
         )
+
+
+def _factor_key(f: dict[str, Any], *more: str) -> tuple[Any, ...]:
+    """What tells one factor record from another (origin, item, parameter, gas, category, and ``more``)."""
+    return tuple(f.get(k) for k in ("origin", "item", "parameter", "gas", "category", *more))
 
 
 def _factors_in(obj: Any) -> Iterable[dict[str, Any]]:

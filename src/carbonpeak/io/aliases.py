@@ -73,14 +73,22 @@ def canonical_header(header: object) -> str:
     """
     text = _norm(str(header))
     for table in (header_aliases(), header_labels()):
-        if text in table:
-            return table[text]
-        m = _PAIR.match(text)
-        if m:
-            for part in (m.group("a"), m.group("b")):
-                if _norm(part) in table:
-                    return table[_norm(part)]
+        hit = _in_table(table, text)
+        if hit is not None:
+            return hit
     return text
+
+
+def _in_table(table: dict[str, str], text: str) -> str | None:
+    """``table``'s entry for ``text``, or for either half of a pair such as ``"数量 (amount)"``."""
+    if text in table:
+        return table[text]
+    m = _PAIR.match(text)
+    if m:
+        for part in (m.group("a"), m.group("b")):
+            if _norm(part) in table:
+                return table[_norm(part)]
+    return None
 
 
 def rename_headers(columns: Iterable[object], file: str) -> list[str]:
@@ -166,13 +174,9 @@ def lookup(value: str, kind: str) -> str | None:
     text = _norm(value)
     if not text:
         return None
-    if text in table:
-        return table[text]
-    m = _PAIR.match(text)
-    if m:
-        for part in (m.group("a"), m.group("b")):
-            if _norm(part) in table:
-                return table[_norm(part)]
+    hit = _in_table(table, text)
+    if hit is not None:
+        return hit
     first, _, rest = text.partition(" ")
     if rest and first in table:
         return table[first]
