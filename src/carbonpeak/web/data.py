@@ -179,15 +179,7 @@ def city_tiles(store: Store, lang: str) -> list[dict[str, Any]]:
             emissions[str(code)] = float(sub["co2e_t"].sum())
     except Exception as exc:
         log.warning("inventory unavailable: %s", exc)
-    status: dict[str, str] = {}
-    try:
-        from carbonpeak.web.integrations import city_status
-
-        status = city_status(store)
-    except ImportError:
-        pass
-    except Exception as exc:
-        log.warning("city status unavailable: %s", exc)
+    status: dict[str, str] = _integration("city_status", store, "city status")
     rows = []
     for code, r in load_regions().items():
         if r.level != "city":
@@ -205,6 +197,23 @@ def city_tiles(store: Store, lang: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _integration(name: str, store: Store, what: str) -> dict[str, Any]:
+    """The answer of the optional integration ``name`` (:mod:`carbonpeak.web.integrations`) for
+    ``store``; empty when it is not there, and empty with a logged warning when it fails."""
+    try:
+        from carbonpeak.web import integrations
+    except ImportError:
+        return {}
+    fn = getattr(integrations, name, None)
+    if fn is None:
+        return {}
+    try:
+        return dict(fn(store))
+    except Exception as exc:
+        log.warning("%s unavailable: %s", what, exc)
+        return {}
+
+
 def city_map(store: Store, lang: str, indicator: str, boundaries: Any = None) -> dict[str, Any]:
     """The map of the 21 cities coloured by ``indicator`` (status, emissions, intensity): their
     boundaries where a boundary file is available (``boundaries``: a path, else the package's
@@ -215,15 +224,7 @@ def city_map(store: Store, lang: str, indicator: str, boundaries: Any = None) ->
     from carbonpeak.web.citymap import INDICATORS, boundary_map, tile_map
 
     rows = city_tiles(store, lang)
-    intensity: dict[str, float] = {}
-    try:
-        from carbonpeak.web.integrations import city_intensity
-
-        intensity = city_intensity(store)
-    except ImportError:
-        pass
-    except Exception as exc:
-        log.warning("city intensity unavailable: %s", exc)
+    intensity: dict[str, float] = _integration("city_intensity", store, "city intensity")
     for r in rows:
         r["intensity"] = intensity.get(r["code"])
     labels = {f"status.{s}": t(f"status.{s}", lang) for s in STATUSES}
