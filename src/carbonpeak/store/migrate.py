@@ -8,12 +8,14 @@ revision of its last applied file, then upgraded to the head like any other stor
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.ddl.impl import DefaultImpl
+from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
@@ -40,17 +42,30 @@ def _config(connection: Any = None) -> Config:
     return cfg
 
 
+# The revision files ship with the package and do not change while a process runs, so they are
+# read once per process: Alembic's ScriptDirectory imports every revision file each time it is
+# built (about 0.2 s), which every store open (each CLI command, each test) used to pay.
+@functools.cache
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
+@functools.cache
+def _revision_ids() -> tuple[str, ...]:
+    return tuple(s.revision for s in reversed(list(_script().walk_revisions())))
+
+
+@functools.cache
 def head() -> str:
     """The newest revision id."""
-    rev = ScriptDirectory.from_config(_config()).get_current_head()
+    rev = _script().get_current_head()
     assert rev is not None
     return rev
 
 
 def revisions() -> list[str]:
     """Every revision id, oldest first."""
-    script = ScriptDirectory.from_config(_config())
-    return [s.revision for s in reversed(list(script.walk_revisions()))]
+    return list(_revision_ids())
 
 
 def current(store: Store) -> str | None:
@@ -71,6 +86,19 @@ def _legacy_revision(conn: Any) -> str | None:
     return done[-1] if done else None
 
 
+def _upgrade(cfg: Config, target: str) -> None:
+    """``alembic.command.upgrade`` with the script directory read once per process (the same
+    three steps as that command: an environment context whose function lists the revisions from
+    the current one to ``target``, then env.py runs them)."""
+    script = _script()
+
+    def step(rev: Any, context: Any) -> Any:
+        return script._upgrade_revs(target, rev)
+
+    with EnvironmentContext(cfg, script, fn=step, as_sql=False, starting_rev=None, destination_rev=target):
+        script.run_env()
+
+
 def upgrade(store: Store, target: str = "heads") -> list[str]:
     """Stamp a store of the old runner, then upgrade to ``target``; return the revisions applied."""
     with store.engine.connect() as conn:
@@ -83,7 +111,7 @@ def upgrade(store: Store, target: str = "heads") -> list[str]:
                 before = legacy
         if before is not None and before == head():
             return []
-        command.upgrade(_config(conn), target)
+        _upgrade(_config(conn), target)
         conn.commit()
     order = revisions()
     start = order.index(before) + 1 if before in order else 0
