@@ -135,6 +135,32 @@ def test_assessment_json_keys_and_statuses():
     json.dumps(a, default=str)  # serialisable
 
 
+def _obs_with(extra: list[tuple[str, str, int, float, str, str]], *, status_2020_energy: str = "estimate") -> pd.DataFrame:
+    base = _obs()
+    base.loc[(base["indicator"] == "energy_consumption") & (base["year"] == 2020), "status"] = status_2020_energy
+    add = pd.DataFrame(extra, columns=["indicator", "region", "year", "value", "unit", "status"])
+    add["source"] = "test fixture"
+    return validate_observations(pd.concat([base[list(add.columns)], add], ignore_index=True))
+
+
+@pytest.mark.parametrize(("status_2020", "expected"), [("estimate", "estimate"), ("unverified", "unverified"),
+                                                        ("verified", "unverified")])
+def test_a_change_is_only_as_good_as_its_observed_baseline(status_2020: str, expected: str):
+    """The 14th-FYP intensity change compares a 2022 figure (unverified) with the observed 2020 level:
+    the verdict's data status is the weaker of the two (issue 13: a 2020 estimate must not show as
+    'unverified')."""
+    extra = [("gdp_real_growth", "GD", 2022, 1.9, "%", "verified"),
+             ("energy_consumption", "GD", 2022, 36500, "万tce", "unverified")]
+    ind = compute_indicators(_obs_with(extra, status_2020_energy=status_2020), _results(), base_year=2020)
+    by = {d["id"]: d for d in assess(2023, ind, inventory_results=_results())["targets"]}
+    d = by["energy_intensity_14fyp_gd"]
+    assert (d["value_year"], d["baseline_year"]) == (2022, 2020)
+    assert d["status"] != "no_data"
+    assert d["data_status"] == expected
+    # a level against a catalog path keeps its own row's status (no observed baseline is used)
+    assert by["wind_solar_capacity_2030"]["data_status"] == "derived"
+
+
 def test_missed_target_names_its_area():
     res = _results()
     res.loc[(res["year"] == 2020) & (res["gas"] == "CO2") & (res["scope"] == "territorial")

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from carbonpeak.catalog.regions import PROVINCE, load_regions
-from carbonpeak.catalog.targets import TargetCatalog, load_indicators, load_targets
+from carbonpeak.catalog.targets import Target, TargetCatalog, load_indicators, load_targets
 from carbonpeak.targets.decompose import DecompositionError, decompose
 from carbonpeak.targets.dualcontrol import (
     assess_cities,
@@ -24,6 +24,7 @@ from carbonpeak.targets.dualcontrol import (
     dual_control_table,
     series,
 )
+from carbonpeak.targets.indicators import combine_status
 from carbonpeak.targets.progress import STATUSES, Rules, assess_target
 
 HEADLINE = ("co2_emissions", "ghg_emissions", "co2_intensity", "energy_intensity", "nonfossil_share",
@@ -39,6 +40,29 @@ def coal_items() -> frozenset[str]:
     from carbonpeak.catalog.items import fuel_group
 
     return fuel_group("coal")
+
+
+def _data_status(indicators: pd.DataFrame, t: Target, region: str, value_year: int | None,
+                 baseline_year: int | None) -> str:
+    """Status of the data behind a verdict: the value's row, and for a change or a path from an
+    observed baseline (the catalog gives no baseline value) also the baseline year's row — the
+    verdict is only as good as the weaker of the two (a 2022 figure measured against an estimated
+    2020 level is an estimate). Two equal statuses stay as they are; different ones combine as
+    :func:`~carbonpeak.targets.indicators.combine_status` does."""
+    sel = indicators[(indicators["indicator"] == t.indicator) & (indicators["region"] == region)]
+
+    def at(year: int | None) -> str | None:
+        rows = sel[sel["year"] == year] if year is not None else sel.iloc[0:0]
+        return str(rows["status"].iloc[0]) if len(rows) else None
+
+    value_status = at(value_year)
+    if value_status is None:
+        return ""
+    observed_baseline = t.baseline is not None and t.baseline.value is None
+    base_status = at(baseline_year) if observed_baseline and baseline_year != value_year else None
+    if base_status is None or base_status == value_status:
+        return value_status
+    return combine_status([value_status, base_status])
 
 
 def assess(
@@ -70,9 +94,9 @@ def assess(
         eval_year = min(year, t.target_year)
         s = series(indicators, t.indicator, region)
         p = assess_target(t, s, eval_year, tolerance=cat.tolerance(t), rules=rules, outlook=outlook)
-        used = indicators[(indicators["indicator"] == t.indicator) & (indicators["region"] == region)
-                          & (indicators["year"] == (p.value_year if p.value_year is not None else -1))]
-        data_status = str(used["status"].iloc[0]) if len(used) else ("projection" if t.kind == "peak" and outlook else "")
+        data_status = _data_status(indicators, t, region, p.value_year, p.baseline_year)
+        if not data_status and t.kind == "peak" and outlook:
+            data_status = "projection"
         d = {
             "id": t.id, "name_zh": t.name_zh, "name_en": t.name_en, "section": t.section, "action": t.action,
             "area": t.area, "indicator": t.indicator, "kind": t.kind, "comparator": t.comparator,
