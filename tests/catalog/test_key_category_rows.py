@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from carbonpeak.catalog.factors import FactorSet
+from carbonpeak.catalog.factors import FactorSet, FactorValue
 
 # (item, parameter, category, gas) -> (value, status, text that must appear in the source)
 PINNED: dict[tuple[str, str, str, str], tuple[float, str, str]] = {
@@ -35,7 +35,7 @@ PINNED: dict[tuple[str, str, str, str], tuple[float, str, str]] = {
 }
 
 
-def _row(item: str, parameter: str, category: str, gas: str):  # noqa: ANN202
+def _row(item: str, parameter: str, category: str, gas: str) -> FactorValue:
     rows = [
         r
         for r in FactorSet.default().rows()
