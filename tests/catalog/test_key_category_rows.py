@@ -69,6 +69,39 @@ def test_consistent_rows_say_they_are_not_verified() -> None:
         assert "github" in src or "cement-co2-protocol.org" in src or "eduaguilera/whep" in src, key
 
 
+# IPCC 2006 Vol 2 Ch 2 Table 2.2 (1.A.1) and Table 2.5 (1.A.4.b, 1.A.4.c) CH4/N2O defaults, kg/TJ, by fuel group,
+# as in the transcription cited in each row (github ava-jahlee/carbontrace); every row of these categories
+# must carry the group value and be at least 'consistent'.
+SOLID = {"raw_coal", "cleaned_coal", "other_washed_coal", "briquettes", "coke", "other_coking_products"}
+GASEOUS = {"natural_gas", "lng", "lpg", "refinery_gas", "coke_oven_gas", "blast_furnace_gas", "converter_gas", "other_gas"}
+WASTE_BIO = {"biomass", "municipal_solid_waste"}
+TABLES = {
+    "1.A.1": {"solid": (1, 1.5), "liquid": (3, 0.6), "gas": (1, 0.1), "bio": (30, 4)},
+    "1.A.4.b": {"solid": (300, 1.5), "liquid": (10, 0.6), "gas": (5, 0.1), "bio": (300, 4)},
+    "1.A.4.c": {"solid": (300, 1.5), "liquid": (10, 0.6), "gas": (5, 0.1), "bio": (300, 4)},
+}
+
+
+def _group(item: str) -> str:
+    if item in SOLID:
+        return "solid"
+    if item in GASEOUS:
+        return "gas"
+    if item in WASTE_BIO:
+        return "bio"
+    return "liquid"
+
+
+@pytest.mark.parametrize("category", sorted(TABLES))
+def test_stationary_ch4_n2o_rows_equal_the_table(category: str) -> None:
+    rows = [r for r in FactorSet.default().rows() if r.parameter == "ef" and r.category == category]
+    assert len(rows) >= 50, len(rows)
+    for r in rows:
+        ch4, n2o = TABLES[category][_group(r.item)]
+        assert float(r.value) == pytest.approx(ch4 if r.gas == "CH4" else n2o), (r.item, r.gas, r.value)
+        assert r.status in ("verified", "consistent"), (r.item, r.gas, r.status)
+
+
 def test_all_ef4_rows_share_the_table_value() -> None:
     """EF4 is one cell of IPCC Table 11.3: every ef4 row has the same value and the same status."""
     rows = [r for r in FactorSet.default().rows() if r.parameter == "ef4"]

@@ -55,8 +55,8 @@ def test_counts_match_the_docs_table() -> None:
     assert data["by_status"] == {
         "verified": 131,
         "derived": 9,
-        "consistent": 139,
-        "unverified": 639,
+        "consistent": 287,
+        "unverified": 491,
         "estimate": 22,
         "synthetic": 0,
     }
