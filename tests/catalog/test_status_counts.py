@@ -44,17 +44,19 @@ def test_cli_status_json() -> None:
 
 
 def test_counts_match_the_docs_table() -> None:
-    """docs/factors.md §8 'after' row (issue 13 §3; after the data-verify pass and the data-13 pass of 2026-12-03).
+    """docs/factors.md §8 'after cat-verify' row and docs/validation.md "Catalog verification" (issue 13 §3).
 
-    Change this together with the docs table when a row's status changes.
+    Before the cat-verify pass (key categories of the demo inventory, 2026-12-03): 127 verified, 9 derived,
+    103 consistent, 679 unverified, 22 estimate. Change this together with the docs tables when a row's
+    status changes.
     """
     data = status_counts()
     assert data["total"] == 940
     assert data["by_status"] == {
-        "verified": 127,
+        "verified": 131,
         "derived": 9,
-        "consistent": 103,
-        "unverified": 679,
+        "consistent": 287,
+        "unverified": 491,
         "estimate": 22,
         "synthetic": 0,
     }
