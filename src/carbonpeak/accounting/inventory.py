@@ -252,104 +252,176 @@ class Inventory:
     # -- the JSON contract -------------------------------------------------------------------
     def summary(self, year: int | None = None, region: str | None = None) -> dict[str, Any]:
         """The inventory summary (keys documented in docs/inventory.md)."""
+        return self._summaries(year, region, by_year=False)[year]
+
+    def summary_by_year(self, region: str | None = None) -> dict[int, dict[str, Any]]:
+        """``{year: self.summary(year=year, region=region)}`` for every year of the inventory
+        (of ``region``), computed in one grouped pass over the rows instead of one pass a year."""
+        return self._summaries(None, region, by_year=True)
+
+    def _summaries(
+        self, year: int | None, region: str | None, *, by_year: bool
+    ) -> dict[Any, dict[str, Any]]:
+        """The summaries of the selected rows: one keyed ``year`` (``by_year=False``), or one per
+        year present.  Every figure is the same as a pass over that year's rows alone: a year's
+        rows keep their order (stable sort) and the group sums run on the same rows in the same
+        order (pandas' group sums, NumPy's pairwise sums of the contiguous slices)."""
         sel = self._lean[self._mask(year, region)]
-        scope = sel["scope"]
-        terr = sel[(scope == "territorial").to_numpy()]
-        total = float(terr["co2e_t"].sum())
-        lulucf_mask = (terr["sector"] == "lulucf").to_numpy()
-        lulucf = float(terr["co2e_t"].to_numpy()[lulucf_mask].sum())
-        removals = float(terr["co2e_t"].to_numpy()[lulucf_mask & (terr["co2e_t"].to_numpy() < 0)].sum())
-        by_cat_leaf = terr.groupby("category", observed=True)["co2e_t"].sum()
-        by_category: dict[str, float] = {}
-        for code, v in by_cat_leaf.items():
-            for a in ancestors(str(code)):
-                by_category[a] = by_category.get(a, 0.0) + float(v)
+        n = len(sel)
+        years_all = sel["year"].to_numpy()
+        if by_year:
+            order = np.argsort(years_all, kind="stable")
+            sel = sel.iloc[order]
+            ys = sel["year"].to_numpy()
+            keys_y = [int(y) for y in np.unique(ys)]
+            bounds = [*np.searchsorted(ys, keys_y, side="left").tolist(), n]
+            spans = {y: (bounds[i], bounds[i + 1]) for i, y in enumerate(keys_y)}
+            group = pd.Categorical.from_codes(
+                np.repeat(np.arange(len(keys_y)), np.diff(bounds)), categories=keys_y
+            ) if keys_y else pd.Categorical([], categories=[0])
+        else:
+            spans = {year: (0, n)}
+            group = pd.Categorical.from_codes(np.zeros(n, dtype=np.int64), categories=[year if year is not None else -1])
+        key_of = dict(enumerate(spans))
+        sel = sel.assign(_g=group)
+        is_terr = (sel["scope"] == "territorial").to_numpy()
+        terr = sel[is_terr]
+        t_pos = np.flatnonzero(is_terr)
+        t_co2e = terr["co2e_t"].to_numpy()
+        t_lulucf = (terr["sector"] == "lulucf").to_numpy()
+
+        def per_group(frame: pd.DataFrame, key: str | list[str], col: str | list[str]) -> dict[Any, Any]:
+            """``{group key: grouped sums}`` of ``frame`` grouped by the summary group and ``key``."""
+            keys = ["_g", *([key] if isinstance(key, str) else key)]
+            res = frame.groupby(keys, observed=True, sort=True)[col].sum()
+            out: dict[Any, Any] = {}
+            if len(res):
+                codes = res.index.codes[0]
+                cuts = np.flatnonzero(np.diff(codes)) + 1
+                for part in np.split(np.arange(len(res)), cuts):
+                    g = res.index.levels[0][codes[part[0]]]
+                    out[g] = res.iloc[part].droplevel(0)
+            return out
+
+        cat_leaf = per_group(terr, "category", "co2e_t")
+        sec = per_group(terr, "sector", "co2e_t")
+        gas_mass = per_group(terr, "gas", "mass_t")
+        gas_co2e = per_group(terr, "gas", "co2e_t")
+        scope_gas_all = per_group(sel, ["scope", "gas"], ["mass_t", "co2e_t"])
         order = {c: i for i, c in enumerate(get_categories())}
-        by_category = dict(sorted(by_category.items(), key=lambda kv: order.get(kv[0], 1 << 30)))
-
-        def grouped(frame: pd.DataFrame, key: str, col: str) -> dict[str, float]:
-            return {str(k): float(v) for k, v in frame.groupby(key, observed=True)[col].sum().items()}
-
-        by_sector = grouped(terr, "sector", "co2e_t")
-        by_gas = grouped(terr, "gas", "mass_t")
-        by_gas_co2e = grouped(terr, "gas", "co2e_t")
-        scope_gas = sel.groupby(["scope", "gas"], observed=True)[["mass_t", "co2e_t"]].sum()
-
-        def scope_sum(sc: str, col: str = "mass_t", gas: str | None = "CO2") -> float:
-            if sc not in scope_gas.index.get_level_values(0):
-                return 0.0
-            part = scope_gas.loc[sc]
-            if gas is None:
-                return float(part[col].sum())
-            return float(part[col].get(gas, 0.0))
-
-        elec = scope_sum("memo_imported_electricity", "co2e_t", None)
-        ref_check = self.reference_check(year, region)
-        ref_total = float(sum(r["reference_co2_t"] for r in ref_check))
-        sect_total = float(sum(r["sectoral_co2_t"] for r in ref_check))
-        memo = {
-            "imported_electricity_co2_t": scope_sum("memo_imported_electricity"),
-            "international_bunkers_co2_t": scope_sum("memo_international_bunkers"),
-            "international_bunkers_co2e_t": scope_sum("memo_international_bunkers", "co2e_t", None),
-            "biomass_co2_t": scope_sum("memo_biomass_co2"),
-            "reference_approach_co2_t": ref_total if ref_check else None,
-            "sectoral_approach_co2_t": sect_total if ref_check else None,
-            "reference_vs_sectoral_difference_pct": (
-                (ref_total - sect_total) / sect_total * 100.0 if ref_check and sect_total else None
-            ),
-            "reference_check": ref_check,
-        }
-        regions = sorted(str(r) for r in sel["region"].unique())
-        warnings: list[str] = []  # Msg objects (message key + parameters); each str is the English text
-        if "GD" in regions and any(r.startswith("GD-") for r in regions):
-            warnings.append(Msg("warning.province_and_cities"))
-        data_warnings = self.data_warnings(year, region)
-        warnings.extend(
-            Msg.of(w) if w.get("message_key") in DECLARED else w["message"]
-            for w in data_warnings
-        )
+        ref_all = self.reference_check(year, region)
+        region_cats = np.asarray(sel["region"].cat.categories.to_numpy(), dtype=object)
+        region_codes = sel["region"].cat.codes.to_numpy()
+        keys_all = self.notation_keys(year, region)
         from carbonpeak.accounting.notation import INCOMPLETE_KEYS, describe
 
-        keys = self.notation_keys(year, region)
-        incomplete = keys[keys["key"].isin(INCOMPLETE_KEYS)]
-        if len(incomplete):
-            for (y, reg), grp in incomplete.groupby(["year", "region"], sort=True):
-                warnings.append(Msg("warning.incomplete_total", region=str(reg), year=int(y), keys=describe(grp)))
-        for chk in memo["reference_check"]:
-            if chk["flag"]:
-                if chk["difference_pct"] is None:
-                    warnings.append(Msg("warning.reference_check_na", region=str(chk["region"]), year=int(chk["year"])))
-                else:
-                    warnings.append(Msg("warning.reference_check", difference=float(chk["difference_pct"]),
-                                        region=str(chk["region"]), year=int(chk["year"])))
-        return {
-            "gwp": self.gwp,
-            "years": sorted(int(y) for y in np.unique(sel["year"].to_numpy())),
-            "regions": regions,
-            "warnings": warnings,
-            "data_warnings": data_warnings,
-            "total_co2e_t": total,
-            "total_flag": (
-                ",".join(sorted(set(incomplete["key"]))) if len(incomplete) else None
-            ),
-            "complete": not len(incomplete),
-            "notation_keys": keys.to_dict("records"),
-            "total_excluding_lulucf_co2e_t": total - lulucf,
-            "lulucf_co2e_t": lulucf,
-            "removals_co2e_t": removals,
-            "consumption_based_co2e_t": total + elec,
-            "by_sector": by_sector,
-            "by_category": by_category,
-            "by_gas": by_gas,
-            "by_gas_co2e_t": by_gas_co2e,
-            "memo": memo,
-            "factor_overrides": self.factor_overrides(
-                None
-                if (year is None and region is None) or not self.factor_files
-                else self.select(year, region)
-            ),
-            "rows": len(sel),
-        }
+        # the incomplete-total warning of each (year, region), built once for all the summaries
+        described: dict[tuple[int, str], Msg] = {}
+        incomplete_all = keys_all[keys_all["key"].isin(INCOMPLETE_KEYS)]
+        for (y, reg), grp in incomplete_all.groupby(["year", "region"], sort=True):
+            described[(int(y), str(reg))] = Msg(
+                "warning.incomplete_total", region=str(reg), year=int(y), keys=describe(grp)
+            )
+
+        out: dict[Any, dict[str, Any]] = {}
+        for gi, gkey in key_of.items():
+            lo, hi = spans[gkey]
+            gyear = gkey if by_year else year
+            tlo, thi = np.searchsorted(t_pos, [lo, hi]).tolist()
+            co2e = t_co2e[tlo:thi]
+            total = float(co2e.sum())
+            lulucf_mask = t_lulucf[tlo:thi]
+            lulucf = float(co2e[lulucf_mask].sum())
+            removals = float(co2e[lulucf_mask & (co2e < 0)].sum())
+            glabel = group.categories[gi] if len(group.categories) > gi else None
+            by_category: dict[str, float] = {}
+            for code, v in cat_leaf.get(glabel, pd.Series(dtype=float)).items():
+                for a in ancestors(str(code)):
+                    by_category[a] = by_category.get(a, 0.0) + float(v)
+            by_category = dict(sorted(by_category.items(), key=lambda kv: order.get(kv[0], 1 << 30)))
+
+            def as_dict(parts: dict[Any, Any], label: Any = glabel) -> dict[str, float]:
+                part = parts.get(label)
+                return {} if part is None else {str(k): float(v) for k, v in part.items()}
+
+            scope_gas = scope_gas_all.get(glabel, pd.DataFrame(columns=["mass_t", "co2e_t"]))
+
+            def scope_sum(sc: str, col: str = "mass_t", gas: str | None = "CO2", sg: Any = scope_gas) -> float:
+                if not len(sg) or sc not in sg.index.get_level_values(0):
+                    return 0.0
+                part = sg.loc[sc]
+                if gas is None:
+                    return float(part[col].sum())
+                return float(part[col].get(gas, 0.0))
+
+            elec = scope_sum("memo_imported_electricity", "co2e_t", None)
+            ref_check = ref_all if not by_year else [r for r in ref_all if r["year"] == gyear]
+            ref_total = float(sum(r["reference_co2_t"] for r in ref_check))
+            sect_total = float(sum(r["sectoral_co2_t"] for r in ref_check))
+            memo = {
+                "imported_electricity_co2_t": scope_sum("memo_imported_electricity"),
+                "international_bunkers_co2_t": scope_sum("memo_international_bunkers"),
+                "international_bunkers_co2e_t": scope_sum("memo_international_bunkers", "co2e_t", None),
+                "biomass_co2_t": scope_sum("memo_biomass_co2"),
+                "reference_approach_co2_t": ref_total if ref_check else None,
+                "sectoral_approach_co2_t": sect_total if ref_check else None,
+                "reference_vs_sectoral_difference_pct": (
+                    (ref_total - sect_total) / sect_total * 100.0 if ref_check and sect_total else None
+                ),
+                "reference_check": ref_check,
+            }
+            regions = sorted(str(r) for r in region_cats[np.unique(region_codes[lo:hi])])
+            warnings: list[str] = []  # Msg objects (message key + parameters); each str is the English text
+            if "GD" in regions and any(r.startswith("GD-") for r in regions):
+                warnings.append(Msg("warning.province_and_cities"))
+            data_warnings = self.data_warnings(gyear, region)
+            warnings.extend(
+                Msg.of(w) if w.get("message_key") in DECLARED else w["message"]
+                for w in data_warnings
+            )
+            keys = (
+                keys_all if not by_year
+                else keys_all[(keys_all["year"] == int(gyear)).to_numpy()].reset_index(drop=True)
+            )
+            incomplete = keys[keys["key"].isin(INCOMPLETE_KEYS)]
+            warnings.extend(m for (y, _reg), m in described.items() if not by_year or y == gyear)
+            for chk in ref_check:
+                if chk["flag"]:
+                    if chk["difference_pct"] is None:
+                        warnings.append(Msg("warning.reference_check_na", region=str(chk["region"]),
+                                            year=int(chk["year"])))
+                    else:
+                        warnings.append(Msg("warning.reference_check", difference=float(chk["difference_pct"]),
+                                            region=str(chk["region"]), year=int(chk["year"])))
+            out[gkey] = {
+                "gwp": self.gwp,
+                "years": sorted(int(y) for y in np.unique(years_all)) if not by_year else [int(gyear)],
+                "regions": regions,
+                "warnings": warnings,
+                "data_warnings": data_warnings,
+                "total_co2e_t": total,
+                "total_flag": (
+                    ",".join(sorted(set(incomplete["key"]))) if len(incomplete) else None
+                ),
+                "complete": not len(incomplete),
+                "notation_keys": keys.to_dict("records"),
+                "total_excluding_lulucf_co2e_t": total - lulucf,
+                "lulucf_co2e_t": lulucf,
+                "removals_co2e_t": removals,
+                "consumption_based_co2e_t": total + elec,
+                "by_sector": as_dict(sec),
+                "by_category": by_category,
+                "by_gas": as_dict(gas_mass),
+                "by_gas_co2e_t": as_dict(gas_co2e),
+                "memo": memo,
+                "factor_overrides": self.factor_overrides(
+                    None
+                    if (gyear is None and region is None) or not self.factor_files
+                    else self.select(gyear, region)
+                ),
+                "rows": hi - lo,
+            }
+        return out
 
     @cached_property
     def _notation(self) -> pd.DataFrame:
