@@ -297,23 +297,38 @@ class Inventory:
         t_co2e = terr["co2e_t"].to_numpy()
         t_lulucf = (terr["sector"] == "lulucf").to_numpy()
 
-        def per_group(frame: pd.DataFrame, key: str | list[str], col: str | list[str]) -> dict[Any, Any]:
-            """``{group key: grouped sums}`` of ``frame`` grouped by the summary group and ``key``."""
-            keys = ["_g", *([key] if isinstance(key, str) else key)]
-            res = frame.groupby(keys, observed=True, sort=True)[col].sum()
-            out: dict[Any, Any] = {}
-            if len(res):
-                codes = res.index.codes[0]
-                cuts = np.flatnonzero(np.diff(codes)) + 1
-                for part in np.split(np.arange(len(res)), cuts):
-                    g = res.index.levels[0][codes[part[0]]]
-                    out[g] = res.iloc[part].droplevel(0)
+        def per_group(frame: pd.DataFrame, keys: list[str], cols: list[str]) -> dict[int, dict[Any, Any]]:
+            """``{group: {key labels: sums of cols}}`` of ``frame`` grouped by the summary group and
+            ``keys`` (pandas' group sums over one integer key: the same sums, in the same order,
+            as grouping by the categoricals, at half the cost; rows with a missing key left out)."""
+            code = frame["_g"].cat.codes.to_numpy().astype(np.int64)
+            ok = code >= 0
+            labels = []
+            for k in keys:
+                c = frame[k].cat.codes.to_numpy()
+                ok &= c >= 0
+                labels.append(np.asarray(frame[k].cat.categories.to_numpy(), dtype=object))
+                code = code * len(labels[-1]) + c
+            values = pd.DataFrame({c: frame[c].to_numpy()[ok] for c in cols})
+            res = values.groupby(code[ok], sort=True).sum()
+            rest = res.index.to_numpy()
+            decoded = []
+            for lab in reversed(labels):
+                rest, r = np.divmod(rest, len(lab))
+                decoded.append(lab[r])
+            names = list(zip(*reversed(decoded), strict=True)) if decoded else []
+            sums = res.to_numpy()
+            out: dict[int, dict[Any, Any]] = {}
+            for g, name, row in zip(rest.tolist(), names, sums, strict=True):
+                out.setdefault(g, {})[name[0] if len(keys) == 1 else name] = (
+                    float(row[0]) if len(cols) == 1 else tuple(float(v) for v in row)
+                )
             return out
 
-        cat_leaf = per_group(terr, "category", "co2e_t")
-        sec = per_group(terr, "sector", "co2e_t")
-        gas_mass = per_group(terr, "gas", "mass_t")
-        gas_co2e = per_group(terr, "gas", "co2e_t")
+        cat_leaf = per_group(terr, ["category"], ["co2e_t"])
+        sec = per_group(terr, ["sector"], ["co2e_t"])
+        gas_mass = per_group(terr, ["gas"], ["mass_t"])
+        gas_co2e = per_group(terr, ["gas"], ["co2e_t"])
         scope_gas_all = per_group(sel, ["scope", "gas"], ["mass_t", "co2e_t"])
         order = {c: i for i, c in enumerate(get_categories())}
         ref_all = self.reference_check(year, region)
@@ -340,26 +355,27 @@ class Inventory:
             lulucf_mask = t_lulucf[tlo:thi]
             lulucf = float(co2e[lulucf_mask].sum())
             removals = float(co2e[lulucf_mask & (co2e < 0)].sum())
-            glabel = group.categories[gi] if len(group.categories) > gi else None
             by_category: dict[str, float] = {}
-            for code, v in cat_leaf.get(glabel, pd.Series(dtype=float)).items():
+            for code, v in cat_leaf.get(gi, {}).items():
                 for a in ancestors(str(code)):
-                    by_category[a] = by_category.get(a, 0.0) + float(v)
+                    by_category[a] = by_category.get(a, 0.0) + v
             by_category = dict(sorted(by_category.items(), key=lambda kv: order.get(kv[0], 1 << 30)))
 
-            def as_dict(parts: dict[Any, Any], label: Any = glabel) -> dict[str, float]:
-                part = parts.get(label)
-                return {} if part is None else {str(k): float(v) for k, v in part.items()}
+            def as_dict(parts: dict[int, dict[Any, Any]], g: int = gi) -> dict[str, float]:
+                return {str(k): v for k, v in parts.get(g, {}).items()}
 
-            scope_gas = scope_gas_all.get(glabel, pd.DataFrame(columns=["mass_t", "co2e_t"]))
+            scope_gas = scope_gas_all.get(gi, {})
 
-            def scope_sum(sc: str, col: str = "mass_t", gas: str | None = "CO2", sg: Any = scope_gas) -> float:
-                if not len(sg) or sc not in sg.index.get_level_values(0):
+            def scope_sum(
+                sc: str, col: str = "mass_t", gas: str | None = "CO2", sg: dict[Any, Any] = scope_gas
+            ) -> float:
+                j = 0 if col == "mass_t" else 1
+                part = [(g, v[j]) for (s, g), v in sg.items() if s == sc]  # in the gases' order
+                if not part:
                     return 0.0
-                part = sg.loc[sc]
                 if gas is None:
-                    return float(part[col].sum())
-                return float(part[col].get(gas, 0.0))
+                    return float(np.array([v for _, v in part], dtype=float).sum())
+                return dict(part).get(gas, 0.0)
 
             elec = scope_sum("memo_imported_electricity", "co2e_t", None)
             ref_check = ref_all if not by_year else [r for r in ref_all if r["year"] == gyear]
