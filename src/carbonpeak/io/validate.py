@@ -171,11 +171,10 @@ def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             out[c.name] = c.default
             continue
         raw = df[c.name]
-        as_text = (
-            raw.astype(str).str.strip() if raw.dtype == object or str(raw.dtype).startswith("str") else raw
-        )
+        is_text = raw.dtype == object or str(raw.dtype).startswith("str")
+        as_text = raw.astype(str).str.strip() if is_text else raw
         if c.kind == "str":
-            typed = raw.astype(str).str.strip()
+            typed = as_text if is_text else raw.astype(str).str.strip()  # stripped once
             typed = typed.where(~raw.isna(), "")
             if c.vocab is not None:
                 from carbonpeak.io.aliases import map_values
