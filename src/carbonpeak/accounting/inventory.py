@@ -122,17 +122,24 @@ class Inventory:
         """Key columns as categoricals (fast masks and group-bys), plus sector; no explain text."""
         r = self._frame
         cats = get_categories()
-        category = pd.Categorical(r["category"].to_numpy(dtype=object))
-        sector_of = {c: cats[c].sector if c in cats else "" for c in category.categories}
+        category = _categorical(r["category"].to_numpy(dtype=object))
+        sector_of = [cats[c].sector if c in cats else "" for c in category.categories]
+        sectors = sorted(set(sector_of))
+        rank = np.array([sectors.index(x) for x in sector_of], dtype=np.int64)
+        sector = pd.Categorical.from_codes(
+            rank[category.codes] if len(rank) else np.zeros(0, dtype=np.int64),
+            categories=pd.Index(np.array(sectors, dtype=object)),
+            validate=False,
+        )
         return pd.DataFrame(
             {
                 "year": r["year"].to_numpy(),
-                "region": pd.Categorical(r["region"].to_numpy(dtype=object)),
+                "region": _categorical(r["region"].to_numpy(dtype=object)),
                 "category": category,
-                "item": pd.Categorical(r["item"].to_numpy(dtype=object)),
-                "gas": pd.Categorical(r["gas"].to_numpy(dtype=object)),
-                "scope": pd.Categorical(r["scope"].to_numpy(dtype=object)),
-                "sector": pd.Categorical(category.map(sector_of).to_numpy(dtype=object)),
+                "item": _categorical(r["item"].to_numpy(dtype=object)),
+                "gas": _categorical(r["gas"].to_numpy(dtype=object)),
+                "scope": _categorical(r["scope"].to_numpy(dtype=object)),
+                "sector": sector,
                 "mass_t": r["mass_t"].to_numpy(dtype=float),
                 "co2e_t": r["co2e_t"].to_numpy(dtype=float),
             }
@@ -252,104 +259,192 @@ class Inventory:
     # -- the JSON contract -------------------------------------------------------------------
     def summary(self, year: int | None = None, region: str | None = None) -> dict[str, Any]:
         """The inventory summary (keys documented in docs/inventory.md)."""
+        return self._summaries(year, region, by_year=False)[year]
+
+    def summary_by_year(self, region: str | None = None) -> dict[int, dict[str, Any]]:
+        """``{year: self.summary(year=year, region=region)}`` for every year of the inventory
+        (of ``region``), computed in one grouped pass over the rows instead of one pass a year."""
+        return self._summaries(None, region, by_year=True)
+
+    def _summaries(
+        self, year: int | None, region: str | None, *, by_year: bool
+    ) -> dict[Any, dict[str, Any]]:
+        """The summaries of the selected rows: one keyed ``year`` (``by_year=False``), or one per
+        year present.  Every figure is the same as a pass over that year's rows alone: a year's
+        rows keep their order (stable sort) and the group sums run on the same rows in the same
+        order (pandas' group sums, NumPy's pairwise sums of the contiguous slices)."""
         sel = self._lean[self._mask(year, region)]
-        scope = sel["scope"]
-        terr = sel[(scope == "territorial").to_numpy()]
-        total = float(terr["co2e_t"].sum())
-        lulucf_mask = (terr["sector"] == "lulucf").to_numpy()
-        lulucf = float(terr["co2e_t"].to_numpy()[lulucf_mask].sum())
-        removals = float(terr["co2e_t"].to_numpy()[lulucf_mask & (terr["co2e_t"].to_numpy() < 0)].sum())
-        by_cat_leaf = terr.groupby("category", observed=True)["co2e_t"].sum()
-        by_category: dict[str, float] = {}
-        for code, v in by_cat_leaf.items():
-            for a in ancestors(str(code)):
-                by_category[a] = by_category.get(a, 0.0) + float(v)
+        n = len(sel)
+        years_all = sel["year"].to_numpy()
+        if by_year:
+            order = np.argsort(years_all, kind="stable")
+            sel = sel.iloc[order]
+            ys = sel["year"].to_numpy()
+            keys_y = [int(y) for y in np.unique(ys)]
+            bounds = [*np.searchsorted(ys, keys_y, side="left").tolist(), n]
+            spans = {y: (bounds[i], bounds[i + 1]) for i, y in enumerate(keys_y)}
+            group = pd.Categorical.from_codes(
+                np.repeat(np.arange(len(keys_y)), np.diff(bounds)), categories=keys_y
+            ) if keys_y else pd.Categorical([], categories=[0])
+        else:
+            spans = {year: (0, n)}
+            group = pd.Categorical.from_codes(np.zeros(n, dtype=np.int64), categories=[year if year is not None else -1])
+        key_of = dict(enumerate(spans))
+        sel = sel.assign(_g=group)
+        is_terr = (sel["scope"] == "territorial").to_numpy()
+        terr = sel[is_terr]
+        t_pos = np.flatnonzero(is_terr)
+        t_co2e = terr["co2e_t"].to_numpy()
+        t_lulucf = (terr["sector"] == "lulucf").to_numpy()
+
+        def per_group(frame: pd.DataFrame, keys: list[str], cols: list[str]) -> dict[int, dict[Any, Any]]:
+            """``{group: {key labels: sums of cols}}`` of ``frame`` grouped by the summary group and
+            ``keys`` (pandas' group sums over one integer key: the same sums, in the same order,
+            as grouping by the categoricals, at half the cost; rows with a missing key left out)."""
+            code = frame["_g"].cat.codes.to_numpy().astype(np.int64)
+            ok = code >= 0
+            labels = []
+            for k in keys:
+                c = frame[k].cat.codes.to_numpy()
+                ok &= c >= 0
+                labels.append(np.asarray(frame[k].cat.categories.to_numpy(), dtype=object))
+                code = code * len(labels[-1]) + c
+            values = pd.DataFrame({c: frame[c].to_numpy()[ok] for c in cols})
+            res = values.groupby(code[ok], sort=True).sum()
+            rest = res.index.to_numpy()
+            decoded = []
+            for lab in reversed(labels):
+                rest, r = np.divmod(rest, len(lab))
+                decoded.append(lab[r])
+            names = list(zip(*reversed(decoded), strict=True)) if decoded else []
+            sums = res.to_numpy()
+            out: dict[int, dict[Any, Any]] = {}
+            for g, name, row in zip(rest.tolist(), names, sums, strict=True):
+                out.setdefault(g, {})[name[0] if len(keys) == 1 else name] = (
+                    float(row[0]) if len(cols) == 1 else tuple(float(v) for v in row)
+                )
+            return out
+
+        cat_leaf = per_group(terr, ["category"], ["co2e_t"])
+        sec = per_group(terr, ["sector"], ["co2e_t"])
+        gas_mass = per_group(terr, ["gas"], ["mass_t"])
+        gas_co2e = per_group(terr, ["gas"], ["co2e_t"])
+        scope_gas_all = per_group(sel, ["scope", "gas"], ["mass_t", "co2e_t"])
         order = {c: i for i, c in enumerate(get_categories())}
-        by_category = dict(sorted(by_category.items(), key=lambda kv: order.get(kv[0], 1 << 30)))
-
-        def grouped(frame: pd.DataFrame, key: str, col: str) -> dict[str, float]:
-            return {str(k): float(v) for k, v in frame.groupby(key, observed=True)[col].sum().items()}
-
-        by_sector = grouped(terr, "sector", "co2e_t")
-        by_gas = grouped(terr, "gas", "mass_t")
-        by_gas_co2e = grouped(terr, "gas", "co2e_t")
-        scope_gas = sel.groupby(["scope", "gas"], observed=True)[["mass_t", "co2e_t"]].sum()
-
-        def scope_sum(sc: str, col: str = "mass_t", gas: str | None = "CO2") -> float:
-            if sc not in scope_gas.index.get_level_values(0):
-                return 0.0
-            part = scope_gas.loc[sc]
-            if gas is None:
-                return float(part[col].sum())
-            return float(part[col].get(gas, 0.0))
-
-        elec = scope_sum("memo_imported_electricity", "co2e_t", None)
-        ref_check = self.reference_check(year, region)
-        ref_total = float(sum(r["reference_co2_t"] for r in ref_check))
-        sect_total = float(sum(r["sectoral_co2_t"] for r in ref_check))
-        memo = {
-            "imported_electricity_co2_t": scope_sum("memo_imported_electricity"),
-            "international_bunkers_co2_t": scope_sum("memo_international_bunkers"),
-            "international_bunkers_co2e_t": scope_sum("memo_international_bunkers", "co2e_t", None),
-            "biomass_co2_t": scope_sum("memo_biomass_co2"),
-            "reference_approach_co2_t": ref_total if ref_check else None,
-            "sectoral_approach_co2_t": sect_total if ref_check else None,
-            "reference_vs_sectoral_difference_pct": (
-                (ref_total - sect_total) / sect_total * 100.0 if ref_check and sect_total else None
-            ),
-            "reference_check": ref_check,
-        }
-        regions = sorted(str(r) for r in sel["region"].unique())
-        warnings: list[str] = []  # Msg objects (message key + parameters); each str is the English text
-        if "GD" in regions and any(r.startswith("GD-") for r in regions):
-            warnings.append(Msg("warning.province_and_cities"))
-        data_warnings = self.data_warnings(year, region)
-        warnings.extend(
-            Msg.of(w) if w.get("message_key") in DECLARED else w["message"]
-            for w in data_warnings
-        )
+        ref_all = self.reference_check(year, region)
+        region_cats = np.asarray(sel["region"].cat.categories.to_numpy(), dtype=object)
+        region_codes = sel["region"].cat.codes.to_numpy()
+        keys_all = self.notation_keys(year, region)
         from carbonpeak.accounting.notation import INCOMPLETE_KEYS, describe
 
-        keys = self.notation_keys(year, region)
-        incomplete = keys[keys["key"].isin(INCOMPLETE_KEYS)]
-        if len(incomplete):
-            for (y, reg), grp in incomplete.groupby(["year", "region"], sort=True):
-                warnings.append(Msg("warning.incomplete_total", region=str(reg), year=int(y), keys=describe(grp)))
-        for chk in memo["reference_check"]:
-            if chk["flag"]:
-                if chk["difference_pct"] is None:
-                    warnings.append(Msg("warning.reference_check_na", region=str(chk["region"]), year=int(chk["year"])))
-                else:
-                    warnings.append(Msg("warning.reference_check", difference=float(chk["difference_pct"]),
-                                        region=str(chk["region"]), year=int(chk["year"])))
-        return {
-            "gwp": self.gwp,
-            "years": sorted(int(y) for y in np.unique(sel["year"].to_numpy())),
-            "regions": regions,
-            "warnings": warnings,
-            "data_warnings": data_warnings,
-            "total_co2e_t": total,
-            "total_flag": (
-                ",".join(sorted(set(incomplete["key"]))) if len(incomplete) else None
-            ),
-            "complete": not len(incomplete),
-            "notation_keys": keys.to_dict("records"),
-            "total_excluding_lulucf_co2e_t": total - lulucf,
-            "lulucf_co2e_t": lulucf,
-            "removals_co2e_t": removals,
-            "consumption_based_co2e_t": total + elec,
-            "by_sector": by_sector,
-            "by_category": by_category,
-            "by_gas": by_gas,
-            "by_gas_co2e_t": by_gas_co2e,
-            "memo": memo,
-            "factor_overrides": self.factor_overrides(
-                None
-                if (year is None and region is None) or not self.factor_files
-                else self.select(year, region)
-            ),
-            "rows": len(sel),
-        }
+        # the incomplete-total warning of each (year, region), built once for all the summaries
+        described: dict[tuple[int, str], Msg] = {}
+        incomplete_all = keys_all[keys_all["key"].isin(INCOMPLETE_KEYS)]
+        for (y, reg), grp in incomplete_all.groupby(["year", "region"], sort=True):
+            described[(int(y), str(reg))] = Msg(
+                "warning.incomplete_total", region=str(reg), year=int(y), keys=describe(grp)
+            )
+
+        out: dict[Any, dict[str, Any]] = {}
+        for gi, gkey in key_of.items():
+            lo, hi = spans[gkey]
+            gyear = gkey if by_year else year
+            tlo, thi = np.searchsorted(t_pos, [lo, hi]).tolist()
+            co2e = t_co2e[tlo:thi]
+            total = float(co2e.sum())
+            lulucf_mask = t_lulucf[tlo:thi]
+            lulucf = float(co2e[lulucf_mask].sum())
+            removals = float(co2e[lulucf_mask & (co2e < 0)].sum())
+            by_category: dict[str, float] = {}
+            for code, v in cat_leaf.get(gi, {}).items():
+                for a in ancestors(str(code)):
+                    by_category[a] = by_category.get(a, 0.0) + v
+            by_category = dict(sorted(by_category.items(), key=lambda kv: order.get(kv[0], 1 << 30)))
+
+            def as_dict(parts: dict[int, dict[Any, Any]], g: int = gi) -> dict[str, float]:
+                return {str(k): v for k, v in parts.get(g, {}).items()}
+
+            scope_gas = scope_gas_all.get(gi, {})
+
+            def scope_sum(
+                sc: str, col: str = "mass_t", gas: str | None = "CO2", sg: dict[Any, Any] = scope_gas
+            ) -> float:
+                j = 0 if col == "mass_t" else 1
+                part = [(g, v[j]) for (s, g), v in sg.items() if s == sc]  # in the gases' order
+                if not part:
+                    return 0.0
+                if gas is None:
+                    return float(np.array([v for _, v in part], dtype=float).sum())
+                return dict(part).get(gas, 0.0)
+
+            elec = scope_sum("memo_imported_electricity", "co2e_t", None)
+            ref_check = ref_all if not by_year else [r for r in ref_all if r["year"] == gyear]
+            ref_total = float(sum(r["reference_co2_t"] for r in ref_check))
+            sect_total = float(sum(r["sectoral_co2_t"] for r in ref_check))
+            memo = {
+                "imported_electricity_co2_t": scope_sum("memo_imported_electricity"),
+                "international_bunkers_co2_t": scope_sum("memo_international_bunkers"),
+                "international_bunkers_co2e_t": scope_sum("memo_international_bunkers", "co2e_t", None),
+                "biomass_co2_t": scope_sum("memo_biomass_co2"),
+                "reference_approach_co2_t": ref_total if ref_check else None,
+                "sectoral_approach_co2_t": sect_total if ref_check else None,
+                "reference_vs_sectoral_difference_pct": (
+                    (ref_total - sect_total) / sect_total * 100.0 if ref_check and sect_total else None
+                ),
+                "reference_check": ref_check,
+            }
+            regions = sorted(str(r) for r in region_cats[np.unique(region_codes[lo:hi])])
+            warnings: list[str] = []  # Msg objects (message key + parameters); each str is the English text
+            if "GD" in regions and any(r.startswith("GD-") for r in regions):
+                warnings.append(Msg("warning.province_and_cities"))
+            data_warnings = self.data_warnings(gyear, region)
+            warnings.extend(
+                Msg.of(w) if w.get("message_key") in DECLARED else w["message"]
+                for w in data_warnings
+            )
+            keys = (
+                keys_all if not by_year
+                else keys_all[(keys_all["year"] == int(gyear)).to_numpy()].reset_index(drop=True)
+            )
+            incomplete = keys[keys["key"].isin(INCOMPLETE_KEYS)]
+            warnings.extend(m for (y, _reg), m in described.items() if not by_year or y == gyear)
+            for chk in ref_check:
+                if chk["flag"]:
+                    if chk["difference_pct"] is None:
+                        warnings.append(Msg("warning.reference_check_na", region=str(chk["region"]),
+                                            year=int(chk["year"])))
+                    else:
+                        warnings.append(Msg("warning.reference_check", difference=float(chk["difference_pct"]),
+                                            region=str(chk["region"]), year=int(chk["year"])))
+            out[gkey] = {
+                "gwp": self.gwp,
+                "years": sorted(int(y) for y in np.unique(years_all)) if not by_year else [int(gyear)],
+                "regions": regions,
+                "warnings": warnings,
+                "data_warnings": data_warnings,
+                "total_co2e_t": total,
+                "total_flag": (
+                    ",".join(sorted(set(incomplete["key"]))) if len(incomplete) else None
+                ),
+                "complete": not len(incomplete),
+                "notation_keys": keys.to_dict("records"),
+                "total_excluding_lulucf_co2e_t": total - lulucf,
+                "lulucf_co2e_t": lulucf,
+                "removals_co2e_t": removals,
+                "consumption_based_co2e_t": total + elec,
+                "by_sector": as_dict(sec),
+                "by_category": by_category,
+                "by_gas": as_dict(gas_mass),
+                "by_gas_co2e_t": as_dict(gas_co2e),
+                "memo": memo,
+                "factor_overrides": self.factor_overrides(
+                    None
+                    if (gyear is None and region is None) or not self.factor_files
+                    else self.select(gyear, region)
+                ),
+                "rows": hi - lo,
+            }
+        return out
 
     @cached_property
     def _notation(self) -> pd.DataFrame:
@@ -565,6 +660,21 @@ class Inventory:
             .sort_values(cols[:5])
             .reset_index(drop=True)
         )
+
+
+def _categorical(values: np.ndarray) -> pd.Categorical:
+    """``pd.Categorical(values)`` of an object array of text (sorted categories), built from one
+    hash pass (``pd.factorize``) and a sort of the distinct values: a third of the constructor's
+    time on the engine's 260,000 result rows."""
+    codes, uniques = pd.factorize(values)
+    if (codes < 0).any():  # missing values: the constructor's own handling
+        return pd.Categorical(values)
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return pd.Categorical.from_codes(
+        rank[codes], categories=pd.Index(np.asarray(uniques, dtype=object)[order]), validate=False
+    )
 
 
 def _factor_key(f: dict[str, Any], *more: str) -> tuple[Any, ...]:

@@ -193,8 +193,8 @@ def _app_for(args: list[str]) -> typer.Typer:
     mod = COMMANDS.get(first or "")
     if mod:
         return build_app((mod,))
-    if first is None and "--version" not in args and set(COMMANDS) <= set(SUMMARIES):
-        return _index_app()  # `carbonpeak`, `carbonpeak --help`
+    if first is None and set(COMMANDS) <= set(SUMMARIES):
+        return _index_app()  # `carbonpeak`, `carbonpeak --help`, `carbonpeak --version`
     return __getattr__("app")
 
 

@@ -242,7 +242,7 @@ def compile_cmd(
         return
     if len(years) > 1:
         # several years are never added together: one column per year
-        by_year = {y: inv.summary(year=y, region=region) for y in years}
+        by_year = inv.summary_by_year(region=region)
         table, extra = _by_year_tables(by_year)
         title = f"Inventory by year ({summary['gwp']}; regions {where}) tCO2e"
         data: dict[str, Any] = {

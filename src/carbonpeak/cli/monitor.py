@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from carbonpeak.cli.output import Format, FormatOption, emit
-from carbonpeak.config import get_settings
+from carbonpeak.cli.settings import settings
 from carbonpeak.errors import CarbonpeakError
 
 DbOption = typer.Option(None, "--db", help="DuckDB file of the store (default: CARBONPEAK_DB_PATH).")
@@ -23,7 +23,7 @@ DbOption = typer.Option(None, "--db", help="DuckDB file of the store (default: C
 def _store(db: Path | None) -> Any:
     from carbonpeak.store import Store
 
-    return Store(db or get_settings().store_location)
+    return Store(db or settings().store_location)
 
 
 def _date(text: str, name: str) -> dt.date:
@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
         """Run the pipeline and every rule for a window; store totals, PUE and alerts."""
         from carbonpeak.workflows.monitoring_run import run_monitoring
 
-        s = get_settings()
+        s = settings()
         eng = engine or s.engine
         lk = lake or s.lake_path
         try:

@@ -188,7 +188,7 @@ def map_values(s: pd.Series, kind: str) -> pd.Series:
 
     Values that are already ids, empty, or not recognised are left as they are.
     """
-    uniq = pd.unique(s.to_numpy(dtype=object))
+    uniq = s.unique()  # distinct values first (Arrow text: no Python string per cell)
     repl: dict[object, str] = {}
     ids = set(vocabulary(kind).values())
     for v in uniq:

@@ -98,7 +98,7 @@ def compile_summary(
             "gwp": out["gwp"],
             "years": years,
             "regions": out["regions"],
-            "by_year": {str(y): inv.summary(year=y, region=region) for y in years},
+            "by_year": {str(y): s for y, s in inv.summary_by_year(region=region).items()},
             "warnings": out.get("warnings", []),
         }
     if uncertainty != "none":
