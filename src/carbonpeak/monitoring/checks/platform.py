@@ -100,7 +100,10 @@ def _uploads(ctx: RuleContext) -> pd.DataFrame:
 def _energy_types(ctx: RuleContext) -> dict[str, list[str]]:
     m = ctx.res.meters
     top = m[m["parent_meter_id"].fillna("") == ""]
-    return {str(u): sorted(set(g["energy_type"])) for u, g in top.groupby("unit_id")}
+    out: dict[str, set[str]] = {}
+    for u, e in zip(top["unit_id"].to_numpy(dtype=object), top["energy_type"].to_numpy(dtype=object), strict=True):
+        out.setdefault(str(u), set()).add(e)
+    return {u: sorted(v) for u, v in out.items()}
 
 
 def _products(ctx: RuleContext) -> dict[str, list[str]]:
@@ -156,17 +159,21 @@ def completeness_alerts(ctx: RuleContext) -> list[Alert]:
     daily = up[up["frequency"] == "day"]
     pairs = daily[["unit_id", "indicator"]].drop_duplicates()
     got = daily.groupby(["unit_id", "indicator", "month"])["period"].nunique()
+    p_uid = pairs["unit_id"].to_numpy(dtype=object)
+    p_ind = pairs["indicator"].to_numpy(dtype=object)
     for ms, me in months:
         n_days = (me - ms).days + 1
         m = pd.Timestamp(ms.replace(day=1))
-        for uid, ind in pairs.itertuples(index=False):
-            n = int(got.get((uid, ind, m), 0))
-            if n / n_days < cmin:
-                loc, city = _loc(units, str(uid))
-                out.append(Alert("platform_completeness", "warning", str(uid), None, ms, me, n / n_days, cmin, "1",
-                                 Msg("alert_obs.platform_uploads", indicator=str(ind), n=n, days=n_days,
-                                     month=f"{ms:%Y-%m}", share=n / n_days),
-                                 loc, src, city, grain="month", indicator=f"{ind}/day"))  # fmt: skip
+        # the days uploaded of every (unit, indicator) pair in this month at once (0: none)
+        idx = pd.MultiIndex.from_arrays([pairs["unit_id"], pairs["indicator"], pd.DatetimeIndex([m] * len(pairs))])
+        counts = got.reindex(idx, fill_value=0).to_numpy(dtype=np.int64)
+        for k in np.flatnonzero(counts / n_days < cmin):
+            uid, ind, n = p_uid[k], p_ind[k], int(counts[k])
+            loc, city = _loc(units, str(uid))
+            out.append(Alert("platform_completeness", "warning", str(uid), None, ms, me, n / n_days, cmin, "1",
+                             Msg("alert_obs.platform_uploads", indicator=str(ind), n=n, days=n_days,
+                                 month=f"{ms:%Y-%m}", share=n / n_days),
+                             loc, src, city, grain="month", indicator=f"{ind}/day"))  # fmt: skip
     return out
 
 
@@ -273,7 +280,9 @@ def indicator_set_alerts(ctx: RuleContext) -> list[Alert]:
     req = _p(ctx)["required_indicators"]
     ets, prods = _energy_types(ctx), _products(ctx)
     keys = up[["unit_id", "indicator", "frequency", "month"]].drop_duplicates()
-    have_month = {(str(u), str(i), str(f), m.date()): True for u, i, f, m in keys.itertuples(index=False)}
+    # plain Python values (iterating Arrow-backed columns row by row costs seconds at provincial scale)
+    have_month = set(zip(keys["unit_id"].astype(str).to_numpy(dtype=object), keys["indicator"].astype(str).to_numpy(dtype=object),
+                         keys["frequency"].astype(str).to_numpy(dtype=object), keys["month"].dt.date.to_numpy(dtype=object), strict=True))  # fmt: skip
     for uid in res.units["unit_id"].astype(str):
         needed: list[tuple[str, str]] = []
         for r in req:
@@ -286,7 +295,7 @@ def indicator_set_alerts(ctx: RuleContext) -> list[Alert]:
                 needed.append((ind, freq))
         loc, city = _loc(units, uid)
         for ms, me in months_in(res.date_from, res.date_to, complete=True):
-            missing = [(i, f) for i, f in needed if not have_month.get((uid, i, f, ms))]
+            missing = [(i, f) for i, f in needed if (uid, i, f, ms) not in have_month]
             for i, f in missing:
                 out.append(Alert("platform_missing_indicator", "warning", uid, None, ms, me, None, None, "",
                                  Msg("alert_obs.platform_missing_indicator", freq=freq_word(f), indicator=i,

@@ -303,6 +303,8 @@ def product_alerts(ctx: RuleContext) -> list[Alert]:
     prod, units = ctx.table("products"), ctx.units
     lim = limits_index(ctx.cat)
     out: list[Alert] = []
+    # plain object columns: itertuples over Arrow-backed strings iterates them element by element
+    prod = prod.astype({c: object for c in prod.columns if isinstance(prod[c].dtype, pd.StringDtype)})
     for r in prod.itertuples(index=False):
         loc, city = _loc(units, r.unit_id)
         pl = lim[r.product][r.indicator]

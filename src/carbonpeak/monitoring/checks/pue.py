@@ -86,7 +86,7 @@ def pue_table(ctx: RuleContext) -> pd.DataFrame:
     years = out["period"].str.slice(0, 4).astype(int)
     limits, targets = [], []
     seen: dict[tuple[str, int], tuple[float, str]] = {}
-    for uid, y in zip(out["unit_id"], years, strict=True):
+    for uid, y in zip(out["unit_id"].to_numpy(dtype=object), years.to_numpy(), strict=True):  # (plain values: no Arrow iteration)
         key = (uid, int(y))
         if key not in seen:
             t, why = site_target(cat, build.get(uid, ""), size.get(uid, ""), bool(hub.get(uid, False)), int(y))
