@@ -165,6 +165,12 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         default=None, description="DingTalk robot signing secret (adds timestamp and sign to the URL)"
     )
+    notify_lang: Literal["zh", "en"] = Field(
+        default="zh", description="language of notifications (e-mails and webhooks): zh or en"
+    )
+    mail_lang: dict[str, Literal["zh", "en"]] = Field(
+        default_factory=dict, description="an e-mail recipient's own language ({address: zh|en}; default notify_lang)"
+    )
     notify_events: list[str] = Field(
         default_factory=lambda: ["alerts", "deadline", "report", "failure"],
         description="which events are notified: alerts, deadline, report, failure",

@@ -108,7 +108,15 @@ def _param(v: Any, lang: str) -> Any:
         return v.render(lang)
     if isinstance(v, dict) and "message_key" in v:
         return render(str(v["message_key"]), v.get("params") or {}, lang)
+    if isinstance(v, dict) and set(v) == set(LANGS):  # a name given in both languages (a catalog's name_zh/name_en)
+        return v.get(lang) or v["en"]
     return v
+
+
+def names(zh: str, en: str) -> dict[str, str]:
+    """A parameter named in both languages (a catalog item's ``name_zh``/``name_en``, a region's
+    name): rendered in the message's language, kept as ``{"zh", "en"}`` in the JSON params."""
+    return {"zh": zh or en, "en": en or zh}
 
 
 def render_dict(d: dict[str, Any] | None, lang: str, default: str = "") -> str:
@@ -174,6 +182,8 @@ def _jsonable(v: Any) -> Any:
         return [_jsonable(x) for x in v]
     if isinstance(v, Msg):
         return v.to_dict()
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
     if isinstance(v, (str, int, float, bool)) or v is None:
         return v
     if hasattr(v, "item"):  # numpy scalar

@@ -41,6 +41,8 @@ EMITTERS = (
     "carbonpeak.scenarios.model",
     "carbonpeak.scenarios.scenario",
     "carbonpeak.markets.compliance",
+    "carbonpeak.reports.scheduled",
+    "carbonpeak.workflows.schedule",
 )
 
 
@@ -63,7 +65,7 @@ def _sample(t: type) -> object:
 
 def test_emitting_modules_declare_messages() -> None:
     prefixes = {k.split(".")[0] for k in DECLARED}
-    assert {"alert_obs", "warning", "notation", "scenario", "markets"} <= prefixes
+    assert {"alert_obs", "warning", "notation", "scenario", "markets", "notify"} <= prefixes
     assert len(DECLARED) > 60
 
 
