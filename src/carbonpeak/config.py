@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     )
     gwp: Literal["AR4", "AR5", "AR6"] = Field(default="AR5", description="default GWP set")
     lang: Literal["zh", "en"] = Field(
-        default="en", description="language of the headers of the CLI's Excel output (--format xlsx)"
+        default="en", description="language of the CLI's error messages and of the headers of its Excel output (--format xlsx)"
     )
     electricity_method: Literal["calorific", "coal_substitution"] = Field(
         default="calorific", description="standard-coal method for electricity (GB/T 2589-2020)"

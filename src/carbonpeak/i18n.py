@@ -173,6 +173,34 @@ class Msg(str):
         return {"message_key": self.key, "params": {k: _jsonable(v) for k, v in self.params.items()}}
 
 
+def map_text(text: Any, fn: Any) -> Any:
+    """``text`` with ``fn`` applied to its words: to a plain string, or to every string parameter of
+    a :class:`Msg` (nested ones too), which stays a message (e.g. server paths replaced by the
+    client's file names in an error)."""
+    if isinstance(text, Msg):
+        obj = str.__new__(Msg, fn(str(text)))
+        obj.key = text.key
+        obj.params = {k: map_text(v, fn) for k, v in text.params.items()}
+        return obj
+    if isinstance(text, str):
+        return fn(text)
+    return text
+
+
+def localize_problems(d: Any, lang: str) -> Any:
+    """A stored ``ValidationError.to_dict()`` answer (a failed job's result) with its headline and
+    each problem's message rendered in ``lang`` (problems without a message key keep their text)."""
+    if not isinstance(d, dict) or not isinstance(d.get("problems"), list):
+        return d
+    probs = []
+    for p in d["problems"]:
+        if isinstance(p, dict) and p.get("message_key") and p["message_key"] in load_messages():
+            p = {**p, "message": render(str(p["message_key"]), p.get("params") or {}, lang)}
+        probs.append(p)
+    n = len(probs)
+    return {**d, "message": t("problem.head_one" if n == 1 else "problem.head", lang, n=n), "problems": probs}
+
+
 def _make_msg(key: str, params: dict[str, Any]) -> Msg:
     return Msg(key, **params)
 

@@ -42,6 +42,14 @@ EMITTERS = (
     "carbonpeak.scenarios.scenario",
     "carbonpeak.markets.compliance",
     "carbonpeak.reports.scheduled",
+    "carbonpeak.io.tables",
+    "carbonpeak.io.aliases",
+    "carbonpeak.io.validate",
+    "carbonpeak.model.activity",
+    "carbonpeak.model.observation",
+    "carbonpeak.monitoring.registry",
+    "carbonpeak.store.monitoring",
+    "carbonpeak.api.uploads",
     "carbonpeak.workflows.schedule",
 )
 
@@ -65,7 +73,7 @@ def _sample(t: type) -> object:
 
 def test_emitting_modules_declare_messages() -> None:
     prefixes = {k.split(".")[0] for k in DECLARED}
-    assert {"alert_obs", "warning", "notation", "scenario", "markets", "notify"} <= prefixes
+    assert {"alert_obs", "warning", "notation", "scenario", "markets", "notify", "io"} <= prefixes
     assert len(DECLARED) > 60
 
 
