@@ -240,6 +240,32 @@ def alert_text(a: dict[str, Any], lang: str, *, with_why: bool = True) -> str:
     return f"{observed} — {alert_why(str(a.get('kind')), lang, default=str(a.get('why') or ''))}"
 
 
+def alert_location(a: dict[str, Any], lang: str) -> str:
+    """Where a stored alert is, in ``lang``: ``unit U1 (name, city), meter M1`` / ``用能单位 U1(名称,
+    广州市),计量表 M1``.  Built from its ``unit_id``, ``meter_id`` and ``city``; the unit's name is
+    taken from the stored (English) ``location``."""
+    uid, meter, city = a.get("unit_id"), a.get("meter_id"), a.get("city")
+    uid = uid if isinstance(uid, str) and uid else None
+    meter = meter if isinstance(meter, str) and meter else None
+    loc = str(a.get("location") or "")
+    if uid is None:
+        return t("alert_loc.all_figures", lang) if loc in ("", "all reported figures") else loc
+    name = None
+    body = loc[len(f"unit {uid} ("):] if loc.startswith(f"unit {uid} (") else ""
+    if meter and body.endswith(f", meter {meter}"):
+        body = body[: -len(f", meter {meter}")]
+    if isinstance(city, str) and city and body.endswith(f", {city})"):
+        name = body[: -len(f", {city})")]
+    if name is not None:
+        from carbonpeak.catalog.regions import load_regions
+
+        r = load_regions().get(str(city))
+        out = t("alert_loc.unit_named", lang, unit=uid, name=name, city=r.name(lang) if r is not None else city)
+    else:
+        out = t("alert_loc.unit", lang, unit=uid)
+    return out + (t("alert_loc.meter", lang, meter=meter) if meter else "")
+
+
 def alert_why(kind: str, lang: str, default: str = "") -> str:
     """Why an alert of ``kind`` matters, in ``lang`` (``default`` for a kind the catalog lacks)."""
     key = f"alert_why.{kind}"

@@ -14,6 +14,7 @@ import datetime as dt
 import importlib
 import json
 import pkgutil
+import re
 
 import pandas as pd
 import pytest
@@ -211,3 +212,27 @@ def test_offset_refusals_are_messages_in_both_languages() -> None:
     assert by["H"].render("zh").startswith("项目类型“hydro”不予抵销 [")
     # the JSON a machine reads is unchanged: the English text
     assert json.loads(json.dumps(r.to_dict()))["refusals"][1]["detail"] == str(limit)
+
+
+def test_alert_location_and_product_words_are_translated() -> None:
+    """Issue 12: where an alert is (unit, its name and city, meter) and what product it is about are
+    in the page's language, not English words around ids."""
+    from carbonpeak.i18n import alert_location
+    from carbonpeak.monitoring.checks.products import _whole_site
+
+    a = {"unit_id": "U00005", "meter_id": "U00005-G1", "city": "GD-SW",
+         "location": "unit U00005 (合成paper单位00005 (synthetic), GD-SW), meter U00005-G1"}  # fmt: skip
+    assert alert_location(a, "zh") == "用能单位 U00005(合成paper单位00005 (synthetic),汕尾市),计量表 U00005-G1"
+    assert alert_location(a, "en") == "unit U00005 (合成paper单位00005 (synthetic), Shanwei), meter U00005-G1"
+    assert alert_location({"unit_id": "U9", "meter_id": None, "city": None, "location": "unit U9"}, "zh") == "用能单位 U9"
+    assert alert_location({"unit_id": None, "location": "all reported figures"}, "zh") == "全部上报数值"
+    site = _whole_site("whole site: no product-line meters for clinker, so the site's other consumption is included",
+                       "clinker")  # fmt: skip
+    obs = Msg("alert_obs.product_below_base", product={"message_key": "product.clinker", "params": {}},
+              indicator={"message_key": "sec_indicator.sec", "params": {}}, sec=128.0, sec_unit="kgce/t",
+              base=117.0, benchmark=100.0, site=site)  # fmt: skip
+    zh = obs.render("zh")
+    assert zh.startswith("水泥熟料(单位产品综合能耗):128 kgce/t,劣于基准水平117")
+    assert "按全厂计量:水泥熟料没有产品线计量表" in zh
+    assert not re.search(r"[a-z]{4,}", zh.replace("kgce", "")), zh
+    assert str(obs).startswith("clinker (comprehensive energy per unit of product): 128 kgce/t")
