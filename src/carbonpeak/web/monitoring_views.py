@@ -112,7 +112,10 @@ def monitoring_views(dal: DataAccess, lang: str = "zh") -> dict[str, Any]:
 def enterprise_views(dal: DataAccess, lang: str = "zh") -> dict[str, Any]:
     budgets = mv.budget_use(dal, min_share=0.0)
     kind = _lenient("alert.", lang)
-    alerts = [{"kind": kind(a["kind"]), "message": alert_message(a, lang)} for a in mv.open_alert_messages(dal)]
+    from carbonpeak.i18n import alert_location
+
+    alerts = [{"kind": kind(a["kind"]), "location": alert_location(a, lang), "message": alert_message(a, lang)}
+              for a in mv.open_alert_messages(dal)]  # fmt: skip
     charts: dict[str, Any] = {}
     if budgets:
         charts["chart-budget"] = {
