@@ -236,3 +236,28 @@ def test_alert_location_and_product_words_are_translated() -> None:
     assert "按全厂计量:水泥熟料没有产品线计量表" in zh
     assert not re.search(r"[a-z]{4,}", zh.replace("kgce", "")), zh
     assert str(obs).startswith("clinker (comprehensive energy per unit of product): 128 kgce/t")
+
+
+#: words a zh notification or import error may show in Latin letters: names of formats and
+#: programs, the carbonpeak command and its arguments (identifiers with _ . / : < > are code anyway)
+ZH_LATIN_OK = {"carbonpeak", "factors", "list", "observations", "indicators", "inf", "nan", "utf", "gbk", "csv",
+               "excel", "xlsx", "parquet", "iso", "gb", "t", "mee", "nbs"}
+
+
+@pytest.mark.parametrize("prefix", ["notify.", "io.", "problem.", "alert_loc.", "product.", "sec_indicator."])
+def test_zh_notifications_and_import_errors_have_no_english_words(prefix: str) -> None:
+    """Issue 12: the untranslated-text check of the pages extended to e-mails/webhooks and import errors:
+    the zh text of every such key says its words in Chinese (placeholders and identifiers aside)."""
+    import string
+
+    keys = [k for k in load_messages() if k.startswith(prefix)]
+    assert keys
+    bad = {}
+    for k in keys:
+        literal = "".join(t for t, *_ in string.Formatter().parse(load_messages()[k]["zh"]))
+        words = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9_.:/<>`-]*", literal)
+                 if not re.search(r"[_./:<>`]", w) and w.lower() not in ZH_LATIN_OK
+                 and not re.fullmatch(r"[A-Z0-9-]+", w)]  # fmt: skip
+        if words:
+            bad[k] = words
+    assert not bad, bad

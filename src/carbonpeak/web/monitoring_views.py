@@ -70,6 +70,11 @@ def formatter(lang: str) -> Callable[[str, Any], str]:
     return cell
 
 
+def _unit_text(unit: str) -> str:
+    """A unit as people write it: ``m**3`` → ``m³`` (the registry's spelling stays in the data)."""
+    return unit.replace("**3", "³").replace("**2", "²").replace("*", "·")
+
+
 def _table(rows: list[dict[str, Any]], cols: list[str], lang: str) -> dict[str, Any]:
     cell = formatter(lang)
     return {"head": [t(f"mcol.{c}", lang) for c in cols],
@@ -147,7 +152,7 @@ def enterprise_views(dal: DataAccess, lang: str = "zh") -> dict[str, Any]:
         }
     meters = mv.meter_daily(dal)
     if meters:
-        unit_of = {str(m["meter_id"]): str(m["unit"]) for m in meters}
+        unit_of = {str(m["meter_id"]): _unit_text(str(m["unit"])) for m in meters}
         trend = _trend(meters, "meter_id", "energy", " / ".join(sorted(set(unit_of.values()))), lang)
         if trend:
             for tr in trend["data"]:
