@@ -115,3 +115,17 @@ def test_cli_prints_the_problems_in_carbonpeak_lang(tmp_path: Path, lang: str) -
     else:
         assert "nothing was imported" in text
         assert "bad.csv, row 2, field 'amount': not a number: '12x'" in text
+
+
+def test_factor_file_problems_are_keyed(tmp_path: Path) -> None:
+    from carbonpeak.catalog.factors import read_factor_table
+
+    f = tmp_path / "my_factors.csv"
+    f.write_text("item,parameter,value,unit,source,status\nraw_coal,ef_co2,abc,t/t,own,verified\n"
+                 "raw_coal,ncv,1,GJ/t,own,guessed\n", encoding="utf-8")  # fmt: skip
+    with pytest.raises(ValidationError) as ei:
+        read_factor_table(f)
+    got = {(p.row, p.field): p for p in ei.value.problems}
+    assert got[(2, "value")].render("zh").endswith("my_factors.csv 第2行 字段“value”:不是数字:“abc”")
+    assert got[(3, "status")].text("zh").startswith("未知的值“guessed”;允许的值:")
+    assert all(isinstance(p.message, Msg) for p in ei.value.problems)
