@@ -51,6 +51,7 @@ EMITTERS = (
     "carbonpeak.monitoring.registry",
     "carbonpeak.store.monitoring",
     "carbonpeak.api.uploads",
+    "carbonpeak.api.inputs",
     "carbonpeak.workflows.schedule",
 )
 
