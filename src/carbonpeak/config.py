@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     )
     gwp: Literal["AR4", "AR5", "AR6"] = Field(default="AR5", description="default GWP set")
     lang: Literal["zh", "en"] = Field(
-        default="en", description="language of the headers of the CLI's Excel output (--format xlsx)"
+        default="en", description="language of the CLI's error messages and of the headers of its Excel output (--format xlsx)"
     )
     electricity_method: Literal["calorific", "coal_substitution"] = Field(
         default="calorific", description="standard-coal method for electricity (GB/T 2589-2020)"
@@ -164,6 +164,12 @@ class Settings(BaseSettings):
     )
     webhook_secret: SecretStr | None = Field(
         default=None, description="DingTalk robot signing secret (adds timestamp and sign to the URL)"
+    )
+    notify_lang: Literal["zh", "en"] = Field(
+        default="zh", description="language of notifications (e-mails and webhooks): zh or en"
+    )
+    mail_lang: dict[str, Literal["zh", "en"]] = Field(
+        default_factory=dict, description="an e-mail recipient's own language ({address: zh|en}; default notify_lang)"
     )
     notify_events: list[str] = Field(
         default_factory=lambda: ["alerts", "deadline", "report", "failure"],

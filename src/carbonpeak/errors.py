@@ -54,15 +54,33 @@ class Problem:
     file: str
     row: int | None
     field: str | None
-    message: str
+    message: str  # a carbonpeak.i18n.Msg (message key + parameters; its str is English) or plain text
 
     def __str__(self) -> str:
+        return self.render("en")
+
+    def render(self, lang: str = "en") -> str:
+        """``file, row N, field 'x': message`` in ``lang`` (zh: ``file 第N行 字段“x”:…``)."""
+        from carbonpeak.i18n import t
+
         where = self.file
         if self.row is not None:
-            where += f", row {self.row}"
+            where += t("problem.row", lang, row=self.row)
         if self.field:
-            where += f", field '{self.field}'"
-        return f"{where}: {self.message}"
+            where += t("problem.field", lang, field=self.field)
+        return t("problem.where", lang, where=where, message=self.text(lang))
+
+    def text(self, lang: str = "en") -> str:
+        """The message alone in ``lang`` (a plain-text message as it is)."""
+        render = getattr(self.message, "render", None)
+        return str(render(lang)) if render is not None else str(self.message)
+
+    def to_dict(self, lang: str = "en") -> dict[str, object]:
+        """``file``, ``row``, ``field``, ``message`` in ``lang``, and ``message_key`` and ``params``
+        (``None`` and ``{}`` for a plain-text message) for machines."""
+        to = getattr(self.message, "to_dict", None)
+        key = to() if to is not None else {"message_key": None, "params": {}}
+        return {"file": self.file, "row": self.row, "field": self.field, "message": self.text(lang), **key}
 
 
 @dataclass
@@ -76,17 +94,28 @@ class ValidationError(CarbonpeakError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} found; nothing was imported"
-        shown = "\n".join(f"  - {p}" for p in self.problems[: self.max_shown])
-        more = f"\n  ... and {n - self.max_shown} more" if n > self.max_shown else ""
-        return f"{head}:\n{shown}{more}"
+        return self.render("en")
 
-    def to_dict(self) -> dict[str, object]:
+    def headline(self, lang: str = "en") -> str:
+        from carbonpeak.i18n import t
+
+        n = len(self.problems)
+        return t("problem.head_one" if n == 1 else "problem.head", lang, n=n)
+
+    def render(self, lang: str = "en") -> str:
+        """The error as the CLI prints it, in ``lang``: the count, then each problem (file, row,
+        field, message), at most ``max_shown``."""
+        from carbonpeak.i18n import t
+
+        n = len(self.problems)
+        shown = "\n".join(f"  - {p.render(lang)}" for p in self.problems[: self.max_shown])
+        more = "\n  " + t("problem.more", lang, n=n - self.max_shown) if n > self.max_shown else ""
+        return f"{self.headline(lang)}:\n{shown}{more}"
+
+    def to_dict(self, lang: str = "en") -> dict[str, object]:
+        """The API's 422 answer: messages in ``lang`` with their ``message_key`` and ``params``."""
         return {
             "error": "validation",
-            "message": f"{len(self.problems)} problem(s) found; nothing was imported",
-            "problems": [
-                {"file": p.file, "row": p.row, "field": p.field, "message": p.message} for p in self.problems
-            ],
+            "message": self.headline(lang),
+            "problems": [p.to_dict(lang) for p in self.problems],
         }

@@ -108,7 +108,15 @@ def _param(v: Any, lang: str) -> Any:
         return v.render(lang)
     if isinstance(v, dict) and "message_key" in v:
         return render(str(v["message_key"]), v.get("params") or {}, lang)
+    if isinstance(v, dict) and set(v) == set(LANGS):  # a name given in both languages (a catalog's name_zh/name_en)
+        return v.get(lang) or v["en"]
     return v
+
+
+def names(zh: str, en: str) -> dict[str, str]:
+    """A parameter named in both languages (a catalog item's ``name_zh``/``name_en``, a region's
+    name): rendered in the message's language, kept as ``{"zh", "en"}`` in the JSON params."""
+    return {"zh": zh or en, "en": en or zh}
 
 
 def render_dict(d: dict[str, Any] | None, lang: str, default: str = "") -> str:
@@ -165,6 +173,34 @@ class Msg(str):
         return {"message_key": self.key, "params": {k: _jsonable(v) for k, v in self.params.items()}}
 
 
+def map_text(text: Any, fn: Any) -> Any:
+    """``text`` with ``fn`` applied to its words: to a plain string, or to every string parameter of
+    a :class:`Msg` (nested ones too), which stays a message (e.g. server paths replaced by the
+    client's file names in an error)."""
+    if isinstance(text, Msg):
+        obj = str.__new__(Msg, fn(str(text)))
+        obj.key = text.key
+        obj.params = {k: map_text(v, fn) for k, v in text.params.items()}
+        return obj
+    if isinstance(text, str):
+        return fn(text)
+    return text
+
+
+def localize_problems(d: Any, lang: str) -> Any:
+    """A stored ``ValidationError.to_dict()`` answer (a failed job's result) with its headline and
+    each problem's message rendered in ``lang`` (problems without a message key keep their text)."""
+    if not isinstance(d, dict) or not isinstance(d.get("problems"), list):
+        return d
+    probs = []
+    for p in d["problems"]:
+        if isinstance(p, dict) and p.get("message_key") and p["message_key"] in load_messages():
+            p = {**p, "message": render(str(p["message_key"]), p.get("params") or {}, lang)}
+        probs.append(p)
+    n = len(probs)
+    return {**d, "message": t("problem.head_one" if n == 1 else "problem.head", lang, n=n), "problems": probs}
+
+
 def _make_msg(key: str, params: dict[str, Any]) -> Msg:
     return Msg(key, **params)
 
@@ -174,6 +210,8 @@ def _jsonable(v: Any) -> Any:
         return [_jsonable(x) for x in v]
     if isinstance(v, Msg):
         return v.to_dict()
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
     if isinstance(v, (str, int, float, bool)) or v is None:
         return v
     if hasattr(v, "item"):  # numpy scalar
@@ -200,6 +238,32 @@ def alert_text(a: dict[str, Any], lang: str, *, with_why: bool = True) -> str:
     if not with_why:
         return observed
     return f"{observed} — {alert_why(str(a.get('kind')), lang, default=str(a.get('why') or ''))}"
+
+
+def alert_location(a: dict[str, Any], lang: str) -> str:
+    """Where a stored alert is, in ``lang``: ``unit U1 (name, city), meter M1`` / ``用能单位 U1(名称,
+    广州市),计量表 M1``.  Built from its ``unit_id``, ``meter_id`` and ``city``; the unit's name is
+    taken from the stored (English) ``location``."""
+    uid, meter, city = a.get("unit_id"), a.get("meter_id"), a.get("city")
+    uid = uid if isinstance(uid, str) and uid else None
+    meter = meter if isinstance(meter, str) and meter else None
+    loc = str(a.get("location") or "")
+    if uid is None:
+        return t("alert_loc.all_figures", lang) if loc in ("", "all reported figures") else loc
+    name = None
+    body = loc[len(f"unit {uid} ("):] if loc.startswith(f"unit {uid} (") else ""
+    if meter and body.endswith(f", meter {meter}"):
+        body = body[: -len(f", meter {meter}")]
+    if isinstance(city, str) and city and body.endswith(f", {city})"):
+        name = body[: -len(f", {city})")]
+    if name is not None:
+        from carbonpeak.catalog.regions import load_regions
+
+        r = load_regions().get(str(city))
+        out = t("alert_loc.unit_named", lang, unit=uid, name=name, city=r.name(lang) if r is not None else city)
+    else:
+        out = t("alert_loc.unit", lang, unit=uid)
+    return out + (t("alert_loc.meter", lang, meter=meter) if meter else "")
 
 
 def alert_why(kind: str, lang: str, default: str = "") -> str:

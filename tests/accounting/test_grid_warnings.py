@@ -37,7 +37,14 @@ def test_uncovered_year_warns_in_summary_and_explain() -> None:
     codes = [w["code"] for w in s15["data_warnings"]]
     assert codes == ["grid_factor_year_not_covered"]
     assert s15["data_warnings"][0]["factor_year"] == 2012
-    assert any("2015" in w and "south" in w for w in s15["warnings"])
+    assert any("2015" in w and "China Southern Grid" in w for w in s15["warnings"])
+    # the zh text names the grid, the factor series and the category by their catalog names (issue 12)
+    zh = s15["warnings"][0].render("zh")
+    assert zh.startswith("南方区域电网没有公布2015年的排放因子(生态环境部、国家统计局电力平均二氧化碳排放因子)")
+    assert "净调入电力间接排放" in zh
+    assert "south" not in zh
+    assert "mee_nbs" not in zh
+    assert s15["data_warnings"][0]["grid"] == "south"  # the id stays for machines
     ex = inv.explain("M.ELEC", year=2015)
     assert "2012" in ex["rows"][0]["explain"]["warning"]
     r = inv.results

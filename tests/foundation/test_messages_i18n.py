@@ -14,6 +14,7 @@ import datetime as dt
 import importlib
 import json
 import pkgutil
+import re
 
 import pandas as pd
 import pytest
@@ -41,6 +42,17 @@ EMITTERS = (
     "carbonpeak.scenarios.model",
     "carbonpeak.scenarios.scenario",
     "carbonpeak.markets.compliance",
+    "carbonpeak.reports.scheduled",
+    "carbonpeak.io.tables",
+    "carbonpeak.io.aliases",
+    "carbonpeak.io.validate",
+    "carbonpeak.model.activity",
+    "carbonpeak.model.observation",
+    "carbonpeak.monitoring.registry",
+    "carbonpeak.store.monitoring",
+    "carbonpeak.api.uploads",
+    "carbonpeak.api.inputs",
+    "carbonpeak.workflows.schedule",
 )
 
 
@@ -63,7 +75,7 @@ def _sample(t: type) -> object:
 
 def test_emitting_modules_declare_messages() -> None:
     prefixes = {k.split(".")[0] for k in DECLARED}
-    assert {"alert_obs", "warning", "notation", "scenario", "markets"} <= prefixes
+    assert {"alert_obs", "warning", "notation", "scenario", "markets", "notify", "io"} <= prefixes
     assert len(DECLARED) > 60
 
 
@@ -201,3 +213,52 @@ def test_offset_refusals_are_messages_in_both_languages() -> None:
     assert by["H"].render("zh").startswith("项目类型“hydro”不予抵销 [")
     # the JSON a machine reads is unchanged: the English text
     assert json.loads(json.dumps(r.to_dict()))["refusals"][1]["detail"] == str(limit)
+
+
+def test_alert_location_and_product_words_are_translated() -> None:
+    """Issue 12: where an alert is (unit, its name and city, meter) and what product it is about are
+    in the page's language, not English words around ids."""
+    from carbonpeak.i18n import alert_location
+    from carbonpeak.monitoring.checks.products import _whole_site
+
+    a = {"unit_id": "U00005", "meter_id": "U00005-G1", "city": "GD-SW",
+         "location": "unit U00005 (合成paper单位00005 (synthetic), GD-SW), meter U00005-G1"}  # fmt: skip
+    assert alert_location(a, "zh") == "用能单位 U00005(合成paper单位00005 (synthetic),汕尾市),计量表 U00005-G1"
+    assert alert_location(a, "en") == "unit U00005 (合成paper单位00005 (synthetic), Shanwei), meter U00005-G1"
+    assert alert_location({"unit_id": "U9", "meter_id": None, "city": None, "location": "unit U9"}, "zh") == "用能单位 U9"
+    assert alert_location({"unit_id": None, "location": "all reported figures"}, "zh") == "全部上报数值"
+    site = _whole_site("whole site: no product-line meters for clinker, so the site's other consumption is included",
+                       "clinker")  # fmt: skip
+    obs = Msg("alert_obs.product_below_base", product={"message_key": "product.clinker", "params": {}},
+              indicator={"message_key": "sec_indicator.sec", "params": {}}, sec=128.0, sec_unit="kgce/t",
+              base=117.0, benchmark=100.0, site=site)  # fmt: skip
+    zh = obs.render("zh")
+    assert zh.startswith("水泥熟料(单位产品综合能耗):128 kgce/t,劣于基准水平117")
+    assert "按全厂计量:水泥熟料没有产品线计量表" in zh
+    assert not re.search(r"[a-z]{4,}", zh.replace("kgce", "")), zh
+    assert str(obs).startswith("clinker (comprehensive energy per unit of product): 128 kgce/t")
+
+
+#: words a zh notification or import error may show in Latin letters: names of formats and
+#: programs, the carbonpeak command and its arguments (identifiers with _ . / : < > are code anyway)
+ZH_LATIN_OK = {"carbonpeak", "factors", "list", "observations", "indicators", "inf", "nan", "utf", "gbk", "csv",
+               "excel", "xlsx", "parquet", "iso", "gb", "t", "mee", "nbs"}
+
+
+@pytest.mark.parametrize("prefix", ["notify.", "io.", "problem.", "alert_loc.", "product.", "sec_indicator."])
+def test_zh_notifications_and_import_errors_have_no_english_words(prefix: str) -> None:
+    """Issue 12: the untranslated-text check of the pages extended to e-mails/webhooks and import errors:
+    the zh text of every such key says its words in Chinese (placeholders and identifiers aside)."""
+    import string
+
+    keys = [k for k in load_messages() if k.startswith(prefix)]
+    assert keys
+    bad = {}
+    for k in keys:
+        literal = "".join(t for t, *_ in string.Formatter().parse(load_messages()[k]["zh"]))
+        words = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9_.:/<>`-]*", literal)
+                 if not re.search(r"[_./:<>`]", w) and w.lower() not in ZH_LATIN_OK
+                 and not re.fullmatch(r"[A-Z0-9-]+", w)]  # fmt: skip
+        if words:
+            bad[k] = words
+    assert not bad, bad

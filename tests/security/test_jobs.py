@@ -113,6 +113,12 @@ def test_a_job_with_bad_data_names_the_clients_file(svc, upload_root):
     assert str(upload_root) not in rec["error"]
     assert rec["result"]["problems"][0]["file"] == "my readings.csv"
     assert (rec["result"]["problems"][0]["row"], rec["result"]["problems"][0]["field"]) == (2, "value")
+    # the same job in Chinese (issue 12): the stored problems rendered from their message keys
+    zh = client.get(f"/api/jobs/{rec['job_id']}", headers={**h, "Accept-Language": "zh-CN"}).json()
+    assert zh["result"]["problems"][0]["message"] == "不是有限数值:“inf”(不接受inf和nan)"
+    assert zh["result"]["problems"][0]["message_key"] == "io.not_finite"
+    assert "my readings.csv 第2行 字段“value”:不是有限数值" in zh["error"]
+    assert str(upload_root) not in zh["error"]
 
 
 @pytest.mark.parametrize("fmt", ["parquet"])

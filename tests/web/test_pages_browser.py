@@ -17,11 +17,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.service]
 
 PAGES = {
     "admin": ["province", "cities", "cities/GD-GZ", "map", "levers", "monitoring", "enterprise", "audit",
-              "account/password"],
-    "analyst": ["province", "cities", "cities/GD-SZ", "map", "levers", "monitoring", "audit"],
-    "gz_officer": ["province", "cities", "cities/GD-GZ", "map", "levers", "monitoring"],
-    "ent": ["monitoring", "enterprise", "account/password"],
-    "verifier": ["province", "monitoring", "audit"],
+              "account/password", "markets", "markets/enterprise", "markets/verifier", "admin/schedule"],
+    "analyst": ["province", "cities", "cities/GD-SZ", "map", "levers", "monitoring", "audit", "markets"],
+    "gz_officer": ["province", "cities", "cities/GD-GZ", "map", "levers", "monitoring", "markets"],
+    "ent": ["monitoring", "enterprise", "account/password", "markets/enterprise"],
+    "verifier": ["province", "monitoring", "audit", "markets/verifier"],
 }
 # text a zh page may show in Latin letters: identifiers, units and the names of standards
 LATIN_OK = re.compile(r"^[\sA-Z0-9\-_.·,:/()%#⁰¹²³⁴⁵⁶⁷⁸⁹±–+]*(tCO2e?|tce|kWh|PUE|ID|CO2e?|GDP|MWh|Mt)?[\s\d%)/]*$")

@@ -47,7 +47,8 @@ def status_of(exc: CarbonpeakError) -> tuple[int, str]:
 def error_response(exc: CarbonpeakError, lang: str = "en") -> JSONResponse:
     status, code = status_of(exc)
     if isinstance(exc, ValidationError):
-        return JSONResponse(status_code=status, content=exc.to_dict())
+        # every problem's message in the request's language, with message_key and params beside it
+        return JSONResponse(status_code=status, content=exc.to_dict(lang))
     arg = exc.args[0] if len(exc.args) == 1 else None
     if isinstance(arg, Msg):
         # an error raised with a message key (e.g. offsets refused): the message in the request's

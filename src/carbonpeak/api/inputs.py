@@ -13,7 +13,10 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints
 
 from carbonpeak.errors import Problem, ValidationError
+from carbonpeak.i18n import Msg, declare
 from carbonpeak.model.ids import ENTERPRISE_ID_PATTERN
+
+declare({"io.form.kind": {"kinds": str}, "io.form.period": {"format": str, "value": str}})
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -43,9 +46,9 @@ def check_period(kind: str, period: str) -> str:
     """``period`` if it has the exact format of ``kind``; else a 422 naming the field."""
     fmt = PERIOD_FORMATS.get(kind)
     if fmt is None:
-        raise ValidationError([Problem("<form>", None, "kind", f"kind must be one of {', '.join(PERIOD_FORMATS)}")])
+        raise ValidationError([Problem("<form>", None, "kind", Msg("io.form.kind", kinds=", ".join(PERIOD_FORMATS)))])
     if not fmt[0].fullmatch(period):
         raise ValidationError(
-            [Problem("<form>", None, "period", f"period must be {fmt[1]}, got {period[:40]!r}")]
+            [Problem("<form>", None, "period", Msg("io.form.period", format=fmt[1], value=repr(period[:40])))]
         )
     return period

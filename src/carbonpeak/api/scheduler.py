@@ -170,5 +170,7 @@ class ServiceScheduler:
             "schedule_error": self.load_error,
             "channels": n.channels,
             "events": list(n.cfg.notify_events),
+            # the language of each channel's messages (e-mail recipients by mail_lang; no addresses)
+            "languages": sorted({n.cfg.notify_lang, *(lang for lang, _ in n.mail_groups())}),
             "jobs": jobs,
         }

@@ -35,7 +35,10 @@ from typing import Any
 from fastapi import UploadFile
 
 from carbonpeak.errors import Problem, TooLarge, ValidationError
+from carbonpeak.i18n import Msg, declare
 from carbonpeak.workflows.uploads import MARKER, Upload, client_names, rename_problems  # noqa: F401 -- re-exported
+
+declare({"io.upload_type": {"suffixes": str}})
 
 #: Suffixes an upload may have (lower-case); anything else is refused before it is written.
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".parquet")
@@ -146,7 +149,7 @@ def save_uploads(files: list[UploadFile], folder: Path, *, max_bytes: int) -> li
         suffix = _suffix(name)
         if suffix not in UPLOAD_SUFFIXES:
             raise ValidationError(
-                [Problem(name, None, None, f"upload a {', '.join(UPLOAD_SUFFIXES)} file")]
+                [Problem(name, None, None, Msg("io.upload_type", suffixes=", ".join(UPLOAD_SUFFIXES)))]
             )
         path = folder / f"{i:03d}{suffix}"
         size = 0

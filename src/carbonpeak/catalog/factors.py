@@ -127,10 +127,16 @@ def read_factor_table(path: Path | str, origin: str | None = None) -> list[Facto
 
     Raises :class:`ValidationError` naming file, row and field for every bad cell.
     """
+    from carbonpeak.i18n import Msg, declare  # here: the catalog's modules import only errors at the top
+
+    declare({"io.file_not_found": {}, "io.cannot_read": {"detail": str}, "io.required_column_short": {},
+             "io.unknown_column": {"expected": str}, "io.empty": {}, "io.not_number": {"value": str},
+             "io.unknown_value_hint": {"value": str, "hint": Msg}, "io.allowed": {"values": str},
+             "io.min": {"min": str, "value": str}})  # fmt: skip
     p = Path(path)
     name = str(p) if origin is None else origin
     if not p.exists():
-        raise ValidationError([Problem(str(p), None, None, "file not found")])
+        raise ValidationError([Problem(str(p), None, None, Msg("io.file_not_found"))])
     if p.suffix.lower() in (".yaml", ".yml"):
         import yaml
 
@@ -144,15 +150,15 @@ def read_factor_table(path: Path | str, origin: str | None = None) -> list[Facto
         try:
             df = pd.read_csv(p, comment="#", dtype=str, keep_default_na=False, skipinitialspace=True)
         except Exception as exc:
-            raise ValidationError([Problem(str(p), None, None, f"cannot read CSV: {exc}")]) from exc
+            raise ValidationError([Problem(str(p), None, None, Msg("io.cannot_read", detail=str(exc)))]) from exc
         first_row = 2 + _count_leading_comment_lines(p)
     problems: list[Problem] = []
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
-        raise ValidationError([Problem(str(p), None, c, "required column is missing") for c in missing])
+        raise ValidationError([Problem(str(p), None, c, Msg("io.required_column_short")) for c in missing])
     unknown = [c for c in df.columns if c not in FACTOR_COLUMNS]
     for c in unknown:
-        problems.append(Problem(str(p), None, c, f"unknown column; allowed: {', '.join(FACTOR_COLUMNS)}"))
+        problems.append(Problem(str(p), None, c, Msg("io.unknown_column", expected=", ".join(FACTOR_COLUMNS))))
     for c in FACTOR_COLUMNS:
         if c not in df.columns:
             df[c] = ""
@@ -162,13 +168,13 @@ def read_factor_table(path: Path | str, origin: str | None = None) -> list[Facto
         rec = r._asdict()
         for c in ("item", "parameter", "source", "status"):
             if not str(rec[c]).strip():
-                problems.append(Problem(str(p), rown, c, "must not be empty"))
+                problems.append(Problem(str(p), rown, c, Msg("io.empty")))
         try:
             value = float(rec["value"])
             if not math.isfinite(value):
                 raise ValueError
         except ValueError:
-            problems.append(Problem(str(p), rown, "value", f"not a number: '{rec['value']}'"))
+            problems.append(Problem(str(p), rown, "value", Msg("io.not_number", value=str(rec["value"]))))
             continue
         try:
             parse_unit(rec["unit"])
@@ -177,7 +183,8 @@ def read_factor_table(path: Path | str, origin: str | None = None) -> list[Facto
             continue
         if rec["status"] and rec["status"] not in STATUSES:
             problems.append(
-                Problem(str(p), rown, "status", f"'{rec['status']}' is not one of {', '.join(STATUSES)}")
+                Problem(str(p), rown, "status", Msg("io.unknown_value_hint", value=str(rec["status"]),
+                                                   hint=Msg("io.allowed", values=", ".join(STATUSES))))
             )
         try:
             yf, yt = _opt_int(rec["year_from"]), _opt_int(rec["year_to"])
@@ -186,7 +193,7 @@ def read_factor_table(path: Path | str, origin: str | None = None) -> list[Facto
             problems.append(Problem(str(p), rown, "year_from/year_to/uncertainty_pct", str(exc)))
             continue
         if unc is not None and unc < 0:
-            problems.append(Problem(str(p), rown, "uncertainty_pct", "must be >= 0"))
+            problems.append(Problem(str(p), rown, "uncertainty_pct", Msg("io.min", min="0", value=str(unc))))
         out.append(
             FactorValue(
                 item=rec["item"].strip(),

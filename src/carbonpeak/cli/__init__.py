@@ -223,6 +223,24 @@ def _usage_error_types() -> tuple[type[BaseException], ...]:
     return tuple(dict.fromkeys(found))
 
 
+def error_text(exc: CarbonpeakError) -> str:
+    """The error in the CLI's language (``CARBONPEAK_LANG``, setting ``lang``): an import's problems
+    (file, row, field, message) and errors raised with a message key; other text as it is."""
+    from carbonpeak.errors import ValidationError
+    from carbonpeak.i18n import Msg
+
+    try:
+        from carbonpeak.config import get_settings
+
+        lang = get_settings().lang
+    except Exception:  # a broken configuration has its own error; say this one in English
+        lang = "en"
+    if isinstance(exc, ValidationError):
+        return exc.render(lang)
+    arg = exc.args[0] if len(exc.args) == 1 else None
+    return arg.render(lang) if isinstance(arg, Msg) else str(exc)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn errors into a short message and an exit code.
 
@@ -236,8 +254,9 @@ def main(argv: list[str] | None = None) -> int:
         rv = _app_for(args)(args=args, prog_name="carbonpeak", standalone_mode=False)
     except CarbonpeakError as exc:
         from rich.console import Console
+        from rich.markup import escape
 
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(error_text(exc))}", markup=True, highlight=False)
         return 2
     except typer.Exit as exc:
         return int(exc.exit_code or 0)

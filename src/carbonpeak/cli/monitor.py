@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
         fmt: Format = FormatOption,
     ) -> None:
         """List stored alerts: what was seen, where, why it matters, the rule's source."""
-        from carbonpeak.i18n import alert_text, alert_why
+        from carbonpeak.i18n import alert_location, alert_text, alert_why
         from carbonpeak.store.monitoring import list_alerts
 
         if lang not in ("zh", "en"):
@@ -145,6 +145,8 @@ def register(app: typer.Typer) -> None:
             recs = df.to_dict(orient="records")
             df["observed"] = [alert_text(r, lang, with_why=False) for r in recs]
             df["why"] = [alert_why(str(r["kind"]), lang, default=str(r["why"])) for r in recs]
+            if "location" in df:
+                df["location"] = [alert_location(r, lang) for r in recs]
         short = df[["alert_id", "kind", "severity", "unit_id", "meter_id", "period_start", "period_end", "observed", "status"]] if fmt == Format.table else df  # fmt: skip
         emit(fmt, data=df, table=short, title=f"{len(df)} alerts")
 

@@ -166,7 +166,10 @@ def register(app: typer.Typer) -> None:
     @sch.command("notify-test")
     def notify_test_cmd(fmt: Format = FormatOption) -> None:
         """Send a test notification on every configured channel (e-mail, webhooks)."""
+        from carbonpeak.i18n import Msg, declare
         from carbonpeak.workflows.notify import Message, Notifier
+
+        declare({"notify.test.subject": {}, "notify.test.body": {}})
 
         n = Notifier()
         if not n.channels:
@@ -174,7 +177,7 @@ def register(app: typer.Typer) -> None:
                 "no notification channel configured: set smtp_host and mail_to, or webhook_urls "
                 "(docs/operations.md, 'Scheduled work and notifications')"
             )
-        out = [d.to_dict() for d in n.send(Message("test", "test notification", "carbonpeak can reach you."))]
+        out = [d.to_dict() for d in n.send(Message("test", Msg("notify.test.subject"), Msg("notify.test.body")))]
         emit(fmt, data={"deliveries": out}, table=out, title="Test notification")
         if not all(d["ok"] for d in out):
             raise typer.Exit(1)

@@ -25,6 +25,9 @@ import numpy as np
 import pandas as pd
 
 from carbonpeak.errors import Problem, ValidationError
+from carbonpeak.i18n import Msg, declare
+
+declare({"io.header_twice": {"first": str, "second": str, "column": str}})
 
 VOCABULARIES = ("item", "region", "category", "indicator")
 
@@ -100,7 +103,7 @@ def rename_headers(columns: Iterable[object], file: str) -> list[str]:
     for raw, new in zip(cols, out, strict=True):
         if new in seen:
             problems.append(
-                Problem(file, 1, str(raw), f"the headers '{seen[new]}' and '{raw}' both mean column '{new}'; keep one")
+                Problem(file, 1, str(raw), Msg("io.header_twice", first=seen[new], second=str(raw), column=new))
             )
         else:
             seen[new] = str(raw)

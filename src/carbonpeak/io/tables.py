@@ -7,6 +7,14 @@ from pathlib import Path
 import pandas as pd
 
 from carbonpeak.errors import Problem, ValidationError
+from carbonpeak.i18n import Msg, declare
+
+declare({
+    "io.not_xlsx": {"detail": str}, "io.xlsx_too_big": {"total": int, "parts": int, "limit": int},
+    "io.not_parquet": {"detail": str}, "io.parquet_too_big": {"total": int, "limit": int},
+    "io.bad_encoding": {"bytes": str}, "io.no_data_sheet": {}, "io.sheets_empty": {}, "io.file_not_found": {},
+    "io.unsupported_type": {"suffix": str, "supported": str}, "io.cannot_read": {"detail": str},
+})
 
 #: Column added to every table read: the row number as a person sees it (CSV/Excel: header is
 #: row 1, first data row is row 2; Parquet: record number starting at 1).
@@ -35,7 +43,7 @@ def check_zip_size(path: Path, name: str, limit: int | None = None) -> None:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ValidationError([Problem(name, None, None, f"not an Excel (.xlsx) file: {exc}")]) from None
+        raise ValidationError([Problem(name, None, None, Msg("io.not_xlsx", detail=str(exc)))]) from None
     total = sum(i.file_size for i in infos)
     if total > limit or len(infos) > 10_000:
         raise ValidationError(
@@ -44,8 +52,7 @@ def check_zip_size(path: Path, name: str, limit: int | None = None) -> None:
                     name,
                     None,
                     None,
-                    f"the workbook inflates to {total:,} bytes in {len(infos)} parts, more than the limit of "
-                    f"{limit:,} bytes (setting max_unzipped_bytes); split it or send CSV",
+                    Msg("io.xlsx_too_big", total=int(total), parts=len(infos), limit=int(limit)),
                 )
             ]
         )
@@ -65,7 +72,7 @@ def check_parquet_size(path: Path, name: str, limit: int | None = None) -> None:
     try:
         meta = pq.ParquetFile(path).metadata
     except Exception as exc:
-        raise ValidationError([Problem(name, None, None, f"not a Parquet file: {exc}")]) from None
+        raise ValidationError([Problem(name, None, None, Msg("io.not_parquet", detail=str(exc)))]) from None
     total = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     total += 8 * meta.num_rows * meta.num_columns
     if total > limit:
@@ -75,8 +82,7 @@ def check_parquet_size(path: Path, name: str, limit: int | None = None) -> None:
                     name,
                     None,
                     None,
-                    f"the Parquet file decodes to about {total:,} bytes, more than the limit of {limit:,} "
-                    "bytes (setting max_unzipped_bytes); split it",
+                    Msg("io.parquet_too_big", total=int(total), limit=int(limit)),
                 )
             ]
         )
@@ -125,8 +131,7 @@ def decode_text(raw: bytes, name: str) -> tuple[str, str]:
                 name,
                 row,
                 field,
-                "the text is neither UTF-8 nor GBK/GB18030 here (bad bytes "
-                f"{raw[utf8_error.start:utf8_error.start + 4]!r}); save the file as UTF-8 CSV",
+                Msg("io.bad_encoding", bytes=repr(raw[utf8_error.start:utf8_error.start + 4])),
             )
         ]
     )
@@ -172,7 +177,7 @@ def _read_excel(p: Path, name: str, sheet: str | int | None) -> pd.DataFrame:
         return _drop_blank(_finish(df, name, 2))
     sheets = _data_sheets(p)
     if not sheets:
-        raise ValidationError([Problem(name, None, None, "the workbook has no data sheet")])
+        raise ValidationError([Problem(name, None, None, Msg("io.no_data_sheet"))])
     from carbonpeak.io.aliases import canonical_header, header_aliases
 
     frames = pd.read_excel(p, sheet_name=sheets, dtype=str, keep_default_na=False)
@@ -187,7 +192,7 @@ def _read_excel(p: Path, name: str, sheet: str | int | None) -> pd.DataFrame:
         where = name if len(sheets) == 1 else f"{name} [{title}]"
         parts.append(_drop_blank(_finish(df, where, 2)))
     if not parts:
-        raise ValidationError([Problem(name, None, None, "the workbook's sheets are empty")])
+        raise ValidationError([Problem(name, None, None, Msg("io.sheets_empty"))])
     return pd.concat(parts, ignore_index=True).fillna("") if len(parts) > 1 else parts[0]
 
 
@@ -243,7 +248,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
     p = Path(path)
     name = str(p)
     if not p.exists():
-        raise ValidationError([Problem(name, None, None, "file not found")])
+        raise ValidationError([Problem(name, None, None, Msg("io.file_not_found"))])
     suffix = p.suffix.lower()
     try:
         if suffix in (".csv", ".txt"):
@@ -263,9 +268,9 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
                 check_parquet_size(p, name)
             return _finish(pd.read_parquet(p), name, 1)
         raise ValidationError(
-            [Problem(name, None, None, f"unsupported file type '{suffix}'; use {', '.join(SUPPORTED)}")]
+            [Problem(name, None, None, Msg("io.unsupported_type", suffix=suffix, supported=", ".join(SUPPORTED)))]
         )
     except ValidationError:
         raise
     except Exception as exc:
-        raise ValidationError([Problem(name, None, None, f"cannot read file: {exc}")]) from exc
+        raise ValidationError([Problem(name, None, None, Msg("io.cannot_read", detail=str(exc)))]) from exc

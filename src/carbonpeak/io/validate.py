@@ -17,9 +17,22 @@ import numpy as np
 import pandas as pd
 
 from carbonpeak.errors import Problem, ValidationError
+from carbonpeak.i18n import Msg, declare
 from carbonpeak.io.tables import FILE_COL, ROW_COL
 
 Kind = Literal["str", "int", "float", "year", "timestamp", "bool"]
+
+# the problems this module reports (catalog messages/io.yaml), rendered in the reader's language
+declare({
+    "io.required_column": {"column": str}, "io.unknown_column": {"expected": str}, "io.no_rows": {},
+    "io.text_invalid": {"max": int}, "io.not_finite": {"value": str}, "io.not_number": {"value": str},
+    "io.not_whole": {"value": str}, "io.year_range": {"value": str}, "io.not_timestamp": {"value": str},
+    "io.not_yes_no": {"value": str}, "io.empty": {}, "io.unknown_value": {"value": str},
+    "io.unknown_value_hint": {"value": str, "hint": Msg}, "io.allowed": {"values": str},
+    "io.negative": {"value": str}, "io.min": {"min": str, "value": str}, "io.max": {"max": str, "value": str},
+    "io.implausible": {"lo": str, "hi": str, "value": str}, "io.check": {"check": Msg, "value": str},
+    "io.duplicate_row": {"first_row": int, "key": str},
+})
 
 #: Control characters refused in text cells (tab, line feed and carriage return are allowed:
 #: a quoted CSV cell may hold a multi-line note).
@@ -112,6 +125,7 @@ class TableSpec:
 def _problems_for(
     mask: pd.Series, df: pd.DataFrame, col: str, msg: Callable[[object], str] | str
 ) -> list[Problem]:
+    """One problem per ``mask`` row; ``msg`` is a message (a :class:`Msg`) or makes one of the cell."""
     out: list[Problem] = []
     if not mask.any():
         return out
@@ -153,17 +167,17 @@ def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     cols = set(df.columns) - {ROW_COL, FILE_COL}
     for c in spec.columns:
         if c.required and c.name not in cols:
-            problems.append(Problem(fname, None, c.name, f"required column '{c.name}' is missing"))
+            problems.append(Problem(fname, None, c.name, Msg("io.required_column", column=c.name)))
     if not spec.allow_extra:
         known = set(spec.column_names())
         for extra in sorted(cols - known):
             problems.append(
-                Problem(fname, None, extra, f"unknown column; expected: {', '.join(spec.column_names())}")
+                Problem(fname, None, extra, Msg("io.unknown_column", expected=", ".join(spec.column_names())))
             )
     if problems:
         raise ValidationError(problems)
     if len(df) == 0:
-        raise ValidationError([Problem(fname, None, None, "the file has no data rows")])
+        raise ValidationError([Problem(fname, None, None, Msg("io.no_rows"))])
 
     out = pd.DataFrame({ROW_COL: df[ROW_COL].to_numpy(), FILE_COL: df[FILE_COL].to_numpy()})
     for c in spec.columns:
@@ -187,7 +201,7 @@ def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
                     bad_text,
                     df,
                     c.name,
-                    f"text must have at most {MAX_TEXT} characters and no control characters",
+                    Msg("io.text_invalid", max=MAX_TEXT),
                 )
         elif c.kind in ("int", "year", "float"):
             if pd.api.types.is_numeric_dtype(raw):
@@ -204,21 +218,21 @@ def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             finite = np.isfinite(typed.to_numpy(dtype=float, na_value=np.nan))
             nonfinite = pd.Series(~finite, index=typed.index) & ~empty & ~bad_type
             problems += _problems_for(
-                nonfinite, df, c.name, lambda v: f"not a finite number: '{v}' (inf and nan are refused)"
+                nonfinite, df, c.name, lambda v: Msg("io.not_finite", value=str(v))
             )
             typed = typed.where(finite | typed.isna(), np.nan)
             problems += _problems_for(
                 bad_type,
                 df,
                 c.name,
-                lambda v, k=c.kind: f"not a {'number' if k == 'float' else 'whole number'}: '{v}'",
+                lambda v, k=c.kind: Msg("io.not_number" if k == "float" else "io.not_whole", value=str(v)),
             )
             if c.kind in ("int", "year"):
                 frac = typed.notna() & (typed != np.floor(typed.fillna(0)))
-                problems += _problems_for(frac, df, c.name, lambda v: f"not a whole number: '{v}'")
+                problems += _problems_for(frac, df, c.name, lambda v: Msg("io.not_whole", value=str(v)))
             if c.kind == "year":
                 outr = typed.notna() & ((typed < 1900) | (typed > 2100))
-                problems += _problems_for(outr, df, c.name, lambda v: f"year out of range 1900-2100: '{v}'")
+                problems += _problems_for(outr, df, c.name, lambda v: Msg("io.year_range", value=str(v)))
         elif c.kind == "timestamp":
             if pd.api.types.is_datetime64_any_dtype(raw):
                 typed = raw
@@ -228,19 +242,19 @@ def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
                 empty = txt == ""
                 typed = pd.to_datetime(txt, errors="coerce", utc=True, format="ISO8601")
                 problems += _problems_for(
-                    typed.isna() & ~empty, df, c.name, lambda v: f"not an ISO 8601 timestamp: '{v}'"
+                    typed.isna() & ~empty, df, c.name, lambda v: Msg("io.not_timestamp", value=str(v))
                 )
         elif c.kind == "bool":
             txt = as_text.str.lower()
             empty = txt == ""
             truthy = txt.isin(["true", "yes", "1", "y", "是"])
             falsy = txt.isin(["false", "no", "0", "n", "否"])
-            problems += _problems_for(~(truthy | falsy) & ~empty, df, c.name, lambda v: f"not yes/no: '{v}'")
+            problems += _problems_for(~(truthy | falsy) & ~empty, df, c.name, lambda v: Msg("io.not_yes_no", value=str(v)))
             typed = truthy
         else:  # pragma: no cover - guarded by Kind
             raise ValueError(c.kind)
         if c.required:
-            problems += _problems_for(empty, df, c.name, "must not be empty")
+            problems += _problems_for(empty, df, c.name, Msg("io.empty"))
         elif c.default is not None:
             typed = typed.where(~empty, c.default)
         nonempty = ~empty
@@ -248,28 +262,29 @@ def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             ok = c.allowed(typed) if callable(c.allowed) else typed.isin(list(c.allowed))
             bad = nonempty & ~ok
             hint = c.allowed_hint or (
-                "allowed: " + ", ".join(sorted(map(str, c.allowed)))[:300] if not callable(c.allowed) else ""
+                Msg("io.allowed", values=", ".join(sorted(map(str, c.allowed)))[:300]) if not callable(c.allowed) else ""
             )
             problems += _problems_for(
-                bad, df, c.name, lambda v, h=hint: f"unknown value '{v}'" + (f"; {h}" if h else "")
+                bad, df, c.name,
+                lambda v, h=hint: Msg("io.unknown_value_hint", value=str(v), hint=h) if h else Msg("io.unknown_value", value=str(v)),
             )
         if c.nonnegative:
             problems += _problems_for(
-                nonempty & (typed < 0), df, c.name, lambda v: f"must not be negative: '{v}'"
+                nonempty & (typed < 0), df, c.name, lambda v: Msg("io.negative", value=str(v))
             )
         if c.min_value is not None:
             problems += _problems_for(
                 nonempty & (typed < c.min_value),
                 df,
                 c.name,
-                lambda v, m=c.min_value: f"must be >= {m}: '{v}'",
+                lambda v, m=c.min_value: Msg("io.min", min=str(m), value=str(v)),
             )
         if c.max_value is not None:
             problems += _problems_for(
                 nonempty & (typed > c.max_value),
                 df,
                 c.name,
-                lambda v, m=c.max_value: f"must be <= {m}: '{v}'",
+                lambda v, m=c.max_value: Msg("io.max", max=str(m), value=str(v)),
             )
         lo, hi = plausible_range(spec.name, c.name) if c.kind in ("int", "float") else (None, None)
         if lo is not None or hi is not None:
@@ -287,12 +302,11 @@ def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
                 outside,
                 df,
                 c.name,
-                lambda v, a=lo, b=hi: f"outside the plausible range {_num(a)} to {_num(b)}: '{v}' "
-                "(catalog/data/validation/plausible_ranges.yaml)",
+                lambda v, a=lo, b=hi: Msg("io.implausible", lo=_num(a), hi=_num(b), value=str(v)),
             )
         if c.check is not None:
             bad, msg = c.check(typed)
-            problems += _problems_for(nonempty & bad, df, c.name, lambda v, m=msg: f"{m}: '{v}'")
+            problems += _problems_for(nonempty & bad, df, c.name, lambda v, m=msg: Msg("io.check", check=m, value=str(v)))
         if c.kind == "float":
             typed = typed.astype(float)
         elif c.kind in ("int", "year") and not problems and not typed.isna().any():
@@ -316,7 +330,7 @@ def validate_table(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
                         fname,
                         int(r[ROW_COL]),
                         ",".join(key),
-                        f"duplicate of row {first_row} (same {', '.join(key)})",
+                        Msg("io.duplicate_row", first_row=first_row, key=", ".join(key)),
                     )
                 )
     if not problems:

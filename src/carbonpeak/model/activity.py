@@ -34,8 +34,17 @@ import pandas as pd
 from carbonpeak.catalog.categories import get_categories, is_prefix
 from carbonpeak.catalog.units import parse_unit
 from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
+from carbonpeak.i18n import Msg, declare
 from carbonpeak.io import Column, TableSpec, read_table, validate_table
 from carbonpeak.io.tables import FILE_COL, ROW_COL
+
+declare({
+    "io.hint.region": {}, "io.hint.category": {}, "io.hint.item": {}, "io.unknown_unit": {},
+    "io.activity.negative": {"category": str, "value": str, "allowed": str},
+    "io.activity.unit_dims": {"unit": str, "have": str, "category": str, "expected": str},
+    "io.duplicate_row": {"first_row": int, "key": str},
+    "io.duplicate_row_of": {"first_row": int, "first_file": str, "key": str}, "io.activity.no_file": {},
+})
 
 #: Category prefixes whose amounts may be negative: a stock *change* in the reference approach
 #: (IPCC 2006 Vol 2 Ch 6 Eq 6.1, a stock draw-down is negative) and *net* imported
@@ -101,10 +110,10 @@ def _unit_ok(units: pd.Series) -> tuple[pd.Series, str]:
             bad[u] = True
     codes, uniq = pd.factorize(units)  # one lookup per distinct unit (not a hash per row)
     if (codes < 0).any():  # missing units: keep the plain map
-        return units.map(bad).astype(bool), "unknown unit"
+        return units.map(bad).astype(bool), Msg("io.unknown_unit")
     flags = np.array([bad.get(u, True) for u in uniq], dtype=bool)
     out = flags[codes] if len(codes) else np.zeros(0, dtype=bool)
-    return pd.Series(out, index=units.index, dtype=bool), "unknown unit"
+    return pd.Series(out, index=units.index, dtype=bool), Msg("io.unknown_unit")
 
 
 def activity_spec(items: Collection[str] | None = None, regions: Collection[str] | None = None) -> TableSpec:
@@ -126,19 +135,19 @@ def activity_spec(items: Collection[str] | None = None, regions: Collection[str]
                 "region",
                 vocab="region",
                 allowed=region_allowed,
-                allowed_hint="use GD or a city code GD-XX of catalog/data/regions.yaml",
+                allowed_hint=Msg("io.hint.region"),
             ),
             Column(
                 "category",
                 vocab="category",
                 allowed=lambda s: s.isin(list(cats)),
-                allowed_hint="use an IPCC 2006 code of catalog/data/categories.csv (see docs/inventory.md)",
+                allowed_hint=Msg("io.hint.category"),
             ),
             Column(
                 "item",
                 vocab="item",
                 allowed=lambda s: s.isin(list(item_ids)),
-                allowed_hint="use a catalog item id or its name_zh/name_en (see `carbonpeak factors list`)",
+                allowed_hint=Msg("io.hint.item"),
             ),
             Column("amount", "float"),
             Column("unit", check=_unit_ok),
@@ -165,21 +174,19 @@ def _row_checks(df: pd.DataFrame) -> list[Problem]:
                         str(file),
                         int(row),
                         "amount",
-                        f"must not be negative for category {cat}: '{amt}' (negative amounts are allowed "
-                        f"only under {', '.join(NEGATIVE_ALLOWED)})",
+                        Msg("io.activity.negative", category=str(cat), value=str(amt), allowed=", ".join(NEGATIVE_ALLOWED)),
                     )
                 )
     pairs = df[["category", "unit"]].drop_duplicates()
-    bad_pairs: dict[tuple[str, str], str] = {}
+    bad_pairs: dict[tuple[str, str], Msg] = {}
     for cat, unit in zip(pairs["category"], pairs["unit"], strict=True):
         dims = cats[cat].unit_dims if cat in cats else ()
         if not dims:
             continue
         have = parse_unit(unit).dimensionality
         if not any(d in _DIMS and have == parse_unit(_DIMS[d]).dimensionality for d in dims):
-            bad_pairs[(cat, unit)] = (
-                f"unit '{unit}' ({have}) does not fit category {cat}; expected {' or '.join(dims)}"
-            )
+            bad_pairs[(cat, unit)] = Msg("io.activity.unit_dims", unit=str(unit), have=str(have), category=str(cat),
+                                         expected=" | ".join(dims))  # fmt: skip
     if bad_pairs:
         keys = list(zip(df["category"], df["unit"], strict=True))
         for k, row, file in zip(keys, df[ROW_COL], df[FILE_COL], strict=True):
@@ -198,10 +205,9 @@ def _duplicate_problems(df: pd.DataFrame) -> list[Problem]:
     for _, grp in sub.groupby(key, sort=False):
         first_file, first_row = grp[FILE_COL].iloc[0], int(grp[ROW_COL].iloc[0])
         for file, row in zip(grp[FILE_COL].iloc[1:], grp[ROW_COL].iloc[1:], strict=True):
-            where = f"row {first_row}" + ("" if file == first_file else f" of {first_file}")
-            problems.append(
-                Problem(str(file), int(row), ",".join(key), f"duplicate of {where} (same {', '.join(key)})")
-            )
+            msg = (Msg("io.duplicate_row", first_row=first_row, key=", ".join(key)) if file == first_file
+                   else Msg("io.duplicate_row_of", first_row=first_row, first_file=str(first_file), key=", ".join(key)))
+            problems.append(Problem(str(file), int(row), ",".join(key), msg))
     return problems
 
 
@@ -284,5 +290,5 @@ def load_activity(
         except ValidationError as exc:
             problems.extend(exc.problems)
     if not any_path:
-        raise ValidationError([Problem("<none>", None, None, "no activity file given")])
+        raise ValidationError([Problem("<none>", None, None, Msg("io.activity.no_file"))])
     return _finish(frames, problems)

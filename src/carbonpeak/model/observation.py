@@ -36,8 +36,16 @@ from carbonpeak.catalog.regions import load_regions
 from carbonpeak.catalog.targets import load_indicators
 from carbonpeak.catalog.units import conversion_factor
 from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
+from carbonpeak.i18n import Msg, declare
 from carbonpeak.io import Column, TableSpec, read_table, validate_table
 from carbonpeak.io.tables import FILE_COL, ROW_COL
+
+declare({
+    "io.hint.indicator": {}, "io.hint.region": {}, "io.allowed": {"values": str},
+    "io.obs.computed": {"indicator": str, "formula": str}, "io.obs.unit_must": {"target": str, "indicator": str},
+    "io.obs.unit_fit": {"unit": str, "indicator": str, "target": str, "detail": str}, "io.obs.share": {"value": str},
+    "io.obs.no_file": {}, "io.obs.duplicate": {"first_row": int, "first_file": str},
+})
 
 UNIQUE_KEY = ("indicator", "region", "year")
 COLUMNS = ("indicator", "region", "year", "value", "unit", "source", "status", "note")
@@ -53,14 +61,14 @@ def observation_spec() -> TableSpec:
         name="observations",
         columns=(
             Column("indicator", vocab="indicator", allowed=importable,
-                   allowed_hint="use an indicator id of catalog/data/indicators.yaml (`carbonpeak observations indicators`)"),
-            Column("region", vocab="region", allowed=regions, allowed_hint="use GD or a city code GD-XX of catalog/data/regions.yaml"),
+                   allowed_hint=Msg("io.hint.indicator")),
+            Column("region", vocab="region", allowed=regions, allowed_hint=Msg("io.hint.region")),
             Column("year", "year"),
             Column("value", "float"),
             Column("unit"),
             Column("source"),
             Column("status", required=False, default="", allowed=list(STATUSES),
-                   allowed_hint="allowed: " + ", ".join(STATUSES)),
+                   allowed_hint=Msg("io.allowed", values=", ".join(STATUSES))),
             Column("note", required=False, default=""),
         ),
         unique=UNIQUE_KEY,
@@ -76,8 +84,7 @@ def _computed_problems(df: pd.DataFrame) -> list[Problem]:
     for ind, row, file in zip(names, df[ROW_COL], df[FILE_COL], strict=True):
         if ind in inds and inds[ind].computed:
             out.append(Problem(str(file), int(row), "indicator",
-                               f"'{ind}' is computed by carbonpeak ({inds[ind].formula}); "
-                               "import its inputs instead (activity data, GDP, energy data)"))
+                               Msg("io.obs.computed", indicator=str(ind), formula=str(inds[ind].formula))))
     return out
 
 
@@ -88,12 +95,12 @@ def _convert(df: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
     for ind, unit in set(zip(df["indicator"], df["unit"], strict=True)):
         target = inds[ind].unit
         if target in SPECIAL_UNITS or unit in SPECIAL_UNITS:
-            factors[(ind, unit)] = 1.0 if unit == target else f"unit must be '{target}' for {ind}"
+            factors[(ind, unit)] = 1.0 if unit == target else Msg("io.obs.unit_must", target=str(target), indicator=str(ind))
             continue
         try:
             factors[(ind, unit)] = conversion_factor(unit, target)
         except CarbonpeakError as exc:
-            factors[(ind, unit)] = f"unit '{unit}' does not fit {ind} (expected {target}): {exc}"
+            factors[(ind, unit)] = Msg("io.obs.unit_fit", unit=str(unit), indicator=str(ind), target=str(target), detail=str(exc))
     mult = []
     for ind, unit, row, file in zip(df["indicator"], df["unit"], df[ROW_COL], df[FILE_COL], strict=True):
         f = factors[(ind, unit)]
@@ -111,7 +118,7 @@ def _convert(df: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
     is_share = (out["unit"] == "%") & pd.Series([inds[i].kind != "rate" for i in out["indicator"]], index=out.index)
     bad = is_share & ((out["value"] < 0) | (out["value"] > 100))
     for row, file, v in zip(out.loc[bad, ROW_COL], out.loc[bad, FILE_COL], out.loc[bad, "value_reported"], strict=True):
-        problems.append(Problem(str(file), int(row), "value", f"a share must lie between 0 and 100 %: '{v}'"))
+        problems.append(Problem(str(file), int(row), "value", Msg("io.obs.share", value=str(v))))
     return out, problems
 
 
@@ -144,16 +151,16 @@ def load_observations(paths: Iterable[str | Path]) -> pd.DataFrame:
         except ValidationError as exc:
             problems.extend(exc.problems)
     if not frames and not problems:
-        raise ValidationError([Problem("<observations>", None, None, "no observation files given")])
+        raise ValidationError([Problem("<observations>", None, None, Msg("io.obs.no_file"))])
     if frames:
         allr = pd.concat(frames, ignore_index=True)
         dup = allr.duplicated(subset=list(UNIQUE_KEY), keep=False)
         if dup.any():
             for _, grp in allr.loc[dup].groupby(list(UNIQUE_KEY), sort=False):
-                first = f"row {int(grp[ROW_COL].iloc[0])} of {grp[FILE_COL].iloc[0]}"
+                first_row, first_file = int(grp[ROW_COL].iloc[0]), str(grp[FILE_COL].iloc[0])
                 for file, row in zip(grp[FILE_COL].iloc[1:], grp[ROW_COL].iloc[1:], strict=True):
                     problems.append(Problem(str(file), int(row), ",".join(UNIQUE_KEY),
-                                            f"duplicate of {first} (same indicator, region, year)"))
+                                            Msg("io.obs.duplicate", first_row=first_row, first_file=first_file)))
     if problems:
         raise ValidationError(problems)
     return allr.reset_index(drop=True)

@@ -14,7 +14,14 @@ from __future__ import annotations
 import pandas as pd
 
 from carbonpeak.errors import Problem, ValidationError
+from carbonpeak.i18n import Msg, declare
 from carbonpeak.io import Column, TableSpec, validate_table
+
+declare({
+    "io.mon.industry": {}, "io.mon.indicator": {}, "io.hint.city": {}, "io.mon.unknown_file": {"expected": str},
+    "io.mon.unknown_kind": {"kind": str}, "io.mon.no_offset": {"value": str}, "io.mon.period_end": {},
+    "io.mon.unknown_parent": {"meter": str}, "io.unknown_unit": {}, "io.mon.uscc": {},
+})
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28
@@ -61,12 +68,12 @@ def uscc_valid(code: str) -> bool:
 
 
 def _uscc_check(s: pd.Series) -> tuple[pd.Series, str]:
-    return ~s.map(uscc_valid), "not a valid unified social credit code (GB 32100-2015: 18 characters, check digit)"
+    return ~s.map(uscc_valid), Msg("io.mon.uscc")
 
 
 def _industry_check(s: pd.Series) -> tuple[pd.Series, str]:
     ok = s.astype(str).str.fullmatch(r"[A-T]?\d{2,4}")
-    return ~ok, "not a GB/T 4754-2017 industry code (2-4 digits, optional section letter)"
+    return ~ok, Msg("io.mon.industry")
 
 
 def _known_unit(s: pd.Series) -> tuple[pd.Series, str]:
@@ -80,7 +87,7 @@ def _known_unit(s: pd.Series) -> tuple[pd.Series, str]:
             return False
         return True
 
-    return ~s.map(ok), "unknown unit"
+    return ~s.map(ok), Msg("io.unknown_unit")
 
 
 UNITS_SPEC = TableSpec(
@@ -90,7 +97,7 @@ UNITS_SPEC = TableSpec(
         Column("name"),
         Column("uscc", check=_uscc_check),
         Column("industry_code", check=_industry_check),
-        Column("city", vocab="region", allowed=REGION_CODES, allowed_hint="a Guangdong city code GD-GZ … GD-YF"),
+        Column("city", vocab="region", allowed=REGION_CODES, allowed_hint=Msg("io.hint.city")),
         Column("kind", allowed=UNIT_KINDS),
         Column("hub_node", "bool", required=False, default=False),
         Column("registered_level", required=False, allowed=LEVELS, default="none"),
@@ -165,8 +172,7 @@ UPLOADS_SPEC = TableSpec(
     (
         Column("unit_id"),
         Column("indicator", check=lambda s: (~s.astype(str).str.fullmatch(INDICATOR_PATTERN),
-                                             "not a platform indicator (total_energy, gross_output, value_added, "
-                                             "energy:<type>, output:<product>, sec:<product>)")),
+                                             Msg("io.mon.indicator"))),
         Column("frequency", allowed=FREQUENCIES),
         Column("period_start", "timestamp"),  # the statistic period's start as uploaded (time label)
         Column("value", "float"),
@@ -224,8 +230,7 @@ def detect_kind(columns: list[str] | pd.Index, file: str = "<data>") -> str:
                 file,
                 None,
                 None,
-                "cannot tell what this file is from its columns; expected the columns of one of: "
-                + "; ".join(f"{k} ({', '.join(sorted(c))})" for k, c in _SIGNATURES),
+                Msg("io.mon.unknown_file", expected="; ".join(f"{k} ({', '.join(sorted(c))})" for k, c in _SIGNATURES)),
             )
         ]
     )
@@ -241,7 +246,7 @@ def _dates(df: pd.DataFrame) -> pd.DataFrame:
 def validate_kind(df: pd.DataFrame, kind: str) -> pd.DataFrame:
     """Validate a frame as registry file ``kind`` and return it typed (dates as ``datetime.date``)."""
     if kind not in SPECS:
-        raise ValidationError([Problem("<data>", None, None, f"unknown file kind '{kind}'")])
+        raise ValidationError([Problem("<data>", None, None, Msg("io.mon.unknown_kind", kind=str(kind)))])
     offset_problems: list[Problem] = []
     for col in {"readings": ("ts",), "uploads": ("period_start", "uploaded_at")}.get(kind, ()):
         if col not in df.columns or pd.api.types.is_datetime64_any_dtype(df[col]):
@@ -253,7 +258,7 @@ def validate_kind(df: pd.DataFrame, kind: str) -> pd.DataFrame:
         files = rows["__file__"] if "__file__" in rows else pd.Series("<data>", index=rows.index)
         nums = rows["__row__"] if "__row__" in rows else pd.Series(rows.index + 2, index=rows.index)
         offset_problems += [
-            Problem(str(f), int(r), col, f"timestamp without a UTC offset: '{v}' (write e.g. 2025-01-01T00:15+08:00)")
+            Problem(str(f), int(r), col, Msg("io.mon.no_offset", value=str(v)))
             for f, r, v in zip(files, nums, rows[col], strict=True)
         ][:1000]
     try:
@@ -264,7 +269,7 @@ def validate_kind(df: pd.DataFrame, kind: str) -> pd.DataFrame:
         raise ValidationError(offset_problems)
     if kind in ("output", "reported"):
         problems = [
-            Problem(str(f), int(r), "period_end", "period_end is before period_start")
+            Problem(str(f), int(r), "period_end", Msg("io.mon.period_end"))
             for f, r, a, b in zip(
                 out["__file__"], out["__row__"], out["period_start"], out["period_end"], strict=True
             )
@@ -289,7 +294,7 @@ def validate_kind(df: pd.DataFrame, kind: str) -> pd.DataFrame:
         ids = set(out["meter_id"])
         for f, r, p in zip(out["__file__"], out["__row__"], out["parent_meter_id"], strict=True):
             if p and p not in ids:
-                problems.append(Problem(str(f), int(r), "parent_meter_id", f"unknown parent meter '{p}'"))
+                problems.append(Problem(str(f), int(r), "parent_meter_id", Msg("io.mon.unknown_parent", meter=str(p))))
         if problems:
             raise ValidationError(problems)
     return out

@@ -141,7 +141,7 @@ def build_registry(n_units: int, seed: int = 42) -> Registry:
             # deterministic (no extra random draws): every other centre is new; size from the IT load
             dc_build = "new" if i % 2 == 0 else "existing"
             dc_size = "hyperscale" if p["it_kw"] >= 8000 else ("large" if p["it_kw"] >= 2500 else "medium")
-        units.append({"unit_id": uid, "name": f"合成{kind}单位{i + 1:05d} (synthetic)", "uscc": synthetic_uscc(rng, city),
+        units.append({"unit_id": uid, "name": f"合成{spec.get('name_zh', kind)}单位{i + 1:05d} (synthetic)", "uscc": synthetic_uscc(rng, city),
                       "industry_code": code, "city": city, "kind": kind, "hub_node": hub, "registered_level": "none",
                       "synthetic": True, "dc_build": dc_build, "dc_size": dc_size})  # fmt: skip
         meters.extend(ms)

@@ -28,12 +28,58 @@ from zoneinfo import ZoneInfo
 
 from carbonpeak.config import get_settings
 from carbonpeak.errors import CarbonpeakError
+from carbonpeak.i18n import Msg, declare, names
 from carbonpeak.store.duck import Store
 from carbonpeak.store.users import Principal
 from carbonpeak.workflows.notify import Message
 from carbonpeak.workflows.schedule import TaskFn, TaskOutcome
 
 SCHEDULER = Principal("scheduler", "admin")
+
+# the notifications' texts (catalog messages/notify.yaml), rendered in each recipient's language
+declare({
+    "notify.more": {"n": int},
+    "notify.item": {"what": str},
+    "notify.kind.readings": {},
+    "notify.kind.output": {},
+    "notify.deadline.subject": {"n": int, "kind": Msg, "period": str, "due": str},
+    "notify.deadline.body": {"kind": Msg, "period": str, "due": str},
+    "notify.deadline.tail": {},
+    "notify.alerts.subject": {"n": int, "first": str, "last": str},
+    "notify.alerts.line": {"severity": Msg, "kind": Msg, "unit": str, "city": str, "period": str, "observed": Msg},
+    "notify.alerts.tail": {"run_id": str},
+    "notify.monthly.subject": {"month": str, "n": int},
+    "notify.monthly.written": {"files": str},
+    "notify.monthly.line": {"kind": Msg, "severity": Msg, "city": str, "n": int},
+    "notify.annual.subject": {"report_lang": Msg},
+    "notify.annual.written": {},
+    "notify.lang.zh": {},
+    "notify.lang.en": {},
+    "notify.test.body_at": {"at": str},
+    "notify.test.subject": {},
+    "notify.test.body": {},
+})
+
+
+def _key(key: str, default: str) -> Msg | dict[str, Any] | str:
+    """A catalog label (``alert.<kind>``, ``severity.<s>``) as a nested message, ``default`` without one."""
+    from carbonpeak.i18n import load_messages
+
+    return {"message_key": key, "params": {}} if key in load_messages() else default
+
+
+def _city(code: str | None) -> dict[str, str] | str:
+    """A city's name in both languages (the code if the catalog lacks it)."""
+    from carbonpeak.catalog.regions import load_regions
+
+    if not isinstance(code, str) or not code:  # no city (NaN in a count by city)
+        return "–"
+    r = load_regions().get(code)
+    return names(r.name("zh"), r.name("en")) if r is not None else code
+
+
+def _more(n: int, shown: int) -> list[Msg]:
+    return [Msg("notify.more", n=n - shown)] if n > shown else []
 
 
 def _local(due: datetime, params: Mapping[str, Any]) -> datetime:
@@ -69,16 +115,41 @@ def deadline_check(store: Store, params: Mapping[str, Any], due: datetime) -> Ta
         period = spec
     missed = DataAccess(store, SCHEDULER).check_deadlines(kind=kind, period=period, due=due_date)
     result = {"kind": kind, "period": period, "due_date": due_date.isoformat(), "missed": missed}
-    msgs = []
-    if missed:
-        shown = "\n".join(f"- {e}" for e in missed[:50]) + (f"\n… and {len(missed) - 50} more" if len(missed) > 50 else "")
-        msgs.append(Message(
-            "deadline",
-            f"{len(missed)} enterprise(s) missed the {kind} deadline for {period} (due {due_date.isoformat()})",
-            f"No {kind} submission for {period} arrived by {due_date.isoformat()} (China Standard Time) from:\n{shown}\n"
-            "Each is recorded as a missed_deadline credit event.",
-        ))  # fmt: skip
+    msgs = [deadline_message(missed, kind, period, due_date)] if missed else []
     return TaskOutcome(result, msgs)
+
+
+def deadline_message(missed: list[str], kind: str, period: str, due_date: date) -> Message:
+    """The notification of enterprises that missed a reporting deadline (at most 50 named)."""
+    what = Msg(f"notify.kind.{kind}")
+    due_s = due_date.isoformat()
+    return Message(
+        "deadline",
+        Msg("notify.deadline.subject", n=len(missed), kind=what, period=period, due=due_s),
+        (Msg("notify.deadline.body", kind=what, period=period, due=due_s),
+         *[Msg("notify.item", what=str(e)) for e in missed[:50]], *_more(len(missed), 50),
+         Msg("notify.deadline.tail")),
+    )  # fmt: skip
+
+
+def alerts_message(new: Any, d_from: date, d_to: date, run_id: str) -> Message:
+    """The notification of a run's new alerts (a frame of ``mon_alerts`` rows; at most 30 listed):
+    severity, kind and city in the recipient's language, then what was observed."""
+    import json
+
+    lines = []
+    for r in new.head(30).itertuples():
+        params = json.loads(r.params) if isinstance(r.params, str) else (r.params or {})
+        observed = ({"message_key": r.message_key, "params": params} if r.message_key
+                    else str(r.observed or r.why))  # fmt: skip
+        lines.append(Msg("notify.alerts.line", severity=_key(f"severity.{r.severity}", str(r.severity)),
+                         kind=_key(f"alert.{r.kind}", str(r.kind)), unit=str(r.unit_id), city=_city(r.city),
+                         period=str(r.period_start), observed=observed))  # fmt: skip
+    return Message(
+        "alerts",
+        Msg("notify.alerts.subject", n=len(new), first=d_from.isoformat(), last=d_to.isoformat()),
+        (*lines, *_more(len(new), 30), Msg("notify.alerts.tail", run_id=str(run_id))),
+    )
 
 
 def monitoring_run(store: Store, params: Mapping[str, Any], due: datetime) -> TaskOutcome:
@@ -97,7 +168,8 @@ def monitoring_run(store: Store, params: Mapping[str, Any], due: datetime) -> Ta
         incremental=bool(params.get("incremental", False)),
     )  # fmt: skip
     new = store.query(
-        "SELECT alert_id, kind, severity, unit_id, city, CAST(period_start AS VARCHAR) AS period_start, why "
+        "SELECT alert_id, kind, severity, unit_id, city, CAST(period_start AS VARCHAR) AS period_start, why, "
+        "observed, message_key, params "
         "FROM mon_alerts WHERE first_run = ? ORDER BY severity DESC, kind, unit_id",
         [o.run_id],
     )
@@ -108,16 +180,7 @@ def monitoring_run(store: Store, params: Mapping[str, Any], due: datetime) -> Ta
         "alerts": len(o.rules.alerts),
         "new_alerts": len(new),
     }
-    msgs = []
-    if len(new):
-        lines = [f"- [{r.severity}] {r.kind} {r.unit_id} ({r.city}) {r.period_start}: {r.why}"
-                 for r in new.head(30).itertuples()]  # fmt: skip
-        more = f"\n… and {len(new) - 30} more" if len(new) > 30 else ""
-        msgs.append(Message(
-            "alerts",
-            f"{len(new)} new monitoring alert(s), {d_from.isoformat()} – {d_to.isoformat()}",
-            "\n".join(lines) + more + f"\nRun {o.run_id}; review them on the monitoring page.",
-        ))  # fmt: skip
+    msgs = [alerts_message(new, d_from, d_to, o.run_id)] if len(new) else []
     return TaskOutcome(result, msgs)
 
 
@@ -154,9 +217,11 @@ def report_monthly(store: Store, params: Mapping[str, Any], due: datetime) -> Ta
     json_path = out / f"monitoring-{month}.json"
     json_path.write_text(to_json(summary), encoding="utf-8")
     files = [str(csv_path), str(json_path)]
-    top = "\n".join(f"- {r.kind} [{r.severity}] {r.city}: {r.alerts}" for r in counts.head(20).itertuples())
-    msg = Message("report", f"monthly monitoring report {month}: {len(alerts)} alert(s)",
-                  f"Written: {', '.join(files)}\n{top}".strip())  # fmt: skip
+    top = [Msg("notify.monthly.line", kind=_key(f"alert.{r.kind}", str(r.kind)),
+               severity=_key(f"severity.{r.severity}", str(r.severity)), city=_city(r.city), n=int(r.alerts))
+           for r in counts.head(20).itertuples()]  # fmt: skip
+    msg = Message("report", Msg("notify.monthly.subject", month=month, n=len(alerts)),
+                  (Msg("notify.monthly.written", files=", ".join(files)), *top))  # fmt: skip
     return TaskOutcome({"month": month, "files": files, "alerts": len(alerts)}, [msg])
 
 
@@ -169,15 +234,16 @@ def report_annual(store: Store, params: Mapping[str, Any], due: datetime) -> Tas
     lang = str(params.get("lang", "zh"))
     files = write_assessment_report(store, int(year) if year else None, _reports_dir(params, "annual"),
                                     lang=lang, pdf=bool(params.get("pdf", True)))  # fmt: skip
-    names = [str(f) for f in files]
-    msg = Message("report", f"annual assessment report written ({lang})", "Written:\n" + "\n".join(names))
-    return TaskOutcome({"files": names, "lang": lang}, [msg])
+    written = [str(f) for f in files]
+    msg = Message("report", Msg("notify.annual.subject", report_lang=_key(f"notify.lang.{lang}", lang)),
+                  (Msg("notify.annual.written"), *written))  # fmt: skip
+    return TaskOutcome({"files": written, "lang": lang}, [msg])
 
 
 def notify_test(store: Store, params: Mapping[str, Any], due: datetime) -> TaskOutcome:
     """Send a test notification on every channel (checks the settings)."""
-    return TaskOutcome({"test": True}, [Message("test", "test notification",
-                                                f"carbonpeak can reach you (sent {due.isoformat()}).")])  # fmt: skip
+    return TaskOutcome({"test": True}, [Message("test", Msg("notify.test.subject"),
+                                                Msg("notify.test.body_at", at=due.isoformat()))])  # fmt: skip
 
 
 TASKS: dict[str, TaskFn] = {

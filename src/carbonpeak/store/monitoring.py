@@ -26,10 +26,19 @@ from typing import Any
 import pandas as pd
 
 from carbonpeak.errors import CarbonpeakError, NotFound, Problem, ValidationError
+from carbonpeak.i18n import Msg, declare
 from carbonpeak.io import read_table
 from carbonpeak.monitoring.registry import TABLES, detect_kind, validate_kind
 from carbonpeak.store.duck import Store
 from carbonpeak.store.engine import register
+
+declare({
+    "io.file_not_found": {}, "io.check": {"check": Msg, "value": str}, "io.required_column_short": {},
+    "io.empty": {}, "io.mon.bad_ts": {}, "io.mon.future": {}, "io.mon.bad_number": {},
+    "io.mon.implausible": {"lo": float, "hi": float}, "io.mon.not_number": {}, "io.mon.negative_interval": {},
+    "io.mon.unknown_meter": {}, "io.mon.more_rows": {"n": int, "what": Msg},
+    "io.mon.conflict": {"meter": str, "ts": str, "first_row": int}, "io.no_rows": {}, "io.mon.unknown_unit": {},
+})
 
 REGISTRY_COLUMNS: dict[str, list[str]] = {
     "units": ["unit_id", "name", "uscc", "industry_code", "city", "kind", "hub_node", "registered_level", "synthetic",
@@ -94,7 +103,7 @@ def ingest_path(store: Store, path: str | Path, *, kind: str | None = None, subm
     p = Path(path)
     name = source_name or str(p)
     if not p.exists():
-        raise ValidationError([Problem(name, None, None, "file not found")])
+        raise ValidationError([Problem(name, None, None, Msg("io.file_not_found"))])
     if _is_parquet(p):
         src, params = _parquet_src(p)
         import duckdb
@@ -116,20 +125,20 @@ def ingest_path(store: Store, path: str | Path, *, kind: str | None = None, subm
 def ingest_registry(store: Store, df: pd.DataFrame, kind: str, *, source: str, submitter: str = "cli") -> IngestResult:
     typed = validate_kind(df, kind)
     if kind == "meters" or kind in ("output", "budgets", "reported", "uploads"):
-        _check_known(store, typed, "unit_id", "mon_units_current", "unit_id", "unknown unit (import the units file first)")
+        _check_known(store, typed, "unit_id", "mon_units_current", "unit_id", Msg("io.mon.unknown_unit"))
     cols = REGISTRY_COLUMNS[kind] + ["__row__", "__file__"]
     r = store.import_frame(TABLES[kind], typed[cols], kind=f"mon_{kind}", source=source, submitter=submitter)
     return IngestResult(source, kind, r.batch_id, r.rows, r.created, r.rows if r.created else 0)
 
 
-def _check_known(store: Store, df: pd.DataFrame, col: str, table: str, key: str, msg: str) -> None:
+def _check_known(store: Store, df: pd.DataFrame, col: str, table: str, key: str, msg: Msg) -> None:
     if table not in TABLES_CURRENT or key not in ("unit_id", "meter_id"):
         raise ValueError(f"not a registry table: {table}.{key}")
     known = set(store.query(f"SELECT {key} FROM {table}")[key].astype(str))  # noqa: S608 -- table and key are checked against code constants above
     bad = ~df[col].astype(str).isin(known)
     if bad.any():
         raise ValidationError(
-            [Problem(str(f), int(r), col, f"{msg}: '{v}'") for f, r, v in
+            [Problem(str(f), int(r), col, Msg("io.check", check=msg, value=str(v))) for f, r, v in
              zip(df.loc[bad, "__file__"], df.loc[bad, "__row__"], df.loc[bad, col], strict=True)]
         )
 
@@ -191,7 +200,7 @@ def _readings_parquet(store: Store, scon: Any, src: str, params: list[Any], name
     cols = set(scon.execute(f"DESCRIBE SELECT * FROM {src}", params).df()["column_name"])  # noqa: S608 -- src is a constant read_parquet(?) call
     missing = [c for c in ("meter_id", "ts", "value") if c not in cols]
     if missing:
-        raise ValidationError([Problem(name, None, c, "required column is missing") for c in missing])
+        raise ValidationError([Problem(name, None, c, Msg("io.required_column_short")) for c in missing])
     file_col = "filename" if source_name is None else "CAST(? AS VARCHAR)"
     sql = (
         "SELECT CAST(meter_id AS VARCHAR) AS meter_id, TRY_CAST(ts AS TIMESTAMPTZ) AS ts, "  # noqa: S608 -- built from constants; the path and the name are bound
@@ -222,25 +231,25 @@ def _apply_readings(store: Store, con: Any, select_sql: str, params: list[Any], 
         v_given = "value_given" if "value_given" in cols else "TRUE"
         # (field, condition, message, bound values): conditions are code constants (ts_given and
         # v_given are column names or TRUE); every value goes in as a parameter
-        checks: list[tuple[str, str, str, list[Any]]] = [
-            ("meter_id", "meter_id IS NULL OR trim(meter_id) = ''", "must not be empty", []),
-            ("ts", f"ts IS NULL AND {ts_given}", "not an ISO 8601 timestamp", []),
-            ("ts", f"ts IS NULL AND NOT {ts_given}", "must not be empty", []),
-            ("ts", "ts > ?", "lies in the future", [latest]),
-            ("value", "value IS NOT NULL AND NOT isfinite(value)", "not a finite number", []),
+        checks: list[tuple[str, str, Msg, list[Any]]] = [
+            ("meter_id", "meter_id IS NULL OR trim(meter_id) = ''", Msg("io.empty"), []),
+            ("ts", f"ts IS NULL AND {ts_given}", Msg("io.mon.bad_ts"), []),
+            ("ts", f"ts IS NULL AND NOT {ts_given}", Msg("io.empty"), []),
+            ("ts", "ts > ?", Msg("io.mon.future"), [latest]),
+            ("value", "value IS NOT NULL AND NOT isfinite(value)", Msg("io.mon.bad_number"), []),
             ("value", "value IS NOT NULL AND isfinite(value) AND (value < ? OR value > ?)",
-             f"outside the plausible range {lo:g} to {hi:g} (catalog/data/validation/plausible_ranges.yaml)",
+             Msg("io.mon.implausible", lo=float(lo), hi=float(hi)),  # type: ignore[arg-type]
              [float(lo), float(hi)]),  # type: ignore[arg-type]
-            ("value", f"value IS NULL AND {v_given}", "not a number", []),
+            ("value", f"value IS NULL AND {v_given}", Msg("io.mon.not_number"), []),
             # an interval meter reports the energy of one interval: it cannot be negative (a
             # cumulative meter's register may fall at a reset or rollover, which the pipeline
             # handles, so its readings are left to the quality checks; docs/methods/monitoring.md)
             ("value", "value IS NOT NULL AND isfinite(value) AND value < ? AND meter_id IN "
              "(SELECT meter_id FROM mon_meters_current WHERE kind = ?)",
-             "must not be negative for an interval meter (the energy of one interval)", [0.0, "interval"]),
-            ("value", f"value IS NULL AND NOT {v_given}", "must not be empty", []),
+             Msg("io.mon.negative_interval"), [0.0, "interval"]),
+            ("value", f"value IS NULL AND NOT {v_given}", Msg("io.empty"), []),
             ("meter_id", "meter_id IS NOT NULL AND meter_id NOT IN (SELECT meter_id FROM mon_meters_current)",
-             "unknown meter (import the meters file first)", []),
+             Msg("io.mon.unknown_meter"), []),
         ]
         problems: list[Problem] = []
         total_bad = 0
@@ -253,9 +262,10 @@ def _apply_readings(store: Store, con: Any, select_sql: str, params: list[Any], 
                     "ORDER BY source_file, source_row LIMIT ?",
                     [*args, int(max_problems)],
                 ).fetchall()
-                problems += [Problem(str(f), int(r), field, f"{msg}" + (f": '{m}'" if field == "meter_id" else "")) for f, r, m in rows]
+                problems += [Problem(str(f), int(r), field, Msg("io.check", check=msg, value=str(m)) if field == "meter_id" else msg)
+                             for f, r, m in rows]  # fmt: skip
                 if n > len(rows):
-                    problems.append(Problem(source, None, field, f"... {n - len(rows)} more rows: {msg}"))
+                    problems.append(Problem(source, None, field, Msg("io.mon.more_rows", n=n - len(rows), what=msg)))
         conflicts = con.execute(
             "SELECT meter_id, ts, count(DISTINCT value) AS k, min(source_row) AS r1, max(source_row) AS r2, min(source_file) f "
             "FROM _mon_stage WHERE meter_id IS NOT NULL AND ts IS NOT NULL GROUP BY meter_id, ts HAVING count(DISTINCT value) > 1 "
@@ -263,14 +273,14 @@ def _apply_readings(store: Store, con: Any, select_sql: str, params: list[Any], 
             [int(max_problems)],
         ).fetchall()
         for m, ts, _k, r1, r2, f in conflicts:
-            problems.append(Problem(str(f), int(r2), "value", f"meter '{m}' at {ts} has another value in row {r1} of the same batch"))
+            problems.append(Problem(str(f), int(r2), "value", Msg("io.mon.conflict", meter=str(m), ts=str(ts), first_row=int(r1))))
         if problems:
             raise ValidationError(problems)
         n_rows, h = con.execute(
             "SELECT count(*), CAST(coalesce(sum(CAST(hash(meter_id, epoch_us(ts), value) AS HUGEINT)), 0) AS VARCHAR) FROM _mon_stage"
         ).fetchone()
         if n_rows == 0:
-            raise ValidationError([Problem(source, None, None, "the file has no data rows")])
+            raise ValidationError([Problem(source, None, None, Msg("io.no_rows"))])
         batch_id = "mon_readings:" + hashlib.sha256(f"{n_rows}:{h}".encode()).hexdigest()[:32]
         if store.batch_exists(batch_id):
             return IngestResult(source, "readings", batch_id, int(n_rows), False)

@@ -68,7 +68,7 @@ def open_alert_messages(dal: DataAccess) -> list[dict[str, Any]]:
     pred, params = _scope(dal)
     return _q(
         dal,
-        "SELECT a.kind, a.observed, a.why, a.message_key, a.params FROM mon_alerts a "  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
+        "SELECT a.kind, a.observed, a.why, a.message_key, a.params, a.unit_id, a.meter_id, a.city, a.location FROM mon_alerts a "  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
         f"JOIN mon_units_current u USING (unit_id) WHERE a.status = 'open' AND {pred} "
         "ORDER BY a.severity DESC, a.kind LIMIT 100",
         params,

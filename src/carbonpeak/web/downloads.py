@@ -58,11 +58,13 @@ def _mv(name: str, *args: Any) -> Callable[[DataAccess, str], list[dict[str, Any
 
 
 def _my_alerts(dal: DataAccess, lang: str) -> list[dict[str, Any]]:
-    """The enterprise's open alerts: the kind and the message in the reader's language."""
+    """The enterprise's open alerts: the kind, where (unit, meter) and the message in the reader's language."""
+    from carbonpeak.i18n import alert_location
     from carbonpeak.store import monitoring_views as mv
     from carbonpeak.web.monitoring_views import alert_message
 
-    return [{"kind": a["kind"], "message": alert_message(a, lang)} for a in mv.open_alert_messages(dal)]
+    return [{"kind": a["kind"], "location": alert_location(a, lang), "message": alert_message(a, lang)}
+            for a in mv.open_alert_messages(dal)]  # fmt: skip
 
 
 TABLES: dict[str, Table] = {

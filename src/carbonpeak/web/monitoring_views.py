@@ -70,6 +70,11 @@ def formatter(lang: str) -> Callable[[str, Any], str]:
     return cell
 
 
+def _unit_text(unit: str) -> str:
+    """A unit as people write it: ``m**3`` → ``m³`` (the registry's spelling stays in the data)."""
+    return unit.replace("**3", "³").replace("**2", "²").replace("*", "·")
+
+
 def _table(rows: list[dict[str, Any]], cols: list[str], lang: str) -> dict[str, Any]:
     cell = formatter(lang)
     return {"head": [t(f"mcol.{c}", lang) for c in cols],
@@ -112,7 +117,10 @@ def monitoring_views(dal: DataAccess, lang: str = "zh") -> dict[str, Any]:
 def enterprise_views(dal: DataAccess, lang: str = "zh") -> dict[str, Any]:
     budgets = mv.budget_use(dal, min_share=0.0)
     kind = _lenient("alert.", lang)
-    alerts = [{"kind": kind(a["kind"]), "message": alert_message(a, lang)} for a in mv.open_alert_messages(dal)]
+    from carbonpeak.i18n import alert_location
+
+    alerts = [{"kind": kind(a["kind"]), "location": alert_location(a, lang), "message": alert_message(a, lang)}
+              for a in mv.open_alert_messages(dal)]  # fmt: skip
     charts: dict[str, Any] = {}
     if budgets:
         charts["chart-budget"] = {
@@ -144,7 +152,7 @@ def enterprise_views(dal: DataAccess, lang: str = "zh") -> dict[str, Any]:
         }
     meters = mv.meter_daily(dal)
     if meters:
-        unit_of = {str(m["meter_id"]): str(m["unit"]) for m in meters}
+        unit_of = {str(m["meter_id"]): _unit_text(str(m["unit"])) for m in meters}
         trend = _trend(meters, "meter_id", "energy", " / ".join(sorted(set(unit_of.values()))), lang)
         if trend:
             for tr in trend["data"]:

@@ -13,6 +13,13 @@ notifications"):
   robot's documented "加签" scheme); any other URL gets a plain JSON object
   (``event``, ``subject``, ``text``, ``sent_at``).
 
+Notifications are written in the recipient's language: ``notify_lang`` (zh | en, default zh) for
+every channel, ``mail_lang`` (``{address: zh|en}``) for an e-mail recipient who reads the other
+one (recipients of one language get one e-mail).  A :class:`Message` carries its subject and
+body as message keys with parameters (:class:`carbonpeak.i18n.Msg`, catalog
+``messages/notify.yaml``) and is rendered per language when it is sent; a plain string is sent
+as it is.
+
 Every channel is tried ``notify_retries`` times with a doubling wait; the outcome of every
 channel is returned as :class:`Delivery` records (the scheduled job keeps them in its result), a
 failure is logged without its secrets and never raised: a notification that cannot be sent must
@@ -38,6 +45,7 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 
 from carbonpeak.config import Settings, get_settings
+from carbonpeak.i18n import LANGS, Msg, render_dict
 
 log = logging.getLogger("carbonpeak.notify")
 
@@ -48,13 +56,34 @@ WECOM_HOST = "qyapi.weixin.qq.com"
 DINGTALK_HOST = "oapi.dingtalk.com"
 
 
+#: One piece of a notification's text: a message key with parameters (rendered in the recipient's
+#: language), its ``{"message_key", "params"}`` record, or a plain string (sent as it is).
+Text = Msg | dict[str, Any] | str
+
+
+def render_text(text: Text | Sequence[Text], lang: str) -> str:
+    """``text`` in ``lang``; a sequence is rendered line by line."""
+    if isinstance(text, Msg):
+        return text.render(lang)
+    if isinstance(text, dict):
+        return render_dict(text, lang)
+    if isinstance(text, str):
+        return text
+    return "\n".join(render_text(x, lang) for x in text)
+
+
 @dataclass(frozen=True)
 class Message:
-    """One notification: ``event`` (see :data:`EVENTS`), a one-line subject and a plain-text body."""
+    """One notification: ``event`` (see :data:`EVENTS`), a one-line subject and a plain-text body,
+    each a message key with parameters (or lines of them) rendered per recipient language."""
 
     event: str
-    subject: str
-    body: str
+    subject: Text
+    body: Text | tuple[Text, ...] = ""
+
+    def text(self, lang: str) -> tuple[str, str]:
+        """The subject and the body in ``lang``."""
+        return render_text(self.subject, lang), render_text(self.body, lang)
 
 
 @dataclass
@@ -67,6 +96,7 @@ class Delivery:
     ok: bool
     attempts: int
     error: str | None = None
+    lang: str = "zh"  # the language the message was written in
     sent_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def to_dict(self) -> dict[str, Any]:
@@ -101,9 +131,11 @@ def webhook_format(url: str, setting: str = "auto") -> str:
     return "json"
 
 
-def webhook_payload(msg: Message, fmt: str) -> dict[str, Any]:
-    """The JSON body of the POST for a robot format (``wecom``/``dingtalk``) or plain ``json``."""
-    text = f"[carbonpeak] {msg.subject}\n{msg.body}".strip()  # the tag doubles as a DingTalk keyword
+def webhook_payload(msg: Message, fmt: str, lang: str = "zh") -> dict[str, Any]:
+    """The JSON body of the POST for a robot format (``wecom``/``dingtalk``) or plain ``json``,
+    in ``lang``."""
+    subject, body = msg.text(lang)
+    text = f"[carbonpeak] {subject}\n{body}".strip()  # the tag doubles as a DingTalk keyword
     if fmt in ("wecom", "dingtalk"):
         # both robots take the same text message (WeCom limits it to 2048 bytes, DingTalk to 20000)
         limit = 2048 if fmt == "wecom" else 20000
@@ -113,8 +145,9 @@ def webhook_payload(msg: Message, fmt: str) -> dict[str, Any]:
         return {"msgtype": "text", "text": {"content": text}}
     return {
         "event": msg.event,
-        "subject": msg.subject,
-        "text": msg.body,
+        "lang": lang,
+        "subject": subject,
+        "text": body,
         "sent_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -144,6 +177,13 @@ class Notifier:
             out.append("webhook")
         return out
 
+    def mail_groups(self) -> list[tuple[str, list[str]]]:
+        """The e-mail recipients by language (``mail_lang``, else ``notify_lang``), in settings order."""
+        groups: dict[str, list[str]] = {}
+        for addr in self.cfg.mail_to:
+            groups.setdefault(self.cfg.mail_lang.get(addr, self.cfg.notify_lang), []).append(addr)
+        return [(lang, groups[lang]) for lang in LANGS if lang in groups]
+
     def wants(self, event: str) -> bool:
         return event == "test" or event in self.cfg.notify_events
 
@@ -156,20 +196,20 @@ class Notifier:
                 out.append(s.get_secret_value())
         return sorted(set(out), key=len, reverse=True)
 
-    def _retry(self, channel: str, target: str, event: str, send: Callable[[], None]) -> Delivery:
+    def _retry(self, channel: str, target: str, event: str, send: Callable[[], None], lang: str) -> Delivery:
         n = self.cfg.notify_retries
         err: str | None = None
         for attempt in range(1, n + 1):
             try:
                 send()
-                return Delivery(channel, target, event, True, attempt)
+                return Delivery(channel, target, event, True, attempt, lang=lang)
             except Exception as exc:  # any failure of the channel: retried, recorded, never raised
                 err = _scrub(f"{type(exc).__name__}: {exc}", self._secrets())
                 log.warning("notification by %s to %s failed (attempt %d of %d): %s", channel, target,
                             attempt, n, err)  # fmt: skip
                 if attempt < n:
                     self.sleep(self.cfg.notify_retry_seconds * 2 ** (attempt - 1))
-        return Delivery(channel, target, event, False, n, err)
+        return Delivery(channel, target, event, False, n, err, lang=lang)
 
     def send(self, msg: Message) -> list[Delivery]:
         """Send ``msg`` on every channel (when its event is wanted); the outcome per channel."""
@@ -178,29 +218,35 @@ class Notifier:
         out: list[Delivery] = []
         c = self.cfg
         if c.smtp_host and c.mail_to:
-            out.append(self._retry("email", ", ".join(c.mail_to), msg.event, lambda: self._send_mail(msg)))
+            for lang, to in self.mail_groups():
+                out.append(self._retry("email", ", ".join(to), msg.event,
+                                       lambda lang=lang, to=to: self._send_mail(msg, lang, to), lang))  # type: ignore[misc]  # fmt: skip
         for secret_url in c.webhook_urls:
             url = secret_url.get_secret_value()
-            out.append(self._retry("webhook", redact_url(url), msg.event, lambda u=url: self._post(u, msg)))  # type: ignore[misc]
+            out.append(self._retry("webhook", redact_url(url), msg.event, lambda u=url: self._post(u, msg), c.notify_lang))  # type: ignore[misc]
         return out
 
     def send_all(self, msgs: Sequence[Message]) -> list[Delivery]:
         return [d for m in msgs for d in self.send(m)]
 
     # -- channels ------------------------------------------------------------------------------
-    def email_message(self, msg: Message) -> EmailMessage:
+    def email_message(self, msg: Message, lang: str | None = None, to: Sequence[str] | None = None) -> EmailMessage:
+        """The e-mail of ``msg`` in ``lang`` (default ``notify_lang``) to ``to`` (default ``mail_to``)."""
         c = self.cfg
+        lang = lang or c.notify_lang
+        subject, body = msg.text(lang)
         em = EmailMessage()
-        em["Subject"] = f"[carbonpeak] {msg.subject}"
+        em["Subject"] = f"[carbonpeak] {subject}"
         em["From"] = c.mail_from or (c.smtp_user or "carbonpeak@localhost")
-        em["To"] = ", ".join(c.mail_to)
+        em["To"] = ", ".join(to if to is not None else c.mail_to)
         em["Date"] = formatdate(localtime=False)
         em["Message-ID"] = make_msgid(domain="carbonpeak")
         em["X-Carbonpeak-Event"] = msg.event
-        em.set_content(msg.body or msg.subject, charset="utf-8")
+        em.set_content(body or subject, charset="utf-8")
+        em["Content-Language"] = "zh-CN" if lang == "zh" else "en"  # after set_content, which clears Content-*
         return em
 
-    def _send_mail(self, msg: Message) -> None:
+    def _send_mail(self, msg: Message, lang: str, to: Sequence[str]) -> None:
         c = self.cfg
         assert c.smtp_host is not None
         timeout = c.notify_timeout_seconds
@@ -214,7 +260,7 @@ class Notifier:
                 smtp.starttls(context=ssl.create_default_context())
             if c.smtp_user:
                 smtp.login(c.smtp_user, c.smtp_password.get_secret_value() if c.smtp_password else "")
-            smtp.send_message(self.email_message(msg))
+            smtp.send_message(self.email_message(msg, lang, to))
 
     def _post(self, url: str, msg: Message) -> None:
         # urllib, not httpx: httpx logs every request's full URL (with the robot's key) at INFO
@@ -229,7 +275,7 @@ class Notifier:
             raise ValueError("a webhook URL must be http or https")
         req = urllib.request.Request(
             target,
-            data=json.dumps(webhook_payload(msg, fmt), ensure_ascii=False).encode("utf-8"),
+            data=json.dumps(webhook_payload(msg, fmt, self.cfg.notify_lang), ensure_ascii=False).encode("utf-8"),
             headers={"Content-Type": "application/json; charset=utf-8"},
             method="POST",
         )

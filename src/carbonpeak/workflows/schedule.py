@@ -34,9 +34,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
+from carbonpeak.i18n import Msg, declare
 from carbonpeak.store import jobs as job_table
 from carbonpeak.store.duck import Store
 from carbonpeak.workflows.notify import Delivery, Message, Notifier
+
+declare({"notify.failure.subject": {"name": str}, "notify.failure.internal": {"name": str, "error_type": str}})
 
 log = logging.getLogger("carbonpeak.schedule")
 
@@ -251,12 +254,15 @@ def run_entry(store: Store, entry: Entry, tasks: Mapping[str, TaskFn], due: date
         fn = tasks[entry.task]
         outcome = fn(store, entry.params, due)
     except Exception as exc:
+        arg = exc.args[0] if len(exc.args) == 1 else None
+        detail: Msg | str
         if isinstance(exc, CarbonpeakError):
-            error = str(exc)
+            detail = arg if isinstance(arg, Msg) else str(exc)  # an error with a message key stays one
         else:
             log.exception("scheduled job %s failed", entry.name)
-            error = f"internal error in scheduled job {entry.name} ({type(exc).__name__}); see the service log"
-        deliveries = notifier.send(Message("failure", f"scheduled job {entry.name} failed", error))
+            detail = Msg("notify.failure.internal", name=entry.name, error_type=type(exc).__name__)
+        error = str(detail)  # the job row keeps the English text
+        deliveries = notifier.send(Message("failure", Msg("notify.failure.subject", name=entry.name), detail))
         result = {"due": due.isoformat(), "notifications": [d.to_dict() for d in deliveries]}
         job_table.update(store, jid, status="failed", error=error, finished_at=datetime.now(UTC),
                          result=json.dumps(result, ensure_ascii=False, default=str))  # fmt: skip

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from carbonpeak.errors import CarbonpeakError, Problem, ValidationError
+from carbonpeak.i18n import map_text
 
 #: The marker file written into each upload folder (the start-up sweep removes only folders holding it).
 MARKER = ".carbonpeak-upload"
@@ -44,7 +45,7 @@ def rename_problems(exc: CarbonpeakError, ups: list[Upload], folder: Path | None
                     by_path.get(p.file, _scrub(p.file, ups, folder)),
                     p.row,
                     p.field,
-                    _scrub(p.message, ups, folder),
+                    map_text(p.message, lambda x: _scrub(x, ups, folder)),  # a message key stays one
                 )
                 for p in exc.problems
             ]

@@ -601,8 +601,27 @@ def _covers_year(fv: FactorValue, year: int) -> bool:
     return not (fv.year_to is not None and year > fv.year_to)
 
 
-declare({"warning.grid_factor_year_not_covered": {"series": str, "grid": str, "year": int, "factor_years": str,
-                                                  "value": float, "unit": str, "category": str}})
+declare({"warning.grid_factor_year_not_covered": {"series": Msg, "grid": object, "year": int, "factor_years": str,
+                                                  "value": float, "unit": str, "category": object},
+         "grid_series.mee_nbs": {}, "grid_series.ets": {}})
+
+
+def _grid_words(grid: str, series: str, category: str) -> dict[str, Any]:
+    """The grid, the factor series and the category of a grid-factor warning as people read them:
+    the catalog's names in both languages (``grid_<grid>`` items, categories.csv), the ids where
+    the catalog lacks a name."""
+    from carbonpeak.catalog.categories import get_categories
+    from carbonpeak.catalog.items import get_items
+    from carbonpeak.i18n import load_messages, names
+
+    item = get_items().get(f"grid_{grid}")
+    cat = get_categories().get(category)
+    key = f"grid_series.{series}"
+    return {
+        "grid": names(item.name_zh, item.name_en) if item is not None else grid,
+        "series": Msg(key) if key in load_messages() else series,
+        "category": names(f"{category} {cat.name_zh}", f"{category} {cat.name_en}") if cat is not None else category,
+    }
 
 
 def _years_of(fv: FactorValue) -> str:
@@ -673,9 +692,9 @@ def imported_electricity(activity: pd.DataFrame, ctx: MethodContext) -> pd.DataF
         if not _covers_year(fv, k[0]):
             ctx.warn(
                 "grid_factor_year_not_covered",
-                Msg("warning.grid_factor_year_not_covered", series=series, grid=g, year=int(k[0]),
-                    factor_years=_years_of(fv), value=float(fv.value), unit=str(fv.unit),
-                    category=str(rows["category"].iloc[i])),
+                Msg("warning.grid_factor_year_not_covered", year=int(k[0]), factor_years=_years_of(fv),
+                    value=float(fv.value), unit=str(fv.unit),
+                    **_grid_words(str(g), series, str(rows["category"].iloc[i]))),
                 year=k[0],
                 region=str(rows["region"].iloc[i]),
                 category=str(rows["category"].iloc[i]),

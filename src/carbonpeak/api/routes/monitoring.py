@@ -12,7 +12,7 @@ from carbonpeak.api.deps import PROVINCE_ROLES, AccessDep, LangDep, PrincipalDep
 from carbonpeak.api.schemas import ReviewIn
 from carbonpeak.api.uploads import client_names, new_upload_folder, save_uploads
 from carbonpeak.errors import PermissionDenied
-from carbonpeak.i18n import alert_text, alert_why
+from carbonpeak.i18n import alert_location, alert_text, alert_why
 from carbonpeak.jsonutil import frame_records
 from carbonpeak.workflows import monitoring as wf
 
@@ -60,13 +60,15 @@ def mon_alerts(
     status: Annotated[str | None, Query(pattern="^(open|reviewed)$")] = "open",
     kind: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[dict[str, Any]]:
-    """Alerts in the caller's scope.  ``observed`` and ``why`` keep their English text; ``message`` is
-    what was observed and why it matters in the request's language (``?lang=zh|en`` or
-    ``Accept-Language``), with ``message_key`` and ``params`` beside it for machines."""
+    """Alerts in the caller's scope.  ``observed``, ``why`` and ``location`` keep their English text;
+    ``message`` is what was observed and why it matters, ``location_message`` where (unit, its name
+    and city, meter), in the request's language (``?lang=zh|en`` or ``Accept-Language``), with
+    ``message_key`` and ``params`` beside them for machines."""
     out = []
     for r in frame_records(dal.monitoring_alerts(status=status, kind=kind)):
         params = json.loads(r["params"]) if isinstance(r.get("params"), str) else (r.get("params") or {})
-        out.append({**r, "params": params, "message": alert_text({**r, "params": params}, lang)})
+        out.append({**r, "params": params, "message": alert_text({**r, "params": params}, lang),
+                    "location_message": alert_location(r, lang)})  # fmt: skip
     return out
 
 
@@ -106,7 +108,8 @@ def enterprise_export(
         # parameters stay in the ids variant)
         recs = al.to_dict(orient="records")
         al = al.assign(observed=[alert_text(r, lang, with_why=False) for r in recs],
-                       why=[alert_why(str(r["kind"]), lang, default=str(r["why"])) for r in recs])
+                       why=[alert_why(str(r["kind"]), lang, default=str(r["why"])) for r in recs],
+                       **({"location": [alert_location(r, lang) for r in recs]} if "location" in al else {}))
         frames["alerts"] = al.drop(columns=["message_key", "params"])
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:

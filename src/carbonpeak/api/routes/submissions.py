@@ -11,6 +11,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from carbonpeak.api.deps import AccessDep, StateDep
 from carbonpeak.api.inputs import check_period
 from carbonpeak.api.uploads import uploaded
+from carbonpeak.i18n import Msg, declare
 from carbonpeak.io import TableSpec, read_table, validate_table
 from carbonpeak.io.validate import Column
 
@@ -23,12 +24,15 @@ router = APIRouter(tags=["submissions"])
 _INGEST_GATES = {"duckdb": threading.BoundedSemaphore(1), "postgresql": threading.BoundedSemaphore(4)}
 
 
+declare({"io.mon.future": {}})
+
+
 def _not_future(ts: pd.Series) -> tuple[pd.Series, str]:
     """Readings may not lie in the future (beyond the clock allowance of plausible_ranges.yaml)."""
     from carbonpeak.io.validate import clock_allowance_minutes
 
     limit = pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=clock_allowance_minutes())
-    return pd.Series(pd.to_datetime(ts, utc=True) > limit, index=ts.index), "lies in the future"
+    return pd.Series(pd.to_datetime(ts, utc=True) > limit, index=ts.index), Msg("io.mon.future")
 
 
 #: What an enterprise may upload through the service (a readings or an output file).

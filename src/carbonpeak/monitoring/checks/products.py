@@ -277,20 +277,32 @@ def product_table(ctx: RuleContext) -> pd.DataFrame:
 
 
 declare({
-    "alert_obs.product_over_limit": {"product": str, "indicator": str, "sec": float, "sec_unit": str, "limit": float,
+    "alert_obs.product_over_limit": {"product": Msg, "indicator": Msg, "sec": float, "sec_unit": str, "limit": float,
                                      "site": Msg, "surcharge": Msg, "corrections": Msg},
-    "alert_obs.product_below_base": {"product": str, "indicator": str, "sec": float, "sec_unit": str, "base": float,
+    "alert_obs.product_below_base": {"product": Msg, "indicator": Msg, "sec": float, "sec_unit": str, "base": float,
                                      "benchmark": float, "site": Msg},
-    "alert_obs.product_site": {"basis": str},
+    "alert_obs.product_site": {"basis": str},  # alerts stored before product_site_whole
+    "alert_obs.product_site_whole": {"product": Msg},
     "alert_obs.product_surcharge": {"rate": float, "kwh": float, "yuan": float, "rule": str},
     "alert_obs.product_corrections": {"notes": str},
-    "alert_obs.intensity_jump": {"product": str, "indicator": str, "sec": float, "sec_unit": str, "ratio": float,
+    "alert_obs.intensity_jump": {"product": Msg, "indicator": Msg, "sec": float, "sec_unit": str, "ratio": float,
                                  "median": float},
 })
 
 
-def _whole_site(basis: str) -> Msg | str:
-    return Msg("alert_obs.product_site", basis=basis) if basis.startswith("whole site: no product-line") else ""
+def _name(prefix: str, ident: str) -> dict[str, Any] | str:
+    """A product or indicator id as a nested message of its name (``product.<id>``,
+    ``sec_indicator.<id>`` in messages/monitoring.yaml); the id where the catalog has none."""
+    from carbonpeak.i18n import load_messages
+
+    key = f"{prefix}.{ident}"
+    return {"message_key": key, "params": {}} if key in load_messages() else ident
+
+
+def _whole_site(basis: str, product: str) -> Msg | str:
+    if not basis.startswith("whole site: no product-line"):
+        return ""
+    return Msg("alert_obs.product_site_whole", product=_name("product", product))
 
 
 @register(
@@ -322,8 +334,9 @@ def product_alerts(ctx: RuleContext) -> list[Alert]:
             out.append(
                 Alert("product_over_limit", "error", r.unit_id, None, r.period_start, r.period_end, float(r.sec),
                       float(r.grade3), r.sec_unit,
-                      Msg("alert_obs.product_over_limit", product=str(r.product), indicator=str(r.indicator),
-                          sec=float(r.sec), sec_unit=str(r.sec_unit), limit=float(r.grade3), site=_whole_site(r.basis),
+                      Msg("alert_obs.product_over_limit", product=_name("product", str(r.product)),
+                          indicator=_name("sec_indicator", str(r.indicator)), sec=float(r.sec), sec_unit=str(r.sec_unit),
+                          limit=float(r.grade3), site=_whole_site(r.basis, str(r.product)),
                           surcharge=extra, corrections=corr), loc, src, city, r.product, grain=grain, indicator=r.indicator)
             )
         if r.ndrc_class == "below base":
@@ -332,9 +345,10 @@ def product_alerts(ctx: RuleContext) -> list[Alert]:
             out.append(
                 Alert("product_below_base", "warning", r.unit_id, None, r.period_start, r.period_end, float(r.sec),
                       float(r.base), r.sec_unit,
-                      Msg("alert_obs.product_below_base", product=str(r.product), indicator=str(r.indicator),
+                      Msg("alert_obs.product_below_base", product=_name("product", str(r.product)),
+                          indicator=_name("sec_indicator", str(r.indicator)),
                           sec=float(r.sec), sec_unit=str(r.sec_unit), base=float(r.base), benchmark=float(r.benchmark),
-                          site=_whole_site(r.basis)), loc, src, city, r.product,
+                          site=_whole_site(r.basis, str(r.product))), loc, src, city, r.product,
                       grain=grain, indicator=r.indicator)
             )
     return out
@@ -357,7 +371,8 @@ def intensity_jump_alerts(ctx: RuleContext) -> list[Alert]:
         loc, city = _loc(units, str(r.unit_id))
         out.append(
             Alert("intensity_jump", "warning", str(r.unit_id), None, r.period_start, r.period_end, float(rt), jump,
-                  "× median", Msg("alert_obs.intensity_jump", product=str(r.product), indicator=str(r.indicator), sec=float(r.sec),
+                  "× median", Msg("alert_obs.intensity_jump", product=_name("product", str(r.product)),
+                                  indicator=_name("sec_indicator", str(r.indicator)), sec=float(r.sec),
                                   sec_unit=str(r.sec_unit), ratio=float(rt), median=float(m)),
                   loc, src, city, str(r.product), grain=grain_of(r.period_start, r.period_end), indicator=str(r.indicator))
         )

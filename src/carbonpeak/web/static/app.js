@@ -18,3 +18,12 @@ function cpCharts(charts) {
 
 const cpChartData = cpData('cp-charts');
 if (cpChartData) cpCharts(cpChartData);
+
+// File pickers in the page's language: the browser's own button and "no file chosen" text follow
+// its UI language, not the page's; the input is laid transparently over a translated button.
+document.querySelectorAll('.file-pick input[type=file]').forEach((inp) => {
+  const name = inp.parentElement.querySelector('.file-name');
+  inp.addEventListener('change', () => {
+    name.textContent = inp.files.length ? Array.from(inp.files).map((f) => f.name).join(', ') : name.dataset.none;
+  });
+});

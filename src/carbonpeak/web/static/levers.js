@@ -48,8 +48,9 @@
     const layout = {title: {text: root.dataset.fanTitle}, margin: {t: 40, r: 10, b: 60, l: 70},
       yaxis: {title: {text: root.dataset.unit || ''}, tickformat: ',~g'},
       xaxis: {tickformat: 'd'}, legend: {orientation: 'h', y: -0.15},
-      annotations: [{text: root.dataset.notZero || '', xref: 'paper', yref: 'paper', x: 0, y: -0.22,
-        xanchor: 'left', showarrow: false, font: {size: 10, color: '#57606a'}}],
+      // the note sits above the plot's right corner: below it, it ran into the legend
+      annotations: [{text: root.dataset.notZero || '', xref: 'paper', yref: 'paper', x: 1, y: 1,
+        xanchor: 'right', yanchor: 'bottom', showarrow: false, font: {size: 10, color: '#57606a'}}],
       shapes: [{type: 'rect', xref: 'x', yref: 'paper', x0: ys[0], x1: obs, y0: 0, y1: 1,
         fillcolor: '#888', opacity: 0.12, line: {width: 0}}]};
     if (window.Plotly) Plotly.react('chart-levers', data, layout, {displaylogo: false, responsive: true});
