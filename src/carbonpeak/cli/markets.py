@@ -149,24 +149,41 @@ def rules_cmd(ruleset: str | None = typer.Argument(None, help="A rule set id (de
 
 @app.command("allocation")
 def allocation_cmd(
-    file: Path = typer.Argument(..., help="Requests: enterprise_id, sector, [city, activity, base_emissions "
-                                "'2021:102000;2022:98000', output 'clinker:1200000', coprocessed_waste_t]."),
+    file: Path = typer.Argument(..., help="Covered entities: enterprise_id, sector, [city, activity, method, "
+                                "output_unit, coprocessed_waste_t]. Output and emissions come from the store."),
     ruleset: str = typer.Option(..., "--ruleset"), year: int = typer.Option(..., "--year"),
+    override: Path | None = typer.Option(
+        None, "--override", help="Explicit override of the store's figures: enterprise_id and any of output "
+        "'clinker:1200000', base_emissions '2021:102000;2022:98000', base_output, [reason]; recorded in the "
+        "allocation's provenance (may be the entity file itself)."),
     param: list[str] = typer.Option([], "--param", help="Run parameter NAME=NUMBER (repeatable)."),
     issue: bool = typer.Option(False, "--issue", help="Issue the free allocation into the ledger."),
     unit_type: str = typer.Option("GDEA", "--unit-type", "-u"),
+    provenance: bool = typer.Option(False, "--provenance", help="Also print where each figure came from (table; "
+                                    "JSON always has it)."),
     db: Path | None = DbOption, actor: str = ActorOption, fmt: Format = FormatOption,
 ) -> None:
-    """Compute allocations by the rule set (W1, W3) and optionally issue the free part."""
+    """Allocate by the rule set from the store's verified emissions and monitoring output (W1, W3)."""
+    import hashlib
+
     from carbonpeak.io.tables import read_table
     from carbonpeak.workflows import markets as wm
 
-    df = wm.compute_allocation(read_table(file), ruleset, year, _params(param) or None)
-    if issue:
-        with _store(db) as s:
-            wm.allocate(s, _op(actor), year=year, allocations=df, unit_type=unit_type, reference=f"{ruleset} {year}")
-    _emit(fmt, table=df.drop(columns=["formula"]) if fmt == Format.table else df, data=df,
-          title=f"Allocation {ruleset} {year}" + (" (issued)" if issue else ""))
+    entities = read_table(file)
+    ov = ov_src = None
+    if override is not None:
+        ov = read_table(override)
+        ov_src = f"{override.name} sha256:{hashlib.sha256(override.read_bytes()).hexdigest()[:16]}"
+        if override.resolve() == file.resolve():
+            entities = entities.drop(columns=[c for c in wm.OVERRIDE_COLUMNS if c in entities.columns])
+    with _store(db) as s:
+        res = wm.allocate_from_store(s, _op(actor), entities=entities, ruleset_id=ruleset, year=year,
+                                     params=_params(param) or None, override=ov, override_source=ov_src or "",
+                                     issue=issue, unit_type=unit_type)
+    df = res["allocation"]
+    _emit(fmt, table=df.drop(columns=["formula"]) if fmt == Format.table else df, data=res,
+          title=f"Allocation {ruleset} {year}" + (" (issued)" if issue else ""),
+          extra_tables=[("Provenance of each figure", res["provenance"])] if provenance else ())
 
 
 @app.command("banking")

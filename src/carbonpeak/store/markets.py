@@ -758,12 +758,20 @@ def update_application(store: Store, application_id: str, expected_state: str, c
                      entity_id=application_id, payload=changes)
 
 
-def post_many(store: Store, movements: list[Movement], *, actor: str) -> list[dict[str, Any]]:
-    """Several movements in one transaction (an allocation run): all are carried out or none."""
+def post_many(store: Store, movements: list[Movement], *, actor: str,
+              record: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Several movements in one transaction (an allocation run): all are carried out or none.
+
+    ``record`` (an allocation run's inputs and their provenance) is appended to the audit chain
+    in the same transaction as ``markets.allocation.run``.
+    """
     out: list[dict[str, Any]] = []
     with store.transaction() as con:
         for m in movements:
             out += _post_in(store, con, m, actor=actor, compliance_year=None)
+        if record is not None:
+            audit.append(store, actor=actor, action="markets.allocation.run", entity="allocation",
+                         entity_id=str(record.get("reference", "")), payload=as_json(record))
     return out
 
 
@@ -781,6 +789,19 @@ def enterprise_energy_use(store: Store, year: int) -> pd.DataFrame:
         "SELECT u.uscc AS enterprise_id, sum(d.tce) AS used_tce FROM mon_unit_day d "
         "JOIN mon_units_current u USING (unit_id) WHERE d.date >= ? AND d.date < ? GROUP BY u.uscc",
         [date(year, 1, 1), date(year + 1, 1, 1)])
+
+
+def enterprise_outputs(store: Store) -> pd.DataFrame:
+    """Product output of the key units per enterprise (the monitoring registry's current output rows).
+
+    Columns ``enterprise_id`` (the unit's USCC), ``city``, ``unit_id``, ``product``, ``period_start``,
+    ``period_end``, ``quantity``, ``unit``, ``batch_id``, ``source_file``, ``source_row`` -- the
+    provenance the allocation records for each figure it takes.
+    """
+    return store.query(
+        "SELECT u.uscc AS enterprise_id, u.city, o.unit_id, o.product, o.period_start, o.period_end, o.quantity, "
+        "o.unit, o.batch_id, o.source_file, o.source_row FROM mon_output_current o "
+        "JOIN mon_units_current u USING (unit_id) ORDER BY u.uscc, o.product, o.period_start, o.unit_id")
 
 
 def journal_between(store: Store, debits: list[str], credit: str) -> pd.DataFrame:

@@ -165,7 +165,7 @@ def registry_move(store: Store, p: Principal, *, kind: str, debit: str, credit: 
 
 
 def allocate(store: Store, p: Principal, *, year: int, allocations: pd.DataFrame, unit_type: str = "GDEA",
-             reference: str = "") -> dict[str, Any]:
+             reference: str = "", record: dict[str, Any] | None = None) -> dict[str, Any]:
     """Issue an allocation (columns enterprise_id, city, quantity) into holdings, all or nothing.
 
     The quantities are the free allocation computed by the allocation rules (mk-rules'
@@ -180,7 +180,8 @@ def allocate(store: Store, p: Principal, *, year: int, allocations: pd.DataFrame
         if n > 0:
             moves.append(Movement("issue", unit_type, year, issuer(unit_type), holding(str(ent)), quantity=n,
                                   reference=reference or f"allocation {year}"))
-    entries = sm.post_many(store, moves, actor=p.username)
+    rec = None if record is None else {**record, "reference": reference or f"allocation {year}"}
+    entries = sm.post_many(store, moves, actor=p.username, record=rec)
     return {"year": year, "unit_type": unit_type, "enterprises": len(moves),
             "issued": sum(e["quantity"] for e in entries), "entries": len(entries)}
 
@@ -218,6 +219,195 @@ def compute_allocation(requests: pd.DataFrame, ruleset_id: str, year: int,
                      "method": a.method, "allocation_t": a.allocation_t, "free_t": a.free_t, "paid_t": a.paid_t,
                      "quantity": int(a.free_t // 1), "formula": a.formula})
     return pd.DataFrame(rows)
+
+
+#: columns of the covered-entity list (who is allocated, under which sector); the figures come from the store
+ENTITY_COLUMNS = ("enterprise_id", "sector", "city", "activity", "method", "output_unit", "coprocessed_waste_t")
+#: the figures an explicit override file may give per enterprise (pair syntax, as in ``compute_allocation``)
+OVERRIDE_COLUMNS = ("output", "base_emissions", "base_output")
+PROVENANCE_COLUMNS = ["enterprise_id", "field", "year", "product", "value", "unit", "source"]
+
+
+def _pairs(text: Any, key: Any, where: str) -> dict[Any, float]:
+    from carbonpeak.errors import Problem, ValidationError
+
+    if text is None or (isinstance(text, float) and pd.isna(text)) or str(text).strip() == "":
+        return {}
+    out = {}
+    for part in str(text).split(";"):
+        k, _, v = part.partition(":")
+        try:
+            out[key(k.strip())] = float(v)
+        except ValueError:
+            file, _, rest = where.rpartition("#")
+            row, _, field = rest.partition(".")
+            raise ValidationError([Problem(file, int(row), field, f"'{part}' is not KEY:NUMBER")]) from None
+    return out
+
+
+def allocation_inputs(store: Store, entities: pd.DataFrame, year: int, *, override: pd.DataFrame | None = None,
+                      override_source: str = "override") -> tuple[list[Any], pd.DataFrame]:
+    """The allocation requests of the covered ``entities`` with their figures taken from the store.
+
+    * verified emissions of every year before ``year``: the verifier's sign-off
+      (``mk_verified_emissions``; :func:`sign_off_emissions`);
+    * output of ``year`` per product and the base years' output: the monitoring registry's
+      product output of the enterprise's key units (``mon_output``, joined on the unit's USCC),
+      each period inside one calendar year.
+
+    ``override`` (``enterprise_id`` and any of ``output`` "clinker:1200000", ``base_emissions``
+    "2021:102000;2022:98000", ``base_output`` "2021:1000;2022:1100", optional ``reason``) replaces
+    the store's figure of that field for that enterprise; every figure used is listed in the
+    returned provenance with where it came from (the override as ``override_source`` row n).
+    """
+    from carbonpeak.errors import Problem, ValidationError
+    from carbonpeak.markets.allocation import AllocationRequest
+    from carbonpeak.markets.units import to_quantity
+
+    src = "entities"
+    miss = [c for c in ("enterprise_id", "sector") if c not in entities.columns]
+    retyped = [c for c in OVERRIDE_COLUMNS if c in entities.columns]
+    if miss or retyped:
+        raise ValidationError([Problem(src, None, c, "missing column") for c in miss]
+                              + [Problem(src, None, c, "output and emissions come from the store (verified reports, "
+                                         "monitoring output); give them in an explicit override file instead")
+                                 for c in retyped])
+    ids = [str(e) for e in entities["enterprise_id"]]
+    dup = sorted({e for e in ids if ids.count(e) > 1})
+    if dup:
+        raise ValidationError([Problem(src, None, "enterprise_id", f"listed twice: {', '.join(dup)}")])
+    prov: list[dict[str, Any]] = []
+    # verified emissions (all years before the allocation year)
+    ve = sm.verified_emissions(store)
+    ve = ve[ve["enterprise_id"].isin(ids) & (ve["year"] < year)]
+    emis: dict[str, dict[int, float]] = {}
+    for r in ve.itertuples():
+        emis.setdefault(str(r.enterprise_id), {})[int(r.year)] = float(r.verified_t)
+        prov.append({"enterprise_id": str(r.enterprise_id), "field": "emissions", "year": int(r.year), "product": None,
+                     "value": float(r.verified_t), "unit": "tCO2",
+                     "source": f"verified report signed off by {r.verifier} at {pd.Timestamp(r.signed_off_at).isoformat()}"})
+    # monitoring product output (the year and the base years)
+    out = sm.enterprise_outputs(store)
+    out = out[out["enterprise_id"].isin(ids)]
+    cur: dict[str, dict[str, Any]] = {}
+    base: dict[str, dict[int, Any]] = {}
+    units: dict[str, set[str]] = {}
+    problems: list[Problem] = []
+    for r in out.itertuples():
+        y0, y1 = pd.Timestamp(r.period_start).year, pd.Timestamp(r.period_end).year
+        where = (str(r.source_file or f"batch {r.batch_id}"), None if pd.isna(r.source_row) else int(r.source_row))
+        if y0 != y1:
+            problems.append(Problem(where[0], where[1], "period_end", f"output of unit {r.unit_id} spans {y0}-{y1}: "
+                                    "allocation needs output by calendar year"))
+            continue
+        if y0 > year:
+            continue
+        eid = str(r.enterprise_id)
+        q = to_quantity(float(r.quantity), str(r.unit), f"{where[0]} row {where[1]} quantity")
+        units.setdefault(eid, set()).add(str(r.unit))
+        if y0 == year:
+            cur.setdefault(eid, {})[str(r.product)] = cur.get(eid, {}).get(str(r.product), 0 * q) + q
+        else:
+            base.setdefault(eid, {})[y0] = base.get(eid, {}).get(y0, 0 * q) + q
+        prov.append({"enterprise_id": eid, "field": "output" if y0 == year else "base_output", "year": int(y0),
+                     "product": str(r.product), "value": float(r.quantity), "unit": str(r.unit),
+                     "source": f"monitoring output of unit {r.unit_id}: batch {r.batch_id}, {where[0]}"
+                               + (f" row {where[1]}" if where[1] is not None else "")})
+    if problems:
+        raise ValidationError(problems)
+    # the explicit override: it replaces the store's figures of the fields it gives
+    if override is not None:
+        if "enterprise_id" not in override.columns or not any(c in override.columns for c in OVERRIDE_COLUMNS):
+            raise ValidationError([Problem(override_source, None, "enterprise_id/" + "/".join(OVERRIDE_COLUMNS),
+                                           "an override names the enterprise and at least one figure column")])
+        for i, r in enumerate(override.to_dict("records")):
+            eid, row = str(r["enterprise_id"]), i + 2
+            if eid not in ids:
+                raise ValidationError([Problem(override_source, row, "enterprise_id",
+                                               f"'{eid}' is not in the covered-entity list")])
+            reason = str(r.get("reason") or "").strip()
+            tag = f"override {override_source} row {row}" + (f" ({reason})" if reason else "")
+            for field in OVERRIDE_COLUMNS:
+                if field not in override.columns:
+                    continue
+                vals = _pairs(r.get(field), str if field == "output" else int, f"{override_source}#{row}.{field}")
+                if not vals:
+                    continue
+                prov[:] = [x for x in prov if not (x["enterprise_id"] == eid and (
+                    x["field"] == field or (field == "base_emissions" and x["field"] == "emissions")))]
+                if field == "output":
+                    cur[eid] = dict(vals)
+                elif field == "base_output":
+                    base[eid] = {int(k): v for k, v in vals.items()}
+                else:
+                    emis[eid] = {int(k): v for k, v in vals.items()}
+                for k, v in vals.items():
+                    prov.append({"enterprise_id": eid, "field": "emissions" if field == "base_emissions" else field,
+                                 "year": year if field == "output" else int(k),
+                                 "product": str(k) if field == "output" else None, "value": float(v),
+                                 "unit": "tCO2" if field == "base_emissions" else "given", "source": tag})
+    reqs = []
+    for r in entities.to_dict("records"):
+        eid = str(r["enterprise_id"])
+        ou = r.get("output_unit")
+        ou = str(ou) if ou is not None and not (isinstance(ou, float) and pd.isna(ou)) and str(ou).strip() else None
+        if ou is None:
+            us = units.get(eid, set())
+            ou = next(iter(us)) if len(us) == 1 else "1"
+        method = r.get("method")
+        method = str(method) if method is not None and not (isinstance(method, float) and pd.isna(method)) else None
+        waste = r.get("coprocessed_waste_t")
+        reqs.append(AllocationRequest(
+            eid, str(r["sector"]), year, activity=str(r.get("activity") or "*") if not pd.isna(r.get("activity"))
+            else "*", output=cur.get(eid, {}), output_unit=ou, base_emissions=emis.get(eid, {}),
+            base_output=base.get(eid, {}), method=method or None,
+            coprocessed_waste_t=0.0 if waste is None or pd.isna(waste) else float(waste)))
+    return reqs, pd.DataFrame(prov, columns=PROVENANCE_COLUMNS)
+
+
+def allocate_from_store(store: Store, p: Principal, *, entities: pd.DataFrame, ruleset_id: str, year: int,
+                        params: dict[str, Any] | None = None, override: pd.DataFrame | None = None,
+                        override_source: str = "override", issue: bool = False,
+                        unit_type: str = "GDEA") -> dict[str, Any]:
+    """Allocate to the covered ``entities`` with output and emissions from the store (issue 11 §2).
+
+    Province roles compute; issuing (``issue``) is the administrator's.  Returns ``allocation``
+    (one row per enterprise: method, allocation_t, free_t, paid_t, quantity, formula) and
+    ``provenance`` (every figure used and where it came from, see :func:`allocation_inputs`).
+    An issued allocation records its provenance in the audit chain (``markets.allocation.run``),
+    with the override file named, so that the figures behind each issue can be traced.
+    """
+    from carbonpeak.catalog.markets import load_ruleset
+    from carbonpeak.markets.allocation import allocate as allocate_one
+
+    if p.role not in PROVINCE_ROLES:
+        raise PermissionDenied("allocation runs are the province's")
+    if issue:
+        _require_admin(p, "allocation")
+    rs = load_ruleset(ruleset_id)
+    reqs, prov = allocation_inputs(store, entities, year, override=override, override_source=override_source)
+    city = {str(e): (None if c is None or (isinstance(c, float) and pd.isna(c)) else str(c))
+            for e, c in zip(entities["enterprise_id"],
+                            entities["city"] if "city" in entities.columns else [None] * len(entities), strict=True)}
+    rows = []
+    for req in reqs:
+        a = allocate_one(req, rs, params)
+        rows.append({"enterprise_id": a.enterprise_id, "city": city.get(a.enterprise_id), "sector": a.sector,
+                     "method": a.method, "allocation_t": a.allocation_t, "free_t": a.free_t, "paid_t": a.paid_t,
+                     "quantity": int(a.free_t // 1), "formula": a.formula})
+    alloc = pd.DataFrame(rows, columns=["enterprise_id", "city", "sector", "method", "allocation_t", "free_t",
+                                        "paid_t", "quantity", "formula"])
+    out: dict[str, Any] = {"ruleset": rs.id, "year": year, "allocation": alloc, "provenance": prov,
+                           "override": override_source if override is not None else None, "issued": None}
+    if issue:
+        ref = f"{rs.id} {year}"
+        out["issued"] = allocate(store, p, year=year, allocations=alloc, unit_type=unit_type, reference=ref, record={
+            "ruleset": rs.id, "year": year, "unit_type": unit_type,
+            "params": {str(k): str(v) for k, v in (params or {}).items()}, "override": out["override"],
+            "allocation": [{k: r[k] for k in ("enterprise_id", "method", "allocation_t", "free_t", "quantity")}
+                           for r in rows],
+            "provenance": prov.to_dict("records")})
+    return out
 
 
 def surrender(store: Store, p: Principal, *, enterprise_id: str, year: int, unit_type: str, vintage: int,
