@@ -165,7 +165,8 @@ def registry_move(store: Store, p: Principal, *, kind: str, debit: str, credit: 
 
 
 def allocate(store: Store, p: Principal, *, year: int, allocations: pd.DataFrame, unit_type: str = "GDEA",
-             reference: str = "", record: dict[str, Any] | None = None) -> dict[str, Any]:
+             reference: str = "", record: dict[str, Any] | None = None,
+             rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Issue an allocation (columns enterprise_id, city, quantity) into holdings, all or nothing.
 
     The quantities are the free allocation computed by the allocation rules (mk-rules'
@@ -181,7 +182,7 @@ def allocate(store: Store, p: Principal, *, year: int, allocations: pd.DataFrame
             moves.append(Movement("issue", unit_type, year, issuer(unit_type), holding(str(ent)), quantity=n,
                                   reference=reference or f"allocation {year}"))
     rec = None if record is None else {**record, "reference": reference or f"allocation {year}"}
-    entries = sm.post_many(store, moves, actor=p.username, record=rec)
+    entries = sm.post_many(store, moves, actor=p.username, record=rec, allocation_rows=rows)
     return {"year": year, "unit_type": unit_type, "enterprises": len(moves),
             "issued": sum(e["quantity"] for e in entries), "entries": len(entries)}
 
@@ -393,10 +394,10 @@ def allocate_from_store(store: Store, p: Principal, *, entities: pd.DataFrame, r
     for req in reqs:
         a = allocate_one(req, rs, params)
         rows.append({"enterprise_id": a.enterprise_id, "city": city.get(a.enterprise_id), "sector": a.sector,
-                     "method": a.method, "allocation_t": a.allocation_t, "free_t": a.free_t, "paid_t": a.paid_t,
-                     "quantity": int(a.free_t // 1), "formula": a.formula})
-    alloc = pd.DataFrame(rows, columns=["enterprise_id", "city", "sector", "method", "allocation_t", "free_t",
-                                        "paid_t", "quantity", "formula"])
+                     "activity": a.activity, "method": a.method, "allocation_t": a.allocation_t, "free_t": a.free_t,
+                     "paid_t": a.paid_t, "quantity": int(a.free_t // 1), "formula": a.formula})
+    alloc = pd.DataFrame(rows, columns=["enterprise_id", "city", "sector", "activity", "method", "allocation_t",
+                                        "free_t", "paid_t", "quantity", "formula"])
     out: dict[str, Any] = {"ruleset": rs.id, "year": year, "allocation": alloc, "provenance": prov,
                            "override": override_source if override is not None else None, "issued": None}
     if issue:
@@ -406,7 +407,11 @@ def allocate_from_store(store: Store, p: Principal, *, entities: pd.DataFrame, r
             "params": {str(k): str(v) for k, v in (params or {}).items()}, "override": out["override"],
             "allocation": [{k: r[k] for k in ("enterprise_id", "method", "allocation_t", "free_t", "quantity")}
                            for r in rows],
-            "provenance": prov.to_dict("records")})
+            "provenance": prov.to_dict("records")}, rows=[
+            {"year": year, "enterprise_id": r["enterprise_id"], "ruleset": rs.id, "sector": r["sector"],
+             "activity": r["activity"], "city": r["city"], "method": r["method"], "allocation_t": r["allocation_t"],
+             "free_t": r["free_t"], "paid_t": r["paid_t"], "issued": r["quantity"], "unit_type": unit_type,
+             "reference": ref} for r in rows])
     return out
 
 
@@ -1078,4 +1083,162 @@ def report_section(store: Store, year: int | None) -> dict[str, Any] | None:
                                   "surrendered_allowances_t": float(ob["surrendered_allowances_t"].sum()),
                                   "surrendered_offsets_t": float(ob["surrendered_offsets_t"].sum()),
                                   "shortfall_t": float(ob["shortfall_t"].fillna(0).sum())}
+    return out
+
+
+# -- the link to the peak plan from the store (issue 11 §2; plan action 36) ----------------------------------
+def set_cap(store: Store, p: Principal, *, year: int, value: float | str, unit: str = "tCO2",
+            source: str) -> dict[str, Any]:
+    """Set the cap of a year as the authority published it (admin): an amount of CO2 and its document."""
+    import math
+
+    import pint
+
+    from carbonpeak.catalog.units import Q_, parse_unit
+    from carbonpeak.errors import UnitError
+
+    _require_admin(p, "setting the cap")
+    if not str(source or "").strip():
+        raise OffsetRefused("source: name the document the cap comes from (e.g. the year's allocation plan)")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise OffsetRefused(f"value: a number is needed, got {value!r}") from None
+    if not math.isfinite(v) or v <= 0:
+        raise OffsetRefused(f"value: the cap must be a finite amount > 0, got {value!r}")
+    try:
+        u = parse_unit(unit)
+        tonnes = float((Q_(v, u.units) * u.magnitude).to("t").magnitude)
+    except (UnitError, pint.errors.DimensionalityError) as exc:
+        raise UnitError(f"unit: '{unit}' is not a mass of CO2 (tCO2, t, Mt, 万t, 亿t): {exc}") from None
+    return sm.set_cap(store, year=year, cap_t=tonnes, given=f"{value} {unit}", source=str(source).strip(),
+                      actor=p.username)
+
+
+def _year_output(store: Store, year: int) -> pd.DataFrame:
+    """Monitoring product output of ``year`` per enterprise and product (periods inside the year)."""
+    out = sm.enterprise_outputs(store)
+    if out.empty:
+        return pd.DataFrame(columns=["enterprise_id", "product", "unit", "output"])
+    ys = pd.to_datetime(out["period_start"]).dt.year
+    ye = pd.to_datetime(out["period_end"]).dt.year
+    out = out[(ys == year) & (ye == year)]
+    return out.groupby(["enterprise_id", "product", "unit"], as_index=False)["quantity"].sum().rename(
+        columns={"quantity": "output"})
+
+
+def _balance_values(store: Store, ents: pd.DataFrame, year: int) -> pd.DataFrame:
+    """平衡值 per class (sector / product) of the allocated enterprises with one product in ``year``."""
+    from carbonpeak.markets.peak_link import balance_value
+    from carbonpeak.markets.units import magnitude
+
+    cols = ["class", "sector", "product", "unit", "entities", "output", "emissions_t", "balance_value",
+            "benchmark", "benchmark_vs_balance"]
+    out = _year_output(store, year)
+    e = ents.dropna(subset=["emissions_t"])
+    f = e.merge(out, on="enterprise_id", how="inner")
+    one = f.groupby("enterprise_id")["product"].transform("nunique") == 1
+    f = f[one]
+    if f.empty:
+        return pd.DataFrame(columns=cols)
+    f = f.assign(**{"class": f["sector"] + "/" + f["product"]})
+    bv = balance_value(f[["class", "output", "emissions_t"]], by="class")
+    meta = f.groupby("class").agg(sector=("sector", "first"), product=("product", "first"), unit=("unit", "first"),
+                                  entities=("enterprise_id", "nunique"), output=("output", "sum")).reset_index()
+    g = meta.merge(bv[["class", "emissions_t", "balance_value"]], on="class")
+    rs = _gd_ruleset(year)
+    bench = []
+    for sec, prod, unit in zip(g["sector"], g["product"], g["unit"], strict=True):
+        try:
+            q = rs.quantity("allocation.benchmark.value", sec, prod, year, {})
+            bench.append(magnitude(q, f"tCO2/{unit}", "benchmark"))
+        except (CarbonpeakError, CatalogError, ValueError):
+            bench.append(float("nan"))   # not published for the class (a required run parameter) or not comparable
+    g["benchmark"] = bench
+    g["benchmark_vs_balance"] = g["benchmark"] / g["balance_value"] - 1
+    return g[cols]
+
+
+def cap_share_table(cap: dict[int, float], projection: dict[int, float]) -> pd.DataFrame:
+    """``year, cap_t, projection_t, uncovered_t, share`` for the years of both series."""
+    years = sorted(set(cap) & set(projection))
+    t = pd.DataFrame({"year": years, "cap_t": [cap[y] for y in years], "projection_t": [projection[y] for y in years]})
+    t["uncovered_t"] = t["projection_t"] - t["cap_t"]
+    t["share"] = t["cap_t"] / t["projection_t"]
+    return t
+
+
+def peak_link_view(store: Store, p: Principal, *, year: int, scenario: str | None = None,
+                   peak_by: int | None = None) -> dict[str, Any]:
+    """The cap against the province's peak work, from the store (issue 11 §2, plan action 36).
+
+    For the province (admin, province_analyst): the cap path (``mk_caps`` as set by the
+    authority; where no cap is set, the allocation issued per year, labelled so) against the peak
+    projection of ``scenario`` (the deterministic run on the store's observed history): the share of
+    provincial emissions under the cap, whether the cap path is consistent with peaking by
+    ``peak_by`` (the plan's 2030) and why not; and for ``year`` the covered entities' allocation
+    against their verified emissions, the surplus/deficit by sector and by city, and the balance
+    value 平衡值 per class.  A city officer sees its own city's covered entities and their
+    surplus/deficit only.  Other roles: 403.
+    """
+    from carbonpeak.markets.peak_link import peak_consistency, plan_peak_year, surplus_deficit
+    from carbonpeak.workflows import projections
+    from carbonpeak.workflows.settings import resolve
+
+    if p.role not in (*PROVINCE_ROLES, "city_officer"):
+        raise PermissionDenied("the link to the peak plan is shown to province and city roles")
+    province = p.role in PROVINCE_ROLES
+    alloc = sm.allocations(store)
+    alloc = alloc[alloc["unit_type"].isin(ALLOWANCES)]
+    ve = sm.verified_emissions(store)
+    ents = alloc[alloc["year"] == year][["enterprise_id", "city", "sector", "activity", "method", "allocation_t",
+                                         "free_t", "issued"]]
+    ents = ents.merge(ve[ve["year"] == year][["enterprise_id", "verified_t"]], on="enterprise_id", how="left").rename(
+        columns={"verified_t": "emissions_t"})
+    if not province:
+        ents = ents[ents["city"] == p.city]
+    ents = ents.reset_index(drop=True)
+    ents["balance_t"] = ents["allocation_t"] - ents["emissions_t"]
+    signed = ents.dropna(subset=["emissions_t"]).assign(year=year)
+    out: dict[str, Any] = {
+        "scope": "province" if province else p.city, "year": year, "entities": ents,
+        "awaiting_sign_off": int(ents["emissions_t"].isna().sum()),
+        "by_sector": surplus_deficit(signed, ("sector",)), "by_city": surplus_deficit(signed, ("city",)),
+        "balance_values": _balance_values(store, ents, year)}
+    if not province:
+        return out
+    sc = resolve(scenario=scenario).scenario
+    run = projections.run(store, sc)
+    proj = {int(y): float(v) for y, v in run["trajectory"].items()}
+    cp = sm.caps(store)
+    if len(cp):
+        cap = {int(y): float(v) for y, v in zip(cp["year"], cp["cap_t"], strict=True)}
+        basis, sources = "cap", [{"year": int(y), "given": str(g), "source": str(s)}
+                                 for y, g, s in zip(cp["year"], cp["given"], cp["source"], strict=True)]
+    else:
+        cap = {int(y): float(v) for y, v in alloc.groupby("year")["allocation_t"].sum().items()}
+        basis, sources = "allocation_issued", []
+    pb = peak_by or plan_peak_year()
+    out.update(scenario=sc, peak_by=pb, cap_basis=basis if cap else None, cap_sources=sources,
+               projection_peak_year=run.get("peak_year"), projection_data=run.get("data"))
+    yr_prov = proj.get(year)
+    tot_e = float(signed["emissions_t"].sum()) if len(signed) else 0.0
+    out["covered"] = {"entities": len(ents), "allocation_t": float(ents["allocation_t"].sum()),
+                      "verified_t": tot_e, "province_t": yr_prov, "cap_t": cap.get(year),
+                      "cap_share": (cap[year] / yr_prov) if year in cap and yr_prov else None,
+                      "verified_share": (tot_e / yr_prov) if yr_prov and len(signed) else None}
+    if cap and max(cap) < pb:
+        out.update(consistent=None, reasons=[f"the cap path ends in {max(cap)}, before {pb}: set the caps up to "
+                                             f"{pb} to judge it against the peak"],
+                   cap_peak_year=None, uncovered_peak_year=None,
+                   path=cap_share_table(cap, proj))
+    elif cap and set(cap) & set(proj):
+        res = peak_consistency(cap, proj, pb)
+        out.update(consistent=res.consistent, reasons=list(res.reasons), cap_peak_year=res.cap_peak_year,
+                   uncovered_peak_year=res.uncovered_peak_year, path=res.table)
+    else:
+        out.update(consistent=None, reasons=["no cap path in the store (set the caps, or issue an allocation) "
+                                             "for a year of the projection"],
+                   cap_peak_year=None, uncovered_peak_year=None,
+                   path=pd.DataFrame(columns=["year", "cap_t", "projection_t", "uncovered_t", "share"]))
     return out

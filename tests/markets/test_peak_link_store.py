@@ -1,0 +1,114 @@
+"""Issue 11 §2, the link to the peak plan read from the store: the cap path (set by the authority,
+or the allocation issued) against the provincial peak projection, the share under the cap,
+surplus/deficit by sector and city, the balance value 平衡值 per class; scoped to the principal.
+
+Hand case (synthetic): ENT-T textiles GD-GZ (history, W1 figures → allocation 98,000 t; verified
+2024 emissions 97,000 t → surplus 1,000 t); ENT-C cement clinker GD-YF (benchmark under the 2017
+draft would be out of its years, so the Guangdong 2024 rule set with a run benchmark of 0.85 tCO2/t:
+allocation = 1,000,000 t × 0.85 × annual factor; verified 2024 emissions 880,000 t → deficit).
+Balance value of cement/clinker = 880,000 / 1,000,000 = 0.88 tCO2/t.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from carbonpeak.errors import PermissionDenied
+from carbonpeak.store.users import Principal
+from carbonpeak.workflows import markets as wm
+
+ADMIN = Principal("admin", "admin")
+ANALYST = Principal("analyst", "province_analyst")
+GZ = Principal("gz", "city_officer", city="GD-GZ")
+ENT = Principal("ent", "enterprise", enterprise_id="ENT-T")
+
+
+def stock(store) -> dict:
+    store.con.execute("INSERT INTO batches (batch_id, kind, source, submitter, rows, created_at) VALUES "
+                      "('t:1', 'mon_units', 'test', 'test', 2, ?)", [dt.datetime.now(dt.UTC)])
+    for unit, ent, city in (("U1", "ENT-C", "GD-YF"), ("U3", "ENT-T", "GD-GZ")):
+        store.con.execute(
+            "INSERT INTO mon_units (unit_id, name, uscc, industry_code, city, kind, hub_node, registered_level, "
+            "synthetic, batch_id) VALUES (?, ?, ?, 'C30', ?, 'industrial', FALSE, 'provincial', TRUE, 't:1')",
+            [unit, unit, ent, city])
+    store.con.execute(
+        "INSERT INTO mon_output (unit_id, product, period_start, period_end, quantity, unit, batch_id, source_file, "
+        "source_row) VALUES ('U1', 'clinker', ?, ?, 1000000, 't', 't:1', 'output.csv', 2)",
+        [dt.date(2024, 1, 1), dt.date(2024, 12, 31)])
+    for y, e in ((2021, 102_000.0), (2022, 98_000.0), (2023, 100_000.0), (2024, 97_000.0)):
+        wm.sign_off_emissions(store, ADMIN, enterprise_id="ENT-T", year=y, verified_t=e)
+    wm.sign_off_emissions(store, ADMIN, enterprise_id="ENT-C", year=2024, verified_t=880_000.0)
+    ents = pd.DataFrame({"enterprise_id": ["ENT-T", "ENT-C"], "sector": ["textiles", "cement"],
+                         "activity": ["*", "clinker"], "city": ["GD-GZ", "GD-YF"], "method": [None, "benchmark"]})
+    return wm.allocate_from_store(store, ADMIN, entities=ents, ruleset_id="guangdong-2024", year=2024, params={
+        "allocation.history.base_years": 3, "allocation.benchmark.value[cement:clinker]": "0.85 tCO2/t",
+        "allocation.benchmark.annual_factor": 1.0}, issue=True)
+
+
+def test_surplus_deficit_and_balance_value_from_the_store(store):
+    res = stock(store)
+    alloc = res["allocation"].set_index("enterprise_id")
+    a_c = float(alloc.loc["ENT-C", "allocation_t"])
+    v = wm.peak_link_view(store, ANALYST, year=2024)
+    ents = v["entities"].set_index("enterprise_id")
+    assert ents.loc["ENT-T", "balance_t"] == pytest.approx(1_000.0)
+    assert ents.loc["ENT-C", "balance_t"] == pytest.approx(a_c - 880_000.0)
+    sec = v["by_sector"].set_index("sector")
+    assert sec.loc["cement", "balance_t"] == pytest.approx(a_c - 880_000.0)
+    city = v["by_city"].set_index("city")
+    assert city.loc["GD-GZ", "balance_t"] == pytest.approx(1_000.0)
+    bv = v["balance_values"].set_index("class")
+    assert bv.loc["cement/clinker", "balance_value"] == pytest.approx(0.88)
+    assert list(bv.index) == ["cement/clinker"]   # the textiles history enterprise has no product output
+    assert v["covered"]["verified_t"] == pytest.approx(977_000.0)
+    assert v["covered"]["province_t"] > 0
+
+
+def test_the_cap_path_against_the_projection(store):
+    stock(store)
+    v = wm.peak_link_view(store, ANALYST, year=2024)
+    # only the 2024 allocation: no path up to 2030, no verdict
+    assert v["cap_basis"] == "allocation_issued"
+    assert v["consistent"] is None
+    assert "ends in 2024, before 2030" in v["reasons"][0]
+    with pytest.raises(PermissionDenied):
+        wm.set_cap(store, ANALYST, year=2024, value=3, unit="亿t", source="x")
+    for y in range(2024, 2031):
+        wm.set_cap(store, ADMIN, year=y, value=3.0 - 0.05 * (y - 2024), unit="亿t", source="synthetic test path")
+    v = wm.peak_link_view(store, ANALYST, year=2024)
+    assert v["cap_basis"] == "cap"
+    path = v["path"].set_index("year")
+    assert path.loc[2024, "cap_t"] == pytest.approx(3.0e8)
+    assert path.loc[2024, "share"] == pytest.approx(3.0e8 / path.loc[2024, "projection_t"])
+    assert v["covered"]["cap_share"] == pytest.approx(path.loc[2024, "share"])
+    assert v["cap_peak_year"] == 2024
+    # the projection of the packaged plan scenario peaks by 2030 (or the verdict says why not)
+    assert v["consistent"] is (v["projection_peak_year"] <= 2030 and not v["reasons"])
+    # a cap that rises after 2030 is not consistent, and says so
+    wm.set_cap(store, ADMIN, year=2031, value=4.0, unit="亿t", source="synthetic test path")
+    v = wm.peak_link_view(store, ANALYST, year=2024)
+    assert v["consistent"] is False
+    assert any("after 2030" in r for r in v["reasons"])
+
+
+def test_scope_from_the_principal(store):
+    stock(store)
+    v = wm.peak_link_view(store, GZ, year=2024)
+    assert list(v["entities"]["enterprise_id"]) == ["ENT-T"]
+    assert list(v["by_city"]["city"]) == ["GD-GZ"]
+    assert "path" not in v
+    assert "covered" not in v
+    with pytest.raises(PermissionDenied):
+        wm.peak_link_view(store, ENT, year=2024)
+
+
+def test_an_allocation_is_issued_once_per_year(store):
+    stock(store)
+    ents = pd.DataFrame({"enterprise_id": ["ENT-T"], "sector": ["textiles"], "city": ["GD-GZ"]})
+    with pytest.raises(Exception, match="already has its 2024 GDEA allocation"):
+        wm.allocate_from_store(store, ADMIN, entities=ents, ruleset_id="guangdong-2024", year=2024,
+                               params={"allocation.history.base_years": 3}, issue=True)
+    assert wm.balance(store, ADMIN, "ENT-T:holding")["balance"].tolist() == [93_100]
