@@ -1115,6 +1115,13 @@ def set_cap(store: Store, p: Principal, *, year: int, value: float | str, unit: 
                       actor=p.username)
 
 
+def caps(store: Store, p: Principal) -> pd.DataFrame:
+    """The cap path as set (province and city roles)."""
+    if p.role not in (*PROVINCE_ROLES, "city_officer"):
+        raise PermissionDenied("the cap path is shown to province and city roles")
+    return sm.caps(store)
+
+
 def _year_output(store: Store, year: int) -> pd.DataFrame:
     """Monitoring product output of ``year`` per enterprise and product (periods inside the year)."""
     out = sm.enterprise_outputs(store)
