@@ -57,5 +57,5 @@ def seed_peak_link(store: Store) -> None:
         "allocation.history.base_years": 3, "allocation.benchmark.value[cement:clinker]": "0.85 tCO2/t",
         "allocation.benchmark.annual_factor": 1.0}, issue=True)
     for y in range(2024, 2031):
-        wm.set_cap(store, ADMIN, year=y, value=2.97 - 0.03 * (y - 2024), unit="亿t",
+        wm.set_cap(store, ADMIN, year=y, value=round(2.97 - 0.03 * (y - 2024), 2), unit="亿t",
                    source="synthetic test path (not a published cap)")

@@ -68,9 +68,26 @@ def latest_allocation_year(store: Any) -> int | None:
     return int(a["year"].max()) if len(a) else None
 
 
+def _labels(lang: str, year: int) -> tuple[dict[str, str], dict[str, str]]:
+    """Display names of the sectors (the rule set's sectors.csv) and cities (the regions catalog)."""
+    from carbonpeak.catalog.regions import load_regions
+
+    sectors: dict[str, str] = {}
+    if lang == "zh":
+        rs = wm._gd_ruleset(year)
+        sectors = {x.sector: x.name_zh for x in rs.sectors if x.name_zh}
+    cities = {code: r.name(lang) for code, r in load_regions().items()}
+    return sectors, cities
+
+
 def peak_view(store: Any, user: Any, lang: str, year: int) -> dict[str, Any]:
     """The page's data: :func:`carbonpeak.workflows.markets.peak_link_view` with its charts (Mt CO2)."""
     v = wm.peak_link_view(store, user, year=year)
+    sec_names, city_names = _labels(lang, year)
+    v["by_sector"] = v["by_sector"].assign(sector=[f"{sec_names[x]} {x}" if x in sec_names else x
+                                                   for x in v["by_sector"]["sector"]])
+    v["by_city"] = v["by_city"].assign(city=[f"{city_names.get(x, x)} {x}" if x in city_names else x
+                                             for x in v["by_city"]["city"]])
     charts: dict[str, Any] = {}
     mt = 1e-6
     if "path" in v and len(v["path"]):

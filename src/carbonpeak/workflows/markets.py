@@ -1111,7 +1111,7 @@ def set_cap(store: Store, p: Principal, *, year: int, value: float | str, unit: 
         tonnes = float((Q_(v, u.units) * u.magnitude).to("t").magnitude)
     except (UnitError, pint.errors.DimensionalityError) as exc:
         raise UnitError(f"unit: '{unit}' is not a mass of CO2 (tCO2, t, Mt, 万t, 亿t): {exc}") from None
-    return sm.set_cap(store, year=year, cap_t=tonnes, given=f"{value} {unit}", source=str(source).strip(),
+    return sm.set_cap(store, year=year, cap_t=tonnes, given=f"{v:g} {unit}", source=str(source).strip(),
                       actor=p.username)
 
 
