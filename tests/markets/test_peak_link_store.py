@@ -112,3 +112,35 @@ def test_an_allocation_is_issued_once_per_year(store):
         wm.allocate_from_store(store, ADMIN, entities=ents, ruleset_id="guangdong-2024", year=2024,
                                params={"allocation.history.base_years": 3}, issue=True)
     assert wm.balance(store, ADMIN, "ENT-T:holding")["balance"].tolist() == [93_100]
+
+
+def test_peak_link_and_cap_from_the_command_line(tmp_path):
+    import json
+
+    from tests.markets.market_fixtures import seed_peak_link
+    from tests.stores import db_location
+    from typer.testing import CliRunner
+
+    from carbonpeak.cli import app
+    from carbonpeak.store import Store
+
+    db = str(db_location(tmp_path / "cli.duckdb"))
+    s = Store(db)
+    wm.setup(s)
+    seed_peak_link(s)
+    s.close()
+    r = CliRunner()
+
+    def run(*args: str) -> object:
+        res = r.invoke(app, [*args, "--db", db, "-f", "json"])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.output)
+
+    v = run("markets", "peak-link", "--year", "2024")
+    assert v["cap_basis"] == "cap"
+    assert [x["year"] for x in v["path"]] == list(range(2024, 2031))
+    assert {x["sector"] for x in v["by_sector"]} == {"cement", "textiles"}
+    caps = run("markets", "cap", "--year", "2031", "--set", "2.7", "--unit", "亿t", "--source", "synthetic")
+    assert caps[-1] == {**caps[-1], "year": 2031, "cap_t": pytest.approx(2.7e8), "given": "2.7 亿t"}
+    res = r.invoke(app, ["markets", "peak-link", "--db", db])
+    assert res.exit_code != 0

@@ -426,21 +426,63 @@ def coverage_cmd(
 
 @app.command("peak-link")
 def peak_link_cmd(
-    cap: Path = typer.Option(..., "--cap", help="CSV: year, value [, unit] -- the cap of each year."),
-    projection: Path = typer.Option(..., "--projection", help="Scenario run, IAMC long form (variable Emissions|CO2)."),
-    scenario: str | None = typer.Option(None, "--scenario", help="Pick one scenario of the run."),
-    region: str | None = typer.Option(None, "--region", help="Pick one region of the run."),
+    year: int | None = typer.Option(None, "--year", help="From the store: the compliance year of the surplus/deficit."),
+    cap: Path | None = typer.Option(None, "--cap", help="What-if from files: CSV year, value [, unit] (the cap "
+                                    "of each year); with --projection."),
+    projection: Path | None = typer.Option(None, "--projection", help="What-if from files: a scenario run, IAMC "
+                                           "long form (variable Emissions|CO2)."),
+    scenario: str | None = typer.Option(None, "--scenario", help="The scenario (store: the packaged scenario to "
+                                        "project; files: the rows of the run to use)."),
+    region: str | None = typer.Option(None, "--region", help="Files: pick one region of the run."),
     peak_by: int | None = typer.Option(None, "--peak-by", help="Peak year to test (default: the plan's 2030)."),
-    fmt: Format = FormatOption,
+    db: Path | None = DbOption, actor: str = ActorOption, fmt: Format = FormatOption,
 ) -> None:
-    """The cap path against the provincial peak projection: consistent with peaking by 2030?"""
-    from carbonpeak.io.tables import read_table
+    """The cap against the provincial peak: consistent with peaking by 2030? surplus/deficit, balance values.
+
+    With --year: from the store (the caps set with `markets cap`, else the allocation issued; the
+    scenario run on the store's history; verified emissions; monitoring output).  With --cap and
+    --projection: the cap path of a file against a projection file (a what-if).
+    """
     from carbonpeak.workflows import markets as wm
 
-    filters = {k: v for k, v in (("scenario", scenario), ("region", region)) if v}
-    res = wm.peak_link(read_table(cap), read_table(projection), filters=filters or None, peak_by=peak_by)
-    title = "Cap and peak: " + ("consistent" if res["consistent"] else "NOT consistent: " + "; ".join(res["reasons"]))
-    _emit(fmt, data=res, table=res["table"], title=title)
+    if (cap is None) != (projection is None) or (cap is None and year is None):
+        raise typer.BadParameter("give --year (from the store), or both --cap and --projection (files)")
+    if cap is not None and projection is not None:
+        from carbonpeak.io.tables import read_table
+
+        filters = {k: v for k, v in (("scenario", scenario), ("region", region)) if v}
+        res = wm.peak_link(read_table(cap), read_table(projection), filters=filters or None, peak_by=peak_by)
+        title = "Cap and peak: " + ("consistent" if res["consistent"] else "NOT consistent: " + "; ".join(res["reasons"]))
+        _emit(fmt, data=res, table=res["table"], title=title)
+        return
+    with _store(db) as s:
+        v = wm.peak_link_view(s, _op(actor), year=int(year or 0), scenario=scenario, peak_by=peak_by)
+    verdict = {True: "consistent", False: "NOT consistent", None: "cannot be judged"}[v["consistent"]]
+    title = f"Cap and peak ({v['cap_basis'] or 'no cap'}; scenario {v['scenario']}): {verdict}" + (
+        ": " + "; ".join(v["reasons"]) if v["reasons"] else "")
+    _emit(fmt, data=v, table=v["path"], title=title, extra_tables=[
+        (f"Surplus/deficit by sector {year}", v["by_sector"]), (f"Surplus/deficit by city {year}", v["by_city"]),
+        (f"Balance value per class {year}", v["balance_values"]), (f"Covered entities {year}", v["entities"])])
+
+
+@app.command("cap")
+def cap_cmd(
+    year: int | None = typer.Option(None, "--year", help="The year to set (with --set)."),
+    set_value: float | None = typer.Option(None, "--set", help="Set the year's cap to this amount (in --unit)."),
+    unit: str = typer.Option("tCO2", "--unit", help="Unit of --set: tCO2, t, Mt, 万t, 亿t."),
+    source: str | None = typer.Option(None, "--source", help="The document the cap comes from (required with --set)."),
+    db: Path | None = DbOption, actor: str = ActorOption, fmt: Format = FormatOption,
+) -> None:
+    """Show the cap path, or set a year's cap with --set (the authority's published figure and its source)."""
+    from carbonpeak.workflows import markets as wm
+
+    with _store(db) as s:
+        if set_value is not None:
+            if year is None:
+                raise typer.BadParameter("--set needs --year")
+            wm.set_cap(s, _op(actor), year=year, value=set_value, unit=unit, source=source or "")
+        res = wm.caps(s, _op(actor))
+    _emit(fmt, table=res, title="Cap path")
 
 
 @app.command("offset-pool")

@@ -1059,7 +1059,9 @@ def report_section(store: Store, year: int | None) -> dict[str, Any] | None:
     """The markets section of the annual assessment report (None when the ledger is empty).
 
     Units by type (issued, held by enterprises, surrendered, retired/cancelled/withdrawn), the
-    year's obligations by status, offsets surrendered, and the ledger check.
+    year's obligations by status, offsets surrendered, the ledger check, and (when caps or
+    allocations from the store exist) the link to the peak plan: the verdict on the cap path,
+    the share under the cap, surplus/deficit by sector and city and the balance values.
     """
     tot = sm.totals(store)
     if tot.empty:
@@ -1083,6 +1085,15 @@ def report_section(store: Store, year: int | None) -> dict[str, Any] | None:
                                   "surrendered_allowances_t": float(ob["surrendered_allowances_t"].sum()),
                                   "surrendered_offsets_t": float(ob["surrendered_offsets_t"].sum()),
                                   "shortfall_t": float(ob["shortfall_t"].fillna(0).sum())}
+    out["peak_link"] = None
+    if year is not None and (len(sm.caps(store)) or len(sm.allocations(store))):
+        v = peak_link_view(store, SYSTEM, year=year)
+        out["peak_link"] = {
+            "year": year, "consistent": v["consistent"], "reasons": v["reasons"], "peak_by": v["peak_by"],
+            "cap_basis": v["cap_basis"], "scenario": v["scenario"], "projection_peak_year": v["projection_peak_year"],
+            "cap_peak_year": v["cap_peak_year"], "covered": v["covered"],
+            "by_sector": sm.as_json(v["by_sector"]), "by_city": sm.as_json(v["by_city"]),
+            "balance_values": sm.as_json(v["balance_values"])}
     return out
 
 
