@@ -102,6 +102,7 @@ WHO: dict[str, str] = {
     "GET /api/markets/caps": "admin, province_analyst, city_officer",
     "PUT /api/markets/caps": "admin",
     "POST /api/markets/allocation": "admin, province_analyst (issue: admin)",
+    "POST /api/markets/coverage": "admin, province_analyst",
 }
 
 RETURNS: dict[str, str] = {
@@ -182,6 +183,7 @@ RETURNS: dict[str, str] = {
     "POST /api/markets/phcer/applications/{application_id}/reject": "`{application_id, state: rejected, previous_state, reason, rejected_by, rejected_at}`; 400 once issued or rejected",
     "GET /api/markets/offset-pool": "`{year, ruleset, unit, pool_t, used_t, remaining_t, origin, source, set_by, set_at}`",
     "GET /api/markets/peak-link": "`{scope, year, entities, by_sector, by_city, balance_values, awaiting_sign_off}`; the province also `{scenario, peak_by, cap_basis, cap_sources, consistent, reasons, cap_peak_year, projection_peak_year, uncovered_peak_year, covered, path}`",
+    "POST /api/markets/coverage": "`{ruleset, year, decisions: [{enterprise_id, sector, year, city, covered, status, basis, emissions_tco2, energy_tce, data_source}], by_sector, by_city, widening?}`; 422 emissions or energy figures in the request (they come from the store)",
     "GET /api/markets/caps": "`[{year, cap_t, given, source, set_by, set_at}]`",
     "PUT /api/markets/caps": "`{year, cap_t, given, source, set_by, set_at, previous}`; 400 without a source, 422 non-positive/unknown unit",
     "POST /api/markets/allocation": "`{ruleset, year, allocation: [{enterprise_id, city, sector, activity, method, allocation_t, free_t, paid_t, quantity, formula}], provenance: [{enterprise_id, field, year, product, value, unit, source}], override, issued}`; 422 figures in the entity list or an override of an unlisted enterprise; 400 a missing base year or rule parameter; 403 issue by a non-admin",

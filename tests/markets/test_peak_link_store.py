@@ -144,3 +144,38 @@ def test_peak_link_and_cap_from_the_command_line(tmp_path):
     assert caps[-1] == {**caps[-1], "year": 2031, "cap_t": pytest.approx(2.7e8), "given": "2.7 亿t"}
     res = r.invoke(app, ["markets", "peak-link", "--db", db])
     assert res.exit_code != 0
+
+
+def test_coverage_from_the_store(store):
+    """Guangdong 2024 thresholds (>= 10,000 tCO2 or >= 5,000 tce; sectors.csv): ENT-T's 2024
+    sign-off of 97,000 t reaches the threshold, but textiles is voluntary and it did not apply: the
+    plan's widening brings it in; a ceramics enterprise (mandatory) with 6,000 tce of monitored
+    energy and no sign-off is covered on its energy use."""
+    stock(store)
+    store.con.execute("INSERT INTO batches (batch_id, kind, source, submitter, rows, created_at) VALUES "
+                      "('t:9', 'mon_units', 'test', 'test', 1, ?)", [dt.datetime.now(dt.UTC)])
+    store.con.execute(
+        "INSERT INTO mon_units (unit_id, name, uscc, industry_code, city, kind, hub_node, registered_level, "
+        "synthetic, batch_id) VALUES ('U9', 'kiln', 'ENT-K', 'C30', 'GD-FS', 'industrial', FALSE, 'provincial', TRUE, "
+        "'t:9')")
+    store.con.execute("INSERT INTO mon_runs (run_id, started_at, date_from, date_to, engine, source) VALUES "
+                      "('r1', ?, ?, ?, 'duckdb', 'test')", [dt.datetime.now(dt.UTC), dt.date(2024, 1, 1),
+                                                           dt.date(2024, 12, 31)])
+    store.con.execute("INSERT INTO mon_unit_day (unit_id, date, energy_type, tce, run_id) VALUES "
+                      "('U9', ?, 'coal', 6000.0, 'r1')", [dt.date(2024, 3, 1)])
+    ents = pd.DataFrame({"enterprise_id": ["ENT-T", "ENT-C", "ENT-K"], "sector": ["textiles", "cement", "ceramics"],
+                         "city": ["GD-GZ", "GD-YF", "GD-FS"], "applied": [False, False, False]})
+    with pytest.raises(PermissionDenied):
+        wm.coverage_from_store(store, GZ, enterprises=ents, year=2024)
+    res = wm.coverage_from_store(store, ANALYST, enterprises=ents, year=2024, widen=True)
+    d = res["decisions"].set_index("enterprise_id")
+    assert d.loc["ENT-T", "emissions_tco2"] == 97_000.0
+    assert d.loc["ENT-T", "data_source"] == "sign-off 2024"
+    assert d.loc["ENT-K", "energy_tce"] == 6000.0
+    assert d.loc["ENT-K", "data_source"] == "monitoring 2024"
+    assert d.loc["ENT-T", "status"] == "not_applied"
+    assert (bool(d.loc["ENT-K", "covered"]), d.loc["ENT-K", "status"]) == (True, "mandatory")
+    assert d.loc["ENT-K", "basis"].startswith("energy 6,000 >= 5,000 tce")
+    assert list(res["widening"]["entities"]["enterprise_id"]) == ["ENT-T"]
+    with pytest.raises(Exception, match="comes from the store"):
+        wm.coverage_from_store(store, ANALYST, enterprises=ents.assign(energy_tce=1.0), year=2024)

@@ -168,6 +168,9 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("GET", "/api/markets/caps"): lambda u: ("GET", "/api/markets/caps", {}),
     ("PUT", "/api/markets/caps"): lambda u: ("PUT", "/api/markets/caps", {"json": {
         "year": 2031, "value": 2.7, "unit": "亿t", "source": "synthetic route-matrix value"}}),
+    ("POST", "/api/markets/coverage"): lambda u: ("POST", "/api/markets/coverage", {"json": {
+        "year": 2024, "widening": True, "enterprises": [{"enterprise_id": "ENT-P", "sector": "textiles"},
+                                                        {"enterprise_id": "ENT-Q", "sector": "ceramics"}]}}),
     ("POST", "/api/markets/allocation"): lambda u: ("POST", "/api/markets/allocation", {"json": {
         "ruleset": "guangdong-2024", "year": 2024, "params": {"allocation.history.base_years": 3},
         "entities": [{"enterprise_id": "ENT-A", "sector": "textiles", "city": "GD-GZ"}],

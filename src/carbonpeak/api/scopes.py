@@ -90,6 +90,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/markets/caps"): GOVERNMENT,
     ("PUT", "/api/markets/caps"): ADMIN,
     ("POST", "/api/markets/allocation"): PROVINCE,
+    ("POST", "/api/markets/coverage"): PROVINCE,
     ("GET", "/api/markets/phcer/methodologies"): ALL,
     ("GET", "/api/markets/phcer/applications"): ALL,
     ("POST", "/api/markets/transfer"): frozenset({"admin", "enterprise"}),

@@ -410,13 +410,20 @@ def coverage_cmd(
                                 "[, city, name, applied, verified]."),
     ruleset: str = typer.Option("guangdong-2024", "--ruleset"),
     widen: bool = typer.Option(False, "--widening", help="Also list what the plan's widening brings under the cap."),
-    fmt: Format = FormatOption,
+    year: int | None = typer.Option(None, "--year", help="From the store: FILE lists enterprise_id, sector [, city, "
+                                    "name, applied, racks]; emissions (sign-offs) and energy (monitoring) of YEAR."),
+    db: Path | None = DbOption, actor: str = ActorOption, fmt: Format = FormatOption,
 ) -> None:
     """Coverage screening under a rule set (and the plan's widening: ceramics, textiles, data centres, ...)."""
     from carbonpeak.io.tables import read_table
     from carbonpeak.workflows import markets as wm
 
-    res = wm.screen_coverage(read_table(file), ruleset, widen=widen)
+    if year is not None:
+        with _store(db) as s:
+            res = wm.coverage_from_store(s, _op(actor), enterprises=read_table(file), year=year, ruleset_id=ruleset,
+                                         widen=widen)
+    else:
+        res = wm.screen_coverage(read_table(file), ruleset, widen=widen)
     extra = [("Covered by sector", res["by_sector"]), ("Covered by city", res["by_city"])]
     if widen:
         extra += [("Widening: newly covered", res["widening"]["entities"]),

@@ -160,6 +160,22 @@ class OverrideIn(BaseModel):
     reason: Annotated[str, Field(min_length=3, max_length=300)]
 
 
+class CoverageEntityIn(BaseModel):
+    enterprise_id: EnterpriseId
+    sector: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    city: CityCode | None = None
+    name: Annotated[str, Field(max_length=200)] | None = None
+    applied: bool = False
+    racks: Annotated[float, Field(ge=0, le=1e9)] | None = None
+
+
+class CoverageIn(BaseModel):
+    year: Vintage
+    ruleset: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")] = "guangdong-2024"
+    widening: bool = False
+    enterprises: Annotated[list[CoverageEntityIn], Field(min_length=1, max_length=20000)]
+
+
 class AllocationRunIn(BaseModel):
     ruleset: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
     year: Vintage
@@ -289,6 +305,15 @@ def caps(p: PrincipalDep, state: StateDep) -> list[dict[str, Any]]:
 def set_cap(body: CapIn, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
     """Set the cap of a year with the document it comes from (admin); audited with the previous value."""
     return _out(wm.set_cap(state.store, p, year=body.year, value=body.value, unit=body.unit, source=body.source))
+
+
+@router.post("/api/markets/coverage")
+def coverage(body: CoverageIn, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
+    """Coverage screening with verified emissions and monitored energy use from the store (province);
+    with ``widening`` also what the plan's widening brings under the cap."""
+    ents = pd.DataFrame([e.model_dump() for e in body.enterprises])
+    return _out(wm.coverage_from_store(state.store, p, enterprises=ents, year=body.year, ruleset_id=body.ruleset,
+                                       widen=body.widening))
 
 
 @router.post("/api/markets/allocation")
