@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from carbonpeak.errors import PermissionDenied
+from carbonpeak.store import markets as sm
 from carbonpeak.store.users import Principal
 from carbonpeak.workflows import markets as wm
 
@@ -179,3 +180,37 @@ def test_coverage_from_the_store(store):
     assert list(res["widening"]["entities"]["enterprise_id"]) == ["ENT-T"]
     with pytest.raises(Exception, match="comes from the store"):
         wm.coverage_from_store(store, ANALYST, enterprises=ents.assign(energy_tce=1.0), year=2024)
+
+
+def test_true_up_with_the_actual_figures(store):
+    """多退少补: ENT-C's actual 2024 output grows by a second monitoring row of 100,000 t clinker
+    (1,100,000 t × 0.85 = 935,000 t; free = 935,000 × the cement free share), issued the difference;
+    ENT-T's base emissions restated to 90,000 t a year by an override: 88,200 t, free 83,790 t
+    against 93,100 t issued -> 9,310 t withdrawn from its holding."""
+    res = stock(store)
+    before = res["allocation"].set_index("enterprise_id")["quantity"]
+    store.con.execute(
+        "INSERT INTO mon_output (unit_id, product, period_start, period_end, quantity, unit, batch_id, source_file, "
+        "source_row) VALUES ('U1', 'clinker', ?, ?, 100000, 't', 't:1', 'output-q4.csv', 2)",
+        [dt.date(2024, 10, 1), dt.date(2024, 12, 31)])
+    ents = pd.DataFrame({"enterprise_id": ["ENT-T", "ENT-C"], "sector": ["textiles", "cement"],
+                         "activity": ["*", "clinker"], "city": ["GD-GZ", "GD-YF"], "method": [None, "benchmark"]})
+    ov = pd.DataFrame({"enterprise_id": ["ENT-T"], "base_emissions": ["2021:90000;2022:90000;2023:90000"],
+                       "reason": ["restated"]})
+    params = {"allocation.history.base_years": 3, "allocation.benchmark.value[cement:clinker]": "0.85 tCO2/t",
+              "allocation.benchmark.annual_factor": 1.0}
+    with pytest.raises(PermissionDenied):
+        wm.true_up_from_store(store, ANALYST, entities=ents, ruleset_id="guangdong-2024", year=2024, params=params)
+    tu = wm.true_up_from_store(store, ADMIN, entities=ents, ruleset_id="guangdong-2024", year=2024, params=params,
+                               override=ov, override_source="restated.csv")
+    d = tu["true_up"].set_index("enterprise_id")
+    assert d.loc["ENT-T", "delta"] == 83_790 - 93_100
+    assert d.loc["ENT-T", "action"] == "withdraw"
+    share = before["ENT-C"] / 850_000
+    assert d.loc["ENT-C", "delta"] == int(935_000 * share) - int(before["ENT-C"])
+    assert wm.balance(store, ADMIN, "ENT-T:holding")["balance"].tolist() == [83_790]
+    assert int(wm.balance(store, ADMIN, "ENT-C:holding")["balance"].sum()) == int(d.loc["ENT-C", "final"])
+    rows = sm.allocations(store, 2024).set_index("enterprise_id")
+    assert rows.loc["ENT-T", "issued"] == 83_790
+    assert rows.loc["ENT-T", "reference"].endswith("true-up")
+    assert sm.check_integrity(store) == []

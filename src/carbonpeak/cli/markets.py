@@ -186,6 +186,32 @@ def allocation_cmd(
           extra_tables=[("Provenance of each figure", res["provenance"])] if provenance else ())
 
 
+@app.command("true-up")
+def true_up_cmd(
+    file: Path = typer.Argument(..., help="Covered entities (as for `markets allocation`)."),
+    ruleset: str = typer.Option(..., "--ruleset"), year: int = typer.Option(..., "--year"),
+    override: Path | None = typer.Option(None, "--override", help="Explicit override (as for `markets allocation`)."),
+    param: list[str] = typer.Option([], "--param", help="Run parameter NAME=NUMBER (repeatable)."),
+    unit_type: str = typer.Option("GDEA", "--unit-type", "-u"),
+    db: Path | None = DbOption, actor: str = ActorOption, fmt: Format = FormatOption,
+) -> None:
+    """Ex-post true-up (多退少补) of an issued allocation with the year's actual figures from the store."""
+    import hashlib
+
+    from carbonpeak.io.tables import read_table
+    from carbonpeak.workflows import markets as wm
+
+    ov = ov_src = None
+    if override is not None:
+        ov = read_table(override)
+        ov_src = f"{override.name} sha256:{hashlib.sha256(override.read_bytes()).hexdigest()[:16]}"
+    with _store(db) as s:
+        res = wm.true_up_from_store(s, _op(actor), entities=read_table(file), ruleset_id=ruleset, year=year,
+                                    params=_params(param) or None, override=ov, override_source=ov_src or "",
+                                    unit_type=unit_type)
+    _emit(fmt, table=res["true_up"], data=res, title=f"True-up {ruleset} {year}")
+
+
 @app.command("banking")
 def banking_cmd(
     surplus: float = typer.Option(..., "--surplus-t", help="Surplus at the end of the period, t."),

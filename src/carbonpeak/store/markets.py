@@ -920,12 +920,21 @@ ALLOCATION_ROW_COLUMNS = ["year", "enterprise_id", "ruleset", "sector", "activit
 
 
 def record_allocations(store: Store, con: Any, rows: list[dict[str, Any]], *, actor: str) -> None:
-    """Keep an issued allocation's rows (inside the issue's transaction); a year issued twice is refused."""
+    """Keep an issued allocation's rows (inside the issue's transaction); a year issued twice is refused.
+
+    A row with ``true_up`` replaces the enterprise's row of the year (the ex-post true-up: its
+    ``issued`` is the total after the correction).
+    """
     now = datetime.now(UTC)
     for r in rows:
         got = con.execute("SELECT reference FROM mk_allocations WHERE year = ? AND enterprise_id = ? AND unit_type = ?",
                           [r["year"], r["enterprise_id"], r["unit_type"]]).fetchone()
-        if got is not None:
+        if r.get("true_up"):
+            if got is None:
+                raise LedgerError(f"{r['enterprise_id']} has no {r['year']} {r['unit_type']} allocation to true up")
+            con.execute("DELETE FROM mk_allocations WHERE year = ? AND enterprise_id = ? AND unit_type = ?",
+                        [r["year"], r["enterprise_id"], r["unit_type"]])
+        elif got is not None:
             raise LedgerError(f"{r['enterprise_id']} already has its {r['year']} {r['unit_type']} allocation "
                               f"({got[0]}); a correction is a true-up (issue or withdraw), not a second allocation")
         con.execute(

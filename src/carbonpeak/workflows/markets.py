@@ -415,6 +415,58 @@ def allocate_from_store(store: Store, p: Principal, *, entities: pd.DataFrame, r
     return out
 
 
+def true_up_from_store(store: Store, p: Principal, *, entities: pd.DataFrame, ruleset_id: str, year: int,
+                       params: dict[str, Any] | None = None, override: pd.DataFrame | None = None,
+                       override_source: str = "override", unit_type: str = "GDEA") -> dict[str, Any]:
+    """Ex-post true-up (多退少补) of an issued allocation, with the year's actual figures from the store.
+
+    The allocation is computed again as :func:`allocate_from_store` does (the year's output is now
+    the monitored actual); per enterprise ``ΔA = free(actual) − issued`` whole units
+    (:func:`carbonpeak.markets.allocation.true_up`): positive ΔA is issued into its holding, negative
+    ΔA withdrawn from it (to ``GD:withdrawal``; refused, with nothing changed, if the holding is
+    short).  ``mk_allocations`` then holds the trued-up allocation; the run (deltas and
+    provenance) is appended to the audit chain as ``markets.allocation.run`` in the same
+    transaction.  Admin only.
+    """
+    from carbonpeak.markets.allocation import true_up
+
+    _require_admin(p, "the allocation true-up")
+    res = allocate_from_store(store, p, entities=entities, ruleset_id=ruleset_id, year=year, params=params,
+                              override=override, override_source=override_source, unit_type=unit_type)
+    alloc = res["allocation"]
+    issued = sm.allocations(store, year)
+    issued = issued[issued["unit_type"] == unit_type].set_index("enterprise_id")
+    missing = [e for e in alloc["enterprise_id"] if e not in issued.index]
+    if missing:
+        raise NotFound(f"the {year} {unit_type} allocation of {', '.join(map(str, missing))} (issue it first)")
+    ref = f"{res['ruleset']} {year} true-up"
+    moves, rows, deltas = [], [], []
+    for r in alloc.to_dict("records"):
+        before = int(issued.loc[r["enterprise_id"], "issued"])
+        tu = true_up(float(before), float(r["quantity"]))
+        d = int(tu.delta_t)
+        deltas.append({"enterprise_id": r["enterprise_id"], "issued_before": before, "final": int(r["quantity"]),
+                       "delta": d, "action": tu.action})
+        if d > 0:
+            moves.append(Movement("issue", unit_type, year, issuer(unit_type), holding(str(r["enterprise_id"])),
+                                  quantity=d, reference=ref))
+        elif d < 0:
+            moves.append(Movement("withdraw", unit_type, year, holding(str(r["enterprise_id"])),
+                                  TERMINAL_ACCOUNTS["withdraw"], quantity=-d, reference=ref))
+        rows.append({"year": year, "enterprise_id": r["enterprise_id"], "ruleset": res["ruleset"],
+                     "sector": r["sector"], "activity": r["activity"], "city": r["city"], "method": r["method"],
+                     "allocation_t": r["allocation_t"], "free_t": r["free_t"], "paid_t": r["paid_t"],
+                     "issued": r["quantity"], "unit_type": unit_type, "reference": ref, "true_up": True})
+    setup(store, actor=p.username)
+    entries = sm.post_many(store, moves, actor=p.username, allocation_rows=rows, record={
+        "reference": ref, "ruleset": res["ruleset"], "year": year, "unit_type": unit_type, "true_up": deltas,
+        "params": {str(k): str(v) for k, v in (params or {}).items()}, "override": res["override"],
+        "provenance": res["provenance"].to_dict("records")})
+    return {**res, "true_up": pd.DataFrame(deltas, columns=["enterprise_id", "issued_before", "final", "delta",
+                                                             "action"]),
+            "entries": len(entries)}
+
+
 def surrender(store: Store, p: Principal, *, enterprise_id: str, year: int, unit_type: str, vintage: int,
               quantity: int | None = None, start: int | None = None, end: int | None = None,
               from_account: str | None = None, params: dict[str, Any] | None = None) -> dict[str, Any]:
