@@ -98,6 +98,11 @@ WHO: dict[str, str] = {
     "POST /api/markets/phcer/applications/{application_id}/reject": "admin, province_analyst (not the owner, not the verifier)",
     "GET /api/markets/offset-pool": "admin, province_analyst, city_officer",
     "PUT /api/markets/offset-pool": "admin",
+    "GET /api/markets/peak-link": "admin, province_analyst; city_officer (its city's covered entities only)",
+    "GET /api/markets/caps": "admin, province_analyst, city_officer",
+    "PUT /api/markets/caps": "admin",
+    "POST /api/markets/allocation": "admin, province_analyst (issue: admin)",
+    "POST /api/markets/coverage": "admin, province_analyst",
 }
 
 RETURNS: dict[str, str] = {
@@ -177,6 +182,11 @@ RETURNS: dict[str, str] = {
     "GET /api/markets/phcer/applications": "`[{application_id, methodology_id, version, project, owner, city, vintage, claimed_t, notice_start, notice_end, verified_t, verifier, state, issued_txn, updated_at, rejected_reason, rejected_by, rejected_at, resubmission_of}]`",
     "POST /api/markets/phcer/applications/{application_id}/reject": "`{application_id, state: rejected, previous_state, reason, rejected_by, rejected_at}`; 400 once issued or rejected",
     "GET /api/markets/offset-pool": "`{year, ruleset, unit, pool_t, used_t, remaining_t, origin, source, set_by, set_at}`",
+    "GET /api/markets/peak-link": "`{scope, year, entities, by_sector, by_city, balance_values, awaiting_sign_off}`; the province also `{scenario, peak_by, cap_basis, cap_sources, consistent, reasons, cap_peak_year, projection_peak_year, uncovered_peak_year, covered, path}`",
+    "POST /api/markets/coverage": "`{ruleset, year, decisions: [{enterprise_id, sector, year, city, covered, status, basis, emissions_tco2, energy_tce, data_source}], by_sector, by_city, widening?}`; 422 emissions or energy figures in the request (they come from the store)",
+    "GET /api/markets/caps": "`[{year, cap_t, given, source, set_by, set_at}]`",
+    "PUT /api/markets/caps": "`{year, cap_t, given, source, set_by, set_at, previous}`; 400 without a source, 422 non-positive/unknown unit",
+    "POST /api/markets/allocation": "`{ruleset, year, allocation: [{enterprise_id, city, sector, activity, method, allocation_t, free_t, paid_t, quantity, formula}], provenance: [{enterprise_id, field, year, product, value, unit, source}], override, issued}`; 422 figures in the entity list or an override of an unlisted enterprise; 400 a missing base year or rule parameter; 403 issue by a non-admin",
     "PUT /api/markets/offset-pool": "the same with `previous` (`{value, unit, source}` or null); 400 below the offsets already surrendered, 422 negative/non-finite/unknown unit",
     "POST /api/markets/transfer": "201 `{entries, quantity}`; 403 not the caller's account; 409 serials not (or no longer) held",
     "POST /api/markets/surrender": "201 `{enterprise_id, year, unit_type, vintage, surrendered, entries, total_surrendered}`; 400 an offset rule refused (names rule and tonnes); 409 double spend",

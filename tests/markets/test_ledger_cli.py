@@ -60,18 +60,28 @@ def test_worked_examples_w1_w2_w3_from_the_command_line(tmp_path) -> None:
         assert res.exit_code == 0, res.output
         return json.loads(res.output)
 
-    w1 = run("markets", "allocation", str(tmp_path / "w1.csv"), "--ruleset", "guangdong-2024", "--year", "2024",
-             "--param", "allocation.history.base_years=3")
-    assert (w1[0]["allocation_t"], w1[0]["free_t"], w1[0]["paid_t"]) == (98000.0, 93100.0, 4900.0)
+    db = str(db_location(tmp_path / "m.duckdb"))
+    # the reference examples have no store behind them: their figures are an explicit override
+    w1 = run("markets", "allocation", str(tmp_path / "w1.csv"), "--override", str(tmp_path / "w1.csv"), "--ruleset",
+             "guangdong-2024", "--year", "2024", "--param", "allocation.history.base_years=3", "--db", db)
+    a = w1["allocation"][0]
+    assert (a["allocation_t"], a["free_t"], a["paid_t"]) == (98000.0, 93100.0, 4900.0)
+    assert {p["source"].split(" row ")[0] for p in w1["provenance"]} == {f"override w1.csv sha256:{w1['override'][-16:]}"}
+    # without the override the figures are looked for in the store (none there): the file's columns are refused
+    res = r.invoke(app, ["markets", "allocation", str(tmp_path / "w1.csv"), "--ruleset", "guangdong-2024", "--year",
+                         "2024", "--db", db])
+    assert res.exit_code != 0
+    assert "come from the store" in (res.output + str(res.exception))
     w2 = run("markets", "banking", "--surplus-t", "400000", "--ruleset", "national-power-2023-2024",
              "--net-sales-t", "200000")
     assert w2["carried_t"] == 310000.0
-    w3 = run("markets", "allocation", str(tmp_path / "w3.csv"), "--ruleset", "national-draft-2017", "--year", "2017")
-    assert abs(w3[0]["allocation_t"] - 1_044_561.6) < 1e-6
+    w3 = run("markets", "allocation", str(tmp_path / "w3.csv"), "--override", str(tmp_path / "w3.csv"), "--ruleset",
+             "national-draft-2017", "--year", "2017", "--db", db)
+    assert abs(w3["allocation"][0]["allocation_t"] - 1_044_561.6) < 1e-6
     # --issue puts the free allocation (whole tonnes) into the ledger
-    db = str(db_location(tmp_path / "m.duckdb"))
-    res = r.invoke(app, ["markets", "allocation", str(tmp_path / "w1.csv"), "--ruleset", "guangdong-2024", "--year",
-                         "2024", "--param", "allocation.history.base_years=3", "--issue", "--db", db])
+    res = r.invoke(app, ["markets", "allocation", str(tmp_path / "w1.csv"), "--override", str(tmp_path / "w1.csv"),
+                         "--ruleset", "guangdong-2024", "--year", "2024", "--param", "allocation.history.base_years=3",
+                         "--issue", "--db", db])
     assert res.exit_code == 0, res.output
     bal = json.loads(r.invoke(app, ["markets", "balance", "W1:holding", "--db", db, "-f", "json"]).output)
     assert bal["balance"] == [{"unit_type": "GDEA", "vintage": 2024, "balance": 93100}]

@@ -39,3 +39,25 @@ def test_report_has_a_markets_section_when_the_ledger_has_units(store, lang) -> 
     # without the key the report is as before
     assert '<section id="markets">' not in render_html({k: v for k, v in a.items() if k != "markets"}, lang=lang,
                                                         inventory_results=_results(), outlook=OUTLOOK)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_markets_section_carries_the_peak_link(store, lang) -> None:
+    from tests.markets.market_fixtures import seed_peak_link
+
+    wm.setup(store)
+    seed_peak_link(store)
+    sec = wm.report_section(store, 2024)
+    pl = sec["peak_link"]
+    assert pl["cap_basis"] == "cap"
+    assert pl["consistent"] in (True, False)
+    assert {r["sector"] for r in pl["by_sector"]} == {"cement", "textiles"}
+    a = {**assess(2023, compute_indicators(_obs(), _results(), base_year=2020), inventory_results=_results(),
+                  outlook=OUTLOOK), "markets": sec}
+    html = render_html(a, lang=lang, inventory_results=_results(), outlook=OUTLOOK)
+    t = Messages(lang)
+    assert 'id="markets-peak"' in html
+    verdict = "markets.peak_consistent" if pl["consistent"] else "markets.peak_not_consistent"
+    assert t(verdict, peak_by=2030) in html
+    assert t("markets.peak_basis.cap") in html
+    assert "cement/clinker" in html

@@ -164,6 +164,18 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("POST", "/api/markets/phcer/applications/{application_id}/reject"): lambda u: (
         "POST", f"/api/markets/phcer/applications/APP-N-{u}/reject", {"json": {"reason": "benefit-sharing terms missing"}}),
     ("GET", "/api/markets/offset-pool"): lambda u: ("GET", "/api/markets/offset-pool?year=2024", {}),
+    ("GET", "/api/markets/peak-link"): lambda u: ("GET", "/api/markets/peak-link?year=2024", {}),
+    ("GET", "/api/markets/caps"): lambda u: ("GET", "/api/markets/caps", {}),
+    ("PUT", "/api/markets/caps"): lambda u: ("PUT", "/api/markets/caps", {"json": {
+        "year": 2031, "value": 2.7, "unit": "亿t", "source": "synthetic route-matrix value"}}),
+    ("POST", "/api/markets/coverage"): lambda u: ("POST", "/api/markets/coverage", {"json": {
+        "year": 2024, "widening": True, "enterprises": [{"enterprise_id": "ENT-P", "sector": "textiles"},
+                                                        {"enterprise_id": "ENT-Q", "sector": "ceramics"}]}}),
+    ("POST", "/api/markets/allocation"): lambda u: ("POST", "/api/markets/allocation", {"json": {
+        "ruleset": "guangdong-2024", "year": 2024, "params": {"allocation.history.base_years": 3},
+        "entities": [{"enterprise_id": "ENT-A", "sector": "textiles", "city": "GD-GZ"}],
+        "override": [{"enterprise_id": "ENT-A", "base_emissions": "2021:1000;2022:1000;2023:1000",
+                      "reason": "route-matrix override"}]}}),
     ("PUT", "/api/markets/offset-pool"): lambda u: ("PUT", "/api/markets/offset-pool", {"json": {
         "year": 2024, "value": 1.0, "unit": "Mt", "source": "route matrix example"}}),
     ("GET", "/api/audit"): lambda u: ("GET", "/api/audit", {}),
@@ -197,6 +209,7 @@ EXAMPLES: dict[tuple[str, str], Callable[[str], Req]] = {
     ("GET", "/markets"): lambda u: ("GET", "/markets?year=2024", {}),
     ("GET", "/markets/enterprise"): lambda u: ("GET", "/markets/enterprise?year=2024", {}),
     ("GET", "/markets/verifier"): lambda u: ("GET", "/markets/verifier?year=2024", {}),
+    ("GET", "/markets/peak"): lambda u: ("GET", "/markets/peak?year=2024", {}),
 }
 
 #: Allowed callers whose valid request still answers a documented non-2xx (resource scope).
@@ -245,9 +258,10 @@ def _seed(store) -> None:
             [f"job-of-{user}", user, datetime.now(UTC)],
         )
     add_user(store, "mallory", "a long enough passphrase", "province_analyst")
-    from tests.markets.market_fixtures import seed_markets
+    from tests.markets.market_fixtures import seed_markets, seed_peak_link
 
     seed_markets(store)
+    seed_peak_link(store)
     Path("reports").mkdir()
     Path("reports/r.html").write_text("<p>report</p>", encoding="utf-8")
 

@@ -86,6 +86,11 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/markets/emissions/sign-off"): frozenset({"admin", "verifier"}),
     ("GET", "/api/markets/offset-pool"): GOVERNMENT,
     ("PUT", "/api/markets/offset-pool"): ADMIN,
+    ("GET", "/api/markets/peak-link"): GOVERNMENT,
+    ("GET", "/api/markets/caps"): GOVERNMENT,
+    ("PUT", "/api/markets/caps"): ADMIN,
+    ("POST", "/api/markets/allocation"): PROVINCE,
+    ("POST", "/api/markets/coverage"): PROVINCE,
     ("GET", "/api/markets/phcer/methodologies"): ALL,
     ("GET", "/api/markets/phcer/applications"): ALL,
     ("POST", "/api/markets/transfer"): frozenset({"admin", "enterprise"}),
@@ -128,6 +133,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/markets"): GOVERNMENT,
     ("GET", "/markets/enterprise"): frozenset({"admin", "enterprise"}),
     ("GET", "/markets/verifier"): frozenset({"admin", "verifier"}),
+    ("GET", "/markets/peak"): GOVERNMENT,
     ("GET", "/account/password"): ALL,
     ("GET", "/download/{table}"): ALL,  # each table its own roles (web/downloads.py TABLES), rows scoped
 }

@@ -149,24 +149,67 @@ def rules_cmd(ruleset: str | None = typer.Argument(None, help="A rule set id (de
 
 @app.command("allocation")
 def allocation_cmd(
-    file: Path = typer.Argument(..., help="Requests: enterprise_id, sector, [city, activity, base_emissions "
-                                "'2021:102000;2022:98000', output 'clinker:1200000', coprocessed_waste_t]."),
+    file: Path = typer.Argument(..., help="Covered entities: enterprise_id, sector, [city, activity, method, "
+                                "output_unit, coprocessed_waste_t]. Output and emissions come from the store."),
     ruleset: str = typer.Option(..., "--ruleset"), year: int = typer.Option(..., "--year"),
+    override: Path | None = typer.Option(
+        None, "--override", help="Explicit override of the store's figures: enterprise_id and any of output "
+        "'clinker:1200000', base_emissions '2021:102000;2022:98000', base_output, [reason]; recorded in the "
+        "allocation's provenance (may be the entity file itself)."),
     param: list[str] = typer.Option([], "--param", help="Run parameter NAME=NUMBER (repeatable)."),
     issue: bool = typer.Option(False, "--issue", help="Issue the free allocation into the ledger."),
     unit_type: str = typer.Option("GDEA", "--unit-type", "-u"),
+    provenance: bool = typer.Option(False, "--provenance", help="Also print where each figure came from (table; "
+                                    "JSON always has it)."),
     db: Path | None = DbOption, actor: str = ActorOption, fmt: Format = FormatOption,
 ) -> None:
-    """Compute allocations by the rule set (W1, W3) and optionally issue the free part."""
+    """Allocate by the rule set from the store's verified emissions and monitoring output (W1, W3)."""
+    import hashlib
+
     from carbonpeak.io.tables import read_table
     from carbonpeak.workflows import markets as wm
 
-    df = wm.compute_allocation(read_table(file), ruleset, year, _params(param) or None)
-    if issue:
-        with _store(db) as s:
-            wm.allocate(s, _op(actor), year=year, allocations=df, unit_type=unit_type, reference=f"{ruleset} {year}")
-    _emit(fmt, table=df.drop(columns=["formula"]) if fmt == Format.table else df, data=df,
-          title=f"Allocation {ruleset} {year}" + (" (issued)" if issue else ""))
+    entities = read_table(file)
+    ov = ov_src = None
+    if override is not None:
+        ov = read_table(override)
+        ov_src = f"{override.name} sha256:{hashlib.sha256(override.read_bytes()).hexdigest()[:16]}"
+        if override.resolve() == file.resolve():
+            entities = entities.drop(columns=[c for c in wm.OVERRIDE_COLUMNS if c in entities.columns])
+    with _store(db) as s:
+        res = wm.allocate_from_store(s, _op(actor), entities=entities, ruleset_id=ruleset, year=year,
+                                     params=_params(param) or None, override=ov, override_source=ov_src or "",
+                                     issue=issue, unit_type=unit_type)
+    df = res["allocation"]
+    _emit(fmt, table=df.drop(columns=["formula"]) if fmt == Format.table else df, data=res,
+          title=f"Allocation {ruleset} {year}" + (" (issued)" if issue else ""),
+          extra_tables=[("Provenance of each figure", res["provenance"])] if provenance else ())
+
+
+@app.command("true-up")
+def true_up_cmd(
+    file: Path = typer.Argument(..., help="Covered entities (as for `markets allocation`)."),
+    ruleset: str = typer.Option(..., "--ruleset"), year: int = typer.Option(..., "--year"),
+    override: Path | None = typer.Option(None, "--override", help="Explicit override (as for `markets allocation`)."),
+    param: list[str] = typer.Option([], "--param", help="Run parameter NAME=NUMBER (repeatable)."),
+    unit_type: str = typer.Option("GDEA", "--unit-type", "-u"),
+    db: Path | None = DbOption, actor: str = ActorOption, fmt: Format = FormatOption,
+) -> None:
+    """Ex-post true-up (多退少补) of an issued allocation with the year's actual figures from the store."""
+    import hashlib
+
+    from carbonpeak.io.tables import read_table
+    from carbonpeak.workflows import markets as wm
+
+    ov = ov_src = None
+    if override is not None:
+        ov = read_table(override)
+        ov_src = f"{override.name} sha256:{hashlib.sha256(override.read_bytes()).hexdigest()[:16]}"
+    with _store(db) as s:
+        res = wm.true_up_from_store(s, _op(actor), entities=read_table(file), ruleset_id=ruleset, year=year,
+                                    params=_params(param) or None, override=ov, override_source=ov_src or "",
+                                    unit_type=unit_type)
+    _emit(fmt, table=res["true_up"], data=res, title=f"True-up {ruleset} {year}")
 
 
 @app.command("banking")
@@ -393,13 +436,20 @@ def coverage_cmd(
                                 "[, city, name, applied, verified]."),
     ruleset: str = typer.Option("guangdong-2024", "--ruleset"),
     widen: bool = typer.Option(False, "--widening", help="Also list what the plan's widening brings under the cap."),
-    fmt: Format = FormatOption,
+    year: int | None = typer.Option(None, "--year", help="From the store: FILE lists enterprise_id, sector [, city, "
+                                    "name, applied, racks]; emissions (sign-offs) and energy (monitoring) of YEAR."),
+    db: Path | None = DbOption, actor: str = ActorOption, fmt: Format = FormatOption,
 ) -> None:
     """Coverage screening under a rule set (and the plan's widening: ceramics, textiles, data centres, ...)."""
     from carbonpeak.io.tables import read_table
     from carbonpeak.workflows import markets as wm
 
-    res = wm.screen_coverage(read_table(file), ruleset, widen=widen)
+    if year is not None:
+        with _store(db) as s:
+            res = wm.coverage_from_store(s, _op(actor), enterprises=read_table(file), year=year, ruleset_id=ruleset,
+                                         widen=widen)
+    else:
+        res = wm.screen_coverage(read_table(file), ruleset, widen=widen)
     extra = [("Covered by sector", res["by_sector"]), ("Covered by city", res["by_city"])]
     if widen:
         extra += [("Widening: newly covered", res["widening"]["entities"]),
@@ -409,21 +459,63 @@ def coverage_cmd(
 
 @app.command("peak-link")
 def peak_link_cmd(
-    cap: Path = typer.Option(..., "--cap", help="CSV: year, value [, unit] -- the cap of each year."),
-    projection: Path = typer.Option(..., "--projection", help="Scenario run, IAMC long form (variable Emissions|CO2)."),
-    scenario: str | None = typer.Option(None, "--scenario", help="Pick one scenario of the run."),
-    region: str | None = typer.Option(None, "--region", help="Pick one region of the run."),
+    year: int | None = typer.Option(None, "--year", help="From the store: the compliance year of the surplus/deficit."),
+    cap: Path | None = typer.Option(None, "--cap", help="What-if from files: CSV year, value [, unit] (the cap "
+                                    "of each year); with --projection."),
+    projection: Path | None = typer.Option(None, "--projection", help="What-if from files: a scenario run, IAMC "
+                                           "long form (variable Emissions|CO2)."),
+    scenario: str | None = typer.Option(None, "--scenario", help="The scenario (store: the packaged scenario to "
+                                        "project; files: the rows of the run to use)."),
+    region: str | None = typer.Option(None, "--region", help="Files: pick one region of the run."),
     peak_by: int | None = typer.Option(None, "--peak-by", help="Peak year to test (default: the plan's 2030)."),
-    fmt: Format = FormatOption,
+    db: Path | None = DbOption, actor: str = ActorOption, fmt: Format = FormatOption,
 ) -> None:
-    """The cap path against the provincial peak projection: consistent with peaking by 2030?"""
-    from carbonpeak.io.tables import read_table
+    """The cap against the provincial peak: consistent with peaking by 2030? surplus/deficit, balance values.
+
+    With --year: from the store (the caps set with `markets cap`, else the allocation issued; the
+    scenario run on the store's history; verified emissions; monitoring output).  With --cap and
+    --projection: the cap path of a file against a projection file (a what-if).
+    """
     from carbonpeak.workflows import markets as wm
 
-    filters = {k: v for k, v in (("scenario", scenario), ("region", region)) if v}
-    res = wm.peak_link(read_table(cap), read_table(projection), filters=filters or None, peak_by=peak_by)
-    title = "Cap and peak: " + ("consistent" if res["consistent"] else "NOT consistent: " + "; ".join(res["reasons"]))
-    _emit(fmt, data=res, table=res["table"], title=title)
+    if (cap is None) != (projection is None) or (cap is None and year is None):
+        raise typer.BadParameter("give --year (from the store), or both --cap and --projection (files)")
+    if cap is not None and projection is not None:
+        from carbonpeak.io.tables import read_table
+
+        filters = {k: v for k, v in (("scenario", scenario), ("region", region)) if v}
+        res = wm.peak_link(read_table(cap), read_table(projection), filters=filters or None, peak_by=peak_by)
+        title = "Cap and peak: " + ("consistent" if res["consistent"] else "NOT consistent: " + "; ".join(res["reasons"]))
+        _emit(fmt, data=res, table=res["table"], title=title)
+        return
+    with _store(db) as s:
+        v = wm.peak_link_view(s, _op(actor), year=int(year or 0), scenario=scenario, peak_by=peak_by)
+    verdict = {True: "consistent", False: "NOT consistent", None: "cannot be judged"}[v["consistent"]]
+    title = f"Cap and peak ({v['cap_basis'] or 'no cap'}; scenario {v['scenario']}): {verdict}" + (
+        ": " + "; ".join(v["reasons"]) if v["reasons"] else "")
+    _emit(fmt, data=v, table=v["path"], title=title, extra_tables=[
+        (f"Surplus/deficit by sector {year}", v["by_sector"]), (f"Surplus/deficit by city {year}", v["by_city"]),
+        (f"Balance value per class {year}", v["balance_values"]), (f"Covered entities {year}", v["entities"])])
+
+
+@app.command("cap")
+def cap_cmd(
+    year: int | None = typer.Option(None, "--year", help="The year to set (with --set)."),
+    set_value: float | None = typer.Option(None, "--set", help="Set the year's cap to this amount (in --unit)."),
+    unit: str = typer.Option("tCO2", "--unit", help="Unit of --set: tCO2, t, Mt, 万t, 亿t."),
+    source: str | None = typer.Option(None, "--source", help="The document the cap comes from (required with --set)."),
+    db: Path | None = DbOption, actor: str = ActorOption, fmt: Format = FormatOption,
+) -> None:
+    """Show the cap path, or set a year's cap with --set (the authority's published figure and its source)."""
+    from carbonpeak.workflows import markets as wm
+
+    with _store(db) as s:
+        if set_value is not None:
+            if year is None:
+                raise typer.BadParameter("--set needs --year")
+            wm.set_cap(s, _op(actor), year=year, value=set_value, unit=unit, source=source or "")
+        res = wm.caps(s, _op(actor))
+    _emit(fmt, table=res, title="Cap path")
 
 
 @app.command("offset-pool")

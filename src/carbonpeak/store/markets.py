@@ -580,8 +580,11 @@ def import_journal(store: Store, entries: pd.DataFrame, *, actor: str) -> int:
             raise LedgerError("the imported journal breaks the ledger's rules; nothing was imported: "
                               + "; ".join(problems[:5]))
     if store.is_postgres:
-        # fresh statistics for the planner after a bulk load (the ledger's indexes, revision 0720)
-        for stmt in ("ANALYZE mk_journal", "ANALYZE mk_blocks", "ANALYZE mk_balances"):
+        # after a bulk load: fresh statistics for the planner AND the visibility map, without which
+        # the statements' index-only scans (revision 0720) fetch every row from the heap until
+        # autovacuum comes round (the bench right after an import: statement 241 ms against 0.7 ms
+        # after VACUUM).  Outside the transaction: the store's connection is in autocommit there.
+        for stmt in ("VACUUM (ANALYZE) mk_journal", "VACUUM (ANALYZE) mk_blocks", "VACUUM (ANALYZE) mk_balances"):
             store.con.execute(stmt)
     return n
 
@@ -758,12 +761,23 @@ def update_application(store: Store, application_id: str, expected_state: str, c
                      entity_id=application_id, payload=changes)
 
 
-def post_many(store: Store, movements: list[Movement], *, actor: str) -> list[dict[str, Any]]:
-    """Several movements in one transaction (an allocation run): all are carried out or none."""
+def post_many(store: Store, movements: list[Movement], *, actor: str, record: dict[str, Any] | None = None,
+              allocation_rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Several movements in one transaction (an allocation run): all are carried out or none.
+
+    ``record`` (an allocation run's inputs and their provenance) is appended to the audit chain
+    in the same transaction as ``markets.allocation.run``; ``allocation_rows`` (the run's rows with
+    sector, activity, city and method) are kept in ``mk_allocations``.
+    """
     out: list[dict[str, Any]] = []
     with store.transaction() as con:
         for m in movements:
             out += _post_in(store, con, m, actor=actor, compliance_year=None)
+        if allocation_rows:
+            record_allocations(store, con, allocation_rows, actor=actor)
+        if record is not None:
+            audit.append(store, actor=actor, action="markets.allocation.run", entity="allocation",
+                         entity_id=str(record.get("reference", "")), payload=as_json(record))
     return out
 
 
@@ -781,6 +795,19 @@ def enterprise_energy_use(store: Store, year: int) -> pd.DataFrame:
         "SELECT u.uscc AS enterprise_id, sum(d.tce) AS used_tce FROM mon_unit_day d "
         "JOIN mon_units_current u USING (unit_id) WHERE d.date >= ? AND d.date < ? GROUP BY u.uscc",
         [date(year, 1, 1), date(year + 1, 1, 1)])
+
+
+def enterprise_outputs(store: Store) -> pd.DataFrame:
+    """Product output of the key units per enterprise (the monitoring registry's current output rows).
+
+    Columns ``enterprise_id`` (the unit's USCC), ``city``, ``unit_id``, ``product``, ``period_start``,
+    ``period_end``, ``quantity``, ``unit``, ``batch_id``, ``source_file``, ``source_row`` -- the
+    provenance the allocation records for each figure it takes.
+    """
+    return store.query(
+        "SELECT u.uscc AS enterprise_id, u.city, o.unit_id, o.product, o.period_start, o.period_end, o.quantity, "
+        "o.unit, o.batch_id, o.source_file, o.source_row FROM mon_output_current o "
+        "JOIN mon_units_current u USING (unit_id) ORDER BY u.uscc, o.product, o.period_start, o.unit_id")
 
 
 def journal_between(store: Store, debits: list[str], credit: str) -> pd.DataFrame:
@@ -888,3 +915,65 @@ def run_parameters(store: Store, ruleset: str | None = None, year: int | None = 
     if year is not None:
         df = df[df["year"] == year]
     return df.reset_index(drop=True)
+
+
+# -- issued allocations and the cap path (revision 0910_markets_peak_link) -------------------------------
+ALLOCATION_ROW_COLUMNS = ["year", "enterprise_id", "ruleset", "sector", "activity", "city", "method", "allocation_t",
+                          "free_t", "paid_t", "issued", "unit_type", "reference"]
+
+
+def record_allocations(store: Store, con: Any, rows: list[dict[str, Any]], *, actor: str) -> None:
+    """Keep an issued allocation's rows (inside the issue's transaction); a year issued twice is refused.
+
+    A row with ``true_up`` replaces the enterprise's row of the year (the ex-post true-up: its
+    ``issued`` is the total after the correction).
+    """
+    now = datetime.now(UTC)
+    for r in rows:
+        got = con.execute("SELECT reference FROM mk_allocations WHERE year = ? AND enterprise_id = ? AND unit_type = ?",
+                          [r["year"], r["enterprise_id"], r["unit_type"]]).fetchone()
+        if r.get("true_up"):
+            if got is None:
+                raise LedgerError(f"{r['enterprise_id']} has no {r['year']} {r['unit_type']} allocation to true up")
+            con.execute("DELETE FROM mk_allocations WHERE year = ? AND enterprise_id = ? AND unit_type = ?",
+                        [r["year"], r["enterprise_id"], r["unit_type"]])
+        elif got is not None:
+            raise LedgerError(f"{r['enterprise_id']} already has its {r['year']} {r['unit_type']} allocation "
+                              f"({got[0]}); a correction is a true-up (issue or withdraw), not a second allocation")
+        con.execute(
+            "INSERT INTO mk_allocations (year, enterprise_id, ruleset, sector, activity, city, method, allocation_t, "
+            "free_t, paid_t, issued, unit_type, reference, recorded_by, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [r["year"], r["enterprise_id"], r["ruleset"], r["sector"], r["activity"], r["city"], r["method"],
+             float(r["allocation_t"]), float(r["free_t"]), float(r["paid_t"]), int(r["issued"]), r["unit_type"],
+             r["reference"], actor, now])
+
+
+def allocations(store: Store, year: int | None = None) -> pd.DataFrame:
+    """Issued allocations per enterprise (of ``year`` when given)."""
+    df = store.query("SELECT year, enterprise_id, ruleset, sector, activity, city, method, allocation_t, free_t, "
+                     "paid_t, issued, unit_type, reference FROM mk_allocations ORDER BY year, enterprise_id")
+    return df if year is None else df[df["year"] == year].reset_index(drop=True)
+
+
+def set_cap(store: Store, *, year: int, cap_t: float, given: str, source: str, actor: str) -> dict[str, Any]:
+    """Record (or change) the cap of a year; audited with the previous value."""
+    with store.transaction() as con:
+        row = con.execute("SELECT cap_t, given, source FROM mk_caps WHERE year = ?", [year]).fetchone()
+        now = datetime.now(UTC)
+        if row is None:
+            con.execute("INSERT INTO mk_caps (year, cap_t, given, source, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        [year, cap_t, given, source, actor, now])
+        else:
+            con.execute("UPDATE mk_caps SET cap_t = ?, given = ?, source = ?, set_by = ?, set_at = ? WHERE year = ?",
+                        [cap_t, given, source, actor, now, year])
+        previous = None if row is None else {"cap_t": float(row[0]), "given": str(row[1]), "source": str(row[2])}
+        audit.append(store, actor=actor, action="markets.cap.set", entity="mk_cap", entity_id=str(year),
+                     payload={"year": year, "cap_t": cap_t, "given": given, "source": source, "previous": previous})
+    return {"year": year, "cap_t": cap_t, "given": given, "source": source, "set_by": actor, "set_at": now,
+            "previous": previous}
+
+
+def caps(store: Store) -> pd.DataFrame:
+    """The cap path as set: year, cap_t, given, source, set_by, set_at."""
+    return store.query("SELECT year, cap_t, given, source, set_by, set_at FROM mk_caps ORDER BY year")

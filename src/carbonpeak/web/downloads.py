@@ -67,7 +67,38 @@ def _my_alerts(dal: DataAccess, lang: str) -> list[dict[str, Any]]:
             for a in mv.open_alert_messages(dal)]  # fmt: skip
 
 
+def _peak(part: str) -> Callable[[DataAccess, str], pd.DataFrame]:
+    """A table of the markets' peak-link page (the latest allocated year; scoped by the principal)."""
+    def build(dal: DataAccess, _lang: str) -> pd.DataFrame:
+        from carbonpeak.web.markets_pages import latest_allocation_year
+        from carbonpeak.workflows import markets as wm
+
+        year = latest_allocation_year(dal.store)
+        if year is None:
+            raise NotFound("no allocation issued from the store yet")
+        v = wm.peak_link_view(dal.store, dal.p, year=year)
+        if part not in v:
+            raise PermissionDenied(f"the table '{part}' is the province's")
+        return v[part]  # type: ignore[no-any-return]
+
+    return build
+
+
+_GOV = (*PROVINCE_ROLES, "city_officer")
+_PEAK_SOURCE = "carbonpeak markets peak-link (mk_allocations, mk_verified_emissions, mk_caps, scenario run)"
+
 TABLES: dict[str, Table] = {
+    "peak_path": Table(PROVINCE_ROLES, _peak("path"), units={"cap_t": "tCO2", "projection_t": "tCO2",
+                                                             "uncovered_t": "tCO2", "share": "fraction"},
+                       source=_PEAK_SOURCE),
+    "peak_by_sector": Table(_GOV, _peak("by_sector"), units={"allocation_t": "tCO2", "emissions_t": "tCO2",
+                                                             "balance_t": "tCO2"}, source=_PEAK_SOURCE),
+    "peak_by_city": Table(_GOV, _peak("by_city"), units={"allocation_t": "tCO2", "emissions_t": "tCO2",
+                                                         "balance_t": "tCO2"}, source=_PEAK_SOURCE),
+    "peak_balance_values": Table(_GOV, _peak("balance_values"), units={"emissions_t": "tCO2"}, source=_PEAK_SOURCE),
+    "peak_entities": Table(_GOV, _peak("entities"), units={"allocation_t": "tCO2", "free_t": "tCO2",
+                                                           "emissions_t": "tCO2", "balance_t": "tCO2"},
+                           source=_PEAK_SOURCE),
     "targets": Table(
         (*PROVINCE_ROLES, "city_officer", "verifier"), _targets, source="annual assessment (carbonpeak assess)"
     ),

@@ -52,8 +52,81 @@ def market_overview(store: Any, user: Any, lang: str, year: int) -> dict[str, An
             "integrity": ov.get("integrity"), "charts": charts, "year": year}
 
 
+def _line(x: list[int], ys: dict[str, list[float | None]], title: str, unit: str) -> dict[str, Any]:
+    return {"data": [{"type": "scatter", "mode": "lines+markers", "name": k, "x": x, "y": v} for k, v in ys.items()],
+            "layout": {"title": {"text": title}, "yaxis": {"title": {"text": unit}, "rangemode": "tozero"},
+                       "margin": {"t": 40, "l": 60, "r": 10, "b": 40}, "height": 340}}
+
+
+def _records(df: Any) -> list[dict[str, Any]]:
+    """Rows for a template: NaN as None."""
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in df.to_dict("records")]
+
+
+def latest_allocation_year(store: Any) -> int | None:
+    a = sm.allocations(store)
+    return int(a["year"].max()) if len(a) else None
+
+
+def _labels(lang: str, year: int) -> tuple[dict[str, str], dict[str, str]]:
+    """Display names of the sectors (the rule set's sectors.csv) and cities (the regions catalog)."""
+    from carbonpeak.catalog.regions import load_regions
+
+    sectors: dict[str, str] = {}
+    if lang == "zh":
+        rs = wm._gd_ruleset(year)
+        sectors = {x.sector: x.name_zh for x in rs.sectors if x.name_zh}
+    cities = {code: r.name(lang) for code, r in load_regions().items()}
+    return sectors, cities
+
+
+def peak_view(store: Any, user: Any, lang: str, year: int) -> dict[str, Any]:
+    """The page's data: :func:`carbonpeak.workflows.markets.peak_link_view` with its charts (Mt CO2)."""
+    v = wm.peak_link_view(store, user, year=year)
+    sec_names, city_names = _labels(lang, year)
+    v["by_sector"] = v["by_sector"].assign(sector=[f"{sec_names[x]} {x}" if x in sec_names else x
+                                                   for x in v["by_sector"]["sector"]])
+    v["by_city"] = v["by_city"].assign(city=[f"{city_names.get(x, x)} {x}" if x in city_names else x
+                                             for x in v["by_city"]["city"]])
+    charts: dict[str, Any] = {}
+    mt = 1e-6
+    if "path" in v and len(v["path"]):
+        path = v["path"]
+        charts["chart-peak-path"] = _line(
+            [int(y) for y in path["year"]],
+            {t("markets.peak.cap", lang): [float(x) * mt for x in path["cap_t"]],
+             t("markets.peak.projection", lang): [float(x) * mt for x in path["projection_t"]],
+             t("markets.peak.uncovered", lang): [float(x) * mt for x in path["uncovered_t"]]},
+            t("markets.peak.path_chart", lang, peak_by=v["peak_by"]), "Mt CO2")
+    for key, col in (("by_sector", "sector"), ("by_city", "city")):
+        df = v[key]
+        if len(df):
+            charts[f"chart-peak-{col}"] = _bar(
+                [str(x) for x in df[col]],
+                {t("markets.peak.allocation", lang): [float(x) for x in df["allocation_t"]],
+                 t("markets.peak.emissions", lang): [float(x) for x in df["emissions_t"]],
+                 t("markets.surplus", lang): [float(x) for x in df["balance_t"]]},
+                t(f"markets.peak.{key}_chart", lang, year=year), "t CO2")
+    return {"view": v, "charts": charts, "year": year, "entities": _records(v["entities"]),
+            "by_sector": _records(v["by_sector"]), "by_city": _records(v["by_city"]),
+            "balance_values": _records(v["balance_values"]),
+            "path": _records(v["path"]) if "path" in v else None}
+
+
 def mount(app: FastAPI, *, render: Callable[..., Response], page: Callable[..., Any],
           store_of: Callable[[Request], Any], lang_of: Callable[[Request], str]) -> None:
+    @app.get("/markets/peak", include_in_schema=False)
+    def markets_peak(request: Request) -> Response:
+        """The cap against the peak plan (province) / the city's covered entities (city officer)."""
+        user = page(request, GOVERNMENT)
+        if isinstance(user, Response):
+            return user
+        st = store_of(request)
+        q = request.query_params.get("year", "")
+        year = _year(request) if q else (latest_allocation_year(st) or _year(request))
+        ctx = peak_view(st, user, lang_of(request), year)
+        return render(request, "markets_peak.html", "markets.peak.title", user, **ctx)
+
     @app.get("/markets", include_in_schema=False)
     def markets_page(request: Request) -> Response:
         user = page(request, GOVERNMENT)

@@ -165,7 +165,8 @@ def registry_move(store: Store, p: Principal, *, kind: str, debit: str, credit: 
 
 
 def allocate(store: Store, p: Principal, *, year: int, allocations: pd.DataFrame, unit_type: str = "GDEA",
-             reference: str = "") -> dict[str, Any]:
+             reference: str = "", record: dict[str, Any] | None = None,
+             rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Issue an allocation (columns enterprise_id, city, quantity) into holdings, all or nothing.
 
     The quantities are the free allocation computed by the allocation rules (mk-rules'
@@ -180,7 +181,8 @@ def allocate(store: Store, p: Principal, *, year: int, allocations: pd.DataFrame
         if n > 0:
             moves.append(Movement("issue", unit_type, year, issuer(unit_type), holding(str(ent)), quantity=n,
                                   reference=reference or f"allocation {year}"))
-    entries = sm.post_many(store, moves, actor=p.username)
+    rec = None if record is None else {**record, "reference": reference or f"allocation {year}"}
+    entries = sm.post_many(store, moves, actor=p.username, record=rec, allocation_rows=rows)
     return {"year": year, "unit_type": unit_type, "enterprises": len(moves),
             "issued": sum(e["quantity"] for e in entries), "entries": len(entries)}
 
@@ -218,6 +220,251 @@ def compute_allocation(requests: pd.DataFrame, ruleset_id: str, year: int,
                      "method": a.method, "allocation_t": a.allocation_t, "free_t": a.free_t, "paid_t": a.paid_t,
                      "quantity": int(a.free_t // 1), "formula": a.formula})
     return pd.DataFrame(rows)
+
+
+#: columns of the covered-entity list (who is allocated, under which sector); the figures come from the store
+ENTITY_COLUMNS = ("enterprise_id", "sector", "city", "activity", "method", "output_unit", "coprocessed_waste_t")
+#: the figures an explicit override file may give per enterprise (pair syntax, as in ``compute_allocation``)
+OVERRIDE_COLUMNS = ("output", "base_emissions", "base_output")
+PROVENANCE_COLUMNS = ["enterprise_id", "field", "year", "product", "value", "unit", "source"]
+
+
+def _pairs(text: Any, key: Any, where: str) -> dict[Any, float]:
+    from carbonpeak.errors import Problem, ValidationError
+
+    if text is None or (isinstance(text, float) and pd.isna(text)) or str(text).strip() == "":
+        return {}
+    out = {}
+    for part in str(text).split(";"):
+        k, _, v = part.partition(":")
+        try:
+            out[key(k.strip())] = float(v)
+        except ValueError:
+            file, _, rest = where.rpartition("#")
+            row, _, field = rest.partition(".")
+            raise ValidationError([Problem(file, int(row), field, f"'{part}' is not KEY:NUMBER")]) from None
+    return out
+
+
+def allocation_inputs(store: Store, entities: pd.DataFrame, year: int, *, override: pd.DataFrame | None = None,
+                      override_source: str = "override") -> tuple[list[Any], pd.DataFrame]:
+    """The allocation requests of the covered ``entities`` with their figures taken from the store.
+
+    * verified emissions of every year before ``year``: the verifier's sign-off
+      (``mk_verified_emissions``; :func:`sign_off_emissions`);
+    * output of ``year`` per product and the base years' output: the monitoring registry's
+      product output of the enterprise's key units (``mon_output``, joined on the unit's USCC),
+      each period inside one calendar year.
+
+    ``override`` (``enterprise_id`` and any of ``output`` "clinker:1200000", ``base_emissions``
+    "2021:102000;2022:98000", ``base_output`` "2021:1000;2022:1100", optional ``reason``) replaces
+    the store's figure of that field for that enterprise; every figure used is listed in the
+    returned provenance with where it came from (the override as ``override_source`` row n).
+    """
+    from carbonpeak.errors import Problem, ValidationError
+    from carbonpeak.markets.allocation import AllocationRequest
+    from carbonpeak.markets.units import to_quantity
+
+    src = "entities"
+    miss = [c for c in ("enterprise_id", "sector") if c not in entities.columns]
+    retyped = [c for c in OVERRIDE_COLUMNS if c in entities.columns]
+    if miss or retyped:
+        raise ValidationError([Problem(src, None, c, "missing column") for c in miss]
+                              + [Problem(src, None, c, "output and emissions come from the store (verified reports, "
+                                         "monitoring output); give them in an explicit override file instead")
+                                 for c in retyped])
+    ids = [str(e) for e in entities["enterprise_id"]]
+    dup = sorted({e for e in ids if ids.count(e) > 1})
+    if dup:
+        raise ValidationError([Problem(src, None, "enterprise_id", f"listed twice: {', '.join(dup)}")])
+    prov: list[dict[str, Any]] = []
+    # verified emissions (all years before the allocation year)
+    ve = sm.verified_emissions(store)
+    ve = ve[ve["enterprise_id"].isin(ids) & (ve["year"] < year)]
+    emis: dict[str, dict[int, float]] = {}
+    for r in ve.itertuples():
+        emis.setdefault(str(r.enterprise_id), {})[int(r.year)] = float(r.verified_t)
+        prov.append({"enterprise_id": str(r.enterprise_id), "field": "emissions", "year": int(r.year), "product": None,
+                     "value": float(r.verified_t), "unit": "tCO2",
+                     "source": f"verified report signed off by {r.verifier} at {pd.Timestamp(r.signed_off_at).isoformat()}"})
+    # monitoring product output (the year and the base years)
+    out = sm.enterprise_outputs(store)
+    out = out[out["enterprise_id"].isin(ids)]
+    cur: dict[str, dict[str, Any]] = {}
+    base: dict[str, dict[int, Any]] = {}
+    units: dict[str, set[str]] = {}
+    problems: list[Problem] = []
+    for r in out.itertuples():
+        y0, y1 = pd.Timestamp(r.period_start).year, pd.Timestamp(r.period_end).year
+        where = (str(r.source_file or f"batch {r.batch_id}"), None if pd.isna(r.source_row) else int(r.source_row))
+        if y0 != y1:
+            problems.append(Problem(where[0], where[1], "period_end", f"output of unit {r.unit_id} spans {y0}-{y1}: "
+                                    "allocation needs output by calendar year"))
+            continue
+        if y0 > year:
+            continue
+        eid = str(r.enterprise_id)
+        q = to_quantity(float(r.quantity), str(r.unit), f"{where[0]} row {where[1]} quantity")
+        units.setdefault(eid, set()).add(str(r.unit))
+        if y0 == year:
+            cur.setdefault(eid, {})[str(r.product)] = cur.get(eid, {}).get(str(r.product), 0 * q) + q
+        else:
+            base.setdefault(eid, {})[y0] = base.get(eid, {}).get(y0, 0 * q) + q
+        prov.append({"enterprise_id": eid, "field": "output" if y0 == year else "base_output", "year": int(y0),
+                     "product": str(r.product), "value": float(r.quantity), "unit": str(r.unit),
+                     "source": f"monitoring output of unit {r.unit_id}: batch {r.batch_id}, {where[0]}"
+                               + (f" row {where[1]}" if where[1] is not None else "")})
+    if problems:
+        raise ValidationError(problems)
+    # the explicit override: it replaces the store's figures of the fields it gives
+    if override is not None:
+        if "enterprise_id" not in override.columns or not any(c in override.columns for c in OVERRIDE_COLUMNS):
+            raise ValidationError([Problem(override_source, None, "enterprise_id/" + "/".join(OVERRIDE_COLUMNS),
+                                           "an override names the enterprise and at least one figure column")])
+        for i, r in enumerate(override.to_dict("records")):
+            eid, row = str(r["enterprise_id"]), i + 2
+            if eid not in ids:
+                raise ValidationError([Problem(override_source, row, "enterprise_id",
+                                               f"'{eid}' is not in the covered-entity list")])
+            reason = str(r.get("reason") or "").strip()
+            tag = f"override {override_source} row {row}" + (f" ({reason})" if reason else "")
+            for field in OVERRIDE_COLUMNS:
+                if field not in override.columns:
+                    continue
+                vals = _pairs(r.get(field), str if field == "output" else int, f"{override_source}#{row}.{field}")
+                if not vals:
+                    continue
+                prov[:] = [x for x in prov if not (x["enterprise_id"] == eid and (
+                    x["field"] == field or (field == "base_emissions" and x["field"] == "emissions")))]
+                if field == "output":
+                    cur[eid] = dict(vals)
+                elif field == "base_output":
+                    base[eid] = {int(k): v for k, v in vals.items()}
+                else:
+                    emis[eid] = {int(k): v for k, v in vals.items()}
+                for k, v in vals.items():
+                    prov.append({"enterprise_id": eid, "field": "emissions" if field == "base_emissions" else field,
+                                 "year": year if field == "output" else int(k),
+                                 "product": str(k) if field == "output" else None, "value": float(v),
+                                 "unit": "tCO2" if field == "base_emissions" else "given", "source": tag})
+    reqs = []
+    for r in entities.to_dict("records"):
+        eid = str(r["enterprise_id"])
+        ou = r.get("output_unit")
+        ou = str(ou) if ou is not None and not (isinstance(ou, float) and pd.isna(ou)) and str(ou).strip() else None
+        if ou is None:
+            us = units.get(eid, set())
+            ou = next(iter(us)) if len(us) == 1 else "1"
+        method = r.get("method")
+        method = str(method) if method is not None and not (isinstance(method, float) and pd.isna(method)) else None
+        waste = r.get("coprocessed_waste_t")
+        reqs.append(AllocationRequest(
+            eid, str(r["sector"]), year, activity=str(r.get("activity") or "*") if not pd.isna(r.get("activity"))
+            else "*", output=cur.get(eid, {}), output_unit=ou, base_emissions=emis.get(eid, {}),
+            base_output=base.get(eid, {}), method=method or None,
+            coprocessed_waste_t=0.0 if waste is None or pd.isna(waste) else float(waste)))
+    return reqs, pd.DataFrame(prov, columns=PROVENANCE_COLUMNS)
+
+
+def allocate_from_store(store: Store, p: Principal, *, entities: pd.DataFrame, ruleset_id: str, year: int,
+                        params: dict[str, Any] | None = None, override: pd.DataFrame | None = None,
+                        override_source: str = "override", issue: bool = False,
+                        unit_type: str = "GDEA") -> dict[str, Any]:
+    """Allocate to the covered ``entities`` with output and emissions from the store (issue 11 §2).
+
+    Province roles compute; issuing (``issue``) is the administrator's.  Returns ``allocation``
+    (one row per enterprise: method, allocation_t, free_t, paid_t, quantity, formula) and
+    ``provenance`` (every figure used and where it came from, see :func:`allocation_inputs`).
+    An issued allocation records its provenance in the audit chain (``markets.allocation.run``),
+    with the override file named, so that the figures behind each issue can be traced.
+    """
+    from carbonpeak.catalog.markets import load_ruleset
+    from carbonpeak.markets.allocation import allocate as allocate_one
+
+    if p.role not in PROVINCE_ROLES:
+        raise PermissionDenied("allocation runs are the province's")
+    if issue:
+        _require_admin(p, "allocation")
+    rs = load_ruleset(ruleset_id)
+    reqs, prov = allocation_inputs(store, entities, year, override=override, override_source=override_source)
+    city = {str(e): (None if c is None or (isinstance(c, float) and pd.isna(c)) else str(c))
+            for e, c in zip(entities["enterprise_id"],
+                            entities["city"] if "city" in entities.columns else [None] * len(entities), strict=True)}
+    rows = []
+    for req in reqs:
+        a = allocate_one(req, rs, params)
+        rows.append({"enterprise_id": a.enterprise_id, "city": city.get(a.enterprise_id), "sector": a.sector,
+                     "activity": a.activity, "method": a.method, "allocation_t": a.allocation_t, "free_t": a.free_t,
+                     "paid_t": a.paid_t, "quantity": int(a.free_t // 1), "formula": a.formula})
+    alloc = pd.DataFrame(rows, columns=["enterprise_id", "city", "sector", "activity", "method", "allocation_t",
+                                        "free_t", "paid_t", "quantity", "formula"])
+    out: dict[str, Any] = {"ruleset": rs.id, "year": year, "allocation": alloc, "provenance": prov,
+                           "override": override_source if override is not None else None, "issued": None}
+    if issue:
+        ref = f"{rs.id} {year}"
+        out["issued"] = allocate(store, p, year=year, allocations=alloc, unit_type=unit_type, reference=ref, record={
+            "ruleset": rs.id, "year": year, "unit_type": unit_type,
+            "params": {str(k): str(v) for k, v in (params or {}).items()}, "override": out["override"],
+            "allocation": [{k: r[k] for k in ("enterprise_id", "method", "allocation_t", "free_t", "quantity")}
+                           for r in rows],
+            "provenance": prov.to_dict("records")}, rows=[
+            {"year": year, "enterprise_id": r["enterprise_id"], "ruleset": rs.id, "sector": r["sector"],
+             "activity": r["activity"], "city": r["city"], "method": r["method"], "allocation_t": r["allocation_t"],
+             "free_t": r["free_t"], "paid_t": r["paid_t"], "issued": r["quantity"], "unit_type": unit_type,
+             "reference": ref} for r in rows])
+    return out
+
+
+def true_up_from_store(store: Store, p: Principal, *, entities: pd.DataFrame, ruleset_id: str, year: int,
+                       params: dict[str, Any] | None = None, override: pd.DataFrame | None = None,
+                       override_source: str = "override", unit_type: str = "GDEA") -> dict[str, Any]:
+    """Ex-post true-up (多退少补) of an issued allocation, with the year's actual figures from the store.
+
+    The allocation is computed again as :func:`allocate_from_store` does (the year's output is now
+    the monitored actual); per enterprise ``ΔA = free(actual) − issued`` whole units
+    (:func:`carbonpeak.markets.allocation.true_up`): positive ΔA is issued into its holding, negative
+    ΔA withdrawn from it (to ``GD:withdrawal``; refused, with nothing changed, if the holding is
+    short).  ``mk_allocations`` then holds the trued-up allocation; the run (deltas and
+    provenance) is appended to the audit chain as ``markets.allocation.run`` in the same
+    transaction.  Admin only.
+    """
+    from carbonpeak.markets.allocation import true_up
+
+    _require_admin(p, "the allocation true-up")
+    res = allocate_from_store(store, p, entities=entities, ruleset_id=ruleset_id, year=year, params=params,
+                              override=override, override_source=override_source, unit_type=unit_type)
+    alloc = res["allocation"]
+    issued = sm.allocations(store, year)
+    issued = issued[issued["unit_type"] == unit_type].set_index("enterprise_id")
+    missing = [e for e in alloc["enterprise_id"] if e not in issued.index]
+    if missing:
+        raise NotFound(f"the {year} {unit_type} allocation of {', '.join(map(str, missing))} (issue it first)")
+    ref = f"{res['ruleset']} {year} true-up"
+    moves, rows, deltas = [], [], []
+    for r in alloc.to_dict("records"):
+        before = int(issued.loc[r["enterprise_id"], "issued"])
+        tu = true_up(float(before), float(r["quantity"]))
+        d = int(tu.delta_t)
+        deltas.append({"enterprise_id": r["enterprise_id"], "issued_before": before, "final": int(r["quantity"]),
+                       "delta": d, "action": tu.action})
+        if d > 0:
+            moves.append(Movement("issue", unit_type, year, issuer(unit_type), holding(str(r["enterprise_id"])),
+                                  quantity=d, reference=ref))
+        elif d < 0:
+            moves.append(Movement("withdraw", unit_type, year, holding(str(r["enterprise_id"])),
+                                  TERMINAL_ACCOUNTS["withdraw"], quantity=-d, reference=ref))
+        rows.append({"year": year, "enterprise_id": r["enterprise_id"], "ruleset": res["ruleset"],
+                     "sector": r["sector"], "activity": r["activity"], "city": r["city"], "method": r["method"],
+                     "allocation_t": r["allocation_t"], "free_t": r["free_t"], "paid_t": r["paid_t"],
+                     "issued": r["quantity"], "unit_type": unit_type, "reference": ref, "true_up": True})
+    setup(store, actor=p.username)
+    entries = sm.post_many(store, moves, actor=p.username, allocation_rows=rows, record={
+        "reference": ref, "ruleset": res["ruleset"], "year": year, "unit_type": unit_type, "true_up": deltas,
+        "params": {str(k): str(v) for k, v in (params or {}).items()}, "override": res["override"],
+        "provenance": res["provenance"].to_dict("records")})
+    return {**res, "true_up": pd.DataFrame(deltas, columns=["enterprise_id", "issued_before", "final", "delta",
+                                                             "action"]),
+            "entries": len(entries)}
 
 
 def surrender(store: Store, p: Principal, *, enterprise_id: str, year: int, unit_type: str, vintage: int,
@@ -660,6 +907,47 @@ def screen_coverage(enterprises: pd.DataFrame, ruleset_id: str, *, widen: bool =
     return out
 
 
+def coverage_from_store(store: Store, p: Principal, *, enterprises: pd.DataFrame, year: int,
+                        ruleset_id: str = "guangdong-2024", widen: bool = False) -> dict[str, Any]:
+    """Coverage screening of ``enterprises`` for ``year`` with their figures from the store (province).
+
+    ``enterprises``: ``enterprise_id, sector`` and optional ``city, name, applied, racks`` (standard
+    racks of a data centre: not in the store).  Verified emissions are the verifier's sign-off of
+    ``year`` (``verified`` = signed off); energy use is the monitoring run's tce of the enterprise's
+    key units in ``year``.  Emissions or energy figures in ``enterprises`` are refused (they come
+    from the store).  Each decision row says where its figures came from (``data_source``).
+    """
+    from carbonpeak.errors import Problem, ValidationError
+
+    if p.role not in PROVINCE_ROLES:
+        raise PermissionDenied("coverage screening is the province's")
+    retyped = [c for c in ("emissions_tco2", "energy_tce", "verified") if c in enterprises.columns]
+    miss = [c for c in ("enterprise_id", "sector") if c not in enterprises.columns]
+    if retyped or miss:
+        raise ValidationError([Problem("enterprises", None, c, "missing column") for c in miss]
+                              + [Problem("enterprises", None, c, "comes from the store (sign-offs, monitoring)")
+                                 for c in retyped])
+    ve = sm.verified_emissions(store, year).set_index("enterprise_id")["verified_t"]
+    used = sm.enterprise_energy_use(store, year).set_index("enterprise_id")["used_tce"]
+    df = enterprises.copy()
+    df["year"] = year
+    df["emissions_tco2"] = [float(ve[e]) if e in ve.index else None for e in df["enterprise_id"]]
+    df["energy_tce"] = [float(used[e]) if e in used.index and pd.notna(used[e]) else None
+                        for e in df["enterprise_id"]]
+    df["verified"] = [e in ve.index for e in df["enterprise_id"]]
+    src = [", ".join(x for x in (f"sign-off {year}" if v else "", f"monitoring {year}" if pd.notna(u) else "")
+                     if x) or "no data in the store" for v, u in zip(df["verified"], df["energy_tce"], strict=True)]
+    # an enterprise without a sign-off is screened on its monitored energy use (the widening's candidates
+    # are not yet in the ETS): verification is required only where the emissions decide
+    res = screen_coverage(df.assign(verified=[bool(v) or pd.notna(u)
+                                              for v, u in zip(df["verified"], df["energy_tce"], strict=True)]),
+                          ruleset_id, widen=widen)
+    res["decisions"] = res["decisions"].assign(energy_tce=df["energy_tce"].to_numpy(),
+                                               data_source=src)
+    res["year"] = year
+    return res
+
+
 def peak_link(cap: pd.DataFrame, projection: pd.DataFrame, *, filters: dict[str, Any] | None = None,
               peak_by: int | None = None) -> dict[str, Any]:
     """The cap path against the provincial peak projection (plan action 36: 分配方案与全省碳达峰工作的衔接).
@@ -864,7 +1152,9 @@ def report_section(store: Store, year: int | None) -> dict[str, Any] | None:
     """The markets section of the annual assessment report (None when the ledger is empty).
 
     Units by type (issued, held by enterprises, surrendered, retired/cancelled/withdrawn), the
-    year's obligations by status, offsets surrendered, and the ledger check.
+    year's obligations by status, offsets surrendered, the ledger check, and (when caps or
+    allocations from the store exist) the link to the peak plan: the verdict on the cap path,
+    the share under the cap, surplus/deficit by sector and city and the balance values.
     """
     tot = sm.totals(store)
     if tot.empty:
@@ -888,4 +1178,178 @@ def report_section(store: Store, year: int | None) -> dict[str, Any] | None:
                                   "surrendered_allowances_t": float(ob["surrendered_allowances_t"].sum()),
                                   "surrendered_offsets_t": float(ob["surrendered_offsets_t"].sum()),
                                   "shortfall_t": float(ob["shortfall_t"].fillna(0).sum())}
+    out["peak_link"] = None
+    if year is not None and (len(sm.caps(store)) or len(sm.allocations(store))):
+        v = peak_link_view(store, SYSTEM, year=year)
+        out["peak_link"] = {
+            "year": year, "consistent": v["consistent"], "reasons": v["reasons"], "peak_by": v["peak_by"],
+            "cap_basis": v["cap_basis"], "scenario": v["scenario"], "projection_peak_year": v["projection_peak_year"],
+            "cap_peak_year": v["cap_peak_year"], "covered": v["covered"],
+            "by_sector": sm.as_json(v["by_sector"]), "by_city": sm.as_json(v["by_city"]),
+            "balance_values": sm.as_json(v["balance_values"])}
+    return out
+
+
+# -- the link to the peak plan from the store (issue 11 §2; plan action 36) ----------------------------------
+def set_cap(store: Store, p: Principal, *, year: int, value: float | str, unit: str = "tCO2",
+            source: str) -> dict[str, Any]:
+    """Set the cap of a year as the authority published it (admin): an amount of CO2 and its document."""
+    import math
+
+    import pint
+
+    from carbonpeak.catalog.units import Q_, parse_unit
+    from carbonpeak.errors import UnitError
+
+    _require_admin(p, "setting the cap")
+    if not str(source or "").strip():
+        raise OffsetRefused("source: name the document the cap comes from (e.g. the year's allocation plan)")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise OffsetRefused(f"value: a number is needed, got {value!r}") from None
+    if not math.isfinite(v) or v <= 0:
+        raise OffsetRefused(f"value: the cap must be a finite amount > 0, got {value!r}")
+    try:
+        u = parse_unit(unit)
+        tonnes = float((Q_(v, u.units) * u.magnitude).to("t").magnitude)
+    except (UnitError, pint.errors.DimensionalityError) as exc:
+        raise UnitError(f"unit: '{unit}' is not a mass of CO2 (tCO2, t, Mt, 万t, 亿t): {exc}") from None
+    return sm.set_cap(store, year=year, cap_t=tonnes, given=f"{v:g} {unit}", source=str(source).strip(),
+                      actor=p.username)
+
+
+def caps(store: Store, p: Principal) -> pd.DataFrame:
+    """The cap path as set (province and city roles)."""
+    if p.role not in (*PROVINCE_ROLES, "city_officer"):
+        raise PermissionDenied("the cap path is shown to province and city roles")
+    return sm.caps(store)
+
+
+def _year_output(store: Store, year: int) -> pd.DataFrame:
+    """Monitoring product output of ``year`` per enterprise and product (periods inside the year)."""
+    out = sm.enterprise_outputs(store)
+    if out.empty:
+        return pd.DataFrame(columns=["enterprise_id", "product", "unit", "output"])
+    ys = pd.to_datetime(out["period_start"]).dt.year
+    ye = pd.to_datetime(out["period_end"]).dt.year
+    out = out[(ys == year) & (ye == year)]
+    return out.groupby(["enterprise_id", "product", "unit"], as_index=False)["quantity"].sum().rename(
+        columns={"quantity": "output"})
+
+
+def _balance_values(store: Store, ents: pd.DataFrame, year: int) -> pd.DataFrame:
+    """平衡值 per class (sector / product) of the allocated enterprises with one product in ``year``."""
+    from carbonpeak.markets.peak_link import balance_value
+    from carbonpeak.markets.units import magnitude
+
+    cols = ["class", "sector", "product", "unit", "entities", "output", "emissions_t", "balance_value",
+            "benchmark", "benchmark_vs_balance"]
+    out = _year_output(store, year)
+    e = ents.dropna(subset=["emissions_t"])
+    f = e.merge(out, on="enterprise_id", how="inner")
+    one = f.groupby("enterprise_id")["product"].transform("nunique") == 1
+    f = f[one]
+    if f.empty:
+        return pd.DataFrame(columns=cols)
+    f = f.assign(**{"class": f["sector"] + "/" + f["product"]})
+    bv = balance_value(f[["class", "output", "emissions_t"]], by="class")
+    meta = f.groupby("class").agg(sector=("sector", "first"), product=("product", "first"), unit=("unit", "first"),
+                                  entities=("enterprise_id", "nunique"), output=("output", "sum")).reset_index()
+    g = meta.merge(bv[["class", "emissions_t", "balance_value"]], on="class")
+    rs = _gd_ruleset(year)
+    bench = []
+    for sec, prod, unit in zip(g["sector"], g["product"], g["unit"], strict=True):
+        try:
+            q = rs.quantity("allocation.benchmark.value", sec, prod, year, {})
+            bench.append(magnitude(q, f"tCO2/{unit}", "benchmark"))
+        except (CarbonpeakError, CatalogError, ValueError):
+            bench.append(float("nan"))   # not published for the class (a required run parameter) or not comparable
+    g["benchmark"] = bench
+    g["benchmark_vs_balance"] = g["benchmark"] / g["balance_value"] - 1
+    return g[cols]
+
+
+def cap_share_table(cap: dict[int, float], projection: dict[int, float]) -> pd.DataFrame:
+    """``year, cap_t, projection_t, uncovered_t, share`` for the years of both series."""
+    years = sorted(set(cap) & set(projection))
+    t = pd.DataFrame({"year": years, "cap_t": [cap[y] for y in years], "projection_t": [projection[y] for y in years]})
+    t["uncovered_t"] = t["projection_t"] - t["cap_t"]
+    t["share"] = t["cap_t"] / t["projection_t"]
+    return t
+
+
+def peak_link_view(store: Store, p: Principal, *, year: int, scenario: str | None = None,
+                   peak_by: int | None = None) -> dict[str, Any]:
+    """The cap against the province's peak work, from the store (issue 11 §2, plan action 36).
+
+    For the province (admin, province_analyst): the cap path (``mk_caps`` as set by the
+    authority; where no cap is set, the allocation issued per year, labelled so) against the peak
+    projection of ``scenario`` (the deterministic run on the store's observed history): the share of
+    provincial emissions under the cap, whether the cap path is consistent with peaking by
+    ``peak_by`` (the plan's 2030) and why not; and for ``year`` the covered entities' allocation
+    against their verified emissions, the surplus/deficit by sector and by city, and the balance
+    value 平衡值 per class.  A city officer sees its own city's covered entities and their
+    surplus/deficit only.  Other roles: 403.
+    """
+    from carbonpeak.markets.peak_link import peak_consistency, plan_peak_year, surplus_deficit
+    from carbonpeak.workflows import projections
+    from carbonpeak.workflows.settings import resolve
+
+    if p.role not in (*PROVINCE_ROLES, "city_officer"):
+        raise PermissionDenied("the link to the peak plan is shown to province and city roles")
+    province = p.role in PROVINCE_ROLES
+    alloc = sm.allocations(store)
+    alloc = alloc[alloc["unit_type"].isin(ALLOWANCES)]
+    ve = sm.verified_emissions(store)
+    ents = alloc[alloc["year"] == year][["enterprise_id", "city", "sector", "activity", "method", "allocation_t",
+                                         "free_t", "issued"]]
+    ents = ents.merge(ve[ve["year"] == year][["enterprise_id", "verified_t"]], on="enterprise_id", how="left").rename(
+        columns={"verified_t": "emissions_t"})
+    if not province:
+        ents = ents[ents["city"] == p.city]
+    ents = ents.reset_index(drop=True)
+    ents["balance_t"] = ents["allocation_t"] - ents["emissions_t"]
+    signed = ents.dropna(subset=["emissions_t"]).assign(year=year)
+    out: dict[str, Any] = {
+        "scope": "province" if province else p.city, "year": year, "entities": ents,
+        "awaiting_sign_off": int(ents["emissions_t"].isna().sum()),
+        "by_sector": surplus_deficit(signed, ("sector",)), "by_city": surplus_deficit(signed, ("city",)),
+        "balance_values": _balance_values(store, ents, year)}
+    if not province:
+        return out
+    sc = resolve(scenario=scenario).scenario
+    run = projections.run(store, sc)
+    proj = {int(y): float(v) for y, v in run["trajectory"].items()}
+    cp = sm.caps(store)
+    if len(cp):
+        cap = {int(y): float(v) for y, v in zip(cp["year"], cp["cap_t"], strict=True)}
+        basis, sources = "cap", [{"year": int(y), "given": str(g), "source": str(s)}
+                                 for y, g, s in zip(cp["year"], cp["given"], cp["source"], strict=True)]
+    else:
+        cap = {int(y): float(v) for y, v in alloc.groupby("year")["allocation_t"].sum().items()}
+        basis, sources = "allocation_issued", []
+    pb = peak_by or plan_peak_year()
+    out.update(scenario=sc, peak_by=pb, cap_basis=basis if cap else None, cap_sources=sources,
+               projection_peak_year=run.get("peak_year"), projection_data=run.get("data"))
+    yr_prov = proj.get(year)
+    tot_e = float(signed["emissions_t"].sum()) if len(signed) else 0.0
+    out["covered"] = {"entities": len(ents), "allocation_t": float(ents["allocation_t"].sum()),
+                      "verified_t": tot_e, "province_t": yr_prov, "cap_t": cap.get(year),
+                      "cap_share": (cap[year] / yr_prov) if year in cap and yr_prov else None,
+                      "verified_share": (tot_e / yr_prov) if yr_prov and len(signed) else None}
+    if cap and max(cap) < pb:
+        out.update(consistent=None, reasons=[f"the cap path ends in {max(cap)}, before {pb}: set the caps up to "
+                                             f"{pb} to judge it against the peak"],
+                   cap_peak_year=None, uncovered_peak_year=None,
+                   path=cap_share_table(cap, proj))
+    elif cap and set(cap) & set(proj):
+        res = peak_consistency(cap, proj, pb)
+        out.update(consistent=res.consistent, reasons=list(res.reasons), cap_peak_year=res.cap_peak_year,
+                   uncovered_peak_year=res.uncovered_peak_year, path=res.table)
+    else:
+        out.update(consistent=None, reasons=["no cap path in the store (set the caps, or issue an allocation) "
+                                             "for a year of the projection"],
+                   cap_peak_year=None, uncovered_peak_year=None,
+                   path=pd.DataFrame(columns=["year", "cap_t", "projection_t", "uncovered_t", "share"]))
     return out

@@ -132,6 +132,62 @@ class OffsetPoolIn(BaseModel):
     source: Annotated[str, Field(min_length=3, max_length=300)]
 
 
+class CapIn(BaseModel):
+    year: Vintage
+    value: Annotated[float, Field(gt=0, allow_inf_nan=False, le=1e12)]
+    unit: Annotated[str, Field(pattern=r"^(tCO2|t|kt|Mt|万t|万吨|亿t|亿吨)$")] = "tCO2"
+    source: Annotated[str, Field(min_length=3, max_length=300)]
+
+
+_Pairs = Annotated[str, Field(max_length=2000, pattern=r"^[A-Za-z0-9_:.;\- ]*$")]
+
+
+class EntityIn(BaseModel):
+    enterprise_id: EnterpriseId
+    sector: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    city: CityCode | None = None
+    activity: Annotated[str, Field(pattern=r"^(\*|[a-z][a-z0-9_]{0,39})$")] = "*"
+    method: Annotated[str, Field(pattern=r"^(benchmark|intensity|history|power_benchmark)$")] | None = None
+    output_unit: Annotated[str, Field(max_length=20, pattern=r"^[A-Za-z0-9/^ ]+$")] | None = None
+    coprocessed_waste_t: Annotated[float, Field(ge=0, le=1e12)] = 0.0
+
+
+class OverrideIn(BaseModel):
+    enterprise_id: EnterpriseId
+    output: _Pairs = ""
+    base_emissions: _Pairs = ""
+    base_output: _Pairs = ""
+    reason: Annotated[str, Field(min_length=3, max_length=300)]
+
+
+class CoverageEntityIn(BaseModel):
+    enterprise_id: EnterpriseId
+    sector: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    city: CityCode | None = None
+    name: Annotated[str, Field(max_length=200)] | None = None
+    applied: bool = False
+    racks: Annotated[float, Field(ge=0, le=1e9)] | None = None
+
+
+class CoverageIn(BaseModel):
+    year: Vintage
+    ruleset: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")] = "guangdong-2024"
+    widening: bool = False
+    enterprises: Annotated[list[CoverageEntityIn], Field(min_length=1, max_length=20000)]
+
+
+class AllocationRunIn(BaseModel):
+    ruleset: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+    year: Vintage
+    entities: Annotated[list[EntityIn], Field(min_length=1, max_length=5000)]
+    override: Annotated[list[OverrideIn], Field(max_length=5000)] | None = None
+    override_source: Annotated[str, Field(min_length=3, max_length=200)] = "API request"
+    params: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:\[\]*-]{1,120}$")],
+                 float | Annotated[str, Field(max_length=60)]] = {}
+    issue: bool = False
+    unit_type: Annotated[str, Field(pattern=r"^(GDEA|CEA)$")] = "GDEA"
+
+
 def _units(body: _Units) -> dict[str, Any]:
     return {"unit_type": body.unit_type, "vintage": body.vintage, "quantity": body.quantity,
             "start": body.serial_start, "end": body.serial_end}
@@ -224,6 +280,55 @@ def set_offset_pool(body: OffsetPoolIn, p: PrincipalDep, state: StateDep) -> dic
     """Set the offset pool of a year (admin; the rule set does not publish it); audited."""
     return _out(wm.set_offset_pool(state.store, p, year=body.year, value=body.value, unit=body.unit,
                                    source=body.source))
+
+
+@router.get("/api/markets/peak-link")
+def peak_link(p: PrincipalDep, state: StateDep, year: Annotated[int, Query(ge=2000, le=2100)],
+              scenario: Annotated[str | None, Query(pattern=r"^[a-z0-9_-]{1,40}$")] = None) -> dict[str, Any]:
+    """The cap against the peak plan (province: cap path vs projection, share under the cap, surplus/deficit
+    by sector and city, balance value per class; a city officer: its city's covered entities)."""
+    from carbonpeak.errors import NotFound
+    from carbonpeak.workflows import projections
+
+    if scenario is not None and scenario not in projections.scenarios():
+        raise NotFound(f"scenario {scenario}")
+    return _out(wm.peak_link_view(state.store, p, year=year, scenario=scenario))
+
+
+@router.get("/api/markets/caps")
+def caps(p: PrincipalDep, state: StateDep) -> list[dict[str, Any]]:
+    """The cap path as the authority set it (year, cap_t, the value as given, its source)."""
+    return _out(wm.caps(state.store, p))  # type: ignore[no-any-return]
+
+
+@router.put("/api/markets/caps")
+def set_cap(body: CapIn, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
+    """Set the cap of a year with the document it comes from (admin); audited with the previous value."""
+    return _out(wm.set_cap(state.store, p, year=body.year, value=body.value, unit=body.unit, source=body.source))
+
+
+@router.post("/api/markets/coverage")
+def coverage(body: CoverageIn, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
+    """Coverage screening with verified emissions and monitored energy use from the store (province);
+    with ``widening`` also what the plan's widening brings under the cap."""
+    ents = pd.DataFrame([e.model_dump() for e in body.enterprises])
+    return _out(wm.coverage_from_store(state.store, p, enterprises=ents, year=body.year, ruleset_id=body.ruleset,
+                                       widen=body.widening))
+
+
+@router.post("/api/markets/allocation")
+def allocation_run(body: AllocationRunIn, p: PrincipalDep, state: StateDep) -> dict[str, Any]:
+    """Allocate to the covered entities with output and emissions from the store (province; issuing: admin).
+
+    ``override`` replaces the store's figures of an enterprise (recorded in the provenance with its
+    reason); with ``issue`` the free allocation goes into the ledger and the run into the audit chain.
+    """
+    ents = pd.DataFrame([e.model_dump() for e in body.entities])
+    ov = None if not body.override else pd.DataFrame([o.model_dump() for o in body.override])
+    return _out(wm.allocate_from_store(state.store, p, entities=ents, ruleset_id=body.ruleset, year=body.year,
+                                       params=dict(body.params) or None, override=ov,
+                                       override_source=body.override_source, issue=body.issue,
+                                       unit_type=body.unit_type))
 
 
 @router.get("/api/markets/phcer/methodologies")
