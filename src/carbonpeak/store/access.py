@@ -256,6 +256,15 @@ class DataAccess:
         return {"submission_id": submission_id, "version": version, "batch_id": batch_id, "created": True}
 
     def list_submissions(self, *, enterprise_id: str | None = None) -> pd.DataFrame:
+        """The submissions in scope (every version), as a table (exports, monitoring's inputs)."""
+        return self.store.query(*self._submissions_sql(enterprise_id))
+
+    def submission_records(self, *, enterprise_id: str | None = None) -> list[dict[str, Any]]:
+        """:meth:`list_submissions` as plain dicts, for the API's JSON and the enterprise page (no
+        DataFrame: the list grows with every upload and is read on every dashboard refresh)."""
+        return self.store.records(*self._submissions_sql(enterprise_id))
+
+    def _submissions_sql(self, enterprise_id: str | None) -> tuple[str, list[object]]:
         pred, params = scope_predicate(self.p)
         sql = (
             "SELECT submission_id, version, enterprise_id, city, kind, batch_id, rows, submitted_by,"  # noqa: S608 -- pred is scope_predicate's constant SQL; all values are bound parameters
@@ -265,7 +274,7 @@ class DataAccess:
         if enterprise_id:
             sql += " AND enterprise_id = ?"
             params = [*params, enterprise_id]
-        return self.store.query(sql + " ORDER BY submission_id, version", params)
+        return sql + " ORDER BY submission_id, version", list(params)
 
     def get_submission(self, submission_id: str, version: int | None = None) -> dict[str, Any]:
         sql = "SELECT * FROM submissions WHERE submission_id = ?"

@@ -342,3 +342,13 @@ class Store:
     def query(self, sql: str, params: list[object] | None = None) -> pd.DataFrame:
         """Run a read query and return a DataFrame (no lock: reads see a consistent snapshot)."""
         return self.con.execute(sql, params or []).df()
+
+    def records(self, sql: str, params: list[object] | None = None) -> list[dict[str, Any]]:
+        """Run a read query and return its rows as dicts of plain Python values, for an answer that
+        goes straight out as JSON: no DataFrame on the way (a 300-row list costs ~0.8 ms here
+        against ~9 ms through pandas and ``to_dict``; docs/performance.md)."""
+        res = self.con.execute(sql, params or [])
+        if not res.description:
+            return []
+        cols = [str(d[0]) for d in res.description]
+        return [dict(zip(cols, row, strict=True)) for row in res.fetchall()]

@@ -81,6 +81,18 @@ def mount_dashboard(app: FastAPI, *, map_boundaries: str | Path | None = None) -
         inventory_page: bool = False,
         **ctx: Any,
     ) -> HTMLResponse:
+        return respond(request, html_of(request, template, title_key, user, title, inventory_page=inventory_page, **ctx))
+
+    def html_of(
+        request: Request,
+        template: str,
+        title_key: str,
+        user: Principal | None,
+        title: str | None = None,
+        *,
+        inventory_page: bool = False,
+        **ctx: Any,
+    ) -> str:
         lang = lang_of(request)
         # every signed-in page says when it shows demo data; the pages of inventory figures say
         # "no data yet" on a store without inventory data (workflows/demo.py)
@@ -98,10 +110,13 @@ def mount_dashboard(app: FastAPI, *, map_boundaries: str | Path | None = None) -
             data_message=status.message(lang) if status else None,
             **ctx,
         )
+        return str(html)
+
+    def respond(request: Request, html: str) -> HTMLResponse:
         resp = HTMLResponse(html)
         if request.query_params.get("lang") in LANGS:
             resp.set_cookie(
-                LANG_COOKIE, lang, samesite="lax", secure=request.app.state.cp.tls, max_age=365 * 86400
+                LANG_COOKIE, lang_of(request), samesite="lax", secure=request.app.state.cp.tls, max_age=365 * 86400
             )
         return resp
 
@@ -157,12 +172,19 @@ def mount_dashboard(app: FastAPI, *, map_boundaries: str | Path | None = None) -
         lang = lang_of(request)
         region = user.city if user.role == "city_officer" else None
         st = store_of(request)
-        ctx = cached_view(
-            st, ("province", lang, region), lambda: data.province_overview(st, lang, region=region)
-        )
-        # a city officer's overview is its city's, and says so in the title (广州市概览)
-        title = t("province.city_title", lang, city=data.region_name(region, lang)) if region else None
-        return render(request, "province.html", "nav.province", user, title=title, inventory_page=True, city_view=bool(region), **ctx)
+
+        def build() -> str:
+            ctx = cached_view(
+                st, ("province", lang, region), lambda: data.province_overview(st, lang, region=region)
+            )
+            # a city officer's overview is its city's, and says so in the title (广州市概览)
+            title = t("province.city_title", lang, city=data.region_name(region, lang)) if region else None
+            return html_of(
+                request, "province.html", "nav.province", user, title=title, inventory_page=True,
+                city_view=bool(region), **ctx,
+            )
+
+        return respond(request, cached_view(st, ("page", "province", lang, user), build))
 
     @app.get("/cities", include_in_schema=False)
     def cities(request: Request) -> Response:
@@ -170,10 +192,14 @@ def mount_dashboard(app: FastAPI, *, map_boundaries: str | Path | None = None) -
         if isinstance(user, Response):
             return user
         st, lang = store_of(request), lang_of(request)
-        rows = cached_view(st, ("cities", lang), lambda: data.city_tiles(st, lang))
-        if user.role == "city_officer":
-            rows = [r for r in rows if r["code"] == user.city]
-        return render(request, "cities.html", "cities.title", user, inventory_page=True, cities=rows)
+
+        def build() -> str:
+            rows = cached_view(st, ("cities", lang), lambda: data.city_tiles(st, lang))
+            if user.role == "city_officer":
+                rows = [r for r in rows if r["code"] == user.city]
+            return html_of(request, "cities.html", "cities.title", user, inventory_page=True, cities=rows)
+
+        return respond(request, cached_view(st, ("page", "cities", lang, user), build))
 
     @app.get("/cities/{code}", include_in_schema=False)
     def city(request: Request, code: str) -> Response:
@@ -235,7 +261,7 @@ def mount_dashboard(app: FastAPI, *, map_boundaries: str | Path | None = None) -
             return user
         lang = lang_of(request)
         dal = DataAccess(store_of(request), user)
-        subs = dal.list_submissions().to_dict(orient="records")
+        subs = dal.submission_records()
         ctx = data.enterprise_overview(dal, lang)
         msgs = {k: t(f"enterprise.{k}", lang) for k in ("ok", "same", "errors")}
         return render(

@@ -91,7 +91,7 @@ def submit(
 
 @router.get("/api/submissions")
 def submissions(dal: AccessDep, enterprise_id: str | None = None) -> list[dict[str, Any]]:
-    return dal.list_submissions(enterprise_id=enterprise_id).to_dict(orient="records")  # type: ignore[no-any-return]
+    return dal.submission_records(enterprise_id=enterprise_id)
 
 
 @router.get("/api/submissions/{enterprise_id}/{kind}/{period}")
