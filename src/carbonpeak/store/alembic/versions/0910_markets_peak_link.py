@@ -1,7 +1,7 @@
 """0910_markets_peak_link: the allocation's rows and the cap path, for the link to the peak plan (issue 11 §2)
 
 Revision ID: 0910_markets_peak_link
-Revises: 0800_data_versions
+Revises: 0900_jobs_claim_index
 
 ``mk_allocations`` keeps each issued allocation per enterprise and year with the sector, activity,
 city and method it was computed under (the ledger's journal knows the quantity only), so that the
@@ -13,7 +13,7 @@ document it comes from; who set it and when; audited).
 from carbonpeak.store.alembic.portable import forward_only, run_ddl, same_ddl
 
 revision = "0910_markets_peak_link"
-down_revision = "0800_data_versions"
+down_revision = "0900_jobs_claim_index"
 branch_labels = None
 depends_on = None
 
