@@ -201,3 +201,23 @@ def test_stored_activity_is_compiled_and_a_correction_replaces_it(empty_platform
     t2 = client.post("/api/inventory/compile", headers=h, json={"year": 2020, "region": "GD"}).json()
     assert t2["total_co2e_t"] == pytest.approx(2 * t1["total_co2e_t"], rel=1e-9)
     assert store.query("SELECT count(*) n FROM activity")["n"][0] == 2  # the first version is kept
+
+
+def test_a_missing_number_in_an_audit_payload_is_json_null(store):
+    """An audit payload with NaN/inf (a missing figure in a provenance table) is strict JSON: the
+    PostgreSQL pass read such an entry back as a 500 (``json`` refuses ``NaN``)."""
+    import json
+
+    import pandas as pd
+
+    with store.transaction():
+        seq = audit.append(store, actor="t", action="x.test", entity="e", entity_id="1",
+                           payload={"product": float("nan"), "rows": [1.5, float("inf"), pd.NaT]})  # fmt: skip
+    (text,) = store.con.execute("SELECT payload FROM audit_log WHERE seq = ?", [seq]).fetchone()
+    assert json.loads(text) == {"product": None, "rows": [1.5, None, None]}
+    assert "NaN" not in text
+    (kind,) = store.con.execute(  # the database reads it as JSON too
+        "SELECT CAST(payload AS JSON) IS NOT NULL FROM audit_log WHERE seq = ?", [seq]
+    ).fetchone()
+    assert kind
+    assert audit.verify_chain(store).ok

@@ -52,7 +52,9 @@ class _Auth:
         if isinstance(auth_data, LoginPassword):
             user, pw = auth_data.login.decode(), auth_data.password.decode()
             self.logins.append((user, pw))
-            return AuthResult(success=user == "robot" and pw == SMTP_PASSWORD)
+            # handled=False: the server itself answers (235, or 535 for wrong credentials); with
+            # aiosmtpd's default handled=True a failure gets no answer and the client waits for its timeout
+            return AuthResult(success=user == "robot" and pw == SMTP_PASSWORD, handled=False)
         return AuthResult(success=False, handled=False)
 
 
@@ -120,6 +122,7 @@ def test_wrong_smtp_password_is_a_recorded_failure(smtp_server: tuple[int, _Sink
         (d,) = n.send(Message("report", "report written", "files"))
     assert not d.ok
     assert d.attempts == 2
+    assert "SMTPAuthenticationError" in (d.error or "")  # refused by the server, not a timeout
     assert sink.messages == []
     assert "wrong-password-xyz" not in caplog.text
     assert "wrong-password-xyz" not in (d.error or "")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,9 +34,25 @@ from carbonpeak.store.duck import Store
 GENESIS = "0" * 64
 
 
+def _json_ready(value: Any) -> Any:
+    """``value`` with every missing or non-finite number as ``None`` (JSON has no NaN: PostgreSQL's
+    ``json`` type refuses the ``NaN`` that Python's encoder writes, and a reader of the log could not
+    parse it); containers are walked, anything else is left to the encoder."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is pd.NaT or value is pd.NA:
+        return None
+    return value
+
+
 def canonical_json(payload: Any) -> str:
-    """Canonical JSON: sorted keys, no whitespace, UTF-8 characters kept."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    """Canonical JSON: sorted keys, no whitespace, UTF-8 characters kept, strict (no NaN)."""
+    return json.dumps(_json_ready(payload), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str, allow_nan=False)  # fmt: skip
 
 
 def entry_hash(
