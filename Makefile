@@ -47,7 +47,9 @@ demo: $(STAMP) system-deps
 # tests/conftest.py) give the same result on either backend, so the PostgreSQL pass leaves them
 # out; the DuckDB pass checks that they really never use a store (a listed test that does fails),
 # and on the PostgreSQL pass a test that opens a DuckDB store fails unless it says why
-# (marker duckdb_store).  `make test-pg` runs the whole suite on PostgreSQL, those tests included.
+# (marker duckdb_store).  The browser tests also run on the DuckDB pass only: every page and route
+# is requested on the PostgreSQL pass without a browser (tests/conftest.py, _browser_once says why).
+# `make test-pg` runs the whole suite on PostgreSQL, those tests included.
 PYTEST_ALL := $(BIN)/python -m pytest -n 2 --dist loadscope --timeout 900 --durations 25
 PG_RUN = pgdir=$$(mktemp -d) && chmod 711 $$pgdir && \
   url=$$(bash scripts/pg-test-cluster.sh start $$pgdir/cluster) && \

@@ -161,7 +161,21 @@ def pytest_report_header(config: pytest.Config) -> str:
         return "stores: DuckDB"
     if os.environ.get("CARBONPEAK_TEST_PG_ALL"):
         return "stores: PostgreSQL, whole suite"
-    return f"stores: PostgreSQL; the backend-free tests ({', '.join(BACKEND_FREE)}) ran on the DuckDB pass"
+    return (f"stores: PostgreSQL; the backend-free tests ({', '.join(BACKEND_FREE)}) and the browser tests "
+            "ran on the DuckDB pass")  # fmt: skip
+
+
+def _browser_once(item: pytest.Item) -> bool:
+    """A browser test (headless Chromium) runs on the DuckDB pass of ``make test`` only.
+
+    The browser sees the same HTML and JSON whatever the backend; what is backend-specific under a
+    page is its queries, and every page and every route is requested on the PostgreSQL pass too, by
+    each role, without a browser (tests/platform/test_demo_store.py, tests/security/
+    test_route_matrix.py, the page tests of each area), with the guard above failing any query the
+    database could not parse.  Chromium costs about 280 s of the PostgreSQL pass on 2 cores, which
+    the 30-minute CI budget cannot carry.  ``make test-pg`` still drives the browser on PostgreSQL.
+    """
+    return item.get_closest_marker("browser") is not None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -171,7 +185,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     keep, drop = [], []
     for item in items:
-        (drop if _backend_free(item) else keep).append(item)
+        (drop if _backend_free(item) or _browser_once(item) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
