@@ -44,6 +44,29 @@ def make_store(tmp_path: Path):
         s.close()
 
 
+#: The service's password hasher as the code builds it (argon2id, the library's defaults); the
+#: tests swap in a cheap one below and tests/security/test_passwords.py checks this one.
+PRODUCTION_HASHER = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes():
+    """argon2id at the library's defaults (RFC 9106's second recommended option: 3 passes over
+    64 MiB, 4 lanes) costs about 0.5 s of CPU per hash and 0.25 s per check on a 2-core machine, and
+    the tests seed and log in users thousands of times.  They use the same algorithm and code with
+    the smallest cost instead (as Django's test settings swap in a fast hasher).  A stored hash
+    carries its parameters, so a service started in another process checks these hashes too."""
+    global PRODUCTION_HASHER
+    from argon2 import PasswordHasher
+
+    from carbonpeak.store import users
+
+    PRODUCTION_HASHER = users._hasher
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    users._hasher = PRODUCTION_HASHER
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _state_dir(tmp_path_factory: pytest.TempPathFactory):
     """Keyrings and checkpoints of PostgreSQL test stores go to a temporary folder."""

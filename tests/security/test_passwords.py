@@ -169,3 +169,16 @@ def test_password_form_in_the_browser(server, browser, lang):  # noqa: F811 - im
         ctx.close()
     r = httpx.post(f"{server}/api/auth/login", json={"username": user, "password": new_pw})
     assert r.status_code == 200
+
+
+def test_the_service_hashes_with_argon2id_at_the_library_defaults():
+    """The tests run with a cheap hasher (tests/conftest.py); the one the code builds is argon2id
+    with argon2-cffi's defaults, RFC 9106 §4's second recommended option (t=3, 64 MiB, p=4)."""
+    from argon2 import PasswordHasher, Type
+    from tests import conftest
+
+    prod = conftest.PRODUCTION_HASHER
+    assert isinstance(prod, PasswordHasher)
+    assert prod.type is Type.ID
+    assert (prod.time_cost, prod.memory_cost, prod.parallelism) == (3, 65536, 4)
+    assert prod.hash("a long password!").startswith("$argon2id$v=19$m=65536,t=3,p=4$")
