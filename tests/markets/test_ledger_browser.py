@@ -56,9 +56,12 @@ def test_enterprise_surrenders_from_its_page(market_server, browser, lang):
         assert "ENT-A:holding" in page.inner_text("#my-balances")
         assert "ENT-B" not in page.content()  # another enterprise's accounts never appear
         page.fill("#surrender-quantity", "5")
-        page.click("#surrender-submit")
-        page.wait_for_selector("#surrender-result.ok")
-        assert page.inner_text("#surrender-result") == t("markets.msg.done", lang, n=5, unit="GDEA")
+        # markets.js reloads the page 0.8 s after a surrender: wait for that reload, or the next
+        # goto races with it (net::ERR_ABORTED, seen in a fresh-clone run)
+        with page.expect_navigation():
+            page.click("#surrender-submit")
+            page.wait_for_selector("#surrender-result.ok")
+            assert page.inner_text("#surrender-result") == t("markets.msg.done", lang, n=5, unit="GDEA")
         assert int(sm.balance(store, "ENT-A:holding")["balance"].sum()) == before - 5
         page.screenshot(path=str(SHOTS / f"markets-enterprise-{lang}.png"), full_page=True)
         # a refusal is shown, nothing moves
